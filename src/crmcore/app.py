@@ -1,0 +1,319 @@
+"""The application service: the one door where core, storage and notifiers meet.
+
+Hosts open a :class:`CRM` from a TOML file or keyword arguments, then record
+and query entities. Every write runs in one storage transaction together with
+the domain events it produced (the transactional outbox); after the commit,
+observers are told and notifiers receive the events, with retries.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any, TypeVar
+
+import attrs
+import pluggy
+
+from crmcore.clock import Clock, system_clock
+from crmcore.config import ComponentConfig, CRMConfig, load_config
+from crmcore.errors import ConfigError, CrmError
+from crmcore.events import ENTITY_IMPORTED, ENTITY_RECORDED, ENTITY_UPDATED, DomainEvent
+from crmcore.model.customer import Customer
+from crmcore.model.registry import entity_type_of
+from crmcore.outbox import DeliveryReport, RetryPolicy, deliver_pending
+from crmcore.plugins import PluginHost
+from crmcore.ports import Notifier, OutboxEntry, StorageBackend
+from crmcore.serialization import unstructure
+from crmcore.unit_of_work import UnitOfWork, unit_of_work
+
+E = TypeVar("E")
+_log = logging.getLogger(__name__)
+
+
+@attrs.define
+class ImportReport:
+    """Counts of a batch write, per entity kind: rows seen and rows newly stored."""
+
+    rows: Counter[str] = attrs.field(factory=Counter)
+    new: Counter[str] = attrs.field(factory=Counter)
+
+    @property
+    def skipped(self) -> Counter[str]:
+        """Rows already stored with identical content, per kind."""
+        return self.rows - self.new
+
+
+class CRM:
+    """crmcore's application service.
+
+    Build one with :meth:`open`, :meth:`from_file` or :meth:`from_config`;
+    close it (or use it as a context manager) when done.
+    """
+
+    def __init__(
+        self,
+        storage: StorageBackend,
+        *,
+        notifiers: Mapping[str, Notifier] | None = None,
+        plugins: PluginHost | None = None,
+        clock: Clock = system_clock,
+        retry: RetryPolicy = RetryPolicy(),  # noqa: B008 - frozen value
+        auto_deliver: bool = True,
+    ) -> None:
+        self.storage = storage
+        self.notifiers: dict[str, Notifier] = dict(notifiers or {})
+        self.plugins = plugins if plugins is not None else PluginHost()
+        self.clock = clock
+        self.retry = retry
+        self.auto_deliver = auto_deliver
+        if self.notifiers:
+            with storage.transaction() as session:
+                for name in self.notifiers:
+                    session.subscribe(name)
+
+    # -- opening ---------------------------------------------------------------
+
+    @classmethod
+    def open(
+        cls,
+        storage: str = "sqlite",
+        *,
+        notifiers: Sequence[str | ComponentConfig] = (),
+        plugins: PluginHost | pluggy.PluginManager | None = None,
+        clock: Clock = system_clock,
+        auto_deliver: bool = True,
+        **storage_options: Any,
+    ) -> CRM:
+        """Open with components chosen by name.
+
+        ``CRM.open("sqlite", path="crm.db", notifiers=["log"])``; the
+        keyword arguments not listed here are the storage backend's options.
+        """
+        config = CRMConfig(
+            storage=ComponentConfig(storage, storage_options),
+            notifiers=tuple(
+                item if isinstance(item, ComponentConfig) else ComponentConfig(item)
+                for item in notifiers
+            ),
+            auto_deliver=auto_deliver,
+        )
+        return cls.from_config(config, plugins=plugins, clock=clock)
+
+    @classmethod
+    def from_file(
+        cls,
+        path: str | Path,
+        *,
+        plugins: PluginHost | pluggy.PluginManager | None = None,
+        clock: Clock = system_clock,
+    ) -> CRM:
+        """Open from a TOML configuration file (see :mod:`crmcore.config`)."""
+        return cls.from_config(load_config(path), plugins=plugins, clock=clock)
+
+    @classmethod
+    def from_config(
+        cls,
+        config: CRMConfig,
+        *,
+        plugins: PluginHost | pluggy.PluginManager | None = None,
+        clock: Clock = system_clock,
+    ) -> CRM:
+        """Open from a :class:`~crmcore.config.CRMConfig`."""
+        host = plugins if isinstance(plugins, PluginHost) else PluginHost(plugins)
+        notifiers = {
+            notifier.name: _build(host.notifiers().get(notifier.use, key=f"notifiers[{i}].use"),
+                                  notifier, f"notifiers[{i}]", config.base_dir)
+            for i, notifier in enumerate(config.notifiers)
+        }
+        factory = host.storage_backends().get(config.storage.use, key="storage.backend")
+        storage = _build(factory, config.storage, "storage", config.base_dir)
+        return cls(storage, notifiers=notifiers, plugins=host, clock=clock,
+                   retry=config.retry, auto_deliver=config.auto_deliver)
+
+    def close(self) -> None:
+        """Close the storage backend."""
+        self.storage.close()
+
+    def __enter__(self) -> CRM:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def now(self) -> datetime:
+        """The current time according to this service's clock."""
+        return self.clock()
+
+    # -- writing -------------------------------------------------------------------
+
+    @contextmanager
+    def transaction(self) -> Iterator[UnitOfWork]:
+        """A unit of work for several writes that must succeed or fail together.
+
+        Events emitted on it are stored with the writes; after the commit
+        they go to observers and, with ``auto_deliver``, to the notifiers.
+        """
+        with unit_of_work(self.storage) as work:
+            yield work
+        self._after_commit(work.events)
+
+    def record(self, entity: Any) -> bool:
+        """Store a new entity; return False when an identical one was already stored.
+
+        A non-customer entity's ``customer_id`` must name a stored customer.
+        Emits ``<kind>.recorded`` (e.g. ``transaction.recorded``).
+        """
+        return self.record_many([entity]) == 1
+
+    def record_many(self, entities: Iterable[Any]) -> int:
+        """Store many entities in one transaction: all of them, or none.
+
+        Returns how many were new (identical repeats are skipped, so loading
+        the same data twice does not duplicate it).
+        """
+        with self.transaction() as work:
+            return sum(self._record_into(work, entities, emit_each=True).new.values())
+
+    def import_entities(self, entities: Iterable[Any], *, source: str) -> ImportReport:
+        """Store a batch (a file's rows) in one transaction: all of it, or none.
+
+        Unlike :meth:`record_many`, emits one ``<kind>.imported`` event per
+        kind (with the counts and ``source``) instead of one per row, so a
+        million-row import does not flood the notifiers.
+        """
+        with self.transaction() as work:
+            report = self._record_into(work, entities, emit_each=False)
+            for kind, rows in sorted(report.rows.items()):
+                work.emit(DomainEvent(
+                    type=ENTITY_IMPORTED.format(kind=kind), occurred_at=self.clock(),
+                    subject=f"import:{source}",
+                    data={"source": source, "rows": rows, "new": int(report.new[kind])},
+                ))
+        return report
+
+    def _record_into(
+        self, work: UnitOfWork, entities: Iterable[Any], *, emit_each: bool
+    ) -> ImportReport:
+        known_customers: set[str] = set()
+        report = ImportReport()
+        for entity in entities:
+            kind = entity_type_of(entity)
+            report.rows[kind.kind] += 1
+            if not isinstance(entity, Customer):
+                self._require_customer(work, kind.customer_id(entity), known_customers)
+            if work.repository(type(entity)).add(entity):
+                report.new[kind.kind] += 1
+                if emit_each:
+                    work.emit(self._entity_event(ENTITY_RECORDED, entity))
+        return report
+
+    def _require_customer(self, work: UnitOfWork, customer_id: str, known: set[str]) -> None:
+        if customer_id not in known:
+            work.repository(Customer).require(customer_id, field="customer_id")
+            known.add(customer_id)
+
+    def replace(self, entity: Any, *, expected_version: int | None = None) -> int:
+        """Store a new version of an existing entity; return its version number.
+
+        Pass ``expected_version`` (from :meth:`version`) to fail with
+        :class:`~crmcore.errors.ConflictError` if someone else changed it
+        meanwhile. Emits ``<kind>.updated``.
+        """
+        with self.transaction() as work:
+            version = work.repository(type(entity)).replace(
+                entity, expected_version=expected_version
+            )
+            work.emit(self._entity_event(ENTITY_UPDATED, entity, version=version))
+        return version
+
+    def _entity_event(self, pattern: str, entity: Any, **extra: Any) -> DomainEvent:
+        kind = entity_type_of(entity)
+        return DomainEvent(
+            type=pattern.format(kind=kind.kind),
+            occurred_at=self.clock(),
+            subject=f"{kind.kind}:{entity.id}",
+            customer_id=kind.customer_id(entity),
+            data={"entity": unstructure(entity), **extra},
+        )
+
+    def _after_commit(self, events: Sequence[DomainEvent]) -> None:
+        for event in events:
+            self.plugins.event_committed(event)
+        if events and self.auto_deliver and self.notifiers:
+            self.deliver_events()
+
+    # -- reading --------------------------------------------------------------------
+
+    def get(self, cls: type[E], entity_id: str) -> E | None:
+        """The stored entity of class ``cls`` with ``entity_id``, or None."""
+        with unit_of_work(self.storage) as work:
+            return work.repository(cls).get(entity_id)
+
+    def require(self, cls: type[E], entity_id: str) -> E:
+        """Like :meth:`get`, but raise :class:`~crmcore.errors.NotFoundError` if absent."""
+        with unit_of_work(self.storage) as work:
+            return work.repository(cls).require(entity_id)
+
+    def version(self, cls: type[E], entity_id: str) -> int | None:
+        """The stored version number of an entity (for ``expected_version``)."""
+        with unit_of_work(self.storage) as work:
+            return work.repository(cls).version(entity_id)
+
+    def find(
+        self,
+        cls: type[E],
+        *,
+        customer_id: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> list[E]:
+        """Stored entities of class ``cls``, optionally one customer's, in a time range.
+
+        ``since`` is inclusive and ``until`` exclusive; ordered by time, then id.
+        """
+        with unit_of_work(self.storage) as work:
+            return list(work.repository(cls).find(
+                customer_id=customer_id, since=since, until=until))
+
+    def count(self, cls: type[Any]) -> int:
+        """How many entities of class ``cls`` are stored."""
+        with unit_of_work(self.storage) as work:
+            return work.repository(cls).count()
+
+    def events(self, *, after_seq: int = 0, limit: int | None = None) -> list[OutboxEntry]:
+        """The stored domain events (the event log), oldest first."""
+        with self.storage.transaction() as session:
+            return session.events(after_seq=after_seq, limit=limit)
+
+    # -- delivering -------------------------------------------------------------------
+
+    def deliver_events(self) -> DeliveryReport:
+        """Deliver every due event to every configured notifier (at least once).
+
+        A notifier receives the events stored since it was first configured
+        on this storage.
+        """
+        return deliver_pending(self.storage, self.notifiers, clock=self.clock, retry=self.retry)
+
+
+def _build(factory: Any, component: ComponentConfig, prefix: str, base_dir: Path | None) -> Any:
+    options = component.reader(prefix, base_dir)
+    try:
+        built = factory(options)
+    except CrmError:
+        raise
+    except Exception as error:
+        raise ConfigError(f"{prefix}: {component.use!r} could not be set up: {error}") from error
+    options.check_all_used()
+    return built

@@ -1,0 +1,102 @@
+"""What every command shares: opening the CRM, printing tables, progress."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
+from typing import Any, TextIO
+
+from crmcore.app import CRM
+from crmcore.errors import CrmError
+
+
+class CommandError(CrmError):
+    """A command-line problem to report in one line, with exit status 2."""
+
+
+def add_storage_arguments(parser: argparse.ArgumentParser, *, default_db: str | None = None
+                          ) -> None:
+    """``--db PATH`` (SQLite) or ``--config FILE`` (TOML)."""
+    group = parser.add_mutually_exclusive_group(required=default_db is None)
+    group.add_argument("--db", default=default_db, metavar="PATH",
+                       help="SQLite database file" + (f" (default: {default_db})"
+                                                      if default_db else ""))
+    group.add_argument("--config", metavar="FILE", help="TOML configuration file")
+
+
+def open_crm(arguments: argparse.Namespace) -> CRM:
+    """The CRM chosen by ``--config`` or ``--db``."""
+    if getattr(arguments, "config", None):
+        return CRM.from_file(arguments.config)
+    return CRM.open("sqlite", path=arguments.db)
+
+
+def add_format_argument(parser: argparse.ArgumentParser, *choices: str) -> None:
+    """``--format`` with ``choices`` (the first is the default)."""
+    parser.add_argument("--format", choices=choices, default=choices[0],
+                        help=f"output format (default: {choices[0]})")
+
+
+def parse_as_of(text: str | None) -> datetime | None:
+    """``--as-of``: a date (midnight UTC) or an ISO date-time with offset."""
+    if text is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        raise CommandError(f"--as-of: {text!r} is not a date (YYYY-MM-DD) or ISO date-time"
+                           ) from None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+
+
+def print_table(rows: Sequence[Sequence[Any]], headers: Sequence[str],
+                out: TextIO = sys.stdout) -> None:
+    """Print an aligned text table."""
+    texts = [[str(cell) for cell in row] for row in rows]
+    widths = [max([len(h), *(len(row[i]) for row in texts)]) for i, h in enumerate(headers)]
+    out.write("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip() + "\n")
+    out.write("  ".join("-" * w for w in widths) + "\n")
+    for row in texts:
+        out.write("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() + "\n")
+
+
+def print_json(value: Any, out: TextIO = sys.stdout) -> None:
+    """Print ``value`` as indented JSON."""
+    out.write(json.dumps(value, indent=2, ensure_ascii=False, default=str) + "\n")
+
+
+class Progress:
+    """Counts rows on stderr when it is a terminal; silent otherwise."""
+
+    def __init__(self, label: str, *, stream: TextIO = sys.stderr, every: int = 10_000,
+                 enabled: bool | None = None) -> None:
+        self.label = label
+        self.stream = stream
+        self.every = every
+        self.enabled = stream.isatty() if enabled is None else enabled
+        self.count = 0
+
+    def __call__(self, count: int) -> None:
+        self.count = count
+        if self.enabled and count % self.every == 0:
+            self.stream.write(f"\r{self.label}: {count:,} rows")
+            self.stream.flush()
+
+    def done(self) -> None:
+        """End the progress line."""
+        if self.enabled and self.count >= self.every:
+            self.stream.write(f"\r{self.label}: {self.count:,} rows\n")
+
+
+def read_lines(path: str) -> Iterator[str]:
+    """The lines of a UTF-8 text file (a BOM is dropped), or a clear error."""
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as file:
+            yield from file
+    except OSError as error:
+        raise CommandError(f"cannot read {path!r}: {error.strerror}") from None
+    except UnicodeDecodeError as error:
+        raise CommandError(f"{path!r} is not UTF-8 text: {error}") from None

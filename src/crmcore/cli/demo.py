@@ -1,0 +1,47 @@
+"""``crmcore demo``: generate a book of business, store it, report on it."""
+
+from __future__ import annotations
+
+import argparse
+
+from crmcore.cli.common import CommandError, open_crm, parse_as_of
+from crmcore.demo import DEFAULT_AS_OF, build_report, generate_book, render_report
+from crmcore.errors import DuplicateError
+
+DEFAULT_DEMO_DB = "crmcore-demo.db"
+
+
+def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Register ``demo``."""
+    demo = commands.add_parser("demo", help="store a generated book of business and report")
+    demo.add_argument("--db", default=DEFAULT_DEMO_DB, metavar="PATH",
+                      help=f"SQLite database file (default: {DEFAULT_DEMO_DB})")
+    demo.add_argument("--customers", type=int, default=200, metavar="N",
+                      help="how many customers to generate (default: 200)")
+    demo.add_argument("--seed", type=int, default=7, metavar="N",
+                      help="random seed; the same seed gives the same book (default: 7)")
+    demo.add_argument("--as-of", metavar="DATE",
+                      help=f"the demo's today (default: {DEFAULT_AS_OF.date()})")
+    demo.set_defaults(run=run_demo)
+
+
+def run_demo(arguments: argparse.Namespace) -> int:
+    """Generate, store (idempotently) and print the report."""
+    if arguments.customers < 1:
+        raise CommandError(f"--customers: {arguments.customers} must be at least 1")
+    as_of = parse_as_of(arguments.as_of) or DEFAULT_AS_OF
+    book = generate_book(arguments.customers, seed=arguments.seed, as_of=as_of)
+    with open_crm(arguments) as crm:
+        try:
+            stored = crm.import_entities(book.all(), source=f"demo seed={arguments.seed}")
+        except DuplicateError as error:
+            raise CommandError(
+                f"{arguments.db} holds a demo made with other settings ({error}); "
+                "use another --db or the same --customers/--seed/--as-of"
+            ) from None
+        new = sum(stored.new.values())
+        print(f"Stored {new:,} new records in {arguments.db} "
+              f"({sum(stored.skipped.values()):,} already there).\n")
+        print(render_report(build_report(crm, as_of),
+                            title=f"crmcore demo report as of {as_of.date()}"), end="")
+    return 0

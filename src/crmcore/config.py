@@ -1,0 +1,153 @@
+"""Configuration: which storage, which notifiers, how to retry.
+
+A TOML file looks like this (every table is optional)::
+
+    [storage]
+    backend = "sqlite"        # a registered storage backend
+    path = "crm.db"           # the backend's own options follow
+
+    [[notifiers]]
+    use = "log"               # a registered notifier
+    name = "audit"            # optional; deliveries are tracked per name
+    level = "INFO"            # the notifier's own options follow
+
+    [delivery]
+    auto = true               # deliver events right after each write
+    first_retry_seconds = 30
+    max_retry_seconds = 21600
+
+Relative paths in options are resolved against the file's folder. Every
+error names the key and the value.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from crmcore.errors import ConfigError
+from crmcore.options import Options
+from crmcore.outbox import RetryPolicy
+from crmcore.validation import as_dict
+
+
+@attrs.frozen
+class ComponentConfig:
+    """A configured component: the registered name to ``use`` and its options.
+
+    ``name`` identifies this instance (two webhook notifiers with different
+    URLs need two names); it defaults to ``use``.
+    """
+
+    use: str
+    options: dict[str, Any] = attrs.field(factory=dict, converter=as_dict)
+    name: str = attrs.field()
+
+    @name.default
+    def _name_is_use(self) -> str:
+        return self.use
+
+    def reader(self, prefix: str, base_dir: Path | None = None) -> Options:
+        """An :class:`~crmcore.options.Options` over this component's options."""
+        return Options(self.options, prefix, base_dir=base_dir)
+
+
+@attrs.frozen
+class CRMConfig:
+    """Everything :class:`crmcore.CRM` needs to open."""
+
+    storage: ComponentConfig = ComponentConfig("sqlite", {"path": "crmcore.db"})
+    notifiers: tuple[ComponentConfig, ...] = ()
+    retry: RetryPolicy = RetryPolicy()  # noqa: RUF009 - frozen value
+    auto_deliver: bool = True
+    base_dir: Path | None = None
+
+
+def load_config(path: str | Path) -> CRMConfig:
+    """Read a TOML configuration file."""
+    file = Path(path)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except OSError as error:
+        raise ConfigError(f"cannot read configuration file {str(file)!r}: {error}") from error
+    return parse_config(text, base_dir=file.resolve().parent, source=str(file))
+
+
+def parse_config(text: str, *, base_dir: Path | None = None, source: str = "<text>") -> CRMConfig:
+    """Read a configuration from TOML text."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{source}: not valid TOML: {error}") from error
+    return config_from_mapping(data, base_dir=base_dir)
+
+
+def config_from_mapping(data: Mapping[str, Any], *, base_dir: Path | None = None) -> CRMConfig:
+    """Build a :class:`CRMConfig` from already-parsed data (a TOML document)."""
+    unknown = sorted(set(data) - {"storage", "notifiers", "delivery"})
+    if unknown:
+        raise ConfigError(f"{unknown[0]}: is not a known section "
+                          "(known: storage, notifiers, delivery)")
+    storage = _component(_table(data, "storage"), "storage", "backend", "sqlite")
+    notifiers_data = data.get("notifiers", [])
+    if not isinstance(notifiers_data, list):
+        raise ConfigError(f"notifiers: {notifiers_data!r} is not a list of tables ([[notifiers]])")
+    notifiers = tuple(
+        _component(_require_table(item, f"notifiers[{index}]"), f"notifiers[{index}]", "use", None)
+        for index, item in enumerate(notifiers_data)
+    )
+    _unique_names(notifiers)
+    delivery = Options(_table(data, "delivery"), "delivery")
+    retry = RetryPolicy(
+        first_delay=timedelta(seconds=_positive(delivery, "first_retry_seconds", 30)),
+        max_delay=timedelta(seconds=_positive(delivery, "max_retry_seconds", 21600)),
+    )
+    auto = delivery.flag("auto", True)
+    delivery.check_all_used()
+    return CRMConfig(storage=storage, notifiers=notifiers, retry=retry, auto_deliver=auto,
+                     base_dir=base_dir)
+
+
+def _positive(options: Options, key: str, default: float) -> float:
+    value: float = options.number(key, default)
+    if value <= 0:
+        raise ConfigError(f"{options.key(key)}: {value!r} must be greater than 0")
+    return value
+
+
+def _table(data: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+    return _require_table(data.get(key, {}), key)
+
+
+def _require_table(value: Any, key: str) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"{key}: {value!r} is not a table")
+    return value
+
+
+def _component(
+    table: Mapping[str, Any], prefix: str, selector: str, default: str | None
+) -> ComponentConfig:
+    options = dict(table)
+    use = options.pop(selector, default)
+    if not isinstance(use, str) or not use:
+        raise ConfigError(f"{prefix}.{selector}: {use!r} is not a registered name "
+                          "(give one, e.g. \"log\")")
+    name = options.pop("name", use)
+    if not isinstance(name, str) or not name:
+        raise ConfigError(f"{prefix}.name: {name!r} is not a non-empty text")
+    return ComponentConfig(use, options, name)
+
+
+def _unique_names(notifiers: tuple[ComponentConfig, ...]) -> None:
+    seen: set[str] = set()
+    for index, notifier in enumerate(notifiers):
+        if notifier.name in seen:
+            raise ConfigError(f"notifiers[{index}].name: {notifier.name!r} is used twice; "
+                              "give each notifier its own name")
+        seen.add(notifier.name)

@@ -1,0 +1,22 @@
+"""The demo: a generated book of business and a report on it."""
+
+from crmcore.demo.generator import DEFAULT_AS_OF, DemoBook, Rhythm, generate_book
+from crmcore.demo.report import (
+    SECTIONS,
+    ReportContext,
+    ReportSection,
+    build_report,
+    render_report,
+)
+
+__all__ = [
+    "DEFAULT_AS_OF",
+    "SECTIONS",
+    "DemoBook",
+    "ReportContext",
+    "ReportSection",
+    "Rhythm",
+    "build_report",
+    "generate_book",
+    "render_report",
+]

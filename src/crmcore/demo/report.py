@@ -1,0 +1,199 @@
+"""The demo report: what is in a book of business, section by section.
+
+Each section is a function from a :class:`ReportContext` to a
+:class:`ReportSection`; capabilities add their own to :data:`SECTIONS`
+(grading, lifecycle, agenda, PDCA).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from decimal import Decimal
+from functools import cached_property
+from statistics import mean
+
+import attrs
+
+from crmcore.app import CRM
+from crmcore.model import (
+    Commitment,
+    ContactPerson,
+    Customer,
+    Interaction,
+    Opportunity,
+    OpportunityStatus,
+    SurveyResponse,
+    Ticket,
+    TicketKind,
+    TicketStatus,
+    Transaction,
+)
+
+
+@attrs.frozen
+class ReportSection:
+    """A titled block of report lines."""
+
+    title: str
+    lines: tuple[str, ...]
+
+    def render(self) -> str:
+        """The section as text: a title, an underline and the lines."""
+        return "\n".join((self.title, "-" * len(self.title), *self.lines))
+
+
+class ReportContext:
+    """What sections read: the service, the as-of time and cached entity lists."""
+
+    def __init__(self, crm: CRM, as_of: datetime) -> None:
+        self.crm = crm
+        self.as_of = as_of
+
+    @cached_property
+    def customers(self) -> list[Customer]:
+        """Every stored customer."""
+        return self.crm.find(Customer)
+
+    @cached_property
+    def transactions(self) -> list[Transaction]:
+        """Every transaction up to ``as_of``."""
+        return self.crm.find(Transaction, until=self.as_of)
+
+    @cached_property
+    def tickets(self) -> list[Ticket]:
+        """Every ticket opened up to ``as_of``."""
+        return self.crm.find(Ticket, until=self.as_of)
+
+
+Section = Callable[[ReportContext], ReportSection]
+
+
+def _money(value: Decimal) -> str:
+    return f"{value:,.2f}"
+
+
+def book_section(context: ReportContext) -> ReportSection:
+    """Counts of every entity kind."""
+    crm = context.crm
+    kinds = (("customers", Customer), ("contacts", ContactPerson),
+             ("transactions", Transaction), ("interactions", Interaction),
+             ("tickets", Ticket), ("opportunities", Opportunity),
+             ("survey responses", SurveyResponse), ("commitments", Commitment))
+    return ReportSection("Book of business", tuple(
+        f"{label:<18}{crm.count(cls):>8,}" for label, cls in kinds
+    ))
+
+
+def revenue_section(context: ReportContext) -> ReportSection:
+    """Revenue in total and over the last 12 months, and how concentrated it is."""
+    by_customer: Counter[str] = Counter()
+    recent = Decimal(0)
+    year_ago = context.as_of - timedelta(days=365)
+    for transaction in context.transactions:
+        by_customer[transaction.customer_id] += transaction.amount  # type: ignore[assignment]
+        if transaction.occurred_at >= year_ago:
+            recent += transaction.amount
+    total = sum(by_customer.values(), Decimal(0))
+    ranked = [value for _, value in by_customer.most_common()]
+    top_fifth = sum(ranked[: max(1, len(ranked) // 5)], Decimal(0))
+    lines = [
+        f"revenue, all time       {_money(total):>16}",
+        f"revenue, last 12 months {_money(recent):>16}",
+        f"buying customers        {len(ranked):>16,}",
+    ]
+    if total:
+        lines.append(f"top 20% of buyers bring {top_fifth / total:>16.1%} of revenue")
+    names = {customer.id: customer.name for customer in context.customers}
+    lines.append("largest customers:")
+    lines.extend(f"  {cid:<8} {names.get(cid, '?'):<28} {_money(value):>14}"
+                 for cid, value in by_customer.most_common(5))
+    return ReportSection("Revenue", tuple(lines))
+
+
+def rhythm_section(context: ReportContext) -> ReportSection:
+    """How customers buy: repeat, one-off, silent for long, not yet."""
+    days_by_customer: dict[str, set[object]] = {}
+    last: dict[str, datetime] = {}
+    for transaction in context.transactions:
+        days_by_customer.setdefault(transaction.customer_id, set()).add(
+            transaction.occurred_at.date())
+        last[transaction.customer_id] = max(last.get(transaction.customer_id,
+                                                     transaction.occurred_at),
+                                            transaction.occurred_at)
+    repeat = sum(1 for days in days_by_customer.values() if len(days) > 1)
+    silent = sum(1 for at in last.values() if context.as_of - at > timedelta(days=180))
+    never = len(context.customers) - len(days_by_customer)
+    return ReportSection("Purchase rhythm", (
+        f"repeat buyers (2+ purchase days)   {repeat:>6}",
+        f"one-off buyers                     {len(days_by_customer) - repeat:>6}",
+        f"silent for more than 180 days      {silent:>6}",
+        f"no purchase yet (prospects)        {never:>6}",
+    ))
+
+
+def service_section(context: ReportContext) -> ReportSection:
+    """Open tickets and the most common complaint categories."""
+    open_tickets = [t for t in context.tickets
+                    if t.status not in (TicketStatus.RESOLVED, TicketStatus.CLOSED)]
+    complaints = Counter(t.category for t in context.tickets if t.kind is TicketKind.COMPLAINT)
+    by_priority = Counter(t.priority.value for t in open_tickets)
+    lines = [f"tickets {len(context.tickets)}, open {len(open_tickets)} "
+             f"({', '.join(f'{p} {n}' for p, n in sorted(by_priority.items())) or 'none'})",
+             "complaints by category:"]
+    lines.extend(f"  {category:<20}{count:>5}" for category, count in complaints.most_common())
+    return ReportSection("Service", tuple(lines))
+
+
+def satisfaction_section(context: ReportContext) -> ReportSection:
+    """Average CSAT and the net promoter score over all survey answers."""
+    responses = context.crm.find(SurveyResponse, until=context.as_of)
+    csat = [r.csat for r in responses if r.csat is not None]
+    nps = [r.nps for r in responses if r.nps is not None]
+    lines = [f"survey responses {len(responses)}"]
+    if csat:
+        lines.append(f"mean CSAT (1-5)  {mean(csat):.2f}  (n={len(csat)})")
+    if nps:
+        score = 100 * (sum(v >= 9 for v in nps) - sum(v <= 6 for v in nps)) / len(nps)
+        lines.append(f"NPS              {score:+.0f}  (n={len(nps)})")
+    return ReportSection("Satisfaction", tuple(lines))
+
+
+def pipeline_section(context: ReportContext) -> ReportSection:
+    """Open opportunities by expected closing horizon."""
+    opportunities = [o for o in context.crm.find(Opportunity)
+                     if o.status is OpportunityStatus.OPEN]
+    horizons: Counter[str] = Counter()
+    today = context.as_of.date()
+    for opportunity in opportunities:
+        if opportunity.expected_close is None:
+            horizons["no date"] += 1
+            continue
+        days = (opportunity.expected_close - today).days
+        label = ("within 3 months" if days <= 91 else "within 6 months" if days <= 182
+                 else "within 12 months" if days <= 365 else "beyond 12 months")
+        horizons[label] += 1
+    order = ("within 3 months", "within 6 months", "within 12 months", "beyond 12 months",
+             "no date")
+    return ReportSection("Pipeline", (f"open opportunities {len(opportunities)}", *(
+        f"  {label:<18}{horizons[label]:>5}" for label in order if horizons[label])))
+
+
+SECTIONS: list[Section] = [
+    book_section, revenue_section, rhythm_section, service_section, satisfaction_section,
+    pipeline_section,
+]
+"""The report's sections, in order; capabilities append their own."""
+
+
+def build_report(crm: CRM, as_of: datetime) -> list[ReportSection]:
+    """Every section of :data:`SECTIONS` for the book stored in ``crm``."""
+    context = ReportContext(crm, as_of)
+    return [section(context) for section in SECTIONS]
+
+
+def render_report(sections: list[ReportSection], *, title: str) -> str:
+    """The whole report as text."""
+    return "\n\n".join([f"{title}\n{'=' * len(title)}",
+                        *(section.render() for section in sections)]) + "\n"

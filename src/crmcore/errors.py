@@ -1,0 +1,136 @@
+"""The one exception hierarchy of crmcore.
+
+Every error a caller can act on derives from :class:`CrmError`. Errors about
+bad input say *which* field or key was wrong and *what* value it had.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class CrmError(Exception):
+    """Base class of every error raised on purpose by crmcore."""
+
+
+class _Missing:
+    def __repr__(self) -> str:
+        return "MISSING"
+
+
+MISSING: Any = _Missing()
+"""Stands for the value of a required field that was not given."""
+
+
+class ValidationError(CrmError, ValueError):
+    """A value does not satisfy a rule of the domain model.
+
+    ``field`` is the path of the offending field (``"preferences.time_zone"``),
+    ``value`` the rejected value and ``reason`` a short phrase such as
+    ``"is not a time zone"``. ``str(error)`` reads
+    ``preferences.time_zone: 'Mars/Base' is not a time zone``.
+    """
+
+    def __init__(self, field: str, value: Any, reason: str) -> None:
+        self.field = field
+        self.value = value
+        self.reason = reason
+        super().__init__(self._render())
+
+    def _render(self) -> str:
+        prefix = f"{self.field}: " if self.field else ""
+        if self.value is MISSING:
+            return f"{prefix}{self.reason}"
+        return f"{prefix}{self.value!r} {self.reason}"
+
+    def at(self, parent: str) -> ValidationError:
+        """Return a copy whose ``field`` is prefixed by ``parent``."""
+        if not parent:
+            return self
+        joined = parent if not self.field else (
+            f"{parent}{self.field}" if self.field.startswith("[") else f"{parent}.{self.field}"
+        )
+        return type(self)(joined, self.value, self.reason)
+
+
+class InvalidDataError(ValidationError):
+    """Structured data (JSON, TOML, a stored row) has one or more bad values.
+
+    ``problems`` lists every :class:`ValidationError` found, each with its full
+    path (``customers[3].preferences.time_zone``); the message shows them all.
+    ``field``, ``value`` and ``reason`` are those of the first problem.
+    """
+
+    def __init__(self, problems: list[ValidationError]) -> None:
+        if not problems:
+            raise ValueError("InvalidDataError needs at least one problem")
+        self.problems = problems
+        first = problems[0]
+        super().__init__(first.field, first.value, first.reason)
+
+    def _render(self) -> str:
+        return "\n".join(problem._render() for problem in self.problems)
+
+    def at(self, parent: str) -> ValidationError:
+        return InvalidDataError([problem.at(parent) for problem in self.problems])
+
+
+class ConfigError(CrmError):
+    """A configuration key has a bad value; the message names key and value."""
+
+
+class PluginError(CrmError):
+    """A plugin is missing, registers a duplicate name or failed to load."""
+
+
+class StorageError(CrmError):
+    """A storage backend could not complete an operation."""
+
+
+class NotFoundError(StorageError, LookupError):
+    """An entity that an operation refers to does not exist."""
+
+    def __init__(self, kind: str, entity_id: str, field: str | None = None) -> None:
+        self.kind = kind
+        self.entity_id = entity_id
+        self.field = field
+        where = f"{field}: " if field else ""
+        super().__init__(f"{where}{kind} {entity_id!r} does not exist")
+
+
+class DuplicateError(StorageError):
+    """An entity with the same kind and id is already stored with other content."""
+
+    def __init__(self, kind: str, entity_id: str) -> None:
+        self.kind = kind
+        self.entity_id = entity_id
+        super().__init__(f"{kind} {entity_id!r} already exists with different content")
+
+
+class ConflictError(StorageError):
+    """Optimistic concurrency: the record changed since it was read."""
+
+    def __init__(self, kind: str, entity_id: str, expected: int, actual: int | None) -> None:
+        self.kind = kind
+        self.entity_id = entity_id
+        self.expected_version = expected
+        self.actual_version = actual
+        super().__init__(
+            f"{kind} {entity_id!r} was changed by someone else "
+            f"(expected version {expected}, found {actual})"
+        )
+
+
+class TransitionError(CrmError):
+    """A state change is not allowed by its definition."""
+
+
+class ImportRowError(CrmError):
+    """A row of an imported file is invalid; nothing of the file was stored."""
+
+    def __init__(self, line: int, column: str, value: Any, reason: str) -> None:
+        self.line = line
+        self.column = column
+        self.value = value
+        self.reason = reason
+        super().__init__(f"line {line}, column {column!r}: {value!r} {reason}")

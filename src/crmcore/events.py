@@ -1,0 +1,46 @@
+"""Domain events: what happened, as data, for notifiers and observers.
+
+An event is stored in the same transaction as the state change that produced
+it (the transactional outbox), then delivered to every configured notifier
+at least once. ``id`` is the idempotency key receivers use to drop repeats.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+import attrs
+
+from crmcore.validation import as_dict, aware_datetime, non_empty_text, optional_identifier
+
+JsonValue = Any
+"""A value that :func:`json.dumps` accepts (str, number, bool, None, list, dict)."""
+
+
+@attrs.frozen
+class DomainEvent:
+    """Something that happened in the domain.
+
+    ``type`` is a dotted name such as ``"customer.created"`` or
+    ``"grade.changed"``; ``subject`` names the entity (``"customer:C001"``);
+    ``data`` carries the facts a receiver needs, as JSON values.
+    """
+
+    type: str = attrs.field(validator=non_empty_text)
+    occurred_at: datetime = attrs.field(validator=aware_datetime)
+    subject: str = attrs.field(validator=non_empty_text)
+    customer_id: str | None = attrs.field(default=None, validator=optional_identifier)
+    data: dict[str, JsonValue] = attrs.field(factory=dict, converter=as_dict)
+    id: str = attrs.field(factory=lambda: uuid.uuid4().hex, validator=non_empty_text)
+
+
+ENTITY_RECORDED = "{kind}.recorded"
+"""Event type pattern emitted when a new entity is recorded (``customer.recorded``)."""
+
+ENTITY_UPDATED = "{kind}.updated"
+"""Event type pattern emitted when a stored entity is replaced by a new version."""
+
+ENTITY_IMPORTED = "{kind}.imported"
+"""Event type pattern emitted once per kind for a batch import (``transaction.imported``)."""

@@ -1,0 +1,93 @@
+"""Every hook of crmcore, documented. Plugins implement them with :data:`hookimpl`.
+
+Provider hooks receive a ``register`` callback and call it once per
+component: ``register(name, factory)``. A factory takes the component's
+configured :class:`~crmcore.options.Options` and returns the component.
+Configuration then chooses components *by name*, never by load order, and
+two plugins registering the same name is an error that names both.
+
+Observer hooks receive domain events after they are committed.
+
+Example plugin module::
+
+    from crmcore import hookimpl
+
+    @hookimpl
+    def crmcore_register_notifiers(register):
+        register("printer", lambda options: PrintNotifier())
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pluggy
+
+from crmcore.events import DomainEvent
+from crmcore.ports import CalendarFactory, NotifierFactory, ScoringFactory, StorageFactory
+
+PROJECT_NAME = "crmcore"
+
+hookspec = pluggy.HookspecMarker(PROJECT_NAME)
+"""Marks a function in this module as a hook specification."""
+
+hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
+"""Marks a plugin function as the implementation of a crmcore hook."""
+
+
+@hookspec
+def crmcore_register_storage(register: Callable[[str, StorageFactory], None]) -> None:
+    """Register storage backends by name.
+
+    Called once per plugin manager, the first time storage backends are
+    listed or one is chosen. Call ``register(name, factory)`` for each
+    backend; ``factory(options)`` returns a
+    :class:`~crmcore.ports.StorageBackend`. Returns nothing; not
+    ``firstresult``: every plugin may register backends.
+    """
+
+
+@hookspec
+def crmcore_register_notifiers(register: Callable[[str, NotifierFactory], None]) -> None:
+    """Register notifiers by name.
+
+    Called once per plugin manager, the first time notifiers are listed or
+    one is configured. Call ``register(name, factory)``; ``factory(options)``
+    returns a :class:`~crmcore.ports.Notifier`. Returns nothing; not
+    ``firstresult``.
+    """
+
+
+@hookspec
+def crmcore_register_scoring(register: Callable[[str, ScoringFactory], None]) -> None:
+    """Register scoring strategies by name (RFM, lifetime value, your own).
+
+    Called once per plugin manager, the first time strategies are listed or
+    one is chosen (for example as the potential axis of value-matrix
+    grading, rule G3). ``factory(options)`` returns a
+    :class:`~crmcore.ports.ScoringStrategy`. Returns nothing; not
+    ``firstresult``.
+    """
+
+
+@hookspec
+def crmcore_register_calendars(register: Callable[[str, CalendarFactory], None]) -> None:
+    """Register business calendars by name (working hours, holidays, make-up days).
+
+    Called once per plugin manager, the first time calendars are listed or
+    one is chosen by the service policies. ``factory(options)`` returns a
+    business calendar. Returns nothing; not ``firstresult``.
+    """
+
+
+@hookspec
+def crmcore_event_committed(event: DomainEvent) -> None:
+    """Observe a domain event right after the transaction that stored it committed.
+
+    Called once per event per implementation, in the order the events were
+    stored, in the process that committed them. The event is already safe in
+    the outbox, so an exception here is logged and otherwise ignored:
+    observers are for quick in-process reactions (caches, metrics). For
+    reliable, retried delivery register a notifier instead. Returns nothing;
+    not ``firstresult``.
+    """

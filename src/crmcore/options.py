@@ -1,0 +1,100 @@
+"""Reading a plugin's options from configuration, with errors that name the key.
+
+Factories registered through the provider hooks receive an :class:`Options`
+object. Each accessor checks the type and records the key as used; the
+application service rejects keys nobody used (most often a typo).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, TypeVar
+
+from crmcore.errors import ConfigError
+
+T = TypeVar("T")
+_NO_DEFAULT: Any = object()
+
+
+class Options:
+    """The options of one configured component, e.g. the ``[storage]`` table.
+
+    ``prefix`` is the key path used in error messages (``"storage"``).
+    """
+
+    def __init__(
+        self, values: Mapping[str, Any], prefix: str, *, base_dir: Path | None = None
+    ) -> None:
+        self._values = dict(values)
+        self._prefix = prefix
+        self._base_dir = base_dir
+        self._used: set[str] = set()
+
+    def key(self, name: str) -> str:
+        """The full key path of option ``name`` for messages."""
+        return f"{self._prefix}.{name}" if self._prefix else name
+
+    def _get(self, name: str, kinds: tuple[type[Any], ...], label: str, default: Any) -> Any:
+        self._used.add(name)
+        if name not in self._values:
+            if default is _NO_DEFAULT:
+                raise ConfigError(f"{self.key(name)}: is required ({label})")
+            return default
+        value = self._values[name]
+        if (isinstance(value, bool) and bool not in kinds) or not isinstance(value, kinds):
+            raise ConfigError(f"{self.key(name)}: {value!r} is not {label}")
+        return value
+
+    def text(self, name: str, default: Any = _NO_DEFAULT) -> Any:
+        """A string option."""
+        return self._get(name, (str,), "a text", default)
+
+    def path(self, name: str, default: Any = _NO_DEFAULT) -> Any:
+        """A file path option; ``~`` is expanded and a relative path is taken
+        from the configuration file's folder. ``":memory:"`` stays as it is."""
+        value = self._get(name, (str, Path), "a file path", default)
+        if value is default or value == ":memory:":
+            return value
+        path = Path(value).expanduser()
+        if self._base_dir is not None and not path.is_absolute():
+            path = self._base_dir / path
+        return path
+
+    def integer(self, name: str, default: Any = _NO_DEFAULT, *, minimum: int | None = None) -> Any:
+        """A whole-number option, optionally with a lower bound."""
+        value = self._get(name, (int,), "a whole number", default)
+        if minimum is not None and isinstance(value, int) and value < minimum:
+            raise ConfigError(f"{self.key(name)}: {value!r} must be at least {minimum}")
+        return value
+
+    def number(self, name: str, default: Any = _NO_DEFAULT) -> Any:
+        """A number option (int or float)."""
+        value = self._get(name, (int, float), "a number", default)
+        return float(value) if isinstance(value, int) else value
+
+    def flag(self, name: str, default: Any = _NO_DEFAULT) -> Any:
+        """A true/false option."""
+        return self._get(name, (bool,), "true or false", default)
+
+    def choice(self, name: str, choices: tuple[str, ...], default: Any = _NO_DEFAULT) -> Any:
+        """A string option that must be one of ``choices``."""
+        value = self.text(name, default)
+        if value not in choices and value is not default:
+            raise ConfigError(
+                f"{self.key(name)}: {value!r} is not one of {', '.join(choices)}"
+            )
+        return value
+
+    def table(self, name: str, default: Any = _NO_DEFAULT) -> Any:
+        """A nested table (mapping) option."""
+        return self._get(name, (Mapping,), "a table", default)
+
+    def check_all_used(self) -> None:
+        """Raise :class:`ConfigError` naming the first key no accessor asked for."""
+        unknown = sorted(set(self._values) - self._used)
+        if unknown:
+            known = ", ".join(sorted(self._used)) or "none"
+            raise ConfigError(
+                f"{self.key(unknown[0])}: is not a known option (known: {known})"
+            )

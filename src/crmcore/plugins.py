@@ -1,0 +1,237 @@
+"""Building the plugin manager and the typed facade over its hooks.
+
+:func:`make_plugin_manager` is the only place plugins are loaded: the
+built-in adapters of :mod:`crmcore_plugins` first, then every entry point of
+the ``crmcore`` group (unless ``CRMCORE_DISABLE_PLUGIN_AUTOLOAD`` is set),
+then ``extra_plugins``. Core code never calls ``pm.hook`` directly; it goes
+through :class:`PluginHost`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import weakref
+from collections.abc import Iterable, Iterator
+from importlib import metadata
+from typing import Any, Generic, TypeVar
+
+import attrs
+import pluggy
+from pluggy import HookImpl
+
+from crmcore import hookspecs
+from crmcore.errors import PluginError
+from crmcore.events import DomainEvent
+from crmcore.ports import CalendarFactory, NotifierFactory, ScoringFactory, StorageFactory
+
+ENTRY_POINT_GROUP = "crmcore"
+"""The entry-point group third-party plugins are published under."""
+
+DISABLE_AUTOLOAD_ENV = "CRMCORE_DISABLE_PLUGIN_AUTOLOAD"
+"""Set this environment variable (to anything but ``""`` or ``"0"``) to skip entry points."""
+
+BUILTIN_PLUGINS: tuple[str, ...] = (
+    "crmcore_plugins.storage_memory",
+    "crmcore_plugins.storage_sqlite",
+    "crmcore_plugins.notify_log",
+)
+"""Modules registered in every plugin manager, through the same hooks as others."""
+
+_log = logging.getLogger(__name__)
+_DISTRIBUTIONS: weakref.WeakKeyDictionary[pluggy.PluginManager, dict[str, metadata.Distribution]]
+_DISTRIBUTIONS = weakref.WeakKeyDictionary()
+F = TypeVar("F")
+
+
+def autoload_disabled() -> bool:
+    """Whether :data:`DISABLE_AUTOLOAD_ENV` asks to skip entry-point plugins."""
+    return os.environ.get(DISABLE_AUTOLOAD_ENV, "") not in ("", "0")
+
+
+def make_plugin_manager(
+    load_entry_points: bool = True, extra_plugins: Iterable[object] = ()
+) -> pluggy.PluginManager:
+    """Build a fresh plugin manager with the built-ins, entry points and extras.
+
+    ``extra_plugins`` are modules or objects with ``@hookimpl`` functions.
+    A plugin that fails to import raises :class:`~crmcore.errors.PluginError`
+    naming the entry point and its distribution.
+    """
+    manager = pluggy.PluginManager(hookspecs.PROJECT_NAME)
+    manager.add_hookspecs(hookspecs)
+    for module_name in BUILTIN_PLUGINS:
+        manager.register(importlib.import_module(module_name), name=module_name)
+    if load_entry_points and not autoload_disabled():
+        _load_entry_points(manager)
+    for plugin in extra_plugins:
+        manager.register(plugin)
+    return manager
+
+
+def _load_entry_points(manager: pluggy.PluginManager) -> None:
+    for entry_point in metadata.entry_points(group=ENTRY_POINT_GROUP):
+        if manager.get_plugin(entry_point.name) is not None:
+            continue
+        try:
+            plugin = entry_point.load()
+        except Exception as error:
+            dist = entry_point.dist.name if entry_point.dist else "unknown distribution"
+            raise PluginError(
+                f"plugin {entry_point.name!r} ({entry_point.value}) from {dist} "
+                f"failed to load: {error}"
+            ) from error
+        manager.register(plugin, name=entry_point.name)
+        if entry_point.dist is not None:
+            _DISTRIBUTIONS.setdefault(manager, {})[entry_point.name] = entry_point.dist
+
+
+@attrs.frozen
+class Registration(Generic[F]):
+    """A component registered by a plugin: its name, factory and plugin."""
+
+    name: str
+    factory: F
+    plugin: str
+
+
+class Registry(Generic[F]):
+    """The components of one kind (storage backends, notifiers...) by name."""
+
+    def __init__(self, category: str, registrations: Iterable[Registration[F]]) -> None:
+        self.category = category
+        self._by_name: dict[str, Registration[F]] = {}
+        for registration in registrations:
+            earlier = self._by_name.get(registration.name)
+            if earlier is not None:
+                raise PluginError(
+                    f"{category} {registration.name!r} is registered twice: "
+                    f"by {earlier.plugin} and by {registration.plugin}"
+                )
+            self._by_name[registration.name] = registration
+
+    def names(self) -> list[str]:
+        """The registered names, sorted."""
+        return sorted(self._by_name)
+
+    def __iter__(self) -> Iterator[Registration[F]]:
+        return iter(self._by_name[name] for name in self.names())
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._by_name
+
+    def get(self, name: str, *, key: str | None = None) -> F:
+        """The factory registered as ``name``.
+
+        Raises :class:`~crmcore.errors.PluginError` listing the known names;
+        ``key`` (a config key such as ``"storage.backend"``) prefixes it.
+        """
+        registration = self._by_name.get(name)
+        if registration is None:
+            where = f"{key}: " if key else ""
+            known = ", ".join(self.names()) or "none"
+            raise PluginError(f"{where}{name!r} is not a registered {self.category} "
+                              f"(known: {known})")
+        return registration.factory
+
+
+@attrs.frozen
+class PluginInfo:
+    """What ``crmcore plugins`` shows for one plugin."""
+
+    name: str
+    distribution: str | None
+    version: str | None
+    hooks: tuple[str, ...]
+    registers: dict[str, tuple[str, ...]]
+
+
+class PluginHost:
+    """Typed access to the hooks of one plugin manager."""
+
+    def __init__(self, manager: pluggy.PluginManager | None = None) -> None:
+        self.manager = manager if manager is not None else make_plugin_manager()
+        self._cache: dict[str, Registry[Any]] = {}
+
+    def _collect(self, hook_name: str, category: str) -> Registry[Any]:
+        if hook_name not in self._cache:
+            registrations: list[Registration[Any]] = []
+            caller = getattr(self.manager.hook, hook_name)
+            for implementation in reversed(caller.get_hookimpls()):
+                def register(name: str, factory: Any, plugin: str = implementation.plugin_name
+                             ) -> None:
+                    if not isinstance(name, str) or not name:
+                        raise PluginError(f"{plugin} registered a {category} without a name")
+                    registrations.append(Registration(name, factory, plugin))
+
+                _call(implementation, register=register)
+            self._cache[hook_name] = Registry(category, registrations)
+        return self._cache[hook_name]
+
+    def storage_backends(self) -> Registry[StorageFactory]:
+        """Storage backends registered through ``crmcore_register_storage``."""
+        return self._collect("crmcore_register_storage", "storage backend")
+
+    def notifiers(self) -> Registry[NotifierFactory]:
+        """Notifiers registered through ``crmcore_register_notifiers``."""
+        return self._collect("crmcore_register_notifiers", "notifier")
+
+    def scoring_strategies(self) -> Registry[ScoringFactory]:
+        """Scoring strategies registered through ``crmcore_register_scoring``."""
+        return self._collect("crmcore_register_scoring", "scoring strategy")
+
+    def calendars(self) -> Registry[CalendarFactory]:
+        """Business calendars registered through ``crmcore_register_calendars``."""
+        return self._collect("crmcore_register_calendars", "calendar")
+
+    def registries(self) -> dict[str, Registry[Any]]:
+        """Every provider registry by category name."""
+        return {
+            "storage": self.storage_backends(),
+            "notifiers": self.notifiers(),
+            "scoring": self.scoring_strategies(),
+            "calendars": self.calendars(),
+        }
+
+    def event_committed(self, event: DomainEvent) -> None:
+        """Tell every observer about ``event``; an observer's error is logged only."""
+        for implementation in reversed(self.manager.hook.crmcore_event_committed.get_hookimpls()):
+            _call_observer(implementation, event)
+
+    def describe(self) -> list[PluginInfo]:
+        """Every plugin with its distribution, hooks and registered names."""
+        distributions = _DISTRIBUTIONS.get(self.manager, {})
+        registries = self.registries()
+        infos: list[PluginInfo] = []
+        for name, plugin in sorted(self.manager.list_name_plugin()):
+            dist = distributions.get(name)
+            hooks = tuple(sorted(caller.name for caller in self.manager.get_hookcallers(plugin)
+                                 or ()))
+            registers = {
+                category: tuple(r.name for r in registry if r.plugin == name)
+                for category, registry in registries.items()
+            }
+            infos.append(PluginInfo(
+                name=name,
+                distribution=dist.name if dist is not None else None,
+                version=dist.version if dist is not None else None,
+                hooks=hooks,
+                registers={k: v for k, v in registers.items() if v},
+            ))
+        return infos
+
+
+def _call(implementation: HookImpl, **arguments: Any) -> Any:
+    """Call one hook implementation with the arguments it declares (as pluggy does)."""
+    return implementation.function(
+        **{name: arguments[name] for name in implementation.argnames}
+    )
+
+
+def _call_observer(implementation: HookImpl, event: DomainEvent) -> None:
+    try:
+        _call(implementation, event=event)
+    except Exception:
+        _log.exception("observer %s failed on event %s (%s)",
+                       implementation.plugin_name, event.id, event.type)

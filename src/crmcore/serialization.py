@@ -1,0 +1,253 @@
+"""The one cattrs converter, and readable structure errors.
+
+:func:`make_converter` builds the converter every boundary uses (JSON,
+TOML config, storage rows, events). :func:`structure` and :func:`unstructure`
+are the convenient entry points; :func:`structure` turns every cattrs error
+into :class:`~crmcore.errors.InvalidDataError` whose message names the path
+and the value, e.g. ``customers[3].preferences.time_zone: 'Mars/Base' is not a
+time zone``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import date, datetime, time
+from decimal import Decimal, InvalidOperation
+from enum import Enum, StrEnum
+from functools import cache
+from typing import Any, TypeVar, get_args, get_origin
+
+import cattrs
+from cattrs.cols import homogenous_tuple_structure_factory, list_structure_factory
+from cattrs.errors import ClassValidationError, IterableValidationError
+
+from crmcore.errors import MISSING, InvalidDataError, ValidationError
+from crmcore.model.customer import AttributeValue
+
+T = TypeVar("T")
+
+
+def _structure_datetime(value: Any, _type: type[Any]) -> datetime:
+    if isinstance(value, datetime):
+        parsed = value
+    elif isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            raise ValidationError("", value, "is not an ISO 8601 date and time") from None
+    else:
+        raise ValidationError("", value, "is not an ISO 8601 date and time")
+    if parsed.tzinfo is None or parsed.utcoffset() is None:
+        raise ValidationError("", value, "is a naive datetime; give a time zone (e.g. +00:00)")
+    return parsed
+
+
+def _structure_date(value: Any, _type: type[Any]) -> date:
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise ValidationError("", value, "is not an ISO 8601 date (YYYY-MM-DD)")
+
+
+def _structure_time(value: Any, _type: type[Any]) -> time:
+    if isinstance(value, time):
+        return value
+    if isinstance(value, str):
+        try:
+            parsed = time.fromisoformat(value)
+        except ValueError:
+            pass
+        else:
+            if parsed.tzinfo is None:
+                return parsed
+    raise ValidationError("", value, "is not a local time (HH:MM)")
+
+
+def _structure_decimal(value: Any, _type: type[Any]) -> Decimal:
+    if isinstance(value, bool):
+        raise ValidationError("", value, "is not a decimal number")
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, int | float | str):
+        try:
+            parsed = Decimal(str(value).strip())
+        except InvalidOperation:
+            pass
+        else:
+            if parsed.is_finite():
+                return parsed
+    raise ValidationError("", value, "is not a decimal number")
+
+
+def _strict(kind: type[Any], label: str) -> Callable[[Any, type[Any]], Any]:
+    def structure(value: Any, _type: type[Any]) -> Any:
+        if isinstance(value, bool) and kind is not bool:
+            raise ValidationError("", value, f"is not {label}")
+        if kind is float and isinstance(value, int):
+            return float(value)
+        if not isinstance(value, kind):
+            raise ValidationError("", value, f"is not {label}")
+        return value
+
+    return structure
+
+
+def _is_exactly(expected: Any) -> Callable[[Any], bool]:
+    return lambda cls: bool(cls == expected)
+
+
+def _enum_value(member: Enum) -> Any:
+    return member.value
+
+
+def _passthrough(kinds: tuple[type[Any], ...], label: str) -> Callable[[Any, type[Any]], Any]:
+    def structure(value: Any, _type: type[Any]) -> Any:
+        if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
+            raise ValidationError("", value, f"is not {label}")
+        return value
+
+    return structure
+
+
+def _structure_enum(value: Any, enum_type: type[Enum]) -> Enum:
+    try:
+        return enum_type(value)
+    except ValueError:
+        known = ", ".join(str(member.value) for member in enum_type)
+        label = _words(enum_type.__name__)
+        raise ValidationError("", value, f"is not a {label} (known: {known})") from None
+
+
+def _is_homogeneous_sequence(cls: Any) -> bool:
+    args = get_args(cls)
+    if get_origin(cls) is list:
+        return len(args) == 1
+    return get_origin(cls) is tuple and len(args) == 2 and args[1] is Ellipsis
+
+
+def _sequence_factory(
+    cls: Any, converter: cattrs.Converter
+) -> Callable[[Any, type[Any]], Any]:
+    if get_origin(cls) is list:
+        inner = list_structure_factory(cls, converter)
+    else:
+        inner = homogenous_tuple_structure_factory(cls, converter)
+
+    def structure(value: Any, type_: type[Any]) -> Any:
+        if isinstance(value, str | bytes) or not isinstance(value, Iterable):
+            raise ValidationError("", value, "is not a list")
+        return inner(value, type_)
+
+    return structure
+
+
+def _words(camel: str) -> str:
+    letters = [f" {c.lower()}" if c.isupper() else c for c in camel]
+    return "".join(letters).strip()
+
+
+def make_converter() -> cattrs.Converter:
+    """Build the converter shared by every crmcore boundary.
+
+    Datetimes travel as ISO 8601 text with an offset (naive ones are
+    rejected), dates as ``YYYY-MM-DD``, local times as ``HH:MM``, Decimals as
+    text (exact), enums by value. Scalars are strict: ``"5"`` is not an int
+    and ``"false"`` is not a bool.
+    """
+    converter = cattrs.Converter(detailed_validation=True, forbid_extra_keys=True)
+    converter.register_unstructure_hook(datetime, datetime.isoformat)
+    converter.register_structure_hook(datetime, _structure_datetime)
+    converter.register_unstructure_hook(date, date.isoformat)
+    converter.register_structure_hook(date, _structure_date)
+    converter.register_unstructure_hook(time, lambda value: value.isoformat("minutes")
+                                        if value.second == 0 and value.microsecond == 0
+                                        else value.isoformat())
+    converter.register_structure_hook(time, _structure_time)
+    converter.register_unstructure_hook(Decimal, str)
+    converter.register_structure_hook(Decimal, _structure_decimal)
+    for scalar, label in ((str, "a text"), (int, "a whole number"), (float, "a number"),
+                          (bool, "true or false")):
+        # Exact-type predicates: a singledispatch hook on ``str`` would also
+        # catch StrEnum members.
+        converter.register_structure_hook_func(_is_exactly(scalar), _strict(scalar, label))
+    for enum_base in (Enum, StrEnum):  # StrEnum: ahead of str in its MRO
+        converter.register_structure_hook(enum_base, _structure_enum)
+        converter.register_unstructure_hook(enum_base, _enum_value)
+    converter.register_structure_hook_factory(_is_homogeneous_sequence, _sequence_factory)
+    for union, label in ((AttributeValue, "a text, number or true/false value"),
+                         (int | str, "a whole number or a text")):
+        converter.register_structure_hook_func(
+            _is_exactly(union), _passthrough(get_args(union), label)
+        )
+    return converter
+
+
+@cache
+def default_converter() -> cattrs.Converter:
+    """The process-wide converter built by :func:`make_converter`."""
+    return make_converter()
+
+
+def unstructure(value: Any) -> Any:
+    """Turn an entity (or any supported value) into JSON-ready data."""
+    return default_converter().unstructure(value)
+
+
+def structure(data: Any, cls: type[T], *, path: str = "") -> T:
+    """Build a ``cls`` from JSON-ready ``data``.
+
+    Raises :class:`~crmcore.errors.InvalidDataError` listing every problem
+    with its path below ``path`` (for example ``"customers[3]"``).
+    """
+    try:
+        return default_converter().structure(data, cls)
+    except Exception as error:
+        problems = describe_structure_error(error, path)
+        raise InvalidDataError(problems) from error
+
+
+def describe_structure_error(error: BaseException, path: str = "") -> list[ValidationError]:
+    """Flatten a cattrs (or validator) error into problems with full paths."""
+    if isinstance(error, ClassValidationError | IterableValidationError):
+        problems: list[ValidationError] = []
+        with_notes, without_notes = error.group_exceptions()
+        for inner, note in with_notes:
+            problems.extend(describe_structure_error(inner, _join(path, note)))
+        for inner in without_notes:
+            problems.extend(describe_structure_error(inner, path))
+        return problems
+    if isinstance(error, InvalidDataError):
+        return [problem.at(path) for problem in error.problems]
+    if isinstance(error, ValidationError):
+        return [error.at(path)]
+    if isinstance(error, KeyError):
+        return [ValidationError(path, MISSING, "is required")]
+    if isinstance(error, cattrs.ForbiddenExtraKeysError):
+        return [
+            ValidationError(_join_name(path, key), MISSING, "is not a known field")
+            for key in sorted(error.extra_fields)
+        ]
+    return [ValidationError(path, MISSING, _describe_other(error))]
+
+
+def _describe_other(error: BaseException) -> str:
+    text = str(error) or type(error).__name__
+    return f"could not be read: {text}"
+
+
+def _join(path: str, note: Any) -> str:
+    name = getattr(note, "name", None)
+    if name is not None:
+        return _join_name(path, name)
+    index = getattr(note, "index", None)
+    if index is not None:
+        return _join_name(path, index) if isinstance(index, str) else f"{path}[{index!r}]"
+    return path
+
+
+def _join_name(path: str, name: str) -> str:
+    return f"{path}.{name}" if path else name

@@ -1,0 +1,308 @@
+"""SQLite storage: the embedded default (standard library ``sqlite3``, no server).
+
+Registered as the storage backend ``sqlite`` with the options ``path`` (a file,
+or ``":memory:"``; default ``crmcore.db``) and ``timeout`` (seconds to wait for
+a lock held by another process; default 30).
+
+The schema is versioned with ``PRAGMA user_version`` and upgraded
+automatically when a database is opened. Every write runs inside
+``BEGIN IMMEDIATE ... COMMIT``; file databases use write-ahead logging, so a
+process killed mid-way loses nothing that was committed.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from crmcore.errors import ConflictError, DuplicateError, NotFoundError, StorageError
+from crmcore.events import DomainEvent
+from crmcore.hookspecs import hookimpl
+from crmcore.options import Options
+from crmcore.ports import OutboxEntry, PendingDelivery, StorageFactory, StoredRecord
+from crmcore.serialization import structure, unstructure
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    (
+        """CREATE TABLE records (
+            kind TEXT NOT NULL, id TEXT NOT NULL, version INTEGER NOT NULL,
+            customer_id TEXT NOT NULL, at TEXT, body TEXT NOT NULL,
+            PRIMARY KEY (kind, id)) WITHOUT ROWID""",
+        "CREATE INDEX records_by_customer ON records (kind, customer_id, at)",
+        "CREATE INDEX records_by_time ON records (kind, at)",
+    ),
+    (
+        """CREATE TABLE outbox (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT, event_id TEXT NOT NULL UNIQUE,
+            type TEXT NOT NULL, occurred_at TEXT NOT NULL, body TEXT NOT NULL)""",
+        """CREATE TABLE subscriptions (
+            notifier TEXT PRIMARY KEY, after_seq INTEGER NOT NULL)""",
+        """CREATE TABLE deliveries (
+            event_id TEXT NOT NULL, notifier TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0, last_error TEXT, retry_at TEXT,
+            delivered_at TEXT, PRIMARY KEY (event_id, notifier)) WITHOUT ROWID""",
+    ),
+)
+"""Schema steps; version N of a database means the first N steps are applied."""
+
+SCHEMA_VERSION = len(MIGRATIONS)
+"""The schema version this code writes."""
+
+
+def _utc_text(moment: datetime | None) -> str | None:
+    """A fixed-width UTC ISO text, so that text order is time order."""
+    if moment is None:
+        return None
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
+
+
+def _parse_utc(text: str | None) -> datetime | None:
+    return None if text is None else datetime.fromisoformat(text)
+
+
+def _dump(body: Any) -> str:
+    return json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def _record(row: sqlite3.Row) -> StoredRecord:
+    return StoredRecord(
+        kind=row["kind"], id=row["id"], version=row["version"],
+        customer_id=row["customer_id"], at=_parse_utc(row["at"]), body=json.loads(row["body"]),
+    )
+
+
+def _entry(row: sqlite3.Row) -> OutboxEntry:
+    return OutboxEntry(row["seq"], structure(json.loads(row["body"]), DomainEvent))
+
+
+class _SqliteSession:
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        self._db = connection
+
+    def get(self, kind: str, entity_id: str) -> StoredRecord | None:
+        row = self._db.execute(
+            "SELECT * FROM records WHERE kind = ? AND id = ?", (kind, entity_id)
+        ).fetchone()
+        return None if row is None else _record(row)
+
+    def insert(self, record: StoredRecord) -> None:
+        try:
+            self._db.execute(
+                "INSERT INTO records (kind, id, version, customer_id, at, body) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (record.kind, record.id, record.version, record.customer_id,
+                 _utc_text(record.at), _dump(record.body)),
+            )
+        except sqlite3.IntegrityError:
+            raise DuplicateError(record.kind, record.id) from None
+
+    def update(self, record: StoredRecord, expected_version: int) -> None:
+        changed = self._db.execute(
+            "UPDATE records SET version = ?, customer_id = ?, at = ?, body = ? "
+            "WHERE kind = ? AND id = ? AND version = ?",
+            (record.version, record.customer_id, _utc_text(record.at), _dump(record.body),
+             record.kind, record.id, expected_version),
+        ).rowcount
+        if changed == 0:
+            current = self.get(record.kind, record.id)
+            if current is None:
+                raise NotFoundError(record.kind, record.id)
+            raise ConflictError(record.kind, record.id, expected_version, current.version)
+
+    def query(
+        self,
+        kind: str,
+        *,
+        customer_id: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> Iterator[StoredRecord]:
+        sql = ["SELECT * FROM records WHERE kind = ?"]
+        parameters: list[Any] = [kind]
+        if customer_id is not None:
+            sql.append("AND customer_id = ?")
+            parameters.append(customer_id)
+        if since is not None:
+            sql.append("AND at >= ?")
+            parameters.append(_utc_text(since))
+        if until is not None:
+            sql.append("AND at < ?")
+            parameters.append(_utc_text(until))
+        sql.append("ORDER BY at IS NOT NULL, at, id")
+        return (_record(row) for row in self._db.execute(" ".join(sql), parameters))
+
+    def count(self, kind: str) -> int:
+        row = self._db.execute("SELECT COUNT(*) FROM records WHERE kind = ?", (kind,)).fetchone()
+        return int(row[0])
+
+    def append_events(self, events: Sequence[DomainEvent]) -> None:
+        self._db.executemany(
+            "INSERT INTO outbox (event_id, type, occurred_at, body) VALUES (?, ?, ?, ?)",
+            [(e.id, e.type, _utc_text(e.occurred_at), _dump(unstructure(e))) for e in events],
+        )
+
+    def events(self, *, after_seq: int = 0, limit: int | None = None) -> list[OutboxEntry]:
+        rows = self._db.execute(
+            "SELECT seq, body FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?",
+            (after_seq, -1 if limit is None else limit),
+        )
+        return [_entry(row) for row in rows]
+
+    def subscribe(self, notifier: str) -> None:
+        self._db.execute(
+            "INSERT OR IGNORE INTO subscriptions (notifier, after_seq) "
+            "SELECT ?, COALESCE(MAX(seq), 0) FROM outbox",
+            (notifier,),
+        )
+
+    def _advance_watermark(self, notifier: str) -> None:
+        """Move the subscription past events all delivered, and forget their rows."""
+        self._db.execute(
+            """UPDATE subscriptions SET after_seq = COALESCE(
+                 (SELECT MIN(o.seq) - 1 FROM outbox o
+                  LEFT JOIN deliveries d ON d.event_id = o.event_id AND d.notifier = ?
+                  WHERE o.seq > subscriptions.after_seq AND d.delivered_at IS NULL),
+                 (SELECT MAX(seq) FROM outbox), after_seq)
+               WHERE notifier = ?""",
+            (notifier, notifier),
+        )
+        self._db.execute(
+            """DELETE FROM deliveries WHERE notifier = ? AND event_id IN (
+                 SELECT o.event_id FROM outbox o, subscriptions s
+                 WHERE s.notifier = ? AND o.seq <= s.after_seq)""",
+            (notifier, notifier),
+        )
+
+    def pending_deliveries(
+        self, notifier: str, *, now: datetime, limit: int
+    ) -> list[PendingDelivery]:
+        self._advance_watermark(notifier)
+        rows = self._db.execute(
+            """SELECT o.seq, o.body, COALESCE(d.attempts, 0) AS attempts, d.last_error
+               FROM outbox o JOIN subscriptions s ON s.notifier = ? AND o.seq > s.after_seq
+               LEFT JOIN deliveries d ON d.event_id = o.event_id AND d.notifier = s.notifier
+               WHERE d.delivered_at IS NULL AND (d.retry_at IS NULL OR d.retry_at <= ?)
+               ORDER BY o.seq LIMIT ?""",
+            (notifier, _utc_text(now), limit),
+        )
+        return [
+            PendingDelivery(_entry(row), notifier, row["attempts"], row["last_error"])
+            for row in rows
+        ]
+
+    def _require_event(self, event_id: str) -> None:
+        if self._db.execute("SELECT 1 FROM outbox WHERE event_id = ?", (event_id,)).fetchone() \
+                is None:
+            raise NotFoundError("event", event_id)
+
+    def mark_delivered(self, event_id: str, notifier: str, at: datetime) -> None:
+        self._require_event(event_id)
+        self._db.execute(
+            """INSERT INTO deliveries (event_id, notifier, delivered_at) VALUES (?, ?, ?)
+               ON CONFLICT (event_id, notifier)
+               DO UPDATE SET delivered_at = excluded.delivered_at""",
+            (event_id, notifier, _utc_text(at)),
+        )
+
+    def record_failure(
+        self, event_id: str, notifier: str, error: str, retry_at: datetime
+    ) -> None:
+        self._require_event(event_id)
+        self._db.execute(
+            """INSERT INTO deliveries (event_id, notifier, attempts, last_error, retry_at)
+               VALUES (?, ?, 1, ?, ?)
+               ON CONFLICT (event_id, notifier) DO UPDATE SET attempts = attempts + 1,
+                 last_error = excluded.last_error, retry_at = excluded.retry_at""",
+            (event_id, notifier, error, _utc_text(retry_at)),
+        )
+
+
+class SqliteStorage:
+    """Storage in one SQLite database file (or ``":memory:"``)."""
+
+    def __init__(self, path: str | Path = "crmcore.db", *, timeout: float = 30.0) -> None:
+        self.path = path
+        self._lock = threading.RLock()
+        try:
+            self._db = sqlite3.connect(
+                str(path), timeout=timeout, isolation_level=None, check_same_thread=False
+            )
+        except sqlite3.Error as error:
+            raise StorageError(f"storage.path: cannot open SQLite database {str(path)!r}: "
+                               f"{error}") from error
+        self._db.row_factory = sqlite3.Row
+        self._closed = False
+        if str(path) != ":memory:":
+            self._db.execute("PRAGMA journal_mode = WAL")
+        self._db.execute("PRAGMA foreign_keys = ON")
+        self._migrate()
+
+    def schema_version(self) -> int:
+        """The database's ``PRAGMA user_version``."""
+        return int(self._db.execute("PRAGMA user_version").fetchone()[0])
+
+    def _migrate(self) -> None:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                current = self.schema_version()
+                if current > SCHEMA_VERSION:
+                    raise StorageError(
+                        f"database {str(self.path)!r} has schema version {current}, newer than "
+                        f"this crmcore understands ({SCHEMA_VERSION}); upgrade crmcore"
+                    )
+                for statements in MIGRATIONS[current:]:
+                    for statement in statements:
+                        self._db.execute(statement)
+                self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+
+    @contextmanager
+    def transaction(self) -> Iterator[_SqliteSession]:
+        """Open a write transaction (``BEGIN IMMEDIATE``); commit or roll back."""
+        with self._lock:
+            if self._closed:
+                raise StorageError(f"the SQLite storage {str(self.path)!r} is closed")
+            if self._db.in_transaction:
+                raise StorageError("a transaction is already open on this storage")
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as error:
+                raise StorageError(f"cannot start a transaction on {str(self.path)!r}: "
+                                   f"{error}") from error
+            try:
+                yield _SqliteSession(self._db)
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            else:
+                self._db.execute("COMMIT")
+
+    def close(self) -> None:
+        """Close the connection."""
+        with self._lock:
+            if not self._closed:
+                self._closed = True
+                self._db.close()
+
+
+def open_sqlite_storage(options: Options) -> SqliteStorage:
+    """Factory for the ``sqlite`` backend: options ``path`` and ``timeout``."""
+    return SqliteStorage(
+        options.path("path", "crmcore.db"), timeout=options.number("timeout", 30.0)
+    )
+
+
+@hookimpl
+def crmcore_register_storage(register: Callable[[str, StorageFactory], None]) -> None:
+    """Register the ``sqlite`` storage backend."""
+    register("sqlite", open_sqlite_storage)
