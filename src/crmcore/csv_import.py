@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import itertools
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, datetime
@@ -162,14 +163,21 @@ def read_customers(
     lines: Iterable[str], layout: CsvLayout = CsvLayout(),
     *, progress: Progress | None = None,
 ) -> Iterator[Customer]:
-    """Read customers. Known columns: the id (``layout.customer_col``), name,
+    """Read customers. Known columns: the id (``layout.id_col``, or else
+    ``layout.customer_col``), name,
     kind, owner, acquired_at, language, time_zone and channels (``|``-separated,
     in order of preference); every other non-empty cell becomes a custom
     attribute (numbers are read as numbers) for threshold grading rules.
     """
-    required = (layout.customer_col, layout.name_col)
-    meaning = {layout.customer_col, layout.name_col, *CUSTOMER_FIELDS}
-    for count, (line, row) in enumerate(_rows(lines, layout, required), start=1):
+    lines = iter(lines)
+    header = next(lines, "")
+    id_col = layout.id_col if layout.id_col in next(csv.reader([header],
+                                                              delimiter=layout.delimiter), []) \
+        else layout.customer_col
+    required = (id_col, layout.name_col)
+    meaning = {id_col, layout.name_col, *CUSTOMER_FIELDS}
+    rows = _rows(itertools.chain([header], lines), layout, required)
+    for count, (line, row) in enumerate(rows, start=1):
         acquired_text = row.get("acquired_at", "")
         acquired = _cell(line, "acquired_at", acquired_text,
                          lambda text: parse_timestamp(text, layout),
@@ -184,14 +192,14 @@ def read_customers(
         ]
         attributes = {key: _attribute(value) for key, value in row.items()
                       if key not in meaning and value}
-        columns = {"id": layout.customer_col, "name": layout.name_col,
+        columns = {"id": id_col, "name": layout.name_col,
                    "preferences": "preferences"}
         preferences = _entity(line, columns, partial(
             ContactPreferences, channels=channels, language=row.get("language") or None,
             time_zone=row.get("time_zone") or None,
         ))
         yield _entity(line, columns, partial(
-            Customer, id=row[layout.customer_col], name=row[layout.name_col], kind=kind,
+            Customer, id=row[id_col], name=row[layout.name_col], kind=kind,
             owner=row.get("owner") or None, acquired_at=acquired, attributes=attributes,
             preferences=preferences,
         ))

@@ -66,8 +66,20 @@ def make_plugin_manager(
     if load_entry_points and not autoload_disabled():
         _load_entry_points(manager)
     for plugin in extra_plugins:
-        manager.register(plugin)
+        manager.register(plugin, name=_plugin_name(manager, plugin))
     return manager
+
+
+def _plugin_name(manager: pluggy.PluginManager, plugin: object) -> str:
+    """A readable, unique name: the module name, or module and class of an object."""
+    base = getattr(plugin, "__name__", None)
+    if not isinstance(base, str):
+        base = f"{type(plugin).__module__}.{type(plugin).__qualname__}"
+    name, number = base, 1
+    while manager.has_plugin(name):
+        number += 1
+        name = f"{base}#{number}"
+    return name
 
 
 def _load_entry_points(manager: pluggy.PluginManager) -> None:
@@ -158,7 +170,7 @@ class PluginHost:
         if hook_name not in self._cache:
             registrations: list[Registration[Any]] = []
             caller = getattr(self.manager.hook, hook_name)
-            for implementation in reversed(caller.get_hookimpls()):
+            for implementation in caller.get_hookimpls():  # registration order
                 def register(name: str, factory: Any, plugin: str = implementation.plugin_name
                              ) -> None:
                     if not isinstance(name, str) or not name:
@@ -196,7 +208,7 @@ class PluginHost:
 
     def event_committed(self, event: DomainEvent) -> None:
         """Tell every observer about ``event``; an observer's error is logged only."""
-        for implementation in reversed(self.manager.hook.crmcore_event_committed.get_hookimpls()):
+        for implementation in self.manager.hook.crmcore_event_committed.get_hookimpls():
             _call_observer(implementation, event)
 
     def describe(self) -> list[PluginInfo]:

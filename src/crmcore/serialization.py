@@ -171,9 +171,7 @@ def make_converter() -> cattrs.Converter:
     converter.register_structure_hook(Decimal, _structure_decimal)
     for scalar, label in ((str, "a text"), (int, "a whole number"), (float, "a number"),
                           (bool, "true or false")):
-        # Exact-type predicates: a singledispatch hook on ``str`` would also
-        # catch StrEnum members.
-        converter.register_structure_hook_func(_is_exactly(scalar), _strict(scalar, label))
+        converter.register_structure_hook(scalar, _strict(scalar, label))
     for enum_base in (Enum, StrEnum):  # StrEnum: ahead of str in its MRO
         converter.register_structure_hook(enum_base, _structure_enum)
         converter.register_unstructure_hook(enum_base, _enum_value)

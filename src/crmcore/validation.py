@@ -7,7 +7,7 @@ attribute and the rejected value, so an invalid entity cannot exist.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from decimal import Decimal
 from functools import lru_cache
@@ -27,6 +27,13 @@ _LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 def as_dict(value: Mapping[str, Any]) -> dict[str, Any]:
     """attrs converter: a private ``dict`` copy of a mapping (callers keep theirs)."""
     return dict(value)
+
+
+def as_tuple(value: Iterable[Any]) -> tuple[Any, ...]:
+    """attrs converter: a tuple of the items (a lone text is refused, not split)."""
+    if isinstance(value, str | bytes):
+        raise ValidationError("", value, "is not a list")
+    return tuple(value)
 
 
 def identifier(_instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:

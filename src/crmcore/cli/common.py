@@ -53,8 +53,9 @@ def parse_as_of(text: str | None) -> datetime | None:
 
 
 def print_table(rows: Sequence[Sequence[Any]], headers: Sequence[str],
-                out: TextIO = sys.stdout) -> None:
-    """Print an aligned text table."""
+                out: TextIO | None = None) -> None:
+    """Print an aligned text table (to standard output unless ``out`` is given)."""
+    out = out or sys.stdout
     texts = [[str(cell) for cell in row] for row in rows]
     widths = [max([len(h), *(len(row[i]) for row in texts)]) for i, h in enumerate(headers)]
     out.write("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip() + "\n")
@@ -63,20 +64,20 @@ def print_table(rows: Sequence[Sequence[Any]], headers: Sequence[str],
         out.write("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() + "\n")
 
 
-def print_json(value: Any, out: TextIO = sys.stdout) -> None:
-    """Print ``value`` as indented JSON."""
-    out.write(json.dumps(value, indent=2, ensure_ascii=False, default=str) + "\n")
+def print_json(value: Any, out: TextIO | None = None) -> None:
+    """Print ``value`` as indented JSON (to standard output unless ``out`` is given)."""
+    (out or sys.stdout).write(json.dumps(value, indent=2, ensure_ascii=False, default=str) + "\n")
 
 
 class Progress:
     """Counts rows on stderr when it is a terminal; silent otherwise."""
 
-    def __init__(self, label: str, *, stream: TextIO = sys.stderr, every: int = 10_000,
+    def __init__(self, label: str, *, stream: TextIO | None = None, every: int = 10_000,
                  enabled: bool | None = None) -> None:
         self.label = label
-        self.stream = stream
+        self.stream = stream or sys.stderr
         self.every = every
-        self.enabled = stream.isatty() if enabled is None else enabled
+        self.enabled = self.stream.isatty() if enabled is None else enabled
         self.count = 0
 
     def __call__(self, count: int) -> None:

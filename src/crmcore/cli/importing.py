@@ -58,10 +58,10 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser.set_defaults(run=run_import)
 
 
-def _with_customers(transactions: Iterator[Transaction], known: set[str]
+def _with_customers(rows: list[Customer | Transaction], known: set[str]
                     ) -> Iterator[Customer | Transaction]:
-    for transaction in transactions:
-        if transaction.customer_id not in known:
+    for transaction in rows:
+        if isinstance(transaction, Transaction) and transaction.customer_id not in known:
             known.add(transaction.customer_id)
             yield Customer(id=transaction.customer_id, name=transaction.customer_id)
         yield transaction
@@ -73,12 +73,12 @@ def run_import(arguments: argparse.Namespace) -> int:
     progress = Progress(f"reading {arguments.file}")
     lines = read_lines(arguments.file)
     reader = read_customers if arguments.kind == "customers" else read_transactions
-    rows = list(reader(lines, layout, progress=progress))
+    rows: list[Customer | Transaction] = list(reader(lines, layout, progress=progress))
     progress.done()
     with open_crm(arguments) as crm:
         if arguments.kind == "transactions" and arguments.create_customers:
             known = {customer.id for customer in crm.find(Customer)}
-            rows = list(_with_customers(iter(rows), known))  # type: ignore[arg-type]
+            rows = list(_with_customers(rows, known))
         try:
             report = crm.import_entities(rows, source=arguments.file)
         except NotFoundError as error:

@@ -124,7 +124,8 @@ def _customer(rng: random.Random, number: int, rhythm: Rhythm, scale: float,
     founded = rng.randint(1985, 2020)
     return Customer(
         id=f"C{number:05d}",
-        name=f"Customer {number}" if is_person else f"{rng.choice(INDUSTRIES).title()} Co. {number}",
+        name=(f"Customer {number}" if is_person
+              else f"{rng.choice(INDUSTRIES).title()} Co. {number}"),
         kind=PartyKind.PERSON if is_person else PartyKind.ORGANISATION,
         owner=rng.choice(OWNERS),
         acquired_at=as_of - timedelta(days=acquired_days),

@@ -88,15 +88,17 @@ def book_section(context: ReportContext) -> ReportSection:
 
 def revenue_section(context: ReportContext) -> ReportSection:
     """Revenue in total and over the last 12 months, and how concentrated it is."""
-    by_customer: Counter[str] = Counter()
+    by_customer: dict[str, Decimal] = {}
     recent = Decimal(0)
     year_ago = context.as_of - timedelta(days=365)
     for transaction in context.transactions:
-        by_customer[transaction.customer_id] += transaction.amount  # type: ignore[assignment]
+        by_customer[transaction.customer_id] = (
+            by_customer.get(transaction.customer_id, Decimal(0)) + transaction.amount)
         if transaction.occurred_at >= year_ago:
             recent += transaction.amount
     total = sum(by_customer.values(), Decimal(0))
-    ranked = [value for _, value in by_customer.most_common()]
+    largest = sorted(by_customer.items(), key=lambda item: (-item[1], item[0]))
+    ranked = [value for _, value in largest]
     top_fifth = sum(ranked[: max(1, len(ranked) // 5)], Decimal(0))
     lines = [
         f"revenue, all time       {_money(total):>16}",
@@ -108,7 +110,7 @@ def revenue_section(context: ReportContext) -> ReportSection:
     names = {customer.id: customer.name for customer in context.customers}
     lines.append("largest customers:")
     lines.extend(f"  {cid:<8} {names.get(cid, '?'):<28} {_money(value):>14}"
-                 for cid, value in by_customer.most_common(5))
+                 for cid, value in largest[:5])
     return ReportSection("Revenue", tuple(lines))
 
 

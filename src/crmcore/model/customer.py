@@ -13,6 +13,7 @@ import attrs
 from crmcore.errors import ValidationError
 from crmcore.validation import (
     as_dict,
+    as_tuple,
     identifier,
     int_between,
     language_tag,
@@ -111,17 +112,19 @@ class ContactPreferences:
     wanted contact frequency; ``best_weekdays`` uses 0 for Monday.
     """
 
-    channels: tuple[Channel, ...] = attrs.field(default=(), converter=tuple,
+    channels: tuple[Channel, ...] = attrs.field(default=(), converter=as_tuple,
                                                 validator=_unique_channels)
     language: str | None = attrs.field(default=None, validator=optional(language_tag))
     time_zone: str | None = attrs.field(default=None, validator=optional(time_zone))
-    quiet_hours: tuple[QuietHours, ...] = attrs.field(default=(), converter=tuple)
+    quiet_hours: tuple[QuietHours, ...] = attrs.field(default=(), converter=as_tuple)
     contact_every_days: int | None = attrs.field(
         default=None, validator=optional(int_between(1, 3660))
     )
-    best_weekdays: tuple[int, ...] = attrs.field(default=(), converter=tuple, validator=_weekdays)
+    best_weekdays: tuple[int, ...] = attrs.field(
+        default=(), converter=as_tuple, validator=_weekdays
+    )
     religion: str | None = None
-    celebrations: tuple[Celebration, ...] = attrs.field(default=(), converter=tuple)
+    celebrations: tuple[Celebration, ...] = attrs.field(default=(), converter=as_tuple)
     do_not_contact: bool = False
 
 
@@ -163,7 +166,7 @@ class Customer:
         factory=ContactPreferences,
         validator=attrs.validators.instance_of(ContactPreferences),
     )
-    tags: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    tags: tuple[str, ...] = attrs.field(default=(), converter=as_tuple)
 
 
 @attrs.frozen

@@ -10,6 +10,7 @@ import attrs
 
 from crmcore.errors import ValidationError
 from crmcore.validation import (
+    as_tuple,
     aware_datetime,
     identifier,
     non_empty_text,
@@ -47,7 +48,7 @@ class Opportunity:
     status: OpportunityStatus = attrs.field(
         default=OpportunityStatus.OPEN, validator=attrs.validators.instance_of(OpportunityStatus)
     )
-    concerns: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    concerns: tuple[str, ...] = attrs.field(default=(), converter=as_tuple)
     poor_credit: bool = False
     low_loyalty: bool = False
 
