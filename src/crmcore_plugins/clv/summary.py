@@ -1,0 +1,279 @@
+"""Per-customer sufficient statistics of the BG/NBD and Gamma-Gamma models.
+
+:func:`summarize_purchases` reduces raw purchases (customer id, date, amount) to
+one :class:`RfmSummary`: for every customer with a purchase on or before the
+calibration end, the number of *repeat* transactions (``frequency``), the time
+from the first to the last transaction (``recency``), the time from the first
+transaction to the calibration end (``T``) and the mean value of the repeat
+transactions (``monetary_value``).
+
+A transaction is one customer-day: several purchases by one customer on the
+same calendar day are merged into one transaction whose value is their sum.
+Times are whole days divided by the required ``unit_days`` (``7.0`` for
+weeks); ``T`` counts the days from the first purchase day to the calibration
+end day (a customer whose first purchase is on the end day has ``T = 0``),
+which is the convention of the published CDNOW summary.
+
+This module also holds the input validation shared by the models.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from crmcore.errors import ValidationError
+
+__all__ = [
+    "ClvInputError",
+    "RfmSummary",
+    "check_positive",
+    "rfm_arrays",
+    "summarize_purchases",
+]
+
+FloatArray = npt.NDArray[np.float64]
+
+
+class ClvInputError(ValidationError):
+    """Bad input to a CLV function; names the argument, the value and the rule.
+
+    It is a :class:`ValueError`; ``str(error)`` reads for example
+    ``recency[3]: 12.0 is greater than T[3] = 10.0``.
+    """
+
+
+@dataclass(frozen=True, eq=False)
+class RfmSummary:
+    """Columnar per-customer statistics; all arrays share one length and order.
+
+    ``customer_ids`` are sorted. ``frequency`` counts repeat customer-days,
+    ``recency`` and ``T`` are in units of ``unit_days`` days and
+    ``monetary_value`` is the mean value of the repeat transactions (``0.0``
+    when ``frequency`` is 0). The arrays are read-only.
+    """
+
+    customer_ids: npt.NDArray[Any]
+    frequency: npt.NDArray[np.int64]
+    recency: FloatArray
+    T: FloatArray
+    monetary_value: FloatArray
+    calibration_end: dt.date
+    unit_days: float
+
+    def __len__(self) -> int:
+        """Return the number of customers."""
+        return len(self.customer_ids)
+
+
+def summarize_purchases(
+    customer_ids: Iterable[Any] | npt.ArrayLike,
+    dates: Iterable[dt.date] | npt.ArrayLike,
+    amounts: npt.ArrayLike,
+    *,
+    calibration_end: dt.date,
+    unit_days: float,
+) -> RfmSummary:
+    """Build the :class:`RfmSummary` of raw purchases (one row per purchase).
+
+    :param customer_ids: one id per purchase (any sortable scalars).
+    :param dates: ``datetime.date``/``datetime.datetime`` objects (a datetime
+        counts on its own calendar day, time zone ignored) or a
+        ``datetime64`` array.
+    :param amounts: purchase values, finite and not negative.
+    :param calibration_end: last day of the calibration period (inclusive);
+        later purchases are ignored, customers first buying later are dropped.
+    :param unit_days: length of the time unit in days, e.g. ``7.0`` for weeks.
+    :raises ClvInputError: on empty or mismatched input, bad dates or amounts,
+        or a non-positive ``unit_days``.
+    """
+    check_positive("unit_days", unit_days)
+    ids = _as_1d("customer_ids", customer_ids)
+    days = _as_days(dates)
+    values = _as_amounts(amounts)
+    _check_lengths(ids, days, values)
+    end_day = _day_number(_as_date("calibration_end", calibration_end))
+    keep = days <= end_day
+    if not np.any(keep):
+        raise ClvInputError("calibration_end", calibration_end, "is before every purchase")
+    unique_ids, codes = _encode_ids(ids[keep])
+    customer, day, value = _merge_customer_days(codes, days[keep], values[keep])
+    present, stats = _per_customer(customer, day, value, end_day, unit_days)
+    return RfmSummary(
+        customer_ids=_readonly(unique_ids[present]),
+        frequency=_readonly(stats[0].astype(np.int64)),
+        recency=_readonly(stats[1]),
+        T=_readonly(stats[2]),
+        monetary_value=_readonly(stats[3]),
+        calibration_end=_as_date("calibration_end", calibration_end),
+        unit_days=float(unit_days),
+    )
+
+
+def rfm_arrays(
+    frequency: npt.ArrayLike,
+    recency: npt.ArrayLike,
+    T: npt.ArrayLike,  # noqa: N803 - the literature's name
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Validate and broadcast BG/NBD statistics to float arrays of one shape.
+
+    :raises ClvInputError: for a non-finite or negative value, a non-integer
+        frequency, ``recency > T``, a positive recency with zero frequency,
+        or shapes that do not broadcast.
+    """
+    x = finite_array("frequency", frequency)
+    t_x = finite_array("recency", recency)
+    t_cal = finite_array("T", T)
+    _first_bad("frequency", x, x != np.floor(x), "is not a whole number")
+    try:
+        x, t_x, t_cal = np.broadcast_arrays(x, t_x, t_cal)
+    except ValueError:
+        raise ClvInputError(
+            "frequency, recency, T", (x.shape, t_x.shape, t_cal.shape), "do not broadcast"
+        ) from None
+    _check_recency(x, t_x, t_cal)
+    return x, t_x, t_cal
+
+
+def finite_array(name: str, values: npt.ArrayLike) -> FloatArray:
+    """Return ``values`` as a float array; reject NaN, infinities and negatives."""
+    try:
+        array = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ClvInputError(name, values, "is not numeric") from None
+    _first_bad(name, array, ~np.isfinite(array), "is not a finite number")
+    _first_bad(name, array, array < 0, "is negative")
+    return array
+
+
+def check_positive(name: str, value: float) -> None:
+    """Raise :class:`ClvInputError` unless ``value`` is a finite number > 0."""
+    if not (isinstance(value, (int, float)) and np.isfinite(value) and value > 0):
+        raise ClvInputError(name, value, "is not a finite number > 0")
+
+
+def _first_bad(
+    name: str, array: npt.NDArray[Any], bad: npt.NDArray[np.bool_], reason: str
+) -> None:
+    """Raise for the first element flagged in ``bad``, naming its index."""
+    if np.any(bad):
+        index = tuple(int(i) for i in np.argwhere(bad)[0])
+        where = "".join(f"[{i}]" for i in index)
+        raise ClvInputError(f"{name}{where}", array[index].item(), reason)
+
+
+def _check_recency(x: FloatArray, t_x: FloatArray, t_cal: FloatArray) -> None:
+    """Enforce ``recency <= T`` and ``recency == 0`` when ``frequency == 0``."""
+    above = t_x > t_cal
+    if np.any(above):
+        index = tuple(int(i) for i in np.argwhere(above)[0])
+        where = "".join(f"[{i}]" for i in index)
+        raise ClvInputError(
+            f"recency{where}", float(t_x[index]), f"is greater than T{where} = {t_cal[index]}"
+        )
+    _first_bad(
+        "recency", t_x, (x == 0) & (t_x > 0),
+        "is positive although frequency is 0 (recency is first-to-last purchase time)",
+    )
+
+
+def _as_1d(name: str, values: Iterable[Any] | npt.ArrayLike) -> npt.NDArray[Any]:
+    """Return a non-empty one-dimensional array (iterators are materialised)."""
+    if not isinstance(values, np.ndarray):
+        values = np.asarray(values if hasattr(values, "__len__") else list(values))  # type: ignore[arg-type]
+    if values.ndim != 1:
+        raise ClvInputError(name, values.shape, "is not one-dimensional")
+    if values.size == 0:
+        raise ClvInputError(name, [], "is empty")
+    return values
+
+
+def _as_amounts(amounts: npt.ArrayLike) -> FloatArray:
+    """Validate purchase amounts."""
+    values = finite_array("amounts", amounts)
+    if values.ndim != 1:
+        raise ClvInputError("amounts", values.shape, "is not one-dimensional")
+    return values
+
+
+def _as_days(dates: Iterable[dt.date] | npt.ArrayLike) -> npt.NDArray[np.int64]:
+    """Return day numbers (days since 1970-01-01) of dates, datetimes or datetime64."""
+    array = _as_1d("dates", dates)
+    if np.issubdtype(array.dtype, np.datetime64):
+        _first_bad("dates", array, np.isnat(array), "is a missing date (NaT)")
+        return array.astype("datetime64[D]").astype(np.int64)
+    return np.array(
+        [_day_number(_as_date(f"dates[{i}]", d)) for i, d in enumerate(array)], dtype=np.int64
+    )
+
+
+def _as_date(name: str, value: object) -> dt.date:
+    """Return the calendar day of a date or datetime."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    raise ClvInputError(name, value, "is not a date or datetime")
+
+
+_EPOCH = dt.date(1970, 1, 1)
+
+
+def _day_number(day: dt.date) -> int:
+    """Return days since 1970-01-01."""
+    return (day - _EPOCH).days
+
+
+def _check_lengths(*arrays: npt.NDArray[Any]) -> None:
+    """Require customer_ids, dates and amounts of one length."""
+    lengths = tuple(len(a) for a in arrays)
+    if len(set(lengths)) != 1:
+        raise ClvInputError("customer_ids, dates, amounts", lengths, "differ in length")
+
+
+def _encode_ids(ids: npt.NDArray[Any]) -> tuple[npt.NDArray[Any], npt.NDArray[np.int64]]:
+    """Return the sorted distinct ids and each row's index into them."""
+    try:
+        unique, codes = np.unique(ids, return_inverse=True)
+    except TypeError:
+        raise ClvInputError("customer_ids", ids[:3].tolist(), "are not mutually sortable") from None
+    return unique, codes.astype(np.int64).reshape(-1)
+
+
+def _merge_customer_days(
+    codes: npt.NDArray[np.int64], days: npt.NDArray[np.int64], values: FloatArray
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], FloatArray]:
+    """Sum the values of each (customer, day); return rows sorted by both."""
+    order = np.lexsort((days, codes))
+    codes, days, values = codes[order], days[order], values[order]
+    starts = np.flatnonzero(np.r_[True, (np.diff(codes) != 0) | (np.diff(days) != 0)])
+    return codes[starts], days[starts], np.add.reduceat(values, starts)
+
+
+def _per_customer(
+    customer: npt.NDArray[np.int64],
+    day: npt.NDArray[np.int64],
+    value: FloatArray,
+    end_day: int,
+    unit_days: float,
+) -> tuple[npt.NDArray[np.int64], tuple[FloatArray, FloatArray, FloatArray, FloatArray]]:
+    """Reduce sorted customer-day transactions to per-customer statistics."""
+    first = np.flatnonzero(np.r_[True, np.diff(customer) != 0])
+    last = np.r_[first[1:], customer.size] - 1
+    repeats = (last - first).astype(np.float64)
+    repeat_total = np.add.reduceat(value, first) - value[first]
+    monetary = np.divide(repeat_total, repeats, out=np.zeros_like(repeats), where=repeats > 0)
+    recency = (day[last] - day[first]) / unit_days
+    age = (end_day - day[first]) / unit_days
+    return customer[first], (repeats, recency, age, monetary)
+
+
+def _readonly(array: npt.NDArray[Any]) -> npt.NDArray[Any]:
+    """Return ``array`` with its write flag cleared."""
+    array.setflags(write=False)
+    return array
