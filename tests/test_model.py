@@ -25,7 +25,13 @@ from crmcore import (
     Transaction,
     ValidationError,
 )
-from crmcore.model import ENTITY_TYPES, entity_type
+from crmcore.model import (
+    ENTITY_TYPES,
+    EntityType,
+    entity_type,
+    register_entity_type,
+    registered_entity_types,
+)
 
 NOW = datetime(2026, 1, 5, 9, tzinfo=UTC)
 
@@ -123,6 +129,20 @@ def test_transaction_profit_needs_cost() -> None:
                        cost=Decimal("60"))
     assert sold.profit == Decimal("40")
     assert attrs.evolve(sold, cost=None).profit is None
+
+
+def test_capabilities_can_register_their_own_entity_types() -> None:
+    @attrs.frozen
+    class Note:
+        id: str
+        customer_id: str
+
+    note_type = register_entity_type(EntityType("test-note", Note, "customer_id", None))
+    assert entity_type("test-note") is note_type
+    assert note_type in registered_entity_types()
+    assert register_entity_type(EntityType("test-note", Note, "customer_id", None)) == note_type
+    with pytest.raises(Exception, match="'customer' is already registered"):
+        register_entity_type(EntityType("customer", Note, "customer_id", None))
 
 
 def test_every_entity_type_is_registered_once_by_kind_and_class() -> None:

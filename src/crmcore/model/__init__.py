@@ -23,7 +23,14 @@ from crmcore.model.customer import (
     QuietHours,
 )
 from crmcore.model.feedback import SurveyResponse
-from crmcore.model.registry import ENTITY_TYPES, EntityType, entity_type, entity_type_of
+from crmcore.model.registry import (
+    ENTITY_TYPES,
+    EntityType,
+    entity_type,
+    entity_type_of,
+    register_entity_type,
+    registered_entity_types,
+)
 from crmcore.model.sales import Opportunity, OpportunityStatus
 from crmcore.model.service import Commitment, Priority, Ticket, TicketKind, TicketStatus
 
@@ -54,4 +61,6 @@ __all__ = [
     "Transaction",
     "entity_type",
     "entity_type_of",
+    "register_entity_type",
+    "registered_entity_types",
 ]

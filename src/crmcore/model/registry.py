@@ -47,10 +47,33 @@ ENTITY_TYPES: tuple[EntityType, ...] = (
     EntityType("survey_response", SurveyResponse, "customer_id", "answered_at"),
     EntityType("commitment", Commitment, "customer_id", "due_at"),
 )
-"""Every stored entity kind, customers first (others refer to them)."""
+"""The entity kinds of the customer file (K1), customers first."""
 
-_BY_KIND = {entity_type.kind: entity_type for entity_type in ENTITY_TYPES}
-_BY_CLASS = {entity_type.cls: entity_type for entity_type in ENTITY_TYPES}
+_BY_KIND: dict[str, EntityType] = {}
+_BY_CLASS: dict[type[Any], EntityType] = {}
+
+
+def register_entity_type(new: EntityType) -> EntityType:
+    """Make a class storable under ``new.kind`` (capabilities call this for their records).
+
+    Registering the same class under the same kind again is harmless; a kind
+    or class already taken by another registration raises ``CrmError``.
+    """
+    for index, taken in ((new.kind, _BY_KIND.get(new.kind)), (new.cls, _BY_CLASS.get(new.cls))):
+        if taken is not None and taken != new:
+            raise CrmError(f"entity kind {index!r} is already registered as {taken}")
+    _BY_KIND[new.kind] = new
+    _BY_CLASS[new.cls] = new
+    return new
+
+
+def registered_entity_types() -> tuple[EntityType, ...]:
+    """Every registered entity kind, in registration order."""
+    return tuple(_BY_KIND.values())
+
+
+for _core_type in ENTITY_TYPES:
+    register_entity_type(_core_type)
 
 
 def entity_type(kind_or_class: str | type[Any]) -> EntityType:
