@@ -36,6 +36,7 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "crmcore_plugins.storage_memory",
     "crmcore_plugins.storage_sqlite",
     "crmcore_plugins.notify_log",
+    "crmcore_plugins.scoring_clv",
 )
 """Modules registered in every plugin manager, through the same hooks as others."""
 

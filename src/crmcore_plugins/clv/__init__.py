@@ -15,6 +15,7 @@ Requires numpy and scipy. Bad input raises :class:`ClvInputError`, a
 :class:`ValueError` naming the argument and the value.
 """
 
+from crmcore_plugins.clv.analysis import ClvAnalysis, analyse_purchases
 from crmcore_plugins.clv.bgnbd import BgNbdFit, bgnbd_log_likelihood, fit_bgnbd
 from crmcore_plugins.clv.cdnow import (
     CDNOW_CALIBRATION_END,
@@ -34,9 +35,11 @@ __all__ = [
     "CDNOW_CALIBRATION_END",
     "BgNbdFit",
     "CdnowPurchases",
+    "ClvAnalysis",
     "ClvInputError",
     "GammaGammaFit",
     "RfmSummary",
+    "analyse_purchases",
     "bgnbd_log_likelihood",
     "customer_lifetime_value",
     "fit_bgnbd",
