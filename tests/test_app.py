@@ -127,6 +127,8 @@ def test_unknown_backend_or_notifier_is_a_config_error_naming_the_key(tmp_path: 
         CRM.open("memory", notifiers=["smtp"])
     with pytest.raises(Exception, match=r"storage.colour: is not a known option"):
         CRM.open("sqlite", path=str(tmp_path / "x.db"), colour="red")
+    with pytest.raises(Exception, match=r"notifiers\[1\].name: 'log' is used twice"):
+        CRM.open("memory", notifiers=["log", "log"])
     with pytest.raises(Exception, match=r"notifiers\[0\].level: 'LOUD' is not one of"):
         CRM.open("memory", notifiers=[ComponentConfig("log", {"level": "LOUD"})])
 

@@ -67,12 +67,12 @@ SALES = "Kunde;Datum;Betrag\nC1;31.01.2025;1.200,50\nC1;31.01.2025;1.200,50\nC2;
 def test_import_customers_and_transactions_with_other_headers(tmp_path: Path) -> None:
     database = str(tmp_path / "crm.db")
     (tmp_path / "customers.csv").write_text(CUSTOMERS)
-    (tmp_path / "sales.csv").write_text(SALES.replace("1.200,50", "1200.50"))
+    (tmp_path / "sales.csv").write_text(SALES)
     assert run("import", "customers", str(tmp_path / "customers.csv"), "--db", database) == 0
     arguments = ("import", "transactions", str(tmp_path / "sales.csv"), "--db", database,
                  "--customer-col", "Kunde", "--date-col", "Datum", "--amount-col", "Betrag",
                  "--date-format", "%d.%m.%Y", "--time-zone", "Europe/Berlin",
-                 "--delimiter", ";")
+                 "--delimiter", ";", "--decimal-comma")
     assert run(*arguments) == 0
     assert run(*arguments) == 0  # twice: nothing new
     with CRM.open("sqlite", path=database) as crm:
@@ -90,6 +90,8 @@ def test_import_customers_and_transactions_with_other_headers(tmp_path: Path) ->
      "line 3, column 'date': '2025-13-01' is not a date in the format ISO 8601"),
     ("customer_id,date,amount\nC1,2025-01-01,ten\n",
      "line 2, column 'amount': 'ten' is not an amount"),
+    ("customer_id,date,amount\nC1,2025-01-01,\"1.250,00\"\n",
+     "line 2, column 'amount': '1.250,00' is not an amount"),
     ("customer_id,date,amount\nC1,2025-01-01,-10\n",
      "line 2, column 'amount': Decimal('-10') must not be negative"),
     ("customer_id,date,amount,quantity\nC1,2025-01-01,10,-2\n",

@@ -315,5 +315,11 @@ def _build(factory: Any, component: ComponentConfig, prefix: str, base_dir: Path
         raise
     except Exception as error:
         raise ConfigError(f"{prefix}: {component.use!r} could not be set up: {error}") from error
-    options.check_all_used()
+    try:
+        options.check_all_used()
+    except ConfigError:
+        close = getattr(built, "close", None)
+        if callable(close):
+            close()
+        raise
     return built

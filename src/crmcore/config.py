@@ -62,10 +62,13 @@ class CRMConfig:
     """Everything :class:`crmcore.CRM` needs to open."""
 
     storage: ComponentConfig = ComponentConfig("sqlite", {"path": "crmcore.db"})
-    notifiers: tuple[ComponentConfig, ...] = ()
+    notifiers: tuple[ComponentConfig, ...] = attrs.field(default=(), converter=tuple)
     retry: RetryPolicy = RetryPolicy()  # noqa: RUF009 - frozen value
     auto_deliver: bool = True
     base_dir: Path | None = None
+
+    def __attrs_post_init__(self) -> None:
+        _unique_names(self.notifiers)
 
 
 def load_config(path: str | Path) -> CRMConfig:
@@ -101,7 +104,6 @@ def config_from_mapping(data: Mapping[str, Any], *, base_dir: Path | None = None
         _component(_require_table(item, f"notifiers[{index}]"), f"notifiers[{index}]", "use", None)
         for index, item in enumerate(notifiers_data)
     )
-    _unique_names(notifiers)
     delivery = Options(_table(data, "delivery"), "delivery")
     retry = RetryPolicy(
         first_delay=timedelta(seconds=_positive(delivery, "first_retry_seconds", 30)),

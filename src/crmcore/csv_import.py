@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import itertools
+import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, datetime
@@ -57,6 +58,11 @@ class CsvLayout:
     date_format: str | None = None
     time_zone: str = attrs.field(default="UTC", validator=time_zone)
     delimiter: str = ","
+    decimal_comma: bool = False
+
+    def amount(self, text: str) -> Decimal:
+        """Parse an amount cell with this layout's decimal separator."""
+        return parse_amount(text, self.decimal_comma)
 
 
 def _rows(lines: Iterable[str], layout: CsvLayout, required: tuple[str, ...]
@@ -85,11 +91,19 @@ def parse_timestamp(text: str, layout: CsvLayout) -> datetime:
     return parsed.astimezone(UTC)
 
 
-def _decimal(text: str) -> Decimal:
-    value = Decimal(text.replace(",", "") if text.count(",") and "." in text else text)
-    if not value.is_finite():
-        raise InvalidOperation
-    return value
+_PLAIN_AMOUNT = re.compile(r"^[+-]?(\d+|\d{1,3}(,\d{3})+)(\.\d+)?$")
+_COMMA_AMOUNT = re.compile(r"^[+-]?(\d+|\d{1,3}(\.\d{3})+)(,\d+)?$")
+
+
+def parse_amount(text: str, decimal_comma: bool = False) -> Decimal:
+    """Parse an amount exactly: ``1234.50`` or ``1,234.50`` (``1.234,50`` with
+    ``decimal_comma``). Anything else, such as ``1.250,00`` read without
+    ``decimal_comma``, is rejected rather than guessed."""
+    pattern, thousands, point = ((_COMMA_AMOUNT, ".", ",") if decimal_comma
+                                 else (_PLAIN_AMOUNT, ",", "."))
+    if not pattern.match(text):
+        raise InvalidOperation(text)
+    return Decimal(text.replace(thousands, "").replace(point, "."))
 
 
 def _cell(line: int, column: str, text: str, parse: Callable[[str], Any], reason: str) -> Any:
@@ -124,12 +138,12 @@ def read_transactions(
         occurred_at = _cell(line, layout.date_col, row[layout.date_col],
                             lambda text: parse_timestamp(text, layout),
                             f"is not a date in the format {layout.date_format or 'ISO 8601'}")
-        amount = _cell(line, layout.amount_col, row[layout.amount_col], _decimal,
+        amount = _cell(line, layout.amount_col, row[layout.amount_col], layout.amount,
                        "is not an amount")
         quantity_text = row.get(layout.quantity_col) or "1"
         quantity = _cell(line, layout.quantity_col, quantity_text, int, "is not a whole number")
         cost_text = row.get(layout.cost_col) or ""
-        cost = _cell(line, layout.cost_col, cost_text, _decimal, "is not an amount") \
+        cost = _cell(line, layout.cost_col, cost_text, layout.amount, "is not an amount") \
             if cost_text else None
         customer_id = row[layout.customer_col]
         transaction_id = row.get(layout.id_col) or ""

@@ -27,6 +27,7 @@ from crmcore.events import DomainEvent
 from crmcore.ports import CalendarFactory, NotifierFactory, ScoringFactory, StorageFactory
 
 PROJECT_NAME = "crmcore"
+"""The pluggy project name: hook functions must carry this project's markers."""
 
 hookspec = pluggy.HookspecMarker(PROJECT_NAME)
 """Marks a function in this module as a hook specification."""

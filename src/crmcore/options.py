@@ -14,7 +14,14 @@ from typing import Any, TypeVar
 from crmcore.errors import ConfigError
 
 T = TypeVar("T")
-_NO_DEFAULT: Any = object()
+
+
+class _Required:
+    def __repr__(self) -> str:
+        return "REQUIRED"
+
+
+_NO_DEFAULT: Any = _Required()
 
 
 class Options:

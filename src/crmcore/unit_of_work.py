@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
 from crmcore.errors import DuplicateError, NotFoundError
@@ -27,9 +27,13 @@ def to_record(entity: Any, version: int = 1) -> StoredRecord:
     kind = entity_type_of(entity)
     return StoredRecord(
         kind=kind.kind, id=entity.id, version=version,
-        customer_id=kind.customer_id(entity), at=kind.timestamp(entity),
+        customer_id=kind.customer_id(entity), at=_utc(kind.timestamp(entity)),
         body=unstructure(entity),
     )
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    return None if moment is None else moment.astimezone(UTC)
 
 
 def from_record(record: StoredRecord, cls: type[E]) -> E:

@@ -86,6 +86,12 @@ def non_negative_decimal(_instance: Any, attribute: attrs.Attribute[Any], value:
     _check_decimal(attribute.name, value, allow_negative=False)
 
 
+def optional_decimal(_instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    """A finite :class:`decimal.Decimal` of any sign (a loss is negative), or ``None``."""
+    if value is not None:
+        _check_decimal(attribute.name, value, allow_negative=True)
+
+
 def optional_non_negative_decimal(
     _instance: Any, attribute: attrs.Attribute[Any], value: Any
 ) -> None:

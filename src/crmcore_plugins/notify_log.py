@@ -1,8 +1,8 @@
 """A notifier that writes each event to :mod:`logging`.
 
 Registered as the notifier ``log`` with the options ``logger`` (default
-``"crmcore.events"``) and ``level`` (``DEBUG``, ``INFO``, ``WARNING``; default
-``INFO``).
+``"crmcore.events"``) and ``level`` (``DEBUG``, ``INFO``, ``WARNING`` or
+``ERROR``; default ``INFO``).
 """
 
 from __future__ import annotations

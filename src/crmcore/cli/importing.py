@@ -29,6 +29,8 @@ def add_layout_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--time-zone", default="UTC", metavar="ZONE",
                         help="time zone of dates without an offset (default: UTC)")
     parser.add_argument("--delimiter", default=",", help="field separator (default: ,)")
+    parser.add_argument("--decimal-comma", action="store_true",
+                        help="amounts are written 1.234,50 (default: 1,234.50 or 1234.50)")
 
 
 def layout_from(arguments: argparse.Namespace) -> CsvLayout:
@@ -39,6 +41,7 @@ def layout_from(arguments: argparse.Namespace) -> CsvLayout:
             amount_col=arguments.amount_col, id_col=arguments.id_col,
             name_col=arguments.name_col, date_format=arguments.date_format,
             time_zone=arguments.time_zone, delimiter=arguments.delimiter,
+            decimal_comma=arguments.decimal_comma,
         )
     except ValidationError as error:
         raise CommandError(f"--{error.field.replace('_', '-')}: {error.value!r} "

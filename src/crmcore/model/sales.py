@@ -14,6 +14,7 @@ from crmcore.validation import (
     aware_datetime,
     identifier,
     non_empty_text,
+    optional_decimal,
     optional_non_negative_decimal,
 )
 
@@ -44,7 +45,7 @@ class Opportunity:
     estimated_value: Decimal | None = attrs.field(
         default=None, validator=optional_non_negative_decimal
     )
-    estimated_profit: Decimal | None = None
+    estimated_profit: Decimal | None = attrs.field(default=None, validator=optional_decimal)
     status: OpportunityStatus = attrs.field(
         default=OpportunityStatus.OPEN, validator=attrs.validators.instance_of(OpportunityStatus)
     )
