@@ -37,6 +37,8 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "crmcore_plugins.storage_sqlite",
     "crmcore_plugins.notify_log",
     "crmcore_plugins.scoring_clv",
+    "crmcore_plugins.calendar_toml",
+    "crmcore_plugins.calendar_holidays",
 )
 """Modules registered in every plugin manager, through the same hooks as others."""
 

@@ -18,6 +18,7 @@ import attrs
 from crmcore.events import DomainEvent
 from crmcore.model.activity import Transaction
 from crmcore.options import Options
+from crmcore.service.calendar import BusinessCalendar
 
 
 @attrs.frozen
@@ -166,5 +167,5 @@ NotifierFactory = Callable[[Options], Notifier]
 ScoringFactory = Callable[[Options], ScoringStrategy]
 """Builds a scoring strategy from its configured options."""
 
-CalendarFactory = Callable[[Options], Any]
+CalendarFactory = Callable[[Options], BusinessCalendar]
 """Builds a business calendar from its configured options."""
