@@ -123,8 +123,8 @@ def test_bad_entity_data_never_reaches_storage(crm: CRM) -> None:
 def test_unknown_backend_or_notifier_is_a_config_error_naming_the_key(tmp_path: Path) -> None:
     with pytest.raises(PluginError, match=r"^storage.backend: 'postgres' is not a registered"):
         CRM.open("postgres")
-    with pytest.raises(PluginError, match=r"^notifiers\[0\].use: 'smtp' is not a registered"):
-        CRM.open("memory", notifiers=["smtp"])
+    with pytest.raises(PluginError, match=r"^notifiers\[0\].use: 'pager' is not a registered"):
+        CRM.open("memory", notifiers=["pager"])
     with pytest.raises(Exception, match=r"storage.colour: is not a known option"):
         CRM.open("sqlite", path=str(tmp_path / "x.db"), colour="red")
     with pytest.raises(Exception, match=r"notifiers\[1\].name: 'log' is used twice"):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from decimal import Decimal
 
 import attrs
@@ -71,6 +71,9 @@ def test_k3_commitment_due_time_cannot_precede_the_promise() -> None:
      "amount", "is not a finite amount"),
     (lambda: Transaction(id="T1", customer_id="C1", occurred_at=datetime(2026, 1, 1),
                          amount=Decimal(1)), "occurred_at", "naive datetime"),
+    (lambda: Transaction(id="T1", customer_id="C1", amount=Decimal(1),
+                         occurred_at=datetime.min.replace(tzinfo=timezone(timedelta(hours=8)))),
+     "occurred_at", "is out of the supported range"),
     (lambda: Transaction(id="T1", customer_id="C1", occurred_at=NOW, amount=1.5),
      "amount", "is not a Decimal"),
     (lambda: ContactPreferences(time_zone="Mars/Base"), "time_zone", "is not a time zone"),

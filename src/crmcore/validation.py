@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
@@ -64,6 +64,10 @@ def aware_datetime(_instance: Any, attribute: attrs.Attribute[Any], value: Any) 
         raise ValidationError(
             attribute.name, value, "is a naive datetime; give a time zone (e.g. +00:00)"
         )
+    try:
+        value.astimezone(UTC)
+    except OverflowError:
+        raise ValidationError(attribute.name, value, "is out of the supported range") from None
 
 
 def optional_aware_datetime(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:

@@ -7,6 +7,7 @@ behind, exactly as on a database.
 
 from __future__ import annotations
 
+import copy
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -28,6 +29,11 @@ class _Delivery:
     last_error: str | None = None
     retry_at: datetime | None = None
     delivered_at: datetime | None = None
+
+
+def _private(record: StoredRecord) -> StoredRecord:
+    """A copy whose body the caller can no longer change (as a database would)."""
+    return attrs.evolve(record, body=copy.deepcopy(dict(record.body)))
 
 
 def _drop_last(log: list[OutboxEntry]) -> None:
@@ -58,7 +64,7 @@ class _MemorySession:
     def insert(self, record: StoredRecord) -> None:
         if (record.kind, record.id) in self._storage._records:
             raise DuplicateError(record.kind, record.id)
-        self._set(self._storage._records, (record.kind, record.id), record)
+        self._set(self._storage._records, (record.kind, record.id), _private(record))
 
     def update(self, record: StoredRecord, expected_version: int) -> None:
         current = self._storage._records.get((record.kind, record.id))
@@ -66,7 +72,7 @@ class _MemorySession:
             raise NotFoundError(record.kind, record.id)
         if current.version != expected_version:
             raise ConflictError(record.kind, record.id, expected_version, current.version)
-        self._set(self._storage._records, (record.kind, record.id), record)
+        self._set(self._storage._records, (record.kind, record.id), _private(record))
 
     def query(
         self,
@@ -91,12 +97,16 @@ class _MemorySession:
 
     def append_events(self, events: Sequence[DomainEvent]) -> None:
         log = self._storage._events
+        known = {entry.event.id for entry in log}
         for event in events:
+            if event.id in known:
+                raise DuplicateError("event", event.id)
+            known.add(event.id)
             log.append(OutboxEntry(len(log) + 1, event))
             self._undo.append(lambda: _drop_last(log))
 
     def events(self, *, after_seq: int = 0, limit: int | None = None) -> list[OutboxEntry]:
-        selected = self._storage._events[after_seq:]
+        selected = self._storage._events[max(after_seq, 0):]
         return list(selected if limit is None else selected[:limit])
 
     def subscribe(self, notifier: str) -> None:
@@ -111,12 +121,12 @@ class _MemorySession:
             return []
         pending: list[PendingDelivery] = []
         for entry in self._storage._events[after:]:
+            if len(pending) >= limit:
+                break
             state = self._storage._deliveries.get((entry.event.id, notifier), _Delivery())
             if state.delivered_at is not None or (state.retry_at and state.retry_at > now):
                 continue
             pending.append(PendingDelivery(entry, notifier, state.attempts, state.last_error))
-            if len(pending) >= limit:
-                break
         return pending
 
     def _delivery(self, event_id: str, notifier: str) -> _Delivery:
@@ -172,6 +182,8 @@ class MemoryStorage:
 
     def schema_version(self) -> int:
         """Always 0: memory storage has no schema to migrate."""
+        if self._closed:
+            raise StorageError("the memory storage is closed")
         return 0
 
     def close(self) -> None:

@@ -59,7 +59,7 @@ def _utc_text(moment: datetime | None) -> str | None:
     """A fixed-width UTC ISO text, so that text order is time order."""
     if moment is None:
         return None
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 def _parse_utc(text: str | None) -> datetime | None:
@@ -142,10 +142,20 @@ class _SqliteSession:
         return int(row[0])
 
     def append_events(self, events: Sequence[DomainEvent]) -> None:
-        self._db.executemany(
-            "INSERT INTO outbox (event_id, type, occurred_at, body) VALUES (?, ?, ?, ?)",
-            [(e.id, e.type, _utc_text(e.occurred_at), _dump(unstructure(e))) for e in events],
-        )
+        try:
+            self._db.executemany(
+                "INSERT INTO outbox (event_id, type, occurred_at, body) VALUES (?, ?, ?, ?)",
+                [(e.id, e.type, _utc_text(e.occurred_at), _dump(unstructure(e)))
+                 for e in events],
+            )
+        except sqlite3.IntegrityError:
+            ids = [e.id for e in events]
+            duplicate = next((i for i in ids if ids.count(i) > 1 or self._has_event(i)), "?")
+            raise DuplicateError("event", duplicate) from None
+
+    def _has_event(self, event_id: str) -> bool:
+        row = self._db.execute("SELECT 1 FROM outbox WHERE event_id = ?", (event_id,)).fetchone()
+        return row is not None
 
     def events(self, *, after_seq: int = 0, limit: int | None = None) -> list[OutboxEntry]:
         rows = self._db.execute(
@@ -197,8 +207,7 @@ class _SqliteSession:
         ]
 
     def _require_event(self, event_id: str) -> None:
-        if self._db.execute("SELECT 1 FROM outbox WHERE event_id = ?", (event_id,)).fetchone() \
-                is None:
+        if not self._has_event(event_id):
             raise NotFoundError("event", event_id)
 
     def mark_delivered(self, event_id: str, notifier: str, at: datetime) -> None:
@@ -237,7 +246,7 @@ class SqliteStorage:
             raise StorageError(f"storage.path: cannot open SQLite database {str(path)!r}: "
                                f"{error}") from error
         self._db.row_factory = sqlite3.Row
-        self._closed = False
+        self._closed = False  # before _migrate, which reads the schema version
         if str(path) != ":memory:":
             self._db.execute("PRAGMA journal_mode = WAL")
         self._db.execute("PRAGMA foreign_keys = ON")
@@ -245,6 +254,8 @@ class SqliteStorage:
 
     def schema_version(self) -> int:
         """The database's ``PRAGMA user_version``."""
+        if self._closed:
+            raise StorageError(f"the SQLite storage {str(self.path)!r} is closed")
         return int(self._db.execute("PRAGMA user_version").fetchone()[0])
 
     def _migrate(self) -> None:
