@@ -442,10 +442,12 @@ class StorageContract:
 
     def test_stored_body_is_not_shared_with_the_caller(self, storage: StorageBackend) -> None:
         """Changing a body after ``insert`` does not change what is stored."""
-        body = {"id": "x", "tags": ["a"]}
-        _insert(storage, _record("x", body=body))
-        body["tags"].append("b")
-        assert _within(storage, lambda s: s.get("thing", "x")).body == {"id": "x", "tags": ["a"]}
+        tags = ["a"]
+        _insert(storage, _record("x", body={"id": "x", "tags": tags}))
+        tags.append("b")
+        stored = _within(storage, lambda s: s.get("thing", "x"))
+        assert stored is not None
+        assert stored.body == {"id": "x", "tags": ["a"]}
 
     def test_schema_version_is_an_int(self, storage: StorageBackend) -> None:
         """``schema_version`` is a non-negative int (0 for schemaless backends)."""
