@@ -7,6 +7,7 @@ application service rejects keys nobody used (most often a typo).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TypeVar
@@ -96,6 +97,42 @@ class Options:
     def table(self, name: str, default: Any = _NO_DEFAULT) -> Any:
         """A nested table (mapping) option."""
         return self._get(name, (Mapping,), "a table", default)
+
+    def texts(self, name: str) -> list[str]:
+        """A required option given as one text or a non-empty list of texts."""
+        value = self._get(name, (str, list), "a text or a list of texts", _NO_DEFAULT)
+        items = [value] if isinstance(value, str) else value
+        if not items:
+            raise ConfigError(f"{self.key(name)}: is an empty list")
+        for index, item in enumerate(items):
+            if not isinstance(item, str) or not item.strip():
+                raise ConfigError(f"{self.key(name)}[{index}]: {item!r} is not a non-empty text")
+        return list(items)
+
+    def secret(self, name: str, *, required: bool) -> str | None:
+        """A secret given either directly as ``name`` or through ``{name}_env``.
+
+        ``{name}_env`` names an environment variable, read now, so that
+        configuration files need not hold passwords. Giving both, or naming an
+        unset or empty variable, is a :class:`ConfigError` naming the key; the
+        secret itself never appears in a message.
+        """
+        env_key = f"{name}_env"
+        value: str | None = self.text(name, None)
+        variable: str | None = self.text(env_key, None)
+        if value is not None and variable is not None:
+            raise ConfigError(f"{self.key(name)}: give either {name} or {env_key}, not both")
+        if variable is not None:
+            value = os.environ.get(variable)
+            if not value:
+                raise ConfigError(
+                    f"{self.key(env_key)}: environment variable {variable!r} is not set or empty"
+                )
+        elif value == "":
+            raise ConfigError(f"{self.key(name)}: is empty")
+        if value is None and required:
+            raise ConfigError(f"{self.key(name)}: is required (a text), or give {env_key}")
+        return value
 
     def check_all_used(self) -> None:
         """Raise :class:`ConfigError` naming the first key no accessor asked for."""

@@ -1,0 +1,358 @@
+"""A notifier that POSTs each event as signed JSON to an HTTP endpoint.
+
+Registered as the notifier ``webhook``. Options:
+
+``url`` (required)
+    The ``http://`` or ``https://`` endpoint.
+``secret`` or ``secret_env`` (one required)
+    The shared signing secret, or the name of the environment variable that
+    holds it (read when the notifier is built; never logged).
+``timeout``
+    Seconds to wait for each response (default 10).
+``headers``
+    A table of extra request headers (e.g. an ``Authorization`` token).
+``max_attempts``
+    Attempts per ``notify`` call for transient failures (default 3).
+``backoff_seconds``, ``max_backoff_seconds``
+    The wait before the second attempt (default 0.5), doubled for each further
+    one, and the longest wait allowed (default 30), ``Retry-After`` included.
+
+The body is the event as JSON (:func:`event_json`). Each request carries
+``X-Crmcore-Event-Id`` (the idempotency key), ``X-Crmcore-Timestamp`` (unix
+seconds) and ``X-Crmcore-Signature: sha256=<hex>``, the HMAC-SHA256 of
+``f"{timestamp}.{body}"`` under the secret. Receivers check it with
+:func:`verify_signature` and drop repeated event ids.
+
+Connection errors, timeouts, 408, 429 and 5xx responses are retried within
+the call; other responses (redirects and 4xx) fail at once. Either way a
+failure raises :class:`DeliveryError` and the outbox tries again later.
+
+This module also holds small helpers the other notifier adapters share.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import http.client
+import json
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+from crmcore.errors import ConfigError, CrmError
+from crmcore.events import DomainEvent
+from crmcore.hookspecs import hookimpl
+from crmcore.options import Options
+from crmcore.ports import NotifierFactory
+from crmcore.serialization import unstructure
+
+EVENT_ID_HEADER = "X-Crmcore-Event-Id"
+"""Request header carrying the event id, the receiver's idempotency key."""
+
+TIMESTAMP_HEADER = "X-Crmcore-Timestamp"
+"""Request header carrying the signing time in unix seconds."""
+
+SIGNATURE_HEADER = "X-Crmcore-Signature"
+"""Request header carrying ``sha256=<hex HMAC-SHA256 of "{timestamp}.{body}">``."""
+
+SIGNATURE_PREFIX = "sha256="
+"""The scheme prefix of the signature header value."""
+
+USER_AGENT = "crmcore-webhook"
+"""The ``User-Agent`` of webhook requests."""
+
+_RESERVED_HEADERS = frozenset(
+    name.lower()
+    for name in (EVENT_ID_HEADER, TIMESTAMP_HEADER, SIGNATURE_HEADER, "Content-Type",
+                 "Content-Length", "Host")
+)
+_RETRIED_STATUSES = frozenset({408, 429})
+_RESPONSE_READ_LIMIT = 64 * 1024
+
+
+class DeliveryError(CrmError):
+    """A notifier could not deliver an event; the outbox will try again later.
+
+    ``permanent`` is True when retrying the same request cannot succeed until
+    something changes (a 4xx answer: wrong URL, credentials or secret).
+    """
+
+    def __init__(self, message: str, *, permanent: bool = False) -> None:
+        super().__init__(message)
+        self.permanent = permanent
+
+
+class SignatureError(CrmError):
+    """A webhook request's signature or timestamp is not acceptable (forgery or replay)."""
+
+
+# -- helpers shared by the notifier adapters ------------------------------------------------
+
+
+def event_json(event: DomainEvent) -> bytes:
+    """The event as compact UTF-8 JSON with sorted keys: the webhook body."""
+    text = json.dumps(unstructure(event), ensure_ascii=False, sort_keys=True,
+                      separators=(",", ":"))
+    return text.encode("utf-8")
+
+
+def quoted_event_id(event_id: str) -> str:
+    """``event_id`` safe for a mail or HTTP header: percent-encoded outside ``A-Za-z0-9_-~``.
+
+    Default (UUID hex) ids come out unchanged.
+    """
+    return urllib.parse.quote(event_id, safe="").replace(".", "%2E")
+
+
+# -- signatures ---------------------------------------------------------------------------
+
+
+def sign(secret: str, timestamp: int | str, body: bytes) -> str:
+    """The signature header value for ``body`` sent at ``timestamp`` (unix seconds)."""
+    message = f"{timestamp}.".encode("ascii") + body
+    digest = hmac.new(secret.encode("utf-8"), message, hashlib.sha256).hexdigest()
+    return SIGNATURE_PREFIX + digest
+
+
+def verify_signature(
+    secret: str,
+    timestamp: int | str,
+    body: bytes | str,
+    signature: str,
+    *,
+    now: float | datetime,
+    tolerance_seconds: float = 300,
+) -> None:
+    """Check a webhook request on the receiving side; raise :class:`SignatureError` if bad.
+
+    ``timestamp`` and ``signature`` are the values of the
+    ``X-Crmcore-Timestamp`` and ``X-Crmcore-Signature`` headers, ``body`` the
+    raw request body (bytes, exactly as received, before any JSON parsing) and
+    ``now`` the receiver's current time (unix seconds or an aware datetime).
+    A request signed more than ``tolerance_seconds`` before or after ``now``
+    is rejected as a replay. The comparison takes constant time.
+
+    Delivery is at least once, so a valid request may repeat an event: drop
+    repeats by the ``id`` field of the (signed) body::
+
+        verify_signature(SECRET, headers["X-Crmcore-Timestamp"], raw_body,
+                         headers["X-Crmcore-Signature"], now=time.time())
+        event = json.loads(raw_body)
+        if not already_seen(event["id"]):
+            handle(event)
+    """
+    text = str(timestamp)
+    if not (text.isascii() and text.isdigit()):
+        raise SignatureError(f"timestamp {text[:32]!r} is not unix seconds")
+    current = now.timestamp() if isinstance(now, datetime) else now
+    if abs(current - int(text)) > tolerance_seconds:
+        raise SignatureError(
+            f"timestamp {text} is more than {tolerance_seconds:g} seconds from now "
+            "(a replayed or delayed request)"
+        )
+    raw = body.encode("utf-8") if isinstance(body, str) else body
+    expected = sign(secret, text, raw).encode("ascii")
+    if not hmac.compare_digest(expected, signature.strip().lower().encode("utf-8")):
+        raise SignatureError("signature does not match the body and timestamp")
+
+
+# -- the notifier -------------------------------------------------------------------------
+
+
+def _http_url(url: str, key: str) -> str:
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"{key}: {_redacted(url)!r} is not an http:// or https:// URL")
+    return url
+
+
+def _redacted(url: str) -> str:
+    """Scheme, host and port only: paths and queries of webhook URLs often hold tokens."""
+    parts = urllib.parse.urlsplit(url)
+    host = parts.hostname or ""
+    try:
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        port = ""
+    return f"{parts.scheme}://{host}{port}" if parts.scheme else "<not a URL>"
+
+
+def _extra_headers(headers: Mapping[str, Any], key: str) -> dict[str, str]:
+    checked: dict[str, str] = {}
+    for name, value in headers.items():
+        where = f"{key}.{name}"
+        if not isinstance(name, str) or not name.isascii() or not name.replace("-", "").isalnum():
+            raise ConfigError(f"{where}: is not a valid header name")
+        if name.lower() in _RESERVED_HEADERS:
+            raise ConfigError(f"{where}: is set by the webhook notifier and cannot be overridden")
+        if not isinstance(value, str) or "\r" in value or "\n" in value:
+            raise ConfigError(f"{where}: is not a one-line text")
+        checked[name] = value
+    return checked
+
+
+def _positive(value: float, key: str, *, zero_ok: bool = False) -> float:
+    if value < 0 or (value == 0 and not zero_ok):
+        raise ConfigError(f"{key}: {value!r} must be greater than {'or equal to ' * zero_ok}0")
+    return value
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """Refuse redirects: urllib would turn a redirected POST into a GET without body."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+def _retry_after(value: str | None, now: float) -> float | None:
+    """Seconds asked for by a ``Retry-After`` header (seconds or an HTTP date), or None."""
+    if value is None:
+        return None
+    value = value.strip()
+    if value.isascii() and value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        return None
+    return max(when.timestamp() - now, 0.0)
+
+
+class _AttemptError(Exception):
+    """One failed POST; raised ``from`` the underlying error."""
+
+    def __init__(self, message: str, *, permanent: bool = False,
+                 retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.permanent = permanent
+        self.retry_after = retry_after
+
+
+def _describe(error: BaseException) -> str:
+    if isinstance(error, urllib.error.URLError) and isinstance(error.reason, BaseException):
+        error = error.reason
+    text = str(error)
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
+
+
+class WebhookNotifier:
+    """POSTs each event as signed JSON to ``url``, retrying transient failures.
+
+    Arguments are the options of the ``webhook`` notifier (see the module
+    documentation). ``clock`` (unix seconds) and ``sleep`` can be replaced in
+    tests; they default to :func:`time.time` and :func:`time.sleep`.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        secret: str,
+        *,
+        timeout: float = 10.0,
+        headers: Mapping[str, str] | None = None,
+        max_attempts: int = 3,
+        backoff_seconds: float = 0.5,
+        max_backoff_seconds: float = 30.0,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        if not secret:
+            raise ConfigError("secret: is empty")
+        if max_attempts < 1:
+            raise ConfigError(f"max_attempts: {max_attempts!r} must be at least 1")
+        self.url = _http_url(url, "url")
+        self._secret = secret
+        self.timeout = _positive(timeout, "timeout")
+        self.headers = _extra_headers(headers or {}, "headers")
+        self.max_attempts = max_attempts
+        self.backoff_seconds = _positive(backoff_seconds, "backoff_seconds", zero_ok=True)
+        self.max_backoff_seconds = _positive(max_backoff_seconds, "max_backoff_seconds",
+                                             zero_ok=True)
+        self._clock = clock
+        self._sleep = sleep
+        self._opener = urllib.request.build_opener(_NoRedirects())
+        self._target = _redacted(url)
+
+    def __repr__(self) -> str:
+        return f"WebhookNotifier({self._target!r}, max_attempts={self.max_attempts})"
+
+    def notify(self, event: DomainEvent) -> None:
+        """POST ``event``; retry transient failures; raise :class:`DeliveryError` if refused."""
+        body = event_json(event)
+        where = f"webhook {self._target}: event {event.id}"
+        for attempt in range(1, self.max_attempts + 1):
+            try:
+                self._post(event, body)
+                return
+            except _AttemptError as failed:
+                if failed.permanent or attempt == self.max_attempts:
+                    tries = f" (after {attempt} attempts)" if attempt > 1 else ""
+                    raise DeliveryError(f"{where}: {failed}{tries}",
+                                        permanent=failed.permanent) from failed.__cause__
+                wait = failed.retry_after or 0.0
+                if wait > self.max_backoff_seconds:
+                    raise DeliveryError(
+                        f"{where}: {failed}; the receiver asked to retry after {wait:g} s, "
+                        "more than max_backoff_seconds"
+                    ) from failed.__cause__
+                backoff = min(self.backoff_seconds * 2 ** (attempt - 1), self.max_backoff_seconds)
+                self._sleep(max(backoff, wait))
+
+    def _post(self, event: DomainEvent, body: bytes) -> None:
+        """One signed POST; raise :class:`_AttemptError` unless the answer is 2xx."""
+        timestamp = str(int(self._clock()))
+        request = urllib.request.Request(self.url, data=body, method="POST", headers={
+            **self.headers,
+            "Content-Type": "application/json",
+            "User-Agent": USER_AGENT,
+            EVENT_ID_HEADER: quoted_event_id(event.id),
+            TIMESTAMP_HEADER: timestamp,
+            SIGNATURE_HEADER: sign(self._secret, timestamp, body),
+        })
+        try:
+            with self._opener.open(request, timeout=self.timeout) as response:
+                response.read(_RESPONSE_READ_LIMIT)
+        except urllib.error.HTTPError as error:
+            try:
+                status = error.code
+                transient = status in _RETRIED_STATUSES or status >= 500
+                retry_after = _retry_after(error.headers.get("Retry-After"), self._clock())
+            finally:
+                error.close()
+            raise _AttemptError(f"HTTP {status} {error.reason}", permanent=not transient,
+                                 retry_after=retry_after if transient else None) from error
+        except (urllib.error.URLError, http.client.HTTPException, OSError) as error:
+            raise _AttemptError(_describe(error)) from error
+
+
+def open_webhook_notifier(options: Options) -> WebhookNotifier:
+    """Factory for the ``webhook`` notifier; see the module documentation for the options."""
+    url = _http_url(options.text("url"), options.key("url"))
+    secret = options.secret("secret", required=True)
+    assert secret is not None  # required=True
+    headers = _extra_headers(options.table("headers", {}), options.key("headers"))
+    return WebhookNotifier(
+        url,
+        secret,
+        timeout=_positive(options.number("timeout", 10.0), options.key("timeout")),
+        headers=headers,
+        max_attempts=options.integer("max_attempts", 3, minimum=1),
+        backoff_seconds=_positive(options.number("backoff_seconds", 0.5),
+                                  options.key("backoff_seconds"), zero_ok=True),
+        max_backoff_seconds=_positive(options.number("max_backoff_seconds", 30.0),
+                                      options.key("max_backoff_seconds"), zero_ok=True),
+    )
+
+
+@hookimpl
+def crmcore_register_notifiers(register: Callable[[str, NotifierFactory], None]) -> None:
+    """Register the ``webhook`` notifier."""
+    register("webhook", open_webhook_notifier)
