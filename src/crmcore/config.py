@@ -33,7 +33,7 @@ import attrs
 from crmcore.errors import ConfigError
 from crmcore.options import Options
 from crmcore.outbox import RetryPolicy
-from crmcore.validation import as_dict
+from crmcore.validation import as_dict, as_tuple
 
 
 @attrs.frozen
@@ -62,7 +62,7 @@ class CRMConfig:
     """Everything :class:`crmcore.CRM` needs to open."""
 
     storage: ComponentConfig = ComponentConfig("sqlite", {"path": "crmcore.db"})
-    notifiers: tuple[ComponentConfig, ...] = attrs.field(default=(), converter=tuple)
+    notifiers: tuple[ComponentConfig, ...] = attrs.field(default=(), converter=as_tuple)
     retry: RetryPolicy = RetryPolicy()  # noqa: RUF009 - frozen value
     auto_deliver: bool = True
     base_dir: Path | None = None
