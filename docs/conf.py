@@ -29,6 +29,7 @@ extensions = [
     "hookref",
     "apicheck",
     "clihelp",
+    "flowdiagram",
 ]
 
 exclude_patterns = ["_build"]

@@ -1,0 +1,199 @@
+"""``crmcore lifecycle advance|stages|show|measures|diagram``."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import datetime, timedelta
+from typing import Any
+
+from crmcore.cli.common import (
+    CommandError,
+    add_format_argument,
+    add_storage_arguments,
+    open_crm,
+    parse_as_of,
+    print_json,
+    print_table,
+)
+from crmcore.lifecycle import (
+    FLOW_FILES,
+    LifecycleService,
+    RetentionRow,
+    acquisition_cohorts,
+    builtin_flow,
+    periods,
+    retention,
+)
+from crmcore.lifecycle.definitions import lifecycle_checks
+from crmcore.lifecycle.measures import UNITS
+from crmcore.model import Customer
+from crmcore.transitions import load_flow, time_in_state, to_dot, to_mermaid, to_svg
+
+
+def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Register ``lifecycle`` and its subcommands."""
+    parser = commands.add_parser("lifecycle", help="advance and inspect the customer lifecycle")
+    sub = parser.add_subparsers(title="lifecycle commands", metavar="ACTION")
+
+    advance = sub.add_parser("advance", help="apply the evidence rules; print what moved and why")
+    add_storage_arguments(advance)
+    advance.add_argument("--as-of", metavar="DATE", help="the date to judge as of (default: now)")
+    add_format_argument(advance, "table", "json")
+    advance.set_defaults(run=run_advance)
+
+    stages = sub.add_parser("stages", help="list every customer's current stage")
+    add_storage_arguments(stages)
+    add_format_argument(stages, "table", "json")
+    stages.set_defaults(run=run_stages)
+
+    show = sub.add_parser("show", help="print one customer's lifecycle history")
+    show.add_argument("customer", metavar="CUSTOMER")
+    add_storage_arguments(show)
+    add_format_argument(show, "table", "json")
+    show.set_defaults(run=run_show)
+
+    measures = sub.add_parser("measures", help="churn, retention and win-back per period (L5)")
+    add_storage_arguments(measures)
+    measures.add_argument("--as-of", metavar="DATE", help="end of the last period (default: now)")
+    measures.add_argument("--period", choices=UNITS, default="quarter",
+                          help="period length (default: quarter)")
+    measures.add_argument("--periods", type=int, default=4, metavar="N",
+                          help="how many periods back (default: 4)")
+    measures.add_argument("--by-cohort", action="store_true",
+                          help="also per acquisition cohort")
+    add_format_argument(measures, "table", "json")
+    measures.set_defaults(run=run_measures)
+
+    diagram = sub.add_parser("diagram", help="draw a flow definition (generated, not drawn)")
+    diagram.add_argument("flow", nargs="?", default="customer",
+                         help=f"a shipped flow ({', '.join(FLOW_FILES)}) or a TOML file "
+                              "(default: customer)")
+    add_format_argument(diagram, "mermaid", "dot", "svg")
+    diagram.set_defaults(run=run_diagram)
+    parser.set_defaults(run=lambda arguments: _help(parser))
+
+
+def _help(parser: argparse.ArgumentParser) -> int:
+    parser.print_help()
+    return 2
+
+
+def _moment(arguments: argparse.Namespace, now: datetime) -> datetime:
+    return parse_as_of(arguments.as_of) or now
+
+
+def run_advance(arguments: argparse.Namespace) -> int:
+    """Advance every customer as of ``--as-of`` and print the moves."""
+    with open_crm(arguments) as crm:
+        report = LifecycleService(crm).advance(_moment(arguments, crm.now()))
+    moves = [{"customer_id": m.customer_id, "from": m.from_state, "to": m.to_state,
+              "event": m.event, "at": m.at.isoformat(), "rule": m.rule, "reason": m.reason,
+              "evidence": list(m.evidence)} for m in report.moves]
+    if arguments.format == "json":
+        print_json(moves)
+        return 1 if report.refused else 0
+    print_table([(m["customer_id"], m["at"][:10], m["from"], m["to"], f"{m['rule']}: "
+                  f"{m['reason']}") for m in moves], ("customer", "at", "from", "to", "why"))
+    print(f"\n{len(moves)} moves, {len(report.started)} customers entered the lifecycle "
+          f"as of {report.as_of.isoformat()}; {'; '.join(report.evidence)}")
+    for customer_id, message in report.refused:
+        print(f"refused for {customer_id}: {message}")
+    return 1 if report.refused else 0
+
+
+def run_stages(arguments: argparse.Namespace) -> int:
+    """Print every customer's current stage."""
+    with open_crm(arguments) as crm:
+        rows = LifecycleService(crm).stages()
+    if arguments.format == "json":
+        print_json([{"customer_id": r.customer_id, "name": r.name, "stage": r.stage,
+                     "phase": r.phase, "since": r.since.isoformat() if r.since else None,
+                     "fields": dict(r.fields)} for r in rows])
+        return 0
+    print_table([(r.customer_id, r.name, r.stage or "-", r.phase or "-",
+                  r.since.date() if r.since else "-",
+                  ", ".join(f"{k}={v}" for k, v in r.fields.items())) for r in rows],
+                ("customer", "name", "stage", "phase", "since", "details"))
+    return 0
+
+
+def _days(seconds: float) -> str:
+    return f"{seconds / 86400:.1f}"
+
+
+def run_show(arguments: argparse.Namespace) -> int:
+    """Print one customer's history: from, to, when, who, why, time in the previous stage."""
+    with open_crm(arguments) as crm:
+        crm.require(Customer, arguments.customer)
+        entries = LifecycleService(crm).history(arguments.customer)
+    if arguments.format == "json":
+        print_json([{"sequence": e.sequence, "at": e.at.isoformat(), "event": e.event,
+                     "from": e.from_state, "to": e.to_state, "actor": e.actor,
+                     "reason": e.reason, "days_in_previous": e.seconds_in_previous / 86400,
+                     "fields": e.fields, "override": e.override} for e in entries])
+        return 0
+    if not entries:
+        print(f"{arguments.customer} has not entered the lifecycle yet "
+              "(run `crmcore lifecycle advance`)")
+        return 0
+    print_table([(e.sequence, e.at.date(), e.from_state or "-", e.to_state,
+                  _days(e.seconds_in_previous) if e.from_state else "-", e.actor,
+                  e.reason + (" [override]" if e.override else ""))
+                 for e in entries], ("#", "at", "from", "to", "days in from", "who", "why"))
+    return 0
+
+
+def run_measures(arguments: argparse.Namespace) -> int:
+    """Print churn rate, retention rate and won-back count per period (and cohort)."""
+    if arguments.periods < 1:
+        raise CommandError(f"--periods: {arguments.periods} must be at least 1")
+    with open_crm(arguments) as crm:
+        as_of = _moment(arguments, crm.now())
+        service = LifecycleService(crm)
+        histories = service.histories()
+        cohorts = acquisition_cohorts(crm.find(Customer), arguments.period) \
+            if arguments.by_cohort else None
+        ongoing = {s.subject_id: s for s in service.states()}
+    length = {"month": 31, "quarter": 92, "year": 366}[arguments.period]
+    spans = periods(as_of - timedelta(days=length * arguments.periods - 1), as_of,
+                    arguments.period)[-arguments.periods:]
+    rows = retention(histories, spans, cohort_of=cohorts)
+    stays = time_in_state([e for entries in histories.values() for e in entries],
+                          as_of=as_of, ongoing=ongoing)
+    if arguments.format == "json":
+        print_json({"periods": [_row_json(row) for row in rows],
+                    "time_in_stage": [{"stage": s.state, "stays": s.stays,
+                                       "mean_days": s.mean_days, "median_days": s.median_days,
+                                       "max_days": s.max_days} for s in stays.values()]})
+        return 0
+    print_table([(r.period.label, r.cohort, r.customers_at_start, r.churned,
+                  _percent(r.churn_rate), r.retained, _percent(r.retention_rate), r.won_back)
+                 for r in rows],
+                ("period", "cohort", "at start", "churned", "churn rate", "retained",
+                 "retention", "won back"))
+    print()
+    print_table([(s.state, s.stays, f"{s.mean_days:.1f}", f"{s.median_days:.1f}",
+                  f"{s.max_days:.1f}") for s in stays.values()],
+                ("stage", "stays", "mean days", "median days", "max days"))
+    return 0
+
+
+def _percent(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1%}"
+
+
+def _row_json(row: RetentionRow) -> dict[str, Any]:
+    return {"period": row.period.label, "start": row.period.start.isoformat(),
+            "end": row.period.end.isoformat(), "cohort": row.cohort,
+            "customers_at_start": row.customers_at_start, "churned": row.churned,
+            "retained": row.retained, "won_back": row.won_back, "churn_rate": row.churn_rate,
+            "retention_rate": row.retention_rate}
+
+
+def run_diagram(arguments: argparse.Namespace) -> int:
+    """Print a flow definition as Mermaid, DOT or SVG."""
+    name = arguments.flow
+    flow = builtin_flow(name) if name in FLOW_FILES else load_flow(name, lifecycle_checks())
+    render = {"mermaid": to_mermaid, "dot": to_dot, "svg": to_svg}[arguments.format]
+    print(render(flow), end="")
+    return 0

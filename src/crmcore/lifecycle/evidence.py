@@ -1,0 +1,476 @@
+"""Evidence-driven lifecycle moves, as of a date, each one explained (L1, L3, L4, S7).
+
+Pure: a customer's facts (purchases, satisfaction answers, complaints, an
+optional probability of being alive) and its current stage go in; proposed
+:class:`Move` objects come out, each with the rule it applies, a sentence
+saying why, and the evidence it used. The service passes them through the
+transition door.
+
+The rules, with :class:`Thresholds` defaults:
+
+- courtship -> ``active`` on the first purchase;
+- ``active``/``loyal``/``won-back`` -> ``at-risk`` when the silence since the
+  last purchase reaches ``at_risk_multiple`` times the customer's own rhythm
+  (median days between purchase days; ``default_rhythm_days`` with fewer
+  than two), at least ``at_risk_min_days``; or when a complaint is left
+  unanswered past its target or not followed up (S7); or, when a lifetime-value
+  strategy gives one, when the probability alive is below ``p_alive_threshold``;
+- ``at-risk`` -> ``churned`` when the silence reaches ``churn_multiple`` times
+  the rhythm, at least ``churn_min_days``; -> ``active`` on a new purchase;
+- ``churned`` -> ``won-back`` on a new purchase; ``won-back`` -> ``active`` on
+  the next one;
+- ``active`` -> ``loyal`` after ``loyal_min_purchase_days`` purchase days,
+  ``loyal_min_tenure_days`` of tenure and a mean CSAT of at least
+  ``loyal_min_csat`` over the last ``loyal_survey_count`` answers.
+
+:func:`plan_moves` walks forward through every moment at which a rule can
+fire (purchases, thresholds crossed, answers, complaint deadlines), so a
+first run over years of history records when each move really happened.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import datetime, timedelta
+from itertools import pairwise
+from statistics import mean, median
+from typing import Any
+
+import attrs
+
+from crmcore.errors import ConfigError
+from crmcore.lifecycle.taxonomy import ChurnCause, ChurnType, LoyaltyType
+from crmcore.model import (
+    AttributeValue,
+    Customer,
+    Priority,
+    SurveyResponse,
+    Ticket,
+    TicketKind,
+    Transaction,
+)
+from crmcore.options import Options
+
+COURTSHIP = ("identified", "selected", "developing")
+"""The stages a first purchase ends (L1 courtship)."""
+
+_LIVE = ("active", "loyal", "won-back")
+
+DEFAULT_RESPONSE_HOURS: dict[Priority, float] = {
+    Priority.URGENT: 4.0, Priority.HIGH: 24.0, Priority.NORMAL: 48.0, Priority.LOW: 72.0,
+}
+"""Default first-response targets of complaints, by priority (S4, S7)."""
+
+
+def _response_hours(value: Mapping[Any, float]) -> dict[Priority, float]:
+    hours = dict(DEFAULT_RESPONSE_HOURS)
+    hours.update({Priority(key): float(item) for key, item in value.items()})
+    return hours
+
+
+@attrs.frozen
+class Thresholds:
+    """Every number the evidence rules use; all configurable (see the module docs)."""
+
+    at_risk_multiple: float = 2.0
+    at_risk_min_days: float = 30.0
+    churn_multiple: float = 4.0
+    churn_min_days: float = 180.0
+    default_rhythm_days: float = 90.0
+    p_alive_threshold: float = 0.3
+    loyal_min_purchase_days: int = 5
+    loyal_min_tenure_days: float = 365.0
+    loyal_min_csat: float = 4.0
+    loyal_survey_count: int = 3
+    default_loyalty_type: LoyaltyType = LoyaltyType.SUPER_VALUE
+    loyalty_attribute: str = "loyalty_type"
+    complaint_response_hours: dict[Priority, float] = attrs.field(
+        factory=lambda: dict(DEFAULT_RESPONSE_HOURS), converter=_response_hours)
+    complaint_resolution_days: float = 14.0
+    complaint_lookback_days: float = 180.0
+    unhappy_csat: float = 2.5
+    silent_churn_type: ChurnType = ChurnType.NATURAL
+    silent_churn_cause: ChurnCause = ChurnCause.VALUE
+
+    def __attrs_post_init__(self) -> None:
+        for field in attrs.fields(Thresholds):
+            value = getattr(self, field.name)
+            if isinstance(value, int | float) and not isinstance(value, bool) and value < 0:
+                raise ConfigError(f"lifecycle.{field.name}: {value!r} must not be negative")
+        if self.at_risk_multiple > self.churn_multiple:
+            raise ConfigError(f"lifecycle.churn_multiple: {self.churn_multiple!r} must be at "
+                              f"least at_risk_multiple ({self.at_risk_multiple!r})")
+
+    @classmethod
+    def from_options(cls, options: Options) -> Thresholds:
+        """Read thresholds from configuration (e.g. a ``[lifecycle]`` table); defaults kept."""
+        default = cls()
+        values: dict[str, Any] = {}
+        for field in attrs.fields(cls):
+            current = getattr(default, field.name)
+            if isinstance(current, bool):
+                continue
+            if isinstance(current, int) and not isinstance(current, float):
+                values[field.name] = options.integer(field.name, current, minimum=0)
+            elif isinstance(current, float):
+                values[field.name] = options.number(field.name, current)
+            elif isinstance(current, LoyaltyType | ChurnType | ChurnCause):
+                choices = tuple(member.value for member in type(current))
+                values[field.name] = type(current)(options.choice(field.name, choices,
+                                                                  current.value))
+            elif isinstance(current, str):
+                values[field.name] = options.text(field.name, current)
+            else:
+                table = options.table(field.name, {})
+                try:
+                    values[field.name] = {Priority(k): float(v) for k, v in table.items()}
+                except (ValueError, TypeError):
+                    raise ConfigError(f"{options.key(field.name)}: {dict(table)!r} must map "
+                                      f"priorities to hours") from None
+        return cls(**values)
+
+
+def _sorted(values: Iterable[Any]) -> tuple[Any, ...]:
+    return tuple(sorted(values))
+
+
+def _tickets(values: Iterable[Ticket]) -> tuple[Ticket, ...]:
+    return tuple(values)
+
+
+@attrs.frozen
+class CustomerFacts:
+    """What the evidence rules know about one customer, up to the advance date.
+
+    ``p_alive`` is the lifetime-value strategy's probability that the customer
+    is still buying (as of the advance date), or None; ``p_alive_source``
+    says where it came from or why it is missing.
+    """
+
+    customer_id: str
+    acquired_at: datetime | None
+    purchases: tuple[datetime, ...] = attrs.field(converter=_sorted)
+    satisfaction: tuple[tuple[datetime, int], ...] = attrs.field(default=(), converter=_sorted)
+    complaints: tuple[Ticket, ...] = attrs.field(default=(), converter=_tickets)
+    attributes: Mapping[str, AttributeValue] = attrs.field(factory=dict)
+    p_alive: float | None = None
+    p_alive_source: str = "no lifetime-value strategy"
+
+    @classmethod
+    def gather(cls, customer: Customer, transactions: Iterable[Transaction],
+               tickets: Iterable[Ticket], surveys: Iterable[SurveyResponse], *,
+               p_alive: float | None = None,
+               p_alive_source: str = "no lifetime-value strategy") -> CustomerFacts:
+        """Facts from one customer's stored entities (already limited to the advance date)."""
+        return cls(
+            customer_id=customer.id, acquired_at=customer.acquired_at,
+            purchases=[t.occurred_at for t in transactions],
+            satisfaction=[(s.answered_at, s.csat) for s in surveys if s.csat is not None],
+            complaints=[t for t in tickets if t.kind is TicketKind.COMPLAINT],
+            attributes=customer.attributes, p_alive=p_alive, p_alive_source=p_alive_source,
+        )
+
+
+@attrs.frozen
+class ChurnSignal:
+    """A complaint answered too late or not followed up: a churn-risk signal (S7, L3)."""
+
+    customer_id: str
+    ticket_id: str
+    kind: str
+    since: datetime
+    explanation: str
+
+
+@attrs.frozen
+class Move:
+    """A proposed stage change and why.
+
+    ``rule`` is the rule ID applied; ``reason`` one sentence; ``evidence``
+    the evidence consulted (and any that was not available); ``fields``
+    the target's entry fields; ``facts`` what the door's guards check.
+    """
+
+    customer_id: str
+    event: str
+    from_state: str
+    to_state: str
+    at: datetime
+    rule: str
+    reason: str
+    evidence: tuple[str, ...] = ()
+    fields: Mapping[str, Any] = attrs.field(factory=dict)
+    facts: Mapping[str, Any] = attrs.field(factory=dict)
+
+
+def _days(delta: timedelta) -> float:
+    return delta.total_seconds() / 86400
+
+
+def complaint_signals(complaints: Iterable[Ticket], as_of: datetime,
+                      thresholds: Thresholds = Thresholds()) -> list[ChurnSignal]:
+    """The complaint signals active at ``as_of``: unanswered past target, or unresolved.
+
+    Only complaints opened within ``complaint_lookback_days`` count.
+    """
+    found: list[ChurnSignal] = []
+    lookback = timedelta(days=thresholds.complaint_lookback_days)
+    for ticket in complaints:
+        if ticket.kind is not TicketKind.COMPLAINT or not (
+                as_of - lookback <= ticket.opened_at <= as_of):
+            continue
+        target = thresholds.complaint_response_hours[ticket.priority]
+        due = ticket.opened_at + timedelta(hours=target)
+        answered = ticket.first_response_at is not None and ticket.first_response_at <= as_of
+        resolved = ticket.resolved_at is not None and ticket.resolved_at <= as_of
+        settle_by = ticket.opened_at + timedelta(days=thresholds.complaint_resolution_days)
+        label = f"complaint {ticket.id} ({ticket.category}, {ticket.priority.value})"
+        if not answered and not resolved and as_of >= due:
+            found.append(ChurnSignal(
+                ticket.customer_id, ticket.id, "unanswered", due,
+                f"{label} opened {ticket.opened_at:%Y-%m-%d %H:%M} left unanswered beyond its "
+                f"{target:g} h response target"))
+        elif not resolved and as_of >= settle_by:
+            found.append(ChurnSignal(
+                ticket.customer_id, ticket.id, "not-followed-up", settle_by,
+                f"{label} not resolved {_days(as_of - ticket.opened_at):.0f} days after it "
+                f"was opened (target {thresholds.complaint_resolution_days:g} days)"))
+    return found
+
+
+@attrs.frozen
+class _View:
+    """The facts as they stood at moment ``t``."""
+
+    facts: CustomerFacts
+    t: datetime
+    thresholds: Thresholds
+
+    @property
+    def purchases(self) -> list[datetime]:
+        return [p for p in self.facts.purchases if p <= self.t]
+
+    @property
+    def rhythm(self) -> tuple[float, str]:
+        days = sorted({p.date() for p in self.purchases})
+        gaps = [(b - a).days for a, b in pairwise(days)]
+        if not gaps:
+            return self.thresholds.default_rhythm_days, (
+                f"default rhythm of {self.thresholds.default_rhythm_days:g} days "
+                f"(fewer than 2 purchase days)")
+        return float(median(gaps)), f"its purchase rhythm of {median(gaps):g} days"
+
+    def silence(self) -> float | None:
+        bought = self.purchases
+        return None if not bought else _days(self.t - bought[-1])
+
+    def limit(self, multiple: float, minimum: float) -> float:
+        return max(minimum, multiple * self.rhythm[0])
+
+    def guard_facts(self) -> dict[str, Any]:
+        bought = self.purchases
+        return {"first_purchase_at": bought[0], "last_purchase_at": bought[-1]} if bought else {}
+
+    def purchase_after(self, moment: datetime) -> datetime | None:
+        return next((p for p in self.purchases if p > moment), None)
+
+    def signals(self) -> list[ChurnSignal]:
+        return complaint_signals(self.facts.complaints, self.t, self.thresholds)
+
+    def recent_csat(self) -> list[int]:
+        answers = [score for at, score in self.facts.satisfaction if at <= self.t]
+        return answers[-self.thresholds.loyal_survey_count:]
+
+
+def decide(state: str, entered_at: datetime, facts: CustomerFacts, t: datetime,
+           thresholds: Thresholds = Thresholds(), *,
+           final: bool = False) -> Move | None:
+    """The move the evidence calls for at moment ``t`` in ``state``, or None.
+
+    ``final`` marks the advance date itself, the only moment at which the
+    probability alive (known as of that date only) is consulted.
+    """
+    view = _View(facts, t, thresholds)
+    if state in COURTSHIP:
+        return _first_purchase(state, entered_at, view)
+    if state in _LIVE:
+        risk = _risk(state, view, final=final)
+        if risk is not None:
+            return risk
+        if state == "won-back":
+            return _purchase_move(state, entered_at, view, "settle", "active",
+                                  "bought again after being won back")
+        if state == "active":
+            return _loyalty(view)
+        return None
+    if state == "at-risk":
+        if not view.signals():
+            moved = _purchase_move(state, entered_at, view, "recover", "active",
+                                   "bought again while at risk")
+            if moved is not None:
+                return moved
+        return _churn(view)
+    if state == "churned":
+        return _purchase_move(state, entered_at, view, "win_back", "won-back",
+                              "bought again after churning (浪子回头)")
+    return None
+
+
+def _move(view: _View, event: str, source: str, target: str, rule: str, reason: str,
+          evidence: Sequence[str], fields: Mapping[str, Any] | None = None) -> Move:
+    return Move(view.facts.customer_id, event, source, target, view.t, rule, reason,
+                tuple(evidence), dict(fields or {}), view.guard_facts())
+
+
+def _first_purchase(state: str, entered_at: datetime, view: _View) -> Move | None:
+    bought = view.purchases
+    if not bought:
+        return None
+    del entered_at
+    return _move(view, "first_purchase", state, "active", "L1",
+                 f"first purchase on {bought[0].date().isoformat()}", ["purchases"])
+
+
+def _purchase_move(state: str, entered_at: datetime, view: _View, event: str, target: str,
+                   what: str) -> Move | None:
+    bought = view.purchase_after(entered_at)
+    if bought is None:
+        return None
+    late = "" if bought.date() == view.t.date() else (
+        f" (counted from {view.t.date().isoformat()}, when no complaint signal remained)")
+    return _move(view, event, state, target, "L1",
+                 f"{what}: purchase on {bought.date().isoformat()}{late}",
+                 ["purchases", "complaints (S7)"] if late else ["purchases"])
+
+
+def _risk(state: str, view: _View, *, final: bool) -> Move | None:
+    thresholds = view.thresholds
+    used = ["purchases", "complaints (S7)"]
+    signals = view.signals()
+    if signals:
+        return _move(view, "flag_at_risk", state, "at-risk", "S7",
+                     "; ".join(signal.explanation for signal in signals), used)
+    silence = view.silence()
+    limit = view.limit(thresholds.at_risk_multiple, thresholds.at_risk_min_days)
+    rhythm, rhythm_text = view.rhythm
+    if silence is not None and silence >= limit:
+        return _move(view, "flag_at_risk", state, "at-risk", "L3",
+                     f"silent for {silence:.0f} days, {silence / rhythm:.1f}x {rhythm_text} "
+                     f"(threshold {thresholds.at_risk_multiple:g}x, at least "
+                     f"{thresholds.at_risk_min_days:g} days)", used)
+    p_alive = view.facts.p_alive
+    if final and p_alive is not None and p_alive < thresholds.p_alive_threshold:
+        return _move(view, "flag_at_risk", state, "at-risk", "L3",
+                     f"probability alive {p_alive:.2f} below {thresholds.p_alive_threshold:g} "
+                     f"({view.facts.p_alive_source})", [*used, view.facts.p_alive_source])
+    return None
+
+
+def _loyalty(view: _View) -> Move | None:
+    thresholds = view.thresholds
+    days = {p.date() for p in view.purchases}
+    start = view.facts.acquired_at or (view.purchases[0] if view.purchases else view.t)
+    tenure = _days(view.t - start)
+    csat = view.recent_csat()
+    if (len(days) < thresholds.loyal_min_purchase_days
+            or tenure < thresholds.loyal_min_tenure_days or not csat
+            or mean(csat) < thresholds.loyal_min_csat):
+        return None
+    raw = view.facts.attributes.get(thresholds.loyalty_attribute)
+    known = {member.value for member in LoyaltyType}
+    if isinstance(raw, str) and raw in known:
+        kind, source = LoyaltyType(raw), f"from attribute {thresholds.loyalty_attribute!r}"
+    else:
+        kind, source = thresholds.default_loyalty_type, (
+            f"the default; set attribute {thresholds.loyalty_attribute!r} to say otherwise")
+    return _move(view, "become_loyal", "active", "loyal", "L4",
+                 f"{len(days)} purchase days (at least {thresholds.loyal_min_purchase_days}), "
+                 f"tenure {tenure:.0f} days (at least {thresholds.loyal_min_tenure_days:g}), "
+                 f"mean CSAT {mean(csat):.1f} over the last {len(csat)} answers (at least "
+                 f"{thresholds.loyal_min_csat:g}); loyalty type {kind.value} ({source})",
+                 ["purchases", "tenure", "satisfaction surveys"],
+                 fields={"loyalty_type": kind.value})
+
+
+def _churn(view: _View) -> Move | None:
+    thresholds = view.thresholds
+    silence = view.silence()
+    limit = view.limit(thresholds.churn_multiple, thresholds.churn_min_days)
+    if silence is None or silence < limit:
+        return None
+    rhythm, rhythm_text = view.rhythm
+    sentence = (f"silent for {silence:.0f} days, {silence / rhythm:.1f}x {rhythm_text} "
+                f"(threshold {thresholds.churn_multiple:g}x, at least "
+                f"{thresholds.churn_min_days:g} days)")
+    lookback = timedelta(days=thresholds.complaint_lookback_days)
+    complained = [c for c in view.facts.complaints
+                  if view.t - lookback <= c.opened_at <= view.t and _signalled(c, thresholds)]
+    csat = view.recent_csat()
+    if complained:
+        fields: dict[str, Any] = {"churn_type": ChurnType.NEGLIGENCE.value,
+                                  "churn_cause": ChurnCause.SYSTEM.value,
+                                  "churn_reasons": ["complaint-not-followed-up"]}
+        why = f"complaint {complained[-1].id} was not answered or followed up in time"
+    elif csat and mean(csat) <= thresholds.unhappy_csat:
+        fields = {"churn_type": ChurnType.NEGLIGENCE.value,
+                  "churn_cause": ChurnCause.VALUE.value, "churn_reasons": ["unhappy-with-service"]}
+        why = f"mean CSAT {mean(csat):.1f} of its last answers"
+    else:
+        fields = {"churn_type": thresholds.silent_churn_type.value,
+                  "churn_cause": thresholds.silent_churn_cause.value,
+                  "churn_reasons": ["other"], "churn_note": f"no recorded cause; {sentence}"}
+        why = "no recorded cause (type and cause are the configured defaults)"
+    return _move(view, "churn", "at-risk", "churned", "L3", f"{sentence}; {why}",
+                 ["purchases", "complaints (S7)", "satisfaction surveys"], fields=fields)
+
+
+def _signalled(ticket: Ticket, thresholds: Thresholds) -> bool:
+    """Whether the complaint ever raised a signal (past its response or resolution target)."""
+    due = ticket.opened_at + timedelta(hours=thresholds.complaint_response_hours[ticket.priority])
+    settle_by = ticket.opened_at + timedelta(days=thresholds.complaint_resolution_days)
+    return any(complaint_signals([ticket], moment, thresholds) for moment in (due, settle_by))
+
+
+def candidate_times(facts: CustomerFacts, thresholds: Thresholds, *, after: datetime,
+                    until: datetime) -> list[datetime]:
+    """Every moment in ``[after, until]`` at which a rule's outcome can change, in order."""
+    return sorted({t for t in _moments(facts, thresholds) if after < t <= until}
+                  | {after, until})
+
+
+def _moments(facts: CustomerFacts, thresholds: Thresholds) -> Iterator[datetime]:
+    yield from facts.purchases
+    yield from (at for at, _ in facts.satisfaction)
+    for bought in facts.purchases:
+        view = _View(facts, bought, thresholds)
+        for multiple, minimum in ((thresholds.at_risk_multiple, thresholds.at_risk_min_days),
+                                  (thresholds.churn_multiple, thresholds.churn_min_days)):
+            yield bought + timedelta(days=view.limit(multiple, minimum))
+    for ticket in facts.complaints:
+        hours = thresholds.complaint_response_hours[ticket.priority]
+        yield ticket.opened_at + timedelta(hours=hours)
+        yield ticket.opened_at + timedelta(days=thresholds.complaint_resolution_days)
+        yield ticket.opened_at + timedelta(days=thresholds.complaint_lookback_days)
+        yield from (at for at in (ticket.first_response_at, ticket.resolved_at) if at)
+    start = facts.acquired_at or (facts.purchases[0] if facts.purchases else None)
+    if start is not None:
+        yield start + timedelta(days=thresholds.loyal_min_tenure_days)
+
+
+def plan_moves(state: str, entered_at: datetime, facts: CustomerFacts, as_of: datetime,
+               thresholds: Thresholds = Thresholds(), *,
+               max_moves: int = 50) -> list[Move]:
+    """The moves the evidence calls for from ``state`` up to ``as_of``, in order.
+
+    Each move happens at the moment its evidence appeared (never before the
+    previous move); ``max_moves`` bounds one run.
+    """
+    moves: list[Move] = []
+    for t in candidate_times(facts, thresholds, after=entered_at, until=as_of):
+        while len(moves) < max_moves:
+            move = decide(state, entered_at, facts, t, thresholds, final=t == as_of)
+            if move is None:
+                break
+            moves.append(move)
+            state, entered_at = move.to_state, move.at
+    return moves

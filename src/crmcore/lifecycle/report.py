@@ -1,0 +1,66 @@
+"""The demo report's lifecycle section: stages, recent moves and why, churn reasons, retention.
+
+The section first advances the lifecycle as of the report date (a no-op
+when it already was), so it always reflects the stored book; everything it
+prints comes from stored states and history, so printing it twice gives the
+same text.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from crmcore.lifecycle.measures import periods, retention
+from crmcore.lifecycle.service import LifecycleService
+from crmcore.lifecycle.taxonomy import ChurnTaxonomy
+
+if TYPE_CHECKING:
+    from crmcore.demo.report import ReportContext, ReportSection
+
+RECENT_DAYS = 90
+"""How far back "who moved and why" looks."""
+
+SHOWN_MOVES = 10
+"""How many recent moves the section lists."""
+
+
+def _short(text: str, width: int = 96) -> str:
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def lifecycle_section(context: ReportContext) -> ReportSection:
+    """Customers per stage, who moved recently and why, churn reasons, churn and retention."""
+    from crmcore.demo.report import ReportSection
+
+    service = LifecycleService(context.crm)
+    service.advance(context.as_of)
+    rows = service.stages()
+    stages = Counter(row.stage for row in rows)
+    lines = ["customers per stage:"]
+    lines.extend(f"  {state.name:<12}{stages[state.name]:>6}  ({state.phase})"
+                 for state in service.flow.states)
+    if stages[None]:
+        lines.append(f"  {'not started':<12}{stages[None]:>6}")
+    histories = service.histories()
+    since = context.as_of - timedelta(days=RECENT_DAYS)
+    recent = sorted((e for entries in histories.values() for e in entries
+                     if e.from_state is not None and since <= e.at <= context.as_of),
+                    key=lambda e: (-e.at.timestamp(), e.subject_id))
+    lines.append(f"moves in the last {RECENT_DAYS} days: {len(recent)}")
+    lines.extend(_short(f"  {e.subject_id:<8} {e.at.date()} {e.from_state} -> {e.to_state}: "
+                        f"{e.reason}") for e in recent[:SHOWN_MOVES])
+    taxonomy = ChurnTaxonomy()
+    reasons = Counter(code for row in rows if row.stage == "churned"
+                      for code in row.fields.get("churn_reasons", ()))
+    lines.append("churn reasons of churned customers:")
+    lines.extend(f"  {taxonomy.label(code):<40}{count:>5}"
+                 for code, count in sorted(reasons.items(), key=lambda i: (-i[1], i[0])))
+    spans = periods(context.as_of - timedelta(days=365), context.as_of, "quarter")
+    for row in retention(histories, spans):
+        if row.churn_rate is not None and row.retention_rate is not None:
+            lines.append(f"{row.period.label}: at start {row.customers_at_start:>4}, churned "
+                         f"{row.churn_rate:6.1%}, retained {row.retention_rate:6.1%}, "
+                         f"won back {row.won_back}")
+    return ReportSection("Lifecycle", tuple(lines))

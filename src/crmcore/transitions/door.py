@@ -1,0 +1,217 @@
+"""The one transition door: the only function that changes a subject's state.
+
+:func:`apply_transition` is pure: it checks the move against the flow
+definition (declared transition, direction, required fields, guards,
+validators) and returns the new state record, the history entry and the
+domain event, or raises :class:`RefusedTransitionError` and returns nothing.
+:func:`start_flow` puts a new subject in the initial state the same way.
+Storing the three together is :mod:`crmcore.transitions.store`'s job.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any, NamedTuple
+
+import attrs
+
+from crmcore.errors import CrmError, TransitionError, ValidationError
+from crmcore.events import DomainEvent
+from crmcore.transitions.checks import TransitionContext
+from crmcore.transitions.definition import FlowDefinition, TransitionDefinition
+from crmcore.transitions.records import FlowState, HistoryEntry, history_id, state_id
+
+FLOW_STARTED = "flow.started"
+"""Event type emitted when a subject enters a flow's initial state."""
+
+FLOW_TRANSITIONED = "flow.transitioned"
+"""Event type emitted for every transition (``data["flow"]`` names the flow)."""
+
+START_EVENT = "start"
+"""The event name of a subject's first history entry."""
+
+
+class RefusedTransitionError(TransitionError):
+    """A transition was refused; nothing changed.
+
+    ``flow``, ``subject_id``, ``state`` and ``event`` say what was asked and
+    ``reason`` why it was refused.
+    """
+
+    def __init__(self, flow: str, subject_id: str, state: str | None, event: str,
+                 reason: str) -> None:
+        self.flow = flow
+        self.subject_id = subject_id
+        self.state = state
+        self.event = event
+        self.reason = reason
+        where = "before the start" if state is None else f"in state {state!r}"
+        super().__init__(f"flow {flow!r}: {subject_id} {where}: event {event!r} refused: "
+                         f"{reason}")
+
+
+_Refuse = Callable[[str], RefusedTransitionError]
+
+
+class Transition(NamedTuple):
+    """What the door returns: the new state record, its history entry and the event."""
+
+    state: FlowState
+    entry: HistoryEntry
+    event: DomainEvent
+
+
+def _is_json(value: Any) -> bool:
+    if value is None or isinstance(value, str | int | float | bool):
+        return True
+    if isinstance(value, list | tuple):
+        return all(_is_json(item) for item in value)
+    if isinstance(value, Mapping):
+        return all(isinstance(key, str) and _is_json(item) for key, item in value.items())
+    return False
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str | list | tuple | Mapping) and not value)
+
+
+def _jsonable(fields: Mapping[str, Any]) -> dict[str, Any]:
+    return {key: list(value) if isinstance(value, tuple) else value
+            for key, value in fields.items()}
+
+
+def start_flow(flow: FlowDefinition, subject_id: str, *, customer_id: str, at: datetime,
+               actor: str, reason: str = "", fields: Mapping[str, Any] | None = None
+               ) -> Transition:
+    """Put ``subject_id`` in the initial state of ``flow`` (history entry 1)."""
+    given = dict(fields or {})
+
+    def refuse(why: str) -> RefusedTransitionError:
+        return RefusedTransitionError(flow.name, subject_id, None, START_EVENT, why)
+
+    _check_inputs(at, actor, given, refuse)
+    try:
+        state = FlowState(id=state_id(flow.name, subject_id), flow=flow.name,
+                          flow_version=flow.version, subject_id=subject_id,
+                          customer_id=customer_id, state=flow.initial, entered_at=at,
+                          sequence=1, fields=_jsonable(given))
+    except ValidationError as error:
+        raise refuse(str(error)) from None
+    entry = _entry(state, START_EVENT, None, at=at, actor=actor, reason=reason, seconds=0.0,
+                   override=False)
+    return Transition(state, entry, _event(flow, FLOW_STARTED, entry))
+
+
+def apply_transition(
+    flow: FlowDefinition,
+    record: FlowState,
+    event: str,
+    *,
+    at: datetime,
+    actor: str,
+    reason: str = "",
+    fields: Mapping[str, Any] | None = None,
+    facts: Mapping[str, Any] | None = None,
+    override: bool = False,
+) -> Transition:
+    """Apply ``event`` to ``record`` if ``flow`` allows it; else :class:`RefusedTransitionError`.
+
+    ``fields`` are stored with the target state (required ones must be
+    non-empty); ``facts`` are evidence for guards only. ``override`` allows a
+    backward transition of a forward-only flow; it needs a ``reason`` and is
+    recorded in the history entry. The inputs are never changed.
+    """
+    given = dict(fields or {})
+
+    def refuse(why: str) -> RefusedTransitionError:
+        return RefusedTransitionError(flow.name, record.subject_id, record.state, event, why)
+
+    transition = _declared(flow, record, event, refuse)
+    target = transition.target_from(record.state)
+    _check_inputs(at, actor, given, refuse)
+    if at < record.entered_at:
+        raise refuse(f"at {at.isoformat()} is before the state was entered "
+                     f"({record.entered_at.isoformat()})")
+    backward = flow.forward_only and flow.is_backward(transition, record.state)
+    if backward and not override:
+        raise refuse(f"{record.state!r} -> {target!r} goes backward in forward-only flow "
+                     f"{flow.name!r}; pass override=True with a reason to allow it")
+    if backward and not reason.strip():
+        raise refuse("an override needs a reason")
+    missing = [name for name in transition.required_fields if _blank(given.get(name))]
+    if missing:
+        raise refuse(f"{', '.join(missing)} required on entry to {target!r}")
+    context = TransitionContext(flow=flow, transition=transition, state=record, target=target,
+                                at=at, actor=actor, reason=reason, fields=given,
+                                facts=dict(facts or {}))
+    _run_checks(transition, context, refuse)
+    new_fields = _jsonable(given) if transition.target is not None else record.fields
+    entered = at if transition.target is not None else record.entered_at
+    state = attrs.evolve(record, state=target, entered_at=entered, sequence=record.sequence + 1,
+                         flow_version=flow.version, fields=new_fields)
+    entry = _entry(state, event, record.state, at=at, actor=actor, reason=reason,
+                   seconds=(at - record.entered_at).total_seconds(), override=backward,
+                   fields=_jsonable(given))
+    return Transition(state, entry, _event(flow, FLOW_TRANSITIONED, entry))
+
+
+def _declared(flow: FlowDefinition, record: FlowState, event: str,
+              refuse: _Refuse) -> TransitionDefinition:
+    if record.flow != flow.name:
+        raise refuse(f"the record belongs to flow {record.flow!r}")
+    if not flow.has_state(record.state):
+        raise refuse(f"state {record.state!r} is not in version {flow.version} of the flow")
+    transition = flow.transition(event, record.state)
+    if transition is None:
+        allowed = ", ".join(t.event for t in flow.transitions_from(record.state)) or "none"
+        raise refuse(f"not allowed in this state (allowed here: {allowed})")
+    return transition
+
+
+def _check_inputs(at: datetime, actor: str, fields: Mapping[str, Any], refuse: _Refuse
+                  ) -> None:
+    if not isinstance(at, datetime) or at.utcoffset() is None:
+        raise refuse(f"at {at!r} must be a timezone-aware datetime")
+    if not isinstance(actor, str) or not actor.strip():
+        raise refuse("an actor (who) must be named")
+    for name, value in fields.items():
+        if not isinstance(name, str) or not _is_json(value):
+            raise refuse(f"field {name!r}: {value!r} is not a JSON value")
+
+
+def _run_checks(transition: TransitionDefinition, context: TransitionContext,
+                refuse: _Refuse) -> None:
+    for guard in transition.guards:
+        if not guard.check(context):
+            why = f": {guard.description}" if guard.description else ""
+            raise refuse(f"guard {guard.name!r} said no{why}")
+    for validator in transition.validators:
+        try:
+            validator.check(context)
+        except (CrmError, ValueError) as error:
+            raise refuse(f"validator {validator.name!r}: {error}") from None
+
+
+def _entry(state: FlowState, event: str, previous: str | None, *, at: datetime, actor: str,
+           reason: str, seconds: float, override: bool,
+           fields: dict[str, Any] | None = None) -> HistoryEntry:
+    return HistoryEntry(
+        id=history_id(state.flow, state.subject_id, state.sequence), flow=state.flow,
+        flow_version=state.flow_version, subject_id=state.subject_id,
+        customer_id=state.customer_id, sequence=state.sequence, event=event,
+        from_state=previous, to_state=state.state, at=at, actor=actor, reason=reason,
+        seconds_in_previous=seconds, fields=state.fields if fields is None else fields,
+        override=override,
+    )
+
+
+def _event(flow: FlowDefinition, kind: str, entry: HistoryEntry) -> DomainEvent:
+    return DomainEvent(
+        type=kind, occurred_at=entry.at, subject=f"{flow.subject}:{entry.subject_id}",
+        customer_id=entry.customer_id,
+        data={"flow": entry.flow, "flow_version": entry.flow_version, "event": entry.event,
+              "from": entry.from_state, "to": entry.to_state, "actor": entry.actor,
+              "reason": entry.reason, "seconds_in_previous": entry.seconds_in_previous,
+              "fields": entry.fields, "override": entry.override, "sequence": entry.sequence},
+    )

@@ -1,0 +1,177 @@
+"""Loading flow definitions from TOML text or a mapping.
+
+The document's shape::
+
+    name = "consulting-engagement"
+    version = 1
+    subject = "engagement"          # what the flow is about
+    initial = "engagement"
+    forward_only = true             # optional, default false
+    phases = ["start", "delivery"]  # optional, in order
+
+    [[states]]
+    name = "engagement"
+    phase = "start"
+    final = false                   # optional
+    description = "..."             # optional
+
+    [[transitions]]
+    event = "kick_off"
+    from = ["engagement"]           # or one name as a text
+    to = "kick-off"                 # omit for an internal (recorded, no move) event
+    guards = ["..."]                # names in the CheckRegistry
+    validators = ["reason_given"]
+    required_fields = ["..."]
+
+Guards and validators are looked up by name in a
+:class:`~crmcore.transitions.checks.CheckRegistry`; nothing in the file is
+evaluated. Every error is a :class:`~crmcore.errors.ConfigError` naming the
+source and the key.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from crmcore.errors import ConfigError
+from crmcore.transitions.checks import CheckRegistry
+from crmcore.transitions.definition import (
+    FlowDefinition,
+    FlowDefinitionError,
+    StateDefinition,
+    TransitionDefinition,
+)
+
+_FLOW_KEYS = ("name", "version", "subject", "initial", "forward_only", "phases", "description",
+              "states", "transitions")
+_STATE_KEYS = ("name", "phase", "final", "description")
+_TRANSITION_KEYS = ("event", "from", "to", "guards", "validators", "required_fields",
+                    "description")
+
+
+class _Table:
+    """Typed reads from one TOML table, with errors that name the key."""
+
+    def __init__(self, data: Any, path: str, source: str, known: Sequence[str]) -> None:
+        if not isinstance(data, Mapping):
+            raise self._error(source, path, f"{data!r} is not a table")
+        self.data = data
+        self.path = path
+        self.source = source
+        unknown = sorted(set(data) - set(known))
+        if unknown:
+            raise self._error(source, self.key(unknown[0]),
+                              f"is not a known key (known: {', '.join(known)})")
+
+    @staticmethod
+    def _error(source: str, path: str, message: str) -> ConfigError:
+        return ConfigError(f"{source}: {path}: {message}" if path else f"{source}: {message}")
+
+    def key(self, name: str) -> str:
+        return f"{self.path}.{name}" if self.path else name
+
+    def fail(self, name: str, message: str) -> ConfigError:
+        return self._error(self.source, self.key(name), message)
+
+    def get(self, name: str, kind: type[Any], label: str, default: Any = ...) -> Any:
+        if name not in self.data:
+            if default is ...:
+                raise self.fail(name, f"is required ({label})")
+            return default
+        value = self.data[name]
+        if isinstance(value, bool) is not (kind is bool) or not isinstance(value, kind):
+            raise self.fail(name, f"{value!r} is not {label}")
+        return value
+
+    def names(self, name: str, *, single: bool = False) -> tuple[str, ...]:
+        value = self.data.get(name, [])
+        if single and isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+            raise self.fail(name, f"{value!r} is not a list of names")
+        return tuple(value)
+
+    def tables(self, name: str) -> list[Any]:
+        value = self.data.get(name, [])
+        if not isinstance(value, list):
+            raise self.fail(name, f"{value!r} is not an array of tables ([[{name}]])")
+        return value
+
+
+def flow_from_mapping(data: Mapping[str, Any], checks: CheckRegistry | None = None, *,
+                      source: str = "flow definition") -> FlowDefinition:
+    """Build and check a :class:`FlowDefinition` from a parsed document.
+
+    ``checks`` resolves guard and validator names (default: the generic
+    registry). ``source`` names the document in error messages.
+    """
+    registry = checks or CheckRegistry()
+    top = _Table(data, "", source, _FLOW_KEYS)
+    states = [_state(_Table(item, f"states[{index}]", source, _STATE_KEYS))
+              for index, item in enumerate(top.tables("states"))]
+    transitions = [_transition(_Table(item, f"transitions[{index}]", source, _TRANSITION_KEYS),
+                               registry)
+                   for index, item in enumerate(top.tables("transitions"))]
+    try:
+        return FlowDefinition(
+            name=top.get("name", str, "a text"),
+            version=top.get("version", int, "a whole number"),
+            initial=top.get("initial", str, "a state name"),
+            states=states,
+            transitions=transitions,
+            forward_only=top.get("forward_only", bool, "true or false", False),
+            subject=top.get("subject", str, "a text", "subject"),
+            phases=top.names("phases"),
+            description=top.get("description", str, "a text", ""),
+        )
+    except FlowDefinitionError as error:
+        raise FlowDefinitionError(f"{error.flow} ({source})", list(error.problems)) from None
+
+
+def _state(table: _Table) -> StateDefinition:
+    return StateDefinition(
+        name=table.get("name", str, "a state name"),
+        phase=table.get("phase", str, "a phase name"),
+        final=table.get("final", bool, "true or false", False),
+        description=table.get("description", str, "a text", ""),
+    )
+
+
+def _transition(table: _Table, checks: CheckRegistry) -> TransitionDefinition:
+    if "from" not in table.data:
+        raise table.fail("from", "is required (a state name or a list of them)")
+    return TransitionDefinition(
+        event=table.get("event", str, "an event name"),
+        sources=table.names("from", single=True),
+        target=table.get("to", str, "a state name", None),
+        guards=tuple(checks.guard(name, key=f"{table.source}: {table.key('guards')}[{i}]")
+                     for i, name in enumerate(table.names("guards"))),
+        validators=tuple(
+            checks.validator(name, key=f"{table.source}: {table.key('validators')}[{i}]")
+            for i, name in enumerate(table.names("validators"))),
+        required_fields=table.names("required_fields"),
+        description=table.get("description", str, "a text", ""),
+    )
+
+
+def flow_from_toml(text: str, checks: CheckRegistry | None = None, *,
+                   source: str = "flow definition") -> FlowDefinition:
+    """Parse TOML ``text`` and build the flow (see :func:`flow_from_mapping`)."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{source}: is not valid TOML: {error}") from None
+    return flow_from_mapping(data, checks, source=source)
+
+
+def load_flow(path: str | Path, checks: CheckRegistry | None = None) -> FlowDefinition:
+    """Read and build the flow defined in the TOML file at ``path``."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot read the flow definition: {error.strerror}"
+                          ) from None
+    return flow_from_toml(text, checks, source=str(path))

@@ -1,0 +1,90 @@
+"""The stored records of a flow: the current state and the history of how it got there.
+
+Both are registered entity kinds (``flow_state`` and ``flow_history``), filed
+under the customer they concern and indexed by time, so any storage backend
+keeps them without changes.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import attrs
+
+from crmcore.model.registry import EntityType, register_entity_type
+from crmcore.validation import (
+    as_dict,
+    aware_datetime,
+    identifier,
+    int_between,
+    non_empty_text,
+)
+
+
+def state_id(flow: str, subject_id: str) -> str:
+    """The id of the state record of ``subject_id`` in flow ``flow``."""
+    return f"{flow}:{subject_id}"
+
+
+def history_id(flow: str, subject_id: str, sequence: int) -> str:
+    """The id of the ``sequence``-th history entry of ``subject_id`` in ``flow``."""
+    return f"{flow}:{subject_id}:{sequence:06d}"
+
+
+@attrs.frozen
+class FlowState:
+    """Where one subject stands in one flow.
+
+    ``sequence`` counts the history entries so far (the start is entry 1);
+    ``fields`` are the values given on entry to the current state (a churn
+    reason, a loyalty type...). Only the transition door makes new ones.
+    """
+
+    id: str = attrs.field(validator=non_empty_text)
+    flow: str = attrs.field(validator=non_empty_text)
+    flow_version: int = attrs.field(validator=int_between(1))
+    subject_id: str = attrs.field(validator=identifier)
+    customer_id: str = attrs.field(validator=identifier)
+    state: str = attrs.field(validator=non_empty_text)
+    entered_at: datetime = attrs.field(validator=aware_datetime)
+    sequence: int = attrs.field(validator=int_between(1))
+    fields: dict[str, Any] = attrs.field(factory=dict, converter=as_dict)
+
+
+@attrs.frozen
+class HistoryEntry:
+    """One recorded change: from, to, when, who, why, and time spent in ``from_state``.
+
+    The first entry of a subject starts the flow (``from_state`` None).
+    ``override`` is True when a backward move of a forward-only flow was
+    explicitly allowed.
+    """
+
+    id: str = attrs.field(validator=non_empty_text)
+    flow: str = attrs.field(validator=non_empty_text)
+    flow_version: int = attrs.field(validator=int_between(1))
+    subject_id: str = attrs.field(validator=identifier)
+    customer_id: str = attrs.field(validator=identifier)
+    sequence: int = attrs.field(validator=int_between(1))
+    event: str = attrs.field(validator=non_empty_text)
+    from_state: str | None
+    to_state: str = attrs.field(validator=non_empty_text)
+    at: datetime = attrs.field(validator=aware_datetime)
+    actor: str = attrs.field(validator=non_empty_text)
+    reason: str = ""
+    seconds_in_previous: float = 0.0
+    fields: dict[str, Any] = attrs.field(factory=dict, converter=as_dict)
+    override: bool = False
+
+    @property
+    def time_in_previous(self) -> timedelta:
+        """How long the subject stayed in ``from_state`` before this change."""
+        return timedelta(seconds=self.seconds_in_previous)
+
+
+FLOW_STATE = register_entity_type(EntityType("flow_state", FlowState, "customer_id", "entered_at"))
+"""The entity kind of :class:`FlowState` records."""
+
+FLOW_HISTORY = register_entity_type(EntityType("flow_history", HistoryEntry, "customer_id", "at"))
+"""The entity kind of :class:`HistoryEntry` records."""

@@ -1,0 +1,74 @@
+"""The lead clock (L2): answer in a week (two at most), report progress, 3-8 months."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+from crmcore.lifecycle import LeadPolicy, builtin_flow, lead_clock, lead_clock_from_history
+from crmcore.model import Opportunity
+from crmcore.transitions import apply_transition, start_flow
+
+RECEIVED = datetime(2025, 3, 10, 9, tzinfo=UTC)
+
+
+def days(n: float) -> datetime:
+    return RECEIVED + timedelta(days=n)
+
+
+def test_l2_answer_due_in_7_days_overdue_at_14() -> None:
+    clock = lead_clock("L1", RECEIVED, days(6))
+    assert (clock.answer_due, clock.answer_overdue_at) == (days(7), days(14))
+    assert clock.answer_status == "due"
+    assert lead_clock("L1", RECEIVED, days(14)).answer_status == "overdue"
+    assert lead_clock("L1", RECEIVED, days(20), answered_at=days(3)).answer_status == "answered"
+    assert lead_clock("L1", RECEIVED, days(20), answered_at=days(9)).answer_status == \
+        "answered late"
+
+
+def test_l2_progress_reports_are_scheduled_until_closed() -> None:
+    assert lead_clock("L1", RECEIVED, days(5)).report_status == "not started"
+    clock = lead_clock("L1", RECEIVED, days(20), answered_at=days(2))
+    assert clock.next_report_due == days(16)
+    assert clock.report_status == "overdue"
+    clock = lead_clock("L1", RECEIVED, days(20), answered_at=days(2), reports=[days(15)])
+    assert (clock.next_report_due, clock.report_status) == (days(29), "on schedule")
+    closed = lead_clock("L1", RECEIVED, days(40), answered_at=days(2), closed_at=days(30),
+                        won=True)
+    assert (closed.report_status, closed.next_report_due, closed.conversion_status) == (
+        "closed", None, "won")
+
+
+def test_l2_conversion_window_is_3_to_8_months_longer_for_large_leads() -> None:
+    clock = lead_clock("L1", RECEIVED, days(30))
+    assert clock.window_start == datetime(2025, 6, 10, 9, tzinfo=UTC)
+    assert clock.window_end == datetime(2025, 11, 10, 9, tzinfo=UTC)
+    assert clock.conversion_status == "before window"
+    assert lead_clock("L1", RECEIVED, days(120)).conversion_status == "in window"
+    assert lead_clock("L1", RECEIVED, days(260)).conversion_status == "past window"
+    policy = LeadPolicy(large_value=Decimal(1_000_000))
+    large = lead_clock("L1", RECEIVED, days(260), estimated_value=Decimal(2_000_000),
+                       policy=policy)
+    assert large.window_end == datetime(2026, 3, 10, 9, tzinfo=UTC)
+    assert large.conversion_status == "in window"
+
+
+def test_l2_clock_from_the_lead_flow_history() -> None:
+    flow = builtin_flow("lead")
+    lead = Opportunity(id="L-2025-0001", customer_id="C1", title="trade show lead",
+                       received_at=RECEIVED)
+    made = start_flow(flow, lead.id, customer_id="C1", at=RECEIVED, actor="ann")
+    entries = [made.entry]
+    record = made.state
+    for event, when, fields in (("answer", 4, {}), ("report_progress", 18, {}),
+                                ("propose", 25, {}), ("win", 100, {"invoice_id": "INV-9"})):
+        step = apply_transition(flow, record, event, at=days(when), actor="ann", fields=fields)
+        record = step.state
+        entries.append(step.entry)
+    clock = lead_clock_from_history(lead, entries[:3], days(40))
+    assert (clock.answered_at, clock.next_report_due, clock.report_status) == (
+        days(4), days(32), "overdue")
+    final = lead_clock_from_history(lead, entries, days(120))
+    assert final.conversion_status == "won"
+    assert record.state == "won"
+    assert record.fields == {"invoice_id": "INV-9"}
