@@ -40,6 +40,7 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "crmcore_plugins.notify_webhook",
     "crmcore_plugins.notify_apprise",
     "crmcore_plugins.scoring_clv",
+    "crmcore_plugins.scoring_rfm",
     "crmcore_plugins.calendar_toml",
     "crmcore_plugins.calendar_holidays",
 )

@@ -17,6 +17,7 @@ from statistics import mean
 import attrs
 
 from crmcore.app import CRM
+from crmcore.grading.report import grading_section
 from crmcore.lifecycle.report import lifecycle_section
 from crmcore.model import (
     Commitment,
@@ -185,7 +186,7 @@ def pipeline_section(context: ReportContext) -> ReportSection:
 
 SECTIONS: list[Section] = [
     book_section, revenue_section, rhythm_section, service_section, satisfaction_section,
-    pipeline_section, lifecycle_section,
+    pipeline_section, lifecycle_section, grading_section,
 ]
 """The report's sections, in order; capabilities append their own."""
 

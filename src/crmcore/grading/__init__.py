@@ -1,0 +1,122 @@
+"""Customer grading (G1-G8): schemes as data, explained, fast on a million customers.
+
+Typical use::
+
+    from crmcore.grading import load_scheme, run_grading
+
+    scheme = load_scheme("pareto-abc")
+    run = run_grading(crm, scheme, as_of=datetime(2026, 6, 30, tzinfo=UTC))
+    run.result("C00042").explanation.text()
+
+Customer value (G7): :class:`DeliveredValue`, :func:`simple_lifetime_value`.
+The pure core: :func:`compute_metrics` (columns → metrics),
+:func:`grade_metrics` / :func:`grade_book` (→ :class:`GradeTable`). The
+application level: :func:`run_grading` and :func:`record_grades`.
+"""
+
+from crmcore.grading.columns import TransactionColumns, read_transaction_columns
+from crmcore.grading.conditions import (
+    AllOf,
+    Always,
+    AnyOf,
+    Between,
+    Compare,
+    Condition,
+    FieldRef,
+    OneOf,
+    Source,
+    check_ranges,
+)
+from crmcore.grading.engine import grade_book, grade_metrics, potential_scores
+from crmcore.grading.followup import FollowUpPolicy
+from crmcore.grading.hysteresis import Hysteresis, settle
+from crmcore.grading.matrix import AxisSplit, MatrixRules, SplitMethod
+from crmcore.grading.metrics import (
+    METRICS,
+    MetricTable,
+    compute_metrics,
+    reference_metrics,
+    window_start,
+)
+from crmcore.grading.prospects import ProspectRules
+from crmcore.grading.rank import Basis, RankCut, RankOutcome, rank_cut
+from crmcore.grading.ranked import RankedRules
+from crmcore.grading.results import GRADE_RESULT, Explanation, GradeResult, GradeTable
+from crmcore.grading.rfm import RfmRules, RfmScores, rfm_scores
+from crmcore.grading.schemes import (
+    Grade,
+    GradeScheme,
+    SchemeKind,
+    builtin_schemes,
+    load_scheme,
+    parse_scheme,
+    scheme_from_mapping,
+)
+from crmcore.grading.service import (
+    GRADE_CHANGED,
+    GRADING_COMPLETED,
+    GradingRun,
+    record_grades,
+    run_grading,
+)
+from crmcore.grading.thresholds import ThresholdRule, ThresholdRules
+from crmcore.grading.value import DeliveredValue, LifetimeValue, simple_lifetime_value
+
+__all__ = [
+    "GRADE_CHANGED",
+    "GRADE_RESULT",
+    "GRADING_COMPLETED",
+    "METRICS",
+    "AllOf",
+    "Always",
+    "AnyOf",
+    "AxisSplit",
+    "Basis",
+    "Between",
+    "Compare",
+    "Condition",
+    "DeliveredValue",
+    "Explanation",
+    "FieldRef",
+    "FollowUpPolicy",
+    "Grade",
+    "GradeResult",
+    "GradeScheme",
+    "GradeTable",
+    "GradingRun",
+    "Hysteresis",
+    "LifetimeValue",
+    "MatrixRules",
+    "MetricTable",
+    "OneOf",
+    "ProspectRules",
+    "RankCut",
+    "RankOutcome",
+    "RankedRules",
+    "RfmRules",
+    "RfmScores",
+    "SchemeKind",
+    "Source",
+    "SplitMethod",
+    "ThresholdRule",
+    "ThresholdRules",
+    "TransactionColumns",
+    "builtin_schemes",
+    "check_ranges",
+    "compute_metrics",
+    "grade_book",
+    "grade_metrics",
+    "load_scheme",
+    "parse_scheme",
+    "potential_scores",
+    "rank_cut",
+    "read_transaction_columns",
+    "record_grades",
+    "reference_metrics",
+    "rfm_scores",
+    "run_grading",
+    "scheme_from_mapping",
+    "settle",
+    "simple_lifetime_value",
+    "window_start",
+]

@@ -1,0 +1,104 @@
+"""Prospect grading by closing horizon (G4, ``prospect-abcd``), over open opportunities.
+
+An open opportunity is graded by its expected close date as of ``as_of``:
+within 3 calendar months (or overdue) = A, within 6 = B, within 12 = C, and
+D beyond that, without a date, or when flagged for poor credit or low
+loyalty. A customer's grade is that of their best open opportunity; customers
+without open opportunities are not prospects and get no grade. Rules table::
+
+    [rules]
+    within_months = [3, 6, 12]
+    flags = ["poor_credit", "low_loyalty"]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from typing import TYPE_CHECKING
+
+import attrs
+
+from crmcore.errors import ConfigError
+from crmcore.grading._document import Table
+from crmcore.grading.metrics import shift_months
+from crmcore.grading.results import Explanation, GradeTable
+from crmcore.model import Opportunity, OpportunityStatus
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from crmcore.grading.schemes import GradeScheme
+
+FLAGS = ("poor_credit", "low_loyalty")
+"""The opportunity flags that make a prospect D."""
+
+
+@attrs.frozen
+class ProspectRules:
+    """Closing horizons in months for A, B and C, and the flags that mean D."""
+
+    within_months: tuple[int, int, int] = (3, 6, 12)
+    flags: tuple[str, ...] = FLAGS
+
+
+def parse_prospect_rules(table: Table) -> ProspectRules:
+    """Read the ``[rules]`` of a prospect-abcd scheme."""
+    months = table.array("within_months", [3, 6, 12])
+    if (len(months) != 3 or not all(isinstance(m, int) and not isinstance(m, bool) and m > 0
+                                    for m in months) or sorted(set(months)) != months):
+        raise table.fail("within_months", months,
+                         "is not three increasing whole numbers of months, e.g. [3, 6, 12]")
+    flags = table.array("flags", list(FLAGS))
+    for index, flag in enumerate(flags):
+        if flag not in FLAGS:
+            raise table.fail(f"flags[{index}]", flag, f"is not a flag ({', '.join(FLAGS)})")
+    table.check_all_used()
+    return ProspectRules((months[0], months[1], months[2]), tuple(flags))
+
+
+def grade_opportunity(rules: ProspectRules, opportunity: Opportunity, today: date
+                      ) -> tuple[int, str]:
+    """The grade index (0 = A .. 3 = D) of one open opportunity, and why."""
+    raised = [flag for flag in rules.flags if getattr(opportunity, flag)]
+    if raised:
+        return 3, f"flagged {' and '.join(f.replace('_', ' ') for f in raised)}"
+    if opportunity.expected_close is None:
+        return 3, "no expected close date"
+    for code, months in enumerate(rules.within_months):
+        limit = shift_months(today, months)
+        if opportunity.expected_close <= limit:
+            return code, (f"expected to close {opportunity.expected_close.isoformat()}, "
+                          f"within {months} months (by {limit.isoformat()})")
+    return 3, (f"expected to close {opportunity.expected_close.isoformat()}, beyond "
+               f"{rules.within_months[-1]} months")
+
+
+def grade_prospects(scheme: GradeScheme, opportunities: Iterable[Opportunity],
+                    as_of: datetime) -> GradeTable:
+    """Grade every customer with an open opportunity received before ``as_of``."""
+    rules = scheme.rules
+    if not isinstance(rules, ProspectRules):
+        raise ConfigError(f"scheme {scheme.name}: not a prospect-abcd scheme")
+    today = as_of.date()
+    best: dict[str, tuple[int, str, Opportunity]] = {}
+    for opportunity in opportunities:
+        if opportunity.status is not OpportunityStatus.OPEN or opportunity.received_at >= as_of:
+            continue
+        code, reason = grade_opportunity(rules, opportunity, today)
+        current = best.get(opportunity.customer_id)
+        if current is None or (code, opportunity.id) < (current[0], current[2].id):
+            best[opportunity.customer_id] = (code, reason, opportunity)
+    ids = tuple(sorted(best))
+    codes = [best[customer_id][0] for customer_id in ids]
+
+    def explain(position: int) -> Explanation:
+        code, reason, opportunity = best[ids[position]]
+        grade = scheme.grade_names[code]
+        return Explanation(
+            scheme=scheme.name, version=scheme.version,
+            decided_by=f"opportunity {opportunity.id} ({opportunity.title}) {reason}: {grade}",
+            rule=code,
+        )
+
+    return GradeTable(scheme, as_of, ids, codes, explain)

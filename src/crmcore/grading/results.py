@@ -1,0 +1,159 @@
+"""Grade results and their explanations; results are storable (kind ``grade_result``).
+
+A grading run gives a :class:`GradeTable` (columnar, cheap for a million
+customers); explanations and :class:`GradeResult` records are built on
+demand from it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import datetime
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from crmcore.csv_import import content_id
+from crmcore.grading._backend import to_list
+from crmcore.model import AttributeValue
+from crmcore.model.registry import EntityType, register_entity_type
+from crmcore.validation import aware_datetime, identifier, non_empty_text
+
+if TYPE_CHECKING:
+    from crmcore.grading.metrics import MetricTable
+    from crmcore.grading.schemes import GradeScheme
+
+
+@attrs.frozen
+class Explanation:
+    """Why a customer got a grade.
+
+    ``decided_by`` is the rule or cut-off in words; ``metrics`` and
+    ``attributes`` are the values used. Rank-based schemes add ``rank`` (1 =
+    best, competition ranking), ``population`` and ``cutoff`` (the lowest
+    value still in the grade); rule-based ones add ``rule`` (0-based index of
+    the deciding rule). RFM adds ``scores`` (``r``, ``f``, ``m``, 1-5).
+    ``held`` says why hysteresis kept the previous grade, if it did.
+    """
+
+    scheme: str
+    version: int
+    decided_by: str
+    metrics: dict[str, float] = attrs.field(factory=dict)
+    attributes: dict[str, AttributeValue] = attrs.field(factory=dict)
+    rank: int | None = None
+    population: int | None = None
+    cutoff: float | None = None
+    rule: int | None = None
+    scores: dict[str, int] = attrs.field(factory=dict)
+    held: str | None = None
+
+    def text(self) -> str:
+        """One line for people: the rule, then the hysteresis note."""
+        return self.decided_by + (f"; {self.held}" if self.held else "")
+
+
+@attrs.frozen
+class GradeResult:
+    """One customer's grade in one grading run of one scheme.
+
+    ``grade`` is the grade in force; ``proposed`` is what the rules gave
+    before hysteresis (they differ only when a downgrade was held back);
+    ``previous`` is the grade in force before this run, if any.
+    """
+
+    id: str = attrs.field(validator=identifier)
+    customer_id: str = attrs.field(validator=identifier)
+    scheme: str = attrs.field(validator=non_empty_text)
+    version: int
+    as_of: datetime = attrs.field(validator=aware_datetime)
+    grade: str = attrs.field(validator=non_empty_text)
+    proposed: str = attrs.field(validator=non_empty_text)
+    explanation: Explanation
+    previous: str | None = None
+    value: float | None = None
+
+    @property
+    def changed(self) -> bool:
+        """Whether the grade differs from the previous one (a first grade is no change)."""
+        return self.previous is not None and self.previous != self.grade
+
+
+GRADE_RESULT = register_entity_type(EntityType("grade_result", GradeResult, "customer_id",
+                                               "as_of"))
+"""The storable entity kind of :class:`GradeResult`."""
+
+
+def result_id(scheme: str, as_of: datetime, customer_id: str) -> str:
+    """The stable id of a result: one per scheme, as-of time and customer."""
+    return content_id("g-", scheme, as_of.isoformat(), customer_id)
+
+
+def finite(values: Mapping[str, float]) -> dict[str, float]:
+    """The entries with a finite value (missing metrics are left out)."""
+    return {name: value for name, value in values.items() if math.isfinite(value)}
+
+
+@attrs.define(frozen=True)
+class GradeTable:
+    """The grades of one run, aligned with ``ids``, and how to explain each.
+
+    ``codes[i]`` indexes ``scheme.grades``; ``values`` (rank-based schemes)
+    is the ranking value, ``cutoffs`` the lowest value in each grade.
+    """
+
+    scheme: GradeScheme
+    as_of: datetime
+    ids: tuple[str, ...]
+    codes: Sequence[int] | Any
+    explainer: Callable[[int], Explanation]
+    values: Sequence[float] | Any | None = None
+    cutoffs: tuple[float | None, ...] | None = None
+    metrics: MetricTable | None = None
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    @cached_property
+    def _positions(self) -> dict[str, int]:
+        return {customer_id: position for position, customer_id in enumerate(self.ids)}
+
+    @cached_property
+    def grade_list(self) -> list[str]:
+        """Every customer's grade name, aligned with ``ids``."""
+        names = self.scheme.grade_names
+        return [names[code] for code in to_list(self.codes)]
+
+    def grade_of(self, customer_id: str) -> str:
+        """The grade of one customer."""
+        return self.grade_list[self._positions[customer_id]]
+
+    def explain(self, customer_id: str) -> Explanation:
+        """The explanation of one customer's grade."""
+        return self.explainer(self._positions[customer_id])
+
+    def value_of(self, position: int) -> float | None:
+        """The ranking value of the customer at ``position`` (None if not rank-based)."""
+        if self.values is None:
+            return None
+        value = float(self.values[position])
+        return value if math.isfinite(value) else None
+
+    def counts(self) -> dict[str, int]:
+        """How many customers got each grade (every grade listed, best first)."""
+        counted = Counter(self.grade_list)
+        return {name: counted[name] for name in self.scheme.grade_names}
+
+    def results(self) -> Iterator[GradeResult]:
+        """A :class:`GradeResult` per customer (no hysteresis, no previous grade)."""
+        for position, customer_id in enumerate(self.ids):
+            grade = self.grade_list[position]
+            yield GradeResult(
+                id=result_id(self.scheme.name, self.as_of, customer_id),
+                customer_id=customer_id, scheme=self.scheme.name,
+                version=self.scheme.version, as_of=self.as_of, grade=grade, proposed=grade,
+                explanation=self.explainer(position), value=self.value_of(position),
+            )
