@@ -35,6 +35,7 @@ DISABLE_AUTOLOAD_ENV = "CRMCORE_DISABLE_PLUGIN_AUTOLOAD"
 BUILTIN_PLUGINS: tuple[str, ...] = (
     "crmcore_plugins.storage_memory",
     "crmcore_plugins.storage_sqlite",
+    "crmcore_plugins.storage_sql",
     "crmcore_plugins.notify_log",
     "crmcore_plugins.notify_smtp",
     "crmcore_plugins.notify_webhook",

@@ -45,6 +45,13 @@ class OutboxEntry:
     event: DomainEvent
 
 
+def outbox_entry(seq: int, body: Any) -> OutboxEntry:
+    """An :class:`OutboxEntry` rebuilt from a stored event body (JSON data)."""
+    from crmcore.serialization import structure
+
+    return OutboxEntry(int(seq), structure(body, DomainEvent))
+
+
 @attrs.frozen
 class PendingDelivery:
     """An event not yet delivered to ``notifier``, with earlier failed attempts."""

@@ -10,6 +10,7 @@ time zone``.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable
 from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
@@ -188,6 +189,12 @@ def make_converter() -> cattrs.Converter:
 def default_converter() -> cattrs.Converter:
     """The process-wide converter built by :func:`make_converter`."""
     return make_converter()
+
+
+def dump_json(data: Any) -> str:
+    """Compact JSON text of already-unstructured ``data`` (UTF-8 kept, keys sorted),
+    as storage backends write it."""
+    return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
 def unstructure(value: Any) -> Any:

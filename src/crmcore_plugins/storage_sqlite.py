@@ -25,8 +25,14 @@ from crmcore.errors import ConflictError, DuplicateError, NotFoundError, Storage
 from crmcore.events import DomainEvent
 from crmcore.hookspecs import hookimpl
 from crmcore.options import Options
-from crmcore.ports import OutboxEntry, PendingDelivery, StorageFactory, StoredRecord
-from crmcore.serialization import structure, unstructure
+from crmcore.ports import (
+    OutboxEntry,
+    PendingDelivery,
+    StorageFactory,
+    StoredRecord,
+    outbox_entry,
+)
+from crmcore.serialization import dump_json, unstructure
 
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
     (
@@ -66,10 +72,6 @@ def _parse_utc(text: str | None) -> datetime | None:
     return None if text is None else datetime.fromisoformat(text)
 
 
-def _dump(body: Any) -> str:
-    return json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-
-
 def _record(row: sqlite3.Row) -> StoredRecord:
     return StoredRecord(
         kind=row["kind"], id=row["id"], version=row["version"],
@@ -78,7 +80,7 @@ def _record(row: sqlite3.Row) -> StoredRecord:
 
 
 def _entry(row: sqlite3.Row) -> OutboxEntry:
-    return OutboxEntry(row["seq"], structure(json.loads(row["body"]), DomainEvent))
+    return outbox_entry(row["seq"], json.loads(row["body"]))
 
 
 class _SqliteSession:
@@ -97,7 +99,7 @@ class _SqliteSession:
                 "INSERT INTO records (kind, id, version, customer_id, at, body) "
                 "VALUES (?, ?, ?, ?, ?, ?)",
                 (record.kind, record.id, record.version, record.customer_id,
-                 _utc_text(record.at), _dump(record.body)),
+                 _utc_text(record.at), dump_json(record.body)),
             )
         except sqlite3.IntegrityError:
             raise DuplicateError(record.kind, record.id) from None
@@ -106,7 +108,7 @@ class _SqliteSession:
         changed = self._db.execute(
             "UPDATE records SET version = ?, customer_id = ?, at = ?, body = ? "
             "WHERE kind = ? AND id = ? AND version = ?",
-            (record.version, record.customer_id, _utc_text(record.at), _dump(record.body),
+            (record.version, record.customer_id, _utc_text(record.at), dump_json(record.body),
              record.kind, record.id, expected_version),
         ).rowcount
         if changed == 0:
@@ -145,7 +147,7 @@ class _SqliteSession:
         try:
             self._db.executemany(
                 "INSERT INTO outbox (event_id, type, occurred_at, body) VALUES (?, ?, ?, ?)",
-                [(e.id, e.type, _utc_text(e.occurred_at), _dump(unstructure(e)))
+                [(e.id, e.type, _utc_text(e.occurred_at), dump_json(unstructure(e)))
                  for e in events],
             )
         except sqlite3.IntegrityError:

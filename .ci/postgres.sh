@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Make sure PostgreSQL server binaries (initdb, pg_ctl) are installed for tests/sql,
+# which starts its own throw-away server. Idempotent: does nothing when
+# /usr/lib/postgresql/*/bin/initdb exists. Debian/Ubuntu (apt-get) only.
+set -euo pipefail
+
+if compgen -G "/usr/lib/postgresql/*/bin/initdb" > /dev/null; then
+    echo "postgres.sh: server binaries present: $(ls -d /usr/lib/postgresql/*/bin | tr '\n' ' ')"
+    exit 0
+fi
+
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+    sudo="sudo"
+fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -q
+if apt-cache show postgresql-15 > /dev/null 2>&1; then
+    $sudo apt-get install -y -q --no-install-recommends postgresql-15
+else
+    $sudo apt-get install -y -q --no-install-recommends postgresql
+fi
+
+if ! compgen -G "/usr/lib/postgresql/*/bin/initdb" > /dev/null; then
+    echo "postgres.sh: installed, but no /usr/lib/postgresql/*/bin/initdb was found" >&2
+    exit 1
+fi
+echo "postgres.sh: installed $(ls -d /usr/lib/postgresql/*/bin | tr '\n' ' ')"

@@ -1,0 +1,243 @@
+"""Declarative ERP mappings: which host tables and columns hold customers and transactions.
+
+A mapping is a TOML document (see ``mappings/odoo.toml`` and
+``mappings/erpnext.toml``)::
+
+    name = "odoo"
+    time_zone = "UTC"              # zone of naive timestamps and dates in the host tables
+
+    [customers]
+    table = "res_partner"
+    where = [{ column = "customer_rank", op = ">", value = 0 }]
+    organisation_when = [{ column = "is_company", op = "=", value = true }]
+
+    [customers.columns]            # crmcore field = host column
+    id = "id"
+    name = "name"
+
+    [customers.attributes]         # custom attribute = host column
+    email = "email"
+
+    [transactions]
+    table = "sale_order"
+    where = [{ column = "state", op = "in", value = ["sale", "done"] }]
+
+    [transactions.columns]
+    id = "id"
+    customer_id = "partner_id"
+    occurred_at = "date_order"
+    amount = "amount_total"
+
+Reading a mapping checks its shape; every error is a
+:class:`~crmcore.errors.ConfigError` naming the key (``customers.where[1].op``).
+Whether the tables and columns exist is checked when an
+:class:`~crmcore_plugins.erp.ErpSource` connects.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from crmcore.errors import ConfigError
+from crmcore.options import Options
+from crmcore.validation import is_time_zone
+
+OPERATORS = ("=", "!=", "<", "<=", ">", ">=", "in", "not in", "is null", "is not null")
+"""The comparison operators a condition may use."""
+
+CUSTOMER_FIELDS = ("id", "name", "acquired_at", "owner", "parent_id", "language", "time_zone")
+"""Customer fields a mapping can fill from columns (``id`` and ``name`` are required)."""
+
+TRANSACTION_FIELDS = ("id", "customer_id", "occurred_at", "amount", "quantity", "cost",
+                      "reference")
+"""Transaction fields a mapping can fill (``id``, ``customer_id``, ``occurred_at`` and
+``amount`` are required)."""
+
+BUILTIN_MAPPINGS = ("odoo", "erpnext")
+"""Mappings shipped with crmcore, loadable by name."""
+
+INVALID_ROW_POLICIES = ("raise", "skip")
+"""What to do with a host row that makes no valid entity."""
+
+Scalar = str | int | float | bool
+
+
+@attrs.frozen
+class Condition:
+    """``column op value``; ``value`` is a list for ``in``/``not in`` and None for null tests.
+
+    ``key`` is where the condition was configured, for error messages.
+    """
+
+    column: str
+    op: str
+    value: Scalar | tuple[Scalar, ...] | None
+    key: str
+
+
+@attrs.frozen
+class TableMapping:
+    """Where one entity kind lives in the host: a table, its filters and column names.
+
+    ``columns`` maps crmcore field names to host columns; ``attributes`` maps
+    custom attribute names to host columns (customers only).
+    ``organisation_when`` (customers only) are conditions that, all true, make
+    a customer an organisation rather than a person; empty means the entity's
+    default. ``key`` is the section name (``customers``).
+    """
+
+    key: str
+    table: str
+    columns: Mapping[str, str]
+    where: tuple[Condition, ...] = ()
+    attributes: Mapping[str, str] = attrs.field(factory=dict)
+    organisation_when: tuple[Condition, ...] = ()
+    require_customer: bool = True
+
+    def every_column(self) -> list[tuple[str, str]]:
+        """``(config key, column)`` of every column the mapping names."""
+        found = [(f"{self.key}.columns.{field}", column) for field, column in self.columns.items()]
+        found += [(f"{self.key}.attributes.{name}", column)
+                  for name, column in self.attributes.items()]
+        found += [(condition.key, condition.column)
+                  for condition in (*self.where, *self.organisation_when)]
+        return found
+
+
+@attrs.frozen
+class ErpMapping:
+    """A whole mapping: customers, transactions and how to read the host's times.
+
+    ``time_zone`` is the zone of timestamps without an offset and of plain
+    dates in the host tables (Odoo stores UTC; ERPNext the site's zone).
+    ``invalid_rows`` is ``"raise"`` (default) or ``"skip"`` (skipped rows are
+    logged as warnings).
+    """
+
+    name: str
+    customers: TableMapping
+    transactions: TableMapping
+    time_zone: str = "UTC"
+    schema: str | None = None
+    invalid_rows: str = "raise"
+
+
+def _condition(raw: Any, key: str) -> Condition:
+    if not isinstance(raw, Mapping):
+        raise ConfigError(f"{key}: {raw!r} is not a table like "
+                          "{ column = \"state\", op = \"=\", value = \"done\" }")
+    options = Options(raw, key)
+    column = options.text("column")
+    op = options.choice("op", OPERATORS, "=")
+    value: Any = raw.get("value")  # checked by hand: its type depends on op
+    if op in ("is null", "is not null"):
+        if "value" in raw:
+            raise ConfigError(f"{key}.value: {op!r} takes no value")
+    elif op in ("in", "not in"):
+        if not isinstance(value, list) or not value or not all(
+                isinstance(item, Scalar) for item in value):
+            raise ConfigError(f"{key}.value: {value!r} is not a non-empty list of values "
+                              f"(needed by {op!r})")
+        value = tuple(value)
+    elif not isinstance(value, Scalar):
+        what = "is required" if "value" not in raw else f"{value!r} is not a text, number or bool"
+        raise ConfigError(f"{key}.value: {what}")
+    unknown = sorted(set(raw) - {"column", "op", "value"})
+    if unknown:
+        raise ConfigError(f"{key}.{unknown[0]}: is not a known key (known: column, op, value)")
+    return Condition(column, op, value, key)
+
+
+def _conditions(raw: Any, key: str) -> tuple[Condition, ...]:
+    if isinstance(raw, Mapping):
+        raw = [raw]
+    if not isinstance(raw, list):
+        raise ConfigError(f"{key}: {raw!r} is not a list of conditions")
+    return tuple(_condition(item, f"{key}[{index}]") for index, item in enumerate(raw))
+
+
+def _column_table(options: Options, name: str, allowed: tuple[str, ...] | None,
+                  required: tuple[str, ...]) -> dict[str, str]:
+    raw = options.table(name, {})
+    key = options.key(name)
+    for field in required:
+        if field not in raw:
+            raise ConfigError(f"{key}.{field}: is required (the column holding it)")
+    columns: dict[str, str] = {}
+    for field, column in raw.items():
+        if allowed is not None and field not in allowed:
+            raise ConfigError(f"{key}.{field}: is not a known field (known: {', '.join(allowed)})")
+        if not isinstance(column, str) or not column:
+            raise ConfigError(f"{key}.{field}: {column!r} is not a column name")
+        columns[field] = column
+    return columns
+
+
+def _table_mapping(data: Mapping[str, Any], key: str, fields: tuple[str, ...],
+                   required: tuple[str, ...]) -> TableMapping:
+    raw = data.get(key)
+    if not isinstance(raw, Mapping):
+        raise ConfigError(f"{key}: is required (a table with 'table' and '[{key}.columns]')")
+    options = Options({k: v for k, v in raw.items()
+                       if k not in ("where", "organisation_when")}, key)
+    table = options.text("table")
+    columns = _column_table(options, "columns", fields, required)
+    is_customers = key == "customers"
+    attributes = _column_table(options, "attributes", None, ()) if is_customers else {}
+    require_customer = True if is_customers else options.flag("require_customer", True)
+    options.check_all_used()
+    where = _conditions(raw.get("where", []), f"{key}.where")
+    organisation_when: tuple[Condition, ...] = ()
+    if "organisation_when" in raw:
+        if not is_customers:
+            raise ConfigError(f"{key}.organisation_when: is only known for customers")
+        organisation_when = _conditions(raw["organisation_when"], f"{key}.organisation_when")
+    return TableMapping(key, table, columns, where, attributes, organisation_when,
+                        require_customer)
+
+
+def mapping_from_dict(data: Mapping[str, Any], *, default_name: str = "erp") -> ErpMapping:
+    """Build an :class:`ErpMapping` from a parsed TOML document."""
+    top = Options({k: v for k, v in data.items() if k not in ("customers", "transactions")}, "")
+    name = top.text("name", default_name)
+    zone = top.text("time_zone", "UTC")
+    if not is_time_zone(zone):
+        raise ConfigError(f"time_zone: {zone!r} is not a time zone (e.g. 'Europe/Berlin')")
+    schema = top.text("schema", None)
+    invalid_rows = top.choice("invalid_rows", INVALID_ROW_POLICIES, "raise")
+    top.check_all_used()
+    customers = _table_mapping(data, "customers", CUSTOMER_FIELDS, ("id", "name"))
+    transactions = _table_mapping(data, "transactions", TRANSACTION_FIELDS,
+                                  ("id", "customer_id", "occurred_at", "amount"))
+    return ErpMapping(name, customers, transactions, zone, schema, invalid_rows)
+
+
+def parse_mapping(text: str, *, source: str = "<text>", default_name: str = "erp") -> ErpMapping:
+    """Read a mapping from TOML text; ``source`` names it in syntax errors."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{source}: not valid TOML: {error}") from error
+    return mapping_from_dict(data, default_name=default_name)
+
+
+def load_mapping(name_or_path: str | Path) -> ErpMapping:
+    """A shipped mapping by name (:data:`BUILTIN_MAPPINGS`) or a mapping file by path."""
+    if isinstance(name_or_path, str) and name_or_path in BUILTIN_MAPPINGS:
+        text = resources.files(__package__).joinpath("mappings", f"{name_or_path}.toml") \
+            .read_text(encoding="utf-8")
+        return parse_mapping(text, source=f"{name_or_path}.toml", default_name=name_or_path)
+    path = Path(name_or_path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        known = ", ".join(BUILTIN_MAPPINGS)
+        raise ConfigError(f"cannot read mapping {str(path)!r} (shipped mappings: {known}): "
+                          f"{error}") from error
+    return parse_mapping(text, source=str(path), default_name=path.stem)
