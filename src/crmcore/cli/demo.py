@@ -7,6 +7,7 @@ import argparse
 from crmcore.cli.common import CommandError, open_crm, parse_as_of
 from crmcore.demo import DEFAULT_AS_OF, build_report, generate_book, render_report
 from crmcore.errors import DuplicateError
+from crmcore.policies.demo import policy_records
 
 DEFAULT_DEMO_DB = "crmcore-demo.db"
 
@@ -33,7 +34,8 @@ def run_demo(arguments: argparse.Namespace) -> int:
     book = generate_book(arguments.customers, seed=arguments.seed, as_of=as_of)
     with open_crm(arguments) as crm:
         try:
-            stored = crm.import_entities(book.all(), source=f"demo seed={arguments.seed}")
+            records = [*book.all(), *policy_records(book, seed=arguments.seed, as_of=as_of)]
+            stored = crm.import_entities(records, source=f"demo seed={arguments.seed}")
         except DuplicateError as error:
             raise CommandError(
                 f"{arguments.db} holds a demo made with other settings ({error}); "

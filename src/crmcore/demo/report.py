@@ -32,6 +32,7 @@ from crmcore.model import (
     TicketStatus,
     Transaction,
 )
+from crmcore.policies.demo import agenda_section
 
 
 @attrs.frozen
@@ -186,7 +187,7 @@ def pipeline_section(context: ReportContext) -> ReportSection:
 
 SECTIONS: list[Section] = [
     book_section, revenue_section, rhythm_section, service_section, satisfaction_section,
-    pipeline_section, lifecycle_section, grading_section,
+    pipeline_section, lifecycle_section, grading_section, agenda_section,
 ]
 """The report's sections, in order; capabilities append their own."""
 

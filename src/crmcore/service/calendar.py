@@ -289,7 +289,7 @@ class BusinessCalendar:
         extra_hours = {extra.day: self._hours_of(extra) for extra in self.extra_working_days}
         object.__setattr__(self, "_extra_hours", extra_hours)
         self._check_extra_days()
-        object.__setattr__(self, "_timeline", Timeline(self._utc_periods, self._work_ends_after()))
+        object.__setattr__(self, "_timeline", Timeline(self.utc_periods, self._work_ends_after()))
 
     def __reduce__(self) -> tuple[Any, ...]:
         """Pickle the fields only; caches are rebuilt."""
@@ -390,7 +390,14 @@ class BusinessCalendar:
             return None
         return max((day.toordinal() + 1 for day in self._extra_hours), default=0)
 
-    def _utc_periods(self, ordinal: int) -> DayPeriods:
+    def utc_periods(self, ordinal: int) -> DayPeriods:
+        """The working periods of the local day with this proleptic ordinal, in UTC.
+
+        Each period is a ``(start, end)`` pair of microseconds since the Unix
+        epoch; an interval that falls into a DST gap has no real time and is
+        left out. This is what :meth:`add` walks, exposed for batch code that
+        must agree with it to the microsecond.
+        """
         periods = []
         for interval in self.intervals_on(date.fromordinal(ordinal)):
             start, end = (wall_to_utc_us(self._zone, ordinal, off) for off in _offsets(interval))

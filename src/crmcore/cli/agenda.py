@@ -1,0 +1,124 @@
+"""``crmcore agenda`` and ``crmcore compliance``: the service policies (CCPR) of a stored book.
+
+``agenda`` prints each owner's due actions as of a time, most urgent first, each with
+why it is due; ``compliance`` prints, per customer, each promise kept or broken with
+the evidence (S8). Grades are the latest stored grade results (or ``--scheme`` graded
+on the fly); working time follows ``--calendar`` (a calendar TOML file) or Monday to
+Friday 09:00-12:00 and 13:00-18:00 UTC.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from crmcore.app import CRM
+from crmcore.cli.common import (
+    CommandError,
+    add_format_argument,
+    add_storage_arguments,
+    open_crm,
+    parse_as_of,
+    print_json,
+    print_table,
+)
+from crmcore.options import Options
+from crmcore.policies import PolicyService, PolicySet, ReportingLines
+
+_WHY_WIDTH = 110
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    add_storage_arguments(parser)
+    parser.add_argument("--as-of", metavar="TIME",
+                        help="a date or ISO date-time (default: now)")
+    parser.add_argument("--scheme", metavar="NAME",
+                        help="grade scheme whose stored results (or on-the-fly grades) and "
+                             "follow-up principles to use (default: the last one stored)")
+    parser.add_argument("--calendar", metavar="FILE.toml",
+                        help="business calendar file (default: Mon-Fri 09:00-12:00 and "
+                             "13:00-18:00 UTC)")
+    parser.add_argument("--reports-to", action="append", default=[], metavar="PERSON=BOSS",
+                        help="a reporting line for escalations (repeatable)")
+    add_format_argument(parser, "table", "json")
+
+
+def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Register ``agenda`` and ``compliance``."""
+    agenda = commands.add_parser(
+        "agenda", help="each owner's due actions, most urgent first, with why",
+        description="Due actions as of a time: SLA breaches and escalations, warnings, "
+                    "promises, appointment confirmations and reminders, expiring contracts, "
+                    "recurring complaints, contacts, personal messages and greetings.")
+    _common(agenda)
+    agenda.add_argument("--owner", metavar="NAME", help="only this owner's actions")
+    agenda.set_defaults(run=run_agenda)
+
+    compliance = commands.add_parser(
+        "compliance", help="per customer: each CCPR promise kept or broken, with evidence")
+    _common(compliance)
+    compliance.add_argument("--customer", metavar="ID", help="only this customer")
+    compliance.add_argument("--since", metavar="TIME",
+                            help="start of the period (default: 90 days before --as-of)")
+    compliance.add_argument("--broken", action="store_true",
+                            help="list only customers with a broken promise")
+    compliance.set_defaults(run=run_compliance)
+
+
+def _service(crm: CRM, arguments: argparse.Namespace) -> PolicyService:
+    superiors = {}
+    for item in arguments.reports_to:
+        person, equals, boss = item.partition("=")
+        if not equals or not person.strip() or not boss.strip():
+            raise CommandError(f"--reports-to: {item!r} is not PERSON=BOSS")
+        superiors[person.strip()] = boss.strip()
+    policies = PolicySet(lines=ReportingLines(superiors))
+    if arguments.calendar:
+        factory = crm.plugins.calendars().get("toml", key="--calendar")
+        policies = PolicySet(calendar=factory(Options({"path": arguments.calendar},
+                                                      "calendar")),
+                             lines=policies.lines)
+    return PolicyService(crm, policies, scheme=arguments.scheme)
+
+
+def run_agenda(arguments: argparse.Namespace) -> int:
+    """Print the agenda."""
+    with open_crm(arguments) as crm:
+        as_of = parse_as_of(arguments.as_of) or crm.now()
+        items = _service(crm, arguments).agenda(as_of, owner=arguments.owner)
+    if arguments.format == "json":
+        print_json([item.as_dict() for item in items])
+        return 0
+    print(f"agenda as of {as_of.isoformat()}: {len(items)} due action(s)")
+    rows = [(item.owner, item.kind.value, item.grade or "-", item.customer_id, item.subject,
+             item.due_at.strftime("%Y-%m-%d %H:%M"),
+             item.why if len(item.why) <= _WHY_WIDTH else item.why[:_WHY_WIDTH - 3] + "...")
+            for item in sorted(items, key=lambda i: i.owner)]
+    if rows:
+        print_table(rows, ("owner", "action", "grade", "customer", "subject", "due (UTC)",
+                           "why"))
+    return 0
+
+
+def run_compliance(arguments: argparse.Namespace) -> int:
+    """Print the compliance report."""
+    with open_crm(arguments) as crm:
+        as_of = parse_as_of(arguments.as_of) or crm.now()
+        reports = _service(crm, arguments).compliance(
+            as_of, customer_id=arguments.customer, since=parse_as_of(arguments.since))
+    if arguments.broken:
+        reports = [report for report in reports if report.broken]
+    if arguments.format == "json":
+        print_json([report.as_dict() for report in reports])
+        return 0
+    rows = []
+    for report in reports:
+        for check in report.checks:
+            verdict = {True: "kept", False: "BROKEN", None: "-"}[check.kept]
+            rows.append((report.customer_id, check.rule, verdict, check.promise,
+                         "; ".join(check.evidence)))
+    if rows:
+        print_table(rows, ("customer", "rule", "verdict", "promise", "evidence"))
+    kept = sum(len(r.kept) for r in reports)
+    broken = sum(len(r.broken) for r in reports)
+    print(f"{len(reports)} customer(s): {kept} promise(s) kept, {broken} broken")
+    return 0

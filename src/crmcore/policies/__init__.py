@@ -1,0 +1,184 @@
+"""Service policies (CCPR, rules S1-S8 and G6): convenient, caring, personal, real time.
+
+The pure core, one module per reason to change:
+
+* :mod:`~crmcore.policies.contact` – S1/S3: channel and earliest suitable local time;
+* :mod:`~crmcore.policies.care` – S2/G6: cadence per grade, weekly personal messages,
+  greetings; one message per customer, never a bulk send;
+* :mod:`~crmcore.policies.sla` – S4: SLA targets grade x priority, clocks that pause,
+  warnings, breaches; :mod:`~crmcore.policies.sla_batch` – the same for a million
+  tickets as columns (numpy);
+* :mod:`~crmcore.policies.escalation` – S4: escalation chains and transfers;
+* :mod:`~crmcore.policies.appointments` – S5; :mod:`~crmcore.policies.expiry` – S6;
+* :mod:`~crmcore.policies.complaints` – S7: priority from grade, recurring incidents;
+* :mod:`~crmcore.policies.agenda` – the daily agenda; :mod:`~crmcore.policies.compliance`
+  – S8: promises kept or broken, with evidence;
+* :mod:`~crmcore.policies.settings` – every policy in one :class:`PolicySet`, G6 wiring.
+
+:class:`PolicyService` (:mod:`~crmcore.policies.service`) runs them over a
+:class:`~crmcore.CRM`. Importing this package registers the entity kinds
+``appointment``, ``contract``, ``warranty`` and ``problem``.
+"""
+
+from crmcore.policies.agenda import ActionKind, AgendaItem, Book, build_agenda, order_agenda
+from crmcore.policies.appointments import (
+    APPOINTMENT,
+    Appointment,
+    AppointmentDue,
+    AppointmentPolicy,
+    appointment_actions,
+    confirm_by,
+    plan_return_visit,
+)
+from crmcore.policies.care import (
+    DEFAULT_CADENCE_DAYS,
+    BulkSendError,
+    CareDue,
+    CarePlan,
+    Holiday,
+    Message,
+    Signature,
+    compose_message,
+    contact_due,
+    greetings_due,
+    personal_message_due,
+)
+from crmcore.policies.complaints import (
+    DEFAULT_COMPLAINT_PRIORITY,
+    PROBLEM,
+    ProblemRecord,
+    RecurrenceRule,
+    complaint_priority,
+    complaint_queue,
+    find_recurring,
+    link_incidents,
+)
+from crmcore.policies.compliance import ComplianceReport, PromiseCheck, compliance_report
+from crmcore.policies.contact import (
+    ContactRefusedError,
+    ContactRules,
+    ContactSlot,
+    choose_channel,
+    plan_contact,
+)
+from crmcore.policies.escalation import (
+    DEFAULT_CHAIN,
+    Escalation,
+    EscalationAction,
+    EscalationChain,
+    EscalationStep,
+    ReportingLines,
+    Task,
+    escalation,
+    task_of_commitment,
+)
+from crmcore.policies.expiry import (
+    CONTRACT,
+    EXPIRY_CHAIN,
+    WARRANTY,
+    Contract,
+    ExpiryPolicy,
+    Warranty,
+    expiry_reminder,
+)
+from crmcore.policies.grades import DEFAULT_GRADES
+from crmcore.policies.service import PolicyService, change_ticket_status, latest_grades
+from crmcore.policies.settings import DEFAULT_CALENDAR, PolicySet
+from crmcore.policies.sla import (
+    DEFAULT_SLA_HOURS,
+    DEFAULT_SLA_TABLE,
+    SlaClock,
+    SlaPolicy,
+    SlaState,
+    SlaTable,
+    SlaTarget,
+    TicketSla,
+    sla_clock,
+    ticket_sla,
+)
+from crmcore.policies.tickets import (
+    TICKET_FLOW,
+    StatusInterval,
+    intervals_from_history,
+    status_intervals,
+    ticket_flow,
+)
+
+__all__ = [
+    "APPOINTMENT",
+    "CONTRACT",
+    "DEFAULT_CADENCE_DAYS",
+    "DEFAULT_CALENDAR",
+    "DEFAULT_CHAIN",
+    "DEFAULT_COMPLAINT_PRIORITY",
+    "DEFAULT_GRADES",
+    "DEFAULT_SLA_HOURS",
+    "DEFAULT_SLA_TABLE",
+    "EXPIRY_CHAIN",
+    "PROBLEM",
+    "TICKET_FLOW",
+    "WARRANTY",
+    "ActionKind",
+    "AgendaItem",
+    "Appointment",
+    "AppointmentDue",
+    "AppointmentPolicy",
+    "Book",
+    "BulkSendError",
+    "CareDue",
+    "CarePlan",
+    "ComplianceReport",
+    "ContactRefusedError",
+    "ContactRules",
+    "ContactSlot",
+    "Contract",
+    "Escalation",
+    "EscalationAction",
+    "EscalationChain",
+    "EscalationStep",
+    "ExpiryPolicy",
+    "Holiday",
+    "Message",
+    "PolicyService",
+    "PolicySet",
+    "ProblemRecord",
+    "PromiseCheck",
+    "RecurrenceRule",
+    "ReportingLines",
+    "Signature",
+    "SlaClock",
+    "SlaPolicy",
+    "SlaState",
+    "SlaTable",
+    "SlaTarget",
+    "StatusInterval",
+    "Task",
+    "TicketSla",
+    "Warranty",
+    "appointment_actions",
+    "build_agenda",
+    "change_ticket_status",
+    "choose_channel",
+    "complaint_priority",
+    "complaint_queue",
+    "compliance_report",
+    "compose_message",
+    "confirm_by",
+    "contact_due",
+    "escalation",
+    "expiry_reminder",
+    "find_recurring",
+    "greetings_due",
+    "intervals_from_history",
+    "latest_grades",
+    "link_incidents",
+    "order_agenda",
+    "personal_message_due",
+    "plan_contact",
+    "plan_return_visit",
+    "sla_clock",
+    "status_intervals",
+    "task_of_commitment",
+    "ticket_flow",
+    "ticket_sla",
+]

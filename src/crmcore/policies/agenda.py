@@ -1,0 +1,288 @@
+"""The daily agenda: each owner's due actions as of a moment, most urgent first, with why.
+
+:func:`build_agenda` applies every service policy of a :class:`~crmcore.policies.
+settings.PolicySet` to a :class:`Book` (the customer file as plain values) and returns
+:class:`AgendaItem` values: SLA breaches and the escalations they trigger, warnings
+before a breach, promises due or overdue, appointment confirmations, reminders and
+return visits, expiring contracts and warranties, recurring complaints, contacts,
+personal messages and greetings. Each says why it is due. Items are ordered by
+urgency (the order of :class:`ActionKind`), then grade (A first), then due time.
+
+It reads no clock and no storage; :class:`crmcore.policies.service.PolicyService`
+feeds it from a :class:`~crmcore.CRM`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+import attrs
+
+from crmcore.model import Commitment, Customer, Direction, Interaction, InteractionKind, Ticket
+from crmcore.policies.appointments import Appointment, appointment_actions
+from crmcore.policies.care import contact_due, greetings_due, personal_message_due
+from crmcore.policies.complaints import complaint_priority, find_recurring
+from crmcore.policies.contact import ContactRefusedError, plan_contact
+from crmcore.policies.escalation import Task, escalation, task_of_commitment
+from crmcore.policies.expiry import Contract, Warranty, expiry_reminder
+from crmcore.policies.grades import Grades, grade_rank
+from crmcore.policies.settings import PolicySet
+from crmcore.policies.sla import SlaClock, SlaState, TicketSla, ticket_sla
+from crmcore.policies.tickets import StatusInterval
+
+__all__ = [
+    "MESSAGE_KINDS",
+    "UNASSIGNED",
+    "ActionKind",
+    "AgendaItem",
+    "Book",
+    "build_agenda",
+    "order_agenda",
+    "ticket_slas",
+]
+
+UNASSIGNED = "(unassigned)"
+"""The owner shown for actions nobody owns."""
+
+MESSAGE_KINDS = frozenset({InteractionKind.EMAIL, InteractionKind.MESSAGE,
+                           InteractionKind.SMS})
+"""Outbound interactions of these kinds count as messages (the weekly personal message)."""
+
+
+class ActionKind(StrEnum):
+    """What an agenda item asks for, most urgent first."""
+
+    BREACH = "breach"
+    ESCALATION = "escalation"
+    OVERDUE = "overdue"
+    WARNING = "warning"
+    PROBLEM = "problem"
+    REMINDER = "reminder"
+    CONFIRMATION = "confirmation"
+    PROMISE = "promise"
+    EXPIRY = "expiry"
+    RETURN_VISIT = "return_visit"
+    CONTACT = "contact"
+    PERSONAL_MESSAGE = "personal_message"
+    GREETING = "greeting"
+
+    @property
+    def urgency(self) -> int:
+        """0 for the most urgent kind."""
+        return list(ActionKind).index(self)
+
+
+@attrs.frozen
+class AgendaItem:
+    """One due action: for ``owner``, about ``subject`` (``ticket:T1``...) of a customer."""
+
+    owner: str
+    kind: ActionKind
+    customer_id: str
+    subject: str
+    due_at: datetime
+    grade: str | None
+    why: str
+
+    def as_dict(self) -> dict[str, Any]:
+        """The item as JSON values."""
+        return {"owner": self.owner, "kind": self.kind.value, "customer_id": self.customer_id,
+                "subject": self.subject, "due_at": self.due_at.isoformat(),
+                "grade": self.grade, "why": self.why}
+
+
+@attrs.frozen
+class Book:
+    """The customer file the agenda reads; ``intervals`` are ticket status histories by
+    ticket id (tickets without one are read from their own fields)."""
+
+    customers: Sequence[Customer]
+    grades: Grades = attrs.field(factory=dict)
+    tickets: Sequence[Ticket] = ()
+    intervals: Mapping[str, Sequence[StatusInterval]] = attrs.field(factory=dict)
+    commitments: Sequence[Commitment] = ()
+    interactions: Sequence[Interaction] = ()
+    appointments: Sequence[Appointment] = ()
+    expiring: Sequence[Contract | Warranty] = ()
+
+
+def order_agenda(items: Iterable[AgendaItem], grade_order: Sequence[str]) -> list[AgendaItem]:
+    """Urgency first, then grade (best first), then due time, customer and subject."""
+    return sorted(items, key=lambda i: (i.kind.urgency, grade_rank(i.grade, grade_order),
+                                        i.due_at, i.customer_id, i.subject, i.owner))
+
+
+def ticket_slas(book: Book, policies: PolicySet, as_of: datetime) -> list[TicketSla]:
+    """Both SLA clocks of every ticket opened by ``as_of``; a complaint is timed at the
+    priority its customer's grade gives it (S7: A customers' complaints first)."""
+    slas = []
+    for ticket in book.tickets:
+        if ticket.opened_at > as_of:
+            continue
+        grade = book.grades.get(ticket.customer_id)
+        priority, _ = complaint_priority(ticket, grade, policies.complaint_priorities)
+        slas.append(ticket_sla(attrs.evolve(ticket, priority=priority), policies.calendar,
+                               as_of, grade=grade, policy=policies.sla,
+                               intervals=book.intervals.get(ticket.id)))
+    return slas
+
+
+def _hours(delta: timedelta) -> str:
+    return f"{delta.total_seconds() / 3600:.1f}h"
+
+
+def _clock_text(name: str, clock: SlaClock, sla: TicketSla) -> str:
+    grade = sla.grade or "ungraded"
+    target = f"{name} target {_hours(clock.target)} (grade {grade}, {sla.priority.value})"
+    used = f"{_hours(clock.elapsed)} business time used"
+    paused = f", {_hours(clock.paused)} paused" if clock.paused else ""
+    return f"{target}: {used}{paused}"
+
+
+class _Collector:
+    """Builds the items; one method per policy."""
+
+    def __init__(self, book: Book, policies: PolicySet, as_of: datetime) -> None:
+        self.book = book
+        self.policies = policies
+        self.as_of = as_of
+        self.owners = {c.id: c.owner for c in book.customers}
+        self.items: list[AgendaItem] = []
+
+    def add(self, owner: str | None, kind: ActionKind, customer_id: str, subject: str,
+            due_at: datetime, why: str) -> None:
+        self.items.append(AgendaItem(owner or self.owners.get(customer_id) or UNASSIGNED,
+                                     kind, customer_id, subject, due_at,
+                                     self.book.grades.get(customer_id), why))
+
+    def overdue(self, task: Task, subject: str, what: str) -> None:
+        """The owner's overdue item, and the escalation it reached (S4)."""
+        found = escalation(task, self.policies.chain, self.policies.calendar,
+                           self.policies.lines, as_of=self.as_of)
+        if found is None:
+            return
+        self.add(task.owner, ActionKind.OVERDUE if task.kind != "ticket" else ActionKind.BREACH,
+                 task.customer_id, subject, task.due_at, what)
+        if found.level:
+            holder = "" if found.assignee == task.owner else f"; now assigned to {found.assignee}"
+            self.add(found.person, ActionKind.ESCALATION, task.customer_id, subject,
+                     found.since, f"{found.why} ({found.step.role}, level {found.level})"
+                                  f"{holder}: {what}")
+
+    def tickets(self) -> None:
+        for sla in ticket_slas(self.book, self.policies, self.as_of):
+            subject = f"ticket:{sla.ticket_id}"
+            for name, clock in sla.clocks:
+                text = _clock_text(name, clock, sla)
+                if clock.state is SlaState.BREACHED and clock.due_at is not None:
+                    task = Task("ticket", sla.ticket_id, sla.customer_id, sla.owner,
+                                clock.due_at, what=name)
+                    self.overdue(task, subject, f"{text}; breached {clock.due_at.isoformat()}")
+                elif clock.state is SlaState.WARNING and clock.threshold is not None:
+                    moment = clock.warn_moments[self.policies.sla.warn_at.index(clock.threshold)]
+                    due = "" if clock.due_at is None else f"; due {clock.due_at.isoformat()}"
+                    paused = " (paused)" if clock.is_paused else ""
+                    self.add(sla.owner, ActionKind.WARNING, sla.customer_id, subject,
+                             moment or self.as_of,
+                             f"{clock.threshold:.0%} of the {text}{due}{paused}")
+
+    def commitments(self) -> None:
+        notice = self.policies.appointments.notice
+        for commitment in self.book.commitments:
+            if commitment.fulfilled_at is not None and commitment.fulfilled_at <= self.as_of:
+                continue
+            subject = f"commitment:{commitment.id}"
+            what = f"promised {commitment.description!r} by {commitment.due_at.isoformat()} (S4)"
+            if commitment.due_at <= self.as_of:
+                self.overdue(task_of_commitment(commitment), subject, what)
+            elif commitment.due_at - notice <= self.as_of:
+                self.add(commitment.owner, ActionKind.PROMISE, commitment.customer_id, subject,
+                         commitment.due_at, what)
+
+    def appointments(self) -> None:
+        followed = {a.follows_up for a in self.book.appointments if a.follows_up}
+        kinds = {"confirmation": ActionKind.CONFIRMATION, "reminder": ActionKind.REMINDER,
+                 "return_visit": ActionKind.RETURN_VISIT}
+        for appointment in self.book.appointments:
+            for due in appointment_actions(appointment, self.policies.calendar, as_of=self.as_of,
+                                           policy=self.policies.appointments,
+                                           followed_up=followed):
+                self.add(due.owner, kinds[due.kind], due.customer_id,
+                         f"appointment:{due.appointment_id}", due.due_at, due.why)
+
+    def expiring(self) -> None:
+        for item in self.book.expiring:
+            found = expiry_reminder(item, self.policies.calendar, self.policies.lines,
+                                    as_of=self.as_of, policy=self.policies.expiry)
+            if found is not None:
+                level = "" if not found.level else \
+                    f"; nobody acted: up to the {found.step.role} (level {found.level})"
+                self.add(found.person, ActionKind.EXPIRY, item.customer_id,
+                         f"{found.task.kind}:{item.id}", found.since,
+                         f"{found.task.what}: act before it expires (S6){level}")
+
+    def problems(self) -> None:
+        by_id = {t.id: t for t in self.book.tickets}
+        for problem in find_recurring(self.book.tickets, as_of=self.as_of,
+                                      rule=self.policies.recurrence):
+            last = by_id[problem.incident_ids[-1]]
+            self.add(last.owner, ActionKind.PROBLEM, problem.customer_id,
+                     f"problem:{problem.id}", problem.opened_at,
+                     f"recurring incident: {problem.summary}; open a problem record and solve "
+                     "it at its cause (S7)")
+
+    def care(self) -> None:
+        last_contact: dict[str, datetime] = {}
+        last_message: dict[str, datetime] = {}
+        for interaction in self.book.interactions:
+            if interaction.direction is not Direction.OUTBOUND or \
+                    interaction.occurred_at > self.as_of:
+                continue
+            for latest, counts in ((last_contact, True),
+                                   (last_message, interaction.kind in MESSAGE_KINDS)):
+                previous = latest.get(interaction.customer_id)
+                if counts and (previous is None or interaction.occurred_at > previous):
+                    latest[interaction.customer_id] = interaction.occurred_at
+        plan = self.policies.care
+        for customer in self.book.customers:
+            grade = self.book.grades.get(customer.id)
+            subject = f"customer:{customer.id}"
+            due = contact_due(customer, grade, last_contact.get(customer.id), as_of=self.as_of,
+                              plan=plan)
+            if due is not None:
+                self.add(customer.owner, ActionKind.CONTACT, customer.id, subject, due.due_at,
+                         f"{due.why}; {self._how(customer)}")
+            due = personal_message_due(customer, grade, last_message.get(customer.id),
+                                       as_of=self.as_of, plan=plan)
+            if due is not None:
+                self.add(customer.owner, ActionKind.PERSONAL_MESSAGE, customer.id, subject,
+                         due.due_at, f"{due.why}; write it one by one, signed by you (S2)")
+            for greeting in greetings_due(customer, as_of=self.as_of, plan=plan,
+                                          holidays=self.policies.holidays):
+                self.add(customer.owner, ActionKind.GREETING, customer.id, subject,
+                         greeting.due_at, f"greet: {greeting.why}")
+
+    def _how(self, customer: Customer) -> str:
+        try:
+            slot = plan_contact(customer, self.as_of, rules=self.policies.contact)
+        except ContactRefusedError as error:
+            return str(error)
+        return f"suggested: {slot.why}"
+
+    def collect(self) -> Iterator[AgendaItem]:
+        for step in (self.tickets, self.commitments, self.appointments, self.expiring,
+                     self.problems, self.care):
+            step()
+        return iter(self.items)
+
+
+def build_agenda(book: Book, *, as_of: datetime, policies: PolicySet | None = None,
+                 owner: str | None = None) -> list[AgendaItem]:
+    """Every due action as of ``as_of``, ordered (see the module); only ``owner``'s if given."""
+    policies = policies or PolicySet()
+    items = _Collector(book, policies, as_of).collect()
+    return order_agenda((i for i in items if owner is None or i.owner == owner),
+                        policies.grade_order)

@@ -1,0 +1,285 @@
+"""Care (S2, G6): contact cadence per grade, personal weekly messages, greetings.
+
+A :class:`CarePlan` says how often each grade is contacted (A weekly, B monthly, C
+quarterly, D twice a year by default; or the ``contact_every_days`` of a grading
+scheme's follow-up policies) and which grades are *key* customers, who get a personal
+message every week. A customer who told us how often to hear from us (S1) is
+contacted that often instead. Greetings fall due on the customer's own celebrations
+and on the holidays of the customer's religion.
+
+Messages are personal by design: a :class:`Message` is addressed to exactly one
+customer and signed by a person of the company. Addressing one to several customers
+raises :class:`BulkSendError`.
+
+>>> from datetime import UTC, datetime
+>>> from crmcore.model import Customer
+>>> key = Customer(id="C1", name="Anna Berg")
+>>> due = contact_due(key, "A", datetime(2026, 3, 1, tzinfo=UTC),
+...                   as_of=datetime(2026, 3, 9, tzinfo=UTC))
+>>> due.due_at.date().isoformat(), due.why
+('2026-03-08', 'last contact 2026-03-01; grade A is contacted every 7 days')
+>>> compose_message([key, key], subject="Hello", body="Dear Anna, ...",
+...                 signature=Signature("Li Wei", "Acme"))  # doctest: +ELLIPSIS
+Traceback (most recent call last):
+...
+crmcore.policies.care.BulkSendError: recipient: 2 customers given; a message is addressed to ...
+"""
+
+from __future__ import annotations
+
+import calendar as gregorian
+import re
+from collections.abc import Iterable, Mapping
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo
+
+import attrs
+
+from crmcore.errors import MISSING, ValidationError
+from crmcore.model import Celebration, Channel, Customer
+from crmcore.policies.grades import grade_or_last
+from crmcore.validation import int_between, non_empty_text
+
+__all__ = [
+    "DEFAULT_CADENCE_DAYS",
+    "BulkSendError",
+    "CareDue",
+    "CarePlan",
+    "ContactEvery",
+    "Holiday",
+    "Message",
+    "Signature",
+    "compose_message",
+    "contact_due",
+    "greetings_due",
+    "personal_message_due",
+]
+
+DEFAULT_CADENCE_DAYS: dict[str, int] = {"A": 7, "B": 30, "C": 91, "D": 182}
+"""Days between contacts per grade: weekly, monthly, quarterly, twice a year."""
+
+
+class BulkSendError(ValidationError):
+    """A message was addressed to more than one customer (S2 forbids bulk sends)."""
+
+
+class ContactEvery(Protocol):
+    """What :meth:`CarePlan.from_followup` reads per grade (a G6 follow-up policy)."""
+
+    @property
+    def contact_every_days(self) -> int | None:
+        """Days between contacts, or None to keep the plan's."""
+
+
+def _cadence(value: Mapping[str, int]) -> dict[str, int]:
+    cadence = dict(value)
+    if not cadence:
+        raise ValidationError("cadence_days", cadence, "is empty: give days per grade")
+    for grade, days in cadence.items():
+        if isinstance(days, bool) or not isinstance(days, int) or days < 1:
+            raise ValidationError(f"cadence_days.{grade}", days, "is not a number of days >= 1")
+    return cadence
+
+
+@attrs.frozen
+class CarePlan:
+    """Contact cadence per grade (best first), key grades and greeting lead time.
+
+    ``key_grades`` get a personal message every ``personal_message_every_days``;
+    greetings appear ``greeting_lead_days`` before their day. Ungraded customers are
+    treated as the last grade.
+    """
+
+    cadence_days: dict[str, int] = attrs.field(factory=lambda: dict(DEFAULT_CADENCE_DAYS),
+                                               converter=_cadence)
+    key_grades: frozenset[str] = attrs.field(default=frozenset({"A"}), converter=frozenset)
+    personal_message_every_days: int = attrs.field(default=7, validator=int_between(1, 366))
+    greeting_lead_days: int = attrs.field(default=3, validator=int_between(0, 60))
+
+    def cadence(self, grade: str | None) -> int:
+        """Days between contacts for ``grade``."""
+        return self.cadence_days[grade_or_last(grade, tuple(self.cadence_days))]
+
+    def from_followup(self, policies: Mapping[str, ContactEvery]) -> CarePlan:
+        """This plan with the ``contact_every_days`` of G6 follow-up policies per grade."""
+        cadence = dict(self.cadence_days)
+        cadence.update({grade: policy.contact_every_days for grade, policy in policies.items()
+                        if policy.contact_every_days is not None})
+        return attrs.evolve(self, cadence_days=cadence)
+
+
+@attrs.frozen
+class CareDue:
+    """A care action that is due: ``kind`` is ``contact``, ``personal_message`` or
+    ``greeting``; ``occasion`` names a greeting's occasion."""
+
+    customer_id: str
+    kind: str
+    due_at: datetime
+    why: str
+    occasion: str | None = None
+
+
+def contact_due(customer: Customer, grade: str | None, last_contact: datetime | None, *,
+                as_of: datetime, plan: CarePlan | None = None) -> CareDue | None:
+    """The next contact if it is due by ``as_of`` (S2, G6; S1 when the customer chose a
+    frequency). Never contacted: due since the relationship started (or now)."""
+    plan = plan or CarePlan()
+    if customer.preferences.do_not_contact:
+        return None
+    wanted = customer.preferences.contact_every_days
+    every = wanted or plan.cadence(grade)
+    rule = (f"the customer asked to hear from us every {wanted} days" if wanted else
+            f"grade {grade_or_last(grade, tuple(plan.cadence_days))} is contacted every "
+            f"{every} days")
+    if last_contact is None:
+        due_at = customer.acquired_at or as_of
+        why = f"never contacted; {rule}"
+    else:
+        due_at = last_contact + timedelta(days=every)
+        why = f"last contact {last_contact.date().isoformat()}; {rule}"
+    if due_at > as_of:
+        return None
+    return CareDue(customer.id, "contact", due_at, why)
+
+
+def personal_message_due(customer: Customer, grade: str | None,
+                         last_message: datetime | None, *, as_of: datetime,
+                         plan: CarePlan | None = None) -> CareDue | None:
+    """The weekly personal message of a key customer, if due by ``as_of`` (S2)."""
+    plan = plan or CarePlan()
+    if grade not in plan.key_grades or customer.preferences.do_not_contact:
+        return None
+    every = plan.personal_message_every_days
+    due_at = as_of if last_message is None else last_message + timedelta(days=every)
+    if due_at > as_of:
+        return None
+    since = "no personal message yet" if last_message is None else \
+        f"last personal message {last_message.date().isoformat()}"
+    return CareDue(customer.id, "personal_message", due_at,
+                   f"key customer (grade {grade}): a personal message every {every} days; "
+                   f"{since}")
+
+
+@attrs.frozen
+class Holiday:
+    """A dated holiday of a religion or culture (Eid al-Fitr 2026, Diwali 2026...)."""
+
+    name: str = attrs.field(validator=non_empty_text)
+    day: date = attrs.field(validator=attrs.validators.instance_of(date))
+
+
+def _occurs(celebration: Celebration, year: int) -> date:
+    """The celebration's date in ``year`` (29 February becomes the 28th in other years)."""
+    last = gregorian.monthrange(year, celebration.month)[1]
+    return date(year, celebration.month, min(celebration.day, last))
+
+
+def greetings_due(customer: Customer, *, as_of: datetime, plan: CarePlan | None = None,
+                  holidays: Mapping[str, Iterable[Holiday]] | None = None) -> list[CareDue]:
+    """Greetings whose day falls within the plan's lead days from ``as_of`` (S2, S3).
+
+    Days are the customer's local days; ``holidays`` maps a religion (as written in
+    the customer's preferences) to its dated holidays. Each greeting is due at local
+    midnight of its day.
+    """
+    plan = plan or CarePlan()
+    preferences = customer.preferences
+    if preferences.do_not_contact:
+        return []
+    zone = ZoneInfo(preferences.time_zone or "UTC")
+    today = as_of.astimezone(zone).date()
+    last = today + timedelta(days=plan.greeting_lead_days)
+    found: list[tuple[date, str, str]] = []
+    for celebration in preferences.celebrations:
+        for year in (today.year, today.year + 1):
+            day = _occurs(celebration, year)
+            if today <= day <= last:
+                years = f" ({year - celebration.year} years)" if celebration.year else ""
+                found.append((day, celebration.name, f"the customer's {celebration.name}"
+                                                     f"{years} is on {day.isoformat()}"))
+    religion = preferences.religion
+    for holiday in (holidays or {}).get(religion or "", ()) if religion else ():
+        if today <= holiday.day <= last:
+            found.append((holiday.day, holiday.name, f"{holiday.name}, a holiday of the "
+                                                     f"customer's religion ({religion}), is on "
+                                                     f"{holiday.day.isoformat()}"))
+    return [CareDue(customer.id, "greeting",
+                    datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC), why, name)
+            for day, name, why in sorted(found)]
+
+
+@attrs.frozen
+class Signature:
+    """Who signs a message: a person of the company (S2: signed with company and person)."""
+
+    person: str = attrs.field(validator=non_empty_text)
+    company: str = attrs.field(validator=non_empty_text)
+    title: str | None = None
+
+    def text(self) -> str:
+        """The signature block."""
+        return "\n".join(part for part in (self.person, self.title, self.company) if part)
+
+
+def _one_recipient(_instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if isinstance(value, list | tuple | set | frozenset):
+        raise _bulk(len(value))
+    if not isinstance(value, str) or not value.strip():
+        raise ValidationError(attribute.name, value, "is not one customer id")
+
+
+_ONLY_ONE = ("a message is addressed to exactly one customer; write one message per "
+             "customer (S2: never a bulk send)")
+
+
+def _bulk(count: int) -> BulkSendError:
+    return BulkSendError("recipient", MISSING, f"{count} customers given; {_ONLY_ONE}")
+
+
+_PLACEHOLDER = re.compile(r"\{[^{}]*\}|\[\[[^\]]*\]\]")
+
+
+def _filled(_instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    non_empty_text(_instance, attribute, value)
+    leftover = _PLACEHOLDER.search(value)
+    if leftover:
+        raise ValidationError(attribute.name, leftover.group(),
+                              "is an unfilled placeholder: write each message for its reader")
+
+
+@attrs.frozen
+class Message:
+    """A personal message to ONE customer, signed by a person (S2).
+
+    ``recipient_id`` is a single customer id: a list or set of customers raises
+    :class:`BulkSendError`. ``subject`` and ``body`` must not contain unfilled
+    placeholders such as ``{name}``.
+    """
+
+    recipient_id: str = attrs.field(validator=_one_recipient)
+    recipient_name: str = attrs.field(validator=non_empty_text)
+    subject: str = attrs.field(validator=_filled)
+    body: str = attrs.field(validator=_filled)
+    signature: Signature = attrs.field(validator=attrs.validators.instance_of(Signature))
+    channel: Channel = Channel.EMAIL
+
+    def text(self) -> str:
+        """The body followed by the signature block."""
+        return f"{self.body.rstrip()}\n\n{self.signature.text()}\n"
+
+
+def compose_message(recipient: Customer, *, subject: str, body: str, signature: Signature,
+                    channel: Channel | None = None) -> Message:
+    """A :class:`Message` to ``recipient`` on its preferred channel (or ``channel``).
+
+    Passing several customers raises :class:`BulkSendError`: write one each.
+    """
+    if isinstance(recipient, list | tuple | set | frozenset):
+        raise _bulk(len(recipient))
+    if not isinstance(recipient, Customer):
+        raise ValidationError("recipient", recipient, "is not a customer")
+    preferred = recipient.preferences.channels
+    return Message(recipient.id, recipient.name, subject, body, signature,
+                   channel or (preferred[0] if preferred else Channel.EMAIL))

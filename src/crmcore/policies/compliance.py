@@ -1,0 +1,231 @@
+"""The CCPR compliance report (S8): for one customer, each promise of its policy kept or
+broken, with the evidence.
+
+:func:`compliance_report` looks back over a period (90 days by default) and checks:
+
+* S1 – outbound contacts used the customer's preferred channels;
+* S3 – no contact inside the customer's local quiet hours, none against do-not-contact;
+* S2 – the contact cadence of the grade (or the customer's wish) was kept, and a key
+  customer got a personal message every week;
+* S4 – every ticket met its SLA targets and every commitment was kept on time;
+* S5 – appointments were confirmed in time, reminded, and followed by a return visit;
+* S6 – contracts and warranties that expired were acted on before they did;
+* S7 – complaints got at least their grade's priority.
+
+A promise with nothing to judge in the period is reported with ``kept`` None.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from itertools import pairwise
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import attrs
+
+from crmcore.model import Customer, Direction, Interaction, TicketKind
+from crmcore.policies.agenda import MESSAGE_KINDS, Book, ticket_slas
+from crmcore.policies.appointments import confirm_by
+from crmcore.policies.complaints import complaint_priority
+from crmcore.policies.grades import grade_or_last
+from crmcore.policies.settings import PolicySet
+from crmcore.policies.sla import SlaState
+
+__all__ = ["DEFAULT_PERIOD", "ComplianceReport", "PromiseCheck", "compliance_report"]
+
+DEFAULT_PERIOD = timedelta(days=90)
+"""How far back the report looks by default."""
+
+_SHOWN = 5
+
+
+@attrs.frozen
+class PromiseCheck:
+    """One promise: ``kept`` True, False, or None when there was nothing to judge."""
+
+    rule: str
+    promise: str
+    kept: bool | None
+    evidence: tuple[str, ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        """The check as JSON values."""
+        return {"rule": self.rule, "promise": self.promise, "kept": self.kept,
+                "evidence": list(self.evidence)}
+
+
+@attrs.frozen
+class ComplianceReport:
+    """Every promise check of one customer over ``[since, as_of]``."""
+
+    customer_id: str
+    since: datetime
+    as_of: datetime
+    checks: tuple[PromiseCheck, ...]
+
+    @property
+    def broken(self) -> tuple[PromiseCheck, ...]:
+        """The promises broken."""
+        return tuple(check for check in self.checks if check.kept is False)
+
+    @property
+    def kept(self) -> tuple[PromiseCheck, ...]:
+        """The promises kept."""
+        return tuple(check for check in self.checks if check.kept is True)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The report as JSON values."""
+        return {"customer_id": self.customer_id, "since": self.since.isoformat(),
+                "as_of": self.as_of.isoformat(), "kept": len(self.kept),
+                "broken": len(self.broken), "checks": [c.as_dict() for c in self.checks]}
+
+
+def _check(rule: str, promise: str, results: Sequence[tuple[bool, str]],
+           nothing: str) -> PromiseCheck:
+    """Kept when every result is; the evidence lists the failures first, then a count."""
+    if not results:
+        return PromiseCheck(rule, promise, None, (nothing,))
+    failures = [text for ok, text in results if not ok]
+    shown = failures[:_SHOWN] + ([f"... and {len(failures) - _SHOWN} more"]
+                                 if len(failures) > _SHOWN else [])
+    summary = f"{len(results) - len(failures)} of {len(results)} kept"
+    if not failures:
+        shown = [text for _, text in results[:_SHOWN]]
+    return PromiseCheck(rule, promise, not failures, (summary, *shown))
+
+
+def _largest_gap(times: Iterable[datetime], start: datetime, since: datetime,
+                 as_of: datetime) -> tuple[timedelta, datetime, datetime]:
+    """The longest span without a contact that reaches into ``[since, as_of]``."""
+    points = sorted({start, *(t for t in times if t <= as_of), as_of})
+    spans = [(b - a, a, b) for a, b in pairwise(points) if b > since]
+    return max(spans, default=(timedelta(0), as_of, as_of))
+
+
+def _cadence_check(rule: str, promise: str, times: list[datetime], every: int,
+                   customer: Customer, since: datetime, as_of: datetime) -> PromiseCheck:
+    start = min([customer.acquired_at or since, *times])
+    if as_of - max(start, since) < timedelta(days=every) and not times:
+        return PromiseCheck(rule, promise, None, ("the period is shorter than the cadence",))
+    gap, first, last = _largest_gap(times, start, since, as_of)
+    contacts = sum(1 for t in times if since <= t <= as_of)
+    evidence = (f"{contacts} contact(s) in the period; longest gap {gap.days} days "
+                f"({first.date().isoformat()} to {last.date().isoformat()}), "
+                f"at most {every} allowed",)
+    return PromiseCheck(rule, promise, gap <= timedelta(days=every), evidence)
+
+
+def _contact_checks(customer: Customer, contacts: list[Interaction], grade: str | None,
+                    policies: PolicySet, since: datetime, as_of: datetime
+                    ) -> list[PromiseCheck]:
+    preferences = customer.preferences
+    window = [c for c in contacts if since <= c.occurred_at <= as_of]
+    channels = [(c.channel in preferences.channels,
+                 f"{c.id} {c.occurred_at.date().isoformat()} by {c.channel.value}")
+                for c in window] if preferences.channels else []
+    zone = ZoneInfo(preferences.time_zone or policies.contact.default_time_zone)
+    hours = []
+    for contact in window:
+        local = contact.occurred_at.astimezone(zone)
+        quiet = any(span.contains(local.time().replace(tzinfo=None))
+                    for span in preferences.quiet_hours)
+        why = "do-not-contact" if preferences.do_not_contact else "quiet hours" if quiet \
+            else "suitable hour"
+        hours.append((not quiet and not preferences.do_not_contact,
+                      f"{contact.id} at {local:%a %H:%M} local: {why}"))
+    plan = policies.care
+    every = preferences.contact_every_days or plan.cadence(grade)
+    checks = [
+        _check("S1", "contact the customer on the channels they chose", channels,
+               "no outbound contact, or no channel preference"),
+        _check("S3", "call at a suitable local hour, never against do-not-contact", hours,
+               "no outbound contact in the period"),
+        _cadence_check("S2", f"contact at least every {every} days",
+                       [c.occurred_at for c in contacts], every, customer, since, as_of),
+    ]
+    if grade in plan.key_grades:
+        checks.append(_cadence_check(
+            "S2", f"a personal message every {plan.personal_message_every_days} days "
+                  "(key customer)",
+            [c.occurred_at for c in contacts if c.kind in MESSAGE_KINDS],
+            plan.personal_message_every_days, customer, since, as_of))
+    return checks
+
+
+def _service_checks(customer: Customer, book: Book, grade: str | None, policies: PolicySet,
+                    since: datetime, as_of: datetime) -> list[PromiseCheck]:
+    own = attrs.evolve(book, tickets=[t for t in book.tickets
+                                      if t.customer_id == customer.id])
+    sla = []
+    for ticket_sla in ticket_slas(own, policies, as_of):
+        for name, clock in ticket_sla.clocks:
+            if clock.state in (SlaState.MET, SlaState.MISSED, SlaState.BREACHED) and \
+                    (clock.stopped_at is None or clock.stopped_at >= since):
+                sla.append((clock.state is SlaState.MET,
+                            f"{ticket_sla.ticket_id} {name}: {clock.state.value}, "
+                            f"{clock.elapsed.total_seconds() / 3600:.1f}h of "
+                            f"{clock.target.total_seconds() / 3600:.1f}h"))
+    promises = [(c.fulfilled_at is not None and c.fulfilled_at <= c.due_at,
+                 f"{c.id} due {c.due_at.isoformat()}: " + (
+                     "not kept" if c.fulfilled_at is None else
+                     f"kept {c.fulfilled_at.isoformat()}"))
+                for c in book.commitments
+                if c.customer_id == customer.id and since <= c.due_at <= as_of]
+    visits = []
+    followed = {a.follows_up for a in book.appointments if a.follows_up}
+    for visit in book.appointments:
+        if visit.customer_id != customer.id or not since <= visit.starts_at <= as_of or \
+                visit.cancelled_at is not None:
+            continue
+        deadline = confirm_by(visit, policies.calendar, policies.appointments)
+        confirmed = visit.confirmed_at is not None and visit.confirmed_at <= deadline
+        reminded = visit.reminded_at is not None and visit.reminded_at <= visit.starts_at
+        returned = visit.completed_at is None or visit.id in followed
+        visits.append((confirmed and reminded and returned,
+                       f"{visit.id} {visit.starts_at.isoformat()}: "
+                       f"confirmed {'in time' if confirmed else 'late or never'}, "
+                       f"{'reminded' if reminded else 'not reminded'}, "
+                       f"{'return visit planned' if returned else 'no return visit'}"))
+    expiring = [(item.acted_at is not None and item.acted_at <= item.expires_at,
+                 f"{item.id} expired {item.expires_at.date().isoformat()}: "
+                 + ("acted on in time" if item.acted_at is not None
+                    and item.acted_at <= item.expires_at else "nobody acted before expiry"))
+                for item in book.expiring
+                if item.customer_id == customer.id and since <= item.expires_at <= as_of]
+    priorities = policies.complaint_priorities
+    floor = grade_or_last(grade, tuple(priorities))
+    complaints = []
+    for ticket in own.tickets:
+        if ticket.kind is TicketKind.COMPLAINT and since <= ticket.opened_at <= as_of:
+            wanted, _ = complaint_priority(ticket, grade, priorities)
+            complaints.append((wanted == ticket.priority,
+                               f"{ticket.id} {ticket.priority.value} "
+                               f"(grade {floor} needs at least {priorities[floor].value})"))
+    return [
+        _check("S4", "meet the SLA targets of every ticket", sla, "no ticket in the period"),
+        _check("S4", "keep every promise by its definite time", promises,
+               "no promise due in the period"),
+        _check("S5", "confirm appointments in time, remind, and visit again after service",
+               visits, "no appointment in the period"),
+        _check("S6", "act on contracts and warranties before they expire", expiring,
+               "nothing expired in the period"),
+        _check("S7", "give complaints their grade's priority (A first)", complaints,
+               "no complaint in the period"),
+    ]
+
+
+def compliance_report(customer: Customer, book: Book, *, as_of: datetime,
+                      policies: PolicySet | None = None,
+                      since: datetime | None = None) -> ComplianceReport:
+    """The promise checks of ``customer`` over ``[since, as_of]`` (see the module)."""
+    policies = policies or PolicySet()
+    since = since or as_of - DEFAULT_PERIOD
+    grade = book.grades.get(customer.id)
+    contacts = sorted((i for i in book.interactions
+                       if i.customer_id == customer.id and i.direction is Direction.OUTBOUND
+                       and i.occurred_at <= as_of), key=lambda i: i.occurred_at)
+    checks = [*_contact_checks(customer, contacts, grade, policies, since, as_of),
+              *_service_checks(customer, book, grade, policies, since, as_of)]
+    return ComplianceReport(customer.id, since, as_of, tuple(checks))

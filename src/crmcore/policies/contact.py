@@ -1,0 +1,187 @@
+"""Convenient and personal contact (S1, S3): the customer's channel, at a suitable local hour.
+
+:func:`plan_contact` chooses the channel (the customer's first preference the company
+can use, else a default) and the earliest suitable moment at or after a time, in the
+customer's own time zone: within contact hours, outside the customer's quiet hours,
+on the customer's best weekdays (or, for e-mail, Tuesday to Thursday, which works
+best), never for a customer who asked not to be contacted.
+
+>>> from datetime import UTC, datetime, time
+>>> from crmcore.model import Channel, ContactPreferences, Customer, QuietHours
+>>> berlin = Customer(id="C1", name="Berg GmbH", preferences=ContactPreferences(
+...     channels=(Channel.EMAIL, Channel.PHONE), time_zone="Europe/Berlin",
+...     quiet_hours=(QuietHours(time(12), time(13)),)))
+>>> slot = plan_contact(berlin, datetime(2026, 3, 2, 11, 30, tzinfo=UTC))   # a Monday
+>>> slot.channel.value, slot.local.isoformat()
+('email', '2026-03-03T09:00:00+01:00')
+>>> plan_contact(berlin, datetime(2026, 3, 3, 11, 30, tzinfo=UTC)).local.isoformat()
+'2026-03-03T13:00:00+01:00'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import attrs
+
+from crmcore.errors import CrmError, ValidationError
+from crmcore.model import Channel, ContactPreferences, Customer, QuietHours
+from crmcore.validation import int_between, time_zone
+
+__all__ = [
+    "WEEKDAY_ABBREVIATIONS",
+    "ContactRefusedError",
+    "ContactRules",
+    "ContactSlot",
+    "choose_channel",
+    "plan_contact",
+]
+
+WEEKDAY_ABBREVIATIONS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+"""Weekday names for explanations, Monday first."""
+
+
+class ContactRefusedError(CrmError):
+    """The customer cannot be contacted (do-not-contact, or no suitable time or channel)."""
+
+
+def _weekday_tuple(_instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if not value or any(isinstance(d, bool) or d not in range(7) for d in value):
+        raise ValidationError(attribute.name, value, "is not a non-empty list of weekdays 0..6")
+
+
+def _window(_instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    start, end = value
+    if not (isinstance(start, time) and isinstance(end, time)) or not start < end:
+        raise ValidationError(attribute.name, value, "is not a (start, end) time window")
+
+
+@attrs.frozen
+class ContactRules:
+    """The company's side of S1/S3 (configurable; the defaults follow the rule catalogue).
+
+    ``hours``: the local window in which customers are contacted; ``weekdays``: the days
+    used when the customer named none; ``email_weekdays``: the days e-mail is sent when
+    the customer named none (S3: Tuesday to Thursday); ``fallback_channels``: used when
+    the customer named no channel the company can use; ``default_time_zone``: for
+    customers without one; ``horizon_days``: how far ahead to look.
+    """
+
+    hours: tuple[time, time] = attrs.field(default=(time(9), time(18)), validator=_window)
+    weekdays: tuple[int, ...] = attrs.field(default=(0, 1, 2, 3, 4), validator=_weekday_tuple)
+    email_weekdays: tuple[int, ...] = attrs.field(default=(1, 2, 3), validator=_weekday_tuple)
+    fallback_channels: tuple[Channel, ...] = (Channel.EMAIL, Channel.PHONE)
+    default_time_zone: str = attrs.field(default="UTC", validator=time_zone)
+    horizon_days: int = attrs.field(default=366, validator=int_between(1, 3660))
+
+
+@attrs.frozen
+class ContactSlot:
+    """When and how to contact one customer, and why.
+
+    ``at`` is in UTC, ``local`` the same moment in the customer's time zone.
+    """
+
+    customer_id: str
+    channel: Channel
+    at: datetime
+    local: datetime
+    why: str
+
+
+def choose_channel(preferences: ContactPreferences, rules: ContactRules | None = None,
+                   available: Collection[Channel] | None = None) -> tuple[Channel, str]:
+    """The channel to use and why: the customer's first preference in ``available``
+    (None: every channel), else the first usable fallback."""
+    rules = rules or ContactRules()
+    usable = [c for c in preferences.channels if available is None or c in available]
+    if usable:
+        rank = "first choice" if usable[0] == preferences.channels[0] else \
+            f"choice {preferences.channels.index(usable[0]) + 1} (earlier ones not available)"
+        return usable[0], f"{usable[0].value}: the customer's {rank}"
+    fallback = [c for c in rules.fallback_channels if available is None or c in available]
+    if not fallback:
+        raise ContactRefusedError("no channel: none of the customer's or the default "
+                                  "channels is available")
+    said = "named no channel" if not preferences.channels else "named no available channel"
+    return fallback[0], f"{fallback[0].value}: default (the customer {said})"
+
+
+def _days(preferences: ContactPreferences, channel: Channel, rules: ContactRules
+          ) -> tuple[tuple[int, ...], str]:
+    if preferences.best_weekdays:
+        return preferences.best_weekdays, "the customer's best weekdays"
+    if channel is Channel.EMAIL:
+        return rules.email_weekdays, "e-mail works best on these days"
+    return rules.weekdays, "working days"
+
+
+def _free_from(moment: time, quiet: tuple[QuietHours, ...]) -> time | None:
+    """The first time at or after ``moment`` on the same day outside every quiet span;
+    None when the day is quiet from there to midnight."""
+    current = moment
+    for _ in range(len(quiet) + 1):
+        span = next((s for s in quiet if s.contains(current)), None)
+        if span is None:
+            return current
+        if span.end <= span.start and current >= span.start:  # quiet past midnight
+            return None
+        current = span.end
+    return None
+
+
+def _first_on(day: date, earliest: time, rules: ContactRules,
+              quiet: tuple[QuietHours, ...]) -> time | None:
+    start, end = rules.hours
+    free = _free_from(max(earliest, start), quiet)
+    return free if free is not None and free < end else None
+
+
+def _span_text(spans: tuple[QuietHours, ...]) -> str:
+    return ", ".join(f"{s.start:%H:%M}-{s.end:%H:%M}" for s in spans)
+
+
+def plan_contact(customer: Customer, after: datetime, *, rules: ContactRules | None = None,
+                 channel: Channel | None = None,
+                 available: Collection[Channel] | None = None) -> ContactSlot:
+    """The channel and earliest suitable moment at or after ``after`` to contact ``customer``.
+
+    ``channel`` forces a channel (otherwise :func:`choose_channel`). Raises
+    :class:`ContactRefusedError` for a do-not-contact customer, or when no suitable
+    moment exists within ``rules.horizon_days``.
+    """
+    rules = rules or ContactRules()
+    preferences = customer.preferences
+    if preferences.do_not_contact:
+        raise ContactRefusedError(f"customer {customer.id} asked not to be contacted")
+    if channel is None:
+        channel, channel_why = choose_channel(preferences, rules, available)
+    else:
+        channel_why = f"{channel.value}: chosen by the caller"
+    zone_name = preferences.time_zone or rules.default_time_zone
+    zone = ZoneInfo(zone_name)
+    local_after = after.astimezone(zone)
+    weekdays, days_why = _days(preferences, channel, rules)
+    for offset in range(rules.horizon_days + 1):
+        day = local_after.date() + timedelta(days=offset)
+        if day.weekday() not in weekdays:
+            continue
+        earliest = local_after.time().replace(tzinfo=None) if offset == 0 else time(0)
+        found = _first_on(day, earliest, rules, preferences.quiet_hours)
+        if found is None:
+            continue
+        local = datetime.combine(day, found, tzinfo=zone)
+        if local < local_after:  # a repeated wall-clock hour: keep the requested moment
+            local = local_after
+        names = ", ".join(WEEKDAY_ABBREVIATIONS[d] for d in sorted(weekdays))
+        quiet = (f", outside quiet hours {_span_text(preferences.quiet_hours)}"
+                 if preferences.quiet_hours else "")
+        why = (f"{channel_why}; {local:%a %Y-%m-%d %H:%M} {zone_name} is the earliest time "
+               f"within contact hours {rules.hours[0]:%H:%M}-{rules.hours[1]:%H:%M}{quiet}, "
+               f"on {names} ({days_why})")
+        return ContactSlot(customer.id, channel, local.astimezone(UTC), local, why)
+    raise ContactRefusedError(f"customer {customer.id}: no suitable moment within "
+                              f"{rules.horizon_days} days (quiet hours cover the contact hours?)")

@@ -1,0 +1,203 @@
+"""The service policies through a :class:`~crmcore.CRM`: read the book, compute as of a time.
+
+:class:`PolicyService` reads customers, tickets and their status history (the
+``ticket`` flow of :mod:`crmcore.transitions`), commitments, interactions,
+appointments, contracts and warranties, and the latest stored grade results
+(:class:`crmcore.grading.GradeResult`), then runs the pure policies: the agenda, the
+compliance report and the SLA clocks. :meth:`PolicyService.record_problems` stores
+problem records for recurring complaints and links their incidents;
+:func:`change_ticket_status` moves a ticket through the transition door and keeps the
+ticket record in step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+import attrs
+
+from crmcore.app import CRM
+from crmcore.errors import ConfigError
+from crmcore.events import DomainEvent
+from crmcore.grading import GradeResult, grade_book, load_scheme
+from crmcore.model import (
+    Commitment,
+    Customer,
+    Interaction,
+    Ticket,
+    TicketStatus,
+    Transaction,
+)
+from crmcore.policies.agenda import AgendaItem, Book, build_agenda, ticket_slas
+from crmcore.policies.appointments import Appointment
+from crmcore.policies.complaints import ProblemRecord, find_recurring, link_incidents
+from crmcore.policies.compliance import ComplianceReport, compliance_report
+from crmcore.policies.expiry import Contract, Warranty
+from crmcore.policies.settings import PolicySet
+from crmcore.policies.sla import TicketSla
+from crmcore.policies.tickets import TICKET_FLOW, intervals_from_history, ticket_flow
+from crmcore.transitions import HistoryEntry, Transition, load_state, start_in, transition_in
+
+__all__ = ["PROBLEM_OPENED", "PolicyService", "change_ticket_status", "latest_grades"]
+
+PROBLEM_OPENED = "problem.opened"
+"""Event type: a problem record was opened for recurring incidents (data: key, incidents)."""
+
+
+def latest_grades(crm: CRM, scheme: str | None = None, *, as_of: datetime | None = None
+                  ) -> tuple[str | None, dict[str, str]]:
+    """The scheme used and each customer's latest stored grade in it (up to ``as_of``).
+
+    Without ``scheme``, the scheme of the most recent stored result is used.
+    """
+    results = [r for r in crm.find(GradeResult) if as_of is None or r.as_of <= as_of]
+    if scheme is None and results:
+        scheme = max(results, key=lambda r: (r.as_of, r.id)).scheme
+    latest: dict[str, GradeResult] = {}
+    for result in results:
+        if result.scheme == scheme:
+            known = latest.get(result.customer_id)
+            if known is None or result.as_of > known.as_of:
+                latest[result.customer_id] = result
+    return scheme, {customer: result.grade for customer, result in latest.items()}
+
+
+class PolicyService:
+    """The CCPR policies over one CRM.
+
+    ``policies`` defaults to :class:`PolicySet`'s defaults. Grades: ``grades`` when
+    given; else the latest stored results of ``scheme`` (or of the most recently used
+    scheme); else, with ``scheme``, the book graded on the fly without storing. When
+    the scheme is a built-in one, its follow-up principles per grade apply (G6).
+    """
+
+    def __init__(self, crm: CRM, policies: PolicySet | None = None, *,
+                 scheme: str | None = None, grades: Mapping[str, str] | None = None) -> None:
+        self.crm = crm
+        self.policies = policies or PolicySet()
+        self.scheme = scheme
+        self._grades = None if grades is None else dict(grades)
+
+    def grades(self, as_of: datetime) -> dict[str, str]:
+        """Customer id -> grade, as described for the class."""
+        if self._grades is not None:
+            return self._grades
+        scheme, grades = latest_grades(self.crm, self.scheme, as_of=as_of)
+        if not grades and scheme is not None:
+            table = grade_book(load_scheme(scheme), as_of=as_of,
+                               transactions=self.crm.find(Transaction, until=as_of),
+                               customers=self.crm.find(Customer))
+            grades = dict(zip(table.ids, table.grade_list, strict=True))
+        return grades
+
+    def effective_policies(self, as_of: datetime) -> PolicySet:
+        """The policies with the follow-up principles of the grading scheme in use (G6)."""
+        scheme = self.scheme or latest_grades(self.crm, as_of=as_of)[0]
+        if scheme is None:
+            return self.policies
+        try:
+            loaded = load_scheme(scheme)
+        except ConfigError:
+            return self.policies
+        if not loaded.followup:
+            return self.policies
+        return self.policies.with_followup(loaded.followup, loaded.grade_names)
+
+    def book(self, as_of: datetime) -> Book:
+        """The customer file as of ``as_of`` as a :class:`~crmcore.policies.agenda.Book`."""
+        crm = self.crm
+        tickets = crm.find(Ticket, until=as_of)
+        history: dict[str, list[HistoryEntry]] = {}
+        for entry in crm.find(HistoryEntry, until=as_of):
+            if entry.flow == TICKET_FLOW:
+                history.setdefault(entry.subject_id, []).append(entry)
+        return Book(
+            customers=crm.find(Customer), grades=self.grades(as_of), tickets=tickets,
+            intervals={t.id: intervals_from_history(t, history[t.id])
+                       for t in tickets if t.id in history},
+            commitments=crm.find(Commitment),
+            interactions=crm.find(Interaction, until=as_of),
+            appointments=crm.find(Appointment),
+            expiring=[*crm.find(Contract), *crm.find(Warranty)],
+        )
+
+    def agenda(self, as_of: datetime, *, owner: str | None = None) -> list[AgendaItem]:
+        """Every owner's due actions (or ``owner``'s), ordered by urgency and grade."""
+        return build_agenda(self.book(as_of), as_of=as_of,
+                            policies=self.effective_policies(as_of), owner=owner)
+
+    def compliance(self, as_of: datetime, *, customer_id: str | None = None,
+                   since: datetime | None = None) -> list[ComplianceReport]:
+        """The S8 compliance report of every customer (or of ``customer_id``)."""
+        book = self.book(as_of)
+        policies = self.effective_policies(as_of)
+        chosen = [c for c in book.customers if customer_id is None or c.id == customer_id]
+        if customer_id is not None and not chosen:
+            raise ConfigError(f"customer: {customer_id!r} is not a stored customer")
+        return [compliance_report(c, book, as_of=as_of, policies=policies, since=since)
+                for c in chosen]
+
+    def sla(self, as_of: datetime) -> list[TicketSla]:
+        """Both SLA clocks of every ticket opened by ``as_of``."""
+        return ticket_slas(self.book(as_of), self.effective_policies(as_of), as_of)
+
+    def record_problems(self, as_of: datetime) -> list[ProblemRecord]:
+        """Store a problem record for each new cluster of recurring complaints (S7), link
+        its incidents, and emit ``problem.opened``; all in one transaction."""
+        opened: list[ProblemRecord] = []
+        with self.crm.transaction() as work:
+            tickets = list(work.repository(Ticket).find(until=as_of))
+            problems = work.repository(ProblemRecord)
+            seen: set[str] = set()
+            while True:  # linking changes what recurs: look again after each problem
+                fresh = [p for p in find_recurring(tickets, as_of=as_of,
+                                                   rule=self.policies.recurrence)
+                         if p.id not in seen and problems.get(p.id) is None]
+                if not fresh:
+                    break
+                problem = fresh[0]
+                seen.add(problem.id)
+                linked = {t.id: t for t in link_incidents(tickets, problem)}
+                problems.add(problem)
+                for ticket in linked.values():
+                    work.repository(Ticket).replace(ticket)
+                tickets = [linked.get(t.id, t) for t in tickets]
+                work.emit(DomainEvent(
+                    type=PROBLEM_OPENED, occurred_at=self.crm.now(),
+                    subject=f"problem:{problem.id}", customer_id=problem.customer_id,
+                    data={"key": problem.key, "incidents": list(problem.incident_ids),
+                          "summary": problem.summary}))
+                opened.append(problem)
+        return opened
+
+
+_STATUS_FIELDS: dict[str, str] = {TicketStatus.RESOLVED.value: "resolved_at"}
+
+
+def change_ticket_status(crm: CRM, ticket_id: str, event: str, *, at: datetime, actor: str,
+                         reason: str = "", **fields: Any) -> Transition:
+    """Apply ``event`` of the ticket flow to a stored ticket through the transition door.
+
+    Starts the flow at the ticket's opening if it has not started, records the history
+    entry and event, and stores the ticket with its new status (and ``resolved_at``
+    on resolution, ``first_response_at`` on the first move out of ``new``) in the same
+    transaction.
+    """
+    flow = ticket_flow()
+    with crm.transaction() as work:
+        ticket = work.repository(Ticket).require(ticket_id)
+        if load_state(work, flow, ticket_id)[0] is None:
+            start_in(work, flow, ticket_id, customer_id=ticket.customer_id,
+                     at=ticket.opened_at, actor=actor, reason="ticket recorded")
+        made = transition_in(work, flow, ticket_id, event, at=at, actor=actor, reason=reason,
+                             fields=fields or None)
+        changes: dict[str, Any] = {"status": TicketStatus(made.state.state)}
+        stamp = _STATUS_FIELDS.get(made.state.state)
+        if stamp is not None and getattr(ticket, stamp) is None:
+            changes[stamp] = at
+        if ticket.first_response_at is None and made.entry.from_state == TicketStatus.NEW.value:
+            changes["first_response_at"] = at
+        work.repository(Ticket).replace(attrs.evolve(ticket, **changes))
+    return made

@@ -1,0 +1,91 @@
+"""Every service policy in one value, and G6: per-grade follow-up from a grading scheme.
+
+:class:`PolicySet` bundles the business calendar and the policies the agenda and the
+compliance report apply. :meth:`PolicySet.with_followup` applies the follow-up
+principles per grade (G6) of a grading scheme (``[followup.<grade>]`` tables,
+:class:`crmcore.grading.FollowUpPolicy`): contact frequency -> care cadence,
+response target -> SLA first-response targets, complaint priority -> complaint
+priorities.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Protocol
+
+import attrs
+
+from crmcore.model import Priority
+from crmcore.policies.appointments import AppointmentPolicy
+from crmcore.policies.care import CarePlan, Holiday
+from crmcore.policies.complaints import (
+    DEFAULT_COMPLAINT_PRIORITY,
+    RecurrenceRule,
+    priorities_from_followup,
+)
+from crmcore.policies.contact import ContactRules
+from crmcore.policies.escalation import DEFAULT_CHAIN, EscalationChain, Hierarchy, ReportingLines
+from crmcore.policies.expiry import ExpiryPolicy
+from crmcore.policies.grades import DEFAULT_GRADES
+from crmcore.policies.sla import SlaPolicy
+from crmcore.service import BusinessCalendar
+
+__all__ = ["DEFAULT_CALENDAR", "FollowUp", "PolicySet"]
+
+DEFAULT_CALENDAR = BusinessCalendar("weekdays-9-18-utc", "UTC",
+                                    {day: ["09:00-12:00", "13:00-18:00"] for day in range(5)})
+"""Used when no calendar is configured: Monday to Friday, 09:00-12:00 and 13:00-18:00 UTC."""
+
+
+class FollowUp(Protocol):
+    """A grade's follow-up policy (G6), as :class:`crmcore.grading.FollowUpPolicy` gives it."""
+
+    @property
+    def contact_every_days(self) -> int | None:
+        """Days between contacts."""
+
+    @property
+    def response_hours(self) -> int | None:
+        """Response target in hours."""
+
+    @property
+    def complaint_priority(self) -> Priority | None:
+        """The least priority of the grade's complaints."""
+
+
+@attrs.frozen
+class PolicySet:
+    """The calendar and every policy; each field defaults to the rule catalogue's numbers.
+
+    ``grade_order`` lists grades best first (agenda ordering); ``holidays`` maps a
+    religion to its dated holidays (greetings); ``lines`` is the reporting chart the
+    escalation chains climb.
+    """
+
+    calendar: BusinessCalendar = DEFAULT_CALENDAR
+    sla: SlaPolicy = attrs.field(factory=SlaPolicy)
+    chain: EscalationChain = DEFAULT_CHAIN
+    lines: Hierarchy = attrs.field(factory=ReportingLines)
+    care: CarePlan = attrs.field(factory=CarePlan)
+    contact: ContactRules = attrs.field(factory=ContactRules)
+    appointments: AppointmentPolicy = attrs.field(factory=AppointmentPolicy)
+    expiry: ExpiryPolicy = attrs.field(factory=ExpiryPolicy)
+    complaint_priorities: Mapping[str, Priority] = attrs.field(
+        factory=lambda: dict(DEFAULT_COMPLAINT_PRIORITY))
+    recurrence: RecurrenceRule = attrs.field(factory=RecurrenceRule)
+    holidays: Mapping[str, Iterable[Holiday]] = attrs.field(factory=dict)
+    grade_order: tuple[str, ...] = DEFAULT_GRADES
+
+    def with_followup(self, followup: Mapping[str, FollowUp],
+                      grade_order: Iterable[str] | None = None) -> PolicySet:
+        """These policies with a grading scheme's follow-up principles per grade (G6).
+
+        ``grade_order`` (best first) defaults to the order of ``followup``.
+        """
+        return attrs.evolve(
+            self,
+            sla=attrs.evolve(self.sla, table=self.sla.table.with_response_hours(followup)),
+            care=self.care.from_followup(followup),
+            complaint_priorities=priorities_from_followup(followup, self.complaint_priorities),
+            grade_order=tuple(grade_order if grade_order is not None else followup),
+        )
