@@ -32,7 +32,10 @@ class ClvAnalysis:
     """Fitted models and per-customer predictions, all in ``summary`` order.
 
     ``clv`` is None (with ``clv_unavailable`` saying why) when the spend model
-    cannot be fitted or has no finite mean (``q <= 1``).
+    cannot be fitted, has no finite mean (``q <= 1``) or the CLV sum cannot be
+    evaluated. ``notes`` lists what the caller should know: fits that ended on
+    a bound (degenerate data, limiting model used) or did not converge, and
+    predictions that could not be computed (left ``nan``).
     """
 
     summary: RfmSummary
@@ -43,6 +46,7 @@ class ClvAnalysis:
     expected_purchases: FloatArray
     clv: FloatArray | None
     clv_unavailable: str | None
+    notes: tuple[str, ...] = ()
 
 
 def analyse_purchases(
@@ -67,14 +71,20 @@ def analyse_purchases(
     summary = summarize_purchases(customer_ids, dates, amounts,
                                   calibration_end=calibration_end, unit_days=unit_days)
     counts = fit_bgnbd(summary.frequency, summary.recency, summary.T)
+    notes = _fit_notes("BG/NBD", counts.converged, counts.at_bound)
     alive = counts.probability_alive(summary.frequency, summary.recency, summary.T)
-    expected = counts.expected_purchases(horizon_days / unit_days, summary.frequency,
-                                         summary.recency, summary.T)
+    try:
+        expected = counts.expected_purchases(horizon_days / unit_days, summary.frequency,
+                                             summary.recency, summary.T)
+    except ArithmeticError as error:
+        expected = np.full(len(summary), math.nan)
+        notes.append(f"expected purchases could not be computed: {error}")
     spend: GammaGammaFit | None = None
     clv: FloatArray | None = None
     unavailable: str | None = None
     try:
         spend = fit_gamma_gamma(summary.frequency, summary.monetary_value)
+        notes.extend(_fit_notes("Gamma-Gamma", spend.converged, spend.at_bound))
         clv = customer_lifetime_value(
             counts, spend, summary.frequency, summary.recency, summary.T,
             summary.monetary_value, horizon=max(1, round(horizon_days / period_days)),
@@ -83,4 +93,21 @@ def analyse_purchases(
         )
     except ClvInputError as error:
         unavailable = str(error)
-    return ClvAnalysis(summary, counts, spend, horizon_days, alive, expected, clv, unavailable)
+    except ArithmeticError as error:
+        unavailable = f"the CLV sum could not be evaluated: {error}"
+    for name, values in (("probability_alive", alive), ("expected_purchases", expected),
+                         ("clv", clv)):
+        bad = 0 if values is None else int(np.count_nonzero(~np.isfinite(values)))
+        if bad:
+            notes.append(f"{name}: {bad} of {len(summary)} customers not computable (nan)")
+    return ClvAnalysis(summary, counts, spend, horizon_days, alive, expected, clv, unavailable,
+                       tuple(notes))
+
+
+def _fit_notes(model: str, converged: bool, at_bound: tuple[str, ...]) -> list[str]:
+    """Plain-language notes on a fit that did not converge or ended on a bound."""
+    notes = [] if converged else [f"{model}: the optimiser did not converge"]
+    if at_bound:
+        notes.append(f"{model}: {', '.join(at_bound)} at the bound of the search box "
+                     "(the data show no heterogeneity there; the limiting model is used)")
+    return notes

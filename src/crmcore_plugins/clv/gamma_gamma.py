@@ -9,9 +9,11 @@ log-density::
     ln G(px+q) - ln G(px) - ln G(q) + q ln(gamma) + px ln(x)
     + (px-1) ln(m) - (px+q) ln(gamma + x m)
 
-which is maximised over log-parameters. Only repeat buyers (``x > 0``) carry
-information; those whose mean repeat spend is 0 (free goods, full refunds)
-have zero density under the model and are excluded and counted.
+which is maximised over log-parameters, in the box of
+:func:`~crmcore_plugins.clv.bgnbd.log_bounds` (``gamma`` relative to the mean
+spend). Only repeat buyers (``x > 0``) carry information; those whose mean
+repeat spend is 0 (free goods, full refunds) have zero density under the
+model and are excluded and counted.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from crmcore_plugins.clv.bgnbd import (
     BgNbdFit,
     aggregate_rows,
     distinct_values,
+    log_bounds,
     maximise,
     weighted_sum,
 )
@@ -53,6 +56,11 @@ class GammaGammaFit:
 
     ``n_customers`` repeat buyers were fitted; ``n_zero_spend_excluded``
     repeat buyers were left out because their mean repeat spend was 0.
+    ``at_bound`` names the parameters left on a bound of the fit's search
+    box: ``q``/``gamma`` when customers' mean spends show no heterogeneity
+    (``q -> inf``, the prediction tends to the population mean), ``p`` when
+    each customer's transactions show none. The fitted values remain valid
+    parameters and predictions use them.
     """
 
     p: float
@@ -62,6 +70,7 @@ class GammaGammaFit:
     n_customers: int = 0
     n_zero_spend_excluded: int = 0
     converged: bool = True
+    at_bound: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         """Reject parameters that are not finite and positive."""
@@ -110,11 +119,16 @@ def fit_gamma_gamma(
     def objective(log_params: FloatArray) -> tuple[FloatArray, FloatArray]:
         return _loglik_and_gradient(np.exp(log_params), x_u, m_u)
 
-    params, log_likelihood, converged = maximise(objective, np.log(initial), weights)
+    bounds = log_bounds(2, float(m[usable].mean()))
+    params, log_likelihood, converged, on_bound = maximise(
+        objective, np.log(initial), weights, bounds
+    )
     p, q, gamma = (float(v) for v in params)
     excluded = int(np.count_nonzero(repeat & ~usable))
+    at_bound = tuple(n for n, hit in zip(("p", "q", "gamma"), on_bound, strict=True) if hit)
     return GammaGammaFit(
-        p, q, gamma, log_likelihood, int(np.count_nonzero(usable)), excluded, converged
+        p, q, gamma, log_likelihood, int(np.count_nonzero(usable)), excluded, converged,
+        at_bound,
     )
 
 
