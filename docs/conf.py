@@ -47,4 +47,8 @@ autodoc_class_signature = "mixed"
 autodoc_default_options = {"members": True}
 # The public API is what ``crmcore.__all__`` names; hookref checks that every
 # one of them is documented somewhere (see ``crmcore_public_modules``).
-crmcore_public_modules = ["crmcore", "crmcore.model", "crmcore.demo"]
+crmcore_public_modules = [
+    "crmcore", "crmcore.model", "crmcore.demo", "crmcore.service", "crmcore.grading",
+    "crmcore.transitions", "crmcore.lifecycle", "crmcore.policies", "crmcore.testing",
+    "crmcore_plugins.clv", "crmcore_plugins.erp",
+]
