@@ -8,11 +8,11 @@ import sys
 from collections.abc import Sequence
 
 from crmcore import __version__
-from crmcore.cli import agenda, basics, clv, demo, grading, importing, lifecycle
+from crmcore.cli import agenda, basics, clv, demo, grading, importing, improvement, lifecycle
 from crmcore.cli.common import CommandError
 from crmcore.errors import CrmError
 
-COMMAND_MODULES = (demo, importing, grading, lifecycle, agenda, clv, basics)
+COMMAND_MODULES = (demo, importing, grading, lifecycle, agenda, improvement, clv, basics)
 """Modules whose ``add_commands`` registers subcommands, in help order."""
 
 

@@ -18,6 +18,7 @@ import attrs
 
 from crmcore.app import CRM
 from crmcore.grading.report import grading_section
+from crmcore.improvement.report import improvement_section
 from crmcore.lifecycle.report import lifecycle_section
 from crmcore.model import (
     Commitment,
@@ -187,7 +188,8 @@ def pipeline_section(context: ReportContext) -> ReportSection:
 
 SECTIONS: list[Section] = [
     book_section, revenue_section, rhythm_section, service_section, satisfaction_section,
-    pipeline_section, lifecycle_section, grading_section, agenda_section,
+    pipeline_section, lifecycle_section, grading_section, improvement_section,
+    agenda_section,
 ]
 """The report's sections, in order; capabilities append their own."""
 

@@ -14,11 +14,11 @@ Guards read these *facts* (timezone-aware datetimes) given to the door:
 from __future__ import annotations
 
 from datetime import datetime
-from importlib import resources
 
-from crmcore.errors import ConfigError, ValidationError
+from crmcore.errors import ValidationError
 from crmcore.lifecycle.taxonomy import ChurnTaxonomy, loyalty_type
-from crmcore.transitions import CheckRegistry, FlowDefinition, TransitionContext, flow_from_toml
+from crmcore.transitions import CheckRegistry, FlowDefinition, TransitionContext
+from crmcore.transitions.loader import load_packaged_flow
 
 FLOW_FILES: dict[str, str] = {
     "customer": "customer.toml",
@@ -76,13 +76,8 @@ def lifecycle_checks(taxonomy: ChurnTaxonomy | None = None) -> CheckRegistry:
 
 def builtin_flow(name: str, checks: CheckRegistry | None = None) -> FlowDefinition:
     """Load the shipped definition ``name`` (see :data:`FLOW_FILES`)."""
-    if name not in FLOW_FILES:
-        raise ConfigError(f"flow: {name!r} is not a shipped flow (known: "
-                          f"{', '.join(FLOW_FILES)})")
-    text = resources.files("crmcore.lifecycle").joinpath("flows", FLOW_FILES[name]).read_text(
-        encoding="utf-8")
-    return flow_from_toml(text, checks or lifecycle_checks(),
-                          source=f"crmcore/lifecycle/flows/{FLOW_FILES[name]}")
+    return load_packaged_flow("crmcore.lifecycle", FLOW_FILES, name,
+                              checks or lifecycle_checks(), label="flow")
 
 
 def customer_flow(taxonomy: ChurnTaxonomy | None = None) -> FlowDefinition:

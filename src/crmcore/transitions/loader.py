@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Mapping, Sequence
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -175,3 +176,19 @@ def load_flow(path: str | Path, checks: CheckRegistry | None = None) -> FlowDefi
         raise ConfigError(f"{path}: cannot read the flow definition: {error.strerror}"
                           ) from None
     return flow_from_toml(text, checks, source=str(path))
+
+
+def load_packaged_flow(
+    package: str, files: Mapping[str, str], name: str, checks: CheckRegistry, *, label: str
+) -> FlowDefinition:
+    """Load the definition ``name`` shipped as ``flows/<file>`` inside ``package``.
+
+    ``files`` maps the shipped names to their file names; an unknown name is a
+    :class:`~crmcore.errors.ConfigError` under ``label`` listing the known ones.
+    """
+    if name not in files:
+        raise ConfigError(f"{label}: {name!r} is not a shipped {label} (known: "
+                          f"{', '.join(files)})")
+    text = resources.files(package).joinpath("flows", files[name]).read_text(encoding="utf-8")
+    source = f"{package.replace('.', '/')}/flows/{files[name]}"
+    return flow_from_toml(text, checks, source=source)

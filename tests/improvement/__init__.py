@@ -1,0 +1,1 @@
+"""Tests of the improvement loops (P1-P7)."""
