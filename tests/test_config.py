@@ -55,3 +55,22 @@ def test_bad_storage_option_changes_nothing_stored(tmp_path: Path) -> None:
         CRM.open("sqlite", path=str(path), timeout="long")
     with CRM.open("sqlite", path=str(path)) as crm:
         assert [c.id for c in crm.find(Customer)] == ["C1"]
+
+
+def test_capability_sections_reach_the_lifecycle_thresholds(tmp_path: Path) -> None:
+    from crmcore.lifecycle import LifecycleService
+
+    config = tmp_path / "crm.toml"
+    config.write_text('[storage]\nbackend = "memory"\n\n[lifecycle]\nat_risk_multiple = 3.5\n')
+    with CRM.from_file(config) as crm:
+        assert LifecycleService(crm).thresholds.at_risk_multiple == 3.5
+    config.write_text('[storage]\nbackend = "memory"\n\n[lifecycle]\nat_risk_multipel = 3\n')
+    with CRM.from_file(config) as crm, pytest.raises(
+        ConfigError, match=r"lifecycle.at_risk_multipel: is not a known option"
+    ):
+        LifecycleService(crm)
+
+
+def test_unknown_capability_section_is_refused() -> None:
+    with pytest.raises(ConfigError, match=r"grade: is not a known section \(known: storage, "):
+        parse_config('[grade]\nscheme = "rfm"\n')

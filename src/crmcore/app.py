@@ -26,6 +26,7 @@ from crmcore.errors import ConfigError, CrmError
 from crmcore.events import ENTITY_IMPORTED, ENTITY_RECORDED, ENTITY_UPDATED, DomainEvent
 from crmcore.model.customer import Customer
 from crmcore.model.registry import entity_type_of
+from crmcore.options import Options
 from crmcore.outbox import DeliveryReport, RetryPolicy, deliver_pending
 from crmcore.plugins import PluginHost
 from crmcore.ports import Notifier, OutboxEntry, StorageBackend
@@ -65,8 +66,10 @@ class CRM:
         clock: Clock = system_clock,
         retry: RetryPolicy = RetryPolicy(),  # noqa: B008 - frozen value
         auto_deliver: bool = True,
+        config: CRMConfig | None = None,
     ) -> None:
         self.storage = storage
+        self.config = config if config is not None else CRMConfig()
         self.notifiers: dict[str, Notifier] = dict(notifiers or {})
         self.plugins = plugins if plugins is not None else PluginHost()
         self.clock = clock
@@ -134,7 +137,7 @@ class CRM:
         factory = host.storage_backends().get(config.storage.use, key="storage.backend")
         storage = _build(factory, config.storage, "storage", config.base_dir)
         return cls(storage, notifiers=notifiers, plugins=host, clock=clock,
-                   retry=config.retry, auto_deliver=config.auto_deliver)
+                   retry=config.retry, auto_deliver=config.auto_deliver, config=config)
 
     def close(self) -> None:
         """Close the storage backend."""
@@ -150,6 +153,10 @@ class CRM:
         traceback: TracebackType | None,
     ) -> None:
         self.close()
+
+    def settings(self, section: str) -> Options:
+        """A capability's settings from the configuration (``[lifecycle]``...)."""
+        return self.config.settings(section)
 
     def now(self) -> datetime:
         """The current time according to this service's clock."""

@@ -16,6 +16,9 @@ A TOML file looks like this (every table is optional)::
     first_retry_seconds = 30
     max_retry_seconds = 21600
 
+    [lifecycle]               # capability settings: grading, lifecycle,
+    at_risk_multiple = 2.5    # policies, improvement (each reads its own)
+
 Relative paths in options are resolved against the file's folder. Every
 error names the key and the value.
 """
@@ -57,6 +60,10 @@ class ComponentConfig:
         return Options(self.options, prefix, base_dir=base_dir)
 
 
+CAPABILITY_SECTIONS = ("grading", "lifecycle", "policies", "improvement")
+"""Configuration tables that belong to a capability rather than to a plugin."""
+
+
 @attrs.frozen
 class CRMConfig:
     """Everything :class:`crmcore.CRM` needs to open."""
@@ -66,9 +73,25 @@ class CRMConfig:
     retry: RetryPolicy = RetryPolicy()  # noqa: RUF009 - frozen value
     auto_deliver: bool = True
     base_dir: Path | None = None
+    capabilities: dict[str, dict[str, Any]] = attrs.field(factory=dict, converter=as_dict)
 
     def __attrs_post_init__(self) -> None:
         _unique_names(self.notifiers)
+        unknown = sorted(set(self.capabilities) - set(CAPABILITY_SECTIONS))
+        if unknown:
+            raise ConfigError(f"{unknown[0]}: is not a capability section "
+                              f"(known: {', '.join(CAPABILITY_SECTIONS)})")
+
+    def settings(self, section: str) -> Options:
+        """The options of a capability section (``[lifecycle]``...), empty if absent.
+
+        The capability reads them with the :class:`~crmcore.options.Options`
+        accessors, so a wrong type or a typo names ``section.key``.
+        """
+        if section not in CAPABILITY_SECTIONS:
+            raise ConfigError(f"{section}: is not a capability section "
+                              f"(known: {', '.join(CAPABILITY_SECTIONS)})")
+        return Options(self.capabilities.get(section, {}), section, base_dir=self.base_dir)
 
 
 def load_config(path: str | Path) -> CRMConfig:
@@ -92,10 +115,10 @@ def parse_config(text: str, *, base_dir: Path | None = None, source: str = "<tex
 
 def config_from_mapping(data: Mapping[str, Any], *, base_dir: Path | None = None) -> CRMConfig:
     """Build a :class:`CRMConfig` from already-parsed data (a TOML document)."""
-    unknown = sorted(set(data) - {"storage", "notifiers", "delivery"})
+    known = ("storage", "notifiers", "delivery", *CAPABILITY_SECTIONS)
+    unknown = sorted(set(data) - set(known))
     if unknown:
-        raise ConfigError(f"{unknown[0]}: is not a known section "
-                          "(known: storage, notifiers, delivery)")
+        raise ConfigError(f"{unknown[0]}: is not a known section (known: {', '.join(known)})")
     storage = _component(_table(data, "storage"), "storage", "backend", "sqlite")
     notifiers_data = data.get("notifiers", [])
     if not isinstance(notifiers_data, list):
@@ -111,8 +134,10 @@ def config_from_mapping(data: Mapping[str, Any], *, base_dir: Path | None = None
     )
     auto = delivery.flag("auto", True)
     delivery.check_all_used()
+    capabilities = {section: dict(_table(data, section))
+                    for section in CAPABILITY_SECTIONS if section in data}
     return CRMConfig(storage=storage, notifiers=notifiers, retry=retry, auto_deliver=auto,
-                     base_dir=base_dir)
+                     base_dir=base_dir, capabilities=capabilities)
 
 
 def _positive(options: Options, key: str, default: float) -> float:

@@ -86,7 +86,8 @@ class LifecycleService:
 
     ``scoring`` names the lifetime-value scoring strategy whose
     ``probability_alive`` measure is used as at-risk evidence when it is
-    registered (None: never).
+    registered (None: never). Without ``thresholds``, they are read from the
+    configuration's ``[lifecycle]`` table (defaults for absent keys).
     """
 
     def __init__(self, crm: CRM, *, flow: FlowDefinition | None = None,
@@ -94,7 +95,7 @@ class LifecycleService:
                  scoring: str | None = "clv", actor: str = DEFAULT_ACTOR) -> None:
         self.crm = crm
         self.flow = flow or customer_flow(taxonomy)
-        self.thresholds = thresholds or Thresholds()
+        self.thresholds = thresholds or _configured_thresholds(crm)
         self.scoring = scoring
         self.actor = actor
 
@@ -214,3 +215,11 @@ class LifecycleService:
                 grouped[entry.subject_id].append(entry)
         return {key: sorted(items, key=lambda e: e.sequence)
                 for key, items in sorted(grouped.items())}
+
+
+def _configured_thresholds(crm: CRM) -> Thresholds:
+    """The ``[lifecycle]`` thresholds of the configuration; unknown keys are refused."""
+    options = crm.settings("lifecycle")
+    thresholds = Thresholds.from_options(options)
+    options.check_all_used()
+    return thresholds
