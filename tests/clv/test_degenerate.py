@@ -125,8 +125,9 @@ def test_huge_a_b_with_fixed_dropout_gives_the_homogeneous_limit(
 ) -> None:
     a = 1e14
     fit = BgNbdFit(r, alpha, a, a * (1.0 - p0) / p0)
-    expected = float(fit.expected_purchases(horizon, x, t_cal, t_cal))
-    alive = float(fit.probability_alive(x, t_cal, t_cal))
+    t_x = t_cal if x else 0.0  # the last purchase at the end; no repeat: recency 0
+    expected = float(fit.expected_purchases(horizon, x, t_x, t_cal))
+    alive = float(fit.probability_alive(x, t_x, t_cal))
     s = horizon / (alpha + t_cal)
     limit = -math.expm1(-(r + x) * math.log1p(p0 * s)) / p0  # every customer drops with p0
     assert expected == pytest.approx(alive * limit, rel=1e-6, abs=1e-300)
