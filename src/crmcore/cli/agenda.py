@@ -1,8 +1,10 @@
-"""``crmcore agenda`` and ``crmcore compliance``: the service policies (CCPR) of a stored book.
+"""``crmcore agenda``, ``escalate`` and ``compliance``: the service policies (CCPR) of a
+stored book.
 
 ``agenda`` prints each owner's due actions as of a time, most urgent first, each with
-why it is due; ``compliance`` prints, per customer, each promise kept or broken with
-the evidence (S8). Grades are the latest stored grade results (or ``--scheme`` graded
+why it is due; ``escalate`` applies the escalation steps reached (S4, S6) once and
+prints what moved and why; ``compliance`` prints, per customer, each promise kept or
+broken with the evidence (S8). Grades are the latest stored grade results (or ``--scheme`` graded
 on the fly); working time follows ``--calendar`` (a calendar TOML file) or Monday to
 Friday 09:00-12:00 and 13:00-18:00 UTC.
 """
@@ -10,6 +12,7 @@ Friday 09:00-12:00 and 13:00-18:00 UTC.
 from __future__ import annotations
 
 import argparse
+from datetime import UTC, datetime
 
 from crmcore.app import CRM
 from crmcore.cli.common import (
@@ -43,7 +46,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
 
 
 def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Register ``agenda`` and ``compliance``."""
+    """Register ``agenda``, ``escalate`` and ``compliance``."""
     agenda = commands.add_parser(
         "agenda", help="each owner's due actions, most urgent first, with why",
         description="Due actions as of a time: SLA breaches and escalations, warnings, "
@@ -52,6 +55,15 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     _common(agenda)
     agenda.add_argument("--owner", metavar="NAME", help="only this owner's actions")
     agenda.set_defaults(run=run_agenda)
+
+    escalate = commands.add_parser(
+        "escalate", help="apply the escalation steps overdue tasks reached, once each",
+        description="Store each escalation step reached by --as-of (owner reminded, "
+                    "escalated to the next level, or transferred), emit its task.* event "
+                    "and print what moved and why. Running it again does nothing until "
+                    "the next step is due.")
+    _common(escalate)
+    escalate.set_defaults(run=run_escalate)
 
     compliance = commands.add_parser(
         "compliance", help="per customer: each CCPR promise kept or broken, with evidence")
@@ -91,12 +103,43 @@ def run_agenda(arguments: argparse.Namespace) -> int:
     print(f"agenda as of {as_of.isoformat()}: {len(items)} due action(s)")
     rows = [(item.owner, item.kind.value, item.grade or "-", item.customer_id, item.subject,
              item.due_at.strftime("%Y-%m-%d %H:%M"),
-             item.why if len(item.why) <= _WHY_WIDTH else item.why[:_WHY_WIDTH - 3] + "...")
+             _cut(item.why))
             for item in sorted(items, key=lambda i: i.owner)]
     if rows:
         print_table(rows, ("owner", "action", "grade", "customer", "subject", "due (UTC)",
                            "why"))
     return 0
+
+
+def run_escalate(arguments: argparse.Namespace) -> int:
+    """Apply the escalation steps and print them."""
+    with open_crm(arguments) as crm:
+        as_of = parse_as_of(arguments.as_of) or crm.now()
+        report = _service(crm, arguments).apply_escalations(as_of)
+    if arguments.format == "json":
+        print_json(report.as_dict())
+        return 0
+    print(f"escalations as of {as_of.isoformat()}: {len(report.applied)} step(s) applied, "
+          f"{len(report.transferred)} transfer(s), {len(report.conflicts)} conflict(s)")
+    rows = [(r.subject, r.step, r.role, r.action.value, r.from_owner or "-",
+             r.to_owner or "-", r.person or "-", _utc(r.at),
+             _cut(r.reason)) for r in report.applied]
+    rows += [(c.record.subject, c.record.step, c.record.role, "CONFLICT",
+              c.record.from_owner or "-", c.record.to_owner or "-", c.record.person or "-",
+              _utc(c.record.at), _cut(c.error))
+             for c in report.conflicts]
+    if rows:
+        print_table(rows, ("task", "step", "role", "action", "from", "to", "tells",
+                           "reached (UTC)", "why"))
+    return 0
+
+
+def _utc(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M")
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= _WHY_WIDTH else text[:_WHY_WIDTH - 3] + "..."
 
 
 def run_compliance(arguments: argparse.Namespace) -> int:

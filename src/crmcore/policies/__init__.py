@@ -9,6 +9,7 @@ The pure core, one module per reason to change:
   warnings, breaches; :mod:`~crmcore.policies.sla_batch` – the same for a million
   tickets as columns (numpy);
 * :mod:`~crmcore.policies.escalation` – S4: escalation chains and transfers;
+  :mod:`~crmcore.policies.assignments` – the steps applied and stored, with events;
 * :mod:`~crmcore.policies.appointments` – S5; :mod:`~crmcore.policies.expiry` – S6;
 * :mod:`~crmcore.policies.complaints` – S7: priority from grade, recurring incidents;
 * :mod:`~crmcore.policies.agenda` – the daily agenda; :mod:`~crmcore.policies.compliance`
@@ -17,10 +18,17 @@ The pure core, one module per reason to change:
 
 :class:`PolicyService` (:mod:`~crmcore.policies.service`) runs them over a
 :class:`~crmcore.CRM`. Importing this package registers the entity kinds
-``appointment``, ``contract``, ``warranty`` and ``problem``.
+``appointment``, ``contract``, ``warranty``, ``problem`` and ``escalation``.
 """
 
-from crmcore.policies.agenda import ActionKind, AgendaItem, Book, build_agenda, order_agenda
+from crmcore.policies.agenda import (
+    ActionKind,
+    AgendaItem,
+    Book,
+    build_agenda,
+    due_escalations,
+    order_agenda,
+)
 from crmcore.policies.appointments import (
     APPOINTMENT,
     Appointment,
@@ -30,6 +38,7 @@ from crmcore.policies.appointments import (
     confirm_by,
     plan_return_visit,
 )
+from crmcore.policies.assignments import EscalationConflict, EscalationReport, PlannedStep
 from crmcore.policies.care import (
     DEFAULT_CADENCE_DAYS,
     BulkSendError,
@@ -66,10 +75,12 @@ from crmcore.policies.escalation import (
     Escalation,
     EscalationAction,
     EscalationChain,
+    EscalationRecord,
     EscalationStep,
     ReportingLines,
     Task,
     escalation,
+    next_step,
     task_of_commitment,
 )
 from crmcore.policies.expiry import (
@@ -135,10 +146,14 @@ __all__ = [
     "Escalation",
     "EscalationAction",
     "EscalationChain",
+    "EscalationConflict",
+    "EscalationRecord",
+    "EscalationReport",
     "EscalationStep",
     "ExpiryPolicy",
     "Holiday",
     "Message",
+    "PlannedStep",
     "PolicyService",
     "PolicySet",
     "ProblemRecord",
@@ -165,6 +180,7 @@ __all__ = [
     "compose_message",
     "confirm_by",
     "contact_due",
+    "due_escalations",
     "escalation",
     "expiry_reminder",
     "find_recurring",
@@ -172,6 +188,7 @@ __all__ = [
     "intervals_from_history",
     "latest_grades",
     "link_incidents",
+    "next_step",
     "order_agenda",
     "personal_message_due",
     "plan_contact",

@@ -8,6 +8,11 @@ return visits, expiring contracts and warranties, recurring complaints, contacts
 personal messages and greetings. Each says why it is due. Items are ordered by
 urgency (the order of :class:`ActionKind`), then grade (A first), then due time.
 
+Escalations follow the stored :class:`~crmcore.policies.escalation.EscalationRecord`
+history of each task (:attr:`Book.escalations`): who holds it now, at which step, since
+when. :func:`due_escalations` lists the chain steps reached and not yet recorded, for
+:meth:`~crmcore.policies.PolicyService.apply_escalations` to store.
+
 It reads no clock and no storage; :class:`crmcore.policies.service.PolicyService`
 feeds it from a :class:`~crmcore.CRM`.
 """
@@ -15,7 +20,7 @@ feeds it from a :class:`~crmcore.CRM`.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -26,8 +31,15 @@ from crmcore.policies.appointments import Appointment, appointment_actions
 from crmcore.policies.care import contact_due, greetings_due, personal_message_due
 from crmcore.policies.complaints import complaint_priority, find_recurring
 from crmcore.policies.contact import ContactRefusedError, plan_contact
-from crmcore.policies.escalation import Task, escalation, task_of_commitment
-from crmcore.policies.expiry import Contract, Warranty, expiry_reminder
+from crmcore.policies.escalation import (
+    EscalationChain,
+    EscalationRecord,
+    Task,
+    escalation,
+    next_step,
+    task_of_commitment,
+)
+from crmcore.policies.expiry import Contract, Warranty, expiry_task
 from crmcore.policies.grades import Grades, grade_rank
 from crmcore.policies.settings import PolicySet
 from crmcore.policies.sla import SlaClock, SlaState, TicketSla, ticket_sla
@@ -40,6 +52,8 @@ __all__ = [
     "AgendaItem",
     "Book",
     "build_agenda",
+    "due_escalations",
+    "escalating_tasks",
     "order_agenda",
     "ticket_slas",
 ]
@@ -86,18 +100,27 @@ class AgendaItem:
     due_at: datetime
     grade: str | None
     why: str
+    recorded: EscalationRecord | None = None
+    """For an overdue task, the last step of its chain applied and stored."""
 
     def as_dict(self) -> dict[str, Any]:
-        """The item as JSON values."""
+        """The item as JSON values; ``escalation`` is the recorded state (or None)."""
+        step = self.recorded
         return {"owner": self.owner, "kind": self.kind.value, "customer_id": self.customer_id,
                 "subject": self.subject, "due_at": self.due_at.isoformat(),
-                "grade": self.grade, "why": self.why}
+                "grade": self.grade, "why": self.why,
+                "escalation": None if step is None else {
+                    "step": step.step, "role": step.role, "action": step.action.value,
+                    "holder": step.to_owner, "since": step.at.isoformat(),
+                    "original_owner": step.original_owner}}
 
 
 @attrs.frozen
 class Book:
     """The customer file the agenda reads; ``intervals`` are ticket status histories by
-    ticket id (tickets without one are read from their own fields)."""
+    ticket id (tickets without one are read from their own fields); ``escalations`` the
+    stored escalation records by task subject (``ticket:T1``), in the order applied
+    (:func:`~crmcore.policies.escalation.history_of`)."""
 
     customers: Sequence[Customer]
     grades: Grades = attrs.field(factory=dict)
@@ -107,6 +130,7 @@ class Book:
     interactions: Sequence[Interaction] = ()
     appointments: Sequence[Appointment] = ()
     expiring: Sequence[Contract | Warranty] = ()
+    escalations: Mapping[str, Sequence[EscalationRecord]] = attrs.field(factory=dict)
 
 
 def order_agenda(items: Iterable[AgendaItem], grade_order: Sequence[str]) -> list[AgendaItem]:
@@ -130,6 +154,60 @@ def ticket_slas(book: Book, policies: PolicySet, as_of: datetime) -> list[Ticket
     return slas
 
 
+@attrs.frozen
+class _Chained:
+    """An overdue (or soon due) task with the chain it climbs and the rule it serves."""
+
+    task: Task
+    chain: EscalationChain
+    rule: str
+    what: str
+
+
+def _late_tasks(book: Book, policies: PolicySet, as_of: datetime,
+                slas: Sequence[TicketSla]) -> Iterator[_Chained]:
+    for sla in slas:
+        for name, clock in sla.clocks:
+            if clock.state is SlaState.BREACHED and clock.due_at is not None:
+                yield _Chained(Task("ticket", sla.ticket_id, sla.customer_id, sla.owner,
+                                    clock.due_at, what=name, clock=name), policies.chain, "S4",
+                               f"{_clock_text(name, clock, sla)}; breached "
+                               f"{clock.due_at.isoformat()}")
+    for commitment in book.commitments:
+        if (commitment.fulfilled_at is None or commitment.fulfilled_at > as_of) and \
+                commitment.due_at <= as_of:
+            yield _Chained(task_of_commitment(commitment), policies.chain, "S4",
+                           f"promised {commitment.description!r} by "
+                           f"{commitment.due_at.isoformat()} (S4)")
+    for item in book.expiring:
+        task = expiry_task(item, policies.expiry)
+        yield _Chained(task, policies.expiry.chain, "S6",
+                       f"{task.what}: act before it expires (S6)")
+
+
+def escalating_tasks(book: Book, policies: PolicySet, as_of: datetime) -> list[Task]:
+    """Every task the agenda may escalate as of ``as_of``: breached ticket SLA clocks,
+    overdue commitments, contracts and warranties past their reminder date (acted-on
+    ones included: their chain ends by itself)."""
+    slas = ticket_slas(book, policies, as_of)
+    return [chained.task for chained in _late_tasks(book, policies, as_of, slas)]
+
+
+def due_escalations(book: Book, *, as_of: datetime, policies: PolicySet | None = None
+                    ) -> list[EscalationRecord]:
+    """The chain steps reached by ``as_of`` and not yet in :attr:`Book.escalations`, one per
+    task and clock, as records to store (:func:`~crmcore.policies.escalation.next_step`)."""
+    policies = policies or PolicySet()
+    due = []
+    for chained in _late_tasks(book, policies, as_of, ticket_slas(book, policies, as_of)):
+        step = next_step(chained.task, chained.chain, policies.calendar, policies.lines,
+                         as_of=as_of, history=book.escalations.get(chained.task.subject, ()),
+                         rule=chained.rule)
+        if step is not None:
+            due.append(step)
+    return due
+
+
 def _hours(delta: timedelta) -> str:
     return f"{delta.total_seconds() / 3600:.1f}h"
 
@@ -150,57 +228,75 @@ class _Collector:
         self.policies = policies
         self.as_of = as_of
         self.owners = {c.id: c.owner for c in book.customers}
+        self.slas = ticket_slas(book, policies, as_of)
         self.items: list[AgendaItem] = []
 
     def add(self, owner: str | None, kind: ActionKind, customer_id: str, subject: str,
-            due_at: datetime, why: str) -> None:
+            due_at: datetime, why: str, recorded: EscalationRecord | None = None) -> None:
         self.items.append(AgendaItem(owner or self.owners.get(customer_id) or UNASSIGNED,
                                      kind, customer_id, subject, due_at,
-                                     self.book.grades.get(customer_id), why))
+                                     self.book.grades.get(customer_id), why, recorded))
 
-    def overdue(self, task: Task, subject: str, what: str) -> None:
-        """The owner's overdue item, and the escalation it reached (S4)."""
-        found = escalation(task, self.policies.chain, self.policies.calendar,
-                           self.policies.lines, as_of=self.as_of)
+    def late(self) -> None:
+        """Overdue tasks and their escalations (S4, S6), as recorded so far."""
+        for chained in _late_tasks(self.book, self.policies, self.as_of, self.slas):
+            self.overdue(chained)
+
+    def overdue(self, chained: _Chained) -> None:
+        """The holder's overdue item and the escalation reached, climbing from the original
+        owner; with the step recorded last (who holds the task now, since when)."""
+        task, what = chained.task, chained.what
+        history = [r for r in self.book.escalations.get(task.subject, ()) if r.at <= self.as_of]
+        original = history[0].original_owner if history else task.owner
+        found = escalation(attrs.evolve(task, owner=original), chained.chain,
+                           self.policies.calendar, self.policies.lines, as_of=self.as_of)
         if found is None:
             return
+        mine = [r for r in history if r.clock == task.clock]
+        recorded = mine[-1] if mine else None
+        holder = task.owner or self.owners.get(task.customer_id) or UNASSIGNED
+        notes = [] if recorded is None else \
+            [f"at step {recorded.step} ({recorded.role}) since "
+             f"{recorded.at.astimezone(UTC).strftime('%Y-%m-%d %H:%M')} UTC, held by {holder}"]
+        pending = recorded is None or recorded.step < found.level
+        if pending and found.assignee not in (original, task.owner):
+            notes.append(f"to be transferred to {found.assignee} (not applied yet)")
+        state = "".join(f"{note}; " for note in notes)
+        if chained.rule == "S6":
+            level = "" if not found.level else \
+                f"; nobody acted: up to the {found.step.role} (level {found.level})"
+            self.add(found.person, ActionKind.EXPIRY, task.customer_id, task.subject,
+                     found.since, f"{state}{what}{level}", recorded)
+            return
         self.add(task.owner, ActionKind.OVERDUE if task.kind != "ticket" else ActionKind.BREACH,
-                 task.customer_id, subject, task.due_at, what)
+                 task.customer_id, task.subject, task.due_at, f"{state}{what}", recorded)
         if found.level:
-            holder = "" if found.assignee == task.owner else f"; now assigned to {found.assignee}"
-            self.add(found.person, ActionKind.ESCALATION, task.customer_id, subject,
-                     found.since, f"{found.why} ({found.step.role}, level {found.level})"
-                                  f"{holder}: {what}")
+            self.add(found.person, ActionKind.ESCALATION, task.customer_id, task.subject,
+                     found.since, f"{state}{found.why} ({found.step.role}, level "
+                                  f"{found.level}): {what}", recorded)
 
     def tickets(self) -> None:
-        for sla in ticket_slas(self.book, self.policies, self.as_of):
-            subject = f"ticket:{sla.ticket_id}"
+        for sla in self.slas:
             for name, clock in sla.clocks:
-                text = _clock_text(name, clock, sla)
-                if clock.state is SlaState.BREACHED and clock.due_at is not None:
-                    task = Task("ticket", sla.ticket_id, sla.customer_id, sla.owner,
-                                clock.due_at, what=name)
-                    self.overdue(task, subject, f"{text}; breached {clock.due_at.isoformat()}")
-                elif clock.state is SlaState.WARNING and clock.threshold is not None:
+                if clock.state is SlaState.WARNING and clock.threshold is not None:
                     moment = clock.warn_moments[self.policies.sla.warn_at.index(clock.threshold)]
                     due = "" if clock.due_at is None else f"; due {clock.due_at.isoformat()}"
                     paused = " (paused)" if clock.is_paused else ""
-                    self.add(sla.owner, ActionKind.WARNING, sla.customer_id, subject,
-                             moment or self.as_of,
-                             f"{clock.threshold:.0%} of the {text}{due}{paused}")
+                    self.add(sla.owner, ActionKind.WARNING, sla.customer_id,
+                             f"ticket:{sla.ticket_id}", moment or self.as_of,
+                             f"{clock.threshold:.0%} of the {_clock_text(name, clock, sla)}"
+                             f"{due}{paused}")
 
     def commitments(self) -> None:
         notice = self.policies.appointments.notice
         for commitment in self.book.commitments:
             if commitment.fulfilled_at is not None and commitment.fulfilled_at <= self.as_of:
                 continue
-            subject = f"commitment:{commitment.id}"
-            what = f"promised {commitment.description!r} by {commitment.due_at.isoformat()} (S4)"
-            if commitment.due_at <= self.as_of:
-                self.overdue(task_of_commitment(commitment), subject, what)
-            elif commitment.due_at - notice <= self.as_of:
-                self.add(commitment.owner, ActionKind.PROMISE, commitment.customer_id, subject,
-                         commitment.due_at, what)
+            if self.as_of < commitment.due_at <= self.as_of + notice:
+                self.add(commitment.owner, ActionKind.PROMISE, commitment.customer_id,
+                         f"commitment:{commitment.id}", commitment.due_at,
+                         f"promised {commitment.description!r} by "
+                         f"{commitment.due_at.isoformat()} (S4)")
 
     def appointments(self) -> None:
         followed = {a.follows_up for a in self.book.appointments if a.follows_up}
@@ -212,17 +308,6 @@ class _Collector:
                                            followed_up=followed):
                 self.add(due.owner, kinds[due.kind], due.customer_id,
                          f"appointment:{due.appointment_id}", due.due_at, due.why)
-
-    def expiring(self) -> None:
-        for item in self.book.expiring:
-            found = expiry_reminder(item, self.policies.calendar, self.policies.lines,
-                                    as_of=self.as_of, policy=self.policies.expiry)
-            if found is not None:
-                level = "" if not found.level else \
-                    f"; nobody acted: up to the {found.step.role} (level {found.level})"
-                self.add(found.person, ActionKind.EXPIRY, item.customer_id,
-                         f"{found.task.kind}:{item.id}", found.since,
-                         f"{found.task.what}: act before it expires (S6){level}")
 
     def problems(self) -> None:
         by_id = {t.id: t for t in self.book.tickets}
@@ -273,7 +358,7 @@ class _Collector:
         return f"suggested: {slot.why}"
 
     def collect(self) -> Iterator[AgendaItem]:
-        for step in (self.tickets, self.commitments, self.appointments, self.expiring,
+        for step in (self.late, self.tickets, self.commitments, self.appointments,
                      self.problems, self.care):
             step()
         return iter(self.items)

@@ -16,11 +16,24 @@ An ``escalate`` step tells the next person while the owner keeps the task; a
 ...                    as_of=datetime(2026, 3, 3, 10, tzinfo=UTC))
 >>> found.step.role, found.person, found.since.isoformat()
 ('supervisor', 'zhang.min', '2026-03-03T10:00:00+00:00')
+
+Applying a step stores an :class:`EscalationRecord` (kind ``escalation``); the next
+step is then decided by :func:`next_step` from the recorded history: the chain climbs
+from the *original* owner and continues after the last recorded step, whoever holds
+the task now.
+
+>>> step = next_step(task, DEFAULT_CHAIN, office, lines, as_of=datetime(2026, 3, 3, 10, tzinfo=UTC))
+>>> step.step, step.role, step.from_owner, step.to_owner, step.person
+(1, 'supervisor', 'li.wei', 'li.wei', 'zhang.min')
+>>> next_step(task, DEFAULT_CHAIN, office, lines, history=[step],
+...           as_of=datetime(2026, 3, 3, 15, tzinfo=UTC)) is None      # manager after 8h
+True
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import hashlib
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol
@@ -29,19 +42,29 @@ import attrs
 
 from crmcore.errors import ValidationError
 from crmcore.model import Commitment
+from crmcore.model.registry import EntityType, register_entity_type
 from crmcore.service import BusinessCalendar
-from crmcore.validation import aware_datetime, non_empty_text, optional_aware_datetime
+from crmcore.validation import (
+    aware_datetime,
+    identifier,
+    non_empty_text,
+    optional_aware_datetime,
+)
 
 __all__ = [
     "DEFAULT_CHAIN",
+    "ESCALATION",
     "Escalation",
     "EscalationAction",
     "EscalationChain",
+    "EscalationRecord",
     "EscalationStep",
     "Hierarchy",
     "ReportingLines",
     "Task",
     "escalation",
+    "history_of",
+    "next_step",
     "task_of_commitment",
 ]
 
@@ -129,6 +152,14 @@ class Task:
     due_at: datetime = attrs.field(validator=aware_datetime)
     done_at: datetime | None = attrs.field(default=None, validator=optional_aware_datetime)
     what: str = ""
+    clock: str | None = None
+    """For a ticket, the SLA clock that is late (``first response``, ``resolution``):
+    each clock runs its own chain."""
+
+    @property
+    def subject(self) -> str:
+        """``kind:id``, e.g. ``ticket:T1``: the stored entity the task is about."""
+        return f"{self.kind}:{self.id}"
 
 
 def task_of_commitment(commitment: Commitment) -> Task:
@@ -177,3 +208,90 @@ def escalation(task: Task, chain: EscalationChain, calendar: BusinessCalendar,
             assignee = person
     return Escalation(task, level, chain.steps[level], person, assignee, reached[level],
                       reached[level + 1] if level + 1 < len(reached) else None)
+
+
+@attrs.frozen
+class EscalationRecord:
+    """One step of a task's chain, applied and stored (kind ``escalation``).
+
+    ``step`` indexes the chain and ``at`` is when it was reached; ``person`` is who the
+    step reaches and ``to_owner`` who holds the task after it (``from_owner`` before
+    it; they differ for a transfer). ``original_owner`` is the owner before the first
+    step of any of the task's chains: the chains climb from there. ``rule`` is the
+    catalogue rule (``S4``, ``S6``) and ``reason`` says why in words.
+    """
+
+    id: str = attrs.field(validator=identifier)
+    customer_id: str = attrs.field(validator=identifier)
+    task_kind: str = attrs.field(validator=non_empty_text)
+    task_id: str = attrs.field(validator=identifier)
+    step: int
+    role: str = attrs.field(validator=non_empty_text)
+    action: EscalationAction
+    due_at: datetime = attrs.field(validator=aware_datetime)
+    at: datetime = attrs.field(validator=aware_datetime)
+    original_owner: str | None
+    from_owner: str | None
+    to_owner: str | None
+    person: str | None
+    rule: str = "S4"
+    reason: str = ""
+    clock: str | None = None
+
+    @property
+    def subject(self) -> str:
+        """``kind:id`` of the task's entity."""
+        return f"{self.task_kind}:{self.task_id}"
+
+    @property
+    def moves(self) -> bool:
+        """Whether the step changes who holds the task."""
+        return self.to_owner != self.from_owner
+
+
+ESCALATION = register_entity_type(EntityType("escalation", EscalationRecord, "customer_id", "at"))
+"""The storable entity kind of :class:`EscalationRecord`."""
+
+
+def history_of(records: Iterable[EscalationRecord]) -> dict[str, list[EscalationRecord]]:
+    """Records by task subject (``ticket:T1``), each list in the order applied."""
+    history: dict[str, list[EscalationRecord]] = {}
+    for record in sorted(records, key=lambda r: (r.at, r.step, r.id)):
+        history.setdefault(record.subject, []).append(record)
+    return history
+
+
+def _record_id(task: Task, step: int) -> str:
+    clock = "" if task.clock is None else f":{task.clock.replace(' ', '_')}"
+    text = f"{task.subject}{clock}:{step}"
+    if len(text) <= 128:
+        return text
+    return f"{task.kind[:40]}:{hashlib.sha256(text.encode()).hexdigest()}:{step}"
+
+
+def next_step(task: Task, chain: EscalationChain, calendar: BusinessCalendar,
+              lines: Hierarchy, *, as_of: datetime,
+              history: Sequence[EscalationRecord] = (), rule: str = "S4"
+              ) -> EscalationRecord | None:
+    """The step of ``task``'s chain to apply as of ``as_of``, as a record to store.
+
+    ``history`` is the task's stored records (every clock's, in the order applied).
+    The chain climbs from the original owner and continues after the last step
+    recorded for this chain; None when no new step has been reached or the task is
+    done. A late run applies the step reached, and the transfers of steps it skipped.
+    """
+    original = history[0].original_owner if history else task.owner
+    found = escalation(attrs.evolve(task, owner=original), chain, calendar, lines, as_of=as_of)
+    mine = [r for r in history if r.clock == task.clock]
+    last = mine[-1].step if mine else -1
+    if found is None or found.level <= last:
+        return None
+    skipped = chain.steps[last + 1:found.level + 1]
+    moved = any(step.action is EscalationAction.TRANSFER for step in skipped)
+    what = f": {task.what}" if task.what else ""
+    return EscalationRecord(
+        id=_record_id(task, found.level), customer_id=task.customer_id, task_kind=task.kind,
+        task_id=task.id, step=found.level, role=found.step.role, action=found.step.action,
+        due_at=task.due_at, at=found.since, original_owner=original, from_owner=task.owner,
+        to_owner=found.assignee if moved else task.owner, person=found.person, rule=rule,
+        reason=f"{found.why} (level {found.level}){what}", clock=task.clock)

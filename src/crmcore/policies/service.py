@@ -4,8 +4,10 @@
 ``ticket`` flow of :mod:`crmcore.transitions`), commitments, interactions,
 appointments, contracts and warranties, and the latest stored grade results
 (:class:`crmcore.grading.GradeResult`), then runs the pure policies: the agenda, the
-compliance report and the SLA clocks. :meth:`PolicyService.record_problems` stores
-problem records for recurring complaints and links their incidents;
+compliance report and the SLA clocks. :meth:`PolicyService.apply_escalations` applies
+the escalation chains of overdue tasks once each step (records, owner transfers,
+``task.*`` events); :meth:`PolicyService.record_problems` stores problem records for
+recurring complaints and links their incidents;
 :func:`change_ticket_status` moves a ticket through the transition door and keeps the
 ticket record in step.
 """
@@ -30,10 +32,23 @@ from crmcore.model import (
     TicketStatus,
     Transaction,
 )
-from crmcore.policies.agenda import AgendaItem, Book, build_agenda, ticket_slas
+from crmcore.policies.agenda import (
+    AgendaItem,
+    Book,
+    build_agenda,
+    due_escalations,
+    ticket_slas,
+)
 from crmcore.policies.appointments import Appointment
+from crmcore.policies.assignments import (
+    EscalationReport,
+    PlannedStep,
+    apply_steps,
+    task_versions,
+)
 from crmcore.policies.complaints import ProblemRecord, find_recurring, link_incidents
 from crmcore.policies.compliance import ComplianceReport, compliance_report
+from crmcore.policies.escalation import EscalationRecord, history_of
 from crmcore.policies.expiry import Contract, Warranty
 from crmcore.policies.settings import PolicySet
 from crmcore.policies.sla import TicketSla
@@ -93,15 +108,15 @@ class PolicyService:
         return grades
 
     def effective_policies(self, as_of: datetime) -> PolicySet:
-        """The policies with the follow-up principles of the grading scheme in use (G6)."""
+        """The policies with the grade order and follow-up principles of the grading scheme
+        in use (G6); the SLA rows follow its grades (:meth:`SlaTable.for_grades
+        <crmcore.policies.SlaTable.for_grades>`)."""
         scheme = self.scheme or latest_grades(self.crm, as_of=as_of)[0]
         if scheme is None:
             return self.policies
         try:
             loaded = load_scheme(scheme)
         except ConfigError:
-            return self.policies
-        if not loaded.followup:
             return self.policies
         return self.policies.with_followup(loaded.followup, loaded.grade_names)
 
@@ -121,6 +136,7 @@ class PolicyService:
             interactions=crm.find(Interaction, until=as_of),
             appointments=crm.find(Appointment),
             expiring=[*crm.find(Contract), *crm.find(Warranty)],
+            escalations=history_of(crm.find(EscalationRecord)),
         )
 
     def agenda(self, as_of: datetime, *, owner: str | None = None) -> list[AgendaItem]:
@@ -142,6 +158,29 @@ class PolicyService:
     def sla(self, as_of: datetime) -> list[TicketSla]:
         """Both SLA clocks of every ticket opened by ``as_of``."""
         return ticket_slas(self.book(as_of), self.effective_policies(as_of), as_of)
+
+    def plan_escalations(self, as_of: datetime) -> list[PlannedStep]:
+        """The chain steps reached by ``as_of`` and not yet recorded, with the version of
+        each task read before the book (see :meth:`apply_escalations`)."""
+        versions = task_versions(self.crm)
+        return [PlannedStep(record, versions.get(record.subject))
+                for record in due_escalations(self.book(as_of), as_of=as_of,
+                                              policies=self.effective_policies(as_of))]
+
+    def apply_escalations(self, as_of: datetime, *,
+                          plan: list[PlannedStep] | None = None) -> EscalationReport:
+        """Apply each escalation step reached by ``as_of`` once (S4, S6).
+
+        Per step, in one transaction: store its :class:`~crmcore.policies.escalation.
+        EscalationRecord`, for a transfer write the task's new owner with
+        ``expected_version``, and emit ``task.overdue``, ``task.escalated`` or
+        ``task.transferred``. Chains continue from the recorded step and climb from the
+        original owner; running again does nothing until the next step's delay has
+        passed. A task changed since ``plan`` (default: planned now) was made is left
+        alone and reported in :attr:`EscalationReport.conflicts`.
+        """
+        steps = self.plan_escalations(as_of) if plan is None else plan
+        return apply_steps(self.crm, steps, as_of=as_of)
 
     def record_problems(self, as_of: datetime) -> list[ProblemRecord]:
         """Store a problem record for each new cluster of recurring complaints (S7), link

@@ -80,12 +80,16 @@ class PolicySet:
                       grade_order: Iterable[str] | None = None) -> PolicySet:
         """These policies with a grading scheme's follow-up principles per grade (G6).
 
-        ``grade_order`` (best first) defaults to the order of ``followup``.
+        ``grade_order`` (best first) defaults to the order of ``followup``. When the
+        SLA table's rows are not named by these grades, they take its rows by order
+        (:meth:`~crmcore.policies.SlaTable.for_grades`).
         """
+        order = tuple(grade_order if grade_order is not None else followup)
+        table = self.sla.table.for_grades(order).with_response_hours(followup)
         return attrs.evolve(
             self,
-            sla=attrs.evolve(self.sla, table=self.sla.table.with_response_hours(followup)),
+            sla=attrs.evolve(self.sla, table=table),
             care=self.care.from_followup(followup),
             complaint_priorities=priorities_from_followup(followup, self.complaint_priorities),
-            grade_order=tuple(grade_order if grade_order is not None else followup),
+            grade_order=order,
         )

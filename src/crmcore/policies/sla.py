@@ -108,7 +108,8 @@ class SlaTable:
 
     ``targets`` maps each grade (best first, in insertion order) to a target for every
     :class:`~crmcore.model.Priority`. Customers without a known grade get the last
-    grade's targets.
+    grade's targets. For a grading scheme with other grade names (VIP, major...),
+    :meth:`for_grades` gives the table in the scheme's names, row by row in order.
     """
 
     targets: Mapping[str, Mapping[Priority, SlaTarget]]
@@ -129,6 +130,27 @@ class SlaTable:
     def target(self, grade: str | None, priority: Priority) -> SlaTarget:
         """The target for a customer of ``grade`` (None: ungraded) and a ticket ``priority``."""
         return self.targets[grade_or_last(grade, self.grades)][priority]
+
+    def for_grades(self, grades: Iterable[str],
+                   rows: Mapping[str, str] | None = None) -> SlaTable:
+        """This table for a scheme's ``grades`` (best first).
+
+        When every grade is a row of the table, the table is returned as is. Otherwise
+        the grades take the rows by order: the first grade the first row, the second
+        the second..., grades beyond the last row take the last row. ``rows`` maps a
+        grade to a row by name instead (``{"VIP": "A"}``), before the order applies.
+        """
+        names = tuple(grades)
+        rows = dict(rows or {})
+        unknown = sorted({*rows.values()} - set(self.targets))
+        if unknown:
+            raise ConfigError(f"sla: {unknown[0]!r} is not a grade of the table "
+                              f"({', '.join(self.targets)})")
+        if not names or (not rows and set(names) <= set(self.targets)):
+            return self
+        order = self.grades
+        return SlaTable({name: self.targets[rows.get(name, order[min(index, len(order) - 1)])]
+                         for index, name in enumerate(names)})
 
     @classmethod
     def from_hours(cls, hours: Mapping[str, Mapping[str, Any]]) -> SlaTable:
