@@ -5,9 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+import pytest
+
+from crmcore.errors import ConfigError
 from crmcore.lifecycle import LeadPolicy, builtin_flow, lead_clock, lead_clock_from_history
-from crmcore.model import Opportunity
-from crmcore.transitions import apply_transition, start_flow
+from crmcore.model import Opportunity, OpportunityStatus
+from crmcore.transitions import RefusedTransitionError, apply_transition, start_flow
 
 RECEIVED = datetime(2025, 3, 10, 9, tzinfo=UTC)
 
@@ -72,3 +75,35 @@ def test_l2_clock_from_the_lead_flow_history() -> None:
     assert final.conversion_status == "won"
     assert record.state == "won"
     assert record.fields == {"invoice_id": "INV-9"}
+
+
+def test_l2_status_counts_only_without_a_history() -> None:
+    flow = builtin_flow("lead")
+    won = Opportunity(id="L1", customer_id="C1", title="lead", received_at=RECEIVED,
+                      status=OpportunityStatus.WON)
+    assert lead_clock_from_history(won, [], days(30)).conversion_status == "won"
+    started = start_flow(flow, "L1", customer_id="C1", at=RECEIVED, actor="system").entry
+    assert lead_clock_from_history(won, [started], days(30)).conversion_status == "before window"
+
+
+def test_l2_a_lead_is_won_from_any_open_state_but_only_invoiced() -> None:
+    flow = builtin_flow("lead")
+    assert flow.version == 2
+    record = start_flow(flow, "L1", customer_id="C1", at=RECEIVED, actor="system").state
+    with pytest.raises(RefusedTransitionError, match="invoice_id required"):
+        apply_transition(flow, record, "win", at=days(3), actor="ann")
+    made = apply_transition(flow, record, "win", at=days(3), actor="ann",
+                            fields={"invoice_id": "INV-1"})
+    assert made.state.state == "won"
+
+
+@pytest.mark.parametrize(("values", "key"), [
+    ({"answer_days": 0}, "lead_answer_days"),
+    ({"overdue_days": 5.0}, "lead_overdue_days"),
+    ({"report_every_days": -1}, "lead_report_every_days"),
+    ({"window_months": (8, 3)}, "lead_window_end_months"),
+    ({"large_extra_months": -1}, "lead_large_extra_months"),
+])
+def test_l2_lead_policy_refuses_impossible_numbers(values: dict[str, object], key: str) -> None:
+    with pytest.raises(ConfigError, match=f"lifecycle.{key}: "):
+        LeadPolicy(**values)  # type: ignore[arg-type]

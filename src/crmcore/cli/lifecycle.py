@@ -1,8 +1,9 @@
-"""``crmcore lifecycle advance|stages|show|measures|diagram``."""
+"""``crmcore lifecycle advance|stages|show|measures|leads|diagram``."""
 
 from __future__ import annotations
 
 import argparse
+import sys
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -17,6 +18,7 @@ from crmcore.cli.common import (
 )
 from crmcore.lifecycle import (
     FLOW_FILES,
+    LeadService,
     LifecycleService,
     RetentionRow,
     acquisition_cohorts,
@@ -63,6 +65,13 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
                           help="also per acquisition cohort")
     add_format_argument(measures, "table", "json")
     measures.set_defaults(run=run_measures)
+
+    leads = sub.add_parser("leads", help="start and advance leads (L2); print each open "
+                                          "lead's clock")
+    add_storage_arguments(leads)
+    leads.add_argument("--as-of", metavar="TIME", help="the time to judge as of (default: now)")
+    add_format_argument(leads, "table", "json")
+    leads.set_defaults(run=run_leads)
 
     diagram = sub.add_parser("diagram", help="draw a flow definition (generated, not drawn)")
     diagram.add_argument("flow", nargs="?", default="customer",
@@ -188,6 +197,33 @@ def _row_json(row: RetentionRow) -> dict[str, Any]:
             "customers_at_start": row.customers_at_start, "churned": row.churned,
             "retained": row.retained, "won_back": row.won_back, "churn_rate": row.churn_rate,
             "retention_rate": row.retention_rate}
+
+
+def run_leads(arguments: argparse.Namespace) -> int:
+    """Start and advance every lead as of ``--as-of``; print each open lead's clock."""
+    with open_crm(arguments) as crm:
+        service = LeadService(crm)
+        report = service.advance(_moment(arguments, crm.now()))
+        rows = service.clocks(report.as_of)
+    if arguments.format == "json":
+        print_json([row.as_json() for row in rows])
+        for lead_id, message in report.refused:
+            print(f"refused for {lead_id}: {message}", file=sys.stderr)
+        return 1 if report.refused else 0
+    print_table([(r.lead_id, r.customer_id, r.state, r.age_days, r.clock.answer_status,
+                  r.clock.next_report_due.date() if r.clock.next_report_due else "-",
+                  r.clock.report_status, r.window, r.why) for r in rows],
+                ("lead", "customer", "state", "days", "answer", "next report", "report",
+                 "window", "why"))
+    overdue = (sum(r.answer_overdue for r in rows), sum(r.report_overdue for r in rows))
+    print(f"\n{len(rows)} open leads as of {report.as_of.isoformat()}: {overdue[0]} answers "
+          f"overdue, {overdue[1]} progress reports overdue; {len(report.started)} leads "
+          f"started, {len(report.entries) - len(report.started)} moves")
+    for lead_id, note in report.notes:
+        print(f"{lead_id}: {note}")
+    for lead_id, message in report.refused:
+        print(f"refused for {lead_id}: {message}")
+    return 1 if report.refused else 0
 
 
 def run_diagram(arguments: argparse.Namespace) -> int:

@@ -5,7 +5,8 @@
 - :mod:`~crmcore.lifecycle.evidence`: as-of evidence rules, each move explained;
 - :class:`LifecycleService`: advance, list and explain stages in a :class:`~crmcore.CRM`;
 - :mod:`~crmcore.lifecycle.measures`: churn, retention and win-back per period and cohort;
-- :mod:`~crmcore.lifecycle.leads`: the lead clock (L2).
+- :mod:`~crmcore.lifecycle.leads`: the lead clock (L2);
+- :class:`LeadService`: start stored opportunities in the lead flow, list lead clocks.
 
 Every stage change goes through :func:`crmcore.transitions.apply_transition`.
 """
@@ -26,7 +27,17 @@ from crmcore.lifecycle.evidence import (
     decide,
     plan_moves,
 )
-from crmcore.lifecycle.leads import LeadClock, LeadPolicy, lead_clock, lead_clock_from_history
+from crmcore.lifecycle.lead_service import LEAD_ACTOR, LeadAdvance, LeadService
+from crmcore.lifecycle.leads import (
+    LeadClock,
+    LeadMove,
+    LeadPolicy,
+    LeadRow,
+    lead_clock,
+    lead_clock_from_history,
+    lead_row,
+    plan_lead_moves,
+)
 from crmcore.lifecycle.measures import (
     CUSTOMER_STAGES,
     Period,
@@ -36,7 +47,12 @@ from crmcore.lifecycle.measures import (
     periods,
     retention,
 )
-from crmcore.lifecycle.service import AdvanceReport, LifecycleService, StageRow
+from crmcore.lifecycle.service import (
+    AdvanceReport,
+    LifecycleService,
+    StageRow,
+    configured_policies,
+)
 from crmcore.lifecycle.taxonomy import (
     DEFAULT_CHURN_REASONS,
     ChurnCause,
@@ -52,6 +68,7 @@ __all__ = [
     "CUSTOMER_STAGES",
     "DEFAULT_CHURN_REASONS",
     "FLOW_FILES",
+    "LEAD_ACTOR",
     "AdvanceReport",
     "ChurnCause",
     "ChurnDetails",
@@ -60,8 +77,12 @@ __all__ = [
     "ChurnTaxonomy",
     "ChurnType",
     "CustomerFacts",
+    "LeadAdvance",
     "LeadClock",
+    "LeadMove",
     "LeadPolicy",
+    "LeadRow",
+    "LeadService",
     "LifecycleService",
     "LoyaltyType",
     "Move",
@@ -73,12 +94,15 @@ __all__ = [
     "builtin_flow",
     "cohort_label",
     "complaint_signals",
+    "configured_policies",
     "customer_flow",
     "decide",
     "lead_clock",
     "lead_clock_from_history",
+    "lead_row",
     "lifecycle_checks",
     "periods",
+    "plan_lead_moves",
     "plan_moves",
     "retention",
 ]

@@ -1,7 +1,8 @@
-"""The demo report's lifecycle section: stages, recent moves and why, churn reasons, retention.
+"""The demo report's lifecycle section: stages, recent moves and why, churn reasons, retention,
+and one line on the leads (L2).
 
-The section first advances the lifecycle as of the report date (a no-op
-when it already was), so it always reflects the stored book; everything it
+The section first advances the lifecycle and the leads as of the report date
+(a no-op when they already were), so it always reflects the stored book; everything it
 prints comes from stored states and history, so printing it twice gives the
 same text.
 """
@@ -12,6 +13,7 @@ from collections import Counter
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+from crmcore.lifecycle.lead_service import LeadService
 from crmcore.lifecycle.measures import periods, retention
 from crmcore.lifecycle.service import LifecycleService
 from crmcore.lifecycle.taxonomy import ChurnTaxonomy
@@ -24,6 +26,9 @@ RECENT_DAYS = 90
 
 SHOWN_MOVES = 10
 """How many recent moves the section lists."""
+
+REPORTS_SOON_DAYS = 7
+"""The leads line counts the progress reports due within this many days."""
 
 
 def _short(text: str, width: int = 96) -> str:
@@ -63,4 +68,17 @@ def lifecycle_section(context: ReportContext) -> ReportSection:
             lines.append(f"{row.period.label}: at start {row.customers_at_start:>4}, churned "
                          f"{row.churn_rate:6.1%}, retained {row.retention_rate:6.1%}, "
                          f"won back {row.won_back}")
+    lines.append(_leads_line(context))
     return ReportSection("Lifecycle", tuple(lines))
+
+
+def _leads_line(context: ReportContext) -> str:
+    service = LeadService(context.crm)
+    service.advance(context.as_of)
+    rows = service.clocks(context.as_of)
+    soon = context.as_of + timedelta(days=REPORTS_SOON_DAYS)
+    due = sum(not row.report_overdue and row.clock.next_report_due is not None
+              and row.clock.next_report_due <= soon for row in rows)
+    return (f"leads (L2): {len(rows)} open, {sum(r.answer_overdue for r in rows)} answers "
+            f"overdue, {sum(r.report_overdue for r in rows)} progress reports overdue, {due} "
+            f"due within {REPORTS_SOON_DAYS} days")

@@ -22,6 +22,7 @@ from crmcore.app import CRM
 from crmcore.errors import TransitionError
 from crmcore.lifecycle.definitions import customer_flow
 from crmcore.lifecycle.evidence import CustomerFacts, Move, Thresholds, plan_moves
+from crmcore.lifecycle.leads import LeadPolicy
 from crmcore.lifecycle.taxonomy import ChurnTaxonomy
 from crmcore.model import Customer, SurveyResponse, Ticket, Transaction
 from crmcore.options import Options
@@ -217,9 +218,19 @@ class LifecycleService:
                 for key, items in sorted(grouped.items())}
 
 
-def _configured_thresholds(crm: CRM) -> Thresholds:
-    """The ``[lifecycle]`` thresholds of the configuration; unknown keys are refused."""
+def configured_policies(crm: CRM) -> tuple[Thresholds, LeadPolicy]:
+    """The configuration's ``[lifecycle]`` table: customer thresholds and ``lead_`` keys.
+
+    Both are read from one reader before unknown keys are refused, so a table
+    may hold both kinds.
+    """
     options = crm.settings("lifecycle")
     thresholds = Thresholds.from_options(options)
+    leads = LeadPolicy.from_options(options)
     options.check_all_used()
-    return thresholds
+    return thresholds, leads
+
+
+def _configured_thresholds(crm: CRM) -> Thresholds:
+    """The ``[lifecycle]`` thresholds of the configuration; unknown keys are refused."""
+    return configured_policies(crm)[0]
