@@ -17,7 +17,7 @@ For a webhook notifier, for example::
     class TestWebhookNotifier(NotifierContract):
         @pytest.fixture
         def notifier(self, http_server):
-            return WebhookNotifier(url=http_server.url)
+            return WebhookNotifier(http_server.url, secret="s3cret")
 
         @pytest.fixture
         def received(self, http_server):
@@ -25,7 +25,7 @@ For a webhook notifier, for example::
 
         @pytest.fixture
         def failing_notifier(self, unused_port):
-            return WebhookNotifier(url=f"http://127.0.0.1:{unused_port}/")
+            return WebhookNotifier(f"http://127.0.0.1:{unused_port}/", secret="s3cret")
 
 ``notify`` must deliver before it returns (the outbox marks an event
 delivered as soon as ``notify`` returns) and raise when it could not.
