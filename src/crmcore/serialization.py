@@ -24,6 +24,7 @@ from cattrs.errors import ClassValidationError, IterableValidationError
 
 from crmcore.errors import MISSING, InvalidDataError, ValidationError
 from crmcore.model.customer import AttributeValue
+from crmcore.validation import parse_date
 
 T = TypeVar("T")
 
@@ -44,14 +45,7 @@ def _structure_datetime(value: Any, _type: type[Any]) -> datetime:
 
 
 def _structure_date(value: Any, _type: type[Any]) -> date:
-    if isinstance(value, date) and not isinstance(value, datetime):
-        return value
-    if isinstance(value, str):
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            pass
-    raise ValidationError("", value, "is not an ISO 8601 date (YYYY-MM-DD)")
+    return parse_date(value, "")
 
 
 def _structure_time(value: Any, _type: type[Any]) -> time:

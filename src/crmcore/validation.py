@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
@@ -22,6 +22,18 @@ Validator = Callable[[Any, "attrs.Attribute[Any]", Any], None]
 
 _IDENTIFIER = re.compile(r"^[^\s/\\][^\t\r\n/\\]{0,127}$")
 _LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+
+
+def parse_date(value: Any, field: str) -> date:
+    """A :class:`datetime.date`, given as one or as ISO text ``YYYY-MM-DD``."""
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise ValidationError(field, value, "is not a date (YYYY-MM-DD)")
 
 
 def as_dict(value: Mapping[str, Any]) -> dict[str, Any]:

@@ -294,7 +294,7 @@ def test_s4_negative_duration_is_rejected() -> None:
         ({"week": {"mon": []}}, "week.mon: 'mon' is not a weekday"),
         ({"week": {"monday": [], 0: []}}, "week: 0 names a weekday given twice"),
         ({"week": [[]] * 6}, "week: [[], [], [], [], [], []] is not a mapping"),
-        ({"holidays": ["2026-02-30"]}, "holidays[0]: '2026-02-30' is not a date YYYY-MM-DD"),
+        ({"holidays": ["2026-02-30"]}, "holidays[0]: '2026-02-30' is not a date (YYYY-MM-DD)"),
         (
             {"holidays": [datetime(2026, 1, 1)]},
             "holidays[0]: datetime.datetime(2026, 1, 1, 0, 0) is not a date",

@@ -87,7 +87,7 @@ def test_s4_calendar_from_mapping_accepts_plain_data() -> None:
         ),
         (
             'name = "x"\ntime_zone = "UTC"\nholidays = ["2026-02-30"]\n[week]',
-            "holidays[0]: '2026-02-30' is not a date YYYY-MM-DD",
+            "holidays[0]: '2026-02-30' is not a date (YYYY-MM-DD)",
         ),
         (
             'name = "x"\ntime_zone = "UTC"\nholidays = "2026-10-01"\n[week]',
@@ -96,7 +96,7 @@ def test_s4_calendar_from_mapping_accepts_plain_data() -> None:
         (
             'name = "x"\ntime_zone = "UTC"\n[week]\n[[extra_working_days]]\ndate = "10/10"'
             '\nhours = ["09:00-10:00"]',
-            "extra_working_days[0].date: '10/10' is not a date YYYY-MM-DD",
+            "extra_working_days[0].date: '10/10' is not a date (YYYY-MM-DD)",
         ),
         (
             'name = "x"\ntime_zone = "UTC"\n[week]\n[[extra_working_days]]\ndate = 2026-10-10'

@@ -10,7 +10,7 @@ every open lead as of a date.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -26,7 +26,7 @@ from crmcore.lifecycle.leads import (
     lead_row,
     plan_lead_moves,
 )
-from crmcore.lifecycle.service import configured_policies
+from crmcore.lifecycle.service import _by_customer, configured_policies
 from crmcore.model import Interaction, Opportunity, OpportunityStatus, Transaction
 from crmcore.transitions import (
     FlowDefinition,
@@ -61,13 +61,6 @@ class LeadAdvance:
     started: tuple[str, ...]
     notes: tuple[tuple[str, str], ...] = ()
     refused: tuple[tuple[str, str], ...] = ()
-
-
-def _by_customer(items: Iterable[Any]) -> dict[str, list[Any]]:
-    grouped: dict[str, list[Any]] = defaultdict(list)
-    for item in items:
-        grouped[item.customer_id].append(item)
-    return grouped
 
 
 class LeadService:

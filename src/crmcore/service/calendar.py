@@ -53,6 +53,7 @@ from crmcore.service._localtime import (
     wall_to_utc_us,
 )
 from crmcore.service._timeline import DayPeriods, NoWorkingTimeError, Timeline
+from crmcore.validation import parse_date
 
 #: Weekday names in :meth:`datetime.date.weekday` order, as used in calendar documents.
 WEEKDAY_NAMES: tuple[str, ...] = (
@@ -137,17 +138,6 @@ def _to_weekday(value: object, field: str) -> int:
     raise ValidationError(field, value, "is not a weekday (monday..sunday or 0..6)")
 
 
-def _to_date(value: object, field: str) -> date:
-    if isinstance(value, date) and not isinstance(value, datetime):
-        return value
-    if isinstance(value, str):
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            pass
-    raise ValidationError(field, value, "is not a date YYYY-MM-DD")
-
-
 def _items(value: object, field: str, what: str) -> list[Any]:
     if isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
         raise ValidationError(field, value, f"is not a list of {what}")
@@ -204,7 +194,7 @@ def _to_week(value: Mapping[Any, Any] | Sequence[Any]) -> tuple[Intervals, ...]:
 
 
 def _to_day(value: date | str) -> date:
-    return _to_date(value, "day")
+    return parse_date(value, "day")
 
 
 def _to_hours(value: Iterable[WorkingInterval | str]) -> Intervals:
@@ -236,7 +226,7 @@ class ExtraWorkingDay:
 
 def _to_holidays(value: Iterable[date | str]) -> frozenset[date]:
     items = _items(value, "holidays", "dates")
-    return frozenset(_to_date(item, f"holidays[{i}]") for i, item in enumerate(items))
+    return frozenset(parse_date(item, f"holidays[{i}]") for i, item in enumerate(items))
 
 
 def _to_extra_days(value: Iterable[ExtraWorkingDay]) -> tuple[ExtraWorkingDay, ...]:
