@@ -26,7 +26,7 @@ from crmcore.lifecycle.leads import (
     lead_row,
     plan_lead_moves,
 )
-from crmcore.lifecycle.service import _by_customer, configured_policies
+from crmcore.lifecycle.service import configured_policies, group_by_customer
 from crmcore.model import Interaction, Opportunity, OpportunityStatus, Transaction
 from crmcore.transitions import (
     FlowDefinition,
@@ -88,8 +88,8 @@ class LeadService:
         until = moment + timedelta(microseconds=1)
         leads = [lead for lead in self.crm.find(Opportunity, until=until)
                  if lead_ids is None or lead.id in lead_ids]
-        contacts = _by_customer(self.crm.find(Interaction, until=until))
-        purchases = (_by_customer(self.crm.find(Transaction, until=until))
+        contacts = group_by_customer(self.crm.find(Interaction, until=until))
+        purchases = (group_by_customer(self.crm.find(Transaction, until=until))
                      if any(lead.status is OpportunityStatus.WON for lead in leads) else {})
         entries: list[HistoryEntry] = []
         started: list[str] = []

@@ -75,7 +75,8 @@ class StageRow:
     fields: Mapping[str, Any] = attrs.field(factory=dict)
 
 
-def _by_customer(items: Iterable[Any]) -> dict[str, list[Any]]:
+def group_by_customer(items: Iterable[Any]) -> dict[str, list[Any]]:
+    """Records (anything with ``customer_id``) grouped by customer, order kept."""
     grouped: dict[str, list[Any]] = defaultdict(list)
     for item in items:
         grouped[item.customer_id].append(item)
@@ -114,9 +115,9 @@ class LifecycleService:
         customers = [c for c in self.crm.find(Customer)
                      if customer_ids is None or c.id in customer_ids]
         transactions = self.crm.find(Transaction, until=until)
-        purchases = _by_customer(transactions)
-        tickets = _by_customer(self.crm.find(Ticket, until=until))
-        surveys = _by_customer(self.crm.find(SurveyResponse, until=until))
+        purchases = group_by_customer(transactions)
+        tickets = group_by_customer(self.crm.find(Ticket, until=until))
+        surveys = group_by_customer(self.crm.find(SurveyResponse, until=until))
         p_alive, source = self._probability_alive(transactions, moment)
         moves: list[Move] = []
         started: list[str] = []
