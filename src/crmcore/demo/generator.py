@@ -49,6 +49,8 @@ HISTORY_DAYS = 730
 
 COMPLAINT_CATEGORIES = ("late delivery", "product quality", "billing error", "service attitude",
                         "no follow-up", "price")
+COMPLAINT_WEIGHTS = (38, 24, 14, 10, 8, 6)
+"""Complaint causes are skewed, as real ones are: a vital few dominate (P1)."""
 REQUEST_CATEGORIES = ("installation", "training", "spare parts", "documentation")
 INDUSTRIES = ("manufacturing", "retail", "media", "education", "logistics", "healthcare")
 OWNERS = ("li.wei", "zhang.min", "anna.berg", "tom.hart")
@@ -224,7 +226,8 @@ def _tickets(rng: random.Random, customer: Customer, purchases: list[Transaction
         ticket = Ticket(
             id=f"{customer.id}-K{index + 1:03d}", customer_id=customer.id, opened_at=opened,
             kind=TicketKind.COMPLAINT if complaint else TicketKind.REQUEST,
-            category=rng.choice(COMPLAINT_CATEGORIES if complaint else REQUEST_CATEGORIES),
+            category=(rng.choices(COMPLAINT_CATEGORIES, weights=COMPLAINT_WEIGHTS)[0]
+                      if complaint else rng.choice(REQUEST_CATEGORIES)),
             priority=rng.choices(list(Priority), weights=(5, 20, 60, 15))[0],
             status=TicketStatus.OPEN if is_open else TicketStatus.RESOLVED,
             owner=customer.owner,
