@@ -46,7 +46,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
 
 
 def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Register ``agenda``, ``escalate`` and ``compliance``."""
+    """Register ``agenda``, ``escalate``, ``problems`` and ``compliance``."""
     agenda = commands.add_parser(
         "agenda", help="each owner's due actions, most urgent first, with why",
         description="Due actions as of a time: SLA breaches and escalations, warnings, "
@@ -64,6 +64,14 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
                     "the next step is due.")
     _common(escalate)
     escalate.set_defaults(run=run_escalate)
+
+    problems = commands.add_parser(
+        "problems", help="open a problem record for each new cluster of recurring complaints",
+        description="S7: incidents that recur (same customer or same category, N times "
+                    "within a window) become one problem record linked to its incidents, "
+                    "with a problem.opened event. Running it again opens nothing new.")
+    _common(problems)
+    problems.set_defaults(run=run_problems)
 
     compliance = commands.add_parser(
         "compliance", help="per customer: each CCPR promise kept or broken, with evidence")
@@ -131,6 +139,23 @@ def run_escalate(arguments: argparse.Namespace) -> int:
     if rows:
         print_table(rows, ("task", "step", "role", "action", "from", "to", "tells",
                            "reached (UTC)", "why"))
+    return 0
+
+
+def run_problems(arguments: argparse.Namespace) -> int:
+    """Open and print the problem records of recurring complaints."""
+    with open_crm(arguments) as crm:
+        as_of = parse_as_of(arguments.as_of) or crm.now()
+        opened = _service(crm, arguments).record_problems(as_of)
+    if arguments.format == "json":
+        print_json([{"id": p.id, "customer_id": p.customer_id, "key": p.key,
+                     "opened_at": p.opened_at.isoformat(), "incidents": list(p.incident_ids),
+                     "summary": p.summary} for p in opened])
+        return 0
+    print(f"problems opened as of {as_of.isoformat()}: {len(opened)}")
+    if opened:
+        print_table([(p.id, p.key, len(p.incident_ids), _cut(p.summary)) for p in opened],
+                    ("problem", "recurring", "incidents", "summary"))
     return 0
 
 
