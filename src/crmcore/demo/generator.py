@@ -226,8 +226,7 @@ def _tickets(rng: random.Random, customer: Customer, purchases: list[Transaction
         ticket = Ticket(
             id=f"{customer.id}-K{index + 1:03d}", customer_id=customer.id, opened_at=opened,
             kind=TicketKind.COMPLAINT if complaint else TicketKind.REQUEST,
-            category=(rng.choices(COMPLAINT_CATEGORIES, weights=COMPLAINT_WEIGHTS)[0]
-                      if complaint else rng.choice(REQUEST_CATEGORIES)),
+            category=_category(rng, complaint, f"{customer.id}-K{index + 1:03d}"),
             priority=rng.choices(list(Priority), weights=(5, 20, 60, 15))[0],
             status=TicketStatus.OPEN if is_open else TicketStatus.RESOLVED,
             owner=customer.owner,
@@ -243,6 +242,19 @@ def _tickets(rng: random.Random, customer: Customer, purchases: list[Transaction
                 ticket_id=ticket.id,
             ))
     return made
+
+
+def _category(rng: random.Random, complaint: bool, ticket_id: str) -> str:
+    """A ticket's category; complaint causes are skewed (see :data:`COMPLAINT_WEIGHTS`).
+
+    The main generator draws as it always did, so every other generated value
+    stays the same; the skewed draw uses its own generator seeded by the id.
+    """
+    drawn = rng.choice(COMPLAINT_CATEGORIES if complaint else REQUEST_CATEGORIES)
+    if not complaint:
+        return drawn
+    skew = random.Random(ticket_id)
+    return skew.choices(COMPLAINT_CATEGORIES, weights=COMPLAINT_WEIGHTS)[0]
 
 
 def _surveys(rng: random.Random, customer: Customer, purchases: list[Transaction],
