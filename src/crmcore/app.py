@@ -23,14 +23,19 @@ import pluggy
 from crmcore.clock import Clock, system_clock
 from crmcore.config import ComponentConfig, CRMConfig, load_config
 from crmcore.errors import ConfigError, CrmError
-from crmcore.events import ENTITY_IMPORTED, ENTITY_RECORDED, ENTITY_UPDATED, DomainEvent
+from crmcore.events import (
+    ENTITY_IMPORTED,
+    ENTITY_RECORDED,
+    ENTITY_UPDATED,
+    DomainEvent,
+    entity_event,
+)
 from crmcore.model.customer import Customer
 from crmcore.model.registry import entity_type_of
 from crmcore.options import Options
 from crmcore.outbox import DeliveryReport, RetryPolicy, deliver_pending
 from crmcore.plugins import PluginHost
 from crmcore.ports import Notifier, OutboxEntry, StorageBackend
-from crmcore.serialization import unstructure
 from crmcore.unit_of_work import UnitOfWork, unit_of_work
 
 E = TypeVar("E")
@@ -222,7 +227,7 @@ class CRM:
             if work.repository(type(entity)).add(entity):
                 report.new[kind.kind] += 1
                 if emit_each:
-                    work.emit(self._entity_event(ENTITY_RECORDED, entity))
+                    work.emit(entity_event(ENTITY_RECORDED, entity, at=self.clock()))
         return report
 
     def _require_customer(self, work: UnitOfWork, customer_id: str, known: set[str]) -> None:
@@ -241,18 +246,8 @@ class CRM:
             version = work.repository(type(entity)).replace(
                 entity, expected_version=expected_version
             )
-            work.emit(self._entity_event(ENTITY_UPDATED, entity, version=version))
+            work.emit(entity_event(ENTITY_UPDATED, entity, at=self.clock(), version=version))
         return version
-
-    def _entity_event(self, pattern: str, entity: Any, **extra: Any) -> DomainEvent:
-        kind = entity_type_of(entity)
-        return DomainEvent(
-            type=pattern.format(kind=kind.kind),
-            occurred_at=self.clock(),
-            subject=f"{kind.kind}:{entity.id}",
-            customer_id=kind.customer_id(entity),
-            data={"entity": unstructure(entity), **extra},
-        )
 
     def _after_commit(self, events: Sequence[DomainEvent]) -> None:
         for event in events:

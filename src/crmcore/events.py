@@ -44,3 +44,21 @@ ENTITY_UPDATED = "{kind}.updated"
 
 ENTITY_IMPORTED = "{kind}.imported"
 """Event type pattern emitted once per kind for a batch import (``transaction.imported``)."""
+
+
+def entity_event(pattern: str, entity: Any, *, at: datetime, **extra: JsonValue) -> DomainEvent:
+    """The event saying ``entity`` was recorded or changed, with its data attached.
+
+    ``pattern`` is :data:`ENTITY_RECORDED` or :data:`ENTITY_UPDATED`; ``extra``
+    adds JSON values to ``data`` (the new ``version``, say). Capabilities that
+    change an entity inside their own unit of work emit this, as the
+    application service does, so receivers see one shape for every change.
+    """
+    from crmcore.model.registry import entity_type_of
+    from crmcore.serialization import unstructure
+
+    kind = entity_type_of(entity)
+    return DomainEvent(
+        type=pattern.format(kind=kind.kind), occurred_at=at, subject=f"{kind.kind}:{entity.id}",
+        customer_id=kind.customer_id(entity), data={"entity": unstructure(entity), **extra},
+    )
