@@ -211,3 +211,16 @@ def test_options_reject_wrong_types_and_unknown_keys() -> None:
         options.path("path")
     with pytest.raises(ConfigError, match=r"storage.colour: is not a known option"):
         options.check_all_used()
+
+
+def test_options_read_nested_tables_and_lists_of_tables_with_key_paths() -> None:
+    options = Options({"chain": [{"role": "boss"}, "oops"], "sla": {"warn_at": 0.7}},
+                      "policies")
+    assert options.has("sla")
+    assert not options.has("care")
+    assert options.section("sla").number("warn_at") == 0.7
+    assert options.section("care").has("anything") is False
+    with pytest.raises(ConfigError, match=r"policies.chain\[1\]: 'oops' is not a table"):
+        options.sections("chain")
+    with pytest.raises(ConfigError, match=r"policies.sla: is not a known option \(known: chain\)"):
+        options.refuse_unknown(("chain",))

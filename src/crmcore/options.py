@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
-from crmcore.errors import ConfigError
+from crmcore.errors import ConfigError, ValidationError
 
 T = TypeVar("T")
 
@@ -133,6 +133,47 @@ class Options:
         if value is None and required:
             raise ConfigError(f"{self.key(name)}: is required (a text), or give {env_key}")
         return value
+
+    def has(self, name: str) -> bool:
+        """Whether option ``name`` was given (does not mark it as read)."""
+        return name in self._values
+
+    def raw(self, name: str) -> Any:
+        """The value of ``name`` as written, whatever its type (None when absent)."""
+        return self._get(name, (object,), "a value", None)
+
+    def items(self, name: str, label: str = "a list") -> list[Any] | None:
+        """A list option, or None when absent."""
+        items: list[Any] | None = self._get(name, (list,), label, None)
+        return items
+
+    def section(self, name: str) -> Options:
+        """The nested table ``name`` as its own reader (empty when absent)."""
+        return Options(self.table(name, {}), self.key(name), base_dir=self._base_dir)
+
+    def sections(self, name: str) -> list[Options] | None:
+        """A list of tables (``[[name]]`` in TOML) as readers, or None when absent."""
+        items = self.items(name, "a list of tables")
+        if items is None:
+            return None
+        readers = []
+        for index, item in enumerate(items):
+            key = f"{self.key(name)}[{index}]"
+            if not isinstance(item, Mapping):
+                raise ConfigError(f"{key}: {item!r} is not a table")
+            readers.append(Options(item, key, base_dir=self._base_dir))
+        return readers
+
+    def refuse_unknown(self, known: tuple[str, ...]) -> None:
+        """Raise :class:`ConfigError` naming the first given key not in ``known``."""
+        unknown = sorted(set(self._values) - set(known))
+        if unknown:
+            raise ConfigError(f"{self.key(unknown[0])}: is not a known option "
+                              f"(known: {', '.join(known)})")
+
+    def invalid(self, error: ValidationError) -> ConfigError:
+        """A domain :class:`ValidationError` restated under this table's key path."""
+        return ConfigError(str(error.at(self._prefix)))
 
     def check_all_used(self) -> None:
         """Raise :class:`ConfigError` naming the first key no accessor asked for."""

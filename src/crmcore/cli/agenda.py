@@ -7,12 +7,18 @@ prints what moved and why; ``compliance`` prints, per customer, each promise kep
 broken with the evidence (S8). Grades are the latest stored grade results (or ``--scheme`` graded
 on the fly); working time follows ``--calendar`` (a calendar TOML file) or Monday to
 Friday 09:00-12:00 and 13:00-18:00 UTC.
+
+Opened with ``--config``, the commands use the policies of the file's ``[policies]``
+table (:mod:`crmcore.policies.configuration`); ``--calendar`` replaces its calendar and
+each ``--reports-to`` its reporting line for that person.
 """
 
 from __future__ import annotations
 
 import argparse
 from datetime import UTC, datetime
+
+import attrs
 
 from crmcore.app import CRM
 from crmcore.cli.common import (
@@ -38,10 +44,12 @@ def _common(parser: argparse.ArgumentParser) -> None:
                         help="grade scheme whose stored results (or on-the-fly grades) and "
                              "follow-up principles to use (default: the last one stored)")
     parser.add_argument("--calendar", metavar="FILE.toml",
-                        help="business calendar file (default: Mon-Fri 09:00-12:00 and "
+                        help="business calendar file, over the configuration's "
+                             "policies.calendar (default: Mon-Fri 09:00-12:00 and "
                              "13:00-18:00 UTC)")
     parser.add_argument("--reports-to", action="append", default=[], metavar="PERSON=BOSS",
-                        help="a reporting line for escalations (repeatable)")
+                        help="a reporting line for escalations (repeatable), over the "
+                             "configuration's policies.lines for that person")
     add_format_argument(parser, "table", "json")
 
 
@@ -85,18 +93,23 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 
 def _service(crm: CRM, arguments: argparse.Namespace) -> PolicyService:
+    """The policies of the configuration's ``[policies]`` table (defaults with ``--db``),
+    with ``--calendar`` and ``--reports-to`` over them."""
     superiors = {}
     for item in arguments.reports_to:
         person, equals, boss = item.partition("=")
         if not equals or not person.strip() or not boss.strip():
             raise CommandError(f"--reports-to: {item!r} is not PERSON=BOSS")
         superiors[person.strip()] = boss.strip()
-    policies = PolicySet(lines=ReportingLines(superiors))
+    policies = PolicySet.from_config(crm.config)
+    if superiors:
+        configured = (dict(policies.lines.superiors)
+                      if isinstance(policies.lines, ReportingLines) else {})
+        policies = attrs.evolve(policies, lines=ReportingLines({**configured, **superiors}))
     if arguments.calendar:
         factory = crm.plugins.calendars().get("toml", key="--calendar")
-        policies = PolicySet(calendar=factory(Options({"path": arguments.calendar},
-                                                      "calendar")),
-                             lines=policies.lines)
+        policies = attrs.evolve(policies, calendar=factory(Options({"path": arguments.calendar},
+                                                                   "calendar")))
     return PolicyService(crm, policies, scheme=arguments.scheme)
 
 

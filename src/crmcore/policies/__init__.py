@@ -14,7 +14,8 @@ The pure core, one module per reason to change:
 * :mod:`~crmcore.policies.complaints` – S7: priority from grade, recurring incidents;
 * :mod:`~crmcore.policies.agenda` – the daily agenda; :mod:`~crmcore.policies.compliance`
   – S8: promises kept or broken, with evidence;
-* :mod:`~crmcore.policies.settings` – every policy in one :class:`PolicySet`, G6 wiring.
+* :mod:`~crmcore.policies.settings` – every policy in one :class:`PolicySet`, G6 wiring;
+  :mod:`~crmcore.policies.configuration` – the ``[policies]`` table of a configuration file.
 
 :class:`PolicyService` (:mod:`~crmcore.policies.service`) runs them over a
 :class:`~crmcore.CRM`. Importing this package registers the entity kinds
@@ -63,6 +64,7 @@ from crmcore.policies.complaints import (
     link_incidents,
 )
 from crmcore.policies.compliance import ComplianceReport, PromiseCheck, compliance_report
+from crmcore.policies.configuration import configured_policies
 from crmcore.policies.contact import (
     ContactRefusedError,
     ContactRules,
@@ -178,6 +180,7 @@ __all__ = [
     "complaint_queue",
     "compliance_report",
     "compose_message",
+    "configured_policies",
     "confirm_by",
     "contact_due",
     "due_escalations",

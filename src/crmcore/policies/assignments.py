@@ -3,7 +3,9 @@ are transferred or escalated automatically).
 
 :func:`apply_steps` stores each planned :class:`~crmcore.policies.escalation.
 EscalationRecord` in its own transaction with, for a transfer, the task's new owner
-(written with ``expected_version``) and a ``task.*`` event for the notifiers. A task
+(written with ``expected_version``) and a ``task.*`` event for the notifiers; a transfer
+also emits the entity's own ``<kind>.updated`` event (``ticket.updated``...), as any
+other change of a stored entity does, after ``task.transferred``. A task
 changed since it was planned (done, reassigned, edited) is not touched: its
 transaction rolls back and the step is reported as a conflict, for the next run.
 """
@@ -18,7 +20,7 @@ import attrs
 
 from crmcore.app import CRM
 from crmcore.errors import ConflictError, DuplicateError
-from crmcore.events import DomainEvent
+from crmcore.events import ENTITY_UPDATED, DomainEvent, entity_event
 from crmcore.model import Commitment, Ticket
 from crmcore.policies.escalation import EscalationAction, EscalationRecord
 from crmcore.policies.expiry import Contract, Warranty
@@ -149,12 +151,15 @@ def _apply(crm: CRM, record: EscalationRecord, version: int | None) -> int | Non
         current = tasks.version(record.task_id)
         if version is None or current != version:
             raise ConflictError(record.task_kind, record.task_id, version or 0, current)
+        moved = None
         if record.moves:
-            task = tasks.require(record.task_id)
-            current = tasks.replace(attrs.evolve(task, owner=record.to_owner),
-                                    expected_version=version)
+            moved = attrs.evolve(tasks.require(record.task_id), owner=record.to_owner)
+            current = tasks.replace(moved, expected_version=version)
+        now = crm.now()
         work.emit(DomainEvent(
-            type=event_type(record), occurred_at=crm.now(), subject=record.subject,
+            type=event_type(record), occurred_at=now, subject=record.subject,
             customer_id=record.customer_id,
             data={**_record_dict(record), "version": current}))
+        if moved is not None:  # receivers mirroring the entity see the new owner
+            work.emit(entity_event(ENTITY_UPDATED, moved, at=now, version=current))
     return current

@@ -5,13 +5,14 @@ compliance report apply. :meth:`PolicySet.with_followup` applies the follow-up
 principles per grade (G6) of a grading scheme (``[followup.<grade>]`` tables,
 :class:`crmcore.grading.FollowUpPolicy`): contact frequency -> care cadence,
 response target -> SLA first-response targets, complaint priority -> complaint
-priorities.
+priorities. :meth:`PolicySet.from_config` reads the optional ``[policies]`` table of a
+configuration file (:mod:`crmcore.policies.configuration`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import attrs
 
@@ -29,6 +30,9 @@ from crmcore.policies.expiry import ExpiryPolicy
 from crmcore.policies.grades import DEFAULT_GRADES
 from crmcore.policies.sla import SlaPolicy
 from crmcore.service import BusinessCalendar
+
+if TYPE_CHECKING:
+    from crmcore.config import CRMConfig
 
 __all__ = ["DEFAULT_CALENDAR", "FollowUp", "PolicySet"]
 
@@ -93,3 +97,15 @@ class PolicySet:
             complaint_priorities=priorities_from_followup(followup, self.complaint_priorities),
             grade_order=order,
         )
+
+    @classmethod
+    def from_config(cls, config: CRMConfig) -> PolicySet:
+        """The policies of the configuration's optional ``[policies]`` table.
+
+        Keys left out keep the defaults; a table given replaces the default one as a
+        whole. Bad values raise :class:`~crmcore.errors.ConfigError` naming the key
+        path; unknown keys are refused. See :mod:`crmcore.policies.configuration`.
+        """
+        from crmcore.policies.configuration import policies_from_config
+
+        return policies_from_config(config)

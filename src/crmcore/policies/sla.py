@@ -153,25 +153,35 @@ class SlaTable:
                          for index, name in enumerate(names)})
 
     @classmethod
-    def from_hours(cls, hours: Mapping[str, Mapping[str, Any]]) -> SlaTable:
+    def from_hours(cls, hours: Mapping[str, Mapping[str, Any]], *,
+                   prefix: str = "sla") -> SlaTable:
         """Build from ``{grade: {priority: (first_hours, resolution_hours)}}``.
 
         A priority's value may also be a table ``{first_response_hours = 1,
-        resolution_hours = 4}`` (the TOML form). Errors name the key path.
+        resolution_hours = 4}`` (the TOML form). Errors name the key path, starting
+        with ``prefix`` (``policies.sla.table`` for the configuration file).
         """
+        if not isinstance(hours, Mapping):
+            raise ConfigError(f"{prefix}: {hours!r} is not a table of grades")
+        if not hours:
+            raise ConfigError(f"{prefix}: the table needs at least one grade")
         targets: dict[str, dict[Priority, SlaTarget]] = {}
         for grade, row in hours.items():
             if not isinstance(row, Mapping):
-                raise ConfigError(f"sla.{grade}: {row!r} is not a table of priorities")
+                raise ConfigError(f"{prefix}.{grade}: {row!r} is not a table of priorities")
             targets[grade] = {}
             for name, value in row.items():
-                key = f"sla.{grade}.{name}"
+                key = f"{prefix}.{grade}.{name}"
                 try:
                     priority = Priority(name)
                 except ValueError:
                     known = ", ".join(p.value for p in Priority)
                     raise ConfigError(f"{key}: is not a priority ({known})") from None
                 targets[grade][priority] = _target(key, value)
+            missing = [p.value for p in Priority if p not in targets[grade]]
+            if missing:
+                raise ConfigError(f"{prefix}.{grade}: no target for priority "
+                                  f"{', '.join(missing)}")
         return cls(targets)
 
     def with_response_hours(self, policies: Mapping[str, ResponseHours]) -> SlaTable:

@@ -1,0 +1,217 @@
+"""The ``[policies]`` table of a configuration file, read into a :class:`PolicySet`.
+
+Every key is optional; a key left out keeps the default. A table that is given
+(``sla.table``, ``chain``, ``lines``, ``care.cadence_days``) replaces the default one
+as a whole. Durations are business hours, cadences days, as in the classes they fill::
+
+    [policies]
+    calendar = "office.toml"      # a calendar file (relative to this file) or table
+    lines = { "li.wei" = "zhang.min", "zhang.min" = "anna.berg" }  # person = superior
+
+    [policies.sla]                # SlaPolicy
+    warn_at = [0.75]              # fractions of the target
+    paused_statuses = ["waiting_on_customer", "on_hold"]
+    stopped_statuses = ["resolved", "closed"]
+
+    [policies.sla.table]          # SlaTable: grade (best first) -> priority ->
+    A = { urgent = [1, 4], high = [2, 8], normal = [4, 16], low = [8, 40] }
+                                  # [first response, resolution] business hours
+
+    [[policies.chain]]            # EscalationChain, step by step
+    role = "owner"
+    after_hours = 0               # business hours after the due moment
+    action = "notify"             # notify | escalate | transfer
+
+    [policies.care]               # CarePlan
+    cadence_days = { A = 7, B = 30 }
+    key_grades = ["A"]
+    personal_message_every_days = 7
+    greeting_lead_days = 3
+
+Every bad value raises :class:`~crmcore.errors.ConfigError` naming its key path
+(``policies.chain[1].action: 'teleport' is not one of notify, escalate, transfer``);
+unknown keys are refused.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from datetime import timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from crmcore.errors import ConfigError, ValidationError
+from crmcore.model import TicketStatus
+from crmcore.options import Options
+from crmcore.policies.care import CarePlan
+from crmcore.policies.escalation import (
+    EscalationAction,
+    EscalationChain,
+    EscalationStep,
+    ReportingLines,
+)
+from crmcore.policies.settings import PolicySet
+from crmcore.policies.sla import SlaPolicy, SlaTable
+from crmcore.service import BusinessCalendar
+from crmcore.service.calendar_data import calendar_from_mapping, calendar_from_toml
+
+if TYPE_CHECKING:
+    from crmcore.app import CRM
+    from crmcore.config import CRMConfig
+
+__all__ = ["POLICIES_SECTION", "configured_policies", "policies_from_config"]
+
+POLICIES_SECTION = "policies"
+"""The configuration table read by :func:`policies_from_config`."""
+
+_MAX_HOURS = 24 * 366 * 10
+_ACTIONS = tuple(action.value for action in EscalationAction)
+_STATUSES = tuple(status.value for status in TicketStatus)
+
+
+def policies_from_config(config: CRMConfig) -> PolicySet:
+    """The :class:`PolicySet` of the configuration's optional ``[policies]`` table."""
+    options = config.settings(POLICIES_SECTION)
+    default = PolicySet()
+    values: dict[str, Any] = {}
+    if options.has("calendar"):
+        values["calendar"] = _calendar(options)
+    if options.has("sla"):
+        values["sla"] = _sla(options.section("sla"), default.sla)
+    if options.has("chain"):
+        values["chain"] = _chain(options)
+    if options.has("lines"):
+        values["lines"] = _lines(options)
+    if options.has("care"):
+        values["care"] = _care(options.section("care"), default.care)
+    options.refuse_unknown(("calendar", "sla", "chain", "lines", "care"))
+    return attrs.evolve(default, **values)
+
+
+def configured_policies(crm: CRM) -> PolicySet:
+    """The policies of ``crm``'s configuration (the defaults when it has no ``[policies]``)."""
+    return policies_from_config(crm.config)
+
+
+def _calendar(options: Options) -> BusinessCalendar:
+    key = options.key("calendar")
+    value = options.raw("calendar")
+    if isinstance(value, Mapping):
+        try:
+            return calendar_from_mapping(value)
+        except ConfigError as error:
+            raise ConfigError(f"{key}: {error}") from None
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(f"{key}: {value!r} is not a calendar file path or a calendar table")
+    path = Path(options.path("calendar"))
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise ConfigError(f"{key}: cannot read {str(path)!r}: {error.strerror}") from None
+    try:
+        return calendar_from_toml(text)
+    except ConfigError as error:
+        raise ConfigError(f"{key}: {path}: {error}") from None
+
+
+def _sla(options: Options, default: SlaPolicy) -> SlaPolicy:
+    values: dict[str, Any] = {}
+    if options.has("table"):
+        values["table"] = SlaTable.from_hours(options.table("table"),
+                                              prefix=options.key("table"))
+    for name in ("paused_statuses", "stopped_statuses"):
+        statuses = options.items(name, "a list of ticket statuses")
+        if statuses is None:
+            continue
+        for index, status in enumerate(statuses):
+            if status not in _STATUSES:
+                raise ConfigError(f"{options.key(name)}[{index}]: {status!r} is not one of "
+                                  f"{', '.join(_STATUSES)}")
+        values[name] = frozenset(statuses)
+    if options.has("warn_at"):
+        values["warn_at"] = _fractions(options, "warn_at")
+    options.refuse_unknown(("table", "paused_statuses", "stopped_statuses", "warn_at"))
+    try:
+        return attrs.evolve(default, **values)
+    except ValidationError as error:
+        raise options.invalid(error) from None
+
+
+def _fractions(options: Options, name: str) -> tuple[float, ...]:
+    value = options.raw(name)
+    items = value if isinstance(value, list) else [value]
+    keys = ([f"{options.key(name)}[{index}]" for index in range(len(items))]
+            if isinstance(value, list) else [options.key(name)])
+    for key, item in zip(keys, items, strict=True):
+        if isinstance(item, bool) or not isinstance(item, int | float) or not 0 < item < 1:
+            raise ConfigError(f"{key}: {item!r} is not a fraction between 0 and 1 "
+                              "(0.75: warn when 75% of the target is used)")
+    return tuple(float(item) for item in items)
+
+
+def _chain(options: Options) -> EscalationChain:
+    key = options.key("chain")
+    tables = options.sections("chain")
+    if not tables:
+        raise ConfigError(f"{key}: is empty: a chain has at least one step ([[{key}]])")
+    steps: list[EscalationStep] = []
+    for table in tables:
+        role = table.text("role")
+        if not role.strip():
+            raise ConfigError(f"{table.key('role')}: {role!r} is not a non-empty text")
+        hours = table.number("after_hours")
+        if not math.isfinite(hours) or hours < 0 or hours > _MAX_HOURS:
+            raise ConfigError(f"{table.key('after_hours')}: {hours!r} is not a number of "
+                              f"hours from 0 to {_MAX_HOURS}")
+        if steps and timedelta(hours=hours) < steps[-1].after:
+            before = steps[-1].after / timedelta(hours=1)
+            raise ConfigError(f"{table.key('after_hours')}: {hours!r} is earlier than the "
+                              f"step before it ({before!r})")
+        action = table.choice("action", _ACTIONS, EscalationAction.ESCALATE.value)
+        table.check_all_used()
+        try:
+            steps.append(EscalationStep(role, timedelta(hours=hours), EscalationAction(action)))
+        except ValidationError as error:
+            raise table.invalid(error) from None
+    return EscalationChain(tuple(steps))
+
+
+def _lines(options: Options) -> ReportingLines:
+    key = options.key("lines")
+    superiors = options.table("lines")
+    for person, boss in superiors.items():
+        if not isinstance(boss, str) or not boss.strip():
+            raise ConfigError(f"{key}.{person}: {boss!r} is not a person (a non-empty text)")
+    return ReportingLines({str(person): boss.strip() for person, boss in superiors.items()})
+
+
+def _care(options: Options, default: CarePlan) -> CarePlan:
+    values: dict[str, Any] = {}
+    if options.has("cadence_days"):
+        cadence = options.table("cadence_days")
+        if not cadence:
+            raise ConfigError(f"{options.key('cadence_days')}: is empty: give days per grade")
+        for grade, days in cadence.items():
+            if isinstance(days, bool) or not isinstance(days, int) or days < 1:
+                raise ConfigError(f"{options.key('cadence_days')}.{grade}: {days!r} is not a "
+                                  "number of days >= 1")
+        values["cadence_days"] = dict(cadence)
+    grades = options.items("key_grades", "a list of grades")
+    if grades is not None:
+        for index, grade in enumerate(grades):
+            if not isinstance(grade, str) or not grade.strip():
+                raise ConfigError(f"{options.key('key_grades')}[{index}]: {grade!r} is not a "
+                                  "grade (a non-empty text)")
+        values["key_grades"] = frozenset(grades)
+    for name in ("personal_message_every_days", "greeting_lead_days"):
+        if options.has(name):
+            values[name] = options.integer(name)
+    options.refuse_unknown(("cadence_days", "key_grades", "personal_message_every_days",
+                            "greeting_lead_days"))
+    try:
+        return attrs.evolve(default, **values)
+    except ValidationError as error:
+        raise options.invalid(error) from None
