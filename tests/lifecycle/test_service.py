@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from crmcore import CRM, Customer, FixedClock, Transaction, hookimpl
+import pytest
+
+from crmcore import CRM, ConfigError, Customer, FixedClock, Transaction, hookimpl
 from crmcore.lifecycle import LifecycleService
 from crmcore.plugins import PluginHost, make_plugin_manager
 from crmcore.transitions import FLOW_TRANSITIONED, replay
@@ -125,3 +128,30 @@ def test_scores_that_are_not_probabilities_are_not_used() -> None:
         report = LifecycleService(crm, scoring="test-alive").advance(T0 + timedelta(days=700))
     assert "did not return probabilities" in report.evidence[0]
     assert not any(m.to_state == "at-risk" and m.customer_id == "C1" for m in report.moves)
+
+
+class _UnavailableScores:
+    """A scoring plugin whose optional dependency is not installed."""
+
+    @hookimpl
+    def crmcore_register_scoring(self, register: Any) -> None:
+        register("test-missing-extra", self._factory)
+
+    def _factory(self, options: Any) -> Any:
+        raise ConfigError("needs numpy: pip install 'crmcore[clv]'")
+
+
+def test_l3_a_strategy_missing_its_extra_is_skipped_quietly_and_said_so(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    host = PluginHost(make_plugin_manager(load_entry_points=False,
+                                          extra_plugins=[_UnavailableScores()]))
+    with CRM.open("memory", plugins=host) as crm:
+        _book(crm)
+        with caplog.at_level(logging.INFO, logger="crmcore.lifecycle.service"):
+            report = LifecycleService(crm, scoring="test-missing-extra").advance(
+                T0 + timedelta(days=700))
+    assert report.evidence == ("probability alive: skipped ('test-missing-extra' not "
+                               "available: needs numpy: pip install 'crmcore[clv]')",)
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert any("not available" in r.getMessage() for r in caplog.records)

@@ -19,7 +19,7 @@ from typing import Any
 import attrs
 
 from crmcore.app import CRM
-from crmcore.errors import TransitionError
+from crmcore.errors import ConfigError, TransitionError
 from crmcore.lifecycle.definitions import customer_flow
 from crmcore.lifecycle.evidence import CustomerFacts, Move, Thresholds, plan_moves
 from crmcore.lifecycle.leads import LeadPolicy
@@ -164,6 +164,10 @@ class LifecycleService:
         try:
             strategy = registry.get(name)(Options({"measure": "probability_alive"},
                                                   f"lifecycle.scoring.{name}"))
+        except ConfigError as error:  # e.g. its optional extra is not installed
+            _log.info("scoring strategy %r is not available: %s", name, error)
+            return {}, f"probability alive: skipped ({name!r} not available: {error})"
+        try:
             scores = dict(strategy.score(transactions, as_of=as_of))
         except Exception as error:  # a plugin's failure must not stop the lifecycle
             _log.warning("scoring strategy %r failed (%s); lifecycle continues without it",
