@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, runtime_checkable
 
 import attrs
 
@@ -62,6 +62,25 @@ class PendingDelivery:
     last_error: str | None
 
 
+ColumnType = Literal["text", "integer", "real", "decimal", "instant", "json"]
+"""How a column read by :meth:`StorageSession.scan` is typed.
+
+``text``, ``integer`` and ``real`` are what they say; ``decimal`` is the
+exact decimal text of an amount (``"1200.50"``); ``instant`` is an integer
+count of microseconds since 1970-01-01 UTC; ``json`` is the decoded JSON
+value (a list, a dict...). Absent fields read as None.
+"""
+
+INDEX_COLUMNS = frozenset({"id", "customer_id", "at", "version"})
+"""Column names that read a record's indexed fields rather than its body."""
+
+Columns = dict[str, list[Any]]
+"""One chunk of a columnar read: column name -> values, all of one length."""
+
+DEFAULT_SCAN_BATCH = 65_536
+"""Rows per chunk of :meth:`StorageSession.scan` unless told otherwise."""
+
+
 class StorageSession(Protocol):
     """One open transaction of a storage backend (the unit of work's storage side).
 
@@ -100,6 +119,43 @@ class StorageSession(Protocol):
     def count(self, kind: str) -> int:
         """How many records of ``kind`` are stored."""
 
+    def scan(
+        self,
+        kind: str,
+        columns: Mapping[str, ColumnType],
+        *,
+        customer_id: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        batch_size: int = DEFAULT_SCAN_BATCH,
+    ) -> Iterator[Columns]:
+        """Records of ``kind`` read as columns, in chunks of at most ``batch_size`` rows.
+
+        ``columns`` maps a name to its type: the names in :data:`INDEX_COLUMNS`
+        read the record's indexed fields, any other name a body field (a dotted
+        path such as ``preferences.time_zone`` reads a nested one). Filters are
+        those of :meth:`query`. The order of rows is unspecified but stable; no
+        body is decoded into objects, so a backend may do the work in its
+        engine (see ADR 0007).
+        """
+
+    def get_many(self, kind: str, ids: Sequence[str]) -> dict[str, StoredRecord]:
+        """The stored records of ``kind`` among ``ids``, by id (one set-based look-up)."""
+
+    def insert_many(self, records: Sequence[StoredRecord]) -> None:
+        """Store new records in one statement per batch.
+
+        Raise :class:`~crmcore.errors.DuplicateError` naming the first record
+        whose id is already stored (or repeated in ``records``); the caller's
+        transaction then rolls back, so nothing is stored.
+        """
+
+    def update_many(self, changes: Sequence[tuple[StoredRecord, int]]) -> None:
+        """Replace records, each paired with its expected stored version (as :meth:`update`)."""
+
+    def delete_many(self, kind: str, ids: Sequence[str]) -> int:
+        """Remove the records of ``kind`` with these ids; return how many were stored."""
+
     def append_events(self, events: Sequence[DomainEvent]) -> None:
         """Add events to the outbox, in order, in this transaction."""
 
@@ -124,6 +180,66 @@ class StorageSession(Protocol):
         self, event_id: str, notifier: str, error: str, retry_at: datetime
     ) -> None:
         """Record a failed attempt and when to try again."""
+
+
+class BatchFallbacks:
+    """The batch methods of :class:`StorageSession` built on the single-row ones.
+
+    A storage backend written before the columnar path (crmcore 0.1)
+    inherits this in its session class and keeps working, record by record;
+    the built-in backends implement the batch methods in their engines.
+    """
+
+    def get(self, kind: str, entity_id: str) -> StoredRecord | None:  # pragma: no cover
+        raise NotImplementedError
+
+    def insert(self, record: StoredRecord) -> None:  # pragma: no cover
+        raise NotImplementedError
+
+    def update(self, record: StoredRecord, expected_version: int) -> None:  # pragma: no cover
+        raise NotImplementedError
+
+    def query(self, kind: str, *, customer_id: str | None = None,
+              since: datetime | None = None, until: datetime | None = None
+              ) -> Iterator[StoredRecord]:  # pragma: no cover
+        raise NotImplementedError
+
+    def scan(self, kind: str, columns: Mapping[str, ColumnType], *,
+             customer_id: str | None = None, since: datetime | None = None,
+             until: datetime | None = None, batch_size: int = DEFAULT_SCAN_BATCH
+             ) -> Iterator[Columns]:
+        """Columns built from :meth:`query`, one decoded record at a time."""
+        from crmcore.columns import records_as_columns
+
+        return records_as_columns(
+            self.query(kind, customer_id=customer_id, since=since, until=until),
+            columns, batch_size)
+
+    def get_many(self, kind: str, ids: Sequence[str]) -> dict[str, StoredRecord]:
+        """Each id looked up with :meth:`get`."""
+        found = {}
+        for entity_id in ids:
+            record = self.get(kind, entity_id)
+            if record is not None:
+                found[entity_id] = record
+        return found
+
+    def insert_many(self, records: Sequence[StoredRecord]) -> None:
+        """Each record stored with :meth:`insert`."""
+        for record in records:
+            self.insert(record)
+
+    def update_many(self, changes: Sequence[tuple[StoredRecord, int]]) -> None:
+        """Each record replaced with :meth:`update`."""
+        for record, expected_version in changes:
+            self.update(record, expected_version)
+
+    def delete_many(self, kind: str, ids: Sequence[str]) -> int:
+        """Refused: a 0.1 backend has no way to remove records."""
+        from crmcore.errors import StorageError
+
+        raise StorageError(f"{type(self).__name__} cannot delete {kind} records: implement "
+                           f"delete_many (see ADR 0007)")
 
 
 @runtime_checkable

@@ -9,18 +9,27 @@ from __future__ import annotations
 
 import copy
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
 import attrs
 
+from crmcore.columns import records_as_columns
 from crmcore.errors import ConflictError, DuplicateError, NotFoundError, StorageError
 from crmcore.events import DomainEvent
 from crmcore.hookspecs import hookimpl
 from crmcore.options import Options
-from crmcore.ports import OutboxEntry, PendingDelivery, StorageFactory, StoredRecord
+from crmcore.ports import (
+    DEFAULT_SCAN_BATCH,
+    Columns,
+    ColumnType,
+    OutboxEntry,
+    PendingDelivery,
+    StorageFactory,
+    StoredRecord,
+)
 
 
 @attrs.define
@@ -94,6 +103,42 @@ class _MemorySession:
 
     def count(self, kind: str) -> int:
         return sum(1 for record_kind, _ in self._storage._records if record_kind == kind)
+
+    def scan(
+        self,
+        kind: str,
+        columns: Mapping[str, ColumnType],
+        *,
+        customer_id: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        batch_size: int = DEFAULT_SCAN_BATCH,
+    ) -> Iterator[Columns]:
+        found = self.query(kind, customer_id=customer_id, since=since, until=until)
+        return records_as_columns(found, columns, batch_size)
+
+    def get_many(self, kind: str, ids: Sequence[str]) -> dict[str, StoredRecord]:
+        records = self._storage._records
+        return {i: records[(kind, i)] for i in ids if (kind, i) in records}
+
+    def insert_many(self, records: Sequence[StoredRecord]) -> None:
+        for record in records:
+            self.insert(record)
+
+    def update_many(self, changes: Sequence[tuple[StoredRecord, int]]) -> None:
+        for record, expected_version in changes:
+            self.update(record, expected_version)
+
+    def delete_many(self, kind: str, ids: Sequence[str]) -> int:
+        records = self._storage._records
+        removed = 0
+        for entity_id in dict.fromkeys(ids):
+            old = records.pop((kind, entity_id), None)
+            if old is not None:
+                removed += 1
+                self._undo.append(lambda key=(kind, entity_id), old=old:  # type: ignore[misc]
+                                  records.__setitem__(key, old))
+        return removed
 
     def append_events(self, events: Sequence[DomainEvent]) -> None:
         log = self._storage._events

@@ -52,6 +52,7 @@ from crmcore.events import DomainEvent
 from crmcore.hookspecs import hookimpl
 from crmcore.options import Options
 from crmcore.ports import (
+    BatchFallbacks,
     OutboxEntry,
     PendingDelivery,
     StorageFactory,
@@ -334,7 +335,7 @@ def _record(row: sa.Row[Any]) -> StoredRecord:
                         customer_id=row.customer_id, at=_from_db(row.at), body=row.body)
 
 
-class SqlSession:
+class SqlSession(BatchFallbacks):
     """One transaction on a :class:`SqlStorage` (see :class:`~crmcore.ports.StorageSession`)."""
 
     def __init__(self, connection: sa.Connection, tables: _Tables) -> None:

@@ -15,17 +15,22 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from crmcore.columns import instant_micros
 from crmcore.errors import ConflictError, DuplicateError, NotFoundError, StorageError
 from crmcore.events import DomainEvent
 from crmcore.hookspecs import hookimpl
 from crmcore.options import Options
 from crmcore.ports import (
+    DEFAULT_SCAN_BATCH,
+    INDEX_COLUMNS,
+    Columns,
+    ColumnType,
     OutboxEntry,
     PendingDelivery,
     StorageFactory,
@@ -77,6 +82,61 @@ def _record(row: sqlite3.Row) -> StoredRecord:
         kind=row["kind"], id=row["id"], version=row["version"],
         customer_id=row["customer_id"], at=_parse_utc(row["at"]), body=json.loads(row["body"]),
     )
+
+
+SQL_VARIABLES_PER_STATEMENT = 900
+"""Ids per ``IN (...)`` list: well below SQLite's limit on bound parameters."""
+
+_INDEX_EXPRESSIONS: dict[tuple[str, ColumnType], str] = {
+    ("id", "text"): "id",
+    ("customer_id", "text"): "customer_id",
+    ("version", "integer"): "version",
+    # ``at`` is fixed-width UTC text: whole seconds from SQLite, microseconds from the text.
+    ("at", "instant"): "(CAST(strftime('%s', substr(at, 1, 19)) AS INTEGER) * 1000000"
+                       " + CAST(substr(at, 21, 6) AS INTEGER))",
+}
+
+_BODY_EXPRESSIONS: dict[ColumnType, str] = {
+    "text": "CASE json_type(body, {p}) WHEN 'text' THEN body ->> {p} ELSE body -> {p} END",
+    "integer": "CAST(body ->> {p} AS INTEGER)",
+    "real": "CAST(body ->> {p} AS REAL)",
+    "decimal": "CAST(body ->> {p} AS TEXT)",
+    "instant": "body ->> {p}",
+    "json": "body -> {p}",
+}
+
+_PYTHON_FINISH: dict[ColumnType, Callable[[Any], Any]] = {
+    "instant": instant_micros,
+    "json": lambda text: None if text is None else json.loads(text),
+}
+"""Body column types that SQLite hands over as text and Python finishes."""
+
+
+def _column_sql(name: str, column_type: ColumnType, parameters: list[Any]) -> str:
+    """The SQL expression reading column ``name`` as ``column_type``."""
+    if name in INDEX_COLUMNS:
+        expression = _INDEX_EXPRESSIONS.get((name, column_type))
+        if expression is None:
+            raise ValueError(f"columns[{name!r}]: the record's {name} cannot be read "
+                             f"as {column_type}")
+        return expression
+    template = _BODY_EXPRESSIONS[column_type]
+    path = "$." + ".".join(f'"{part}"' for part in _checked_path(name))
+    parameters.extend([path] * template.count("{p}"))
+    return template.format(p="?")
+
+
+def _checked_path(name: str) -> list[str]:
+    parts = name.split(".")
+    if not all(part.isidentifier() for part in parts):
+        raise ValueError(f"columns[{name!r}]: not a field name or dotted path of field names")
+    return parts
+
+
+def _chunks(values: Sequence[Any], size: int = SQL_VARIABLES_PER_STATEMENT
+            ) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(values), size):
+        yield values[start:start + size]
 
 
 def _entry(row: sqlite3.Row) -> OutboxEntry:
@@ -142,6 +202,97 @@ class _SqliteSession:
     def count(self, kind: str) -> int:
         row = self._db.execute("SELECT COUNT(*) FROM records WHERE kind = ?", (kind,)).fetchone()
         return int(row[0])
+
+    def scan(
+        self,
+        kind: str,
+        columns: Mapping[str, ColumnType],
+        *,
+        customer_id: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        batch_size: int = DEFAULT_SCAN_BATCH,
+    ) -> Iterator[Columns]:
+        if batch_size < 1:
+            raise ValueError(f"batch_size: {batch_size!r} must be at least 1")
+        names = list(columns)
+        parameters: list[Any] = []
+        selected = [_column_sql(name, columns[name], parameters) for name in names]
+        sql = [f"SELECT {', '.join(selected) or 'NULL'} FROM records WHERE kind = ?"]
+        parameters.append(kind)
+        for clause, value in (("customer_id = ?", customer_id), ("at >= ?", _utc_text(since)),
+                              ("at < ?", _utc_text(until))):
+            if value is not None:
+                sql.append("AND " + clause)
+                parameters.append(value)
+        finishing = [(position, _PYTHON_FINISH[columns[name]])
+                     for position, name in enumerate(names)
+                     if name not in INDEX_COLUMNS and columns[name] in _PYTHON_FINISH]
+        return self._chunks_of(" ".join(sql), parameters, names, finishing, batch_size)
+
+    def _chunks_of(self, sql: str, parameters: list[Any], names: list[str],
+                   finishing: list[tuple[int, Callable[[Any], Any]]], batch_size: int
+                   ) -> Iterator[Columns]:
+        cursor = self._db.cursor()
+        cursor.row_factory = None
+        cursor.execute(sql, parameters)
+        while rows := cursor.fetchmany(batch_size):
+            values = [list(column) for column in zip(*rows, strict=True)]
+            for position, finish in finishing:
+                values[position] = [finish(value) for value in values[position]]
+            yield dict(zip(names, values, strict=True))
+
+    def get_many(self, kind: str, ids: Sequence[str]) -> dict[str, StoredRecord]:
+        found: dict[str, StoredRecord] = {}
+        for chunk in _chunks(list(dict.fromkeys(ids))):
+            marks = ", ".join("?" * len(chunk))
+            for row in self._db.execute(
+                    f"SELECT * FROM records WHERE kind = ? AND id IN ({marks})", [kind, *chunk]):
+                found[row["id"]] = _record(row)
+        return found
+
+    def insert_many(self, records: Sequence[StoredRecord]) -> None:
+        try:
+            self._db.executemany(
+                "INSERT INTO records (kind, id, version, customer_id, at, body) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                ((r.kind, r.id, r.version, r.customer_id, _utc_text(r.at), dump_json(r.body))
+                 for r in records),
+            )
+        except sqlite3.IntegrityError:
+            raise self._first_duplicate(records) from None
+
+    def _first_duplicate(self, records: Sequence[StoredRecord]) -> DuplicateError:
+        seen: set[tuple[str, str]] = set()
+        for record in records:
+            key = (record.kind, record.id)
+            if key in seen or self._db.execute(
+                    "SELECT 1 FROM records WHERE kind = ? AND id = ?", key).fetchone():
+                return DuplicateError(*key)
+            seen.add(key)
+        return DuplicateError(records[0].kind if records else "?", "?")
+
+    def update_many(self, changes: Sequence[tuple[StoredRecord, int]]) -> None:
+        changed = self._db.executemany(
+            "UPDATE records SET version = ?, customer_id = ?, at = ?, body = ? "
+            "WHERE kind = ? AND id = ? AND version = ?",
+            ((r.version, r.customer_id, _utc_text(r.at), dump_json(r.body), r.kind, r.id,
+              expected) for r, expected in changes),
+        ).rowcount
+        if changed != len(changes):
+            for record, expected in changes:  # find the one that did not apply
+                current = self.get(record.kind, record.id)
+                if current is None:
+                    raise NotFoundError(record.kind, record.id)
+                if current.version not in (expected, record.version):
+                    raise ConflictError(record.kind, record.id, expected, current.version)
+            raise ConflictError(changes[0][0].kind, "?", changes[0][1], None)
+
+    def delete_many(self, kind: str, ids: Sequence[str]) -> int:
+        return int(self._db.executemany(
+            "DELETE FROM records WHERE kind = ? AND id = ?",
+            ((kind, entity_id) for entity_id in dict.fromkeys(ids)),
+        ).rowcount)
 
     def append_events(self, events: Sequence[DomainEvent]) -> None:
         try:
