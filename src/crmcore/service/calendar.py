@@ -8,8 +8,9 @@ Conventions
 * Working hours are local wall-clock intervals per weekday, ``start`` inclusive and
   ``end`` exclusive. An interval whose end is not after its start spans midnight
   (``22:00-06:00``) and belongs to the day it starts on; an end of ``00:00`` (written
-  ``24:00``) is the midnight that ends the day. Intervals may touch but not overlap,
-  also across midnight.
+  ``24:00``) is the midnight that ends the day, so ``00:00-24:00`` is the whole day (a
+  24x7 desk works it every day). Intervals may touch but not overlap, also across
+  midnight.
 * A holiday removes every interval that starts on it, including one that runs past
   midnight; the tail of the previous day's overnight interval is still worked.
 * An extra working day (a make-up day such as China's 调休 weekends) replaces the
@@ -87,14 +88,16 @@ def _format_time(value: time, *, is_end: bool = False) -> str:
 class WorkingInterval:
     """Working hours within one local day, from ``start`` (inclusive) to ``end`` (exclusive).
 
-    ``end <= start`` means the interval runs past midnight into the next day.
+    ``end <= start`` means the interval runs past midnight into the next day; an ``end``
+    of ``00:00`` is the midnight ending the day, so ``00:00-00:00`` is the whole day
+    (written ``00:00-24:00``).
     """
 
     start: time = attrs.field(validator=_naive_time)
     end: time = attrs.field(validator=_naive_time)
 
     def __attrs_post_init__(self) -> None:
-        if self.start == self.end:
+        if self.start == self.end != time(0):
             raise ValidationError("", str(self), "starts and ends at the same time")
 
     @classmethod

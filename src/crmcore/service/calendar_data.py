@@ -10,6 +10,7 @@ The document format (a mapping with the same keys when plain data)::
     monday = ["09:00-12:00", "13:00-18:00"]
     friday = ["09:00-12:00", "13:00-18:00", "22:00-06:00"]   # runs past midnight
     sunday = ["18:00-24:00"]                     # 24:00 is the midnight ending the day
+                                                 # ("00:00-24:00" is the whole day)
 
     [[extra_working_days]]                       # a make-up working day (调休)
     date = "2026-09-27"
