@@ -15,7 +15,7 @@ ticket record in step.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import attrs
@@ -59,6 +59,15 @@ __all__ = ["PROBLEM_OPENED", "PolicyService", "change_ticket_status", "latest_gr
 
 PROBLEM_OPENED = "problem.opened"
 """Event type: a problem record was opened for recurring incidents (data: key, incidents)."""
+
+
+def _through(as_of: datetime) -> datetime:
+    """The exclusive ``until`` bound of a stored read that keeps records at ``as_of``.
+
+    The pure policies count what happens at ``as_of`` (a ticket opened, a status
+    changed, a contact made), so the book read for them must too.
+    """
+    return as_of + timedelta(microseconds=1)
 
 
 def latest_grades(crm: CRM, scheme: str | None = None, *, as_of: datetime | None = None
@@ -121,11 +130,13 @@ class PolicyService:
         return self.policies.with_followup(loaded.followup, loaded.grade_names)
 
     def book(self, as_of: datetime) -> Book:
-        """The customer file as of ``as_of`` as a :class:`~crmcore.policies.agenda.Book`."""
+        """The customer file as of ``as_of`` (inclusive) as a
+        :class:`~crmcore.policies.agenda.Book`."""
         crm = self.crm
-        tickets = crm.find(Ticket, until=as_of)
+        until = _through(as_of)
+        tickets = crm.find(Ticket, until=until)
         history: dict[str, list[HistoryEntry]] = {}
-        for entry in crm.find(HistoryEntry, until=as_of):
+        for entry in crm.find(HistoryEntry, until=until):
             if entry.flow == TICKET_FLOW:
                 history.setdefault(entry.subject_id, []).append(entry)
         return Book(
@@ -133,7 +144,7 @@ class PolicyService:
             intervals={t.id: intervals_from_history(t, history[t.id])
                        for t in tickets if t.id in history},
             commitments=crm.find(Commitment),
-            interactions=crm.find(Interaction, until=as_of),
+            interactions=crm.find(Interaction, until=until),
             appointments=crm.find(Appointment),
             expiring=[*crm.find(Contract), *crm.find(Warranty)],
             escalations=history_of(crm.find(EscalationRecord)),
@@ -187,7 +198,7 @@ class PolicyService:
         its incidents, and emit ``problem.opened``; all in one transaction."""
         opened: list[ProblemRecord] = []
         with self.crm.transaction() as work:
-            tickets = list(work.repository(Ticket).find(until=as_of))
+            tickets = list(work.repository(Ticket).find(until=_through(as_of)))
             problems = work.repository(ProblemRecord)
             seen: set[str] = set()
             while True:  # linking changes what recurs: look again after each problem
