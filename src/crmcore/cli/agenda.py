@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 from datetime import UTC, datetime
+from typing import Any
 
 import attrs
 
@@ -114,22 +115,42 @@ def _service(crm: CRM, arguments: argparse.Namespace) -> PolicyService:
 
 
 def run_agenda(arguments: argparse.Namespace) -> int:
-    """Print the agenda."""
+    """Print the agenda: an owner's stored one when the daily run made it, else computed."""
     with open_crm(arguments) as crm:
-        as_of = parse_as_of(arguments.as_of) or crm.now()
-        items = _service(crm, arguments).agenda(as_of, owner=arguments.owner)
+        requested = parse_as_of(arguments.as_of)
+        stored = _materialised(crm, arguments, requested)
+        if stored is not None:
+            as_of, rows = stored
+            source = f" (stored by the daily run of {as_of.isoformat()})"
+        else:
+            as_of = requested or crm.now()
+            items = _service(crm, arguments).agenda(as_of, owner=arguments.owner)
+            rows = [item.as_dict() for item in sorted(items, key=lambda i: i.owner)]
+            source = ""
     if arguments.format == "json":
-        print_json([item.as_dict() for item in items])
+        print_json(rows)
         return 0
-    print(f"agenda as of {as_of.isoformat()}: {len(items)} due action(s)")
-    rows = [(item.owner, item.kind.value, item.grade or "-", item.customer_id, item.subject,
-             item.due_at.strftime("%Y-%m-%d %H:%M"),
-             _cut(item.why))
-            for item in sorted(items, key=lambda i: i.owner)]
+    print(f"agenda as of {as_of.isoformat()}: {len(rows)} due action(s){source}")
     if rows:
-        print_table(rows, ("owner", "action", "grade", "customer", "subject", "due (UTC)",
-                           "why"))
+        print_table([(row["owner"], row["kind"], row["grade"] or "-", row["customer_id"],
+                      row["subject"], _utc(datetime.fromisoformat(row["due_at"])),
+                      _cut(row["why"])) for row in rows],
+                    ("owner", "action", "grade", "customer", "subject", "due (UTC)", "why"))
     return 0
+
+
+def _materialised(crm: CRM, arguments: argparse.Namespace, requested: datetime | None
+                  ) -> tuple[datetime, list[dict[str, Any]]] | None:
+    """The owner's agenda as the last daily run stored it, when it answers the question:
+    an ``--owner`` asked for, no other ``--as-of`` and no option that changes the policies."""
+    if not arguments.owner or arguments.scheme or arguments.calendar or arguments.reports_to:
+        return None
+    from crmcore.daily import stored_agenda
+
+    stored = stored_agenda(crm, arguments.owner)
+    if stored is None or (requested is not None and stored[0] != requested):
+        return None
+    return stored
 
 
 def run_escalate(arguments: argparse.Namespace) -> int:
