@@ -26,10 +26,15 @@ What ``holidays`` does not give, and this adapter does not invent:
 
 The calendar is also registered as the business calendar ``holidays`` with the options
 ``country``, ``subdivision``, ``time_zone``, ``first_year`` and ``last_year``.
+
+``holidays`` releases before :data:`MINIMUM_HOLIDAYS_VERSION` get China's calendar wrong
+(0.50-0.91 have 4 to 30 wrong days in 2018-2026), so an older installed release is
+refused with a :class:`~crmcore.errors.ConfigError` naming both versions.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -47,6 +52,9 @@ from crmcore.service.calendar import (
 DEFAULT_HOURS: tuple[str, ...] = ("09:00-12:00", "13:00-18:00")
 """Working hours used when none are given: 09:00-12:00 and 13:00-18:00."""
 
+MINIMUM_HOLIDAYS_VERSION = "0.92"
+"""The oldest ``holidays`` release accepted: the first with China's calendar right."""
+
 
 def calendar_from_holidays(
     country: str,
@@ -61,7 +69,9 @@ def calendar_from_holidays(
     """Build a calendar for ``country`` (ISO 3166-1 alpha-2) over ``years``.
 
     ``name`` defaults to ``"holidays-CN"`` or ``"holidays-DE-BY"``. An unknown country,
-    subdivision or category raises :class:`~crmcore.errors.ValidationError`.
+    subdivision or category raises :class:`~crmcore.errors.ValidationError`; a
+    ``holidays`` release older than :data:`MINIMUM_HOLIDAYS_VERSION`
+    :class:`~crmcore.errors.ConfigError`.
     """
     wanted = sorted(set(years))
     entity = _entity(country, subdiv, wanted, categories)
@@ -85,13 +95,26 @@ if TYPE_CHECKING:
 
 
 def _holidays_package() -> Any:
-    """The ``holidays`` package, imported on first use (it is an optional extra)."""
+    """The ``holidays`` package, imported on first use (it is an optional extra) and
+    refused when older than :data:`MINIMUM_HOLIDAYS_VERSION`."""
     try:
         import holidays
     except ImportError:
         raise PluginError("the 'holidays' calendar needs the holidays package: "
                           "pip install 'crmcore[holidays]'") from None
+    installed = str(getattr(holidays, "__version__", "unknown"))
+    if _release(installed) < _release(MINIMUM_HOLIDAYS_VERSION):
+        raise ConfigError(
+            f"the 'holidays' calendar needs holidays>={MINIMUM_HOLIDAYS_VERSION} (older "
+            f"releases get China's holidays and make-up days wrong), but holidays "
+            f"{installed} is installed: pip install -U 'crmcore[holidays]'")
     return holidays
+
+
+def _release(version: str) -> tuple[int, int]:
+    """Major and minor number of a version text; ``(0, 0)`` when it has none."""
+    match = re.match(r"(\d+)\.(\d+)", version)
+    return (int(match[1]), int(match[2])) if match else (0, 0)
 
 
 def _entity(
@@ -134,5 +157,10 @@ def crmcore_register_calendars(register: Callable[[str, CalendarFactory], None])
     register("holidays", _open_holidays_calendar)
 
 
-__all__ = ["DEFAULT_HOURS", "calendar_from_holidays", "crmcore_register_calendars"]
+__all__ = [
+    "DEFAULT_HOURS",
+    "MINIMUM_HOLIDAYS_VERSION",
+    "calendar_from_holidays",
+    "crmcore_register_calendars",
+]
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
+import tomllib
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -94,3 +97,38 @@ def test_s4_holidays_calendar_is_registered_with_options() -> None:
     assert date(2027, 5, 27) in calendar.holidays
     with pytest.raises(ConfigError, match=r"^calendar.subdivision: 'ZZ' is not a subdivision"):
         factory(Options({**options, "subdivision": "ZZ"}, "calendar"))  # type: ignore[operator]
+
+
+@pytest.mark.parametrize("version", ["0.50", "0.91", "0.9", "0.91.1"])
+def test_s4_holidays_older_than_0_92_is_refused_naming_both_versions(
+    monkeypatch: pytest.MonkeyPatch, version: str
+) -> None:
+    monkeypatch.setattr("holidays.__version__", version)
+    message = (rf"needs holidays>=0\.92 .* but holidays {re.escape(version)} is installed: "
+               r"pip install -U 'crmcore\[holidays\]'")
+    with pytest.raises(ConfigError, match=message):
+        calendar_from_holidays("CN", [2026], time_zone="Asia/Shanghai")
+    factories: dict[str, object] = {}
+    calendar_holidays.crmcore_register_calendars(factories.__setitem__)
+    options = {"country": "CN", "time_zone": "Asia/Shanghai", "first_year": 2026,
+               "last_year": 2026}
+    with pytest.raises(ConfigError, match=message):
+        factories["holidays"](Options(options, "calendar"))  # type: ignore[operator]
+
+
+@pytest.mark.parametrize("version", ["0.92", "0.92.dev1", "0.109", "1.0"])
+def test_s4_holidays_0_92_and_later_are_accepted(
+    monkeypatch: pytest.MonkeyPatch, version: str
+) -> None:
+    monkeypatch.setattr("holidays.__version__", version)
+    china = calendar_from_holidays("CN", [2026], time_zone="Asia/Shanghai")
+    assert date(2026, 10, 10) in {extra.day for extra in china.extra_working_days}
+
+
+def test_s4_every_holidays_requirement_has_the_0_92_floor() -> None:
+    project = tomllib.loads((Path(__file__).parents[2] / "pyproject.toml").read_text("utf-8"))
+    extras = project["project"]["optional-dependencies"]
+    floors = {name: requirement for name, requirements in extras.items()
+              for requirement in requirements if requirement.startswith("holidays")}
+    assert floors == {"holidays": "holidays>=0.92", "test": "holidays>=0.92"}
+    assert calendar_holidays.MINIMUM_HOLIDAYS_VERSION == "0.92"
