@@ -140,7 +140,7 @@ def test_run_settings_name_an_unknown_step_clearly(tmp_path: Path) -> None:
 def test_a_naive_as_of_is_refused(tmp_path: Path) -> None:
     with CRM.open("sqlite", path=str(tmp_path / "x.db")) as crm, \
             pytest.raises(ConfigError, match="naive"):
-        run_daily(crm, datetime(2026, 6, 30))  # noqa: DTZ001 - the point of the test
+        run_daily(crm, datetime(2026, 6, 30))
 
 
 KILLER = textwrap.dedent("""
