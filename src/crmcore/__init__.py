@@ -1,62 +1,107 @@
 """crmcore: customer-relationship rules as code for Python ERPs.
 
 The public API is what this module exports; everything else is internal
-unless its module documents otherwise.
+unless its module documents otherwise. The names are imported on first use
+(PEP 562), so ``import crmcore`` and ``crmcore --version`` stay fast.
 """
 
-from importlib.metadata import PackageNotFoundError
-from importlib.metadata import version as _version
+from __future__ import annotations
 
-from crmcore.app import CRM, ImportReport
-from crmcore.clock import Clock, FixedClock, system_clock
-from crmcore.config import ComponentConfig, CRMConfig, load_config, parse_config
-from crmcore.errors import (
-    ConfigError,
-    ConflictError,
-    CrmError,
-    DuplicateError,
-    ImportRowError,
-    InvalidDataError,
-    NotFoundError,
-    PluginError,
-    StorageError,
-    TransitionError,
-    ValidationError,
-)
-from crmcore.events import DomainEvent
-from crmcore.hookspecs import hookimpl, hookspec
-from crmcore.model import (
-    Celebration,
-    Channel,
-    Commitment,
-    ContactPerson,
-    ContactPreferences,
-    Customer,
-    Direction,
-    Interaction,
-    InteractionKind,
-    Opportunity,
-    OpportunityStatus,
-    Outcome,
-    PartyKind,
-    Priority,
-    QuietHours,
-    SurveyResponse,
-    Ticket,
-    TicketKind,
-    TicketStatus,
-    Transaction,
-)
-from crmcore.options import Options
-from crmcore.outbox import DeliveryReport, RetryPolicy
-from crmcore.plugins import PluginHost, make_plugin_manager
-from crmcore.ports import Notifier, ScoringStrategy, StorageBackend
-from crmcore.serialization import make_converter, structure, unstructure
+import importlib
 
-try:
-    __version__ = _version("crmcore")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree
-    __version__ = "0.0.0+unknown"
+from crmcore._version import __version__
+
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs start-up time
+if TYPE_CHECKING:
+    from typing import Any
+
+    from crmcore.app import CRM, ImportReport
+    from crmcore.clock import Clock, FixedClock, system_clock
+    from crmcore.config import ComponentConfig, CRMConfig, load_config, parse_config
+    from crmcore.errors import (
+        ConfigError,
+        ConflictError,
+        CrmError,
+        DuplicateError,
+        ImportRowError,
+        InvalidDataError,
+        NotFoundError,
+        PluginError,
+        StorageError,
+        TransitionError,
+        ValidationError,
+    )
+    from crmcore.events import DomainEvent
+    from crmcore.hookspecs import hookimpl, hookspec
+    from crmcore.model import (
+        Celebration,
+        Channel,
+        Commitment,
+        ContactPerson,
+        ContactPreferences,
+        Customer,
+        Direction,
+        Interaction,
+        InteractionKind,
+        Opportunity,
+        OpportunityStatus,
+        Outcome,
+        PartyKind,
+        Priority,
+        QuietHours,
+        SurveyResponse,
+        Ticket,
+        TicketKind,
+        TicketStatus,
+        Transaction,
+    )
+    from crmcore.options import Options
+    from crmcore.outbox import DeliveryReport, RetryPolicy
+    from crmcore.plugins import PluginHost, make_plugin_manager
+    from crmcore.ports import Notifier, ScoringStrategy, StorageBackend
+    from crmcore.serialization import make_converter, structure, unstructure
+
+_EXPORTS: dict[str, tuple[str, ...]] = {
+    "crmcore.app": ("CRM", "ImportReport"),
+    "crmcore.clock": ("Clock", "FixedClock", "system_clock"),
+    "crmcore.config": ("ComponentConfig", "CRMConfig", "load_config", "parse_config"),
+    "crmcore.errors": (
+        "ConfigError", "ConflictError", "CrmError", "DuplicateError", "ImportRowError",
+        "InvalidDataError", "NotFoundError", "PluginError", "StorageError", "TransitionError",
+        "ValidationError",
+    ),
+    "crmcore.events": ("DomainEvent",),
+    "crmcore.hookspecs": ("hookimpl", "hookspec"),
+    "crmcore.model": (
+        "Celebration", "Channel", "Commitment", "ContactPerson", "ContactPreferences", "Customer",
+        "Direction", "Interaction", "InteractionKind", "Opportunity", "OpportunityStatus",
+        "Outcome", "PartyKind", "Priority", "QuietHours", "SurveyResponse", "Ticket",
+        "TicketKind", "TicketStatus", "Transaction",
+    ),
+    "crmcore.options": ("Options",),
+    "crmcore.outbox": ("DeliveryReport", "RetryPolicy"),
+    "crmcore.plugins": ("PluginHost", "make_plugin_manager"),
+    "crmcore.ports": ("Notifier", "ScoringStrategy", "StorageBackend"),
+    "crmcore.serialization": ("make_converter", "structure", "unstructure"),
+}
+"""Each public name by the module that defines it, imported when first used."""
+
+_MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
+
+
+def __getattr__(name: str) -> Any:
+    """Import a public name from its module on first use (and cache it here)."""
+    module = _MODULE_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module 'crmcore' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_MODULE_OF})
+
 
 __all__ = [
     "CRM",

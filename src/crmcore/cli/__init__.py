@@ -1,23 +1,133 @@
-"""The ``crmcore`` command line: a thin layer over :class:`crmcore.CRM`."""
+"""The ``crmcore`` command line: a thin layer over :class:`crmcore.CRM`.
+
+Commands are registered lazily: the top-level parser lists them from
+:data:`COMMANDS` without importing anything, and only the chosen command's
+module is imported (to add its arguments and run it). ``crmcore --version``
+and ``crmcore --help`` therefore start as fast as argparse itself, and
+``crmcore grade --help`` imports grading, not the lifecycle or the policies.
+"""
 
 from __future__ import annotations
 
 import argparse
-import logging
+import importlib
 import sys
 from collections.abc import Sequence
 
-from crmcore import __version__
-from crmcore.cli import agenda, basics, clv, demo, grading, importing, improvement, lifecycle
-from crmcore.cli.common import CommandError
-from crmcore.errors import CrmError
+from crmcore._version import __version__
 
-COMMAND_MODULES = (demo, importing, grading, lifecycle, agenda, improvement, clv, basics)
-"""Modules whose ``add_commands`` registers subcommands, in help order."""
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs start-up time
+if TYPE_CHECKING:
+    from typing import Any
+
+    _SubParsers = argparse._SubParsersAction[argparse.ArgumentParser]
+else:
+    _SubParsers = argparse._SubParsersAction
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser with every subcommand."""
+class Command:
+    """Where a subcommand lives: the module whose ``add_commands`` registers it.
+
+    ``module`` is imported only when the command is chosen; ``help`` is the line
+    ``crmcore --help`` shows (equal to the module's own); ``extra`` names the
+    optional extra (``pip install 'crmcore[EXTRA]'``) the command needs, if any.
+    """
+
+    __slots__ = ("extra", "help", "module")
+
+    def __init__(self, module: str, help: str, extra: str | None = None) -> None:
+        self.module = module
+        self.help = help
+        self.extra = extra
+
+    def __repr__(self) -> str:
+        return f"Command({self.module!r}, {self.help!r}, extra={self.extra!r})"
+
+
+COMMANDS: dict[str, Command] = {
+    "demo": Command("crmcore.cli.demo", "store a generated book of business and report"),
+    "import": Command("crmcore.cli.importing",
+                      "load a CSV export of customers or transactions (all rows or none)"),
+    "grade": Command("crmcore.cli.grading", "grade customers from a CSV export of transactions"),
+    "lifecycle": Command("crmcore.cli.lifecycle", "advance and inspect the customer lifecycle"),
+    "agenda": Command("crmcore.cli.agenda",
+                      "each owner's due actions, most urgent first, with why"),
+    "escalate": Command("crmcore.cli.agenda",
+                        "apply the escalation steps overdue tasks reached, once each"),
+    "problems": Command("crmcore.cli.agenda",
+                        "open a problem record for each new cluster of recurring complaints"),
+    "compliance": Command("crmcore.cli.agenda",
+                          "per customer: each CCPR promise kept or broken, with evidence"),
+    "run": Command("crmcore.cli.daily",
+                   "the day's work: grade, lifecycle, escalate, problems, agenda, deliver"),
+    "pdca": Command("crmcore.cli.improvement", "run PDCA improvement cycles (P1-P4)"),
+    "measures": Command("crmcore.cli.improvement", "satisfaction measures with sample sizes (P5)"),
+    "clv": Command("crmcore.cli.clv",
+                   "fit BG/NBD + Gamma-Gamma to purchases and predict value per customer",
+                   extra="clv"),
+    "plugins": Command("crmcore.cli.basics", "list plugins and what they register"),
+    "deliver": Command("crmcore.cli.basics", "deliver pending events to the notifiers"),
+}
+"""Every subcommand, in help order. A module registering a command must be listed here."""
+
+
+class _LazyCommands(_SubParsers):
+    """Subcommands listed up front whose parsers are built when one is chosen."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._pending: dict[str, str] = {}
+
+    def add_lazy(self, name: str, command: Command) -> None:
+        """List ``name`` with its help; its module is imported only when it is chosen."""
+        self.add_parser(name, help=command.help, add_help=False)
+        self._pending[name] = command.module
+
+    def add_parser(self, name: str, **kwargs: Any) -> argparse.ArgumentParser:
+        """Add a command's parser, replacing its placeholder (the listing keeps its help)."""
+        if name in self._pending:
+            del self._name_parser_map[name]
+            del self._pending[name]
+            kwargs.pop("help", None)
+        return super().add_parser(name, **kwargs)
+
+    def load(self, name: str) -> None:
+        """Import the module of command ``name`` and let it add its parsers."""
+        if name not in self._pending:
+            return
+        module_name = self._pending[name]
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError as error:
+            raise argparse.ArgumentError(self, _unavailable(name, error)) from None
+        module.add_commands(self)
+        if name in self._pending:
+            raise argparse.ArgumentError(self, f"{module_name} does not register {name!r}")
+
+    def load_all(self) -> None:
+        """Build every command's parser (for documentation and tests)."""
+        for name in list(self._pending):
+            self.load(name)
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: Any, option_string: str | None = None) -> None:
+        self.load(values[0])
+        super().__call__(parser, namespace, values, option_string)
+
+
+def _unavailable(name: str, error: ImportError) -> str:
+    extra = COMMANDS[name].extra
+    hint = (f"pip install 'crmcore[{extra}]'" if extra
+            else "reinstall crmcore or the missing package")
+    return f"command {name!r} cannot start: {error} ({hint})"
+
+
+def build_parser(*, lazy: bool = False) -> argparse.ArgumentParser:
+    """The argument parser with every subcommand.
+
+    With ``lazy=True`` the subcommands are only listed; a command's module is
+    imported when the command is parsed (what :func:`main` uses).
+    """
     parser = argparse.ArgumentParser(
         prog="crmcore",
         description="Customer-relationship rules as code: grading, lifecycle, CCPR service "
@@ -25,16 +135,23 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"crmcore {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log events and details")
-    commands = parser.add_subparsers(title="commands", metavar="COMMAND")
-    for module in COMMAND_MODULES:
-        module.add_commands(commands)
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND", action=_LazyCommands)
+    assert isinstance(commands, _LazyCommands)
+    for name, command in COMMANDS.items():
+        commands.add_lazy(name, command)
+    if not lazy:
+        commands.load_all()
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status (0 ok, 1 failed work, 2 bad input)."""
-    parser = build_parser()
+    parser = build_parser(lazy=True)
     arguments = parser.parse_args(argv)
+    import logging
+
+    from crmcore.errors import CrmError
+
     logging.basicConfig(level=logging.INFO if arguments.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
     if not hasattr(arguments, "run"):
@@ -42,7 +159,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         status: int = arguments.run(arguments)
-    except (CommandError, CrmError) as error:
+    except CrmError as error:  # CommandError included
         print(f"crmcore: error: {error}", file=sys.stderr)
         return 2
     return status
