@@ -50,6 +50,6 @@ autodoc_default_options = {"members": True}
 crmcore_public_modules = [
     "crmcore", "crmcore.model", "crmcore.demo", "crmcore.service", "crmcore.grading",
     "crmcore.transitions", "crmcore.lifecycle", "crmcore.policies", "crmcore.testing",
-    "crmcore.improvement",
+    "crmcore.improvement", "crmcore.daily",
     "crmcore_plugins.clv", "crmcore_plugins.erp",
 ]

@@ -36,6 +36,7 @@ import attrs
 from crmcore.errors import ConfigError
 from crmcore.options import Options
 from crmcore.outbox import RetryPolicy
+from crmcore.redaction import redacted_repr
 from crmcore.validation import as_dict, as_tuple
 
 
@@ -48,7 +49,7 @@ class ComponentConfig:
     """
 
     use: str
-    options: dict[str, Any] = attrs.field(factory=dict, converter=as_dict)
+    options: dict[str, Any] = attrs.field(factory=dict, converter=as_dict, repr=redacted_repr)
     name: str = attrs.field()
 
     @name.default
@@ -73,7 +74,8 @@ class CRMConfig:
     retry: RetryPolicy = RetryPolicy()  # noqa: RUF009 - frozen value
     auto_deliver: bool = True
     base_dir: Path | None = None
-    capabilities: dict[str, dict[str, Any]] = attrs.field(factory=dict, converter=as_dict)
+    capabilities: dict[str, dict[str, Any]] = attrs.field(factory=dict, converter=as_dict,
+                                                          repr=redacted_repr)
 
     def __attrs_post_init__(self) -> None:
         _unique_names(self.notifiers)

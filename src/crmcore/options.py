@@ -7,6 +7,7 @@ application service rejects keys nobody used (most often a typo).
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -77,8 +78,10 @@ class Options:
         return value
 
     def number(self, name: str, default: Any = _NO_DEFAULT) -> Any:
-        """A number option (int or float)."""
+        """A finite number option (int or float); ``inf`` and ``nan`` are refused."""
         value = self._get(name, (int, float), "a number", default)
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ConfigError(f"{self.key(name)}: {value!r} is not a finite number")
         return float(value) if isinstance(value, int) else value
 
     def flag(self, name: str, default: Any = _NO_DEFAULT) -> Any:
@@ -118,7 +121,11 @@ class Options:
         secret itself never appears in a message.
         """
         env_key = f"{name}_env"
-        value: str | None = self.text(name, None)
+        self._used.add(name)
+        value = self._values.get(name)
+        if value is not None and not isinstance(value, str):
+            raise ConfigError(f"{self.key(name)}: is not a text (a {type(value).__name__}; "
+                              "the value is not shown because it is a secret)")
         variable: str | None = self.text(env_key, None)
         if value is not None and variable is not None:
             raise ConfigError(f"{self.key(name)}: give either {name} or {env_key}, not both")

@@ -140,6 +140,7 @@ STEPS: dict[str, StepRunner] = {
 """The steps of the daily run, in the order they run."""
 
 STEP_NAMES: tuple[str, ...] = tuple(STEPS)
+"""The names of the steps, in the order they run (``[run] steps`` chooses among them)."""
 
 
 def run_id(as_of: datetime) -> str:
