@@ -6,7 +6,9 @@ of complaint categories, carries out and checks the countermeasures over the
 last 91 days, and acts. Every step happens at a time derived from the report
 date, and only when the cycle has not taken it yet, so running the demo
 again changes nothing (and an interrupted run is resumed). The section
-prints the stored cycle.
+prints the stored cycle. A small book may have no complaint in the year the
+Pareto analysis looks at: with no cause to analyse there is no plan, so no
+cycle is opened and the section says why.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from crmcore.improvement.measures import (
     MeasureValue,
     span,
 )
+from crmcore.improvement.pareto import ParetoTable
 from crmcore.improvement.service import ImprovementService, countermeasure
 from crmcore.lifecycle.measures import Period
 
@@ -44,14 +47,27 @@ OWNERS = ("li.wei", "zhang.min", "anna.berg")
 """The demo countermeasures' owners, in turn."""
 
 
-def run_demo_cycle(crm: CRM, as_of: datetime) -> Cycle:
-    """Run (or finish) the demo cycle as of ``as_of``; return it as stored."""
+def pareto_period(as_of: datetime) -> Period:
+    """The year before the demo cycle's baseline period, whose complaints it analyses."""
+    check_start = as_of - timedelta(days=CHECK_DAYS)
+    return span(check_start - timedelta(days=365), check_start)
+
+
+def run_demo_cycle(crm: CRM, as_of: datetime) -> Cycle | None:
+    """Run (or finish) the demo cycle as of ``as_of``; return it as stored.
+
+    None, and nothing stored, when no complaint was opened in :func:`pareto_period`:
+    a plan needs an analysed cause.
+    """
     service = ImprovementService(crm)
     check_start = as_of - timedelta(days=CHECK_DAYS)
     baseline = span(check_start - timedelta(days=CHECK_DAYS), check_start)
     checked = span(check_start, as_of)
     if crm.get(Cycle, DEMO_CYCLE) is None:
-        _plan(service, baseline, check_start)
+        table = service.complaint_pareto(pareto_period(as_of))
+        if not table.vital_few:
+            return None
+        _plan(service, baseline, table, check_start)
     steps: dict[str, Callable[[], object]] = {
         "plan": lambda: service.start_do(DEMO_CYCLE, actor=DEMO_ACTOR,
                                          at=check_start + timedelta(days=1)),
@@ -67,15 +83,14 @@ def run_demo_cycle(crm: CRM, as_of: datetime) -> Cycle:
     return service.cycle(DEMO_CYCLE)
 
 
-def _plan(service: ImprovementService, baseline_period: Period, at: datetime) -> None:
+def _plan(service: ImprovementService, baseline_period: Period, table: ParetoTable,
+          at: datetime) -> None:
     cycle = service.open_cycle(
         measure=COMPLAINT_RATE, period=baseline_period, cycle_id=DEMO_CYCLE,
         problem="Too many customers complain", problem_key="complaints",
         title="Complaints and satisfaction", actor=DEMO_ACTOR, at=at)
     rate = cycle.plan.baselines[0]
     csat = service.measure(CSAT, baseline_period)
-    history = span(baseline_period.end - timedelta(days=365), baseline_period.end)
-    table = service.complaint_pareto(history)
     service.plan_from_pareto(DEMO_CYCLE, table, source="complaints", actor=DEMO_ACTOR, at=at)
     targets = [Target(COMPLAINT_RATE, round(0.8 * (rate.value or 0.0), 4), "complaints")]
     problems = []
@@ -173,6 +188,10 @@ def improvement_section(context: ReportContext) -> ReportSection:
     from crmcore.demo.report import ReportSection
 
     cycle = run_demo_cycle(context.crm, context.as_of)
+    if cycle is None:
+        return ReportSection("Improvement (PDCA)", (
+            f"no complaint opened over {pareto_period(context.as_of).label}: no cause to "
+            "analyse, so no PDCA cycle is run",))
     service = ImprovementService(context.crm)
     lines = describe_cycle(service, cycle)
     for following in service.chain(cycle.id)[1:]:
