@@ -8,7 +8,7 @@ backend is small and a new entity kind needs no backend change.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any, Literal, Protocol, runtime_checkable
@@ -240,6 +240,36 @@ class BatchFallbacks:
 
         raise StorageError(f"{type(self).__name__} cannot delete {kind} records: implement "
                            f"delete_many (see ADR 0007)")
+
+
+def ids_by_kind(records: Iterable[StoredRecord]) -> dict[str, list[str]]:
+    """The distinct ids of ``records`` per kind, in first-seen order (for set-based look-ups)."""
+    found: dict[str, dict[str, None]] = {}
+    for record in records:
+        found.setdefault(record.kind, {})[record.id] = None
+    return {kind: list(ids) for kind, ids in found.items()}
+
+
+def check_versions(changes: Sequence[tuple[StoredRecord, int]],
+                   stored: Mapping[tuple[str, str], int]) -> None:
+    """Raise what :meth:`StorageSession.update_many` raises, before anything is written.
+
+    ``stored`` holds the stored version of each record by ``(kind, id)``.
+    Changes apply in order, so a record changed twice names its first new
+    version the second time. Raises :class:`~crmcore.errors.NotFoundError`
+    or :class:`~crmcore.errors.ConflictError` for the first change that fails.
+    """
+    from crmcore.errors import ConflictError, NotFoundError
+
+    current = dict(stored)
+    for record, expected in changes:
+        key = (record.kind, record.id)
+        version = current.get(key)
+        if version is None:
+            raise NotFoundError(record.kind, record.id)
+        if version != expected:
+            raise ConflictError(record.kind, record.id, expected, version)
+        current[key] = record.version
 
 
 @runtime_checkable

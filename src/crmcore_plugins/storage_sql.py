@@ -35,11 +35,19 @@ delivery watermark never passes an event still being committed.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import UTC, datetime
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
+from crmcore.columns import (
+    body_path,
+    check_scan,
+    records_as_columns,
+    rows_as_columns,
+    typed_json_text,
+)
 from crmcore.errors import (
     ConfigError,
     ConflictError,
@@ -52,11 +60,16 @@ from crmcore.events import DomainEvent
 from crmcore.hookspecs import hookimpl
 from crmcore.options import Options
 from crmcore.ports import (
-    BatchFallbacks,
+    DEFAULT_SCAN_BATCH,
+    INDEX_COLUMNS,
+    Columns,
+    ColumnType,
     OutboxEntry,
     PendingDelivery,
     StorageFactory,
     StoredRecord,
+    check_versions,
+    ids_by_kind,
     outbox_entry,
 )
 from crmcore.serialization import dump_json, unstructure
@@ -73,7 +86,17 @@ SUBSCRIPTIONS = "crmcore_subscriptions"
 DELIVERIES = "crmcore_deliveries"
 SCHEMA_VERSION_TABLE = "crmcore_schema_version"
 
+IDS_PER_STATEMENT = 900
+"""Ids per ``IN (...)`` list: below SQLite's cap on the parameters of a statement."""
 
+PG_IDS_PER_STATEMENT = 10_000
+"""Ids per array parameter on PostgreSQL (``id = ANY(:ids)``)."""
+
+INSERT_BATCH = 5000
+"""Records per look-up and write of :meth:`SqlSession.insert_many`."""
+
+COPY_THRESHOLD = 100
+"""Records from which a batch is written with ``COPY`` on PostgreSQL (psycopg)."""
 
 def require_sqlalchemy() -> None:
     """Raise :class:`~crmcore.errors.PluginError` with the install hint if SQLAlchemy is absent."""
@@ -335,7 +358,53 @@ def _record(row: sa.Row[Any]) -> StoredRecord:
                         customer_id=row.customer_id, at=_from_db(row.at), body=row.body)
 
 
-class SqlSession(BatchFallbacks):
+def _raced(batch: Sequence[StoredRecord], error: object) -> DuplicateError:
+    """The error for a batch that clashed with a record another writer committed meanwhile."""
+    first = batch[0]
+    return DuplicateError(first.kind, f"one of {len(batch)} ids from {first.id!r} ({error})")
+
+
+def _postgres_micros(timestamp: str) -> str:
+    """Exact microseconds since the epoch of a ``timestamptz``, in integer arithmetic.
+
+    Whole seconds and the microseconds of the second are read from the UTC
+    wall time, so neither float rounding nor the session's time zone enters.
+    """
+    utc = f"({timestamp} AT TIME ZONE 'UTC')"
+    return (f"(CAST(extract(epoch FROM date_trunc('second', {utc})) AS bigint) * 1000000"
+            f" + CAST(extract(microseconds FROM {utc}) AS bigint) % 1000000)")
+
+
+_POSTGRES_INDEX: dict[str, str] = {
+    "id": "id", "customer_id": "customer_id", "version": "version",
+    "at": _postgres_micros("at"),
+}
+
+_POSTGRES_BODY: dict[ColumnType, str] = {
+    "text": "body #>> {p}",
+    "integer": "CAST(trunc(CAST(body #>> {p} AS numeric)) AS bigint)",
+    "real": "CAST(body #>> {p} AS double precision)",
+    "decimal": "CAST(body #> {p} AS text)",
+    "instant": _postgres_micros("CAST(body #>> {p} AS timestamptz)"),
+    "json": "body #> {p}",
+}
+
+_POSTGRES_FINISH: dict[ColumnType, Callable[[Any], Any]] = {
+    "decimal": partial(typed_json_text, column_type="decimal"),
+}
+"""Body column types that PostgreSQL hands over as JSON text and Python finishes
+(``numeric`` has no negative zero, and would rewrite ``"1E+3"``)."""
+
+
+def _postgres_column(name: str, column_type: ColumnType) -> str:
+    """The PostgreSQL expression reading column ``name`` (checked) as ``column_type``."""
+    if name in INDEX_COLUMNS:
+        return _POSTGRES_INDEX[name]
+    path = "'{" + ",".join(body_path(name)) + "}'"  # identifiers: nothing to escape
+    return _POSTGRES_BODY[column_type].format(p=path)
+
+
+class SqlSession:
     """One transaction on a :class:`SqlStorage` (see :class:`~crmcore.ports.StorageSession`)."""
 
     def __init__(self, connection: sa.Connection, tables: _Tables) -> None:
@@ -406,15 +475,35 @@ class SqlSession(BatchFallbacks):
         except sa.exc.IntegrityError:
             raise DuplicateError(record.kind, record.id) from None
 
-    def insert_many(self, records: Iterable[StoredRecord], *, batch_size: int = 5000) -> int:
-        """Insert records in batches (``executemany``); return how many were new.
+    def insert_many(self, records: Sequence[StoredRecord]) -> None:
+        """Store new records in batches: one look-up of stored ids and one write per batch.
+
+        Raises :class:`~crmcore.errors.DuplicateError` naming the first record
+        whose kind and id is stored already or repeated in ``records``; what
+        earlier batches wrote is undone when the error ends the transaction.
+        """
+        listed = list(records)
+        seen: set[tuple[str, str]] = set()
+        for start in range(0, len(listed), INSERT_BATCH):
+            batch = listed[start:start + INSERT_BATCH]
+            stored = {(kind, entity_id) for kind, ids in ids_by_kind(batch).items()
+                      for entity_id, in self._rows_with_ids(kind, ids, "id")}
+            for record in batch:
+                key = (record.kind, record.id)
+                if key in seen or key in stored:
+                    raise DuplicateError(*key)
+                seen.add(key)
+            self._write_records(batch)
+
+    def load(self, records: Iterable[StoredRecord], *, batch_size: int = 5000) -> int:
+        """Insert records in batches, skipping those stored already; return how many were new.
 
         As :meth:`crmcore.unit_of_work.Repository.add` does one by one, a record
         identical to the stored one is skipped and one with other content
-        raises :class:`~crmcore.errors.DuplicateError` (ending the transaction).
-        Each batch costs one look-up of the ids already stored and one insert.
+        raises :class:`~crmcore.errors.DuplicateError` (ending the transaction),
+        so loading the same data again adds nothing. Each batch costs one
+        look-up of the ids already stored and one write.
         """
-
         if batch_size < 1:
             raise ValueError(f"batch_size: {batch_size!r} must be at least 1")
         new = 0
@@ -426,43 +515,71 @@ class SqlSession(BatchFallbacks):
                 raise DuplicateError(record.kind, record.id)
             batch[key] = record
             if len(batch) >= batch_size:
-                new += self._insert_batch(batch)
+                new += self._load_batch(batch)
                 batch = {}
         if batch:
-            new += self._insert_batch(batch)
+            new += self._load_batch(batch)
         return new
 
-    def _insert_batch(self, batch: dict[tuple[str, str], StoredRecord]) -> int:
+    def _load_batch(self, batch: dict[tuple[str, str], StoredRecord]) -> int:
+        for kind, ids in ids_by_kind(batch.values()).items():
+            for entity_id, body in self._rows_with_ids(kind, ids, "id", "body"):
+                if dict(batch.pop((kind, entity_id)).body) != body:
+                    raise DuplicateError(kind, entity_id)
+        if batch:
+            self._write_records(list(batch.values()))
+        return len(batch)
+
+    def _id_conditions(self, ids: Sequence[str]) -> Iterator[sa.ColumnElement[bool]]:
+        """``id`` among ``ids``, one condition per batch of distinct ids.
+
+        An array parameter on PostgreSQL, an ``IN`` list of at most
+        :data:`IDS_PER_STATEMENT` ids elsewhere (SQLite caps bound parameters).
+        """
         import sqlalchemy as sa
 
-        records = self._t.records
-        ids_by_kind: dict[str, list[str]] = {}
-        for kind, entity_id in batch:
-            ids_by_kind.setdefault(kind, []).append(entity_id)
-        for kind, ids in ids_by_kind.items():
+        column = self._t.records.c.id
+        unique = list(dict.fromkeys(ids))
+        size = PG_IDS_PER_STATEMENT if self._dialect == "postgresql" else IDS_PER_STATEMENT
+        for start in range(0, len(unique), size):
+            chunk = unique[start:start + size]
             if self._dialect == "postgresql":  # one array parameter, not thousands
                 from sqlalchemy.dialects.postgresql import ARRAY
 
-                listed = records.c.id == sa.any_(sa.bindparam("ids", ids, ARRAY(sa.String())))
+                yield column == sa.any_(sa.bindparam("ids", chunk, ARRAY(sa.String())))
             else:
-                listed = records.c.id.in_(ids)
-            stored = self._db.execute(sa.select(records.c.id, records.c.body).where(
-                records.c.kind == kind, listed))
-            for entity_id, body in stored:
-                if dict(batch.pop((kind, entity_id)).body) != body:
-                    raise DuplicateError(kind, entity_id)
-        if not batch:
-            return 0
+                yield column.in_(chunk)
+
+    def _rows_with_ids(self, kind: str, ids: Sequence[str], *columns: str,
+                       lock: bool = False) -> Iterator[Any]:
+        """``columns`` (all when none are named) of the records of ``kind`` among ``ids``.
+
+        With ``lock``, PostgreSQL locks the rows until commit (``FOR UPDATE``).
+        """
+        import sqlalchemy as sa
+
+        records = self._t.records
+        selected: list[Any] = [records.c[name] for name in columns] or [records]
+        for listed in self._id_conditions(ids):
+            statement = sa.select(*selected).where(records.c.kind == kind, listed)
+            if lock and self._dialect == "postgresql":
+                statement = statement.with_for_update()
+            yield from self._db.execute(statement)
+
+    def _write_records(self, batch: Sequence[StoredRecord]) -> None:
+        """Insert ``batch`` (known to be new): COPY on PostgreSQL, else ``executemany``."""
+        import sqlalchemy as sa
+
         try:
-            if self._dialect == "postgresql" and self._db.dialect.driver == "psycopg":
-                self._copy_records(list(batch.values()))
+            if (self._dialect == "postgresql" and self._db.dialect.driver == "psycopg"
+                    and len(batch) >= COPY_THRESHOLD):
+                self._copy_records(batch)
             elif self._db.dialect.paramstyle == "qmark":  # SQLite: skip per-row compiling
-                self._executemany_records(list(batch.values()))
+                self._executemany_records(batch)
             else:
-                self._db.execute(sa.insert(records), [self._values(r) for r in batch.values()])
+                self._db.execute(sa.insert(self._t.records), [self._values(r) for r in batch])
         except sa.exc.IntegrityError as error:  # another writer got there first
-            raise DuplicateError(RECORDS, f"one of {len(batch)} ids: {error.orig}") from None
-        return len(batch)
+            raise _raced(batch, error.orig) from None
 
     def _records_name(self) -> str:
         preparer = self._db.dialect.identifier_preparer
@@ -471,20 +588,25 @@ class SqlSession(BatchFallbacks):
             name = f"{preparer.quote_schema(self._t.records.schema)}.{name}"
         return name
 
-    def _executemany_records(self, batch: list[StoredRecord]) -> None:
-        """One driver-level ``executemany``, values converted as SQLAlchemy would."""
+    def _time_text(self, moment: datetime | None) -> Any:
+        """A time as the driver binds it for the ``at`` column (SQLite: UTC wall-time text)."""
         import sqlalchemy as sa
 
+        if moment is None:
+            return None
         to_time = sa.DateTime(timezone=True).bind_processor(self._db.dialect) or _utc
+        return to_time(moment.astimezone(UTC))
+
+    def _executemany_records(self, batch: Sequence[StoredRecord]) -> None:
+        """One driver-level ``executemany``, values converted as SQLAlchemy would."""
         self._db.exec_driver_sql(
             f"INSERT INTO {self._records_name()} (kind, id, version, customer_id, at, body) "
             "VALUES (?, ?, ?, ?, ?, ?)",
-            [(r.kind, r.id, r.version, r.customer_id,
-              None if r.at is None else to_time(r.at.astimezone(UTC)), dump_json(r.body))
+            [(r.kind, r.id, r.version, r.customer_id, self._time_text(r.at), dump_json(r.body))
              for r in batch],
         )
 
-    def _copy_records(self, batch: list[StoredRecord]) -> None:
+    def _copy_records(self, batch: Sequence[StoredRecord]) -> None:
         """PostgreSQL with psycopg: ``COPY ... FROM STDIN``, in this transaction."""
         import psycopg
 
@@ -498,7 +620,7 @@ class SqlSession(BatchFallbacks):
                     copy.write_row((r.kind, r.id, r.version, r.customer_id, _utc(r.at),
                                     dump_json(r.body)))
         except psycopg.errors.IntegrityError as error:
-            raise DuplicateError(RECORDS, f"one of {len(batch)} ids: {error}") from None
+            raise _raced(batch, error) from None
         except psycopg.Error as error:
             raise StorageError(f"bulk insert into {name} failed: {error}") from error
 
@@ -552,6 +674,109 @@ class SqlSession(BatchFallbacks):
             sa.select(sa.func.count()).select_from(records).where(records.c.kind == kind)
         ).scalar()
         return int(found or 0)
+
+    def scan(
+        self,
+        kind: str,
+        columns: Mapping[str, ColumnType],
+        *,
+        customer_id: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        batch_size: int = DEFAULT_SCAN_BATCH,
+    ) -> Iterator[Columns]:
+        """Records of ``kind`` read as columns in the database, in chunks of ``batch_size``.
+
+        PostgreSQL projects JSON fields with ``#>>``/``#>`` and streams the rows
+        through a server-side cursor; SQLite reads as the ``sqlite`` backend
+        does. Other databases decode each record (the reference way).
+        """
+        check_scan(columns, batch_size)
+        if self._dialect == "sqlite":
+            from crmcore_plugins.storage_sqlite import column_read
+
+            read = column_read(self._records_name(), kind, columns, (
+                ("customer_id = ?", customer_id), ("at >= ?", self._time_text(since)),
+                ("at < ?", self._time_text(until))))
+            driver_connection: Any = self._db.connection.driver_connection
+            return read.chunks(driver_connection, batch_size)
+        if self._dialect == "postgresql":
+            return self._postgres_scan(kind, columns, customer_id, since, until, batch_size)
+        found = self.query(kind, customer_id=customer_id, since=since, until=until)
+        return records_as_columns(found, columns, batch_size)
+
+    def _postgres_scan(self, kind: str, columns: Mapping[str, ColumnType],
+                       customer_id: str | None, since: datetime | None,
+                       until: datetime | None, batch_size: int) -> Iterator[Columns]:
+        import sqlalchemy as sa
+
+        names = list(columns)
+        selected = ", ".join(_postgres_column(name, columns[name]) for name in names)
+        sql = [f"SELECT {selected or 'NULL'} FROM {self._records_name()} WHERE kind = :kind"]
+        parameters: dict[str, Any] = {"kind": kind}
+        for condition, name, value in (("customer_id = :customer_id", "customer_id", customer_id),
+                                       ("at >= :since", "since", _utc(since)),
+                                       ("at < :until", "until", _utc(until))):
+            if value is not None:
+                sql.append("AND " + condition)
+                parameters[name] = value
+        finishing = [(position, _POSTGRES_FINISH[columns[name]])
+                     for position, name in enumerate(names)
+                     if name not in INDEX_COLUMNS and columns[name] in _POSTGRES_FINISH]
+        statement = sa.text(" ".join(sql)).bindparams(
+            *(sa.bindparam(name, type_=sa.DateTime(timezone=True))
+              for name in ("since", "until") if name in parameters))
+        result = self._db.execute(statement, parameters, execution_options={
+            "stream_results": True, "yield_per": batch_size})
+        for rows in result.partitions(batch_size):
+            yield rows_as_columns(rows, names, finishing)
+
+    def get_many(self, kind: str, ids: Sequence[str]) -> dict[str, StoredRecord]:
+        """The stored records of ``kind`` among ``ids``, by id (one statement per batch)."""
+        return {row.id: _record(row) for row in self._rows_with_ids(kind, ids)}
+
+    def update_many(self, changes: Sequence[tuple[StoredRecord, int]]) -> None:
+        """Replace records, each paired with its expected stored version, all or none.
+
+        The stored versions are read (and on PostgreSQL locked until commit)
+        in batches and checked before anything is written, so a
+        :class:`~crmcore.errors.ConflictError` or
+        :class:`~crmcore.errors.NotFoundError` changes nothing; then one
+        ``executemany`` compare-and-set writes them all.
+        """
+        import sqlalchemy as sa
+
+        stored: dict[tuple[str, str], int] = {}
+        for kind, ids in ids_by_kind(record for record, _ in changes).items():
+            for entity_id, version in self._rows_with_ids(kind, ids, "id", "version",
+                                                          lock=True):
+                stored[(kind, entity_id)] = int(version)
+        check_versions(changes, stored)
+        if not changes:
+            return
+        records = self._t.records
+        statement = sa.update(records).where(
+            records.c.kind == sa.bindparam("b_kind"), records.c.id == sa.bindparam("b_id"),
+            records.c.version == sa.bindparam("b_expected"),
+        ).values(version=sa.bindparam("b_version", type_=sa.Integer()),
+                 customer_id=sa.bindparam("b_customer_id", type_=sa.String()),
+                 at=sa.bindparam("b_at", type_=sa.DateTime(timezone=True)),
+                 body=sa.bindparam("b_body", type_=sa.JSON()))
+        self._db.execute(statement, [
+            {"b_kind": r.kind, "b_id": r.id, "b_expected": expected, "b_version": r.version,
+             "b_customer_id": r.customer_id, "b_at": _utc(r.at), "b_body": r.body}
+            for r, expected in changes])
+
+    def delete_many(self, kind: str, ids: Sequence[str]) -> int:
+        """Remove the records of ``kind`` with these ids; return how many were stored."""
+        import sqlalchemy as sa
+
+        records = self._t.records
+        removed = 0
+        for listed in self._id_conditions(ids):
+            removed += self._db.execute(
+                sa.delete(records).where(records.c.kind == kind, listed)).rowcount
+        return removed
 
     # -- the outbox ---------------------------------------------------------------------------
 
@@ -795,10 +1020,10 @@ class SqlStorage:
 
         The fast path for first loads: no events are written and, unlike
         :meth:`crmcore.CRM.import_entities`, nothing checks that a record's
-        customer exists. See :meth:`SqlSession.insert_many`.
+        customer exists. See :meth:`SqlSession.load`.
         """
         with self.transaction() as session:
-            return session.insert_many(records, batch_size=batch_size)
+            return session.load(records, batch_size=batch_size)
 
     def close(self) -> None:
         """Close the pooled connections (of an engine this storage made); idempotent."""

@@ -18,10 +18,20 @@ import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-from crmcore.columns import instant_micros
+import attrs
+
+from crmcore.columns import (
+    body_path,
+    check_columns,
+    check_scan,
+    instant_micros,
+    rows_as_columns,
+    typed_json_text,
+)
 from crmcore.errors import ConflictError, DuplicateError, NotFoundError, StorageError
 from crmcore.events import DomainEvent
 from crmcore.hookspecs import hookimpl
@@ -35,6 +45,8 @@ from crmcore.ports import (
     PendingDelivery,
     StorageFactory,
     StoredRecord,
+    check_versions,
+    ids_by_kind,
     outbox_entry,
 )
 from crmcore.serialization import dump_json, unstructure
@@ -87,50 +99,92 @@ def _record(row: sqlite3.Row) -> StoredRecord:
 SQL_VARIABLES_PER_STATEMENT = 900
 """Ids per ``IN (...)`` list: well below SQLite's limit on bound parameters."""
 
-_INDEX_EXPRESSIONS: dict[tuple[str, ColumnType], str] = {
-    ("id", "text"): "id",
-    ("customer_id", "text"): "customer_id",
-    ("version", "integer"): "version",
-    # ``at`` is fixed-width UTC text: whole seconds from SQLite, microseconds from the text.
-    ("at", "instant"): "(CAST(strftime('%s', substr(at, 1, 19)) AS INTEGER) * 1000000"
-                       " + CAST(substr(at, 21, 6) AS INTEGER))",
+_INDEX_EXPRESSIONS: dict[str, str] = {
+    "id": "id",
+    "customer_id": "customer_id",
+    "version": "version",
+    # ``at`` is fixed-width UTC text ("2026-01-05T09:00:00.000000+00:00", or with a space
+    # as SQLAlchemy writes it): whole seconds from SQLite, microseconds from the text.
+    "at": "(CAST(strftime('%s', substr(at, 1, 19)) AS INTEGER) * 1000000"
+          " + CAST(substr(at, 21, 6) AS INTEGER))",
 }
 
 _BODY_EXPRESSIONS: dict[ColumnType, str] = {
-    "text": "CASE json_type(body, {p}) WHEN 'text' THEN body ->> {p} ELSE body -> {p} END",
+    "text": "CASE json_type(body, {p}) WHEN 'text' THEN body ->> {p} WHEN 'null' THEN NULL"
+            " ELSE body -> {p} END",
     "integer": "CAST(body ->> {p} AS INTEGER)",
     "real": "CAST(body ->> {p} AS REAL)",
-    "decimal": "CAST(body ->> {p} AS TEXT)",
+    "decimal": "body -> {p}",
     "instant": "body ->> {p}",
     "json": "body -> {p}",
 }
 
 _PYTHON_FINISH: dict[ColumnType, Callable[[Any], Any]] = {
     "instant": instant_micros,
-    "json": lambda text: None if text is None else json.loads(text),
+    "decimal": partial(typed_json_text, column_type="decimal"),
+    "json": partial(typed_json_text, column_type="json"),
 }
-"""Body column types that SQLite hands over as text and Python finishes."""
+"""Body column types that SQLite hands over as text and Python finishes.
+
+SQLite's ``CAST(... AS TEXT)`` writes ``1e-07`` as ``1.0e-07``, so a decimal
+column reads the value's JSON text and formats it as the reference does.
+"""
 
 
 def _column_sql(name: str, column_type: ColumnType, parameters: list[Any]) -> str:
-    """The SQL expression reading column ``name`` as ``column_type``."""
+    """The SQL expression reading column ``name`` (checked) as ``column_type``."""
     if name in INDEX_COLUMNS:
-        expression = _INDEX_EXPRESSIONS.get((name, column_type))
-        if expression is None:
-            raise ValueError(f"columns[{name!r}]: the record's {name} cannot be read "
-                             f"as {column_type}")
-        return expression
+        return _INDEX_EXPRESSIONS[name]
     template = _BODY_EXPRESSIONS[column_type]
-    path = "$." + ".".join(f'"{part}"' for part in _checked_path(name))
+    path = "$." + ".".join(f'"{part}"' for part in body_path(name))
     parameters.extend([path] * template.count("{p}"))
     return template.format(p="?")
 
 
-def _checked_path(name: str) -> list[str]:
-    parts = name.split(".")
-    if not all(part.isidentifier() for part in parts):
-        raise ValueError(f"columns[{name!r}]: not a field name or dotted path of field names")
-    return parts
+@attrs.frozen
+class ColumnRead:
+    """A columnar read of a records table in SQLite, ready to run on a connection.
+
+    Built by :func:`column_read`; shared by this backend and the ``sql``
+    backend on SQLite, whose tables have the same columns.
+    """
+
+    sql: str
+    parameters: list[Any]
+    names: list[str]
+    finishing: list[tuple[int, Callable[[Any], Any]]]
+
+    def chunks(self, connection: sqlite3.Connection, batch_size: int) -> Iterator[Columns]:
+        """Run the read on ``connection`` and yield chunks of at most ``batch_size`` rows."""
+        cursor = connection.cursor()
+        cursor.row_factory = None
+        cursor.execute(self.sql, self.parameters)
+        while rows := cursor.fetchmany(batch_size):
+            yield rows_as_columns(rows, self.names, self.finishing)
+
+
+def column_read(table: str, kind: str, columns: Mapping[str, ColumnType],
+                filters: Sequence[tuple[str, Any]]) -> ColumnRead:
+    """The read of ``columns`` of the records of ``kind`` in ``table`` (a quoted name).
+
+    ``filters`` are ``(condition, value)`` pairs such as ``("at >= ?", text)``;
+    a None value leaves its condition out. Raises ValueError for a column
+    that cannot be read (see :func:`crmcore.columns.check_columns`).
+    """
+    check_columns(columns)
+    names = list(columns)
+    parameters: list[Any] = []
+    selected = [_column_sql(name, columns[name], parameters) for name in names]
+    sql = [f"SELECT {', '.join(selected) or 'NULL'} FROM {table} WHERE kind = ?"]
+    parameters.append(kind)
+    for condition, value in filters:
+        if value is not None:
+            sql.append("AND " + condition)
+            parameters.append(value)
+    finishing = [(position, _PYTHON_FINISH[columns[name]])
+                 for position, name in enumerate(names)
+                 if name not in INDEX_COLUMNS and columns[name] in _PYTHON_FINISH]
+    return ColumnRead(" ".join(sql), parameters, names, finishing)
 
 
 def _chunks(values: Sequence[Any], size: int = SQL_VARIABLES_PER_STATEMENT
@@ -213,45 +267,28 @@ class _SqliteSession:
         until: datetime | None = None,
         batch_size: int = DEFAULT_SCAN_BATCH,
     ) -> Iterator[Columns]:
-        if batch_size < 1:
-            raise ValueError(f"batch_size: {batch_size!r} must be at least 1")
-        names = list(columns)
-        parameters: list[Any] = []
-        selected = [_column_sql(name, columns[name], parameters) for name in names]
-        sql = [f"SELECT {', '.join(selected) or 'NULL'} FROM records WHERE kind = ?"]
-        parameters.append(kind)
-        for clause, value in (("customer_id = ?", customer_id), ("at >= ?", _utc_text(since)),
-                              ("at < ?", _utc_text(until))):
-            if value is not None:
-                sql.append("AND " + clause)
-                parameters.append(value)
-        finishing = [(position, _PYTHON_FINISH[columns[name]])
-                     for position, name in enumerate(names)
-                     if name not in INDEX_COLUMNS and columns[name] in _PYTHON_FINISH]
-        return self._chunks_of(" ".join(sql), parameters, names, finishing, batch_size)
+        check_scan(columns, batch_size)
+        read = column_read("records", kind, columns, (
+            ("customer_id = ?", customer_id), ("at >= ?", _utc_text(since)),
+            ("at < ?", _utc_text(until))))
+        return read.chunks(self._db, batch_size)
 
-    def _chunks_of(self, sql: str, parameters: list[Any], names: list[str],
-                   finishing: list[tuple[int, Callable[[Any], Any]]], batch_size: int
-                   ) -> Iterator[Columns]:
-        cursor = self._db.cursor()
-        cursor.row_factory = None
-        cursor.execute(sql, parameters)
-        while rows := cursor.fetchmany(batch_size):
-            values = [list(column) for column in zip(*rows, strict=True)]
-            for position, finish in finishing:
-                values[position] = [finish(value) for value in values[position]]
-            yield dict(zip(names, values, strict=True))
-
-    def get_many(self, kind: str, ids: Sequence[str]) -> dict[str, StoredRecord]:
-        found: dict[str, StoredRecord] = {}
+    def _rows_with_ids(self, selected: str, kind: str, ids: Sequence[str]
+                       ) -> Iterator[sqlite3.Row]:
+        """``SELECT selected`` of the records of ``kind`` among ``ids``, in batches."""
         for chunk in _chunks(list(dict.fromkeys(ids))):
             marks = ", ".join("?" * len(chunk))
-            for row in self._db.execute(
-                    f"SELECT * FROM records WHERE kind = ? AND id IN ({marks})", [kind, *chunk]):
-                found[row["id"]] = _record(row)
-        return found
+            yield from self._db.execute(
+                f"SELECT {selected} FROM records WHERE kind = ? AND id IN ({marks})",
+                [kind, *chunk])
+
+    def get_many(self, kind: str, ids: Sequence[str]) -> dict[str, StoredRecord]:
+        return {row["id"]: _record(row) for row in self._rows_with_ids("*", kind, ids)}
 
     def insert_many(self, records: Sequence[StoredRecord]) -> None:
+        # A savepoint undoes the rows written before a clash, so that the search
+        # for the first duplicate sees only what was stored before this call.
+        self._db.execute("SAVEPOINT insert_many")
         try:
             self._db.executemany(
                 "INSERT INTO records (kind, id, version, customer_id, at, body) "
@@ -260,7 +297,10 @@ class _SqliteSession:
                  for r in records),
             )
         except sqlite3.IntegrityError:
+            self._db.execute("ROLLBACK TO insert_many")
             raise self._first_duplicate(records) from None
+        finally:
+            self._db.execute("RELEASE insert_many")
 
     def _first_duplicate(self, records: Sequence[StoredRecord]) -> DuplicateError:
         seen: set[tuple[str, str]] = set()
@@ -273,20 +313,17 @@ class _SqliteSession:
         return DuplicateError(records[0].kind if records else "?", "?")
 
     def update_many(self, changes: Sequence[tuple[StoredRecord, int]]) -> None:
-        changed = self._db.executemany(
+        stored: dict[tuple[str, str], int] = {}
+        for kind, ids in ids_by_kind(record for record, _ in changes).items():
+            stored.update(((kind, row["id"]), row["version"])
+                          for row in self._rows_with_ids("id, version", kind, ids))
+        check_versions(changes, stored)  # the write lock is held: nothing changes meanwhile
+        self._db.executemany(
             "UPDATE records SET version = ?, customer_id = ?, at = ?, body = ? "
             "WHERE kind = ? AND id = ? AND version = ?",
             ((r.version, r.customer_id, _utc_text(r.at), dump_json(r.body), r.kind, r.id,
               expected) for r, expected in changes),
-        ).rowcount
-        if changed != len(changes):
-            for record, expected in changes:  # find the one that did not apply
-                current = self.get(record.kind, record.id)
-                if current is None:
-                    raise NotFoundError(record.kind, record.id)
-                if current.version not in (expected, record.version):
-                    raise ConflictError(record.kind, record.id, expected, current.version)
-            raise ConflictError(changes[0][0].kind, "?", changes[0][1], None)
+        )
 
     def delete_many(self, kind: str, ids: Sequence[str]) -> int:
         return int(self._db.executemany(

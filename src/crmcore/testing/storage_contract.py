@@ -23,6 +23,7 @@ to go on after a failed statement (PostgreSQL, for one, refuses that).
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta, timezone
@@ -34,12 +35,22 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from crmcore.columns import records_as_columns
 from crmcore.errors import ConflictError, DuplicateError, NotFoundError, StorageError
 from crmcore.events import DomainEvent
-from crmcore.ports import OutboxEntry, PendingDelivery, StorageBackend, StorageSession, StoredRecord
-from crmcore.serialization import structure
+from crmcore.ports import (
+    INDEX_COLUMNS,
+    Columns,
+    ColumnType,
+    OutboxEntry,
+    PendingDelivery,
+    StorageBackend,
+    StorageSession,
+    StoredRecord,
+)
+from crmcore.serialization import dump_json, structure
 from crmcore.testing.pytest_plugin import CONTRACT_MARKER
-from crmcore.testing.strategies import entities, json_values
+from crmcore.testing.strategies import aware_datetimes, entities, json_values, texts
 from crmcore.unit_of_work import to_record
 
 T = TypeVar("T")
@@ -127,6 +138,56 @@ def _order_key(record: StoredRecord) -> tuple[bool, timedelta, str]:
     """The order of :meth:`~crmcore.ports.StorageSession.query`: no time first, then time, id."""
     return (record.at is not None, timedelta(0) if record.at is None else record.at - _EPOCH,
             record.id)
+
+
+_SCAN_TYPED: dict[str, ColumnType] = {
+    "id": "text", "customer_id": "text", "at": "instant", "version": "integer",
+    "name": "text", "n": "integer", "x": "real", "amount": "decimal", "when": "instant",
+    "tags": "json", "prefs.tz": "text", "prefs.deep.level": "integer", "missing": "text",
+    "prefs.missing.deeper": "json",
+}
+_FIELDS = ("name", "n", "x", "amount", "tags", "prefs", "flag", "nothing")
+_SCAN_AS_TEXT: dict[str, ColumnType] = {"id": "text", **dict.fromkeys(_FIELDS, "text")}
+_SCAN_AS_JSON: dict[str, ColumnType] = {"id": "text", **dict.fromkeys(_FIELDS, "json")}
+_SCAN_AS_DECIMAL: dict[str, ColumnType] = {"id": "text", "amount": "decimal", "x": "decimal"}
+
+_NUL_FREE = texts(max_size=12).filter(lambda text: "\x00" not in text)  # PostgreSQL text
+_FINITE = st.floats(allow_nan=False, allow_infinity=False)
+_SCAN_BODIES = st.fixed_dictionaries({}, optional={
+    name: st.one_of(st.none(), strategy) for name, strategy in {
+        "name": _NUL_FREE,
+        "n": st.integers(-(2**63), 2**63 - 1),
+        "x": st.one_of(_FINITE, st.integers(-(2**53), 2**53)),
+        "amount": st.one_of(st.decimals(allow_nan=False, allow_infinity=False).map(str),
+                            st.integers(-(10**15), 10**15), _FINITE),
+        "when": aware_datetimes(min_value=datetime(100, 1, 2)).map(datetime.isoformat),
+        "tags": json_values().filter(lambda value: "\\u0000" not in dump_json(value)),
+        "prefs": st.one_of(_NUL_FREE, st.fixed_dictionaries({}, optional={
+            "tz": _NUL_FREE, "deep": st.fixed_dictionaries({}, optional={
+                "level": st.integers(-(2**63), 2**63 - 1)})})),
+        "flag": st.booleans(),
+    }.items()
+})
+"""Bodies whose fields have the types :data:`_SCAN_TYPED` reads them as, or are absent/null."""
+
+
+def _as_rows(chunks: Iterable[Columns], names: Sequence[str]) -> list[tuple[Any, ...]]:
+    """The rows of columnar chunks, ordered by their first column (the id)."""
+    rows = [row for chunk in chunks
+            for row in zip(*(chunk[name] for name in names), strict=True)]
+    return sorted(rows, key=lambda row: str(row[0]))
+
+
+def _scanned_rows(storage: StorageBackend, kind: str, columns: Mapping[str, ColumnType],
+                  **filters: Any) -> list[tuple[Any, ...]]:
+    return _within(storage, lambda s: _as_rows(s.scan(kind, columns, **filters), list(columns)))
+
+
+def _reference_rows(storage: StorageBackend, kind: str, columns: Mapping[str, ColumnType],
+                    **filters: Any) -> list[tuple[Any, ...]]:
+    """What :func:`~crmcore.columns.records_as_columns` makes of what ``query`` finds."""
+    return _within(storage, lambda s: _as_rows(
+        records_as_columns(s.query(kind, **filters), columns, 1000), list(columns)))
 
 
 @attrs.frozen
@@ -363,6 +424,225 @@ class StorageContract:
         self._store_timeline(storage)
         assert _within(storage, lambda s: (s.count("thing"), s.count("other"),
                                          s.count("nothing"))) == (6, 1, 0)
+
+    # -- columnar reads ---------------------------------------------------------------------------
+
+    def _store_scan_examples(self, storage: StorageBackend) -> None:
+        """Records covering every column type: nested, absent and null fields, no ``at``."""
+        _within(storage, lambda s: s.insert_many([
+            _record("r1", at=T0.astimezone(_EAST), version=3, body={
+                "name": "Zhāng 客户", "n": 3, "x": 2.5, "amount": "1200.50",
+                "when": "2026-01-05T17:00:00.123456+08:00", "tags": ["a", {"b": 1, "a": None}],
+                "prefs": {"tz": "Asia/Shanghai", "deep": {"level": 2}}, "flag": True,
+                "nothing": None}),
+            _record("r2", customer_id="C2", body={}),
+            _record("r3", at=datetime(202, 3, 1, 0, 0, 0, 999_999, tzinfo=UTC), body={
+                "n": -(2**63), "x": -0.0, "amount": 1e-07, "prefs": "not a mapping",
+                "when": "0202-03-01T00:00:00.000001+00:00", "tags": {}, "flag": False}),
+            _record("r4", at=(T0 - timedelta(days=1)).astimezone(_WEST), body={
+                "n": 2.0, "x": 3, "amount": "1E+3", "tags": "text", "prefs": {"deep": None},
+                "name": "", "when": "1969-12-31T23:59:59.999999-05:00"}),
+            _record("r5", at=T0, body={"amount": 5, "x": 1e20, "n": 2**63 - 1,
+                                       "tags": [1.5, "\u00e9\n"], "name": "x\ty"}),
+        ]))
+
+    @pytest.mark.parametrize("columns", [_SCAN_TYPED, _SCAN_AS_TEXT, _SCAN_AS_JSON,
+                                         _SCAN_AS_DECIMAL],
+                             ids=["typed", "text", "json", "decimal"])
+    def test_scan_reads_columns_as_the_reference_does(
+        self, storage: StorageBackend, columns: Mapping[str, ColumnType]
+    ) -> None:
+        """``scan`` equals :func:`crmcore.columns.records_as_columns` over ``query``."""
+        self._store_scan_examples(storage)
+        assert _scanned_rows(storage, "thing", columns) == _reference_rows(
+            storage, "thing", columns)
+
+    def test_scan_values_of_each_type(self, storage: StorageBackend) -> None:
+        """Spot checks of the reference itself: what each column type means."""
+        self._store_scan_examples(storage)
+        typed = {row[0]: row for row in _scanned_rows(storage, "thing", _SCAN_TYPED)}
+        names = list(_SCAN_TYPED)
+        r1, r2, r3 = (dict(zip(names, typed[i], strict=True)) for i in ("r1", "r2", "r3"))
+        assert (r1["at"], r1["version"], r1["customer_id"]) == (
+            (T0 - _EPOCH) // timedelta(microseconds=1), 3, "C1")
+        assert r1["when"] == r1["at"] + 123_456
+        assert (r1["name"], r1["n"], r1["x"], r1["amount"]) == ("Zhāng 客户", 3, 2.5, "1200.50")
+        assert (r1["prefs.tz"], r1["prefs.deep.level"], r1["tags"]) == (
+            "Asia/Shanghai", 2, ["a", {"a": None, "b": 1}])
+        assert r2["at"] is None
+        assert all(r2[name] is None for name in names if name not in INDEX_COLUMNS)
+        assert r3["at"] == (datetime(202, 3, 1, tzinfo=UTC) - _EPOCH) // timedelta(
+            microseconds=1) + 999_999
+        assert (r3["prefs.tz"], r3["amount"], r3["n"]) == (None, "0.0000001", -(2**63))
+        text = {row[0]: row for row in _scanned_rows(storage, "thing", _SCAN_AS_TEXT)}
+        text_names = list(_SCAN_AS_TEXT)
+        r1_text = dict(zip(text_names, text["r1"], strict=True))
+        assert (r1_text["n"], r1_text["flag"], r1_text["nothing"]) == ("3", "true", None)
+        assert r1_text["tags"] == '["a",{"a":null,"b":1}]'
+
+    def test_scan_filters_like_query(self, storage: StorageBackend) -> None:
+        """``customer_id``, ``since`` (inclusive) and ``until`` (exclusive) as in ``query``."""
+        self._store_timeline(storage)
+        three = T0 - timedelta(hours=6)
+        for filters, expected in (
+            ({}, {"a0", "b", "z", "k", "m", "a"}),
+            ({"customer_id": "C2"}, {"b", "a"}),
+            ({"since": three.astimezone(_EAST)}, {"k", "m", "a"}),
+            ({"until": three}, {"z"}),
+            ({"since": three, "until": T0 + timedelta(microseconds=1), "customer_id": "C2"},
+             {"a"}),
+            ({"since": T0, "until": T0}, set()),
+        ):
+            scanned = _scanned_rows(storage, "thing", {"id": "text", "at": "instant"}, **filters)
+            assert {row[0] for row in scanned} == expected, filters
+            assert scanned == _reference_rows(
+                storage, "thing", {"id": "text", "at": "instant"}, **filters)
+
+    def test_scan_yields_chunks_of_batch_size(self, storage: StorageBackend) -> None:
+        """Chunks hold at most ``batch_size`` rows, every column of one length."""
+        _within(storage, lambda s: s.insert_many([_record(f"R{n}") for n in range(7)]))
+        columns: dict[str, ColumnType] = {"id": "text", "version": "integer"}
+        chunks = _within(storage, lambda s: list(s.scan("thing", columns, batch_size=3)))
+        assert [[len(chunk[name]) for name in columns] for chunk in chunks] == [
+            [3, 3], [3, 3], [1, 1]]
+        assert sorted(i for chunk in chunks for i in chunk["id"]) == [f"R{n}" for n in range(7)]
+        whole = _within(storage, lambda s: list(s.scan("thing", columns, batch_size=100)))
+        assert len(whole) == 1
+        assert _within(storage, lambda s: list(s.scan("nothing", columns))) == []
+
+    @pytest.mark.parametrize(("columns", "batch_size", "named"), [
+        ({"id": "text"}, 0, "batch_size"),
+        ({"version": "text"}, 10, "version"),
+        ({"at": "text"}, 10, "'at'"),
+        ({"a-b": "text"}, 10, "a-b"),
+        ({"n": "float"}, 10, "float"),
+    ])
+    def test_scan_refuses_what_it_cannot_read(
+        self, storage: StorageBackend, columns: Mapping[str, Any], batch_size: int, named: str
+    ) -> None:
+        """A bad batch size, column name or type raises ValueError naming it."""
+        _insert(storage, _record("R1", body={"n": 1}))
+        with pytest.raises(ValueError, match=re.escape(named)):
+            _within(storage, lambda s: list(s.scan("thing", columns, batch_size=batch_size)))
+
+    @given(rows=st.lists(st.tuples(st.one_of(st.none(), aware_datetimes(
+        min_value=datetime(100, 1, 2))), _SCAN_BODIES), max_size=6))
+    @_MODEL_SETTINGS
+    def test_scan_matches_the_reference_on_random_records(
+        self, storage: StorageBackend, rows: list[tuple[datetime | None, dict[str, Any]]]
+    ) -> None:
+        """Random bodies and times read as typed, text and JSON columns equal the reference."""
+        kind = f"{uuid.uuid4().hex}.scan"
+        _within(storage, lambda s: s.insert_many([
+            _record(f"R{n}", kind=kind, at=at, body=body) for n, (at, body) in enumerate(rows)]))
+        for columns in (_SCAN_TYPED, _SCAN_AS_TEXT, _SCAN_AS_JSON, _SCAN_AS_DECIMAL):
+            assert _scanned_rows(storage, kind, columns, batch_size=4) == _reference_rows(
+                storage, kind, columns)
+
+    # -- set-based reads and writes -------------------------------------------------------------
+
+    def test_get_many_finds_the_stored_ids(self, storage: StorageBackend) -> None:
+        """Missing ids are left out, repeated ones found once; more than 1000 ids work."""
+        stored = [_record(f"R{n:04}", at=T0) for n in range(1500)]
+        _within(storage, lambda s: s.insert_many(stored))
+        _insert(storage, _record("R0000", kind="other"))
+        asked = [f"R{n:04}" for n in range(0, 3000, 2)] + ["R0002", "R0002", "nope"]
+        found = _within(storage, lambda s: s.get_many("thing", asked))
+        assert found == {r.id: r for r in stored[::2]}
+        assert _within(storage, lambda s: s.get_many("thing", [])) == {}
+        assert _within(storage, lambda s: s.get_many("nothing", ["R0000"])) == {}
+
+    def test_insert_many_stores_every_record(self, storage: StorageBackend) -> None:
+        """Inserted records read back equal, indexes included; an empty list does nothing."""
+        records = [_record(f"R{n}", customer_id=f"C{n % 2}", at=T0 + timedelta(minutes=n),
+                           body={"n": n, "text": "客户"}) for n in range(5)]
+        with storage.transaction() as session:
+            session.insert_many(records)
+            session.insert_many([])
+        assert _query(storage, "thing") == records
+        assert _ids(_query(storage, "thing", customer_id="C1")) == ["R1", "R3"]
+
+    @pytest.mark.parametrize("count", [4, 1500])
+    def test_insert_many_is_all_or_nothing_on_a_stored_id(
+        self, storage: StorageBackend, count: int
+    ) -> None:
+        """An id stored already raises DuplicateError naming it; the batch leaves nothing."""
+        original = _record("R0003", customer_id="C9", body={"original": True})
+        _insert(storage, original)
+        new = [_record(f"R{n:04}") for n in range(count) if n != 3]
+        with pytest.raises(DuplicateError) as raised:
+            _within(storage, lambda s: s.insert_many([*new, _record("R0003")]))
+        assert (raised.value.kind, raised.value.entity_id) == ("thing", "R0003")
+        assert _query(storage, "thing") == [original]
+
+    def test_insert_many_refuses_an_id_given_twice(self, storage: StorageBackend) -> None:
+        """An id repeated in one call raises DuplicateError naming it; nothing is stored."""
+        with pytest.raises(DuplicateError) as raised:
+            _within(storage, lambda s: s.insert_many(
+                [_record("R1"), _record("R2"), _record("R1", body={"other": 1})]))
+        assert (raised.value.kind, raised.value.entity_id) == ("thing", "R1")
+        assert _within(storage, lambda s: s.count("thing")) == 0
+
+    def test_update_many_replaces_records(self, storage: StorageBackend) -> None:
+        """Body, indexes and version change; a record may change twice in one call."""
+        _within(storage, lambda s: s.insert_many([_record("R1"), _record("R2", at=T0)]))
+        first = _record("R1", customer_id="C2", at=T0 + timedelta(days=1), version=2)
+        second = _record("R1", customer_id="C3", at=T0 + timedelta(days=2), version=3)
+        other = _record("R2", version=5, body={"changed": True})
+        _within(storage, lambda s: s.update_many([(first, 1), (other, 1), (second, 2)]))
+        assert _query(storage, "thing") == [other, second]
+        assert _ids(_query(storage, "thing", customer_id="C3",
+                           since=T0 + timedelta(days=2))) == ["R1"]
+        _within(storage, lambda s: s.update_many([]))
+
+    def test_update_many_conflict_changes_nothing(self, storage: StorageBackend) -> None:
+        """A stale expected version raises ConflictError naming it; no record changes."""
+        _within(storage, lambda s: s.insert_many([_record("R1"), _record("R2")]))
+        _within(storage, lambda s: s.update(_record("R2", version=2), 1))
+        before = _query(storage, "thing")
+        with pytest.raises(ConflictError) as raised:
+            _within(storage, lambda s: s.update_many([
+                (_record("R1", version=2, body={"x": 1}), 1),
+                (_record("R2", version=2, body={"x": 2}), 1)]))
+        error = raised.value
+        assert (error.kind, error.entity_id, error.expected_version, error.actual_version) == (
+            "thing", "R2", 1, 2)
+        assert _query(storage, "thing") == before
+
+    def test_update_many_of_a_missing_record_changes_nothing(
+        self, storage: StorageBackend
+    ) -> None:
+        """An id never stored raises NotFoundError naming it; no record changes."""
+        _insert(storage, _record("R1"))
+        with pytest.raises(NotFoundError) as raised:
+            _within(storage, lambda s: s.update_many([
+                (_record("R1", version=2), 1), (_record("R9", version=2), 1)]))
+        assert (raised.value.kind, raised.value.entity_id) == ("thing", "R9")
+        assert _query(storage, "thing") == [_record("R1")]
+
+    def test_delete_many_counts_removed_records(self, storage: StorageBackend) -> None:
+        """Only stored ids of the kind count (once each); other kinds stay."""
+        _within(storage, lambda s: s.insert_many(
+            [_record(f"R{n:04}") for n in range(1200)] + [_record("R0001", kind="other")]))
+        ids = [f"R{n:04}" for n in range(1, 1200)] + ["R0001", "nope"]
+        assert _within(storage, lambda s: s.delete_many("thing", ids)) == 1199
+        assert _ids(_query(storage, "thing")) == ["R0000"]
+        assert _ids(_query(storage, "other")) == ["R0001"]
+        assert _within(storage, lambda s: s.delete_many("thing", [])) == 0
+
+    def test_delete_many_rolls_back(self, storage: StorageBackend) -> None:
+        """Records deleted in a transaction that fails are there again."""
+        records = [_record("R1", at=T0), _record("R2")]
+        _within(storage, lambda s: s.insert_many(records))
+
+        def delete_then_fail(session: StorageSession) -> None:
+            assert session.delete_many("thing", ["R1", "R2"]) == 2
+            assert session.get("thing", "R1") is None
+            raise _RollbackError
+
+        with pytest.raises(_RollbackError):
+            _within(storage, delete_then_fail)
+        assert _query(storage, "thing") == [records[1], records[0]]
 
     # -- transactions ---------------------------------------------------------------------------
 
