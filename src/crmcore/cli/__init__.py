@@ -58,6 +58,7 @@ COMMANDS: dict[str, Command] = {
                         "open a problem record for each new cluster of recurring complaints"),
     "compliance": Command("crmcore.cli.agenda",
                           "per customer: each CCPR promise kept or broken, with evidence"),
+    "ticket": Command("crmcore.cli.tickets", "change a ticket's status through the flow (S4, S7)"),
     "run": Command("crmcore.cli.daily",
                    "the day's work: grade, lifecycle, escalate, problems, agenda, deliver"),
     "pdca": Command("crmcore.cli.improvement", "run PDCA improvement cycles (P1-P4)"),
