@@ -5,13 +5,14 @@ from __future__ import annotations
 import csv
 import io
 import json
+import random
 from pathlib import Path
 
 import pytest
 
 from crmcore import CRM
 from crmcore.cli import main
-from crmcore.grading import GradeResult
+from crmcore.grading import GradeResult, latest_grades, load_scheme
 
 ROWS = [("C1", "2026-06-01", "100.00"), ("C1", "2026-06-01", "50.00"),
         ("C2", "2026-05-01", "1000.00"), ("C3", "2026-04-01", "10.50"),
@@ -122,5 +123,42 @@ def test_grade_with_db_stores_results_and_reports_previous(
     rows = {row["customer_id"]: row for row in json.loads(out)}
     assert rows["C2"]["previous"] == "A"
     with CRM.open("sqlite", path=db) as crm:
-        assert crm.count(GradeResult) == 40
+        changes = [r for r in crm.find(GradeResult) if r.previous is not None]
+        assert crm.count(GradeResult) == 20 + len(changes)  # first grades, then changes only
+        assert {r.customer_id for r in changes} == {
+            customer for customer, row in rows.items() if row["previous"] != row["grade"]}
         assert [e.event.type for e in crm.events()].count("grading.completed") == 2
+
+
+def _grades(out: str) -> dict[str, str]:
+    return {row["customer_id"]: row["grade"] for row in csv.DictReader(io.StringIO(out))}
+
+
+@pytest.mark.parametrize("scheme", ["pareto-abc", "pyramid", "rfm", "pareto-abc-value-share",
+                                    "value-matrix"])
+def test_grading_the_stored_book_equals_grading_its_csv(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], scheme: str) -> None:
+    rng = random.Random(7)
+    path = tmp_path / "sales.csv"
+    rows = [f"K{rng.randrange(60):03d},2026-{rng.randrange(1, 13):02d}-{rng.randrange(1, 29):02d},"
+            f"{rng.choice(['5', '10.5', '99.99', str(rng.randrange(1, 900))])}"
+            for _ in range(400)]
+    path.write_text("customer_id,date,amount\n" + "\n".join(rows) + "\n")
+    db = str(tmp_path / "crm.db")
+    assert main(["import", "transactions", str(path), "--db", db, "--create-customers"]) == 0
+    capsys.readouterr()
+    as_of = ["--as-of", "2026-09-30", "--format", "csv", "--scheme", scheme]
+    status, from_csv, _ = run(capsys, "grade", str(path), *as_of)
+    assert status == 0
+    status, stored, _ = run(capsys, "grade", "--db", db, *as_of)
+    assert status == 0
+    assert _grades(stored) == _grades(from_csv)
+    assert len(_grades(stored)) == len({row.split(",")[0] for row in rows})
+    with CRM.open("sqlite", path=db) as crm:
+        assert latest_grades(crm, load_scheme(scheme).name) == _grades(from_csv)
+
+
+def test_grade_without_file_needs_storage(capsys: pytest.CaptureFixture[str]) -> None:
+    status, _, err = run(capsys, "grade", "--scheme", "pareto-abc")
+    assert status == 2
+    assert "give a file to grade, or --db/--config" in err

@@ -1,9 +1,10 @@
-"""Grading runs through a CRM: one stored result per customer, grade.changed events,
+"""Grading runs through a CRM: stored grade changes, run records, grade.changed events,
 hysteresis, all in one transaction — on memory and SQLite storage."""
 
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from tests.conftest import RecordingNotifier
@@ -14,6 +15,7 @@ from crmcore.grading import (
     GRADE_CHANGED,
     GRADING_COMPLETED,
     GradeResult,
+    GradingRunRecord,
     Hysteresis,
     load_scheme,
     run_grading,
@@ -116,18 +118,19 @@ def test_a_failing_run_stores_nothing(crm: CRM, monkeypatch: pytest.MonkeyPatch)
     import crmcore.grading.service as service
 
     calls = {"n": 0}
-    real = service._store
+    real = service._first_grade
 
-    def store_then_fail(repository: object, result: GradeResult) -> None:
+    def build_then_fail(*args: Any) -> Any:
         calls["n"] += 1
         if calls["n"] == 2:
             raise RuntimeError("disk full")
-        real(repository, result)
+        return real(*args)
 
-    monkeypatch.setattr(service, "_store", store_then_fail)
+    monkeypatch.setattr(service, "_first_grade", build_then_fail)
     with pytest.raises(RuntimeError):
         run_grading(crm, load_scheme("pareto-abc"), as_of=AS_OF)
     assert crm.count(GradeResult) == 0
+    assert crm.count(GradingRunRecord) == 0
     assert not [e for e in crm.events() if e.event.type.startswith("grad")]
 
 
@@ -137,7 +140,7 @@ def test_g3_g4_runs_through_the_crm(crm: CRM) -> None:
     matrix = run_grading(crm, load_scheme("value-matrix"), as_of=AS_OF)
     assert {r.customer_id: r.grade for r in matrix.results}["C1"] in ("A", "B")
     prospects = run_grading(crm, load_scheme("prospect-abcd"), as_of=AS_OF)
-    assert prospects.results == ()
+    assert len(prospects.results) == 0
 
 
 def test_run_uses_the_stored_customers_attributes(crm: CRM) -> None:

@@ -1,10 +1,11 @@
-"""``crmcore grade TRANSACTIONS.csv --scheme NAME|FILE``: grade a CSV export.
+"""``crmcore grade [TRANSACTIONS.csv] --scheme NAME|FILE``: grade an export or the book.
 
 Reads the export straight into columns (the fast path), grades it as of a
 date and prints one row per customer with the grade and its explanation.
-With ``--db`` or ``--config`` the results are also stored, hysteresis
-applies against the stored history and grade changes become events.
-Everything is read and checked before anything is stored.
+With ``--db`` or ``--config`` the grade changes are also stored, hysteresis
+applies against the grades in force and changes become events; without a
+file, the stored book is graded. Everything is read and checked before
+anything is stored.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import argparse
 import csv
 import sys
 import tomllib
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -31,30 +32,34 @@ from crmcore.cli.importing import add_layout_arguments, layout_from
 from crmcore.clock import system_clock
 from crmcore.csv_import import read_customers, read_transactions
 from crmcore.grading import (
-    GradeResult,
     GradeScheme,
     GradeTable,
+    GradingRun,
     Hysteresis,
     SchemeKind,
     builtin_schemes,
     compute_metrics,
+    configured_keep_runs,
     grade_book,
     grade_metrics,
+    grade_stored,
     load_scheme,
+    potential_scores,
     read_transaction_columns,
     record_grades,
 )
 from crmcore.model import Customer, Opportunity
-from crmcore.serialization import unstructure
 
 
 def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register ``grade``."""
     parser = commands.add_parser(
         "grade", help="grade customers from a CSV export of transactions",
-        description="Grade every customer of a transactions CSV export with a grade scheme "
+        description="Grade every customer of a transactions CSV export, or of the stored "
+                    "book when no file is given, with a grade scheme "
                     f"(built-in: {', '.join(builtin_schemes())}; or a scheme TOML file).")
-    parser.add_argument("file", metavar="TRANSACTIONS.csv")
+    parser.add_argument("file", metavar="TRANSACTIONS.csv", nargs="?",
+                        help="the export to grade; without it, grade what --db/--config stores")
     parser.add_argument("--scheme", required=True, metavar="NAME|FILE",
                         help="a built-in scheme name or a scheme TOML file")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
@@ -78,6 +83,10 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser.add_argument("--margin", type=float, default=0.0, metavar="FRACTION",
                         help="with storage: rank schemes keep a grade while the value is "
                              "within FRACTION of its cut-off (default: 0)")
+    parser.add_argument("--keep-runs", type=int, metavar="N",
+                        help="with storage: keep the newest N run records of the scheme "
+                             "(default: [grading] keep_runs, else all; grade changes are "
+                             "always kept)")
     add_layout_arguments(parser)
     parser.set_defaults(run=run_grade)
 
@@ -123,21 +132,20 @@ def _grade(arguments: argparse.Namespace, scheme: GradeScheme, as_of: datetime,
            stored_customers: list[Customer], opportunities: list[Opportunity]) -> GradeTable:
     layout = layout_from(arguments)
     customers = _customers(arguments.customers, arguments) or stored_customers
-    progress = Progress(f"reading {arguments.file}")
-    lines = read_lines(arguments.file)
     if scheme.kind is SchemeKind.PROSPECT_ABCD:
         return grade_book(scheme, as_of=as_of, opportunities=opportunities)
-    if scheme.kind is SchemeKind.VALUE_MATRIX:
-        transactions = list(read_transactions(lines, layout, progress=progress))
-        progress.done()
-        return grade_book(scheme, as_of=as_of, transactions=transactions,
-                          customers=customers, window_months=arguments.window_months)
-    columns = read_transaction_columns(lines, layout, progress=progress)
+    progress = Progress(f"reading {arguments.file}")
+    columns = read_transaction_columns(read_lines(arguments.file), layout, progress=progress)
     progress.done()
     if customers:
         columns = columns.with_customers(customers)
     metrics = compute_metrics(columns, as_of, window_months=arguments.window_months)
-    return grade_metrics(scheme, metrics)
+    potential = None
+    if scheme.kind is SchemeKind.VALUE_MATRIX:  # scoring strategies take Transaction objects
+        bought = [t for t in read_transactions(read_lines(arguments.file), layout)
+                  if t.occurred_at < as_of]
+        potential = potential_scores(scheme, bought, as_of)
+    return grade_metrics(scheme, metrics, potential=potential)
 
 
 def run_grade(arguments: argparse.Namespace) -> int:
@@ -146,59 +154,78 @@ def run_grade(arguments: argparse.Namespace) -> int:
     as_of = _as_of(arguments.as_of)
     if arguments.window_months < 1:
         raise CommandError(f"--window-months: {arguments.window_months} must be at least 1")
+    if arguments.keep_runs is not None and arguments.keep_runs < 1:
+        raise CommandError(f"--keep-runs: {arguments.keep_runs} must be at least 1")
     hysteresis = Hysteresis(arguments.downgrade_runs, arguments.margin)
     storing = bool(arguments.db or arguments.config)
-    if not storing and hysteresis != Hysteresis():
-        raise CommandError("--downgrade-runs/--margin: hysteresis needs the stored history "
-                           "(give --db or --config)")
-    if scheme.kind is SchemeKind.PROSPECT_ABCD and not storing:
-        raise CommandError(f"--scheme: {scheme.name} grades stored opportunities; give --db "
-                           "or --config")
+    if not storing:
+        if arguments.file is None:
+            raise CommandError("TRANSACTIONS.csv: give a file to grade, or --db/--config to "
+                               "grade what is stored")
+        if hysteresis != Hysteresis() or arguments.keep_runs is not None:
+            raise CommandError("--downgrade-runs/--margin/--keep-runs: hysteresis needs the "
+                               "stored history (give --db or --config)")
+        if scheme.kind is SchemeKind.PROSPECT_ABCD:
+            raise CommandError(f"--scheme: {scheme.name} grades stored opportunities; give "
+                               "--db or --config")
+    if arguments.file is None and arguments.customers:
+        raise CommandError("--customers: only with a TRANSACTIONS.csv file (stored customers "
+                           "already have their attributes)")
     if storing:
         with open_crm(arguments) as crm:
-            table = _grade(arguments, scheme, as_of, crm.find(Customer),
-                           crm.find(Opportunity) if scheme.kind is SchemeKind.PROSPECT_ABCD
-                           else [])
-            results: Iterable[GradeResult] = record_grades(crm, table,
-                                                           hysteresis=hysteresis).results
+            keep_runs = (arguments.keep_runs if arguments.keep_runs is not None
+                         else configured_keep_runs(crm))
+            if arguments.file is None:
+                table = grade_stored(crm, scheme, as_of=as_of,
+                                     window_months=arguments.window_months)
+            else:
+                table = _grade(arguments, scheme, as_of, crm.find(Customer),
+                               crm.find(Opportunity) if scheme.kind is SchemeKind.PROSPECT_ABCD
+                               else [])
+            run = record_grades(crm, table, hysteresis=hysteresis, keep_runs=keep_runs)
     else:
         table = _grade(arguments, scheme, as_of, [], [])
-        results = table.results()
+        run = GradingRun(scheme, as_of, table, tuple(table.grade_list),
+                         (None,) * len(table))
     wanted = set(arguments.customer)
     unknown = sorted(wanted - set(table.ids))
     if unknown:
         raise CommandError(f"--customer: {unknown[0]!r} was not graded")
-    chosen = [r for r in results if not wanted or r.customer_id in wanted]
-    _print(chosen, arguments.format, storing)
+    chosen = [position for position, customer_id in enumerate(table.ids)
+              if not wanted or customer_id in wanted]
+    _print(run, chosen, arguments.format, storing)
     return 0
 
 
-def _row(result: GradeResult) -> dict[str, Any]:
-    return {"customer_id": result.customer_id, "grade": result.grade,
-            "scheme": result.scheme, "version": result.version,
-            "as_of": result.as_of.isoformat(), "proposed": result.proposed,
-            "previous": result.previous, "explanation": unstructure(result.explanation)}
-
-
-def _print(results: list[GradeResult], form: str, stored: bool) -> None:
+def _print(run: GradingRun, positions: list[int], form: str, stored: bool) -> None:
+    """Print the chosen customers; explanations are rendered here, row by row."""
+    table = run.table
+    ids, grades, previous = table.ids, run.grades, run.previous
     if form == "json":
-        print_json([_row(result) for result in results])
+        as_of = run.as_of.isoformat()
+        print_json([{"customer_id": ids[p], "grade": grades[p], "scheme": run.scheme.name,
+                     "version": run.scheme.version, "as_of": as_of,
+                     "proposed": table.grade_list[p], "previous": previous[p],
+                     "explanation": run.explanation(p).as_dict()} for p in positions])
         return
+    summaries = list(table.explainer.summaries(positions))
+    texts = [summary.text if p not in run.held else f"{summary.text}; {run.held[p]}"
+             for p, summary in zip(positions, summaries, strict=True)]
     if form == "csv":
-        metrics = list(dict.fromkeys(name for r in results for name in r.explanation.metrics))
+        metrics = list(dict.fromkeys(name for s in summaries for name in s.metrics))
         writer = csv.writer(sys.stdout, lineterminator="\n")
         writer.writerow(["customer_id", "grade", "previous", "scheme", "version", "as_of",
                          "rank", "population", "cutoff", *metrics, "decided_by"])
-        for r in results:
-            e = r.explanation
-            writer.writerow([r.customer_id, r.grade, r.previous or "", r.scheme, r.version,
-                             r.as_of.isoformat(), _blank(e.rank), _blank(e.population),
-                             _blank(e.cutoff), *(_blank(e.metrics.get(m)) for m in metrics),
-                             e.text()])
+        head = (run.scheme.name, run.scheme.version, run.as_of.isoformat())
+        writer.writerows(
+            (ids[p], grades[p], previous[p] or "", *head, _blank(s.rank),
+             _blank(s.population), _blank(s.cutoff), *(_blank(s.metrics.get(m)) for m in metrics),
+             text)
+            for p, s, text in zip(positions, summaries, texts, strict=True))
         return
     headers = ("customer", "grade", *(("previous",) if stored else ()), "decided by")
-    print_table([(r.customer_id, r.grade, *((r.previous or "-",) if stored else ()),
-                  r.explanation.text()) for r in results], headers)
+    print_table([(ids[p], grades[p], *((previous[p] or "-",) if stored else ()), text)
+                 for p, text in zip(positions, texts, strict=True)], headers)
 
 
 def _blank(value: object) -> object:

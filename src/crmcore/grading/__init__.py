@@ -2,11 +2,12 @@
 
 Typical use::
 
-    from crmcore.grading import load_scheme, run_grading
+    from crmcore.grading import latest_grades, load_scheme, run_grading
 
     scheme = load_scheme("pareto-abc")
     run = run_grading(crm, scheme, as_of=datetime(2026, 6, 30, tzinfo=UTC))
     run.result("C00042").explanation.text()
+    latest_grades(crm, "pareto-abc")     # {customer id: grade in force}
 
 Customer value (G7): :class:`DeliveredValue`, :func:`simple_lifetime_value`.
 The pure core: :func:`compute_metrics` (columns → metrics),
@@ -29,7 +30,8 @@ from crmcore.grading.conditions import (
 )
 from crmcore.grading.engine import grade_book, grade_metrics, potential_scores
 from crmcore.grading.followup import FollowUpPolicy
-from crmcore.grading.hysteresis import Hysteresis, settle
+from crmcore.grading.history import latest_grades
+from crmcore.grading.hysteresis import Hysteresis, decide, settle
 from crmcore.grading.matrix import AxisSplit, MatrixRules, SplitMethod
 from crmcore.grading.metrics import (
     METRICS,
@@ -41,7 +43,20 @@ from crmcore.grading.metrics import (
 from crmcore.grading.prospects import ProspectRules
 from crmcore.grading.rank import Basis, RankCut, RankOutcome, rank_cut
 from crmcore.grading.ranked import RankedRules
-from crmcore.grading.results import GRADE_RESULT, Explanation, GradeResult, GradeTable
+from crmcore.grading.records import (
+    GRADE_PENDING,
+    GRADING_RUN,
+    GradingRunRecord,
+    PendingDowngrade,
+)
+from crmcore.grading.results import (
+    GRADE_RESULT,
+    Explainer,
+    Explanation,
+    GradeResult,
+    GradeTable,
+    Summary,
+)
 from crmcore.grading.rfm import RfmRules, RfmScores, rfm_scores
 from crmcore.grading.schemes import (
     Grade,
@@ -55,7 +70,10 @@ from crmcore.grading.schemes import (
 from crmcore.grading.service import (
     GRADE_CHANGED,
     GRADING_COMPLETED,
+    GradeResults,
     GradingRun,
+    configured_keep_runs,
+    grade_stored,
     record_grades,
     run_grading,
 )
@@ -64,8 +82,10 @@ from crmcore.grading.value import DeliveredValue, LifetimeValue, simple_lifetime
 
 __all__ = [
     "GRADE_CHANGED",
+    "GRADE_PENDING",
     "GRADE_RESULT",
     "GRADING_COMPLETED",
+    "GRADING_RUN",
     "METRICS",
     "AllOf",
     "Always",
@@ -76,19 +96,23 @@ __all__ = [
     "Compare",
     "Condition",
     "DeliveredValue",
+    "Explainer",
     "Explanation",
     "FieldRef",
     "FollowUpPolicy",
     "Grade",
     "GradeResult",
+    "GradeResults",
     "GradeScheme",
     "GradeTable",
     "GradingRun",
+    "GradingRunRecord",
     "Hysteresis",
     "LifetimeValue",
     "MatrixRules",
     "MetricTable",
     "OneOf",
+    "PendingDowngrade",
     "ProspectRules",
     "RankCut",
     "RankOutcome",
@@ -98,14 +122,19 @@ __all__ = [
     "SchemeKind",
     "Source",
     "SplitMethod",
+    "Summary",
     "ThresholdRule",
     "ThresholdRules",
     "TransactionColumns",
     "builtin_schemes",
     "check_ranges",
     "compute_metrics",
+    "configured_keep_runs",
+    "decide",
     "grade_book",
     "grade_metrics",
+    "grade_stored",
+    "latest_grades",
     "load_scheme",
     "parse_scheme",
     "potential_scores",

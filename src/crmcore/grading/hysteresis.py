@@ -52,6 +52,22 @@ def settle(scheme: GradeScheme, policy: Hysteresis, *, current: str | None, prop
     ``value`` and ``cutoffs`` (lowest value per grade) come from rank-based
     schemes.
     """
+    streak = 1
+    if current is not None:
+        held_at = scheme.order(current)
+        for grade in earlier[:policy.history_needed]:
+            if scheme.order(grade) <= held_at:
+                break
+            streak += 1
+    return decide(scheme, policy, current=current, proposed=proposed, streak=streak,
+                  value=value, cutoffs=cutoffs)
+
+
+def decide(scheme: GradeScheme, policy: Hysteresis, *, current: str | None, proposed: str,
+           streak: int, value: float | None = None,
+           cutoffs: Sequence[float | None] | None = None) -> tuple[str, str | None]:
+    """:func:`settle` given ``streak``: the consecutive runs, this one included, whose
+    proposal was worse than ``current`` (what a stored run keeps per customer)."""
     if current is None or proposed == current:
         return proposed, None
     held_at = scheme.order(current)
@@ -63,11 +79,6 @@ def settle(scheme: GradeScheme, policy: Hysteresis, *, current: str | None, prop
             return current, (f"kept {current}: {format_value(value)} is within "
                              f"{policy.margin:.0%} of the {current} cut-off "
                              f"{format_value(cutoff)}")
-    streak = 1
-    for grade in earlier[:policy.history_needed]:
-        if scheme.order(grade) <= held_at:
-            break
-        streak += 1
     if streak < policy.downgrade_runs:
         return current, (f"kept {current}: a downgrade to {proposed} was proposed in {streak} "
                          f"of the {policy.downgrade_runs} consecutive runs needed")

@@ -35,7 +35,7 @@ from crmcore.errors import ConfigError
 from crmcore.grading._backend import np, to_list, use_numpy
 from crmcore.grading._document import Table
 from crmcore.grading.conditions import format_value
-from crmcore.grading.results import Explanation, GradeTable, finite
+from crmcore.grading.results import Explanation, FunctionExplainer, GradeTable, finite
 
 if TYPE_CHECKING:
     from crmcore.grading.metrics import MetricTable
@@ -150,22 +150,19 @@ def grade_matrix(scheme: GradeScheme, metrics: MetricTable, potential: Mapping[s
     def explain(position: int) -> Explanation:
         code = codes[position]
         c, p = contribution[position], scores[position]
-        parts = []
-        for axis, name, value, cut, split in (
-                ("contribution", rules.contribution, c, c_cut, rules.contribution_split),
-                ("potential", rules.potential, p, p_cut, rules.potential_split)):
-            shown = format_value(value) if value == value else "none"
-            level = "high" if value > cut else "low"
-            relation = ">" if value > cut else "≤"
-            parts.append(f"{axis} {name} {shown} {relation} {split.describe()} "
-                         f"{format_value(cut)} ({level})")
+        axes = [[axis, name, value if value == value else None,
+                 cut if math.isfinite(cut) else None, split.describe()]
+                for axis, name, value, cut, split in (
+                    ("contribution", rules.contribution, c, c_cut, rules.contribution_split),
+                    ("potential", rules.potential, p, p_cut, rules.potential_split))]
         grade = scheme.grades[code]
         meaning = f"{QUADRANTS[code]}" + (f": {grade.label}" if grade.label else "")
         return Explanation(
-            scheme=scheme.name, version=scheme.version,
-            decided_by=f"{'; '.join(parts)}; {grade.name} = {meaning}",
+            scheme=scheme.name, version=scheme.version, code="matrix",
+            params={"axes": axes, "grade": grade.name, "meaning": meaning},
             metrics=finite({rules.contribution: c, POTENTIAL: p}),
             cutoff=c_cut if math.isfinite(c_cut) else None,
         )
 
-    return GradeTable(scheme, metrics.as_of, metrics.ids, codes, explain, metrics=table)
+    return GradeTable(scheme, metrics.as_of, metrics.ids, codes, FunctionExplainer(explain),
+                      metrics=table)

@@ -22,7 +22,7 @@ import attrs
 from crmcore.errors import ConfigError
 from crmcore.grading._document import Table
 from crmcore.grading.metrics import shift_months
-from crmcore.grading.results import Explanation, GradeTable
+from crmcore.grading.results import Explanation, FunctionExplainer, GradeTable
 from crmcore.model import Opportunity, OpportunityStatus
 
 if TYPE_CHECKING:
@@ -96,9 +96,10 @@ def grade_prospects(scheme: GradeScheme, opportunities: Iterable[Opportunity],
         code, reason, opportunity = best[ids[position]]
         grade = scheme.grade_names[code]
         return Explanation(
-            scheme=scheme.name, version=scheme.version,
-            decided_by=f"opportunity {opportunity.id} ({opportunity.title}) {reason}: {grade}",
+            scheme=scheme.name, version=scheme.version, code="prospect",
+            params={"opportunity": opportunity.id, "title": opportunity.title,
+                    "reason": reason, "grade": grade},
             rule=code,
         )
 
-    return GradeTable(scheme, as_of, ids, codes, explain)
+    return GradeTable(scheme, as_of, ids, codes, FunctionExplainer(explain))

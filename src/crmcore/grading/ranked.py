@@ -15,18 +15,20 @@ The tie and rounding rules are those of :mod:`crmcore.grading.rank`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import math
+from collections.abc import Iterable, Iterator, Mapping
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from crmcore.errors import ConfigError
-from crmcore.grading._backend import np, use_numpy
+from crmcore.grading._backend import np, to_list, use_numpy
 from crmcore.grading._document import Table
 from crmcore.grading.conditions import format_value
+from crmcore.grading.explain import rank_head, rank_tail
 from crmcore.grading.rank import Basis, RankCut, RankOutcome, rank_cut
-from crmcore.grading.results import Explanation, GradeTable
+from crmcore.grading.results import Explainer, Explanation, GradeTable, Summary
 
 if TYPE_CHECKING:
     from crmcore.grading.metrics import MetricTable
@@ -113,51 +115,78 @@ def grade_ranked(scheme: GradeScheme, metrics: MetricTable, *, fast: bool | None
         raise ConfigError(f"scheme {scheme.name}: not a rank-based scheme")
     values = rules.values(metrics, fast=fast)
     outcome = rank_cut(values, rules.cut, fast=fast)
-    used = [rules.metric] if not rules.weights else list(rules.weights)
-
-    def explain(position: int) -> Explanation:
-        code = int(outcome.codes[position])
-        value = float(values[position])
-        row = metrics.row(position)
-        return Explanation(
-            scheme=scheme.name, version=scheme.version,
-            decided_by=describe_rank(scheme, rules, outcome, position, value),
-            metrics={name: row[name] for name in used if name in row},
-            rank=int(outcome.ranks[position]), population=outcome.population,
-            cutoff=outcome.cutoffs[code],
-        )
-
-    return GradeTable(scheme, metrics.as_of, metrics.ids, outcome.codes, explain,
+    return GradeTable(scheme, metrics.as_of, metrics.ids, outcome.codes,
+                      RankExplainer(scheme, rules, outcome, values, metrics),
                       values=values, cutoffs=outcome.cutoffs, metrics=metrics)
 
 
-def describe_rank(scheme: GradeScheme, rules: RankedRules, outcome: RankOutcome,
-                  position: int, value: float) -> str:
-    """The deciding cut-off of one customer, in words."""
-    code = int(outcome.codes[position])
-    grade = scheme.grade_names[code]
-    n = outcome.population
-    head = f"rank {int(outcome.ranks[position]):,} of {n:,} by {rules.value_name}"
-    if value != value:
-        return f"{head}: no value, so the last grade {grade}"
-    head += f" = {format_value(value)}"
-    if not outcome.eligible[position]:
-        return f"{head}: not above 0, so the last grade {grade}"
-    cumulative = rules.cut.cumulative
-    last = code == len(cumulative)
-    if rules.cut.basis is Basis.COUNT:
-        low = outcome.boundaries[code - 1] + 1 if code else 1
+class RankExplainer(Explainer):
+    """Explains rank-based grades from the rank outcome: data per customer, words per grade."""
+
+    def __init__(self, scheme: GradeScheme, rules: RankedRules, outcome: RankOutcome,
+                 values: Any, metrics: MetricTable) -> None:
+        self.scheme, self.rules, self.outcome, self.metrics = scheme, rules, outcome, metrics
+        self.values = values
+        self.used = [rules.metric] if not rules.weights else list(rules.weights)
+        self.by = rules.value_name
+        self.grades = [self._grade_params(code) for code in range(rules.grade_count())]
+
+    def _grade_params(self, code: int) -> tuple[str, dict[str, Any]]:
+        """The code of an eligible customer of grade ``code`` and that grade's parameters."""
+        cumulative = self.rules.cut.cumulative
+        grade = self.scheme.grade_names[code]
+        last = code == len(cumulative)
+        if self.rules.cut.basis is Basis.COUNT:
+            boundaries = self.outcome.boundaries
+            if last:
+                return "rank.rest", {"grade": grade, "after": boundaries[code - 1] if code else 0}
+            return "rank.count", {"grade": grade, "low": boundaries[code - 1] + 1 if code else 1,
+                                  "high": boundaries[code], "top": float(cumulative[code] * 100)}
         if last:
-            return f"{head}; {grade}: ranks after {low - 1:,} (the rest)"
-        return (f"{head}; {grade}: ranks {low:,}-{outcome.boundaries[code]:,} "
-                f"(top {_percent(cumulative[code])} of {n:,}, rounded half up; "
-                "ties take the better grade)")
-    assert outcome.shares_ahead is not None
-    ahead = f"{float(outcome.shares_ahead[position]):.1%} of the value is ahead"
-    if last:
-        return f"{head}; {ahead}; {grade}: the rest"
-    return f"{head}; {ahead}; {grade}: less than {_percent(cumulative[code])} ahead"
+            return "rank.share-rest", {"grade": grade}
+        return "rank.share", {"grade": grade, "below": float(cumulative[code] * 100)}
 
+    def _code(self, position: int, code: int, value: float) -> tuple[str, dict[str, Any]]:
+        if value != value:
+            return "rank.no-value", {"grade": self.scheme.grade_names[code]}
+        if not self.outcome.eligible[position]:
+            return "rank.not-positive", {"grade": self.scheme.grade_names[code]}
+        reason, params = self.grades[code]
+        if self.outcome.shares_ahead is not None:
+            params = {**params, "ahead": float(self.outcome.shares_ahead[position])}
+        return reason, params
 
-def _percent(share: Fraction) -> str:
-    return f"{format_value(float(share * 100))}%"
+    def explain(self, position: int) -> Explanation:
+        """The explanation of one customer, with the rank, population and cut-off."""
+        code = int(self.outcome.codes[position])
+        value = float(self.values[position])
+        reason, params = self._code(position, code, value)
+        rank = int(self.outcome.ranks[position])
+        row = self.metrics.row(position)
+        return Explanation(
+            scheme=self.scheme.name, version=self.scheme.version, code=reason,
+            params={"rank": rank, "population": self.outcome.population, "by": self.by,
+                    **({} if value != value else {"value": value}), **params},
+            metrics={name: row[name] for name in self.used if name in row},
+            rank=rank, population=self.outcome.population, cutoff=self.outcome.cutoffs[code],
+        )
+
+    def summaries(self, positions: Iterable[int]) -> Iterator[Summary]:
+        """Summaries in bulk: one line per customer, the cut's words made once per grade."""
+        outcome, population, by = self.outcome, self.outcome.population, self.by
+        codes, ranks = to_list(outcome.codes), to_list(outcome.ranks)
+        values, eligible = to_list(self.values), to_list(outcome.eligible)
+        columns = [(name, to_list(self.metrics.column(name))) for name in self.used]
+        tails: dict[tuple[int, int], str] = {}
+        for position in positions:
+            code, value = codes[position], float(values[position])
+            shown = [(name, float(column[position])) for name, column in columns]
+            metrics = {name: v for name, v in shown if math.isfinite(v)}
+            key = (code, 0 if value != value else 1 if not eligible[position] else 2)
+            tail = tails.get(key)
+            if tail is None or outcome.shares_ahead is not None:
+                reason, params = self._code(position, code, value)
+                tail = tails[key] = rank_tail(reason, {"population": population, **params})
+            text = rank_head(ranks[position], population, by,
+                             value if value == value else None) + tail
+            yield Summary(ranks[position], population, outcome.cutoffs[code], metrics, text)

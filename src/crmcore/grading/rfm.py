@@ -34,9 +34,9 @@ import attrs
 from crmcore.errors import ConfigError
 from crmcore.grading._backend import np, use_numpy
 from crmcore.grading._document import Table
-from crmcore.grading.conditions import format_value, mapping_lookup
+from crmcore.grading.conditions import mapping_lookup
 from crmcore.grading.rank import Basis, RankCut, RankOutcome, rank_cut
-from crmcore.grading.results import Explanation, GradeTable, finite
+from crmcore.grading.results import Explanation, FunctionExplainer, GradeTable, finite
 from crmcore.grading.thresholds import ThresholdRule, first_match, parse_rule_list
 
 if TYPE_CHECKING:
@@ -143,18 +143,17 @@ def grade_rfm(scheme: GradeScheme, metrics: MetricTable, *, fast: bool | None = 
         r, f, m = (int(axis[position]) for axis in (scores.r, scores.f, scores.m))
         index = int(rule_index[position])
         row = metrics.row(position)
-        parts = []
-        for name, outcome in zip(names, scores.outcomes, strict=True):
-            shown = format_value(row[name]) if name in row else "none"
-            parts.append(f"{name} {shown} (rank {int(outcome.ranks[position]):,})")
-        text = (f"R{r} F{f} M{m}: {', '.join(parts)} of {scores.outcomes[0].population:,}; "
-                f"scores 5..1 end at ranks {'/'.join(f'{b:,}' for b in bounds)}; "
-                f"{rules.segments[index].describe(index)}")
+        axes = [[name, row.get(name), int(outcome.ranks[position])]
+                for name, outcome in zip(names, scores.outcomes, strict=True)]
         return Explanation(
-            scheme=scheme.name, version=scheme.version, decided_by=text,
+            scheme=scheme.name, version=scheme.version, code="rfm",
+            params={"r": r, "f": f, "m": m, "axes": axes,
+                    "population": scores.outcomes[0].population, "bounds": list(bounds),
+                    **rules.segments[index].params(index)},
             metrics=finite({name: row[name] for name in names if name in row}),
             rank=None, population=scores.outcomes[0].population, rule=index,
             scores={"r": r, "f": f, "m": m},
         )
 
-    return GradeTable(scheme, metrics.as_of, metrics.ids, codes, explain, metrics=metrics)
+    return GradeTable(scheme, metrics.as_of, metrics.ids, codes, FunctionExplainer(explain),
+                      metrics=metrics)

@@ -22,7 +22,7 @@ gap, no overlap): see :func:`crmcore.grading.conditions.check_ranges`;
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -37,7 +37,8 @@ from crmcore.grading.conditions import (
     mapping_lookup,
     parse_condition,
 )
-from crmcore.grading.results import Explanation, GradeTable, finite
+from crmcore.grading.explain import render
+from crmcore.grading.results import Explanation, FunctionExplainer, GradeTable, finite
 
 if TYPE_CHECKING:
     from crmcore.grading.metrics import MetricTable
@@ -52,10 +53,14 @@ class ThresholdRule:
     condition: Condition
     label: str = ""
 
+    def params(self, index: int) -> dict[str, Any]:
+        """The explanation parameters (code ``rule``) of this rule at ``index``."""
+        return {"rule": index, "grade": self.grade, "label": self.label,
+                "when": self.condition.describe()}
+
     def describe(self, index: int) -> str:
         """The rule in words, e.g. ``rule 2 (B): revenue ≥ 1,000``."""
-        name = f" — {self.label}" if self.label else ""
-        return f"rule {index + 1} ({self.grade}{name}): {self.condition.describe()}"
+        return render("rule", self.params(index))
 
 
 @attrs.frozen
@@ -146,6 +151,7 @@ def grade_thresholds(scheme: GradeScheme, metrics: MetricTable) -> GradeTable:
                                                        metrics.attributes_of(position)))
                for position in range(len(metrics))]
     codes = [scheme.order(rules.tiers[index].grade) for index in decided]
+    params = [rule.params(index) for index, rule in enumerate(rules.tiers)]
 
     def explain(position: int) -> Explanation:
         index = decided[position]
@@ -153,8 +159,7 @@ def grade_thresholds(scheme: GradeScheme, metrics: MetricTable) -> GradeTable:
         attributes = metrics.attributes_of(position)
         seen = [field for rule in rules.tiers[:index + 1] for field in rule.condition.fields()]
         return Explanation(
-            scheme=scheme.name, version=scheme.version,
-            decided_by=rules.tiers[index].describe(index),
+            scheme=scheme.name, version=scheme.version, code="rule", params=params[index],
             metrics=finite({f.name: row[f.name] for f in seen
                             if f.source is Source.METRIC and f.name in row}),
             attributes={f.name: attributes[f.name] for f in seen
@@ -162,4 +167,5 @@ def grade_thresholds(scheme: GradeScheme, metrics: MetricTable) -> GradeTable:
             rule=index,
         )
 
-    return GradeTable(scheme, metrics.as_of, metrics.ids, codes, explain, metrics=metrics)
+    return GradeTable(scheme, metrics.as_of, metrics.ids, codes, FunctionExplainer(explain),
+                      metrics=metrics)
