@@ -67,6 +67,17 @@ def typed_json_text(text: str | None, column_type: ColumnType) -> Any:
     return None if text is None else _typed(json.loads(text), column_type)
 
 
+def decimal_json_text(text: str | None) -> str | None:
+    """A decimal column's value from a field's JSON text (as an engine extracts it).
+
+    The same as :func:`typed_json_text` with ``"decimal"``, without decoding
+    plain JSON strings (amounts are stored as text).
+    """
+    if text is not None and text.startswith('"') and "\\" not in text:
+        return text[1:-1]
+    return typed_json_text(text, "decimal")  # type: ignore[no-any-return]
+
+
 def body_path(name: str) -> list[str]:
     """The field names of a body column's dotted ``name``; ValueError if it is not one."""
     parts = name.split(".")

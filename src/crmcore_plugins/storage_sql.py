@@ -38,15 +38,14 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import UTC, datetime
-from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from crmcore.columns import (
     body_path,
     check_scan,
+    decimal_json_text,
     records_as_columns,
     rows_as_columns,
-    typed_json_text,
 )
 from crmcore.errors import (
     ConfigError,
@@ -390,7 +389,7 @@ _POSTGRES_BODY: dict[ColumnType, str] = {
 }
 
 _POSTGRES_FINISH: dict[ColumnType, Callable[[Any], Any]] = {
-    "decimal": partial(typed_json_text, column_type="decimal"),
+    "decimal": decimal_json_text,
 }
 """Body column types that PostgreSQL hands over as JSON text and Python finishes
 (``numeric`` has no negative zero, and would rewrite ``"1E+3"``)."""
@@ -588,21 +587,20 @@ class SqlSession:
             name = f"{preparer.quote_schema(self._t.records.schema)}.{name}"
         return name
 
-    def _time_text(self, moment: datetime | None) -> Any:
-        """A time as the driver binds it for the ``at`` column (SQLite: UTC wall-time text)."""
+    def _time_binder(self) -> Callable[[datetime | None], Any]:
+        """How the driver binds a time of the ``at`` column (SQLite: UTC wall-time text)."""
         import sqlalchemy as sa
 
-        if moment is None:
-            return None
-        to_time = sa.DateTime(timezone=True).bind_processor(self._db.dialect) or _utc
-        return to_time(moment.astimezone(UTC))
+        process = sa.DateTime(timezone=True).bind_processor(self._db.dialect) or _utc
+        return lambda moment: None if moment is None else process(moment.astimezone(UTC))
 
     def _executemany_records(self, batch: Sequence[StoredRecord]) -> None:
         """One driver-level ``executemany``, values converted as SQLAlchemy would."""
+        bind_time = self._time_binder()
         self._db.exec_driver_sql(
             f"INSERT INTO {self._records_name()} (kind, id, version, customer_id, at, body) "
             "VALUES (?, ?, ?, ?, ?, ?)",
-            [(r.kind, r.id, r.version, r.customer_id, self._time_text(r.at), dump_json(r.body))
+            [(r.kind, r.id, r.version, r.customer_id, bind_time(r.at), dump_json(r.body))
              for r in batch],
         )
 
@@ -695,9 +693,10 @@ class SqlSession:
         if self._dialect == "sqlite":
             from crmcore_plugins.storage_sqlite import column_read
 
+            bind_time = self._time_binder()
             read = column_read(self._records_name(), kind, columns, (
-                ("customer_id = ?", customer_id), ("at >= ?", self._time_text(since)),
-                ("at < ?", self._time_text(until))))
+                ("customer_id = ?", customer_id), ("at >= ?", bind_time(since)),
+                ("at < ?", bind_time(until))))
             driver_connection: Any = self._db.connection.driver_connection
             return read.chunks(driver_connection, batch_size)
         if self._dialect == "postgresql":

@@ -28,6 +28,7 @@ from crmcore.columns import (
     body_path,
     check_columns,
     check_scan,
+    decimal_json_text,
     instant_micros,
     rows_as_columns,
     typed_json_text,
@@ -121,7 +122,7 @@ _BODY_EXPRESSIONS: dict[ColumnType, str] = {
 
 _PYTHON_FINISH: dict[ColumnType, Callable[[Any], Any]] = {
     "instant": instant_micros,
-    "decimal": partial(typed_json_text, column_type="decimal"),
+    "decimal": decimal_json_text,
     "json": partial(typed_json_text, column_type="json"),
 }
 """Body column types that SQLite hands over as text and Python finishes.
