@@ -6,18 +6,29 @@ Options: ``measure`` (``clv`` (default), ``probability_alive`` or
 ``clv`` extra (numpy, scipy); choosing it without them is a configuration
 error that says what to install. Value-matrix grading (G3) uses it as the
 potential axis; the lifecycle uses ``probability_alive`` as at-risk evidence.
+
+Besides the port's :meth:`~ClvScoring.score` (entity objects), the strategy
+takes purchases as columns (:meth:`~ClvScoring.score_columns`, e.g. from
+:func:`crmcore.book.read_purchases`): a book of millions of purchases is then
+scored without a :class:`~crmcore.model.Transaction` object per purchase.
+Purchases count on their UTC calendar day, amounts to the cent.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from crmcore.errors import ConfigError
 from crmcore.hookspecs import hookimpl
 from crmcore.model import Transaction
 from crmcore.options import Options
 from crmcore.ports import ScoringFactory
+
+if TYPE_CHECKING:  # imported where used: this module loads with every plugin host
+    from crmcore.grading.columns import TransactionColumns
+    from crmcore_plugins.clv import ClvAnalysis
 
 MEASURES = ("clv", "probability_alive", "expected_purchases")
 """What the strategy can score."""
@@ -40,26 +51,46 @@ class ClvScoring:
     def score(self, transactions: Sequence[Transaction], *, as_of: datetime
               ) -> Mapping[str, float]:
         """Fit on purchases before ``as_of`` and score every customer who has one."""
-        from crmcore_plugins.clv import analyse_purchases
+        from crmcore.grading.columns import TransactionColumns
 
         before = [t for t in transactions if t.occurred_at < as_of]
-        if not before:
+        return self.score_columns(TransactionColumns.from_transactions(before), as_of=as_of)
+
+    def score_columns(self, columns: TransactionColumns, *, as_of: datetime
+                      ) -> Mapping[str, float]:
+        """:meth:`score` of purchases given as columns (lists or numpy arrays)."""
+        analysis = self.analyse_columns(columns, as_of=as_of)
+        if analysis is None:
             return {}
-        analysis = analyse_purchases(
-            [t.customer_id for t in before], [t.occurred_at.date() for t in before],
-            [float(t.amount) for t in before], calibration_end=as_of.date(),
-            unit_days=self.unit_days, horizon_days=self.horizon_days,
-            period_days=self.period_days,
-            discount_rate_per_period=self.discount_rate_per_period,
-        )
         values = {"probability_alive": analysis.probability_alive,
                   "expected_purchases": analysis.expected_purchases,
                   "clv": analysis.clv}[self.measure]
         if values is None:
             raise ConfigError(f"measure: 'clv' cannot be computed here: "
                               f"{analysis.clv_unavailable}")
-        ids = analysis.summary.customer_ids
-        return {str(ids[i]): float(values[i]) for i in range(len(ids))}
+        return dict(zip(map(str, analysis.summary.customer_ids.tolist()), values.tolist(),
+                        strict=True))
+
+    def analyse_columns(self, columns: TransactionColumns, *, as_of: datetime
+                        ) -> ClvAnalysis | None:
+        """Models and every prediction from the purchases before ``as_of`` (None: none)."""
+        import numpy as np
+
+        from crmcore.grading.columns import US_PER_DAY, to_micros
+        from crmcore_plugins.clv import analyse_summary, summarize_codes
+
+        at_us = np.asarray(columns.at_us, dtype=np.int64)
+        before = at_us < to_micros(as_of)
+        if not before.any():
+            return None
+        summary = summarize_codes(
+            columns.ids, np.asarray(columns.customer, dtype=np.int64)[before],
+            at_us[before] // US_PER_DAY,
+            np.asarray(columns.amount_cents, dtype=np.int64)[before] / 100.0,
+            calibration_end=as_of.astimezone(UTC).date(), unit_days=self.unit_days)
+        return analyse_summary(summary, horizon_days=self.horizon_days,
+                               period_days=self.period_days,
+                               discount_rate_per_period=self.discount_rate_per_period)
 
 
 def open_clv_scoring(options: Options) -> ClvScoring:

@@ -15,7 +15,7 @@ Requires numpy and scipy. Bad input raises :class:`ClvInputError`, a
 :class:`ValueError` naming the argument and the value.
 """
 
-from crmcore_plugins.clv.analysis import ClvAnalysis, analyse_purchases
+from crmcore_plugins.clv.analysis import ClvAnalysis, analyse_purchases, analyse_summary
 from crmcore_plugins.clv.bgnbd import BgNbdFit, bgnbd_log_likelihood, fit_bgnbd
 from crmcore_plugins.clv.cdnow import (
     CDNOW_CALIBRATION_END,
@@ -29,7 +29,12 @@ from crmcore_plugins.clv.gamma_gamma import (
     fit_gamma_gamma,
     gamma_gamma_log_likelihood,
 )
-from crmcore_plugins.clv.summary import ClvInputError, RfmSummary, summarize_purchases
+from crmcore_plugins.clv.summary import (
+    ClvInputError,
+    RfmSummary,
+    summarize_codes,
+    summarize_purchases,
+)
 
 __all__ = [
     "CDNOW_CALIBRATION_END",
@@ -40,6 +45,7 @@ __all__ = [
     "GammaGammaFit",
     "RfmSummary",
     "analyse_purchases",
+    "analyse_summary",
     "bgnbd_log_likelihood",
     "customer_lifetime_value",
     "fit_bgnbd",
@@ -47,5 +53,6 @@ __all__ = [
     "gamma_gamma_log_likelihood",
     "parse_cdnow",
     "read_cdnow",
+    "summarize_codes",
     "summarize_purchases",
 ]

@@ -4,6 +4,9 @@
 scoring strategy use: it summarises, fits BG/NBD and (when there are repeat
 buyers with spend) Gamma-Gamma, and predicts for every customer. The horizon
 is given in days and converted explicitly into the model's time unit.
+:func:`analyse_summary` does the same from a summary already built (e.g. by
+:func:`~crmcore_plugins.clv.summary.summarize_codes` from columns).
+Predictions are evaluated once per distinct ``(frequency, recency, T)`` row.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from crmcore_plugins.clv.bgnbd import BgNbdFit, fit_bgnbd
+from crmcore_plugins.clv.bgnbd import BgNbdFit, distinct_rows, fit_bgnbd
 from crmcore_plugins.clv.gamma_gamma import (
     GammaGammaFit,
     customer_lifetime_value,
@@ -66,16 +69,34 @@ def analyse_purchases(
     :param horizon_days: how far ahead expected purchases and CLV look.
     :param period_days: the discounting period of the CLV sum.
     """
-    if not (math.isfinite(horizon_days) and horizon_days > 0):
-        raise ClvInputError("horizon_days", horizon_days, "is not a number of days > 0")
+    _check_horizon(horizon_days)
     summary = summarize_purchases(customer_ids, dates, amounts,
                                   calibration_end=calibration_end, unit_days=unit_days)
+    return analyse_summary(summary, horizon_days=horizon_days, period_days=period_days,
+                           discount_rate_per_period=discount_rate_per_period)
+
+
+def analyse_summary(
+    summary: RfmSummary,
+    *,
+    horizon_days: float = 365.0,
+    period_days: float = 30.0,
+    discount_rate_per_period: float = 0.01,
+) -> ClvAnalysis:
+    """Fit both models to ``summary`` and predict for each of its customers.
+
+    The arguments are those of :func:`analyse_purchases`; the time unit is
+    the summary's ``unit_days``.
+    """
+    _check_horizon(horizon_days)
+    unit_days = summary.unit_days
     counts = fit_bgnbd(summary.frequency, summary.recency, summary.T)
     notes = _fit_notes("BG/NBD", counts.converged, counts.at_bound)
-    alive = counts.probability_alive(summary.frequency, summary.recency, summary.T)
+    rows, inverse = distinct_rows(summary.frequency.astype(np.float64), summary.recency,
+                                  summary.T)
+    alive = counts.probability_alive(*rows)[inverse]
     try:
-        expected = counts.expected_purchases(horizon_days / unit_days, summary.frequency,
-                                             summary.recency, summary.T)
+        expected = counts.expected_purchases(horizon_days / unit_days, *rows)[inverse]
     except ArithmeticError as error:
         expected = np.full(len(summary), math.nan)
         notes.append(f"expected purchases could not be computed: {error}")
@@ -102,6 +123,11 @@ def analyse_purchases(
             notes.append(f"{name}: {bad} of {len(summary)} customers not computable (nan)")
     return ClvAnalysis(summary, counts, spend, horizon_days, alive, expected, clv, unavailable,
                        tuple(notes))
+
+
+def _check_horizon(horizon_days: float) -> None:
+    if not (math.isfinite(horizon_days) and horizon_days > 0):
+        raise ClvInputError("horizon_days", horizon_days, "is not a number of days > 0")
 
 
 def _fit_notes(model: str, converged: bool, at_bound: tuple[str, ...]) -> list[str]:

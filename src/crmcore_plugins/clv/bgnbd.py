@@ -21,6 +21,11 @@ is evaluated as ``expit(-D)`` for the same reason. The fit maximises the
 likelihood over log-parameters with L-BFGS-B and an analytic gradient, after
 collapsing customers with identical ``(x, t_x, T)`` into weighted rows.
 
+Predictions are evaluated once per distinct row of their arguments
+(:func:`per_distinct_row`) and taken back to every customer: a book of a
+million customers holds far fewer distinct ``(x, t_x, T)`` rows, since times
+are whole days.
+
 The conditional expectation (FHL 2005, eq. 10) needs
 ``(1-z)^(r+x) 2F1(r+x, b+x; a+b+x-1; z)`` with ``z = t / (alpha+T+t)``. For
 large ``x`` or ``z`` near 1 that hypergeometric function is astronomically
@@ -76,7 +81,14 @@ from crmcore_plugins.clv.summary import (
     rfm_arrays,
 )
 
-__all__ = ["BgNbdFit", "beta_gauss_rule", "bgnbd_log_likelihood", "fit_bgnbd"]
+__all__ = [
+    "BgNbdFit",
+    "beta_gauss_rule",
+    "bgnbd_log_likelihood",
+    "distinct_rows",
+    "fit_bgnbd",
+    "per_distinct_row",
+]
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -123,7 +135,8 @@ class BgNbdFit:
     ) -> FloatArray:
         """Probability that a customer with these statistics has not dropped out."""
         x, t_x, t_cal = rfm_arrays(frequency, recency, T)
-        return _alive(self._params(), x, t_x, t_cal)
+        params = self._params()
+        return per_distinct_row(lambda *rows: _alive(params, *rows), x, t_x, t_cal)
 
     def expected_purchases(
         self,
@@ -136,7 +149,41 @@ class BgNbdFit:
         t = finite_array("horizon", horizon)
         x, t_x, t_cal = rfm_arrays(frequency, recency, T)
         t, x, t_x, t_cal = np.broadcast_arrays(t, x, t_x, t_cal)
-        return _conditional_expectation(self._params(), t, x, t_x, t_cal)
+        params = self._params()
+        return per_distinct_row(lambda *rows: _conditional_expectation(params, *rows),
+                                t, x, t_x, t_cal)
+
+    def discounted_expected_purchases(
+        self,
+        frequency: npt.ArrayLike,
+        recency: npt.ArrayLike,
+        T: npt.ArrayLike,  # noqa: N803
+        *,
+        period: float,
+        periods: int,
+        discount_rate: float,
+    ) -> FloatArray:
+        """``sum_{k=1..periods} (E[Y(k period)] - E[Y((k-1) period)]) / (1 + d)^k``.
+
+        The purchases expected in each of the next ``periods`` periods of
+        length ``period`` (in the fit's time unit), discounted at
+        ``discount_rate`` per period to the end of the period. Evaluated one
+        period at a time, so memory stays proportional to the customers.
+        """
+        check_positive("period", period)
+        x, t_x, t_cal = rfm_arrays(frequency, recency, T)
+        params = self._params()
+
+        def discounted(*rows: FloatArray) -> FloatArray:
+            total, previous = np.zeros_like(rows[0]), np.zeros_like(rows[0])
+            for k in range(1, periods + 1):
+                cumulative = _conditional_expectation(
+                    params, np.full_like(rows[0], k * period), *rows)
+                total += (cumulative - previous) * (1.0 + discount_rate) ** -k
+                previous = cumulative
+            return total
+
+        return per_distinct_row(discounted, x, t_x, t_cal)
 
     def expected_purchases_unconditional(self, horizon: npt.ArrayLike) -> FloatArray:
         """Expected repeat purchases in ``(0, horizon]`` of a new customer (FHL eq. 9)."""
@@ -199,15 +246,56 @@ def bgnbd_log_likelihood(
 
 def aggregate_rows(*columns: FloatArray) -> tuple[list[FloatArray], FloatArray]:
     """Collapse identical rows of equal-length columns; return them (sorted) and counts."""
+    rows, inverse = distinct_rows(*columns)
+    return rows, np.bincount(inverse, minlength=rows[0].size).astype(np.float64)
+
+
+def distinct_rows(*columns: FloatArray) -> tuple[list[FloatArray], npt.NDArray[np.intp]]:
+    """The distinct rows of equal-length 1-d columns (sorted) and each row's index into them.
+
+    ``[c[inverse] for c in rows]`` gives back ``columns``. Rows that are
+    already distinct and sorted (e.g. the output of an earlier call) are
+    recognised in one pass and not sorted again.
+    """
+    if _strictly_increasing(columns):
+        return list(columns), np.arange(columns[0].size)
     order = np.lexsort(columns[::-1])
-    ordered = [column[order] for column in columns]
     change = np.zeros(order.size, dtype=bool)
     change[:1] = True
-    for column in ordered:
-        change[1:] |= column[1:] != column[:-1]
+    rows = []
+    for column in columns:
+        ordered = column[order]
+        change[1:] |= ordered[1:] != ordered[:-1]
+        rows.append(ordered)
     starts = np.flatnonzero(change)
-    counts = np.diff(np.r_[starts, order.size]).astype(np.float64)
-    return [column[starts] for column in ordered], counts
+    inverse = np.empty(order.size, dtype=np.intp)
+    inverse[order] = np.cumsum(change) - 1
+    return [row[starts] for row in rows], inverse
+
+
+def _strictly_increasing(columns: tuple[FloatArray, ...]) -> bool:
+    """Whether the rows of ``columns`` are in strictly increasing lexicographic order."""
+    greater = np.zeros(max(columns[0].size - 1, 0), dtype=bool)
+    equal = ~greater
+    for column in columns:
+        later, earlier = column[1:], column[:-1]
+        greater |= equal & (later > earlier)
+        equal &= later == earlier
+    return bool(greater.all())
+
+
+def per_distinct_row(
+    function: Callable[..., FloatArray], *columns: npt.NDArray[np.float64]
+) -> FloatArray:
+    """``function(*columns)`` evaluated once per distinct row, for arrays of one shape.
+
+    ``function`` must compute each row from that row alone; its result for
+    the distinct rows is taken back to every element, in ``columns``' shape.
+    """
+    shape = np.shape(columns[0])
+    rows, inverse = distinct_rows(*(np.ravel(column) for column in columns))
+    values = np.asarray(function(*rows), dtype=np.float64)
+    return values[inverse].reshape(shape)
 
 
 def weighted_sum(terms: FloatArray, weights: FloatArray) -> float:

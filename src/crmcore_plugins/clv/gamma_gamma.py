@@ -199,13 +199,10 @@ def customer_lifetime_value(
             "discount_rate_per_period", discount_rate_per_period, "is not a finite number >= 0"
         )
     profit = gg_fit.conditional_expected_average_profit(frequency, monetary_value)
-    x, t_x, t_cal = rfm_arrays(frequency, recency, T)
-    ends = np.arange(horizon + 1, dtype=np.float64) * (period_days / unit_days)
-    shape = (horizon + 1,) + (1,) * x.ndim
-    cumulative = bgnbd_fit.expected_purchases(ends.reshape(shape), x, t_x, t_cal)
-    discount = (1.0 + discount_rate_per_period) ** -np.arange(1, horizon + 1, dtype=np.float64)
-    per_period = np.diff(cumulative, axis=0)
-    return np.asarray(profit * np.tensordot(discount, per_period, axes=1), dtype=np.float64)
+    purchases = bgnbd_fit.discounted_expected_purchases(
+        frequency, recency, T, period=period_days / unit_days, periods=horizon,
+        discount_rate=discount_rate_per_period)
+    return np.asarray(profit * purchases, dtype=np.float64)
 
 
 def _spend_arrays(

@@ -14,13 +14,18 @@ weeks); ``T`` counts the days from the first purchase day to the calibration
 end day (a customer whose first purchase is on the end day has ``T = 0``),
 which is the convention of the published CDNOW summary.
 
+:func:`summarize_codes` does the same for purchases already given as columns
+(customer codes into an id list, day numbers, amounts), as the stored book is
+read: no per-purchase Python object is built, and the work needs a few int64
+arrays of the purchases' length on top of the input.
+
 This module also holds the input validation shared by the models.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,6 +39,7 @@ __all__ = [
     "RfmSummary",
     "check_positive",
     "rfm_arrays",
+    "summarize_codes",
     "summarize_purchases",
 ]
 
@@ -52,7 +58,8 @@ class ClvInputError(ValidationError):
 class RfmSummary:
     """Columnar per-customer statistics; all arrays share one length and order.
 
-    ``customer_ids`` are sorted. ``frequency`` counts repeat customer-days,
+    ``customer_ids`` are sorted (by :func:`summarize_purchases`; in code
+    order by :func:`summarize_codes`). ``frequency`` counts repeat customer-days,
     ``recency`` and ``T`` are in units of ``unit_days`` days and
     ``monetary_value`` is the mean value of the repeat transactions (``0.0``
     when ``frequency`` is 0). The arrays are read-only.
@@ -97,20 +104,61 @@ def summarize_purchases(
     days = _as_days(dates)
     values = _as_amounts(amounts)
     _check_lengths(ids, days, values)
-    end_day = _day_number(_as_date("calibration_end", calibration_end))
+    unique_ids, codes = _encode_ids(ids)
+    return _summarize(unique_ids, codes, days, values, calibration_end, unit_days)
+
+
+def summarize_codes(
+    ids: Sequence[Any] | npt.ArrayLike,
+    codes: npt.ArrayLike,
+    days: npt.ArrayLike,
+    amounts: npt.ArrayLike,
+    *,
+    calibration_end: dt.date,
+    unit_days: float,
+) -> RfmSummary:
+    """Build the :class:`RfmSummary` of purchases given as columns.
+
+    Purchase ``i`` is by customer ``ids[codes[i]]`` on day ``days[i]`` (days
+    since 1970-01-01) for ``amounts[i]``; the summary lists the customers in
+    code order. Equal to :func:`summarize_purchases` of the same purchases
+    up to that order, without building an object per purchase.
+
+    :raises ClvInputError: on empty or mismatched columns, a code outside
+        ``ids``, a non-integer day, a bad amount or a non-positive ``unit_days``.
+    """
+    check_positive("unit_days", unit_days)
+    customer_ids = np.asarray(ids, dtype=object if isinstance(ids, Sequence) else None)
+    code = _integer_column("codes", codes)
+    _first_bad("codes", code, (code < 0) | (code >= customer_ids.size),
+               f"is not a position in ids (0 to {customer_ids.size - 1})")
+    day = _integer_column("days", days)
+    values = _as_amounts(amounts)
+    _check_lengths(code, day, values)
+    return _summarize(customer_ids, code, day, values, calibration_end, unit_days)
+
+
+def _summarize(ids: npt.NDArray[Any], codes: npt.NDArray[np.integer[Any]],
+               days: npt.NDArray[np.int64], values: FloatArray, calibration_end: dt.date,
+               unit_days: float) -> RfmSummary:
+    """The summary of coded purchases on or before ``calibration_end``."""
+    end = _as_date("calibration_end", calibration_end)
+    end_day = _day_number(end)
     keep = days <= end_day
     if not np.any(keep):
         raise ClvInputError("calibration_end", calibration_end, "is before every purchase")
-    unique_ids, codes = _encode_ids(ids[keep])
-    customer, day, value = _merge_customer_days(codes, days[keep], values[keep])
+    if not np.all(keep):
+        codes, days, values = codes[keep], days[keep], values[keep]
+    del keep
+    customer, day, value = _merge_customer_days(codes, days, values, end_day)
     present, stats = _per_customer(customer, day, value, end_day, unit_days)
     return RfmSummary(
-        customer_ids=_readonly(unique_ids[present]),
+        customer_ids=_readonly(ids[present]),
         frequency=_readonly(stats[0].astype(np.int64)),
         recency=_readonly(stats[1]),
         T=_readonly(stats[2]),
         monetary_value=_readonly(stats[3]),
-        calibration_end=_as_date("calibration_end", calibration_end),
+        calibration_end=end,
         unit_days=float(unit_days),
     )
 
@@ -201,12 +249,20 @@ def _as_amounts(amounts: npt.ArrayLike) -> FloatArray:
     return values
 
 
+def _integer_column(name: str, values: npt.ArrayLike) -> npt.NDArray[np.int64]:
+    """A non-empty 1-d array of whole numbers (integer dtype; no copy when int64)."""
+    array = _as_1d(name, values)
+    if not np.issubdtype(array.dtype, np.integer):
+        raise ClvInputError(name, array[:3].tolist(), f"are not integers ({array.dtype})")
+    return array.astype(np.int64, copy=False)
+
+
 def _as_days(dates: Iterable[dt.date] | npt.ArrayLike) -> npt.NDArray[np.int64]:
     """Return day numbers (days since 1970-01-01) of dates, datetimes or datetime64."""
     array = _as_1d("dates", dates)
     if np.issubdtype(array.dtype, np.datetime64):
         _first_bad("dates", array, np.isnat(array), "is a missing date (NaT)")
-        return array.astype("datetime64[D]").astype(np.int64)
+        return array.astype("datetime64[D]", copy=False).view(np.int64)
     return np.array(
         [_day_number(_as_date(f"dates[{i}]", d)) for i, d in enumerate(array)], dtype=np.int64
     )
@@ -236,23 +292,46 @@ def _check_lengths(*arrays: npt.NDArray[Any]) -> None:
         raise ClvInputError("customer_ids, dates, amounts", lengths, "differ in length")
 
 
-def _encode_ids(ids: npt.NDArray[Any]) -> tuple[npt.NDArray[Any], npt.NDArray[np.int64]]:
+def _encode_ids(ids: npt.NDArray[Any]) -> tuple[npt.NDArray[Any], npt.NDArray[np.intp]]:
     """Return the sorted distinct ids and each row's index into them."""
     try:
         unique, codes = np.unique(ids, return_inverse=True)
     except TypeError:
         raise ClvInputError("customer_ids", ids[:3].tolist(), "are not mutually sortable") from None
-    return unique, codes.astype(np.int64).reshape(-1)
+    return unique, codes.reshape(-1)
 
 
 def _merge_customer_days(
-    codes: npt.NDArray[np.int64], days: npt.NDArray[np.int64], values: FloatArray
+    codes: npt.NDArray[np.integer[Any]], days: npt.NDArray[np.int64], values: FloatArray,
+    end_day: int,
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], FloatArray]:
-    """Sum the values of each (customer, day); return rows sorted by both."""
-    order = np.lexsort((days, codes))
-    codes, days, values = codes[order], days[order], values[order]
-    starts = np.flatnonzero(np.r_[True, (np.diff(codes) != 0) | (np.diff(days) != 0)])
-    return codes[starts], days[starts], np.add.reduceat(values, starts)
+    """Sum the values of each (customer, day); return rows sorted by both.
+
+    One int64 key ``code * span + day - first_day`` per purchase, one sort of
+    it: about four arrays of the purchases' length at the peak.
+    """
+    first_day = int(days.min())
+    span = end_day - first_day + 1
+    if (int(codes.max()) + 1) * span >= 2**63:
+        raise ClvInputError("dates", f"{first_day} to {end_day}", "span too many days to sort")
+    key = codes.astype(np.int64)
+    key *= span
+    key += days
+    key -= first_day
+    order = np.argsort(key, kind="stable")
+    key = key[order]
+    values = values[order]
+    del order
+    change = np.empty(key.size, dtype=bool)
+    change[0] = True
+    np.not_equal(key[1:], key[:-1], out=change[1:])
+    starts = np.flatnonzero(change)
+    del change
+    merged = np.add.reduceat(values, starts)
+    del values
+    key = key[starts]
+    customer, offset = np.divmod(key, span)
+    return customer, offset + first_day, merged
 
 
 def _per_customer(
