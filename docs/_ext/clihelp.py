@@ -1,4 +1,4 @@
-"""``.. crmcore-cli-help:: COMMAND``: the ``--help`` text of a crmcore command.
+"""``.. crmcore-cli-help:: COMMAND [SUBCOMMAND]``: the ``--help`` text of a crmcore command.
 
 Generated from the argument parser at build time, so the reference never
 drifts from the command line. Without an argument it shows the top-level help.
@@ -15,21 +15,24 @@ from sphinx.application import Sphinx
 
 
 def _help_text(command: str | None) -> str:
+    """The help of ``crmcore``, of a command, or of a subcommand (``"pdca abandon"``)."""
     from crmcore.cli import build_parser
 
     parser = build_parser()
-    if command is None:
-        return parser.format_help()
-    for action in parser._actions:  # argparse has no public accessor
-        if isinstance(action, argparse._SubParsersAction) and command in action.choices:
-            return str(action.choices[command].format_help())
-    raise ValueError(f"crmcore has no command {command!r}")
+    for name in (command or "").split():
+        parser = next((action.choices[name] for action in parser._actions  # no public accessor
+                       if isinstance(action, argparse._SubParsersAction)
+                       and name in action.choices), None)
+        if parser is None:
+            raise ValueError(f"crmcore has no command {command!r}")
+    return str(parser.format_help())
 
 
 class CliHelp(Directive):
     """Render ``crmcore [COMMAND] --help`` as a literal block."""
 
     optional_arguments = 1
+    final_argument_whitespace = True
 
     def run(self) -> list[nodes.Node]:
         os.environ["COLUMNS"] = "88"

@@ -36,7 +36,7 @@ def test_p1_p4_a_whole_cycle_from_the_command_line(database: str,
     assert opened.startswith("opened PDCA-001: baseline complaint_rate over 2026-Q1 30.0%")
     refused = _run(capsys, "pdca", "check", "PDCA-001", *db, "--period", "2026-Q2",
                    "--at", "2026-04-01", status=2)
-    assert "not allowed in this state (allowed here: revise_plan, do)" in refused
+    assert "not allowed in this state (allowed here: revise_plan, do, abandon)" in refused
     planned = _run(capsys, "pdca", "plan", "PDCA-001", *db, "--pareto", "complaints",
                    "--countermeasure", "cm-1|li.wei|2026-05-01|call ahead|late delivery",
                    "--countermeasure", "cm-2|zhang.min|2026-05-01|check invoices",

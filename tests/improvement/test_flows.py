@@ -29,15 +29,17 @@ T0 = datetime(2026, 1, 5, tzinfo=UTC)
 
 def test_p1_p4_pdca_flow_is_plan_do_check_act_closed_and_forward_only() -> None:
     flow = pdca_flow()
-    assert flow.state_names() == ("plan", "do", "check", "act", "closed")
+    assert flow.state_names() == ("plan", "do", "check", "act", "closed", "abandoned")
     assert flow.forward_only
-    assert set(PDCA_EVENTS) == set(flow.events())
+    assert set(flow.events()) == {*PDCA_EVENTS, "abandon"}
     moves = {(source, target) for source, target, _ in flow.edges() if source != target}
-    assert moves == {("plan", "do"), ("do", "check"), ("check", "act"), ("act", "closed")}
+    assert moves == {("plan", "do"), ("do", "check"), ("check", "act"), ("act", "closed"),
+                     *((phase, "abandoned") for phase in ("plan", "do", "check", "act"))}
     assert "plan" in to_mermaid(flow)
     assert [v.name for t in flow.transitions for v in t.validators] == [
         "plan_complete", "all_countermeasures_settled", "every_target_checked",
-        "unsolved_carried_over"]
+        "unsolved_carried_over", "reason_given"]
+    assert [s.name for s in flow.states if s.final] == ["closed", "abandoned"]
 
 
 def test_p6_knowledge_loop_turns_and_informs_the_next_turn() -> None:

@@ -1,8 +1,11 @@
-"""``crmcore pdca open|plan|do|check|act|show|list|report`` and ``crmcore measures``.
+"""``crmcore pdca open|plan|do|check|act|abandon|show|list|report|warnings|knowledge``
+and ``crmcore measures``.
 
 Each phase command moves the cycle into its phase first when it stands in
 the phase before (``do`` moves ``plan -> do``...), then records that
 phase's data; the transition door refuses anything out of order.
+``abandon`` gives up an open cycle with the reason why; ``warnings`` runs the
+early-warning rules (P7); ``knowledge`` runs the customer-knowledge loop (P6).
 """
 
 from __future__ import annotations
@@ -22,6 +25,12 @@ from crmcore.cli.common import (
     print_json,
     print_table,
 )
+from crmcore.cli.improvement_loops import add_knowledge, add_warnings
+from crmcore.cli.improvement_loops import pair as _pair
+from crmcore.cli.improvement_loops import period as _period
+from crmcore.cli.improvement_loops import recording_parser as _recording
+from crmcore.cli.improvement_loops import show_help as _help
+from crmcore.cli.improvement_loops import when as _when
 from crmcore.improvement import (
     MEASURES,
     Better,
@@ -38,7 +47,6 @@ from crmcore.improvement import (
     countermeasure,
     pareto,
     pareto_chart,
-    parse_period,
     run_chart,
     run_points,
 )
@@ -46,16 +54,14 @@ from crmcore.improvement.report import describe_cycle, describe_result, format_v
 from crmcore.lifecycle.measures import Period, periods
 from crmcore.serialization import unstructure
 
-DEFAULT_ACTOR = "crmcore-cli"
-"""Who the history names when ``--actor`` is not given."""
-
 
 def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register ``pdca`` and its subcommands, and ``measures``."""
     parser = commands.add_parser("pdca", help="run PDCA improvement cycles (P1-P4)")
     sub = parser.add_subparsers(title="pdca commands", metavar="ACTION")
 
-    opened = _recording(sub, "open", "open a cycle from a problem shown by a measure", cycle=False)
+    opened = _recording(sub, "open", "open a cycle from a problem shown by a measure",
+                        subject=None)
     opened.add_argument("--measure", required=True, choices=list(MEASURES),
                         help="the measure that shows the problem (its baseline)")
     opened.add_argument("--period", required=True, metavar="PERIOD",
@@ -121,6 +127,14 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     add_format_argument(listing, "table", "json")
     listing.set_defaults(run=run_list)
 
+    abandon = _recording(sub, "abandon", "give up a cycle still open, with the reason why")
+    abandon.add_argument("--reason", required=True, metavar="TEXT",
+                         help="why the cycle is given up (required, recorded)")
+    abandon.set_defaults(run=run_abandon)
+
+    add_warnings(sub)
+    add_knowledge(sub)
+
     report = sub.add_parser("report", help="write a cycle's Pareto and run charts "
                                            "(needs crmcore[charts])")
     report.add_argument("cycle", metavar="CYCLE")
@@ -144,37 +158,6 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     measures.set_defaults(run=run_measures)
 
 
-def _recording(sub: argparse._SubParsersAction[argparse.ArgumentParser], name: str, text: str,
-               *, cycle: bool = True) -> argparse.ArgumentParser:
-    parser = sub.add_parser(name, help=text)
-    if cycle:
-        parser.add_argument("cycle", metavar="CYCLE")
-    add_storage_arguments(parser)
-    parser.add_argument("--actor", default=DEFAULT_ACTOR, metavar="WHO",
-                        help=f"who records it (default: {DEFAULT_ACTOR})")
-    parser.add_argument("--at", metavar="DATE", help="when (default: now)")
-    return parser
-
-
-def _help(parser: argparse.ArgumentParser) -> int:
-    parser.print_help()
-    return 2
-
-
-def _pair(text: str, option: str) -> tuple[str, str]:
-    key, sep, value = text.partition("=")
-    if not sep or not key.strip() or not value.strip():
-        raise CommandError(f"{option}: {text!r} is not KEY=TEXT")
-    return key.strip(), value.strip()
-
-
-def _period(text: str, option: str = "--period") -> Period:
-    try:
-        return parse_period(text)
-    except ValueError as error:
-        raise CommandError(f"{option}: {error}") from None
-
-
 def _target(text: str, default_problem: str) -> Target:
     body, _, problem = text.partition("@")
     for operator, better in (("<=", Better.LOWER), (">=", Better.HIGHER)):
@@ -194,10 +177,6 @@ def _countermeasure(text: str) -> Countermeasure:
         raise CommandError(f"--countermeasure: {text!r} is not KEY|OWNER|DUE|ACTION[|FACTOR]")
     key, owner, due, action = parts[:4]
     return countermeasure(key, action, owner, due, parts[4] if len(parts) == 5 else None)
-
-
-def _when(arguments: argparse.Namespace) -> datetime | None:
-    return parse_as_of(arguments.at)
 
 
 def run_open(arguments: argparse.Namespace) -> int:
@@ -305,6 +284,16 @@ def _chain_json(service: ImprovementService, cycles: Sequence[Cycle]) -> list[di
              "unsolved": [p.key for p in c.unsolved()] if c.results else None} for c in cycles]
 
 
+def run_abandon(arguments: argparse.Namespace) -> int:
+    """Move an open cycle to ``abandoned``; the door refuses a blank reason."""
+    with open_crm(arguments) as crm:
+        made = ImprovementService(crm).abandon(arguments.cycle, reason=arguments.reason,
+                                               actor=arguments.actor, at=_when(arguments))
+    print(f"{arguments.cycle}: {made.entry.from_state} -> {made.entry.to_state}: "
+          f"{made.entry.reason}")
+    return 0
+
+
 def run_show(arguments: argparse.Namespace) -> int:
     """Print one cycle with its history and its chain of carried-over cycles."""
     with open_crm(arguments) as crm:
@@ -313,8 +302,10 @@ def run_show(arguments: argparse.Namespace) -> int:
         state = service.state(cycle.id)
         history = service.history(cycle.id)
         chain = service.chain(cycle.id)
+        abandoned = service.abandoned_because(cycle.id)
         if arguments.format == "json":
             print_json({"cycle": unstructure(cycle), "phase": state.state,
+                        "abandoned_because": abandoned,
                         "since": state.entered_at.isoformat(),
                         "history": [{"sequence": e.sequence, "at": e.at.isoformat(),
                                      "event": e.event, "from": e.from_state, "to": e.to_state,
@@ -322,6 +313,8 @@ def run_show(arguments: argparse.Namespace) -> int:
                         "chain": _chain_json(service, chain)})
             return 0
         print("\n".join(describe_cycle(service, cycle)))
+        if abandoned is not None:
+            print(f"  abandoned: {abandoned}")
         print()
         print_table([(e.sequence, e.at.date(), e.event, e.from_state or "-", e.to_state,
                       e.actor, e.reason) for e in history],
@@ -339,10 +332,14 @@ def run_list(arguments: argparse.Namespace) -> int:
         print_json([{"id": r.id, "title": r.title, "phase": r.phase,
                      "since": r.since.isoformat(), "opened_at": r.opened_at.isoformat(),
                      "parent_id": r.parent_id, "next_cycle": r.next_cycle,
-                     "problems": r.problems, "unsolved": r.unsolved} for r in rows])
+                     "problems": r.problems, "unsolved": r.unsolved,
+                     "abandoned_because": r.abandoned_because} for r in rows])
         return 0
+    why = any(r.abandoned_because is not None for r in rows)
     print_table([(r.id, r.phase, r.since.date(), r.parent_id or "-", r.next_cycle or "-",
-                  r.title) for r in rows], ("cycle", "phase", "since", "from", "into", "title"))
+                  r.title, *([r.abandoned_because or ""] if why else [])) for r in rows],
+                ("cycle", "phase", "since", "from", "into", "title",
+                 *(["why abandoned"] if why else [])))
     return 0
 
 

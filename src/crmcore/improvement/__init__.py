@@ -61,9 +61,11 @@ from crmcore.improvement.early_warning import (
     EarlyWarning,
     WarningRule,
     evaluate,
+    rules_from_data,
     rules_from_targets,
     rules_from_toml,
     warning_event,
+    warning_periods,
 )
 from crmcore.improvement.measures import (
     MEASURES,
@@ -86,9 +88,11 @@ from crmcore.improvement.pareto import (
     pareto,
 )
 from crmcore.improvement.service import (
+    ABANDONED,
     CycleRow,
     ImprovementService,
     causes_from_pareto,
+    configured_warning_rules,
     countermeasure,
     loop_history,
     start_loop,
@@ -97,6 +101,7 @@ from crmcore.improvement.service import (
 from crmcore.improvement.statistics import Interval, TestResult
 
 __all__ = [
+    "ABANDONED",
     "DEFAULT_ALPHA",
     "IMPROVEMENT_FILE",
     "KNOWLEDGE_FLOW",
@@ -139,6 +144,7 @@ __all__ = [
     "churn_reasons",
     "compare",
     "complaint_categories",
+    "configured_warning_rules",
     "countermeasure",
     "evaluate",
     "improvement_checks",
@@ -156,6 +162,7 @@ __all__ = [
     "record_results",
     "require_events",
     "revise_plan",
+    "rules_from_data",
     "rules_from_targets",
     "rules_from_toml",
     "run_chart",
@@ -165,4 +172,5 @@ __all__ = [
     "start_loop",
     "step_loop",
     "warning_event",
+    "warning_periods",
 ]

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -28,6 +28,7 @@ from crmcore.errors import ConfigError, InvalidDataError
 from crmcore.events import DomainEvent
 from crmcore.improvement.cycle import IMPROVEMENT_FILE, Cycle
 from crmcore.improvement.measures import Better, MeasureValue, measure_definition
+from crmcore.lifecycle.measures import Period, periods
 from crmcore.serialization import structure
 from crmcore.validation import aware_datetime, identifier, int_between, non_empty_text
 
@@ -132,15 +133,33 @@ def rules_from_toml(text: str, *, source: str = "warning rules") -> tuple[Warnin
     unknown = sorted(set(data) - {"warnings"})
     if unknown:
         raise ConfigError(f"{source}: {unknown[0]}: is not a known key (known: warnings)")
+    return rules_from_data(data.get("warnings", []), source=source)
+
+
+def rules_from_data(items: Any, *, source: str = "warning rules",
+                    path: str = "warnings") -> tuple[WarningRule, ...]:
+    """Rules from parsed ``[[warnings]]`` tables (a list of mappings); ``path`` names them."""
     try:
-        rules = structure(data.get("warnings", []), list[WarningRule], path="warnings")
+        rules = structure(items, list[WarningRule], path=path)
     except InvalidDataError as error:
         raise ConfigError(f"{source}: {error}") from None
     names = [rule.name for rule in rules]
     for name in names:
         if names.count(name) > 1:
-            raise ConfigError(f"{source}: warnings: rule {name!r} is declared twice")
+            raise ConfigError(f"{source}: {path}: rule {name!r} is declared twice")
     return tuple(rules)
+
+
+def warning_periods(rules: Iterable[WarningRule], as_of: datetime, *,
+                    unit: str = "quarter") -> list[Period]:
+    """The complete calendar periods of ``unit`` before ``as_of``, as many as the longest run.
+
+    The period ``as_of`` falls in is not complete, so it is left out: a rule
+    over two quarters as of 2026-07-15 reads 2026-Q1 and 2026-Q2.
+    """
+    needed = max((rule.consecutive for rule in rules), default=1)
+    current = periods(as_of, as_of + timedelta(microseconds=1), unit)[0]
+    return periods(current.start - timedelta(days=366 * needed), current.start, unit)[-needed:]
 
 
 def rules_from_targets(cycle: Cycle, *, consecutive: int = 2) -> tuple[WarningRule, ...]:

@@ -44,6 +44,7 @@ from crmcore.improvement.early_warning import (
     EarlyWarning,
     WarningRule,
     evaluate,
+    rules_from_data,
     warning_event,
 )
 from crmcore.improvement.measures import (
@@ -83,6 +84,9 @@ WARNING_KIND = register_entity_type(
     EntityType("improvement_warning", EarlyWarning, "filed_under", "raised_at"))
 """The entity kind of :class:`~crmcore.improvement.early_warning.EarlyWarning` records."""
 
+ABANDONED = "abandoned"
+"""The final phase of a cycle given up before it closed (event ``abandon``)."""
+
 DEFAULT_ACTOR = "crmcore.improvement"
 """Who the history names when no actor is given."""
 
@@ -91,7 +95,7 @@ _Edit = Callable[[Cycle], Cycle]
 
 @attrs.frozen
 class CycleRow:
-    """One cycle in a listing: its phase and its links."""
+    """One cycle in a listing: its phase and its links (and why it was abandoned, if it was)."""
 
     id: str
     title: str
@@ -102,6 +106,7 @@ class CycleRow:
     next_cycle: str | None
     problems: int
     unsolved: int
+    abandoned_because: str | None = None
 
 
 def cause_key(category: str) -> str:
@@ -190,16 +195,27 @@ class ImprovementService:
         A warning already raised for the same rule and last period is not
         raised again. The ``improvement.warning`` events go to the notifiers.
         """
+        return [warning for warning, new in self.review_warnings(rules, periods, at=at) if new]
+
+    def review_warnings(self, rules: Iterable[WarningRule], periods: Sequence[Period | str], *,
+                        at: datetime | None = None) -> list[tuple[EarlyWarning, bool]]:
+        """Every warning ``rules`` raise over ``periods``, and whether it is new (P7).
+
+        New warnings are stored and emitted as :meth:`raise_warnings` does; a
+        warning raised before is returned as stored (with its first
+        ``raised_at``), flagged not new, and not emitted again.
+        """
         found = evaluate(rules, self.series(periods), at=at or self.crm.now())
-        raised = []
+        reviewed = []
         with self.crm.transaction() as work:
             stored = work.repository(EarlyWarning)
             for warning in found:
-                if stored.get(warning.id) is None:
+                earlier = stored.get(warning.id)
+                if earlier is None:
                     stored.add(warning)
                     work.emit(warning_event(warning))
-                    raised.append(warning)
-        return raised
+                reviewed.append((earlier or warning, earlier is None))
+        return reviewed
 
     def warnings(self) -> list[EarlyWarning]:
         """Every stored early warning, oldest first."""
@@ -377,6 +393,16 @@ class ImprovementService:
                                   facts=facts)
         return made
 
+    def abandon(self, cycle_id: str, *, reason: str, actor: str = DEFAULT_ACTOR,
+                at: datetime | None = None) -> Transition:
+        """Give up a cycle still open (in plan, do, check or act): refused without a reason.
+
+        The cycle moves to the final ``abandoned`` phase; the history entry
+        records who abandoned it, when, from which phase and why. Its record
+        is kept as it was. A host flow without an ``abandon`` event refuses.
+        """
+        return self._change(cycle_id, "abandon", None, actor=actor, at=at, reason=reason)[1]
+
     # -- the door ------------------------------------------------------------------------------
 
     def _change(self, cycle_id: str, event: str, edit: _Edit | None, *, actor: str,
@@ -423,6 +449,8 @@ class ImprovementService:
     def cycles(self) -> list[CycleRow]:
         """Every cycle with its phase, by id."""
         states = {s.subject_id: s for s in states_of(self.crm, self.flow)}
+        why = self._abandoned_reasons(
+            {subject for subject, state in states.items() if state.state == ABANDONED})
         rows = []
         for cycle in sorted(self.crm.find(Cycle), key=lambda c: c.id):
             state = states.get(cycle.id)
@@ -430,8 +458,23 @@ class ImprovementService:
                 cycle.id, cycle.title, state.state if state else "-",
                 state.entered_at if state else cycle.opened_at, cycle.opened_at,
                 cycle.parent_id, cycle.act.next_cycle if cycle.act else None,
-                len(cycle.plan.problems), len(cycle.unsolved())))
+                len(cycle.plan.problems), len(cycle.unsolved()), why.get(cycle.id)))
         return rows
+
+    def abandoned_because(self, cycle_id: str) -> str | None:
+        """Why the cycle was abandoned (its history's reason), or None if it was not."""
+        if self.state(cycle_id).state != ABANDONED:
+            return None
+        return self._abandoned_reasons({cycle_id}).get(cycle_id)
+
+    def _abandoned_reasons(self, cycle_ids: set[str]) -> dict[str, str]:
+        if not cycle_ids:
+            return {}
+        entries = self.crm.find(HistoryEntry, customer_id=IMPROVEMENT_FILE)
+        return {e.subject_id: e.reason
+                for e in sorted(entries, key=lambda entry: entry.sequence)
+                if e.flow == self.flow.name and e.subject_id in cycle_ids
+                and e.to_state == ABANDONED}
 
     def chain(self, cycle_id: str) -> list[Cycle]:
         """The cycle's chain of carried-over cycles, first to last (it included)."""
@@ -449,6 +492,18 @@ class ImprovementService:
                 break
             chain.append(known[following])
         return chain
+
+
+def configured_warning_rules(crm: CRM) -> tuple[WarningRule, ...]:
+    """The ``[[improvement.warnings]]`` rules of ``crm``'s configuration (P7); none if absent.
+
+    Each table has the keys of :class:`~crmcore.improvement.WarningRule`;
+    an unknown key of ``[improvement]`` is refused, naming it.
+    """
+    options = crm.settings("improvement")
+    items = options.items("warnings", "a list of tables ([[improvement.warnings]])")
+    options.check_all_used()
+    return rules_from_data(items or [], source="configuration", path="improvement.warnings")
 
 
 def _free_id(ids: Iterable[str]) -> str:
