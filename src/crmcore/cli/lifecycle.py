@@ -28,6 +28,7 @@ from crmcore.lifecycle import (
 )
 from crmcore.lifecycle.definitions import lifecycle_checks
 from crmcore.lifecycle.measures import UNITS
+from crmcore.lifecycle.service import DEFAULT_BATCH_SIZE
 from crmcore.model import Customer
 from crmcore.transitions import load_flow, time_in_state, to_dot, to_mermaid, to_svg
 
@@ -40,6 +41,9 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     advance = sub.add_parser("advance", help="apply the evidence rules; print what moved and why")
     add_storage_arguments(advance)
     advance.add_argument("--as-of", metavar="DATE", help="the date to judge as of (default: now)")
+    advance.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE, metavar="N",
+                         help=f"customers stored per transaction (default: "
+                              f"{DEFAULT_BATCH_SIZE})")
     add_format_argument(advance, "table", "json")
     advance.set_defaults(run=run_advance)
 
@@ -93,8 +97,11 @@ def _moment(arguments: argparse.Namespace, now: datetime) -> datetime:
 
 def run_advance(arguments: argparse.Namespace) -> int:
     """Advance every customer as of ``--as-of`` and print the moves."""
+    if arguments.batch_size < 1:
+        raise CommandError(f"--batch-size: {arguments.batch_size} must be at least 1")
     with open_crm(arguments) as crm:
-        report = LifecycleService(crm).advance(_moment(arguments, crm.now()))
+        report = LifecycleService(crm).advance(_moment(arguments, crm.now()),
+                                               batch_size=arguments.batch_size)
     moves = [{"customer_id": m.customer_id, "from": m.from_state, "to": m.to_state,
               "event": m.event, "at": m.at.isoformat(), "rule": m.rule, "reason": m.reason,
               "evidence": list(m.evidence)} for m in report.moves]

@@ -30,7 +30,8 @@ first run over years of history records when each move really happened.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from bisect import bisect_right
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from itertools import pairwise
 from statistics import mean, median
@@ -238,27 +239,34 @@ def complaint_signals(complaints: Iterable[Ticket], as_of: datetime,
     return found
 
 
-@attrs.frozen
 class _View:
-    """The facts as they stood at moment ``t``."""
+    """The facts as they stood at moment ``t``, recomputed from them on every question.
 
-    facts: CustomerFacts
-    t: datetime
-    thresholds: Thresholds
+    The reference: simple and obviously right. :class:`_IndexedView` answers
+    the same questions from a :class:`_Timeline` built once per customer.
+    """
+
+    __slots__ = ("facts", "t", "thresholds")
+
+    def __init__(self, facts: CustomerFacts, t: datetime, thresholds: Thresholds) -> None:
+        self.facts = facts
+        self.t = t
+        self.thresholds = thresholds
 
     @property
     def purchases(self) -> list[datetime]:
         return [p for p in self.facts.purchases if p <= self.t]
 
+    def first_purchase(self) -> datetime | None:
+        bought = self.purchases
+        return bought[0] if bought else None
+
+    def purchase_days(self) -> int:
+        return len({p.date() for p in self.purchases})
+
     @property
     def rhythm(self) -> tuple[float, str]:
-        days = sorted({p.date() for p in self.purchases})
-        gaps = [(b - a).days for a, b in pairwise(days)]
-        if not gaps:
-            return self.thresholds.default_rhythm_days, (
-                f"default rhythm of {self.thresholds.default_rhythm_days:g} days "
-                f"(fewer than 2 purchase days)")
-        return float(median(gaps)), f"its purchase rhythm of {median(gaps):g} days"
+        return _rhythm(self.purchases, self.thresholds)
 
     def silence(self) -> float | None:
         bought = self.purchases
@@ -282,6 +290,98 @@ class _View:
         return answers[-self.thresholds.loyal_survey_count:]
 
 
+def _rhythm(purchases: Sequence[datetime], thresholds: Thresholds) -> tuple[float, str]:
+    """Median days between purchase days (calendar days in each purchase's own offset)."""
+    days = sorted({p.date() for p in purchases})
+    gaps = [(b - a).days for a, b in pairwise(days)]
+    if not gaps:
+        return thresholds.default_rhythm_days, (
+            f"default rhythm of {thresholds.default_rhythm_days:g} days "
+            f"(fewer than 2 purchase days)")
+    return float(median(gaps)), f"its purchase rhythm of {median(gaps):g} days"
+
+
+class _Timeline:
+    """One customer's facts indexed once: what :class:`_IndexedView` looks things up in.
+
+    Purchases and answers are sorted (:class:`CustomerFacts` sorts them), so
+    "the ones up to ``t``" is a prefix found by bisection; the rhythm and the
+    number of purchase days of each prefix are computed once and kept.
+    """
+
+    __slots__ = ("_days", "_rhythms", "answer_times", "facts", "scores", "thresholds", "times")
+
+    def __init__(self, facts: CustomerFacts, thresholds: Thresholds) -> None:
+        self.facts = facts
+        self.thresholds = thresholds
+        self.times = facts.purchases
+        self.answer_times = [at for at, _ in facts.satisfaction]
+        self.scores = [score for _, score in facts.satisfaction]
+        self._rhythms: dict[int, tuple[float, str]] = {}
+        self._days: dict[int, int] = {}
+
+    def view(self, t: datetime) -> _IndexedView:
+        return _IndexedView(self, t)
+
+    def rhythm(self, count: int) -> tuple[float, str]:
+        found = self._rhythms.get(count)
+        if found is None:
+            found = self._rhythms[count] = _rhythm(self.times[:count], self.thresholds)
+        return found
+
+    def purchase_days(self, count: int) -> int:
+        found = self._days.get(count)
+        if found is None:
+            found = self._days[count] = len({p.date() for p in self.times[:count]})
+        return found
+
+
+class _IndexedView(_View):
+    """:class:`_View`'s answers looked up in a :class:`_Timeline` (same results, faster)."""
+
+    __slots__ = ("count", "line")
+
+    def __init__(self, line: _Timeline, t: datetime) -> None:
+        super().__init__(line.facts, t, line.thresholds)
+        self.line = line
+        self.count = bisect_right(line.times, t)
+
+    @property
+    def purchases(self) -> list[datetime]:
+        return list(self.line.times[:self.count])
+
+    def first_purchase(self) -> datetime | None:
+        return self.line.times[0] if self.count else None
+
+    def purchase_days(self) -> int:
+        return self.line.purchase_days(self.count)
+
+    @property
+    def rhythm(self) -> tuple[float, str]:
+        return self.line.rhythm(self.count)
+
+    def silence(self) -> float | None:
+        return None if not self.count else _days(self.t - self.line.times[self.count - 1])
+
+    def guard_facts(self) -> dict[str, Any]:
+        times = self.line.times
+        return ({"first_purchase_at": times[0], "last_purchase_at": times[self.count - 1]}
+                if self.count else {})
+
+    def purchase_after(self, moment: datetime) -> datetime | None:
+        after = bisect_right(self.line.times, moment)
+        return self.line.times[after] if after < self.count else None
+
+    def signals(self) -> list[ChurnSignal]:
+        if not self.facts.complaints:
+            return []
+        return super().signals()
+
+    def recent_csat(self) -> list[int]:
+        answered = bisect_right(self.line.answer_times, self.t)
+        return self.line.scores[:answered][-self.thresholds.loyal_survey_count:]
+
+
 def decide(state: str, entered_at: datetime, facts: CustomerFacts, t: datetime,
            thresholds: Thresholds = Thresholds(), *,
            final: bool = False) -> Move | None:
@@ -290,7 +390,10 @@ def decide(state: str, entered_at: datetime, facts: CustomerFacts, t: datetime,
     ``final`` marks the advance date itself, the only moment at which the
     probability alive (known as of that date only) is consulted.
     """
-    view = _View(facts, t, thresholds)
+    return _decide(state, entered_at, _View(facts, t, thresholds), final=final)
+
+
+def _decide(state: str, entered_at: datetime, view: _View, *, final: bool) -> Move | None:
     if state in COURTSHIP:
         return _first_purchase(state, entered_at, view)
     if state in _LIVE:
@@ -323,12 +426,12 @@ def _move(view: _View, event: str, source: str, target: str, rule: str, reason: 
 
 
 def _first_purchase(state: str, entered_at: datetime, view: _View) -> Move | None:
-    bought = view.purchases
-    if not bought:
+    first = view.first_purchase()
+    if first is None:
         return None
     del entered_at
     return _move(view, "first_purchase", state, "active", "L1",
-                 f"first purchase on {bought[0].date().isoformat()}", ["purchases"])
+                 f"first purchase on {first.date().isoformat()}", ["purchases"])
 
 
 def _purchase_move(state: str, entered_at: datetime, view: _View, event: str, target: str,
@@ -368,11 +471,11 @@ def _risk(state: str, view: _View, *, final: bool) -> Move | None:
 
 def _loyalty(view: _View) -> Move | None:
     thresholds = view.thresholds
-    days = {p.date() for p in view.purchases}
-    start = view.facts.acquired_at or (view.purchases[0] if view.purchases else view.t)
+    days = view.purchase_days()
+    start = view.facts.acquired_at or view.first_purchase() or view.t
     tenure = _days(view.t - start)
     csat = view.recent_csat()
-    if (len(days) < thresholds.loyal_min_purchase_days
+    if (days < thresholds.loyal_min_purchase_days
             or tenure < thresholds.loyal_min_tenure_days or not csat
             or mean(csat) < thresholds.loyal_min_csat):
         return None
@@ -384,7 +487,7 @@ def _loyalty(view: _View) -> Move | None:
         kind, source = thresholds.default_loyalty_type, (
             f"the default; set attribute {thresholds.loyalty_attribute!r} to say otherwise")
     return _move(view, "become_loyal", "active", "loyal", "L4",
-                 f"{len(days)} purchase days (at least {thresholds.loyal_min_purchase_days}), "
+                 f"{days} purchase days (at least {thresholds.loyal_min_purchase_days}), "
                  f"tenure {tenure:.0f} days (at least {thresholds.loyal_min_tenure_days:g}), "
                  f"mean CSAT {mean(csat):.1f} over the last {len(csat)} answers (at least "
                  f"{thresholds.loyal_min_csat:g}); loyalty type {kind.value} ({source})",
@@ -434,18 +537,25 @@ def _signalled(ticket: Ticket, thresholds: Thresholds) -> bool:
 def candidate_times(facts: CustomerFacts, thresholds: Thresholds, *, after: datetime,
                     until: datetime) -> list[datetime]:
     """Every moment in ``[after, until]`` at which a rule's outcome can change, in order."""
-    return sorted({t for t in _moments(facts, thresholds) if after < t <= until}
+    return _candidate_times(facts, thresholds, _Timeline(facts, thresholds).view, after, until)
+
+
+def _candidate_times(facts: CustomerFacts, thresholds: Thresholds,
+                     view_at: Callable[[datetime], _View], after: datetime,
+                     until: datetime) -> list[datetime]:
+    return sorted({t for t in _moments(facts, thresholds, view_at) if after < t <= until}
                   | {after, until})
 
 
-def _moments(facts: CustomerFacts, thresholds: Thresholds) -> Iterator[datetime]:
+def _moments(facts: CustomerFacts, thresholds: Thresholds,
+             view_at: Callable[[datetime], _View]) -> Iterator[datetime]:
     yield from facts.purchases
     yield from (at for at, _ in facts.satisfaction)
     for bought in facts.purchases:
-        view = _View(facts, bought, thresholds)
+        then = view_at(bought)
         for multiple, minimum in ((thresholds.at_risk_multiple, thresholds.at_risk_min_days),
                                   (thresholds.churn_multiple, thresholds.churn_min_days)):
-            yield bought + timedelta(days=view.limit(multiple, minimum))
+            yield bought + timedelta(days=then.limit(multiple, minimum))
     for ticket in facts.complaints:
         hours = thresholds.complaint_response_hours[ticket.priority]
         yield ticket.opened_at + timedelta(hours=hours)
@@ -463,12 +573,30 @@ def plan_moves(state: str, entered_at: datetime, facts: CustomerFacts, as_of: da
     """The moves the evidence calls for from ``state`` up to ``as_of``, in order.
 
     Each move happens at the moment its evidence appeared (never before the
-    previous move); ``max_moves`` bounds one run.
+    previous move); ``max_moves`` bounds one run. The facts are indexed once
+    for every moment looked at; :func:`plan_moves_reference` gives the same
+    moves the simple way.
     """
+    return _plan(state, entered_at, facts, as_of, thresholds,
+                 _Timeline(facts, thresholds).view, max_moves)
+
+
+def plan_moves_reference(state: str, entered_at: datetime, facts: CustomerFacts,
+                         as_of: datetime, thresholds: Thresholds = Thresholds(), *,
+                         max_moves: int = 50) -> list[Move]:
+    """:func:`plan_moves` recomputing every fact from ``facts`` at every moment (slow, plain)."""
+    return _plan(state, entered_at, facts, as_of, thresholds,
+                 lambda t: _View(facts, t, thresholds), max_moves)
+
+
+def _plan(state: str, entered_at: datetime, facts: CustomerFacts, as_of: datetime,
+          thresholds: Thresholds, view_at: Callable[[datetime], _View],
+          max_moves: int) -> list[Move]:
     moves: list[Move] = []
-    for t in candidate_times(facts, thresholds, after=entered_at, until=as_of):
+    for t in _candidate_times(facts, thresholds, view_at, entered_at, as_of):
+        view = view_at(t)
         while len(moves) < max_moves:
-            move = decide(state, entered_at, facts, t, thresholds, final=t == as_of)
+            move = _decide(state, entered_at, view, final=t == as_of)
             if move is None:
                 break
             moves.append(move)

@@ -2,9 +2,11 @@
 
 :class:`LifecycleService` gathers each customer's facts from storage, asks
 the pure evidence rules (:mod:`crmcore.lifecycle.evidence`) what should
-move, and applies every move through the transition door, one customer per
-transaction. A customer enters the lifecycle (``identified``) at its
-acquisition date, or its first purchase if earlier.
+move, and applies every move through the transition door. The evidence is
+read as columns for the whole book at once (:mod:`crmcore.lifecycle.reading`);
+the moves are stored in batches of customers, one transaction per batch
+(:mod:`crmcore.transitions.batch`). A customer enters the lifecycle
+(``identified``) at its acquisition date, or its first purchase if earlier.
 """
 
 from __future__ import annotations
@@ -21,30 +23,34 @@ import attrs
 from crmcore.app import CRM
 from crmcore.errors import ConfigError, TransitionError
 from crmcore.lifecycle.definitions import customer_flow
-from crmcore.lifecycle.evidence import CustomerFacts, Move, Thresholds, plan_moves
+from crmcore.lifecycle.evidence import Move, Thresholds, plan_moves
 from crmcore.lifecycle.leads import LeadPolicy
+from crmcore.lifecycle.reading import EvidenceBook, in_batches, read_evidence, read_transactions
 from crmcore.lifecycle.taxonomy import ChurnTaxonomy
-from crmcore.model import Customer, SurveyResponse, Ticket, Transaction
+from crmcore.model import Customer
 from crmcore.options import Options
+from crmcore.ports import ScoringStrategy, StorageSession
 from crmcore.transitions import (
     FlowDefinition,
     FlowState,
     HistoryEntry,
     Transition,
+    apply_transition,
     current_state,
     history_of,
-    load_state,
-    start_in,
+    start_flow,
     states_of,
     transition,
-    transition_in,
 )
-from crmcore.unit_of_work import UnitOfWork
+from crmcore.transitions.batch import SubjectRun, load_states, store_runs
 
 _log = logging.getLogger(__name__)
 
 DEFAULT_ACTOR = "crmcore.lifecycle"
 """Who the history names for moves made by :meth:`LifecycleService.advance`."""
+
+DEFAULT_BATCH_SIZE = 5_000
+"""Customers whose moves :meth:`LifecycleService.advance` stores per transaction."""
 
 
 @attrs.frozen
@@ -73,6 +79,15 @@ class StageRow:
     phase: str | None
     since: datetime | None
     fields: Mapping[str, Any] = attrs.field(factory=dict)
+
+
+@attrs.define
+class _Outcome:
+    """What an advance did so far, customer by customer."""
+
+    moves: list[Move] = attrs.Factory(list)
+    started: list[str] = attrs.Factory(list)
+    refused: list[tuple[str, str]] = attrs.Factory(list)
 
 
 def group_by_customer(items: Iterable[Any]) -> dict[str, list[Any]]:
@@ -104,57 +119,70 @@ class LifecycleService:
     # -- advancing -----------------------------------------------------------------------------
 
     def advance(self, as_of: datetime | None = None, *,
-                customer_ids: Sequence[str] | None = None) -> AdvanceReport:
+                customer_ids: Sequence[str] | None = None,
+                batch_size: int = DEFAULT_BATCH_SIZE) -> AdvanceReport:
         """Apply the evidence rules to every customer (or ``customer_ids``) as of ``as_of``.
 
-        ``as_of`` defaults to the service's clock. Running it again for the
-        same date moves nothing.
+        ``as_of`` defaults to the service's clock. The evidence of the whole
+        book is read as columns; the moves of ``batch_size`` customers are
+        stored per transaction, each customer's all in one, so a run killed
+        mid-way leaves every customer before or after its moves and running
+        it again finishes the job. Running it again for the same date moves
+        nothing.
         """
         moment = as_of or self.crm.now()
         until = moment + timedelta(microseconds=1)
-        customers = [c for c in self.crm.find(Customer)
-                     if customer_ids is None or c.id in customer_ids]
-        transactions = self.crm.find(Transaction, until=until)
-        purchases = group_by_customer(transactions)
-        tickets = group_by_customer(self.crm.find(Ticket, until=until))
-        surveys = group_by_customer(self.crm.find(SurveyResponse, until=until))
-        p_alive, source = self._probability_alive(transactions, moment)
-        moves: list[Move] = []
-        started: list[str] = []
-        refused: list[tuple[str, str]] = []
-        for customer in customers:
-            facts = CustomerFacts.gather(
-                customer, purchases.get(customer.id, ()), tickets.get(customer.id, ()),
-                surveys.get(customer.id, ()), p_alive=p_alive.get(customer.id),
-                p_alive_source=source)
+        with self.crm.storage.transaction() as session:
+            book = read_evidence(session, until, customer_ids=customer_ids)
+            p_alive, source = self._probability_alive(session, until, moment)
+        outcome = _Outcome()
+        for chunk in in_batches(book.ids, batch_size):
             with self.crm.transaction() as work:
-                self._advance_one(work, customer, facts, moment, moves, started, refused)
-        return AdvanceReport(moment, tuple(moves), tuple(started), (source,), tuple(refused))
+                stored = load_states(work, self.flow.name, chunk)
+                runs = [self._advance_one(book, customer_id, stored.get(customer_id),
+                                          p_alive.get(customer_id), source, moment, outcome)
+                        for customer_id in chunk]
+                store_runs(work, [run for run in runs if run is not None])
+        return AdvanceReport(moment, tuple(outcome.moves), tuple(outcome.started), (source,),
+                             tuple(outcome.refused))
 
-    def _advance_one(self, work: UnitOfWork, customer: Customer, facts: CustomerFacts,
-                     as_of: datetime, moves: list[Move], started: list[str],
-                     refused: list[tuple[str, str]]) -> None:
-        state, _ = load_state(work, self.flow, customer.id)
-        if state is None:
-            begin = min([m for m in (customer.acquired_at, *facts.purchases[:1]) if m],
+    def _advance_one(self, book: EvidenceBook, customer_id: str,
+                     stored: tuple[FlowState, int] | None, p_alive: float | None, source: str,
+                     as_of: datetime, outcome: _Outcome) -> SubjectRun | None:
+        facts = book.facts(customer_id, p_alive=p_alive, p_alive_source=source)
+        made: list[Transition] = []
+        if stored is None:
+            begin = min([m for m in (facts.acquired_at, *facts.purchases[:1]) if m],
                         default=as_of)
             if begin > as_of:
-                return
-            state = start_in(work, self.flow, customer.id, customer_id=customer.id, at=begin,
-                             actor=self.actor, reason="entered the customer lifecycle").state
-            started.append(customer.id)
+                return None
+            made.append(start_flow(self.flow, customer_id, customer_id=customer_id, at=begin,
+                                   actor=self.actor, reason="entered the customer lifecycle"))
+            outcome.started.append(customer_id)
+            state, version = made[0].state, None
+        else:
+            state, version = stored
         for move in plan_moves(state.state, state.entered_at, facts, as_of, self.thresholds):
             try:
-                transition_in(work, self.flow, customer.id, move.event, at=move.at,
-                              actor=self.actor, reason=f"{move.rule}: {move.reason}",
-                              fields=move.fields, facts=move.facts)
+                step = apply_transition(self.flow, state, move.event, at=move.at,
+                                        actor=self.actor, reason=f"{move.rule}: {move.reason}",
+                                        fields=move.fields, facts=move.facts)
             except TransitionError as error:
-                refused.append((customer.id, str(error)))
-                return
-            moves.append(move)
+                outcome.refused.append((customer_id, str(error)))
+                break
+            made.append(step)
+            state = step.state
+            outcome.moves.append(move)
+        return SubjectRun(version, tuple(made)) if made else None
 
-    def _probability_alive(self, transactions: Sequence[Transaction], as_of: datetime
+    def _probability_alive(self, session: StorageSession, until: datetime, as_of: datetime
                            ) -> tuple[dict[str, float], str]:
+        """Scores of the scoring strategy, if one is chosen and available, and their source.
+
+        A strategy with ``score_columns`` (the ``clv`` one) reads the purchases
+        as columns; any other takes :class:`~crmcore.model.Transaction`
+        objects, built (one per purchase) only then.
+        """
         name = self.scoring
         if name is None:
             return {}, "probability alive: not used (no scoring strategy chosen)"
@@ -168,7 +196,7 @@ class LifecycleService:
             _log.info("scoring strategy %r is not available: %s", name, error)
             return {}, f"probability alive: skipped ({name!r} not available: {error})"
         try:
-            scores = dict(strategy.score(transactions, as_of=as_of))
+            scores = _scores(strategy, session, until, as_of)
         except Exception as error:  # a plugin's failure must not stop the lifecycle
             _log.warning("scoring strategy %r failed (%s); lifecycle continues without it",
                          name, error)
@@ -221,6 +249,15 @@ class LifecycleService:
                 grouped[entry.subject_id].append(entry)
         return {key: sorted(items, key=lambda e: e.sequence)
                 for key, items in sorted(grouped.items())}
+
+
+def _scores(strategy: ScoringStrategy, session: StorageSession, until: datetime,
+            as_of: datetime) -> dict[str, float]:
+    by_columns = getattr(strategy, "score_columns", None)
+    if callable(by_columns):
+        from crmcore.book import read_purchases  # it imports grading, which imports us
+        return dict(by_columns(read_purchases(session, until=until), as_of=as_of))
+    return dict(strategy.score(read_transactions(session, until), as_of=as_of))
 
 
 def configured_policies(crm: CRM) -> tuple[Thresholds, LeadPolicy]:

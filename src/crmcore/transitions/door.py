@@ -14,8 +14,6 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any, NamedTuple
 
-import attrs
-
 from crmcore.errors import CrmError, TransitionError, ValidationError
 from crmcore.events import DomainEvent
 from crmcore.transitions.checks import TransitionContext
@@ -148,8 +146,10 @@ def apply_transition(
     _run_checks(transition, context, refuse)
     new_fields = _jsonable(given) if transition.target is not None else record.fields
     entered = at if transition.target is not None else record.entered_at
-    state = attrs.evolve(record, state=target, entered_at=entered, sequence=record.sequence + 1,
-                         flow_version=flow.version, fields=new_fields)
+    state = FlowState(id=record.id, flow=record.flow, flow_version=flow.version,
+                      subject_id=record.subject_id, customer_id=record.customer_id,
+                      state=target, entered_at=entered, sequence=record.sequence + 1,
+                      fields=new_fields)
     entry = _entry(state, event, record.state, at=at, actor=actor, reason=reason,
                    seconds=(at - record.entered_at).total_seconds(), override=backward,
                    fields=_jsonable(given))
