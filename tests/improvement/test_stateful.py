@@ -1,5 +1,8 @@
 """hypothesis stateful tests: no phase is skipped, and carry-over keeps every unsolved problem.
 
+Abandoning (P4, P7) is one of the operations: it ends a cycle from any open phase, only with a
+reason, and nothing happens to the cycle after it.
+
 Random sequences of every service operation (plan edits, progress, checks
 with random results, acts, and every phase event at any moment) run against
 memory storage; refusals are expected, broken invariants are not.
@@ -18,6 +21,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 from crmcore import CRM
 from crmcore.errors import CrmError
 from crmcore.improvement import (
+    ABANDONED,
     Cause,
     Cycle,
     ImprovementService,
@@ -123,6 +127,12 @@ class CycleMachine(RuleBasedStateMachine):
                                            close=close, actor="ann", at=self._tick()))
 
     @precondition(lambda self: self.opened)
+    @rule(index=st.integers(0, 20), reason=st.sampled_from(["", "  ", "merged elsewhere"]))
+    def abandon(self, index: int, reason: str) -> None:
+        self._try(lambda: self.service.abandon(self._pick(index), reason=reason, actor="zhang",
+                                               at=self._tick()))
+
+    @precondition(lambda self: self.opened)
     @rule(index=st.integers(0, 20), successes=st.integers(0, 40))
     def next_step(self, index: int, successes: int) -> None:
         """Take the natural next step, so that sequences also reach the later phases."""
@@ -133,7 +143,7 @@ class CycleMachine(RuleBasedStateMachine):
                 self.service.track(cycle_id, item.key, "done", actor="li", at=self._tick())
         if phase == "check":
             self.check(index, successes)
-        if phase != "closed":
+        if phase not in ("closed", ABANDONED):
             self.move(index, {"plan": "do", "do": "check", "check": "act", "act": "close"}[phase])
         if phase == "act":
             self.act(index, close=True)
@@ -143,6 +153,12 @@ class CycleMachine(RuleBasedStateMachine):
         for cycle_id in self._ids():
             history = self.service.history(cycle_id)
             entered = [e.to_state for e in history if e.from_state != e.to_state]
+            if entered[-1] == ABANDONED:
+                last = history[-1]
+                assert (last.event, last.reason) == ("abandon", "merged elsewhere")
+                assert last.from_state not in ("closed", ABANDONED)
+                entered.pop()
+            assert ABANDONED not in entered
             assert tuple(entered) == PHASES[: len(entered)], (cycle_id, entered)
             assert replay(self.service.flow, history) == self.service.state(cycle_id)
 
@@ -150,7 +166,8 @@ class CycleMachine(RuleBasedStateMachine):
     def each_phase_has_what_it_needs(self) -> None:
         for cycle_id in self._ids():
             cycle = self.service.cycle(cycle_id)
-            phase = PHASES.index(self.service.state(cycle_id).state)
+            last = self.service.history(cycle_id)[-1]
+            phase = PHASES.index(last.from_state if last.to_state == ABANDONED else last.to_state)
             if phase >= PHASES.index("do"):
                 assert cycle.plan.missing() == []
             if phase >= PHASES.index("check"):
