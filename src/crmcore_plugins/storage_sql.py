@@ -822,6 +822,25 @@ class SqlSession:
         except sa.exc.IntegrityError:  # appended meanwhile by a writer without the lock
             raise DuplicateError("event", f"one of {', '.join(ids)}") from None
 
+    def redact_events(self, customer_id: str, data: Mapping[str, Any]) -> int:
+        """Replace the ``data`` of every stored event about ``customer_id`` with ``data``.
+
+        The events are found in the database by their body's ``customer_id``
+        and rewritten with one ``executemany``; id, type, time and ``seq`` stay.
+        Returns how many were rewritten.
+        """
+        import sqlalchemy as sa
+
+        outbox = self._t.outbox
+        about = self._db.execute(sa.select(outbox.c.seq, outbox.c.body).where(
+            outbox.c.body["customer_id"].as_string() == customer_id)).all()
+        if about:
+            self._db.execute(
+                sa.update(outbox).where(outbox.c.seq == sa.bindparam("b_seq")).values(
+                    body=sa.bindparam("b_body", type_=sa.JSON())),
+                [{"b_seq": seq, "b_body": {**body, "data": dict(data)}} for seq, body in about])
+        return len(about)
+
     def events(self, *, after_seq: int = 0, limit: int | None = None) -> list[OutboxEntry]:
         """Stored events with ``seq > after_seq``, oldest first."""
         import sqlalchemy as sa

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import attrs
 import pytest
 import sqlalchemy as sa
 
@@ -18,6 +19,7 @@ from crmcore import DuplicateError
 from crmcore.columns import micros_of, records_as_columns
 from crmcore.ports import ColumnType, StoredRecord
 from crmcore.serialization import dump_json
+from crmcore.testing import make_domain_event
 from crmcore_plugins.storage_sql import COPY_THRESHOLD, SqlStorage
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
@@ -113,3 +115,19 @@ def test_bulk_insert_of_other_content_raises_and_loads_nothing(storage: SqlStora
         assert [r.id for r in session.query("thing")] == ["R1"]
     with pytest.raises(ValueError, match="batch_size"):
         storage.bulk_insert([_record("R2")], batch_size=0)
+
+
+def test_redact_events_rewrites_the_data_of_one_customers_events(storage: SqlStorage) -> None:
+    """Erasure: that customer's events keep id, type, time and seq; others are untouched."""
+    theirs = [make_domain_event(customer_id="C1", data={"name": "Zhāng", "n": n})
+              for n in range(3)]
+    other = make_domain_event(customer_id="C2", data={"name": "Li"})
+    with storage.transaction() as session:
+        session.append_events([theirs[0], other, *theirs[1:]])
+    with storage.transaction() as session:
+        assert session.redact_events("C1", {"erased": True}) == 3
+        assert session.redact_events("C9", {"erased": True}) == 0
+        entries = session.events()
+    assert [entry.event for entry in entries] == [
+        attrs.evolve(theirs[0], data={"erased": True}), other,
+        *(attrs.evolve(event, data={"erased": True}) for event in theirs[1:])]
