@@ -64,6 +64,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from datetime import time as day_time
 from pathlib import Path
+from typing import Any
 
 from _daily_book import AS_OF, Book, owner_name, write_book
 
@@ -556,6 +557,35 @@ def scaling(rows: Sequence[Row]) -> list[str]:
     return lines
 
 
+def rst_table(results: Sequence[dict[str, Any]]) -> str:
+    """The rows of saved JSON results as a reStructuredText table (docs/performance.rst)."""
+    head = ("step", "customers", "crmcore s", "cpu s", "peer", "peer s", "peer cpu s",
+            "ratio", "crmcore MiB", "peer MiB", "target", "verdict")
+
+    def cells(row: dict[str, Any]) -> tuple[str, ...]:
+        ours, peer = row["crmcore"] or {}, row["peer"] or {}
+
+        def figure(side: dict[str, float], key: str, digits: int) -> str:
+            return _number(side.get(key), digits) if side else "n/a"
+
+        return (row["step"], f"{row['customers']:,}", figure(ours, "seconds", 2),
+                figure(ours, "cpu_seconds", 2), row["peer_name"] or "-",
+                figure(peer, "seconds", 2), figure(peer, "cpu_seconds", 2),
+                _number(row["ratio"], 2) if row["ratio"] is not None else "-",
+                figure(ours, "peak_mib", 0), figure(peer, "peak_mib", 0),
+                row["target"] or "-", row["verdict"] or "-")
+
+    body = [cells(row) for result in results for row in result["rows"]]
+    widths = [max(len(line[i]) for line in [head, *body]) for i in range(len(head))]
+    rule = "  ".join("=" * width for width in widths)
+
+    def line(values: Sequence[str]) -> str:
+        return "  ".join(value.ljust(width) for value, width in zip(values, widths, strict=True)
+                         ).rstrip()
+
+    return "\n".join([rule, line(head), rule, *(line(row) for row in body), rule])
+
+
 def parse_size(text: str) -> int:
     """``300``, ``10k``, ``1m`` -> a number of customers."""
     text = text.strip().lower()
@@ -586,7 +616,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3,
                         help="best of N for the sub-second commands (default: 3)")
     parser.add_argument("--smoke", action="store_true", help="300 customers, for CI")
+    parser.add_argument("--render", nargs="+", type=Path, metavar="RESULTS.json",
+                        help="print saved results as a reStructuredText table and exit")
     arguments = parser.parse_args(argv)
+    if arguments.render:
+        print(rst_table([json.loads(path.read_text()) for path in arguments.render]))
+        return 0
     steps = [step.strip() for step in arguments.steps.split(",") if step.strip()]
     unknown = sorted(set(steps) - set(STEPS))
     if unknown:
