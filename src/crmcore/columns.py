@@ -153,7 +153,13 @@ def _chunks(records: Iterable[StoredRecord], columns: Mapping[str, ColumnType],
     size = 0
     for record in records:
         for name in names:
-            chunk[name].append(_typed(record_value(record, name), columns[name]))
+            value = record_value(record, name)
+            try:
+                chunk[name].append(_typed(value, columns[name]))
+            except (ValueError, TypeError, ArithmeticError) as error:
+                raise ValueError(f"columns[{name!r}]: {record.kind} {record.id!r} holds "
+                                 f"{value!r}, which does not read as {columns[name]} "
+                                 f"({error})") from error
         size += 1
         if size == batch_size:
             yield chunk

@@ -725,10 +725,15 @@ class SqlSession:
         statement = sa.text(" ".join(sql)).bindparams(
             *(sa.bindparam(name, type_=sa.DateTime(timezone=True))
               for name in ("since", "until") if name in parameters))
-        result = self._db.execute(statement, parameters, execution_options={
-            "stream_results": True, "yield_per": batch_size})
-        for rows in result.partitions(batch_size):
-            yield rows_as_columns(rows, names, finishing)
+        try:
+            result = self._db.execute(statement, parameters, execution_options={
+                "stream_results": True, "yield_per": batch_size})
+            for rows in result.partitions(batch_size):
+                yield rows_as_columns(rows, names, finishing)
+        except sa.exc.DataError as error:  # e.g. a text that is no number in an integer column
+            typed = ", ".join(f"{name}: {columns[name]}" for name in names)
+            raise StorageError(f"scan of {kind} ({typed}): a stored value does not read as "
+                               f"its column's type: {error.orig}") from error
 
     def get_many(self, kind: str, ids: Sequence[str]) -> dict[str, StoredRecord]:
         """The stored records of ``kind`` among ``ids``, by id (one statement per batch)."""

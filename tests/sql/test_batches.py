@@ -15,7 +15,7 @@ import attrs
 import pytest
 import sqlalchemy as sa
 
-from crmcore import DuplicateError
+from crmcore import DuplicateError, StorageError
 from crmcore.columns import micros_of, records_as_columns
 from crmcore.ports import ColumnType, StoredRecord
 from crmcore.serialization import dump_json
@@ -131,3 +131,12 @@ def test_redact_events_rewrites_the_data_of_one_customers_events(storage: SqlSto
     assert [entry.event for entry in entries] == [
         attrs.evolve(theirs[0], data={"erased": True}), other,
         *(attrs.evolve(event, data={"erased": True}) for event in theirs[1:])]
+
+
+def test_scan_of_a_value_the_column_type_cannot_read_names_it(postgres: SqlStorage) -> None:
+    """PostgreSQL refuses a text that is no number in an integer column, naming both."""
+    with postgres.transaction() as session:
+        session.insert_many([_record("R1", n=1), _record("R2", n="twelve")])
+    with pytest.raises(StorageError, match=r"scan of thing \(id: text, n: integer\).*twelve"
+                       ), postgres.transaction() as session:
+        list(session.scan("thing", {"id": "text", "n": "integer"}))
