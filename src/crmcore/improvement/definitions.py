@@ -35,7 +35,11 @@ KNOWLEDGE_FLOW = "customer-knowledge"
 
 PDCA_EVENTS: tuple[str, ...] = ("revise_plan", "do", "track", "check", "record_results", "act",
                                 "record_act", "close")
-"""The events :class:`~crmcore.improvement.service.ImprovementService` sends."""
+"""The events :class:`~crmcore.improvement.service.ImprovementService` needs.
+
+It also sends ``abandon`` (:meth:`~crmcore.improvement.ImprovementService.abandon`),
+which a host's variant may leave out: its cycles then cannot be abandoned.
+"""
 
 
 def _cycle(context: TransitionContext, name: str = "cycle") -> Cycle:
