@@ -166,7 +166,7 @@ friday = ["09:00-17:00"]
     ('[[policies.chain]]\nrole = "owner"\nafter_hours = -1',
      "policies.chain[0].after_hours: -1.0 is not a number of hours from 0 to"),
     ('[[policies.chain]]\nrole = "owner"\nafter_hours = nan',
-     "policies.chain[0].after_hours: nan is not a number of hours"),
+     "policies.chain[0].after_hours: nan is not a finite number"),
     ('[[policies.chain]]\nrole = "owner"\nafter_hours = 4\n'
      '[[policies.chain]]\nrole = "boss"\nafter_hours = 2',
      "policies.chain[1].after_hours: 2.0 is earlier than the step before it (4.0)"),
