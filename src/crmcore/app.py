@@ -8,8 +8,8 @@ observers are told and notifiers receive the events, with retries.
 
 from __future__ import annotations
 
+import itertools
 import logging
-from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
@@ -17,12 +17,20 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
 
-import attrs
 import pluggy
 
+from crmcore.batch_import import (
+    DEFAULT_BATCH_SIZE,
+    BatchWriter,
+    ImportReport,  # re-exported: crmcore.ImportReport lives here for hosts
+    RecordBatch,
+    RowClashError,
+    UnknownCustomerError,
+    entity_batches,
+)
 from crmcore.clock import Clock, system_clock
 from crmcore.config import ComponentConfig, CRMConfig, load_config
-from crmcore.errors import ConfigError, CrmError
+from crmcore.errors import ConfigError, CrmError, DuplicateError, NotFoundError
 from crmcore.events import (
     ENTITY_IMPORTED,
     ENTITY_RECORDED,
@@ -31,28 +39,16 @@ from crmcore.events import (
     entity_event,
 )
 from crmcore.model.customer import Customer
-from crmcore.model.registry import entity_type_of
 from crmcore.options import Options
 from crmcore.outbox import DeliveryReport, RetryPolicy, deliver_pending
 from crmcore.plugins import PluginHost
-from crmcore.ports import Notifier, OutboxEntry, StorageBackend
-from crmcore.unit_of_work import UnitOfWork, unit_of_work
+from crmcore.ports import Notifier, OutboxEntry, StorageBackend, StoredRecord
+from crmcore.unit_of_work import UnitOfWork, to_record, unit_of_work
+
+__all__ = ["CRM", "ImportReport"]
 
 E = TypeVar("E")
 _log = logging.getLogger(__name__)
-
-
-@attrs.define
-class ImportReport:
-    """Counts of a batch write, per entity kind: rows seen and rows newly stored."""
-
-    rows: Counter[str] = attrs.field(factory=Counter)
-    new: Counter[str] = attrs.field(factory=Counter)
-
-    @property
-    def skipped(self) -> Counter[str]:
-        """Rows already stored with identical content, per kind."""
-        return self.rows - self.new
 
 
 class CRM:
@@ -197,15 +193,36 @@ class CRM:
         with self.transaction() as work:
             return sum(self._record_into(work, entities, emit_each=True).new.values())
 
-    def import_entities(self, entities: Iterable[Any], *, source: str) -> ImportReport:
-        """Store a batch (a file's rows) in one transaction: all of it, or none.
+    def import_entities(self, entities: Iterable[Any], *, source: str,
+                        batch_size: int = DEFAULT_BATCH_SIZE) -> ImportReport:
+        """Store a stream of entities (a file's rows) in one transaction: all of it, or none.
 
-        Unlike :meth:`record_many`, emits one ``<kind>.imported`` event per
-        kind (with the counts and ``source``) instead of one per row, so a
+        The entities are consumed in batches of ``batch_size``, each checked and
+        stored with set-based statements, so memory does not grow with the
+        stream. Unlike :meth:`record_many`, emits one ``<kind>.imported`` event
+        per kind (with the counts and ``source``) instead of one per row, so a
         million-row import does not flood the notifiers.
         """
+        return self.import_records(entity_batches(enumerate(entities, start=1), batch_size),
+                                   source=source)
+
+    def import_records(self, batches: Iterable[RecordBatch], *, source: str,
+                       create_customers: bool = False) -> ImportReport:
+        """Like :meth:`import_entities`, for batches of records already built and validated.
+
+        :func:`crmcore.csv_import.transaction_batches` makes them from a CSV
+        file without building an object per row. A row naming an unknown
+        customer raises :class:`~crmcore.batch_import.UnknownCustomerError`
+        (with its line), unless ``create_customers`` stores a bare customer
+        named by its id. Other content under a stored id raises
+        :class:`~crmcore.batch_import.RowClashError`.
+        """
+        create = _bare_customer if create_customers else None
         with self.transaction() as work:
-            report = self._record_into(work, entities, emit_each=False)
+            writer = BatchWriter(work.session, create_customer=create)
+            for batch in batches:
+                writer.write(batch)
+            report = writer.report
             for kind, rows in sorted(report.rows.items()):
                 work.emit(DomainEvent(
                     type=ENTITY_IMPORTED.format(kind=kind), occurred_at=self.clock(),
@@ -217,23 +234,21 @@ class CRM:
     def _record_into(
         self, work: UnitOfWork, entities: Iterable[Any], *, emit_each: bool
     ) -> ImportReport:
-        known_customers: set[str] = set()
-        report = ImportReport()
-        for entity in entities:
-            kind = entity_type_of(entity)
-            report.rows[kind.kind] += 1
-            if not isinstance(entity, Customer):
-                self._require_customer(work, kind.customer_id(entity), known_customers)
-            if work.repository(type(entity)).add(entity):
-                report.new[kind.kind] += 1
-                if emit_each:
-                    work.emit(entity_event(ENTITY_RECORDED, entity, at=self.clock()))
-        return report
-
-    def _require_customer(self, work: UnitOfWork, customer_id: str, known: set[str]) -> None:
-        if customer_id not in known:
-            work.repository(Customer).require(customer_id, field="customer_id")
-            known.add(customer_id)
+        writer = BatchWriter(work.session)
+        stream = iter(entities)
+        done = 0
+        while chunk := list(itertools.islice(stream, DEFAULT_BATCH_SIZE)):
+            lines = range(done + 1, done + len(chunk) + 1)
+            try:
+                new = writer.write(RecordBatch([to_record(e) for e in chunk], lines))
+            except UnknownCustomerError as error:  # the plain errors: no lines here
+                raise NotFoundError(error.kind, error.entity_id, error.field) from None
+            except RowClashError as error:
+                raise DuplicateError(error.kind, error.entity_id) from None
+            for position in new if emit_each else ():
+                work.emit(entity_event(ENTITY_RECORDED, chunk[position], at=self.clock()))
+            done += len(chunk)
+        return writer.report
 
     def replace(self, entity: Any, *, expected_version: int | None = None) -> int:
         """Store a new version of an existing entity; return its version number.
@@ -307,6 +322,11 @@ class CRM:
         on this storage.
         """
         return deliver_pending(self.storage, self.notifiers, clock=self.clock, retry=self.retry)
+
+
+def _bare_customer(customer_id: str) -> StoredRecord:
+    """The record of a customer known only by its id (``--create-customers``)."""
+    return to_record(Customer(id=customer_id, name=customer_id))
 
 
 def _build(factory: Any, component: ComponentConfig, prefix: str, base_dir: Path | None) -> Any:

@@ -1,42 +1,56 @@
-"""Reading a host's own CSV exports into entities.
+"""Reading a host's own CSV exports into entities, or straight into stored records.
 
 Column names and the date format are configurable (:class:`CsvLayout`), so an
 ERP export can be loaded as it is. Every bad row raises
 :class:`~crmcore.errors.ImportRowError` with its line number, column and
-value; callers parse the whole file before storing anything, so a rejected
-file leaves the database untouched.
+value. The header is checked first: a column the layout names must be there
+(:class:`HeaderError`), and no header name may appear twice.
 
-Rows without an id column get a stable id derived from their content (and
-their occurrence number, so two identical purchases on one day stay two), so
-importing the same file twice stores nothing new.
+Rows without an id column get a stable id derived from their *parsed* content
+(see :func:`transaction_key`) and their occurrence number, so two identical
+purchases in one file stay two, and the same purchases saved again by a
+spreadsheet (``1200`` as ``1200.00``, another date format) are not new.
+
+:func:`transaction_batches` and :func:`customer_batches` read a file in
+batches of stored records for :meth:`crmcore.CRM.import_records`; memory stays
+flat whatever the file size.
 """
 
 from __future__ import annotations
 
 import csv
 import hashlib
-import itertools
 import re
-from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from functools import partial
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 import attrs
 
+from crmcore.batch_import import DEFAULT_BATCH_SIZE, RecordBatch, entity_batches
 from crmcore.errors import ImportRowError, ValidationError
 from crmcore.model.activity import Transaction
 from crmcore.model.customer import AttributeValue, Channel, ContactPreferences, Customer, PartyKind
+from crmcore.occurrences import OccurrenceCounter, digest64
+from crmcore.ports import StoredRecord
 from crmcore.validation import time_zone
 
 Progress = Callable[[int], None]
-"""Called with the number of rows read so far."""
+"""Called with the number of rows read so far (after each batch)."""
 
 CUSTOMER_FIELDS = ("name", "kind", "owner", "acquired_at", "language", "time_zone", "channels")
 """Customer CSV columns with a meaning; every other column becomes an attribute."""
+
+OPTIONAL_COLUMNS = ("id_col", "quantity_col", "cost_col")
+"""Layout fields naming columns a file may lack (rows then get content ids, quantity 1,
+no cost), unless the column was declared (see :meth:`CsvLayout.must_have`)."""
+
+
+def _names(value: Iterable[str]) -> frozenset[str]:
+    return frozenset(value)
 
 
 @attrs.frozen
@@ -45,7 +59,11 @@ class CsvLayout:
 
     ``date_format`` is a :func:`datetime.strptime` format; without it dates
     are ISO 8601 (``2025-03-01`` or ``2025-03-01T10:00:00+08:00``). Times
-    without an offset are taken in ``time_zone``.
+    without an offset are taken in ``time_zone``. ``declared`` names the
+    optional column fields (``id_col``, ``quantity_col``, ``cost_col``) the
+    caller gave explicitly, which the header must then have.
+    ``numeric_columns`` and ``text_columns`` name customer attribute columns
+    read as numbers or kept as text whatever they look like.
     """
 
     customer_col: str = "customer_id"
@@ -59,25 +77,83 @@ class CsvLayout:
     time_zone: str = attrs.field(default="UTC", validator=time_zone)
     delimiter: str = ","
     decimal_comma: bool = False
+    declared: frozenset[str] = attrs.field(default=frozenset(), converter=_names)
+    numeric_columns: frozenset[str] = attrs.field(default=frozenset(), converter=_names)
+    text_columns: frozenset[str] = attrs.field(default=frozenset(), converter=_names)
 
     def amount(self, text: str) -> Decimal:
         """Parse an amount cell with this layout's decimal separator."""
         return parse_amount(text, self.decimal_comma)
 
+    def must_have(self, field: str) -> bool:
+        """Whether the header must have the optional column of ``field`` (e.g. ``"id_col"``):
+        it was declared, or renamed from its default."""
+        default = getattr(attrs.fields(CsvLayout), field).default
+        return field in self.declared or getattr(self, field) != default
 
-def _rows(lines: Iterable[str], layout: CsvLayout, required: tuple[str, ...]
-          ) -> Iterator[tuple[int, dict[str, str]]]:
-    reader = csv.DictReader(lines, delimiter=layout.delimiter)
-    header = reader.fieldnames or []
-    for column in required:
-        if column not in header:
-            raise ImportRowError(1, column, None,
-                                 f"is missing from the header (columns: {', '.join(header)})")
+
+class HeaderError(ImportRowError):
+    """The header does not fit the layout: a named column is missing, or a name repeats.
+
+    ``field`` is the :class:`CsvLayout` field that named the missing column
+    (None for a repeated name); ``columns`` is the header as read.
+    """
+
+    def __init__(self, column: str, reason: str, *, field: str | None,
+                 columns: Sequence[str]) -> None:
+        self.field = field
+        self.columns = tuple(columns)
+        super().__init__(1, column, None, reason)
+
+
+class _Header:
+    """Column positions of a checked header."""
+
+    def __init__(self, names: list[str], layout: CsvLayout, required: Mapping[str, str],
+                 optional: Iterable[str] = ()) -> None:
+        self.names = names
+        self.positions: dict[str, int] = {}
+        for position, name in enumerate(names):
+            first = self.positions.setdefault(name, position)
+            if name and first != position:
+                raise HeaderError(name, f"names two columns (columns {first + 1} and "
+                                        f"{position + 1}); rename one",
+                                  field=None, columns=names)
+        for field, column in required.items():
+            self.require(column, field)
+        for field in optional:
+            if layout.must_have(field):
+                self.require(getattr(layout, field), field)
+
+    def require(self, column: str, field: str) -> None:
+        """Fail unless ``column`` (named by layout ``field``) is in the header."""
+        if column not in self.positions:
+            raise HeaderError(column, "is missing from the header "
+                                      f"(columns: {', '.join(self.names)})",
+                              field=field, columns=self.names)
+
+    def get(self, column: str) -> int | None:
+        """The position of ``column``, or None."""
+        return self.positions.get(column)
+
+
+def _records(lines: Iterable[str], layout: CsvLayout) -> tuple[Any, list[str]]:
+    reader = csv.reader(lines, delimiter=layout.delimiter)
+    header = [name.strip() for name in next(reader, [])]
+    return reader, header
+
+
+def _cells(reader: Any, width: int) -> Iterator[tuple[int, list[str]]]:
+    """Rows padded to the header's width; blank lines skipped, extra values refused."""
     for row in reader:
-        if None in row:
-            raise ImportRowError(reader.line_num, "(extra)", row[None],
-                                 "are values beyond the header's columns")
-        yield reader.line_num, {key: (value or "").strip() for key, value in row.items()}
+        if len(row) != width:
+            if not row:
+                continue
+            if len(row) > width:
+                raise ImportRowError(reader.line_num, "(extra)", row[width:],
+                                     "are values beyond the header's columns")
+            row = row + [""] * (width - len(row))
+        yield reader.line_num, row
 
 
 def parse_timestamp(text: str, layout: CsvLayout) -> datetime:
@@ -106,6 +182,16 @@ def parse_amount(text: str, decimal_comma: bool = False) -> Decimal:
     return Decimal(text.replace(thousands, "").replace(point, "."))
 
 
+def amount_key(amount: Decimal) -> str:
+    """An amount's canonical text for identities: ``1200``, ``1200.0`` and ``1200.00``
+    all give ``"1200.00"``; more places are kept without trailing zeros (``"0.125"``)."""
+    normal = amount.normalize()
+    if normal.is_zero():
+        normal = abs(normal)
+    exponent = normal.as_tuple().exponent
+    return f"{normal:.2f}" if isinstance(exponent, int) and exponent >= -2 else f"{normal:f}"
+
+
 def _cell(line: int, column: str, text: str, parse: Callable[[str], Any], reason: str) -> Any:
     try:
         return parse(text)
@@ -127,42 +213,223 @@ def content_id(prefix: str, *parts: str) -> str:
     return f"{prefix}{digest}"
 
 
+def transaction_key(customer_id: str, occurred_at: datetime, amount: Decimal, quantity: int,
+                    cost: Decimal | None) -> tuple[str, ...]:
+    """What identifies a purchase without an id: its parsed values, in canonical text.
+
+    The instant in UTC, the amount and cost by :func:`amount_key`; the
+    occurrence number in the file is added to this to make the id.
+    """
+    return (customer_id, occurred_at.astimezone(UTC).isoformat(), amount_key(amount),
+            str(quantity), "" if cost is None else amount_key(cost))
+
+
+_TRANSACTION = attrs.fields_dict(Transaction)
+
+
+def _validate(field: str, value: Any) -> None:
+    """Run the :class:`~crmcore.model.Transaction` validator of ``field`` on ``value``."""
+    attribute = _TRANSACTION[field]
+    if attribute.validator is not None:
+        attribute.validator(None, attribute, value)
+
+
+class TransactionValues(NamedTuple):
+    """A transaction row's values, parsed and validated as :class:`Transaction` would be."""
+
+    line: int
+    id: str
+    customer_id: str
+    occurred_at: datetime
+    amount: Decimal
+    quantity: int
+    cost: Decimal | None
+
+    def entity(self) -> Transaction:
+        """The :class:`~crmcore.model.Transaction` of these values."""
+        return Transaction(id=self.id, customer_id=self.customer_id,
+                           occurred_at=self.occurred_at, amount=self.amount,
+                           quantity=self.quantity, cost=self.cost)
+
+
+def transaction_record(values: TransactionValues, occurred_text: str | None = None
+                       ) -> StoredRecord:
+    """The stored record of ``values.entity()``, built without the object (the fast path).
+
+    ``occurred_text`` is ``values.occurred_at.isoformat()`` when the caller has it.
+    """
+    cost = values.cost
+    return StoredRecord(
+        kind="transaction", id=values.id, version=1, customer_id=values.customer_id,
+        at=values.occurred_at, body={
+            "id": values.id, "customer_id": values.customer_id,
+            "occurred_at": occurred_text or values.occurred_at.isoformat(),
+            "amount": str(values.amount), "quantity": values.quantity,
+            "cost": None if cost is None else str(cost), "reference": None,
+        })
+
+
+_CACHE_SIZE = 4096
+_Row = tuple[str, str, datetime, Decimal, int, "Decimal | None"]
+
+
+class _TransactionParser:
+    """Parses the rows of one transactions file; ids come per batch (occurrences)."""
+
+    def __init__(self, layout: CsvLayout, header: _Header) -> None:
+        self.layout = layout
+        self.who = header.positions[layout.customer_col]
+        self.when = header.positions[layout.date_col]
+        self.how_much = header.positions[layout.amount_col]
+        self.which = header.get(layout.id_col)
+        self.how_many = header.get(layout.quantity_col)
+        self.cost_at = header.get(layout.cost_col)
+        self.columns = {"id": layout.id_col, "customer_id": layout.customer_col,
+                        "occurred_at": layout.date_col, "amount": layout.amount_col,
+                        "quantity": layout.quantity_col, "cost": layout.cost_col}
+        self.date_reason = f"is not a date in the format {layout.date_format or 'ISO 8601'}"
+        self.dates: dict[str, datetime] = {}
+        self.customers: set[str] = set()
+
+    def parse(self, line: int, row: list[str]) -> _Row:
+        """The values of one row: given id (or ""), customer, instant, amount, quantity, cost."""
+        try:
+            return self._parse(line, row)
+        except ValidationError as error:
+            column = self.columns.get(error.field, error.field)
+            raise ImportRowError(line, column, error.value, error.reason) from None
+
+    def _parse(self, line: int, row: list[str]) -> _Row:
+        layout = self.layout
+        customer_id = row[self.who].strip()
+        if customer_id not in self.customers:
+            _validate("customer_id", customer_id)
+            self.customers.add(customer_id)
+        date_text = row[self.when].strip()
+        occurred_at = self.dates.get(date_text)
+        if occurred_at is None:
+            if len(self.dates) >= _CACHE_SIZE:
+                self.dates.clear()
+            occurred_at = self.dates[date_text] = _cell(
+                line, layout.date_col, date_text, partial(parse_timestamp, layout=layout),
+                self.date_reason)
+        amount = self._money(line, layout.amount_col, row[self.how_much].strip(), "amount")
+        quantity = 1
+        if self.how_many is not None and (text := row[self.how_many].strip()):
+            quantity = _cell(line, layout.quantity_col, text, int, "is not a whole number")
+            if quantity < 0:
+                _validate("quantity", quantity)
+        cost = None
+        if self.cost_at is not None and (text := row[self.cost_at].strip()):
+            cost = self._money(line, layout.cost_col, text, "cost")
+        transaction_id = row[self.which].strip() if self.which is not None else ""
+        if transaction_id:
+            _validate("id", transaction_id)
+        return transaction_id, customer_id, occurred_at, amount, quantity, cost
+
+    def _money(self, line: int, column: str, text: str, field: str) -> Decimal:
+        """An amount cell; plain ``1234.50`` skips the pattern (digits cannot be negative)."""
+        if not self.layout.decimal_comma and text.isascii() and \
+                text.replace(".", "", 1).isdigit():
+            return Decimal(text)
+        amount: Decimal = _cell(line, column, text, self.layout.amount, "is not an amount")
+        _validate(field, amount)
+        return amount
+
+
+def parsed_transactions(
+    lines: Iterable[str], layout: CsvLayout = CsvLayout(),
+    *, progress: Progress | None = None, batch_size: int = DEFAULT_BATCH_SIZE,
+) -> Iterator[list[TransactionValues]]:
+    """Read a transactions file in batches of parsed, validated rows with their ids.
+
+    Rows without an id get ``content_id("t-", *transaction_key(...), occurrence)``.
+    """
+    reader, names = _records(lines, layout)
+    header = _Header(names, layout, {"customer_col": layout.customer_col,
+                                     "date_col": layout.date_col,
+                                     "amount_col": layout.amount_col}, OPTIONAL_COLUMNS)
+    parser = _TransactionParser(layout, header)
+    count = 0
+    with OccurrenceCounter() as occurrences:
+        rows: list[tuple[int, _Row]] = []
+        for line, cells in _cells(reader, len(names)):
+            rows.append((line, parser.parse(line, cells)))
+            if len(rows) >= batch_size:
+                count += len(rows)
+                yield _with_ids(rows, occurrences)
+                rows = []
+                if progress is not None:
+                    progress(count)
+        if rows:
+            count += len(rows)
+            yield _with_ids(rows, occurrences)
+            if progress is not None:
+                progress(count)
+
+
+def _with_ids(rows: list[tuple[int, _Row]], occurrences: OccurrenceCounter
+              ) -> list[TransactionValues]:
+    keys = {index: transaction_key(*values[1:]) for index, (_, values) in enumerate(rows)
+            if not values[0]}
+    numbers = dict(zip(keys, occurrences.number(
+        [digest64("\x1f".join(key)) for key in keys.values()]), strict=True))
+    parsed = []
+    for index, (line, (given_id, customer_id, occurred_at, amount, quantity, cost)) in \
+            enumerate(rows):
+        key = keys.get(index)
+        transaction_id = given_id if key is None else content_id(
+            "t-", *key, str(numbers[index]))
+        parsed.append(TransactionValues(line, transaction_id, customer_id, occurred_at, amount,
+                                        quantity, cost))
+    return parsed
+
+
 def read_transactions(
     lines: Iterable[str], layout: CsvLayout = CsvLayout(),
     *, progress: Progress | None = None,
 ) -> Iterator[Transaction]:
     """Read transactions; the columns are named by ``layout``."""
-    required = (layout.customer_col, layout.date_col, layout.amount_col)
-    seen: Counter[tuple[str, ...]] = Counter()
-    for count, (line, row) in enumerate(_rows(lines, layout, required), start=1):
-        occurred_at = _cell(line, layout.date_col, row[layout.date_col],
-                            lambda text: parse_timestamp(text, layout),
-                            f"is not a date in the format {layout.date_format or 'ISO 8601'}")
-        amount = _cell(line, layout.amount_col, row[layout.amount_col], layout.amount,
-                       "is not an amount")
-        quantity_text = row.get(layout.quantity_col) or "1"
-        quantity = _cell(line, layout.quantity_col, quantity_text, int, "is not a whole number")
-        cost_text = row.get(layout.cost_col) or ""
-        cost = _cell(line, layout.cost_col, cost_text, layout.amount, "is not an amount") \
-            if cost_text else None
-        customer_id = row[layout.customer_col]
-        transaction_id = row.get(layout.id_col) or ""
-        if not transaction_id:
-            key = (customer_id, occurred_at.isoformat(), str(amount), str(quantity), cost_text)
-            seen[key] += 1
-            transaction_id = content_id("t-", *key, str(seen[key]))
-        columns = {"id": layout.id_col, "customer_id": layout.customer_col,
-                   "occurred_at": layout.date_col, "amount": layout.amount_col,
-                   "quantity": layout.quantity_col, "cost": layout.cost_col}
-        yield _entity(line, columns, partial(
-            Transaction, id=transaction_id, customer_id=customer_id, occurred_at=occurred_at,
-            amount=amount, quantity=quantity, cost=cost,
-        ))
-        if progress is not None:
-            progress(count)
+    for batch in parsed_transactions(lines, layout, progress=progress):
+        for row in batch:
+            yield row.entity()
 
 
-def _attribute(text: str) -> AttributeValue:
+def transaction_batches(
+    lines: Iterable[str], layout: CsvLayout = CsvLayout(),
+    *, progress: Progress | None = None, batch_size: int = DEFAULT_BATCH_SIZE,
+) -> Iterator[RecordBatch]:
+    """Read transactions as batches of stored records, for :meth:`crmcore.CRM.import_records`.
+
+    The records equal ``to_record(Transaction(...))`` of the same values
+    (a property test holds this fast path to it) without building the objects.
+    """
+    texts: dict[datetime, str] = {}
+    for batch in parsed_transactions(lines, layout, progress=progress, batch_size=batch_size):
+        if len(texts) >= _CACHE_SIZE:
+            texts.clear()
+        records = []
+        for row in batch:
+            text = texts.get(row.occurred_at)
+            if text is None:
+                text = texts[row.occurred_at] = row.occurred_at.isoformat()
+            records.append(transaction_record(row, text))
+        yield RecordBatch(records, [row.line for row in batch])
+
+
+_NUMBER = re.compile(r"-?(0|[1-9][0-9]*)(\.[0-9]+)?")
+
+
+def attribute_value(text: str, *, numeric: bool | None = None) -> AttributeValue:
+    """A customer attribute cell: a number when written as a plain one, else the text.
+
+    ``1200``, ``-3`` and ``0.5`` are numbers; ``01234``, ``+8613800138000``,
+    ``1e5`` and ``1_000`` keep their form as text. ``numeric=True`` reads any
+    form Python's ``int`` or ``float`` accepts (and raises ``ValueError`` for
+    others); ``numeric=False`` keeps the text.
+    """
+    if numeric is False or (numeric is None and not _NUMBER.fullmatch(text)):
+        return text
     for parse in (int, float):
         try:
             value = parse(text)
@@ -170,7 +437,60 @@ def _attribute(text: str) -> AttributeValue:
             continue
         if value == value and value not in (float("inf"), float("-inf")):
             return value
-    return text
+    raise ValueError(text)
+
+
+def _customer_rows(lines: Iterable[str], layout: CsvLayout,
+                   progress: Progress | None, batch_size: int
+                   ) -> Iterator[tuple[int, Customer]]:
+    reader, names = _records(lines, layout)
+    id_col = layout.id_col if layout.id_col in names or layout.must_have("id_col") \
+        else layout.customer_col
+    header = _Header(names, layout, {"id_col" if id_col == layout.id_col else "customer_col":
+                                     id_col, "name_col": layout.name_col})
+    for column in sorted(layout.numeric_columns | layout.text_columns):
+        header.require(column, "numeric_columns" if column in layout.numeric_columns
+                       else "text_columns")
+    meaning = {id_col, layout.name_col, *CUSTOMER_FIELDS}
+    attribute_columns = [(name, position, True if name in layout.numeric_columns
+                          else False if name in layout.text_columns else None)
+                         for position, name in enumerate(names) if name and name not in meaning]
+    known = {name: header.get(name) for name in CUSTOMER_FIELDS}
+    columns = {"id": id_col, "name": layout.name_col, "preferences": "preferences"}
+    count = 0
+    for count, (line, cells) in enumerate(_cells(reader, len(names)), start=1):
+        row = {name: "" if at is None else cells[at].strip() for name, at in known.items()}
+        acquired_text = row["acquired_at"]
+        acquired = _cell(line, "acquired_at", acquired_text,
+                         lambda text: parse_timestamp(text, layout),
+                         f"is not a date in the format {layout.date_format or 'ISO 8601'}") \
+            if acquired_text else None
+        kind = _cell(line, "kind", row["kind"] or "organisation", PartyKind,
+                     "is not a party kind (person or organisation)")
+        channels = [
+            _cell(line, "channels", text, Channel,
+                  f"is not a channel (known: {', '.join(c.value for c in Channel)})")
+            for text in row["channels"].split("|") if text.strip()
+        ]
+        attributes = {
+            name: _cell(line, name, text, partial(attribute_value, numeric=numeric),
+                        "is not a number")
+            for name, position, numeric in attribute_columns if (text := cells[position].strip())
+        }
+        preferences = _entity(line, columns, partial(
+            ContactPreferences, channels=channels, language=row["language"] or None,
+            time_zone=row["time_zone"] or None,
+        ))
+        yield line, _entity(line, columns, partial(
+            Customer, id=cells[header.positions[id_col]].strip(),
+            name=cells[header.positions[layout.name_col]].strip(), kind=kind,
+            owner=row["owner"] or None, acquired_at=acquired, attributes=attributes,
+            preferences=preferences,
+        ))
+        if progress is not None and count % batch_size == 0:
+            progress(count)
+    if progress is not None and count % batch_size:
+        progress(count)
 
 
 def read_customers(
@@ -181,41 +501,16 @@ def read_customers(
     ``layout.customer_col``), name,
     kind, owner, acquired_at, language, time_zone and channels (``|``-separated,
     in order of preference); every other non-empty cell becomes a custom
-    attribute (numbers are read as numbers) for threshold grading rules.
+    attribute for threshold grading rules (see :func:`attribute_value` for
+    which cells read as numbers).
     """
-    lines = iter(lines)
-    header = next(lines, "")
-    id_col = layout.id_col if layout.id_col in next(csv.reader([header],
-                                                              delimiter=layout.delimiter), []) \
-        else layout.customer_col
-    required = (id_col, layout.name_col)
-    meaning = {id_col, layout.name_col, *CUSTOMER_FIELDS}
-    rows = _rows(itertools.chain([header], lines), layout, required)
-    for count, (line, row) in enumerate(rows, start=1):
-        acquired_text = row.get("acquired_at", "")
-        acquired = _cell(line, "acquired_at", acquired_text,
-                         lambda text: parse_timestamp(text, layout),
-                         f"is not a date in the format {layout.date_format or 'ISO 8601'}") \
-            if acquired_text else None
-        kind = _cell(line, "kind", row.get("kind") or "organisation", PartyKind,
-                     "is not a party kind (person or organisation)")
-        channels = [
-            _cell(line, "channels", text, Channel,
-                  f"is not a channel (known: {', '.join(c.value for c in Channel)})")
-            for text in (row.get("channels") or "").split("|") if text.strip()
-        ]
-        attributes = {key: _attribute(value) for key, value in row.items()
-                      if key not in meaning and value}
-        columns = {"id": id_col, "name": layout.name_col,
-                   "preferences": "preferences"}
-        preferences = _entity(line, columns, partial(
-            ContactPreferences, channels=channels, language=row.get("language") or None,
-            time_zone=row.get("time_zone") or None,
-        ))
-        yield _entity(line, columns, partial(
-            Customer, id=row[id_col], name=row[layout.name_col], kind=kind,
-            owner=row.get("owner") or None, acquired_at=acquired, attributes=attributes,
-            preferences=preferences,
-        ))
-        if progress is not None:
-            progress(count)
+    for _line, customer in _customer_rows(lines, layout, progress, DEFAULT_BATCH_SIZE):
+        yield customer
+
+
+def customer_batches(
+    lines: Iterable[str], layout: CsvLayout = CsvLayout(),
+    *, progress: Progress | None = None, batch_size: int = DEFAULT_BATCH_SIZE,
+) -> Iterator[RecordBatch]:
+    """Read customers as batches of stored records, for :meth:`crmcore.CRM.import_records`."""
+    return entity_batches(_customer_rows(lines, layout, progress, batch_size), batch_size)

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Iterator
 
+from crmcore.batch_import import RowClashError, UnknownCustomerError
 from crmcore.cli.common import CommandError, Progress, add_storage_arguments, open_crm, read_lines
-from crmcore.csv_import import CsvLayout, read_customers, read_transactions
-from crmcore.errors import ImportRowError, NotFoundError, ValidationError
-from crmcore.model import Customer, Transaction
+from crmcore.csv_import import (
+    OPTIONAL_COLUMNS,
+    CsvLayout,
+    HeaderError,
+    customer_batches,
+    transaction_batches,
+)
+from crmcore.errors import ImportRowError, ValidationError
 
 
 def add_layout_arguments(parser: argparse.ArgumentParser) -> None:
@@ -20,8 +25,13 @@ def add_layout_arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"date column (default: {defaults.date_col})")
     parser.add_argument("--amount-col", default=defaults.amount_col, metavar="NAME",
                         help=f"amount column (default: {defaults.amount_col})")
-    parser.add_argument("--id-col", default=defaults.id_col, metavar="NAME",
-                        help="row id column; rows without one get an id from their content")
+    parser.add_argument("--id-col", metavar="NAME",
+                        help=f"row id column (default: {defaults.id_col}, if present); rows "
+                             "without one get an id from their parsed content")
+    parser.add_argument("--quantity-col", metavar="NAME",
+                        help=f"quantity column (default: {defaults.quantity_col}, if present)")
+    parser.add_argument("--cost-col", metavar="NAME",
+                        help=f"cost column (default: {defaults.cost_col}, if present)")
     parser.add_argument("--name-col", default=defaults.name_col, metavar="NAME",
                         help=f"customer name column (default: {defaults.name_col})")
     parser.add_argument("--date-format", metavar="FORMAT",
@@ -31,17 +41,25 @@ def add_layout_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--delimiter", default=",", help="field separator (default: ,)")
     parser.add_argument("--decimal-comma", action="store_true",
                         help="amounts are written 1.234,50 (default: 1,234.50 or 1234.50)")
+    parser.add_argument("--numeric-col", action="append", default=[], metavar="NAME",
+                        help="customers: read this attribute column as numbers (repeatable)")
+    parser.add_argument("--text-col", action="append", default=[], metavar="NAME",
+                        help="customers: keep this attribute column as text, e.g. 12345 "
+                             "(repeatable)")
 
 
 def layout_from(arguments: argparse.Namespace) -> CsvLayout:
     """The :class:`CsvLayout` the options describe."""
+    given = {field: getattr(arguments, field, None) for field in OPTIONAL_COLUMNS}
+    declared = {field: value for field, value in given.items() if value is not None}
     try:
         return CsvLayout(
             customer_col=arguments.customer_col, date_col=arguments.date_col,
-            amount_col=arguments.amount_col, id_col=arguments.id_col,
-            name_col=arguments.name_col, date_format=arguments.date_format,
-            time_zone=arguments.time_zone, delimiter=arguments.delimiter,
-            decimal_comma=arguments.decimal_comma,
+            amount_col=arguments.amount_col, name_col=arguments.name_col,
+            date_format=arguments.date_format, time_zone=arguments.time_zone,
+            delimiter=arguments.delimiter, decimal_comma=arguments.decimal_comma,
+            declared=declared, numeric_columns=getattr(arguments, "numeric_col", ()),
+            text_columns=getattr(arguments, "text_col", ()), **declared,
         )
     except ValidationError as error:
         raise CommandError(f"--{error.field.replace('_', '-')}: {error.value!r} "
@@ -61,43 +79,29 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser.set_defaults(run=run_import)
 
 
-def _with_customers(rows: list[Customer | Transaction], known: set[str]
-                    ) -> Iterator[Customer | Transaction]:
-    for transaction in rows:
-        if isinstance(transaction, Transaction) and transaction.customer_id not in known:
-            known.add(transaction.customer_id)
-            yield Customer(id=transaction.customer_id, name=transaction.customer_id)
-        yield transaction
-
-
 def run_import(arguments: argparse.Namespace) -> int:
-    """Parse the whole file, then store it in one transaction."""
+    """Read the file in batches and store them in one transaction (all rows or none)."""
     layout = layout_from(arguments)
-    progress = Progress(f"reading {arguments.file}")
+    progress = Progress(f"importing {arguments.file}")
     lines = read_lines(arguments.file)
-    reader = read_customers if arguments.kind == "customers" else read_transactions
-    rows: list[Customer | Transaction] = list(reader(lines, layout, progress=progress))
-    progress.done()
+    reader = customer_batches if arguments.kind == "customers" else transaction_batches
     with open_crm(arguments) as crm:
-        if arguments.kind == "transactions" and arguments.create_customers:
-            known = {customer.id for customer in crm.find(Customer)}
-            rows = list(_with_customers(rows, known))
         try:
-            report = crm.import_entities(rows, source=arguments.file)
-        except NotFoundError as error:
-            line = _line_of(rows, error.entity_id)
-            raise ImportRowError(line, layout.customer_col, error.entity_id,
+            report = crm.import_records(
+                reader(lines, layout, progress=progress), source=arguments.file,
+                create_customers=arguments.kind == "transactions" and arguments.create_customers)
+        except HeaderError as error:
+            hint = f"; the column is named by --{error.field[:-4].replace('_', '-')}-col" \
+                if error.field and error.field.endswith("_col") else ""
+            raise CommandError(f"{arguments.file}: {error}{hint}") from None
+        except UnknownCustomerError as error:
+            raise ImportRowError(error.line, layout.customer_col, error.entity_id,
                                  "is not a stored customer (import customers first, or "
                                  "pass --create-customers)") from None
+        except RowClashError as error:
+            raise CommandError(f"{arguments.file}, line {error.line}: {error}") from None
+    progress.done()
     for kind in sorted(report.rows):
         print(f"{kind}: {report.rows[kind]:,} rows, {report.new[kind]:,} new, "
               f"{report.skipped[kind]:,} already stored")
-    return 0
-
-
-def _line_of(rows: list[Customer | Transaction], customer_id: str) -> int:
-    """The CSV line of the first row naming ``customer_id`` (header is line 1)."""
-    for index, row in enumerate(rows):
-        if getattr(row, "customer_id", None) == customer_id:
-            return index + 2
     return 0

@@ -1,0 +1,161 @@
+"""Set-based batch writes for imports: one look-up and one insert per batch, not per row.
+
+:class:`BatchWriter` stores batches of :class:`~crmcore.ports.StoredRecord`
+inside one storage session (the caller's transaction, so a whole import is
+still all or nothing). Per batch it asks the storage once which ids exist
+(:meth:`~crmcore.ports.StorageSession.get_many`) and once which of the
+rows' customers exist, then inserts the new rows with one
+:meth:`~crmcore.ports.StorageSession.insert_many`. It remembers only the
+customer ids it has seen, so memory is bounded by customers, not rows.
+
+A row whose id is already stored (or earlier in the import) with equal
+content is skipped; "equal" means equal as entities, so ``1200`` and
+``1200.00`` are the same amount. Other content under the same id is a
+:class:`RowClashError`.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any
+
+import attrs
+
+from crmcore.errors import DuplicateError, InvalidDataError, NotFoundError
+from crmcore.model.registry import entity_type
+from crmcore.ports import StorageSession, StoredRecord
+
+DEFAULT_BATCH_SIZE = 20_000
+"""Rows per batch of an import: large enough for set-based statements, small for memory."""
+
+CUSTOMER_KIND = "customer"
+
+
+@attrs.define
+class ImportReport:
+    """Counts of a batch write, per entity kind: rows seen and rows newly stored."""
+
+    rows: Counter[str] = attrs.field(factory=Counter)
+    new: Counter[str] = attrs.field(factory=Counter)
+
+    @property
+    def skipped(self) -> Counter[str]:
+        """Rows already stored with identical content, per kind."""
+        return self.rows - self.new
+
+
+@attrs.frozen
+class RecordBatch:
+    """Records to store together, with where each came from.
+
+    ``lines[i]`` is the file line of ``records[i]`` (or its 1-based position
+    in the stream of entities), used in error messages.
+    """
+
+    records: Sequence[StoredRecord]
+    lines: Sequence[int]
+
+
+class UnknownCustomerError(NotFoundError):
+    """A row names a customer that is neither stored nor earlier in the import."""
+
+    def __init__(self, customer_id: str, line: int) -> None:
+        self.line = line
+        super().__init__(CUSTOMER_KIND, customer_id, "customer_id")
+
+
+class RowClashError(DuplicateError):
+    """A row's id is stored (or earlier in the import) with different content."""
+
+    def __init__(self, kind: str, entity_id: str, line: int) -> None:
+        self.line = line
+        super().__init__(kind, entity_id)
+
+
+def entity_batches(located: Iterable[tuple[int, Any]], batch_size: int = DEFAULT_BATCH_SIZE
+                   ) -> Iterator[RecordBatch]:
+    """Batches of the records of ``(line, entity)`` pairs."""
+    from crmcore.unit_of_work import to_record
+
+    records: list[StoredRecord] = []
+    lines: list[int] = []
+    for line, entity in located:
+        records.append(to_record(entity))
+        lines.append(line)
+        if len(records) >= batch_size:
+            yield RecordBatch(records, lines)
+            records, lines = [], []
+    if records:
+        yield RecordBatch(records, lines)
+
+
+def same_content(stored: StoredRecord, new: StoredRecord) -> bool:
+    """Whether two records of one kind hold equal entities (``1200`` equals ``1200.00``)."""
+    if dict(stored.body) == dict(new.body):
+        return True
+    from crmcore.serialization import structure
+
+    cls = entity_type(new.kind).cls
+    try:
+        return bool(structure(stored.body, cls) == structure(new.body, cls))
+    except InvalidDataError:
+        return False
+
+
+class BatchWriter:
+    """Stores batches of records in one open storage session (see the module doc).
+
+    A row that is not a customer must name a customer that is stored or
+    came earlier in the import; otherwise :class:`UnknownCustomerError`, or,
+    with ``create_customer``, the record it returns for that id is stored first.
+    """
+
+    def __init__(self, session: StorageSession, *,
+                 create_customer: Callable[[str], StoredRecord] | None = None) -> None:
+        self.session = session
+        self.create_customer = create_customer
+        self.report = ImportReport()
+        self._known: set[str] = set()
+
+    def write(self, batch: RecordBatch) -> list[int]:
+        """Store the new records of ``batch``; return their positions in it."""
+        records = batch.records
+        ids: dict[str, list[str]] = {}
+        for record in records:
+            ids.setdefault(record.kind, []).append(record.id)
+        stored = {kind: self.session.get_many(kind, kinds_ids) for kind, kinds_ids in ids.items()}
+        self._known.update(stored.get(CUSTOMER_KIND, ()))
+        wanted = {r.customer_id for r in records if r.kind != CUSTOMER_KIND} - self._known
+        if wanted:
+            self._known.update(self.session.get_many(CUSTOMER_KIND, sorted(wanted)))
+        fresh: dict[tuple[str, str], StoredRecord] = {}
+        inserts: list[StoredRecord] = []
+        positions: list[int] = []
+        rows: Counter[str] = Counter()
+        for position, record in enumerate(records):
+            kind = record.kind
+            rows[kind] += 1
+            if kind == CUSTOMER_KIND:
+                self._known.add(record.id)
+            elif record.customer_id not in self._known:
+                inserts.append(self._missing(record.customer_id, batch.lines[position]))
+            earlier = fresh.get((kind, record.id)) or stored[kind].get(record.id)
+            if earlier is not None:
+                if not same_content(earlier, record):
+                    raise RowClashError(kind, record.id, batch.lines[position])
+                continue
+            fresh[kind, record.id] = record
+            inserts.append(record)
+            positions.append(position)
+        self.session.insert_many(inserts)
+        self.report.rows.update(rows)
+        self.report.new.update(Counter(record.kind for record in inserts))
+        return positions
+
+    def _missing(self, customer_id: str, line: int) -> StoredRecord:
+        if self.create_customer is None:
+            raise UnknownCustomerError(customer_id, line)
+        self._known.add(customer_id)
+        self.report.rows[CUSTOMER_KIND] += 1
+        return self.create_customer(customer_id)
