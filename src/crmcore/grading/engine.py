@@ -8,16 +8,30 @@ from datetime import datetime
 from crmcore.errors import ConfigError
 from crmcore.grading.columns import TransactionColumns
 from crmcore.grading.matrix import MatrixRules, grade_matrix
-from crmcore.grading.metrics import MetricTable, compute_metrics
+from crmcore.grading.metrics import METRICS, MetricTable, compute_metrics
 from crmcore.grading.prospects import grade_prospects
-from crmcore.grading.ranked import grade_ranked
+from crmcore.grading.ranked import RankedRules, grade_ranked
 from crmcore.grading.results import GradeTable
-from crmcore.grading.rfm import grade_rfm
+from crmcore.grading.rfm import RfmRules, grade_rfm
 from crmcore.grading.schemes import GradeScheme, SchemeKind
 from crmcore.grading.thresholds import grade_thresholds
 from crmcore.model import Customer, Opportunity, Transaction
 from crmcore.options import Options
 from crmcore.plugins import PluginHost
+
+
+def metrics_needed(scheme: GradeScheme) -> frozenset[str] | None:
+    """The metrics ``scheme`` reads, when known and all valid (None: compute them all)."""
+    rules = scheme.rules
+    if isinstance(rules, RankedRules):
+        names = set(rules.weights) if rules.weights else {rules.metric}
+    elif isinstance(rules, RfmRules):
+        names = {rules.recency, rules.frequency, rules.monetary}
+    elif isinstance(rules, MatrixRules):
+        names = {rules.contribution}
+    else:
+        return None
+    return frozenset(names) if names.issubset(METRICS) else None
 
 
 def grade_metrics(scheme: GradeScheme, metrics: MetricTable, *,
@@ -71,7 +85,8 @@ def grade_book(scheme: GradeScheme, *, as_of: datetime,
         return grade_prospects(scheme, opportunities, as_of)
     bought = [t for t in transactions if t.occurred_at < as_of]
     columns = TransactionColumns.from_transactions(bought, customers)
-    metrics = compute_metrics(columns, as_of, window_months=window_months, fast=fast)
+    metrics = compute_metrics(columns, as_of, window_months=window_months, fast=fast,
+                              only=metrics_needed(scheme))
     potential = None
     if scheme.kind is SchemeKind.VALUE_MATRIX:
         potential = potential_scores(scheme, bought, as_of, plugins)

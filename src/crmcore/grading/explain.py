@@ -47,8 +47,17 @@ def percent(value: float) -> str:
 
 def rank_head(rank: int, population: int, by: str, value: float | None) -> str:
     """``rank 3 of 1,000 by revenue = 12,345.60`` (no ``= ...`` without a value)."""
-    head = f"rank {rank:,} of {population:,} by {by}"
-    return head if value is None else f"{head} = {format_value(value)}"
+    return f"rank {rank:,}{rank_middle(population, by)}{rank_value(value)}"
+
+
+def rank_middle(population: int, by: str) -> str:
+    """The part of :func:`rank_head` shared by a whole population: `` of 1,000 by revenue``."""
+    return f" of {population:,} by {by}"
+
+
+def rank_value(value: float | None) -> str:
+    """The value part of :func:`rank_head`: `` = 12,345.60``, or nothing without a value."""
+    return "" if value is None else f" = {format_value(value)}"
 
 
 def rank_tail(code: str, p: Params) -> str:

@@ -26,7 +26,7 @@ from crmcore.errors import ConfigError
 from crmcore.grading._backend import np, to_list, use_numpy
 from crmcore.grading._document import Table
 from crmcore.grading.conditions import format_value
-from crmcore.grading.explain import rank_head, rank_tail
+from crmcore.grading.explain import rank_middle, rank_tail, rank_value
 from crmcore.grading.rank import Basis, RankCut, RankOutcome, rank_cut
 from crmcore.grading.results import Explainer, Explanation, GradeTable, Summary
 
@@ -171,22 +171,33 @@ class RankExplainer(Explainer):
             rank=rank, population=self.outcome.population, cutoff=self.outcome.cutoffs[code],
         )
 
-    def summaries(self, positions: Iterable[int]) -> Iterator[Summary]:
-        """Summaries in bulk: one line per customer, the cut's words made once per grade."""
-        outcome, population, by = self.outcome, self.outcome.population, self.by
+    def texts(self, positions: Iterable[int]) -> Iterator[str]:
+        """The sentences in bulk: the cut's words are made once per grade, not per customer."""
+        outcome, population = self.outcome, self.outcome.population
         codes, ranks = to_list(outcome.codes), to_list(outcome.ranks)
         values, eligible = to_list(self.values), to_list(outcome.eligible)
-        columns = [(name, to_list(self.metrics.column(name))) for name in self.used]
+        middle = rank_middle(population, self.by)
         tails: dict[tuple[int, int], str] = {}
         for position in positions:
-            code, value = codes[position], float(values[position])
-            shown = [(name, float(column[position])) for name, column in columns]
-            metrics = {name: v for name, v in shown if math.isfinite(v)}
-            key = (code, 0 if value != value else 1 if not eligible[position] else 2)
+            code, value = codes[position], values[position]
+            if value != value:
+                key, shown = (code, 0), ""
+            else:
+                key, shown = (code, 1 if not eligible[position] else 2), rank_value(value)
             tail = tails.get(key)
             if tail is None or outcome.shares_ahead is not None:
-                reason, params = self._code(position, code, value)
+                reason, params = self._code(position, code, float(value))
                 tail = tails[key] = rank_tail(reason, {"population": population, **params})
-            text = rank_head(ranks[position], population, by,
-                             value if value == value else None) + tail
-            yield Summary(ranks[position], population, outcome.cutoffs[code], metrics, text)
+            yield f"rank {ranks[position]:,}{middle}{shown}{tail}"
+
+    def summaries(self, positions: Iterable[int]) -> Iterator[Summary]:
+        """Summaries in bulk, with :meth:`texts`."""
+        chosen = list(positions)
+        outcome, population = self.outcome, self.outcome.population
+        codes, ranks = to_list(outcome.codes), to_list(outcome.ranks)
+        columns = [(name, to_list(self.metrics.column(name))) for name in self.used]
+        for position, text in zip(chosen, self.texts(chosen), strict=True):
+            shown = [(name, float(column[position])) for name, column in columns]
+            metrics = {name: v for name, v in shown if math.isfinite(v)}
+            yield Summary(ranks[position], population, outcome.cutoffs[codes[position]],
+                          metrics, text)

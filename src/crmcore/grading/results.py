@@ -106,6 +106,10 @@ class Explainer:
             e = self.explain(position)
             yield Summary(e.rank, e.population, e.cutoff, e.metrics, e.decided_by)
 
+    def texts(self, positions: Iterable[int]) -> Iterator[str]:
+        """The ``decided_by`` sentence of each position."""
+        return (summary.text for summary in self.summaries(positions))
+
 
 class FunctionExplainer(Explainer):
     """An :class:`Explainer` over a function of the position."""

@@ -32,7 +32,7 @@ from crmcore.book import read_customers, read_purchases
 from crmcore.columns import micros_of
 from crmcore.errors import ConfigError
 from crmcore.events import DomainEvent
-from crmcore.grading.engine import grade_book, grade_metrics, potential_scores
+from crmcore.grading.engine import grade_book, grade_metrics, metrics_needed, potential_scores
 from crmcore.grading.history import StoredGrade, stored_grades, stored_runs
 from crmcore.grading.hysteresis import Hysteresis, decide
 from crmcore.grading.metrics import compute_metrics
@@ -157,7 +157,8 @@ def grade_stored(crm: CRM, scheme: GradeScheme, *, as_of: datetime, window_month
         customers = read_customers(session,
                                    attributes=scheme.kind is SchemeKind.THRESHOLDS)
         columns = read_purchases(session, until=as_of, customers=customers, fast=fast)
-    metrics = compute_metrics(columns, as_of, window_months=window_months, fast=fast)
+    metrics = compute_metrics(columns, as_of, window_months=window_months, fast=fast,
+                              only=metrics_needed(scheme))
     potential = None
     if scheme.kind is SchemeKind.VALUE_MATRIX:
         potential = potential_scores(scheme, crm.find(Transaction, until=as_of), as_of,
