@@ -156,6 +156,15 @@ class StorageSession(Protocol):
     def delete_many(self, kind: str, ids: Sequence[str]) -> int:
         """Remove the records of ``kind`` with these ids; return how many were stored."""
 
+    def redact_events(self, customer_id: str, data: Mapping[str, Any]) -> int:
+        """Replace the ``data`` of every stored event about ``customer_id`` with ``data``.
+
+        An event is about a customer when its ``customer_id`` is that id. Its
+        id, type, time, subject and sequence number stay, so delivery state and
+        order are kept; only what it carried is gone (erasure, K2). Returns how
+        many stored events were rewritten.
+        """
+
     def append_events(self, events: Sequence[DomainEvent]) -> None:
         """Add events to the outbox, in order, in this transaction."""
 
@@ -240,6 +249,13 @@ class BatchFallbacks:
 
         raise StorageError(f"{type(self).__name__} cannot delete {kind} records: implement "
                            f"delete_many (see ADR 0007)")
+
+    def redact_events(self, customer_id: str, data: Mapping[str, Any]) -> int:
+        """Refused: a 0.1 backend has no way to rewrite stored events."""
+        from crmcore.errors import StorageError
+
+        raise StorageError(f"{type(self).__name__} cannot erase the events about customer "
+                           f"{customer_id!r}: implement redact_events")
 
 
 def ids_by_kind(records: Iterable[StoredRecord]) -> dict[str, list[str]]:

@@ -150,6 +150,22 @@ class _MemorySession:
             log.append(OutboxEntry(len(log) + 1, event))
             self._undo.append(lambda: _drop_last(log))
 
+    def redact_events(self, customer_id: str, data: Mapping[str, Any]) -> int:
+        log = self._storage._events
+        rewritten = 0
+        for position, entry in enumerate(log):
+            if entry.event.customer_id == customer_id:
+                redacted = attrs.evolve(entry, event=attrs.evolve(
+                    entry.event, data=copy.deepcopy(dict(data))))
+                self._set_entry(log, position, redacted)
+                rewritten += 1
+        return rewritten
+
+    def _set_entry(self, log: list[OutboxEntry], position: int, entry: OutboxEntry) -> None:
+        old = log[position]
+        log[position] = entry
+        self._undo.append(lambda: log.__setitem__(position, old))
+
     def events(self, *, after_seq: int = 0, limit: int | None = None) -> list[OutboxEntry]:
         selected = self._storage._events[max(after_seq, 0):]
         return list(selected if limit is None else selected[:limit])

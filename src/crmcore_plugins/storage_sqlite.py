@@ -344,6 +344,13 @@ class _SqliteSession:
             duplicate = next((i for i in ids if ids.count(i) > 1 or self._has_event(i)), "?")
             raise DuplicateError("event", duplicate) from None
 
+    def redact_events(self, customer_id: str, data: Mapping[str, Any]) -> int:
+        return int(self._db.execute(
+            "UPDATE outbox SET body = json_set(body, '$.data', json(?)) "
+            "WHERE body ->> '$.customer_id' = ?",
+            (dump_json(dict(data)), customer_id),
+        ).rowcount)
+
     def _has_event(self, event_id: str) -> bool:
         row = self._db.execute("SELECT 1 FROM outbox WHERE event_id = ?", (event_id,)).fetchone()
         return row is not None
@@ -441,6 +448,9 @@ class SqliteStorage:
         if str(path) != ":memory:":
             self._db.execute("PRAGMA journal_mode = WAL")
         self._db.execute("PRAGMA foreign_keys = ON")
+        # Deleted and rewritten rows are overwritten with zeros, so an erased
+        # person's data does not linger in free pages of the file (K2).
+        self._db.execute("PRAGMA secure_delete = ON")
         self._migrate()
 
     def schema_version(self) -> int:
@@ -488,6 +498,19 @@ class SqliteStorage:
                 raise
             else:
                 self._db.execute("COMMIT")
+
+    def checkpoint(self) -> bool:
+        """Copy the write-ahead log into the database file and empty the log.
+
+        After an erasure the log still holds earlier page images with the
+        erased data; this removes them. Returns False when a reader of another
+        connection kept the log from being emptied (try again later).
+        """
+        with self._lock:
+            if self._closed:
+                raise StorageError(f"the SQLite storage {str(self.path)!r} is closed")
+            busy, _, _ = self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            return not busy
 
     def close(self) -> None:
         """Close the connection."""

@@ -66,6 +66,10 @@ COMMANDS: dict[str, Command] = {
     "clv": Command("crmcore.cli.clv",
                    "fit BG/NBD + Gamma-Gamma to purchases and predict value per customer",
                    extra="clv"),
+    "erase": Command("crmcore.cli.erase",
+                     "erase a customer's personal data everywhere, keeping a tombstone (K2)"),
+    "stale": Command("crmcore.cli.stale",
+                     "customers whose data was not verified for DAYS days (K2)"),
     "plugins": Command("crmcore.cli.basics", "list plugins and what they register"),
     "deliver": Command("crmcore.cli.basics", "deliver pending events to the notifiers"),
 }

@@ -148,7 +148,9 @@ class Customer:
 
     ``attributes`` holds the host's own facts (annual turnover, industry,
     reputation...) that threshold grading rules can test (G2).
-    ``acquired_at`` is when the relationship started (cohorts, tenure).
+    ``acquired_at`` is when the relationship started (cohorts, tenure);
+    ``verified_at`` when its data was last checked with the customer (K2),
+    None if never.
     """
 
     id: str = attrs.field(validator=identifier)
@@ -167,6 +169,7 @@ class Customer:
         validator=attrs.validators.instance_of(ContactPreferences),
     )
     tags: tuple[str, ...] = attrs.field(default=(), converter=as_tuple)
+    verified_at: datetime | None = attrs.field(default=None, validator=optional_aware_datetime)
 
 
 @attrs.frozen

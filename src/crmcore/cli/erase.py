@@ -1,0 +1,69 @@
+"""``crmcore erase``: erase everything stored about a customer (K2; PIPL Art. 47, GDPR Art. 17).
+
+Runs :func:`crmcore.erasure.erase_customer` and prints the tombstone (counts
+per kind, no personal data). Erasure cannot be undone, so the command does
+nothing unless ``--yes`` is given.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+
+from crmcore.cli.common import (
+    CommandError,
+    add_format_argument,
+    add_storage_arguments,
+    open_crm,
+    print_json,
+    print_table,
+)
+
+
+def _default_actor() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no user name in a bare container
+        return "crmcore-cli"
+
+
+def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Register ``erase``."""
+    parser = commands.add_parser(
+        "erase", help="erase a customer's personal data everywhere, keeping a tombstone (K2)",
+        description="Delete every record filed under CUSTOMER, take its name, e-mail "
+                    "addresses and phone numbers out of shared records, replace the data of "
+                    "its stored events, and keep a tombstone (who, when, why, counts). One "
+                    "transaction: all of it or nothing. It cannot be undone.")
+    parser.add_argument("customer", metavar="CUSTOMER", help="the customer id")
+    parser.add_argument("--reason", required=True, metavar="TEXT",
+                        help="the ground or request number (kept; must not name the person)")
+    parser.add_argument("--actor", default=None, metavar="NAME",
+                        help="who erases (kept; default: the current user)")
+    parser.add_argument("--yes", action="store_true",
+                        help="really erase (without it nothing is done)")
+    add_storage_arguments(parser)
+    add_format_argument(parser, "table", "json")
+    parser.set_defaults(run=run)
+
+
+def run(arguments: argparse.Namespace) -> int:
+    """Erase the customer and print the tombstone."""
+    from crmcore.erasure import erase_customer
+    from crmcore.serialization import unstructure
+
+    if not arguments.yes:
+        raise CommandError(f"erasing {arguments.customer!r} cannot be undone: add --yes to "
+                           "erase it (nothing was changed)")
+    with open_crm(arguments) as crm:
+        done = erase_customer(crm, arguments.customer, reason=arguments.reason,
+                              actor=arguments.actor or _default_actor())
+    if arguments.format == "json":
+        print_json(unstructure(done))
+        return 0
+    print(f"erased customer {done.customer_id} at {done.erased_at.isoformat()} by {done.actor} "
+          f"(tombstone {done.id}); {done.events_redacted} event(s) redacted")
+    rows = [(kind, count, "deleted") for kind, count in sorted(done.removed.items())]
+    rows += [(kind, count, "scrubbed") for kind, count in sorted(done.scrubbed.items())]
+    print_table(rows, ("kind", "records", "action"))
+    return 0
