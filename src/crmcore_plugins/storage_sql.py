@@ -29,7 +29,14 @@ isolation: one wins, the others get :class:`~crmcore.errors.ConflictError`.
 On PostgreSQL, writers appending to the outbox take a table lock until they
 commit, so that events become visible in ``seq`` order and a notifier's
 delivery watermark never passes an event still being committed.
-:meth:`SqlStorage.bulk_insert` loads many records in batches (``executemany``).
+The batch methods work in the database: :meth:`SqlSession.scan` reads
+typed columns (PostgreSQL: ``#>>``/``#>`` projections and exact epoch
+microseconds, streamed through a server-side cursor; SQLite: as the
+``sqlite`` backend), ``get_many`` and ``delete_many`` take ids in batches (an
+array parameter on PostgreSQL), ``insert_many`` writes with ``COPY`` (large
+batches on PostgreSQL with psycopg) or ``executemany``, and ``update_many``
+checks every version before one ``executemany``. :meth:`SqlStorage.bulk_insert`
+loads many records, skipping those stored identically.
 """
 
 from __future__ import annotations
