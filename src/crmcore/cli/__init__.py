@@ -66,6 +66,8 @@ COMMANDS: dict[str, Command] = {
     "clv": Command("crmcore.cli.clv",
                    "fit BG/NBD + Gamma-Gamma to purchases and predict value per customer",
                    extra="clv"),
+    "schedule": Command("crmcore.cli.schedule",
+                        "the team's appointments for a period, overlaps flagged (K3)"),
     "erase": Command("crmcore.cli.erase",
                      "erase a customer's personal data everywhere, keeping a tombstone (K2)"),
     "stale": Command("crmcore.cli.stale",

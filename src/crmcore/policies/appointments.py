@@ -50,12 +50,17 @@ __all__ = [
 ]
 
 
+DEFAULT_DURATION = timedelta(hours=1)
+"""How long an appointment without ``ends_at`` is taken to last (K3 overlap checks)."""
+
+
 @attrs.frozen
 class Appointment:
     """A service appointment or visit at a customer, to the hour (S5, K3).
 
     ``confirmed_at``, ``reminded_at``, ``completed_at`` and ``cancelled_at`` record
     what happened; ``follows_up`` names the appointment this one is the return visit of.
+    ``ends_at`` is optional: without it the appointment lasts :data:`DEFAULT_DURATION`.
     """
 
     id: str = attrs.field(validator=identifier)
@@ -68,6 +73,16 @@ class Appointment:
     completed_at: datetime | None = attrs.field(default=None, validator=optional_aware_datetime)
     cancelled_at: datetime | None = attrs.field(default=None, validator=optional_aware_datetime)
     follows_up: str | None = attrs.field(default=None, validator=optional_identifier)
+    ends_at: datetime | None = attrs.field(default=None, validator=optional_aware_datetime)
+
+    def __attrs_post_init__(self) -> None:
+        if self.ends_at is not None and self.ends_at <= self.starts_at:
+            raise ValidationError("ends_at", self.ends_at.isoformat(),
+                                  f"is not after starts_at {self.starts_at.isoformat()}")
+
+    def end(self, default_duration: timedelta = DEFAULT_DURATION) -> datetime:
+        """When it ends: ``ends_at``, or ``default_duration`` after the start."""
+        return self.ends_at if self.ends_at is not None else self.starts_at + default_duration
 
 
 APPOINTMENT = register_entity_type(EntityType("appointment", Appointment, "customer_id",
