@@ -28,7 +28,6 @@ from typing import overload
 import attrs
 
 from crmcore.app import CRM
-from crmcore.book import read_customers, read_purchases
 from crmcore.columns import micros_of
 from crmcore.errors import ConfigError
 from crmcore.events import DomainEvent
@@ -151,6 +150,8 @@ def grade_stored(crm: CRM, scheme: GradeScheme, *, as_of: datetime, window_month
     prospect-abcd reads the open opportunities; value-matrix also reads the
     purchases as objects for its scoring strategy.
     """
+    from crmcore.book import read_customers, read_purchases  # crmcore.book imports grading
+
     if scheme.kind is SchemeKind.PROSPECT_ABCD:
         return grade_book(scheme, as_of=as_of, opportunities=crm.find(Opportunity))
     with crm.storage.transaction() as session:

@@ -1,0 +1,42 @@
+"""Explanations are data: bulk rendering equals rendering one customer at a time, and a
+stored explanation (code and parameters) reads back to the same words."""
+
+from __future__ import annotations
+
+import math
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from crmcore.grading import Explanation, grade_metrics, load_scheme
+from crmcore.serialization import structure, unstructure
+
+from .helpers import table
+
+VALUES = st.lists(st.one_of(st.sampled_from([0.0, -3.0, math.nan, 12.5, 1e6]),
+                            st.floats(-10, 1e7, allow_nan=False)), min_size=1, max_size=40)
+
+
+@given(VALUES, st.sampled_from(["pareto-abc", "pareto-abc-value-share", "pyramid"]),
+       st.booleans())
+def test_bulk_texts_equal_one_by_one(values: list[float], name: str, fast: bool) -> None:
+    graded = grade_metrics(load_scheme(name), table(values), fast=fast)
+    explainer = graded.explainer
+    positions = list(range(len(values)))
+    one_by_one = [explainer.explain(p) for p in positions]
+    assert list(explainer.texts(positions)) == [e.decided_by for e in one_by_one]
+    for summary, e in zip(explainer.summaries(positions), one_by_one, strict=True):
+        assert (summary.rank, summary.population, summary.cutoff, dict(summary.metrics),
+                summary.text) == (e.rank, e.population, e.cutoff, e.metrics, e.decided_by)
+    for e in one_by_one[:5]:
+        assert structure(unstructure(e), Explanation).decided_by == e.decided_by
+
+
+def test_explanations_are_codes_and_parameters() -> None:
+    graded = grade_metrics(load_scheme("pareto-abc"), table([float(v) for v in range(1, 41)]))
+    best = graded.explain("C39")
+    assert best.code == "rank.count"
+    assert best.params["rank"] == 1
+    assert best.params["grade"] == "A"
+    assert best.as_dict()["decided_by"] == best.decided_by
+    assert best.decided_by.startswith("rank 1 of 40 by revenue = 40; A: ranks 1-2")
