@@ -68,6 +68,8 @@ COMMANDS: dict[str, Command] = {
                    extra="clv"),
     "schedule": Command("crmcore.cli.schedule",
                         "the team's appointments for a period, overlaps flagged (K3)"),
+    "survey": Command("crmcore.cli.survey",
+                      "the service-quality survey and its importance/performance ranking (P5)"),
     "erase": Command("crmcore.cli.erase",
                      "erase a customer's personal data everywhere, keeping a tombstone (K2)"),
     "stale": Command("crmcore.cli.stale",
