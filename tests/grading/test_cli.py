@@ -12,7 +12,7 @@ import pytest
 
 from crmcore import CRM
 from crmcore.cli import main
-from crmcore.grading import GradeResult, latest_grades, load_scheme
+from crmcore.grading import GradeResult, GradingRunRecord, latest_grades, load_scheme
 
 ROWS = [("C1", "2026-06-01", "100.00"), ("C1", "2026-06-01", "50.00"),
         ("C2", "2026-05-01", "1000.00"), ("C3", "2026-04-01", "10.50"),
@@ -162,3 +162,19 @@ def test_grade_without_file_needs_storage(capsys: pytest.CaptureFixture[str]) ->
     status, _, err = run(capsys, "grade", "--scheme", "pareto-abc")
     assert status == 2
     assert "give a file to grade, or --db/--config" in err
+
+
+def test_keep_runs_bounds_the_stored_run_records(export: Path, tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    db = str(tmp_path / "crm.db")
+    for day in ("2026-06-30", "2026-07-31", "2026-08-31"):
+        layout = [*LAYOUT[:-1], day]
+        assert main(["grade", str(export), "--scheme", "pareto-abc", "--db", db,
+                     "--keep-runs", "2", *layout]) == 0
+    capsys.readouterr()
+    with CRM.open("sqlite", path=db) as crm:
+        assert sorted(r.as_of.month for r in crm.find(GradingRunRecord)) == [7, 8]
+    status, _, err = run(capsys, "grade", str(export), "--scheme", "pareto-abc",
+                         "--keep-runs", "0", "--db", db, *LAYOUT)
+    assert status == 2
+    assert "--keep-runs: 0 must be at least 1" in err

@@ -18,6 +18,8 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from crmcore.app import CRM
+from crmcore.book import read_customers as read_customers_stored
 from crmcore.cli.common import (
     CommandError,
     Progress,
@@ -130,17 +132,25 @@ def _customers(path: str | None, arguments: argparse.Namespace) -> list[Customer
 
 
 def _grade(arguments: argparse.Namespace, scheme: GradeScheme, as_of: datetime,
-           stored_customers: list[Customer], opportunities: list[Opportunity]) -> GradeTable:
+           crm: CRM | None = None) -> GradeTable:
+    """Grade the file; with ``crm``, its stored customers (as columns) join the file's."""
     layout = layout_from(arguments)
-    customers = _customers(arguments.customers, arguments) or stored_customers
     if scheme.kind is SchemeKind.PROSPECT_ABCD:
-        return grade_book(scheme, as_of=as_of, opportunities=opportunities)
+        assert crm is not None  # refused earlier without storage
+        return grade_book(scheme, as_of=as_of, opportunities=crm.find(Opportunity))
     progress = Progress(f"reading {arguments.file}")
     columns = read_transaction_file(arguments.file, layout, progress=progress,
                                     lines=lambda: read_lines(arguments.file))
     progress.done()
+    customers = _customers(arguments.customers, arguments)
     if customers:
         columns = columns.with_customers(customers)
+    elif crm is not None:
+        with crm.storage.transaction() as session:
+            stored = read_customers_stored(
+                session, attributes=scheme.kind is SchemeKind.THRESHOLDS)
+        columns = columns.with_customer_columns(stored.ids, stored.acquired_us,
+                                                stored.attributes)
     metrics = compute_metrics(columns, as_of, window_months=arguments.window_months,
                               only=metrics_needed(scheme))
     potential = None
@@ -182,12 +192,10 @@ def run_grade(arguments: argparse.Namespace) -> int:
                 table = grade_stored(crm, scheme, as_of=as_of,
                                      window_months=arguments.window_months)
             else:
-                table = _grade(arguments, scheme, as_of, crm.find(Customer),
-                               crm.find(Opportunity) if scheme.kind is SchemeKind.PROSPECT_ABCD
-                               else [])
+                table = _grade(arguments, scheme, as_of, crm)
             run = record_grades(crm, table, hysteresis=hysteresis, keep_runs=keep_runs)
     else:
-        table = _grade(arguments, scheme, as_of, [], [])
+        table = _grade(arguments, scheme, as_of)
         run = GradingRun(scheme, as_of, table, tuple(table.grade_list),
                          (None,) * len(table))
     wanted = set(arguments.customer)

@@ -105,18 +105,32 @@ class TransactionColumns:
 
     def with_customers(self, customers: Iterable[Customer]) -> TransactionColumns:
         """Add customers (and their attributes, acquisition times) to ``ids``."""
+        listed = list(customers)
+        return self.with_customer_columns(
+            [customer.id for customer in listed],
+            [None if customer.acquired_at is None else to_micros(customer.acquired_at)
+             for customer in listed],
+            [dict(customer.attributes) for customer in listed])
+
+    def with_customer_columns(self, ids: Sequence[str], acquired_us: Sequence[int | None],
+                              attributes: Sequence[dict[str, Any]] | None = None
+                              ) -> TransactionColumns:
+        """Add customers given as columns (see :func:`crmcore.book.read_customers`).
+
+        Their acquisition times, and attributes unless None, replace what is known.
+        """
         index = {customer_id: code for code, customer_id in enumerate(self.ids)}
-        attributes = list(self.attributes or ({} for _ in self.ids))
+        known_attributes = list(self.attributes or ({} for _ in self.ids))
         acquired = list(self.acquired_us or (None for _ in self.ids))
-        for customer in customers:
-            code = index.setdefault(customer.id, len(index))
-            if code == len(attributes):
-                attributes.append({})
+        for position, customer_id in enumerate(ids):
+            code = index.setdefault(customer_id, len(index))
+            if code == len(known_attributes):
+                known_attributes.append({})
                 acquired.append(None)
-            attributes[code] = dict(customer.attributes)
-            acquired[code] = (None if customer.acquired_at is None
-                              else to_micros(customer.acquired_at))
-        return attrs.evolve(self, ids=tuple(index), attributes=tuple(attributes),
+            if attributes is not None:
+                known_attributes[code] = dict(attributes[position])
+            acquired[code] = acquired_us[position]
+        return attrs.evolve(self, ids=tuple(index), attributes=tuple(known_attributes),
                             acquired_us=tuple(acquired))
 
 
