@@ -12,6 +12,8 @@ import pytest
 
 from crmcore import CRM
 from crmcore.cli import main
+from crmcore.cli.common import print_table
+from crmcore.cli.grading import print_columns
 from crmcore.grading import GradeResult, GradingRunRecord, latest_grades, load_scheme
 
 ROWS = [("C1", "2026-06-01", "100.00"), ("C1", "2026-06-01", "50.00"),
@@ -178,3 +180,13 @@ def test_keep_runs_bounds_the_stored_run_records(export: Path, tmp_path: Path,
                          "--keep-runs", "0", "--db", db, *LAYOUT)
     assert status == 2
     assert "--keep-runs: 0 must be at least 1" in err
+
+
+@pytest.mark.parametrize("rows", [[], [("a", "b ", "")], [("long id", "B", "x"), ("c", "", "y z")]])
+def test_print_columns_lays_out_as_print_table(rows: list[tuple[str, str, str]],
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    headers = ("customer", "grade", "decided by")
+    print_table(rows, headers)
+    expected = capsys.readouterr().out
+    print_columns(headers, [list(c) for c in zip(*rows, strict=True)] if rows else [[], [], []])
+    assert capsys.readouterr().out == expected

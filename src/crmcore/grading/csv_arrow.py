@@ -25,6 +25,7 @@ from __future__ import annotations
 import csv
 import importlib
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -112,14 +113,21 @@ def _read_arrow(path: Path, layout: CsvLayout) -> TransactionColumns:
                 for name in wanted},
             strings_can_be_null=False, quoted_strings_can_be_null=False))
     # ids and dates are dictionary-encoded while parsing (block by block, on every core);
-    # unifying keeps each text's first appearance first, as the exact reader orders ids
-    table = table.unify_dictionaries()
-    ids, customer = _customers(table.column(layout.customer_col).combine_chunks())
-    times = _dates(table.column(layout.date_col).combine_chunks(), layout)
-    amounts = _money(table.column(layout.amount_col).combine_chunks(), layout, blank=None)
-    costs = (_money(table.column(layout.cost_col).combine_chunks(), layout, blank=UNKNOWN_COST)
-             if layout.cost_col in header else np.full(len(customer), UNKNOWN_COST, np.int64))
+    # unifying the blocks' dictionaries (pyarrow releases the GIL) runs beside the amounts
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        unified = pool.submit(_unified, table.column(layout.customer_col))
+        amounts = _money(table.column(layout.amount_col).combine_chunks(), layout, blank=None)
+        costs = (_money(table.column(layout.cost_col).combine_chunks(), layout,
+                        blank=UNKNOWN_COST) if layout.cost_col in header
+                 else np.full(len(amounts), UNKNOWN_COST, np.int64))
+        times = _dates(_unified(table.column(layout.date_col)), layout)
+        ids, customer = _customers(unified.result())
     return TransactionColumns(ids, customer, times, amounts, costs)
+
+
+def _unified(column: Any) -> Any:
+    """One dictionary array from a column of blocks, each text's first appearance first."""
+    return column.unify_dictionaries().combine_chunks()
 
 
 def _distinct(column: Any) -> tuple[list[str], Any]:
