@@ -116,8 +116,8 @@ def _read_arrow(path: Path, layout: CsvLayout) -> TransactionColumns:
     # unifying the blocks' dictionaries (pyarrow releases the GIL) runs beside the amounts
     with ThreadPoolExecutor(max_workers=1) as pool:
         unified = pool.submit(_unified, table.column(layout.customer_col))
-        amounts = _money(table.column(layout.amount_col).combine_chunks(), layout, blank=None)
-        costs = (_money(table.column(layout.cost_col).combine_chunks(), layout,
+        amounts = _money(table.column(layout.amount_col), layout, blank=None)
+        costs = (_money(table.column(layout.cost_col), layout,
                         blank=UNKNOWN_COST) if layout.cost_col in header
                  else np.full(len(amounts), UNKNOWN_COST, np.int64))
         times = _dates(_unified(table.column(layout.date_col)), layout)
@@ -170,10 +170,15 @@ def _dates(column: Any, layout: CsvLayout) -> Any:
 def _money(column: Any, layout: CsvLayout, *, blank: int | None) -> Any:
     """Hundredths of every cell: plain forms in bulk, the others one by one (exactly)."""
     compute = pa.compute
-    trimmed = compute.ascii_trim_whitespace(column)
     point = "," if layout.decimal_comma else r"\."
-    plain = compute.match_substring_regex(
-        trimmed, rf"^[0-9]{{1,{_WHOLE_DIGITS}}}({point}[0-9]{{1,2}})?$")
+    pattern = rf"^[0-9]{{1,{_WHOLE_DIGITS}}}({point}[0-9]{{1,2}})?$"
+    if not layout.decimal_comma and compute.all(
+            compute.match_substring_regex(column, pattern)).as_py() is not False:
+        # the usual export: every cell plain, so no copy is trimmed or filtered
+        floats = compute.cast(column, pa.float64()).combine_chunks()
+        return np.rint(_numbers(floats) * 100).astype(np.int64)
+    trimmed = compute.ascii_trim_whitespace(column.combine_chunks())
+    plain = compute.match_substring_regex(trimmed, pattern)
     others = _numbers(compute.indices_nonzero(compute.invert(plain)))
     numbers = trimmed if not len(others) else compute.filter(trimmed, plain)
     if layout.decimal_comma:
