@@ -31,32 +31,14 @@ import sys
 import time
 from pathlib import Path
 
+from bench_daily_run import DUCKDB_PER_CUSTOMER, GRADES_SQL
+
 AS_OF = "2026-06-30"
 WINDOW_START = "2025-06-30"
 
-DUCKDB_SQL = """
-COPY (
-  WITH per_customer AS (
-    SELECT customer_id,
-           coalesce(sum(amount) FILTER (WHERE date >= DATE '{start}' AND date < DATE '{as_of}'),
-                    0) AS revenue
-    FROM read_csv('{path}', header = true,
-                  columns = {{'customer_id': 'VARCHAR', 'date': 'DATE',
-                             'amount': 'DECIMAL(18,2)'}})
-    GROUP BY customer_id),
-  ranked AS (
-    SELECT customer_id, revenue, rank() OVER (ORDER BY revenue DESC) AS rnk,
-           count(*) OVER () AS n
-    FROM per_customer)
-  SELECT customer_id,
-         CASE WHEN revenue <= 0 THEN 'C'
-              WHEN rnk <= (n * 5 + 50) // 100 THEN 'A'
-              WHEN rnk <= (n * 25 + 50) // 100 THEN 'B'
-              ELSE 'C' END AS grade,
-         revenue, rnk
-  FROM ranked
-) TO '{out}' (HEADER, DELIMITER ',')
-"""
+DUCKDB_SQL = ("COPY (" + GRADES_SQL.format(per_customer=DUCKDB_PER_CUSTOMER)
+              + ") TO '{out}' (HEADER, DELIMITER ',')")
+"""The daily-run benchmark's SQL (same metric, ranks and cut-offs), written to a file."""
 
 
 def generate(path: Path, rows: int, customers: int, seed: int = 1) -> None:
