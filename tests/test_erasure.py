@@ -34,6 +34,8 @@ from crmcore.erasure import (
     scrub,
 )
 from crmcore.errors import NotFoundError, StorageError, ValidationError
+from crmcore.events import DomainEvent
+from crmcore.hookspecs import hookimpl
 from crmcore.model import (
     Commitment,
     ContactPerson,
@@ -46,7 +48,8 @@ from crmcore.model import (
     Transaction,
 )
 from crmcore.model.registry import registered_entity_types
-from crmcore.ports import BatchFallbacks
+from crmcore.plugins import PluginHost, make_plugin_manager
+from crmcore.ports import REDACTED_ERROR, BatchFallbacks
 
 AS_OF = datetime(2026, 6, 30, tzinfo=UTC)
 PERSON = "C90001"
@@ -270,6 +273,40 @@ def test_k2_erasure_works_the_same_on_every_builtin_backend(backend: str, tmp_pa
         text = json.dumps([str(e.event) for e in crm.events()], ensure_ascii=False).lower()
     assert not any(value.lower() in text for value in PERSONAL)
     assert "sun.hao@mail.example" in text
+
+
+class _Bouncing:
+    """A notifier whose error quotes what the event carried, as a mail relay's may."""
+
+    def notify(self, event: DomainEvent) -> None:
+        raise ConnectionError(f"rejected {json.dumps(event.data, ensure_ascii=False)}")
+
+    @hookimpl
+    def crmcore_register_notifiers(self, register: Any) -> None:
+        register("bouncing", lambda options: self)
+
+
+@pytest.mark.parametrize("backend", ["memory", "sqlite"])
+def test_k2_erasure_also_clears_delivery_errors_that_quote_the_person(
+        backend: str, tmp_path: Path) -> None:
+    options = {"path": str(tmp_path / "b.db")} if backend == "sqlite" else {}
+    host = PluginHost(make_plugin_manager(load_entry_points=False, extra_plugins=[_Bouncing()]))
+    with CRM.open(backend, clock=FixedClock(AS_OF), notifiers=["bouncing"], plugins=host,
+                  **options) as crm:
+        crm.record_many(_person_file(PERSON, *PERSONAL))
+        with crm.storage.transaction() as session:
+            failed = session.pending_deliveries("bouncing", now=AS_OF + timedelta(days=9),
+                                                limit=100)
+        assert PERSONAL[0] in (failed[0].last_error or "")
+        erase_customer(crm, PERSON, reason="request", actor="dpo")
+        with crm.storage.transaction() as session:
+            pending = session.pending_deliveries("bouncing", now=AS_OF + timedelta(days=9),
+                                                 limit=100)
+    errors = {p.last_error for p in pending if p.last_error is not None}
+    assert REDACTED_ERROR in errors
+    assert not any(value in error for error in errors for value in PERSONAL)
+    if backend == "sqlite":
+        assert _leaks(tmp_path / "b.db") == []
 
 
 def test_k2_a_backend_without_redact_events_refuses_with_a_clear_error() -> None:

@@ -77,6 +77,9 @@ INDEX_COLUMNS = frozenset({"id", "customer_id", "at", "version"})
 Columns = dict[str, list[Any]]
 """One chunk of a columnar read: column name -> values, all of one length."""
 
+REDACTED_ERROR = "(erased)"
+"""What :meth:`StorageSession.redact_events` leaves of a failed delivery's error."""
+
 DEFAULT_SCAN_BATCH = 65_536
 """Rows per chunk of :meth:`StorageSession.scan` unless told otherwise."""
 
@@ -161,8 +164,9 @@ class StorageSession(Protocol):
 
         An event is about a customer when its ``customer_id`` is that id. Its
         id, type, time, subject and sequence number stay, so delivery state and
-        order are kept; only what it carried is gone (erasure, K2). Returns how
-        many stored events were rewritten.
+        order are kept; only what it carried is gone (erasure, K2), with the
+        errors recorded for its failed deliveries (a notifier's message may
+        quote the data). Returns how many stored events were rewritten.
         """
 
     def append_events(self, events: Sequence[DomainEvent]) -> None:

@@ -23,6 +23,7 @@ from crmcore.hookspecs import hookimpl
 from crmcore.options import Options
 from crmcore.ports import (
     DEFAULT_SCAN_BATCH,
+    REDACTED_ERROR,
     Columns,
     ColumnType,
     OutboxEntry,
@@ -152,14 +153,17 @@ class _MemorySession:
 
     def redact_events(self, customer_id: str, data: Mapping[str, Any]) -> int:
         log = self._storage._events
-        rewritten = 0
+        redacted: set[str] = set()
         for position, entry in enumerate(log):
             if entry.event.customer_id == customer_id:
-                redacted = attrs.evolve(entry, event=attrs.evolve(
-                    entry.event, data=copy.deepcopy(dict(data))))
-                self._set_entry(log, position, redacted)
-                rewritten += 1
-        return rewritten
+                self._set_entry(log, position, attrs.evolve(entry, event=attrs.evolve(
+                    entry.event, data=copy.deepcopy(dict(data)))))
+                redacted.add(entry.event.id)
+        deliveries = self._storage._deliveries
+        for key, state in list(deliveries.items()):
+            if key[0] in redacted and state.last_error is not None:
+                self._set(deliveries, key, attrs.evolve(state, last_error=REDACTED_ERROR))
+        return len(redacted)
 
     def _set_entry(self, log: list[OutboxEntry], position: int, entry: OutboxEntry) -> None:
         old = log[position]

@@ -40,6 +40,7 @@ from crmcore.options import Options
 from crmcore.ports import (
     DEFAULT_SCAN_BATCH,
     INDEX_COLUMNS,
+    REDACTED_ERROR,
     Columns,
     ColumnType,
     OutboxEntry,
@@ -345,6 +346,10 @@ class _SqliteSession:
             raise DuplicateError("event", duplicate) from None
 
     def redact_events(self, customer_id: str, data: Mapping[str, Any]) -> int:
+        self._db.execute(
+            "UPDATE deliveries SET last_error = ? WHERE last_error IS NOT NULL AND event_id IN "
+            "(SELECT event_id FROM outbox WHERE body ->> '$.customer_id' = ?)",
+            (REDACTED_ERROR, customer_id))
         return int(self._db.execute(
             "UPDATE outbox SET body = json_set(body, '$.data', json(?)) "
             "WHERE body ->> '$.customer_id' = ?",
