@@ -68,6 +68,7 @@ from crmcore.options import Options
 from crmcore.ports import (
     DEFAULT_SCAN_BATCH,
     INDEX_COLUMNS,
+    REDACTED_ERROR,
     Columns,
     ColumnType,
     OutboxEntry,
@@ -839,18 +840,25 @@ class SqlSession:
 
         The events are found in the database by their body's ``customer_id``
         and rewritten with one ``executemany``; id, type, time and ``seq`` stay.
-        Returns how many were rewritten.
+        The errors recorded for their failed deliveries become
+        :data:`~crmcore.ports.REDACTED_ERROR`. Returns how many were rewritten.
         """
         import sqlalchemy as sa
 
-        outbox = self._t.outbox
-        about = self._db.execute(sa.select(outbox.c.seq, outbox.c.body).where(
+        outbox, deliveries = self._t.outbox, self._t.deliveries
+        about = self._db.execute(sa.select(outbox.c.seq, outbox.c.event_id, outbox.c.body).where(
             outbox.c.body["customer_id"].as_string() == customer_id)).all()
         if about:
             self._db.execute(
                 sa.update(outbox).where(outbox.c.seq == sa.bindparam("b_seq")).values(
                     body=sa.bindparam("b_body", type_=sa.JSON())),
-                [{"b_seq": seq, "b_body": {**body, "data": dict(data)}} for seq, body in about])
+                [{"b_seq": seq, "b_body": {**body, "data": dict(data)}}
+                 for seq, _, body in about])
+            self._db.execute(sa.update(deliveries).where(
+                deliveries.c.last_error.is_not(None),
+                deliveries.c.event_id == sa.bindparam("b_event_id"),
+            ).values(last_error=REDACTED_ERROR), [{"b_event_id": event_id}
+                                                  for _, event_id, _ in about])
         return len(about)
 
     def events(self, *, after_seq: int = 0, limit: int | None = None) -> list[OutboxEntry]:

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 from crmcore import DuplicateError, StorageError
 from crmcore.columns import micros_of, records_as_columns
-from crmcore.ports import ColumnType, StoredRecord
+from crmcore.ports import REDACTED_ERROR, ColumnType, StoredRecord
 from crmcore.serialization import dump_json
 from crmcore.testing import make_domain_event
 from crmcore_plugins.storage_sql import COPY_THRESHOLD, SqlStorage
@@ -118,19 +118,28 @@ def test_bulk_insert_of_other_content_raises_and_loads_nothing(storage: SqlStora
 
 
 def test_redact_events_rewrites_the_data_of_one_customers_events(storage: SqlStorage) -> None:
-    """Erasure: that customer's events keep id, type, time and seq; others are untouched."""
+    """Erasure: that customer's events keep id, type, time and seq, their delivery errors
+    are blanked; other customers' events and errors are untouched."""
     theirs = [make_domain_event(customer_id="C1", data={"name": "Zhāng", "n": n})
               for n in range(3)]
     other = make_domain_event(customer_id="C2", data={"name": "Li"})
     with storage.transaction() as session:
+        session.subscribe("n")
+    with storage.transaction() as session:
         session.append_events([theirs[0], other, *theirs[1:]])
+        session.record_failure(theirs[0].id, "n", "refused: Zhāng", T0)
+        session.record_failure(other.id, "n", "refused: Li", T0)
     with storage.transaction() as session:
         assert session.redact_events("C1", {"erased": True}) == 3
         assert session.redact_events("C9", {"erased": True}) == 0
         entries = session.events()
+        errors = {p.entry.event.id: p.last_error for p in session.pending_deliveries(
+            "n", now=T0 + timedelta(days=1), limit=10)}
     assert [entry.event for entry in entries] == [
         attrs.evolve(theirs[0], data={"erased": True}), other,
         *(attrs.evolve(event, data={"erased": True}) for event in theirs[1:])]
+    assert errors == {theirs[0].id: REDACTED_ERROR, other.id: "refused: Li",
+                      theirs[1].id: None, theirs[2].id: None}
 
 
 def test_scan_of_a_value_the_column_type_cannot_read_names_it(postgres: SqlStorage) -> None:
