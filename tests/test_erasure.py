@@ -256,6 +256,26 @@ def test_k2_unknown_customer_is_refused_and_a_second_erasure_returns_the_tombsto
         assert {e.id for e in crm.find(Erasure, customer_id=PERSON)} == {first.id, second.id}
 
 
+def test_k2_a_customer_of_a_0_1_database_is_erased_and_the_rest_still_reads(
+        tmp_path: Path) -> None:
+    copy = tmp_path / "released.db"
+    shutil.copy(Path(__file__).parent / "data" / "crmcore-0.1.db", copy)
+    with _open(copy) as crm:
+        customers = crm.find(Customer)
+        victim = next(c for c in sorted(customers, key=lambda c: c.id)  # a name no other holds
+                      if not any(c.name in other.name for other in customers if other != c))
+        assert victim.name.encode() in _raw_bytes(copy)
+        done = erase_customer(crm, victim.id, reason="request", actor="dpo")
+        assert done.removed["customer"] == 1
+        assert sum(done.removed.values()) > 1
+        for entity_type in registered_entity_types():
+            stored = crm.find(entity_type.cls)
+            assert all(getattr(e, entity_type.customer_field) != victim.id for e in stored
+                       if entity_type.kind != "erasure"), entity_type.kind
+        assert len(crm.find(Customer)) == 24
+    assert victim.name.encode() not in _raw_bytes(copy)
+
+
 @pytest.mark.parametrize("backend", ["memory", "sqlite"])
 def test_k2_erasure_works_the_same_on_every_builtin_backend(backend: str, tmp_path: Path
                                                             ) -> None:

@@ -346,15 +346,15 @@ class _SqliteSession:
             raise DuplicateError("event", duplicate) from None
 
     def redact_events(self, customer_id: str, data: Mapping[str, Any]) -> int:
-        self._db.execute(
-            "UPDATE deliveries SET last_error = ? WHERE last_error IS NOT NULL AND event_id IN "
-            "(SELECT event_id FROM outbox WHERE body ->> '$.customer_id' = ?)",
-            (REDACTED_ERROR, customer_id))
-        return int(self._db.execute(
+        redacted = [row[0] for row in self._db.execute(
             "UPDATE outbox SET body = json_set(body, '$.data', json(?)) "
-            "WHERE body ->> '$.customer_id' = ?",
-            (dump_json(dict(data)), customer_id),
-        ).rowcount)
+            "WHERE body ->> '$.customer_id' = ? RETURNING event_id",
+            (dump_json(dict(data)), customer_id))]
+        for chunk in _chunks(redacted):
+            self._db.execute(
+                f"UPDATE deliveries SET last_error = ? WHERE last_error IS NOT NULL "
+                f"AND event_id IN ({', '.join('?' * len(chunk))})", (REDACTED_ERROR, *chunk))
+        return len(redacted)
 
     def _has_event(self, event_id: str) -> bool:
         row = self._db.execute("SELECT 1 FROM outbox WHERE event_id = ?", (event_id,)).fetchone()
