@@ -104,3 +104,20 @@ def test_the_demo_report_has_a_lifecycle_section(tmp_path: Path,
     assert main(["lifecycle", "stages", "--db", database, "--format", "json"]) == 0
     assert all(row["stage"] for row in json.loads(capsys.readouterr().out)
                if row["customer_id"])
+
+
+def test_advance_in_small_batches_moves_the_same_and_refuses_batches_of_none(
+        database: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["lifecycle", "advance", "--db", database, "--as-of", "2025-06-30",
+                 "--batch-size", "0"]) == 2
+    assert "--batch-size: 0 must be at least 1" in capsys.readouterr().err
+    with CRM.open("sqlite", path=database) as crm:
+        assert crm.events()[-1].event.type == "transaction.recorded"  # nothing stored
+    other = str(tmp_path / "other.db")
+    Path(other).write_bytes(Path(database).read_bytes())
+    assert main(["lifecycle", "advance", "--db", database, "--as-of", "2025-06-30",
+                 "--format", "json"]) == 0
+    whole = json.loads(capsys.readouterr().out)
+    assert main(["lifecycle", "advance", "--db", other, "--as-of", "2025-06-30",
+                 "--format", "json", "--batch-size", "1"]) == 0
+    assert json.loads(capsys.readouterr().out) == whole
