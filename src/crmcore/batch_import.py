@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from operator import attrgetter
 from typing import Any
 
 import attrs
@@ -103,6 +104,9 @@ def same_content(stored: StoredRecord, new: StoredRecord) -> bool:
         return False
 
 
+_kind = attrgetter("kind")
+
+
 class BatchWriter:
     """Stores batches of records in one open storage session (see the module doc).
 
@@ -132,25 +136,27 @@ class BatchWriter:
         fresh: dict[tuple[str, str], StoredRecord] = {}
         inserts: list[StoredRecord] = []
         positions: list[int] = []
-        rows: Counter[str] = Counter()
+        known = self._known
         for position, record in enumerate(records):
             kind = record.kind
-            rows[kind] += 1
             if kind == CUSTOMER_KIND:
-                self._known.add(record.id)
-            elif record.customer_id not in self._known:
+                known.add(record.id)
+            elif record.customer_id not in known:
                 inserts.append(self._missing(record.customer_id, batch.lines[position]))
-            earlier = fresh.get((kind, record.id)) or stored[kind].get(record.id)
+            key = (kind, record.id)
+            earlier = fresh.get(key)
+            if earlier is None:
+                earlier = stored[kind].get(record.id)
             if earlier is not None:
                 if not same_content(earlier, record):
                     raise RowClashError(kind, record.id, batch.lines[position])
                 continue
-            fresh[kind, record.id] = record
+            fresh[key] = record
             inserts.append(record)
             positions.append(position)
         self.session.insert_many(inserts)
-        self.report.rows.update(rows)
-        self.report.new.update(Counter(record.kind for record in inserts))
+        self.report.rows.update(map(_kind, records))
+        self.report.new.update(map(_kind, inserts))
         return positions
 
     def _missing(self, customer_id: str, line: int) -> StoredRecord:
