@@ -104,6 +104,14 @@ def test_streamed_import_counts_emits_one_event_per_kind_and_reimports_nothing(
     assert [e.data["new"] for e in events] == [2_500, 0]
 
 
+def test_progress_is_told_the_rows_read_after_each_batch() -> None:
+    counts: list[int] = []
+    batches = list(transaction_batches(io.StringIO(_sales(5)), progress=counts.append,
+                                       batch_size=2))
+    assert [len(b.records) for b in batches] == [2, 2, 1]
+    assert counts == [2, 4, 5]
+
+
 def test_create_customers_adds_each_unknown_customer_once(tmp_path: Path) -> None:
     text = "customer_id,date,amount\nN1,2025-01-01,10\nN1,2025-01-02,10\nN2,2025-01-03,1\n"
     with CRM.open("sqlite", path=str(tmp_path / "crm.db")) as crm:
