@@ -174,3 +174,23 @@ def test_a_stored_streak_decides_as_the_whole_history_would(proposals: list[str]
         by_streak.append(current_s)
     assert by_streak == by_history
 
+
+
+def test_value_matrix_with_a_columnar_strategy_grades_the_book_as_objects_would() -> None:
+    pytest.importorskip("scipy")
+    from crmcore.demo import DEFAULT_AS_OF, generate_book
+    from crmcore.grading import grade_book, grade_stored
+    from crmcore.model import Transaction
+
+    book = generate_book(80, seed=5)
+    scheme = load_scheme("value-matrix", overrides={"rules": {"potential": "clv"}})
+    with CRM.open("memory") as crm:
+        crm.import_entities(book.all(), source="test")
+        stored = grade_stored(crm, scheme, as_of=DEFAULT_AS_OF)
+        by_objects = grade_book(scheme, as_of=DEFAULT_AS_OF, customers=book.customers,
+                                transactions=[e for e in book.entities
+                                              if isinstance(e, Transaction)],
+                                plugins=crm.plugins)
+    assert dict(zip(stored.ids, stored.grade_list, strict=True)) == dict(
+        zip(by_objects.ids, by_objects.grade_list, strict=True))
+    assert len(set(stored.grade_list)) > 1

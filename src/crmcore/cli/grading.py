@@ -45,11 +45,10 @@ from crmcore.grading import (
     grade_metrics,
     grade_stored,
     load_scheme,
-    potential_scores,
     record_grades,
 )
 from crmcore.grading.csv_arrow import read_transaction_file
-from crmcore.grading.engine import metrics_needed
+from crmcore.grading.engine import columnar_potential, metrics_needed
 from crmcore.model import Customer, Opportunity
 
 
@@ -153,10 +152,10 @@ def _grade(arguments: argparse.Namespace, scheme: GradeScheme, as_of: datetime,
     metrics = compute_metrics(columns, as_of, window_months=arguments.window_months,
                               only=metrics_needed(scheme))
     potential = None
-    if scheme.kind is SchemeKind.VALUE_MATRIX:  # scoring strategies take Transaction objects
-        bought = [t for t in read_transactions(read_lines(arguments.file), layout)
-                  if t.occurred_at < as_of]
-        potential = potential_scores(scheme, bought, as_of)
+    if scheme.kind is SchemeKind.VALUE_MATRIX:
+        potential = columnar_potential(scheme, columns, as_of, lambda: [
+            t for t in read_transactions(read_lines(arguments.file), layout)
+            if t.occurred_at < as_of])
     return grade_metrics(scheme, metrics, potential=potential)
 
 

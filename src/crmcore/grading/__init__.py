@@ -28,7 +28,13 @@ from crmcore.grading.conditions import (
     Source,
     check_ranges,
 )
-from crmcore.grading.engine import grade_book, grade_metrics, potential_scores
+from crmcore.grading.engine import (
+    columnar_potential,
+    grade_book,
+    grade_metrics,
+    potential_scores,
+    potential_strategy,
+)
 from crmcore.grading.followup import FollowUpPolicy
 from crmcore.grading.history import latest_grades
 from crmcore.grading.hysteresis import Hysteresis, decide, settle
@@ -128,6 +134,7 @@ __all__ = [
     "TransactionColumns",
     "builtin_schemes",
     "check_ranges",
+    "columnar_potential",
     "compute_metrics",
     "configured_keep_runs",
     "decide",
@@ -138,6 +145,7 @@ __all__ = [
     "load_scheme",
     "parse_scheme",
     "potential_scores",
+    "potential_strategy",
     "rank_cut",
     "read_transaction_columns",
     "record_grades",

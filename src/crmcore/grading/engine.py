@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 
 from crmcore.errors import ConfigError
@@ -18,6 +18,7 @@ from crmcore.grading.thresholds import grade_thresholds
 from crmcore.model import Customer, Opportunity, Transaction
 from crmcore.options import Options
 from crmcore.plugins import PluginHost
+from crmcore.ports import ScoringStrategy
 
 
 def metrics_needed(scheme: GradeScheme) -> frozenset[str] | None:
@@ -57,9 +58,9 @@ def grade_metrics(scheme: GradeScheme, metrics: MetricTable, *,
                       "not transaction metrics")
 
 
-def potential_scores(scheme: GradeScheme, transactions: Sequence[Transaction], as_of: datetime,
-                     plugins: PluginHost | None = None) -> dict[str, float]:
-    """Scores from the scoring strategy a value-matrix scheme names (G3)."""
+def potential_strategy(scheme: GradeScheme, plugins: PluginHost | None = None
+                       ) -> ScoringStrategy:
+    """The scoring strategy a value-matrix scheme names, built from its options (G3)."""
     rules = scheme.rules
     if not isinstance(rules, MatrixRules):
         raise ConfigError(f"scheme {scheme.name}: only value-matrix schemes use potential")
@@ -68,8 +69,27 @@ def potential_scores(scheme: GradeScheme, transactions: Sequence[Transaction], a
     options = Options(rules.potential_options, "rules.potential_options")
     strategy = factory(options)
     options.check_all_used()
+    return strategy
+
+
+def potential_scores(scheme: GradeScheme, transactions: Sequence[Transaction], as_of: datetime,
+                     plugins: PluginHost | None = None) -> dict[str, float]:
+    """Scores from the scoring strategy a value-matrix scheme names (G3)."""
+    strategy = potential_strategy(scheme, plugins)
     return {key: float(value) for key, value in
             strategy.score(transactions, as_of=as_of).items()}
+
+
+def columnar_potential(scheme: GradeScheme, columns: TransactionColumns, as_of: datetime,
+                       transactions: Callable[[], Sequence[Transaction]],
+                       plugins: PluginHost | None = None) -> dict[str, float]:
+    """:func:`potential_scores` from columns when the strategy reads them (``score_columns``,
+    as ``clv`` does); otherwise ``transactions()`` builds the objects it takes."""
+    strategy = potential_strategy(scheme, plugins)
+    by_columns = getattr(strategy, "score_columns", None)
+    scores = (by_columns(columns, as_of=as_of) if by_columns is not None
+              else strategy.score(transactions(), as_of=as_of))
+    return {key: float(value) for key, value in scores.items()}
 
 
 def grade_book(scheme: GradeScheme, *, as_of: datetime,

@@ -31,7 +31,12 @@ from crmcore.app import CRM
 from crmcore.columns import micros_of
 from crmcore.errors import ConfigError
 from crmcore.events import DomainEvent
-from crmcore.grading.engine import grade_book, grade_metrics, metrics_needed, potential_scores
+from crmcore.grading.engine import (
+    columnar_potential,
+    grade_book,
+    grade_metrics,
+    metrics_needed,
+)
 from crmcore.grading.history import StoredGrade, stored_grades, stored_runs
 from crmcore.grading.hysteresis import Hysteresis, decide
 from crmcore.grading.metrics import compute_metrics
@@ -147,8 +152,8 @@ def grade_stored(crm: CRM, scheme: GradeScheme, *, as_of: datetime, window_month
 
     Customers and purchases are read as columns (:mod:`crmcore.book`), so
     the grades equal those of the same rows read from a CSV export.
-    prospect-abcd reads the open opportunities; value-matrix also reads the
-    purchases as objects for its scoring strategy.
+    prospect-abcd reads the open opportunities; value-matrix reads the
+    purchases as objects only for a scoring strategy without ``score_columns``.
     """
     from crmcore.book import read_customers, read_purchases  # crmcore.book imports grading
 
@@ -162,8 +167,8 @@ def grade_stored(crm: CRM, scheme: GradeScheme, *, as_of: datetime, window_month
                               only=metrics_needed(scheme))
     potential = None
     if scheme.kind is SchemeKind.VALUE_MATRIX:
-        potential = potential_scores(scheme, crm.find(Transaction, until=as_of), as_of,
-                                     crm.plugins)
+        potential = columnar_potential(scheme, columns, as_of,
+                                       lambda: crm.find(Transaction, until=as_of), crm.plugins)
     return grade_metrics(scheme, metrics, potential=potential, fast=fast)
 
 
