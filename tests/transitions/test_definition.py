@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from crmcore.errors import ConfigError
+from crmcore.lifecycle import FLOW_FILES, builtin_flow
 from crmcore.transitions import (
     CheckRegistry,
     FlowDefinition,
@@ -184,3 +185,12 @@ def test_definition_errors_from_a_file_name_the_file(tmp_path: Any) -> None:
     path.write_text(TOML.replace('to = "done"', 'to = "dnoe"'), encoding="utf-8")
     with pytest.raises(FlowDefinitionError, match=r"flow 'demo \(.*bad.toml\)' is not valid"):
         load_flow(path, _checks())
+
+
+@pytest.mark.parametrize("name", sorted(FLOW_FILES))
+def test_transition_look_up_is_the_first_declared_match(name: str) -> None:
+    flow = builtin_flow(name)
+    for state in [*flow.state_names(), "no-such-state"]:
+        for event in [*flow.events(), "no-such-event"]:
+            expected = next((t for t in flow.transitions_from(state) if t.event == event), None)
+            assert flow.transition(event, state) is expected

@@ -119,13 +119,22 @@ class FlowDefinition:
         """The position of state ``name`` in definition order (the forward direction)."""
         return self.state_names().index(name)
 
+    @cached_property
+    def _taken(self) -> dict[tuple[str, str], TransitionDefinition]:
+        """The first declared transition for each (event, source state)."""
+        taken: dict[tuple[str, str], TransitionDefinition] = {}
+        for transition in self.transitions:
+            for source in transition.sources:
+                taken.setdefault((transition.event, source), transition)
+        return taken
+
     def transitions_from(self, state: str) -> tuple[TransitionDefinition, ...]:
         """The transitions whose sources include ``state``."""
         return tuple(t for t in self.transitions if state in t.sources)
 
     def transition(self, event: str, state: str) -> TransitionDefinition | None:
-        """The transition taken on ``event`` in ``state``, or None."""
-        return next((t for t in self.transitions_from(state) if t.event == event), None)
+        """The transition taken on ``event`` in ``state``, or None (one look-up)."""
+        return self._taken.get((event, state))
 
     def events(self) -> tuple[str, ...]:
         """Every event name, in order of first declaration."""
