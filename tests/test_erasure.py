@@ -8,10 +8,13 @@ is erased and the raw SQLite file and its write-ahead log are searched.
 
 from __future__ import annotations
 
+import doctest
 import json
 import re
+import runpy
 import shutil
 import sqlite3
+import sys
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -392,3 +395,21 @@ def test_k2_erase_command_refuses_without_yes_then_erases(
     assert _leaks(db) == []
     assert main(["erase", "C99999", "--reason", "x", "--db", str(db), "--yes"]) == 2
     assert "C99999" in capsys.readouterr().err
+
+
+def test_k2_docstring_example_runs() -> None:
+    import crmcore.erasure
+
+    failed, attempted = doctest.testmod(crmcore.erasure)
+    assert attempted
+    assert not failed
+
+
+def test_k2_benchmark_smoke_run(monkeypatch: pytest.MonkeyPatch,
+                                capsys: pytest.CaptureFixture[str]) -> None:
+    bench = Path(__file__).parents[1] / "benchmarks" / "bench_erasure.py"
+    monkeypatch.setattr(sys, "argv", [str(bench), "--smoke"])
+    runpy.run_path(str(bench), run_name="__main__")
+    out = capsys.readouterr().out
+    assert "crmcore erase_customer" in out
+    assert "(3 erased)" in out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import doctest
 import itertools
 import json
 from datetime import UTC, datetime, timedelta
@@ -120,3 +121,11 @@ def test_k3_schedule_command_shows_the_team_calendar_and_warns(
     assert err == ""
     assert main(["schedule", "--from", "2026-03-10", "--to", "2026-03-09", "--db", str(db)]) == 2
     assert "--to:" in capsys.readouterr().err
+
+
+def test_k3_docstring_example_runs() -> None:
+    import crmcore.policies.schedule
+
+    failed, attempted = doctest.testmod(crmcore.policies.schedule)
+    assert attempted
+    assert not failed
