@@ -52,6 +52,7 @@ from crmcore.model import (
 )
 from crmcore.model.registry import registered_entity_types
 from crmcore.plugins import PluginHost, make_plugin_manager
+from crmcore.policies.complaints import ProblemRecord
 from crmcore.ports import REDACTED_ERROR, BatchFallbacks
 
 AS_OF = datetime(2026, 6, 30, tzinfo=UTC)
@@ -330,6 +331,36 @@ def test_k2_erasure_also_clears_delivery_errors_that_quote_the_person(
     assert not any(value in error for error in errors for value in PERSONAL)
     if backend == "sqlite":
         assert _leaks(tmp_path / "b.db") == []
+
+
+@pytest.mark.parametrize("backend", ["memory", "sqlite"])
+def test_k2_a_record_that_concerns_other_customers_is_kept_for_them(
+        backend: str, tmp_path: Path) -> None:
+    options = {"path": str(tmp_path / "b.db")} if backend == "sqlite" else {}
+    with CRM.open(backend, clock=FixedClock(AS_OF), **options) as crm:
+        crm.record_many(_person_file(PERSON, *PERSONAL))
+        crm.record_many(_person_file(NEIGHBOUR, "Qian Lili", "Sun Hao", "sun.hao@mail.example",
+                                     "+86 139 0000 1111"))
+        opened = AS_OF - timedelta(days=1)
+        crm.record_many([
+            ProblemRecord(id="P1", customer_id=PERSON, key="category:delivery", opened_at=opened,
+                          incident_ids=(f"{PERSON}-K1", f"{NEIGHBOUR}-K1"),
+                          customer_ids=(PERSON, NEIGHBOUR),
+                          summary=f"late deliveries to {PERSONAL[0]} and Qian Lili"),
+            ProblemRecord(id="P2", customer_id=NEIGHBOUR, key="category:billing",
+                          opened_at=opened, incident_ids=(f"{NEIGHBOUR}-K1",),
+                          customer_ids=(NEIGHBOUR, PERSON)),
+            ProblemRecord(id="P3", customer_id=PERSON, key=f"customer:{PERSON}",
+                          opened_at=opened, incident_ids=(f"{PERSON}-K1",)),
+        ])
+        done = erase_customer(crm, PERSON, reason="request", actor="dpo")
+        problems = {p.id: p for p in crm.find(ProblemRecord)}
+    assert done.removed["problem"] == 1
+    assert done.scrubbed["problem"] == 2
+    assert set(problems) == {"P1", "P2"}
+    assert (problems["P1"].customer_id, problems["P1"].customer_ids) == (NEIGHBOUR, (NEIGHBOUR,))
+    assert problems["P1"].summary == f"late deliveries to {ERASED} and Qian Lili"
+    assert (problems["P2"].customer_id, problems["P2"].customer_ids) == (NEIGHBOUR, (NEIGHBOUR,))
 
 
 def test_k2_a_backend_without_redact_events_refuses_with_a_clear_error() -> None:

@@ -2,7 +2,8 @@
 
 :func:`erase_customer` removes, in one transaction, every stored record filed
 under the customer (every registered entity kind: the customer, contacts,
-transactions, tickets, flow states and histories, grades...), takes the
+transactions, tickets, flow states and histories, grades...) except those
+that concern other customers too (:data:`CO_OWNERS_FIELD`), takes the
 person's name, e-mail addresses and phone numbers out of the records filed
 elsewhere (the daily run's agenda snapshots, PDCA cycles...), replaces what
 the outbox events about the customer carried, and leaves a tombstone: an
@@ -45,6 +46,7 @@ if TYPE_CHECKING:
     from crmcore.app import CRM
 
 __all__ = [
+    "CO_OWNERS_FIELD",
     "CUSTOMER_ERASED",
     "ERASED",
     "ERASURE",
@@ -86,8 +88,9 @@ class Erasure:
     """The tombstone of an erasure: who, when, why and how much; no personal data.
 
     ``removed`` counts the deleted records per kind, ``scrubbed`` the records
-    of shared kinds rewritten without the person's data, ``events_redacted``
-    the outbox events whose data was replaced.
+    rewritten without the person's data (those of shared kinds, and those kept
+    because they concern other customers too), ``events_redacted`` the outbox
+    events whose data was replaced.
     """
 
     id: str = attrs.field(validator=non_empty_text)
@@ -182,6 +185,63 @@ def _scrub_shared(session: StorageSession, customer_id: str, personal: Sequence[
     return counts
 
 
+CO_OWNERS_FIELD = "customer_ids"
+"""A body field listing every customer a record concerns (a problem record of a complaint
+category, say): such a record is kept for the other customers, without the erased one."""
+
+
+def _co_owned(entity_type: EntityType) -> bool:
+    return attrs.has(entity_type.cls) and CO_OWNERS_FIELD in attrs.fields_dict(entity_type.cls)
+
+
+def _listing(session: StorageSession, kind: str, customer_id: str) -> list[str]:
+    """The ids of the records of ``kind`` whose co-owners include ``customer_id``."""
+    return [i for chunk in session.scan(kind, {"id": "text", CO_OWNERS_FIELD: "json"})
+            for i, owners in zip(chunk["id"], chunk[CO_OWNERS_FIELD], strict=True)
+            if owners and customer_id in owners]
+
+
+def _keep_for_others(session: StorageSession, entity_type: EntityType, ids: list[str],
+                     customer_id: str, personal: Sequence[str]
+                     ) -> list[tuple[StoredRecord, int]]:
+    """The new versions of the co-owned records that concern other customers too."""
+    kind = entity_type.kind
+    wanted = list(dict.fromkeys([*ids, *_listing(session, kind, customer_id)]))
+    changes = []
+    for record in session.get_many(kind, wanted).values():
+        others = [c for c in record.body.get(CO_OWNERS_FIELD) or () if c != customer_id]
+        if not others:
+            continue  # the erased customer's alone: deleted
+        body = scrub(dict(record.body), customer_id, personal)
+        body[CO_OWNERS_FIELD] = others
+        if record.customer_id == customer_id:  # refiled under the next customer it concerns
+            body[entity_type.customer_field] = others[0]
+        entity = structure(body, entity_type.cls, path=f"{kind}[{record.id!r}]")
+        changes.append((to_record(entity, record.version + 1), record.version))
+    return changes
+
+
+def _erase_records(session: StorageSession, customer_id: str, personal: Sequence[str]
+                   ) -> tuple[dict[str, int], dict[str, int]]:
+    """Delete the customer's records and rewrite those kept for others; counts per kind."""
+    removed: dict[str, int] = {}
+    kept: dict[str, int] = {}
+    for entity_type in registered_entity_types():
+        if entity_type is ERASURE:
+            continue
+        ids = _stored_ids(session, entity_type.kind, customer_id)
+        if _co_owned(entity_type):
+            changes = _keep_for_others(session, entity_type, ids, customer_id, personal)
+            if changes:
+                session.update_many(changes)
+                kept[entity_type.kind] = len(changes)
+                rewritten = {record.id for record, _ in changes}
+                ids = [i for i in ids if i not in rewritten]
+        if ids:
+            removed[entity_type.kind] = session.delete_many(entity_type.kind, ids)
+    return removed, kept
+
+
 def _tombstones(session: StorageSession, customer_id: str) -> list[Erasure]:
     return [from_record(r, Erasure) for r in session.query(ERASURE.kind, customer_id=customer_id)]
 
@@ -206,15 +266,13 @@ def erase_customer(crm: CRM, customer_id: str, *, reason: str, actor: str) -> Er
         session = work.session
         personal = personal_values(session, customer_id)
         _check_reason(reason, personal)
-        found = {t.kind: ids for t in registered_entity_types() if t is not ERASURE
-                 if (ids := _stored_ids(session, t.kind, customer_id))}
+        removed, kept = _erase_records(session, customer_id, personal)
         earlier = _tombstones(session, customer_id)
-        if not found:
+        if not removed and not kept:  # nothing was written
             if earlier:
                 return max(earlier, key=lambda e: e.erased_at)
             raise NotFoundError("customer", customer_id, "customer_id")
-        removed = {kind: session.delete_many(kind, ids) for kind, ids in found.items()}
-        scrubbed = _scrub_shared(session, customer_id, personal)
+        scrubbed = {**kept, **_scrub_shared(session, customer_id, personal)}
         at = crm.now()
         tombstone = Erasure(
             id=f"{customer_id}#{len(earlier) + 1}", customer_id=customer_id, erased_at=at,
