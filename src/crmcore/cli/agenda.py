@@ -4,9 +4,11 @@ stored book.
 ``agenda`` prints each owner's due actions as of a time, most urgent first, each with
 why it is due; ``escalate`` applies the escalation steps reached (S4, S6) once and
 prints what moved and why; ``compliance`` prints, per customer, each promise kept or
-broken with the evidence (S8). Grades are the latest stored grade results (or ``--scheme`` graded
-on the fly); working time follows ``--calendar`` (a calendar TOML file) or Monday to
-Friday 09:00-12:00 and 13:00-18:00 UTC.
+broken with the evidence (S8). Grades are each customer's latest stored grade of the
+scheme followed (``--scheme``, else the configuration's ``[run] scheme``, else the scheme
+stored last; graded on the fly only when that scheme has nothing stored), with that
+scheme's follow-up principles per grade (G6); working time follows ``--calendar`` (a
+calendar TOML file) or Monday to Friday 09:00-12:00 and 13:00-18:00 UTC.
 
 Opened with ``--config``, the commands use the policies of the file's ``[policies]``
 table (:mod:`crmcore.policies.configuration`); ``--calendar`` replaces its calendar and
@@ -42,8 +44,9 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--as-of", metavar="TIME",
                         help="a date or ISO date-time (default: now)")
     parser.add_argument("--scheme", metavar="NAME",
-                        help="grade scheme whose stored results (or on-the-fly grades) and "
-                             "follow-up principles to use (default: the last one stored)")
+                        help="grading scheme (built-in name or scheme file) whose stored "
+                             "grades and follow-up principles to use (default: [run] scheme "
+                             "of the configuration, else the scheme stored last)")
     parser.add_argument("--calendar", metavar="FILE.toml",
                         help="business calendar file, over the configuration's "
                              "policies.calendar (default: Mon-Fri 09:00-12:00 and "

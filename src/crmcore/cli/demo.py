@@ -1,11 +1,17 @@
-"""``crmcore demo``: generate a book of business, store it, report on it."""
+"""``crmcore demo``: generate a book of business, store it and its grades, report on it."""
 
 from __future__ import annotations
 
 import argparse
 
 from crmcore.cli.common import CommandError, open_crm, parse_as_of
-from crmcore.demo import DEFAULT_AS_OF, build_report, generate_book, render_report
+from crmcore.demo import (
+    DEFAULT_AS_OF,
+    build_report,
+    generate_book,
+    render_report,
+    store_demo_grades,
+)
 from crmcore.errors import DuplicateError
 from crmcore.policies.demo import policy_records
 
@@ -42,8 +48,10 @@ def run_demo(arguments: argparse.Namespace) -> int:
                 "use another --db or the same --customers/--seed/--as-of"
             ) from None
         new = sum(stored.new.values())
+        graded = store_demo_grades(crm, as_of)
         print(f"Stored {new:,} new records in {arguments.db} "
-              f"({sum(stored.skipped.values()):,} already there).\n")
+              f"({sum(stored.skipped.values()):,} already there) and the {graded.scheme.name} "
+              f"grades as of {as_of.date()} ({graded.stored:,} grade record(s) new).\n")
         print(render_report(build_report(crm, as_of),
                             title=f"crmcore demo report as of {as_of.date()}"), end="")
     return 0

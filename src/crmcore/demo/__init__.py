@@ -1,6 +1,7 @@
-"""The demo: a generated book of business and a report on it."""
+"""The demo: a generated book of business, its stored grades and a report on it."""
 
 from crmcore.demo.generator import DEFAULT_AS_OF, DemoBook, Rhythm, generate_book
+from crmcore.demo.grades import store_demo_grades
 from crmcore.demo.report import (
     SECTIONS,
     ReportContext,
@@ -19,4 +20,5 @@ __all__ = [
     "build_report",
     "generate_book",
     "render_report",
+    "store_demo_grades",
 ]

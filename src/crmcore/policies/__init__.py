@@ -95,7 +95,8 @@ from crmcore.policies.expiry import (
     expiry_reminder,
 )
 from crmcore.policies.grades import DEFAULT_GRADES
-from crmcore.policies.service import PolicyService, change_ticket_status, latest_grades
+from crmcore.policies.scheme import grades_in_force, policy_scheme, stored_scheme
+from crmcore.policies.service import PolicyService, change_ticket_status
 from crmcore.policies.settings import DEFAULT_CALENDAR, PolicySet
 from crmcore.policies.sla import (
     DEFAULT_SLA_HOURS,
@@ -187,17 +188,19 @@ __all__ = [
     "escalation",
     "expiry_reminder",
     "find_recurring",
+    "grades_in_force",
     "greetings_due",
     "intervals_from_history",
-    "latest_grades",
     "link_incidents",
     "next_step",
     "order_agenda",
     "personal_message_due",
     "plan_contact",
     "plan_return_visit",
+    "policy_scheme",
     "sla_clock",
     "status_intervals",
+    "stored_scheme",
     "task_of_commitment",
     "ticket_flow",
     "ticket_sla",

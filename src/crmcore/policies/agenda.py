@@ -5,8 +5,9 @@ settings.PolicySet` to a :class:`Book` (the customer file as plain values) and r
 :class:`AgendaItem` values: SLA breaches and the escalations they trigger, warnings
 before a breach, promises due or overdue, appointment confirmations, reminders and
 return visits, expiring contracts and warranties, recurring complaints, contacts,
-personal messages and greetings. Each says why it is due. Items are ordered by
-urgency (the order of :class:`ActionKind`), then grade (A first), then due time.
+nurture goals of the grade (G6), personal messages and greetings. Each says why it is
+due. Items are ordered by urgency (the order of :class:`ActionKind`), then grade (A
+first), then due time.
 
 Escalations follow the stored :class:`~crmcore.policies.escalation.EscalationRecord`
 history of each task (:attr:`Book.escalations`): who holds it now, at which step, since
@@ -80,6 +81,7 @@ class ActionKind(StrEnum):
     EXPIRY = "expiry"
     RETURN_VISIT = "return_visit"
     CONTACT = "contact"
+    NURTURE = "nurture"
     PERSONAL_MESSAGE = "personal_message"
     GREETING = "greeting"
 
@@ -340,6 +342,7 @@ class _Collector:
             if due is not None:
                 self.add(customer.owner, ActionKind.CONTACT, customer.id, subject, due.due_at,
                          f"{due.why}; {self._how(customer)}")
+                self.nurture(customer, grade, due.due_at)
             due = personal_message_due(customer, grade, last_message.get(customer.id),
                                        as_of=self.as_of, plan=plan)
             if due is not None:
@@ -349,6 +352,14 @@ class _Collector:
                                           holidays=self.policies.holidays):
                 self.add(customer.owner, ActionKind.GREETING, customer.id, subject,
                          greeting.due_at, f"greet: {greeting.why}")
+
+    def nurture(self, customer: Customer, grade: str | None, due_at: datetime) -> None:
+        """With a due contact, the scheme's nurture goal for the grade (G6: B toward A)."""
+        toward = self.policies.nurture.get(grade) if grade is not None else None
+        if toward is not None:
+            self.add(customer.owner, ActionKind.NURTURE, customer.id, f"customer:{customer.id}",
+                     due_at, f"grade {grade}: nurture toward {toward} (G6): learn their needs "
+                             f"and what would make them {toward}; find causes, improve service")
 
     def _how(self, customer: Customer) -> str:
         try:

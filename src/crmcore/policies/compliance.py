@@ -58,12 +58,14 @@ class PromiseCheck:
 
 @attrs.frozen
 class ComplianceReport:
-    """Every promise check of one customer over ``[since, as_of]``."""
+    """Every promise check of one customer over ``[since, as_of]``, judged at ``grade``
+    (the customer's grade in force; None: ungraded, treated as the last grade)."""
 
     customer_id: str
     since: datetime
     as_of: datetime
     checks: tuple[PromiseCheck, ...]
+    grade: str | None = None
 
     @property
     def broken(self) -> tuple[PromiseCheck, ...]:
@@ -77,7 +79,8 @@ class ComplianceReport:
 
     def as_dict(self) -> dict[str, Any]:
         """The report as JSON values."""
-        return {"customer_id": self.customer_id, "since": self.since.isoformat(),
+        return {"customer_id": self.customer_id, "grade": self.grade,
+                "since": self.since.isoformat(),
                 "as_of": self.as_of.isoformat(), "kept": len(self.kept),
                 "broken": len(self.broken), "checks": [c.as_dict() for c in self.checks]}
 
@@ -228,4 +231,4 @@ def compliance_report(customer: Customer, book: Book, *, as_of: datetime,
                        and i.occurred_at <= as_of), key=lambda i: i.occurred_at)
     checks = [*_contact_checks(customer, contacts, grade, policies, since, as_of),
               *_service_checks(customer, book, grade, policies, since, as_of)]
-    return ComplianceReport(customer.id, since, as_of, tuple(checks))
+    return ComplianceReport(customer.id, since, as_of, tuple(checks), grade)

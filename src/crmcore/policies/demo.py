@@ -23,10 +23,7 @@ if TYPE_CHECKING:
     from crmcore.demo.generator import DemoBook
     from crmcore.demo.report import ReportContext, ReportSection
 
-__all__ = ["REPORT_SCHEME", "SHOWN_ITEMS", "agenda_section", "policy_records"]
-
-REPORT_SCHEME = "pareto-abc"
-"""The grades the agenda section uses (stored results, or graded on the fly)."""
+__all__ = ["SHOWN_ITEMS", "agenda_section", "policy_records"]
 
 SHOWN_ITEMS = 8
 """How many agenda items the section lists."""
@@ -81,10 +78,13 @@ def agenda_section(context: ReportContext) -> ReportSection:
     """Due actions as of the report date: by action, by owner, and the most urgent."""
     from crmcore.demo.report import ReportSection  # the report imports this module
 
-    items = PolicyService(context.crm, scheme=REPORT_SCHEME).agenda(context.as_of)
+    service = PolicyService(context.crm)
+    items = service.agenda(context.as_of)
+    scheme = service.grading_scheme(context.as_of)
     kinds = Counter(item.kind.value for item in items)
     owners = Counter(item.owner for item in items)
-    lines = [f"due actions {len(items)} (grades: {REPORT_SCHEME})",
+    graded = "none stored" if scheme is None else f"stored {scheme.name}"
+    lines = [f"due actions {len(items)} (grades: {graded})",
              "by action: " + (", ".join(f"{kind} {count}" for kind, count in kinds.items())
                               or "none"),
              "by owner:  " + (", ".join(f"{owner} {count}"

@@ -23,14 +23,13 @@ import attrs
 from crmcore.app import CRM
 from crmcore.errors import ConfigError
 from crmcore.events import DomainEvent
-from crmcore.grading import GradeResult, grade_book, load_scheme
+from crmcore.grading import GradeScheme
 from crmcore.model import (
     Commitment,
     Customer,
     Interaction,
     Ticket,
     TicketStatus,
-    Transaction,
 )
 from crmcore.policies.agenda import (
     AgendaItem,
@@ -50,12 +49,13 @@ from crmcore.policies.complaints import ProblemRecord, find_recurring, link_inci
 from crmcore.policies.compliance import ComplianceReport, compliance_report
 from crmcore.policies.escalation import EscalationRecord, history_of
 from crmcore.policies.expiry import Contract, Warranty
+from crmcore.policies.scheme import grades_in_force, policy_scheme
 from crmcore.policies.settings import PolicySet
 from crmcore.policies.sla import TicketSla
 from crmcore.policies.tickets import TICKET_FLOW, intervals_from_history, ticket_flow
 from crmcore.transitions import HistoryEntry, Transition, load_state, start_in, transition_in
 
-__all__ = ["PROBLEM_OPENED", "PolicyService", "change_ticket_status", "latest_grades"]
+__all__ = ["PROBLEM_OPENED", "PolicyService", "change_ticket_status"]
 
 PROBLEM_OPENED = "problem.opened"
 """Event type: a problem record was opened for recurring incidents (data: key, incidents)."""
@@ -70,64 +70,49 @@ def _through(as_of: datetime) -> datetime:
     return as_of + timedelta(microseconds=1)
 
 
-def latest_grades(crm: CRM, scheme: str | None = None, *, as_of: datetime | None = None
-                  ) -> tuple[str | None, dict[str, str]]:
-    """The scheme used and each customer's latest stored grade in it (up to ``as_of``).
-
-    Without ``scheme``, the scheme of the most recent stored result is used.
-    """
-    results = [r for r in crm.find(GradeResult) if as_of is None or r.as_of <= as_of]
-    if scheme is None and results:
-        scheme = max(results, key=lambda r: (r.as_of, r.id)).scheme
-    latest: dict[str, GradeResult] = {}
-    for result in results:
-        if result.scheme == scheme:
-            known = latest.get(result.customer_id)
-            if known is None or result.as_of > known.as_of:
-                latest[result.customer_id] = result
-    return scheme, {customer: result.grade for customer, result in latest.items()}
-
-
 class PolicyService:
     """The CCPR policies over one CRM.
 
-    ``policies`` defaults to :class:`PolicySet`'s defaults. Grades: ``grades`` when
-    given; else the latest stored results of ``scheme`` (or of the most recently used
-    scheme); else, with ``scheme``, the book graded on the fly without storing. When
-    the scheme is a built-in one, its follow-up principles per grade apply (G6).
+    ``policies`` defaults to :class:`PolicySet`'s defaults. The grading scheme is
+    ``scheme`` (a scheme, a built-in name or a scheme file) or, without it, the one
+    :func:`~crmcore.policies.scheme.policy_scheme` chooses (``[run] scheme``, else the
+    scheme stored last; none for a book never graded). Grades: ``grades`` when given;
+    else each customer's latest stored grade of the scheme
+    (:func:`~crmcore.policies.scheme.grades_in_force`). The scheme's follow-up
+    principles per grade always apply (G6).
     """
 
     def __init__(self, crm: CRM, policies: PolicySet | None = None, *,
-                 scheme: str | None = None, grades: Mapping[str, str] | None = None) -> None:
+                 scheme: str | GradeScheme | None = None,
+                 grades: Mapping[str, str] | None = None) -> None:
         self.crm = crm
         self.policies = policies or PolicySet()
         self.scheme = scheme
         self._grades = None if grades is None else dict(grades)
+        self._schemes: dict[datetime, GradeScheme | None] = {}
+
+    def grading_scheme(self, as_of: datetime) -> GradeScheme | None:
+        """The grading scheme followed as of ``as_of`` (see the class); None for a book
+        never graded, when no scheme is named or configured."""
+        if as_of not in self._schemes:
+            self._schemes[as_of] = policy_scheme(self.crm, self.scheme, as_of=as_of)
+        return self._schemes[as_of]
 
     def grades(self, as_of: datetime) -> dict[str, str]:
         """Customer id -> grade, as described for the class."""
         if self._grades is not None:
             return self._grades
-        scheme, grades = latest_grades(self.crm, self.scheme, as_of=as_of)
-        if not grades and scheme is not None:
-            table = grade_book(load_scheme(scheme), as_of=as_of,
-                               transactions=self.crm.find(Transaction, until=as_of),
-                               customers=self.crm.find(Customer))
-            grades = dict(zip(table.ids, table.grade_list, strict=True))
-        return grades
+        scheme = self.grading_scheme(as_of)
+        return {} if scheme is None else grades_in_force(self.crm, scheme, as_of=as_of)
 
     def effective_policies(self, as_of: datetime) -> PolicySet:
         """The policies with the grade order and follow-up principles of the grading scheme
         in use (G6); the SLA rows follow its grades (:meth:`SlaTable.for_grades
         <crmcore.policies.SlaTable.for_grades>`)."""
-        scheme = self.scheme or latest_grades(self.crm, as_of=as_of)[0]
+        scheme = self.grading_scheme(as_of)
         if scheme is None:
             return self.policies
-        try:
-            loaded = load_scheme(scheme)
-        except ConfigError:
-            return self.policies
-        return self.policies.with_followup(loaded.followup, loaded.grade_names)
+        return self.policies.with_followup(scheme.followup, scheme.grade_names)
 
     def book(self, as_of: datetime) -> Book:
         """The customer file as of ``as_of`` (inclusive) as a

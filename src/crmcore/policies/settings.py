@@ -5,8 +5,9 @@ compliance report apply. :meth:`PolicySet.with_followup` applies the follow-up
 principles per grade (G6) of a grading scheme (``[followup.<grade>]`` tables,
 :class:`crmcore.grading.FollowUpPolicy`): contact frequency -> care cadence,
 response target -> SLA first-response targets, complaint priority -> complaint
-priorities. :meth:`PolicySet.from_config` reads the optional ``[policies]`` table of a
-configuration file (:mod:`crmcore.policies.configuration`).
+priorities, nurture toward -> nurture actions on the agenda. :meth:`PolicySet.from_config`
+reads the optional ``[policies]`` table of a configuration file
+(:mod:`crmcore.policies.configuration`).
 """
 
 from __future__ import annotations
@@ -56,6 +57,10 @@ class FollowUp(Protocol):
     def complaint_priority(self) -> Priority | None:
         """The least priority of the grade's complaints."""
 
+    @property
+    def nurture_toward(self) -> str | None:
+        """The grade to develop the grade's customers toward."""
+
 
 @attrs.frozen
 class PolicySet:
@@ -63,7 +68,8 @@ class PolicySet:
 
     ``grade_order`` lists grades best first (agenda ordering); ``holidays`` maps a
     religion to its dated holidays (greetings); ``lines`` is the reporting chart the
-    escalation chains climb.
+    escalation chains climb; ``nurture`` maps a grade to the grade its customers are
+    developed toward (G6: B toward A), each an agenda action beside the due contact.
     """
 
     calendar: BusinessCalendar = DEFAULT_CALENDAR
@@ -79,6 +85,7 @@ class PolicySet:
     recurrence: RecurrenceRule = attrs.field(factory=RecurrenceRule)
     holidays: Mapping[str, Iterable[Holiday]] = attrs.field(factory=dict)
     grade_order: tuple[str, ...] = DEFAULT_GRADES
+    nurture: Mapping[str, str] = attrs.field(factory=dict)
 
     def with_followup(self, followup: Mapping[str, FollowUp],
                       grade_order: Iterable[str] | None = None) -> PolicySet:
@@ -96,6 +103,8 @@ class PolicySet:
             care=self.care.from_followup(followup),
             complaint_priorities=priorities_from_followup(followup, self.complaint_priorities),
             grade_order=order,
+            nurture={grade: policy.nurture_toward for grade, policy in followup.items()
+                     if policy.nurture_toward},
         )
 
     @classmethod
