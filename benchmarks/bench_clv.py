@@ -201,7 +201,8 @@ def pipeline_columns(ids: Any, dates: Any, amounts: Any) -> dict[str, Any]:
 
     columns = TransactionColumns(
         ids=tuple(f"c{code}" for code in range(int(ids.max()) + 1)), customer=ids,
-        at_us=dates.astype(np.int64) * US_PER_DAY, amount_cents=np.round(amounts * 100))
+        at_us=dates.astype(np.int64) * US_PER_DAY,
+        amount_cents=np.round(amounts * 100).astype(np.int64))
     as_of = dt.datetime.combine(PIPELINE_END, dt.time(23, 59), dt.UTC)  # T to that day
     strategy = ClvScoring(horizon_days=HORIZON_DAYS, period_days=PERIOD_DAYS)
     analysis = strategy.analyse_columns(columns, as_of=as_of)

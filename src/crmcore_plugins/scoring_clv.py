@@ -27,7 +27,7 @@ from crmcore.options import Options
 from crmcore.ports import ScoringFactory
 
 if TYPE_CHECKING:  # imported where used: this module loads with every plugin host
-    from crmcore.grading.columns import TransactionColumns
+    import crmcore.grading.columns
     from crmcore_plugins.clv import ClvAnalysis
 
 MEASURES = ("clv", "probability_alive", "expected_purchases")
@@ -56,8 +56,8 @@ class ClvScoring:
         before = [t for t in transactions if t.occurred_at < as_of]
         return self.score_columns(TransactionColumns.from_transactions(before), as_of=as_of)
 
-    def score_columns(self, columns: TransactionColumns, *, as_of: datetime
-                      ) -> Mapping[str, float]:
+    def score_columns(self, columns: crmcore.grading.columns.TransactionColumns, *,
+                      as_of: datetime) -> Mapping[str, float]:
         """:meth:`score` of purchases given as columns (lists or numpy arrays)."""
         analysis = self.analyse_columns(columns, as_of=as_of)
         if analysis is None:
@@ -71,8 +71,8 @@ class ClvScoring:
         return dict(zip(map(str, analysis.summary.customer_ids.tolist()), values.tolist(),
                         strict=True))
 
-    def analyse_columns(self, columns: TransactionColumns, *, as_of: datetime
-                        ) -> ClvAnalysis | None:
+    def analyse_columns(self, columns: crmcore.grading.columns.TransactionColumns, *,
+                        as_of: datetime) -> ClvAnalysis | None:
         """Models and every prediction from the purchases before ``as_of`` (None: none)."""
         import numpy as np
 
@@ -80,14 +80,17 @@ class ClvScoring:
         from crmcore_plugins.clv import analyse_summary, summarize_codes
 
         at_us = np.asarray(columns.at_us, dtype=np.int64)
+        codes = np.asarray(columns.customer, dtype=np.int64)
+        cents = np.asarray(columns.amount_cents, dtype=np.int64)
         before = at_us < to_micros(as_of)
         if not before.any():
             return None
-        summary = summarize_codes(
-            columns.ids, np.asarray(columns.customer, dtype=np.int64)[before],
-            at_us[before] // US_PER_DAY,
-            np.asarray(columns.amount_cents, dtype=np.int64)[before] / 100.0,
-            calibration_end=as_of.astimezone(UTC).date(), unit_days=self.unit_days)
+        if not before.all():  # copies only when some purchases are later
+            at_us, codes, cents = at_us[before], codes[before], cents[before]
+        del before
+        summary = summarize_codes(columns.ids, codes, at_us // US_PER_DAY, cents / 100.0,
+                                  calibration_end=as_of.astimezone(UTC).date(),
+                                  unit_days=self.unit_days)
         return analyse_summary(summary, horizon_days=self.horizon_days,
                                period_days=self.period_days,
                                discount_rate_per_period=self.discount_rate_per_period)

@@ -330,8 +330,11 @@ def _merge_customer_days(
     merged = np.add.reduceat(values, starts)
     del values
     key = key[starts]
-    customer, offset = np.divmod(key, span)
-    return customer, offset + first_day, merged
+    del starts
+    customer, day = np.divmod(key, span)
+    del key
+    day += first_day
+    return customer, day, merged
 
 
 def _per_customer(
