@@ -180,7 +180,7 @@ def test_s8_compliance_report_kept_and_broken_with_evidence(service: PolicyServi
     s1 = checks[("S1", "contact")]
     assert s1.kept is False
     assert any("I2" in line for line in s1.evidence)
-    assert checks[("S3", "call")].kept is False  # 13:00 in Berlin is quiet
+    assert checks[("S3", "contact")].kept is False  # 13:00 in Berlin is quiet
     assert checks[("S4", "meet")].kept is False
     assert checks[("S7", "give")].kept is False  # an A complaint left at low priority
     assert checks[("S6", "act")].kept is None

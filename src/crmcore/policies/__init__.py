@@ -28,6 +28,7 @@ from crmcore.policies.agenda import (
     Book,
     build_agenda,
     due_escalations,
+    graded_ticket_sla,
     order_agenda,
 )
 from crmcore.policies.appointments import (
@@ -188,6 +189,7 @@ __all__ = [
     "escalation",
     "expiry_reminder",
     "find_recurring",
+    "graded_ticket_sla",
     "grades_in_force",
     "greetings_due",
     "intervals_from_history",

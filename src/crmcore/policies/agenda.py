@@ -27,9 +27,15 @@ from typing import Any
 
 import attrs
 
-from crmcore.model import Commitment, Customer, Direction, Interaction, InteractionKind, Ticket
+from crmcore.model import Commitment, Customer, Direction, Interaction, Ticket
 from crmcore.policies.appointments import Appointment, appointment_actions
-from crmcore.policies.care import contact_due, greetings_due, personal_message_due
+from crmcore.policies.care import (
+    MESSAGE_KINDS,
+    contact_due,
+    counts_as_message,
+    greetings_due,
+    personal_message_due,
+)
 from crmcore.policies.complaints import complaint_priority, find_recurring
 from crmcore.policies.contact import ContactRefusedError, plan_contact
 from crmcore.policies.escalation import (
@@ -55,16 +61,13 @@ __all__ = [
     "build_agenda",
     "due_escalations",
     "escalating_tasks",
+    "graded_ticket_sla",
     "order_agenda",
     "ticket_slas",
 ]
 
 UNASSIGNED = "(unassigned)"
 """The owner shown for actions nobody owns."""
-
-MESSAGE_KINDS = frozenset({InteractionKind.EMAIL, InteractionKind.MESSAGE,
-                           InteractionKind.SMS})
-"""Outbound interactions of these kinds count as messages (the weekly personal message)."""
 
 
 class ActionKind(StrEnum):
@@ -141,19 +144,26 @@ def order_agenda(items: Iterable[AgendaItem], grade_order: Sequence[str]) -> lis
                                         i.due_at, i.customer_id, i.subject, i.owner))
 
 
+def graded_ticket_sla(ticket: Ticket, grade: str | None, policies: PolicySet,
+                      as_of: datetime, intervals: Sequence[StatusInterval] | None = None
+                      ) -> TicketSla:
+    """Both SLA clocks of ``ticket`` as of ``as_of``: THE clock of lateness (S4, S7).
+
+    Business time of ``policies.calendar``, targets by the customer's ``grade``, and a
+    complaint timed at the priority its grade gives it (A customers' complaints
+    first). The agenda, the compliance report and anyone asking whether a complaint
+    was answered late read this one clock.
+    """
+    priority, _ = complaint_priority(ticket, grade, policies.complaint_priorities)
+    return ticket_sla(attrs.evolve(ticket, priority=priority), policies.calendar, as_of,
+                      grade=grade, policy=policies.sla, intervals=intervals)
+
+
 def ticket_slas(book: Book, policies: PolicySet, as_of: datetime) -> list[TicketSla]:
-    """Both SLA clocks of every ticket opened by ``as_of``; a complaint is timed at the
-    priority its customer's grade gives it (S7: A customers' complaints first)."""
-    slas = []
-    for ticket in book.tickets:
-        if ticket.opened_at > as_of:
-            continue
-        grade = book.grades.get(ticket.customer_id)
-        priority, _ = complaint_priority(ticket, grade, policies.complaint_priorities)
-        slas.append(ticket_sla(attrs.evolve(ticket, priority=priority), policies.calendar,
-                               as_of, grade=grade, policy=policies.sla,
-                               intervals=book.intervals.get(ticket.id)))
-    return slas
+    """:func:`graded_ticket_sla` of every ticket opened by ``as_of``."""
+    return [graded_ticket_sla(ticket, book.grades.get(ticket.customer_id), policies, as_of,
+                              book.intervals.get(ticket.id))
+            for ticket in book.tickets if ticket.opened_at <= as_of]
 
 
 @attrs.frozen
@@ -324,12 +334,14 @@ class _Collector:
     def care(self) -> None:
         last_contact: dict[str, datetime] = {}
         last_message: dict[str, datetime] = {}
+        customers = {c.id: c for c in self.book.customers}
         for interaction in self.book.interactions:
-            if interaction.direction is not Direction.OUTBOUND or \
+            customer = customers.get(interaction.customer_id)
+            if customer is None or interaction.direction is not Direction.OUTBOUND or \
                     interaction.occurred_at > self.as_of:
                 continue
             for latest, counts in ((last_contact, True),
-                                   (last_message, interaction.kind in MESSAGE_KINDS)):
+                                   (last_message, counts_as_message(interaction, customer))):
                 previous = latest.get(interaction.customer_id)
                 if counts and (previous is None or interaction.occurred_at > previous):
                     latest[interaction.customer_id] = interaction.occurred_at

@@ -2,10 +2,19 @@
 
 A :class:`CarePlan` says how often each grade is contacted (A weekly, B monthly, C
 quarterly, D twice a year by default; or the ``contact_every_days`` of a grading
-scheme's follow-up policies) and which grades are *key* customers, who get a personal
-message every week. A customer who told us how often to hear from us (S1) is
-contacted that often instead. Greetings fall due on the customer's own celebrations
-and on the holidays of the customer's religion.
+scheme's follow-up policies) and who the *key* customers are: the key grades, and the
+customers tagged with the follow-up procedures' key statuses (signed, about to sign,
+tracked closely, tracked long term: 已经签单 / 即将签单 / 重点跟踪 / 需长期跟踪).
+Key customers get a personal message every week.
+
+The customer's own wishes come first (S1): a customer who told us how often to hear
+from us is contacted that often, and gets the personal message no more often than
+that; a customer whose chosen channels include no message channel (website, phone,
+fax...) gets it on those channels, so a contact there counts as the message. One
+definition serves the agenda and the compliance report: :func:`contact_every`,
+:func:`message_every`, :func:`counts_as_message` and :func:`key_customer`. Greetings
+fall due on the customer's own celebrations and on the holidays of the customer's
+religion.
 
 Messages are personal by design: a :class:`Message` is addressed to exactly one
 customer and signed by a person of the company. Addressing one to several customers
@@ -37,12 +46,15 @@ from zoneinfo import ZoneInfo
 import attrs
 
 from crmcore.errors import MISSING, ValidationError
-from crmcore.model import Celebration, Channel, Customer
+from crmcore.model import Celebration, Channel, Customer, Interaction, InteractionKind
 from crmcore.policies.grades import grade_or_last
 from crmcore.validation import int_between, non_empty_text
 
 __all__ = [
     "DEFAULT_CADENCE_DAYS",
+    "DEFAULT_KEY_TAGS",
+    "MESSAGE_CHANNELS",
+    "MESSAGE_KINDS",
     "BulkSendError",
     "CareDue",
     "CarePlan",
@@ -52,12 +64,29 @@ __all__ = [
     "Signature",
     "compose_message",
     "contact_due",
+    "contact_every",
+    "counts_as_message",
     "greetings_due",
+    "key_customer",
+    "message_every",
     "personal_message_due",
 ]
 
 DEFAULT_CADENCE_DAYS: dict[str, int] = {"A": 7, "B": 30, "C": 91, "D": 182}
 """Days between contacts per grade: weekly, monthly, quarterly, twice a year."""
+
+DEFAULT_KEY_TAGS: frozenset[str] = frozenset({
+    "已经签单", "即将签单", "重点跟踪", "需长期跟踪",
+    "signed", "about-to-sign", "tracked-closely", "tracked-long-term"})
+"""Customer tags that make a key customer (S2): signed, about to sign, tracked closely,
+tracked long term, as the follow-up procedures name them (and in English)."""
+
+MESSAGE_KINDS = frozenset({InteractionKind.EMAIL, InteractionKind.MESSAGE,
+                           InteractionKind.SMS})
+"""Outbound interactions of these kinds count as messages (the weekly personal message)."""
+
+MESSAGE_CHANNELS = frozenset({Channel.SMS, Channel.EMAIL, Channel.INSTANT_MESSAGE})
+"""Channels a written personal message can go by."""
 
 
 class BulkSendError(ValidationError):
@@ -84,16 +113,18 @@ def _cadence(value: Mapping[str, int]) -> dict[str, int]:
 
 @attrs.frozen
 class CarePlan:
-    """Contact cadence per grade (best first), key grades and greeting lead time.
+    """Contact cadence per grade (best first), key customers and greeting lead time.
 
-    ``key_grades`` get a personal message every ``personal_message_every_days``;
-    greetings appear ``greeting_lead_days`` before their day. Ungraded customers are
-    treated as the last grade.
+    Customers of ``key_grades``, and customers with one of ``key_tags``, get a personal
+    message every ``personal_message_every_days``; greetings appear
+    ``greeting_lead_days`` before their day. Ungraded customers are treated as the
+    last grade.
     """
 
     cadence_days: dict[str, int] = attrs.field(factory=lambda: dict(DEFAULT_CADENCE_DAYS),
                                                converter=_cadence)
     key_grades: frozenset[str] = attrs.field(default=frozenset({"A"}), converter=frozenset)
+    key_tags: frozenset[str] = attrs.field(default=DEFAULT_KEY_TAGS, converter=frozenset)
     personal_message_every_days: int = attrs.field(default=7, validator=int_between(1, 366))
     greeting_lead_days: int = attrs.field(default=3, validator=int_between(0, 60))
 
@@ -121,18 +152,54 @@ class CareDue:
     occasion: str | None = None
 
 
+def contact_every(customer: Customer, grade: str | None, plan: CarePlan | None = None
+                  ) -> tuple[int, str]:
+    """Days between contacts of ``customer`` and the rule that says so: the customer's
+    wish (S1) when stated, else the grade's cadence (S2, G6)."""
+    plan = plan or CarePlan()
+    wanted = customer.preferences.contact_every_days
+    if wanted:
+        return wanted, f"the customer asked to hear from us every {wanted} days"
+    every = plan.cadence(grade)
+    return every, (f"grade {grade_or_last(grade, tuple(plan.cadence_days))} is contacted "
+                   f"every {every} days")
+
+
+def key_customer(customer: Customer, grade: str | None, plan: CarePlan | None = None
+                 ) -> str | None:
+    """Why ``customer`` is a key customer (S2): its grade or its key tag; None if not."""
+    plan = plan or CarePlan()
+    if grade is not None and grade in plan.key_grades:
+        return f"grade {grade}"
+    tag = next((t for t in customer.tags if t in plan.key_tags), None)
+    return None if tag is None else f"tagged {tag}"
+
+
+def message_every(customer: Customer, plan: CarePlan | None = None) -> int:
+    """Days between personal messages: the plan's, or the customer's wanted contact
+    frequency when that is rarer (S1 before S2)."""
+    plan = plan or CarePlan()
+    return max(plan.personal_message_every_days,
+               customer.preferences.contact_every_days or 0)
+
+
+def counts_as_message(interaction: Interaction, customer: Customer) -> bool:
+    """Whether an outbound ``interaction`` counts as the personal message (S2): a
+    written message; or, for a customer who chose only channels without written
+    messages (website, phone, fax...), any contact on a chosen channel (S1)."""
+    chosen = customer.preferences.channels
+    if chosen and not MESSAGE_CHANNELS.intersection(chosen):
+        return interaction.channel in chosen
+    return interaction.kind in MESSAGE_KINDS
+
+
 def contact_due(customer: Customer, grade: str | None, last_contact: datetime | None, *,
                 as_of: datetime, plan: CarePlan | None = None) -> CareDue | None:
     """The next contact if it is due by ``as_of`` (S2, G6; S1 when the customer chose a
     frequency). Never contacted: due since the relationship started (or now)."""
-    plan = plan or CarePlan()
     if customer.preferences.do_not_contact:
         return None
-    wanted = customer.preferences.contact_every_days
-    every = wanted or plan.cadence(grade)
-    rule = (f"the customer asked to hear from us every {wanted} days" if wanted else
-            f"grade {grade_or_last(grade, tuple(plan.cadence_days))} is contacted every "
-            f"{every} days")
+    every, rule = contact_every(customer, grade, plan)
     if last_contact is None:
         due_at = customer.acquired_at or as_of
         why = f"never contacted; {rule}"
@@ -147,18 +214,20 @@ def contact_due(customer: Customer, grade: str | None, last_contact: datetime | 
 def personal_message_due(customer: Customer, grade: str | None,
                          last_message: datetime | None, *, as_of: datetime,
                          plan: CarePlan | None = None) -> CareDue | None:
-    """The weekly personal message of a key customer, if due by ``as_of`` (S2)."""
+    """The personal message of a key customer, if due by ``as_of`` (S2; ``last_message``
+    as :func:`counts_as_message` finds it, every :func:`message_every` days)."""
     plan = plan or CarePlan()
-    if grade not in plan.key_grades or customer.preferences.do_not_contact:
+    reason = key_customer(customer, grade, plan)
+    if reason is None or customer.preferences.do_not_contact:
         return None
-    every = plan.personal_message_every_days
+    every = message_every(customer, plan)
     due_at = as_of if last_message is None else last_message + timedelta(days=every)
     if due_at > as_of:
         return None
     since = "no personal message yet" if last_message is None else \
         f"last personal message {last_message.date().isoformat()}"
     return CareDue(customer.id, "personal_message", due_at,
-                   f"key customer (grade {grade}): a personal message every {every} days; "
+                   f"key customer ({reason}): a personal message every {every} days; "
                    f"{since}")
 
 

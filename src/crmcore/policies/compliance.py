@@ -4,9 +4,14 @@ broken, with the evidence.
 :func:`compliance_report` looks back over a period (90 days by default) and checks:
 
 * S1 – outbound contacts used the customer's preferred channels;
-* S3 – no contact inside the customer's local quiet hours, none against do-not-contact;
+* S3 – every contact at a suitable local hour and day: within contact hours, outside the
+  customer's quiet hours, on their best weekdays (:func:`~crmcore.policies.contact.
+  suitable_moment`, the rules :func:`~crmcore.policies.contact.plan_contact` plans by),
+  none against do-not-contact;
 * S2 – the contact cadence of the grade (or the customer's wish) was kept, and a key
-  customer got a personal message every week;
+  customer (key grade or key tag) got a personal message every week, or as often as the
+  customer asked, on the channels they chose (the definitions of
+  :mod:`crmcore.policies.care`, as the agenda uses them);
 * S4 – every ticket met its SLA targets and every commitment was kept on time;
 * S5 – appointments were confirmed in time, reminded, and followed by a return visit;
 * S6 – contracts and warranties that expired were acted on before they did;
@@ -21,14 +26,15 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from itertools import pairwise
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import attrs
 
 from crmcore.model import Customer, Direction, Interaction, TicketKind
-from crmcore.policies.agenda import MESSAGE_KINDS, Book, ticket_slas
+from crmcore.policies.agenda import Book, ticket_slas
 from crmcore.policies.appointments import confirm_by
+from crmcore.policies.care import contact_every, counts_as_message, key_customer, message_every
 from crmcore.policies.complaints import complaint_priority
+from crmcore.policies.contact import suitable_moment
 from crmcore.policies.grades import grade_or_last
 from crmcore.policies.settings import PolicySet
 from crmcore.policies.sla import SlaState
@@ -128,32 +134,29 @@ def _contact_checks(customer: Customer, contacts: list[Interaction], grade: str 
     channels = [(c.channel in preferences.channels,
                  f"{c.id} {c.occurred_at.date().isoformat()} by {c.channel.value}")
                 for c in window] if preferences.channels else []
-    zone = ZoneInfo(preferences.time_zone or policies.contact.default_time_zone)
     hours = []
     for contact in window:
-        local = contact.occurred_at.astimezone(zone)
-        quiet = any(span.contains(local.time().replace(tzinfo=None))
-                    for span in preferences.quiet_hours)
-        why = "do-not-contact" if preferences.do_not_contact else "quiet hours" if quiet \
-            else "suitable hour"
-        hours.append((not quiet and not preferences.do_not_contact,
-                      f"{contact.id} at {local:%a %H:%M} local: {why}"))
-    plan = policies.care
-    every = preferences.contact_every_days or plan.cadence(grade)
+        suits, why = suitable_moment(customer, contact.occurred_at, channel=contact.channel,
+                                     rules=policies.contact)
+        hours.append((suits, f"{contact.id} at {why}"))
+    every, _ = contact_every(customer, grade, policies.care)
     checks = [
         _check("S1", "contact the customer on the channels they chose", channels,
                "no outbound contact, or no channel preference"),
-        _check("S3", "call at a suitable local hour, never against do-not-contact", hours,
+        _check("S3", "contact at a suitable local hour and day (contact hours, quiet "
+               "hours, best weekdays), never against do-not-contact", hours,
                "no outbound contact in the period"),
         _cadence_check("S2", f"contact at least every {every} days",
                        [c.occurred_at for c in contacts], every, customer, since, as_of),
     ]
-    if grade in plan.key_grades:
+    plan = policies.care
+    key = key_customer(customer, grade, plan)
+    if key is not None:
+        often = message_every(customer, plan)
         checks.append(_cadence_check(
-            "S2", f"a personal message every {plan.personal_message_every_days} days "
-                  "(key customer)",
-            [c.occurred_at for c in contacts if c.kind in MESSAGE_KINDS],
-            plan.personal_message_every_days, customer, since, as_of))
+            "S2", f"a personal message every {often} days (key customer: {key})",
+            [c.occurred_at for c in contacts if counts_as_message(c, customer)],
+            often, customer, since, as_of))
     return checks
 
 

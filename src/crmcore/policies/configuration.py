@@ -25,6 +25,7 @@ as a whole. Durations are business hours, cadences days, as in the classes they 
     [policies.care]               # CarePlan
     cadence_days = { A = 7, B = 30 }
     key_grades = ["A"]
+    key_tags = ["已经签单", "即将签单", "重点跟踪", "需长期跟踪"]  # S2 key statuses
     personal_message_every_days = 7
     greeting_lead_days = 3
 
@@ -188,6 +189,18 @@ def _lines(options: Options) -> ReportingLines:
     return ReportingLines({str(person): boss.strip() for person, boss in superiors.items()})
 
 
+def _texts(options: Options, name: str, what: str) -> frozenset[str] | None:
+    """The list ``name`` of non-empty texts (each a ``what``), or None when absent."""
+    items = options.items(name, f"a list of {what}s")
+    if items is None:
+        return None
+    for index, item in enumerate(items):
+        if not isinstance(item, str) or not item.strip():
+            raise ConfigError(f"{options.key(name)}[{index}]: {item!r} is not a {what} "
+                              "(a non-empty text)")
+    return frozenset(items)
+
+
 def _care(options: Options, default: CarePlan) -> CarePlan:
     values: dict[str, Any] = {}
     if options.has("cadence_days"):
@@ -199,18 +212,15 @@ def _care(options: Options, default: CarePlan) -> CarePlan:
                 raise ConfigError(f"{options.key('cadence_days')}.{grade}: {days!r} is not a "
                                   "number of days >= 1")
         values["cadence_days"] = dict(cadence)
-    grades = options.items("key_grades", "a list of grades")
-    if grades is not None:
-        for index, grade in enumerate(grades):
-            if not isinstance(grade, str) or not grade.strip():
-                raise ConfigError(f"{options.key('key_grades')}[{index}]: {grade!r} is not a "
-                                  "grade (a non-empty text)")
-        values["key_grades"] = frozenset(grades)
+    for name, what in (("key_grades", "grade"), ("key_tags", "customer tag")):
+        texts = _texts(options, name, what)
+        if texts is not None:
+            values[name] = texts
     for name in ("personal_message_every_days", "greeting_lead_days"):
         if options.has(name):
             values[name] = options.integer(name)
-    options.refuse_unknown(("cadence_days", "key_grades", "personal_message_every_days",
-                            "greeting_lead_days"))
+    options.refuse_unknown(("cadence_days", "key_grades", "key_tags",
+                            "personal_message_every_days", "greeting_lead_days"))
     try:
         return attrs.evolve(default, **values)
     except ValidationError as error:

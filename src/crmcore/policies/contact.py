@@ -4,7 +4,8 @@
 can use, else a default) and the earliest suitable moment at or after a time, in the
 customer's own time zone: within contact hours, outside the customer's quiet hours,
 on the customer's best weekdays (or, for e-mail, Tuesday to Thursday, which works
-best), never for a customer who asked not to be contacted.
+best), never for a customer who asked not to be contacted. :func:`suitable_moment` judges a
+moment by the same rules (the S3 check of the compliance report).
 
 >>> from datetime import UTC, datetime, time
 >>> from crmcore.model import Channel, ContactPreferences, Customer, QuietHours
@@ -38,6 +39,7 @@ __all__ = [
     "ContactSlot",
     "choose_channel",
     "plan_contact",
+    "suitable_moment",
 ]
 
 WEEKDAY_ABBREVIATIONS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -144,6 +146,33 @@ def _span_text(spans: tuple[QuietHours, ...]) -> str:
     return ", ".join(f"{s.start:%H:%M}-{s.end:%H:%M}" for s in spans)
 
 
+def _names(weekdays: Collection[int]) -> str:
+    return ", ".join(WEEKDAY_ABBREVIATIONS[d] for d in sorted(weekdays))
+
+
+def suitable_moment(customer: Customer, moment: datetime, *, channel: Channel,
+                    rules: ContactRules | None = None) -> tuple[bool, str]:
+    """Whether contacting ``customer`` on ``channel`` at ``moment`` suits them (S3), and
+    why: never against do-not-contact, within contact hours, outside the customer's
+    quiet hours, on their best weekdays (else the channel's days), in their time zone.
+    Every moment :func:`plan_contact` proposes is suitable."""
+    rules = rules or ContactRules()
+    preferences = customer.preferences
+    local = moment.astimezone(ZoneInfo(preferences.time_zone or rules.default_time_zone))
+    at = local.time().replace(tzinfo=None)
+    start, end = rules.hours
+    weekdays, days_why = _days(preferences, channel, rules)
+    faults = [fault for fault, broken in (
+        ("do-not-contact", preferences.do_not_contact),
+        (f"quiet hours {_span_text(preferences.quiet_hours)}",
+         any(span.contains(at) for span in preferences.quiet_hours)),
+        (f"outside contact hours {start:%H:%M}-{end:%H:%M}", not start <= at < end),
+        (f"not on {_names(weekdays)} ({days_why})", local.weekday() not in weekdays),
+    ) if broken]
+    verdict = "; ".join(faults) if faults else "suitable hour and day"
+    return not faults, f"{local:%a %H:%M} local by {channel.value}: {verdict}"
+
+
 def plan_contact(customer: Customer, after: datetime, *, rules: ContactRules | None = None,
                  channel: Channel | None = None,
                  available: Collection[Channel] | None = None) -> ContactSlot:
@@ -176,7 +205,7 @@ def plan_contact(customer: Customer, after: datetime, *, rules: ContactRules | N
         local = datetime.combine(day, found, tzinfo=zone)
         if local < local_after:  # a repeated wall-clock hour: keep the requested moment
             local = local_after
-        names = ", ".join(WEEKDAY_ABBREVIATIONS[d] for d in sorted(weekdays))
+        names = _names(weekdays)
         quiet = (f", outside quiet hours {_span_text(preferences.quiet_hours)}"
                  if preferences.quiet_hours else "")
         why = (f"{channel_why}; {local:%a %Y-%m-%d %H:%M} {zone_name} is the earliest time "
