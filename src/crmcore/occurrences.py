@@ -90,11 +90,12 @@ class OccurrenceCounter:
             self._spilled.execute("PRAGMA synchronous = OFF")
             self._spilled.execute(
                 "CREATE TABLE seen (key INTEGER PRIMARY KEY, n INTEGER NOT NULL)")
-        counts = sorted([*((key, 1) for key in self._once), *self._more.items()])
+        upsert = ("INSERT INTO seen (key, n) VALUES (?, ?) "
+                  "ON CONFLICT (key) DO UPDATE SET n = excluded.n")
         self._spilled.execute("BEGIN")
-        self._spilled.executemany(
-            "INSERT INTO seen (key, n) VALUES (?, ?) "
-            "ON CONFLICT (key) DO UPDATE SET n = excluded.n", counts)
+        # sorted keys, streamed: no million-tuple list at the moment memory is fullest
+        self._spilled.executemany(upsert, ((key, 1) for key in sorted(self._once)))
+        self._spilled.executemany(upsert, sorted(self._more.items()))
         self._spilled.execute("COMMIT")
         self._once = set()
         self._more = {}
