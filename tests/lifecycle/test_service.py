@@ -155,3 +155,18 @@ def test_l3_a_strategy_missing_its_extra_is_skipped_quietly_and_said_so(
                                "available: needs numpy: pip install 'crmcore[clv]')",)
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
     assert any("not available" in r.getMessage() for r in caplog.records)
+
+
+def test_moves_handed_over_batch_by_batch_are_not_kept(crm: CRM) -> None:
+    _book(crm)
+    kept = LifecycleService(crm, scoring=None).advance(T0 + timedelta(days=720),
+                                                       customer_ids=["C1"])
+    batches: list[list[str]] = []
+    report = LifecycleService(crm, scoring=None).advance(
+        T0 + timedelta(days=720), batch_size=1,
+        on_moves=lambda moves: batches.append([m.customer_id for m in moves]))
+    assert report.moves == ()
+    assert report.moved == 3
+    assert kept.moved == len(kept.moves) == 1
+    assert batches == [["C2", "C2", "C2"]]  # C1 moved before; C3 had nothing to do
+    assert report.started == ("C2", "C3")

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
+import textwrap
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -27,6 +30,7 @@ from crmcore.lifecycle import (
     retention,
 )
 from crmcore.lifecycle.definitions import lifecycle_checks
+from crmcore.lifecycle.evidence import Move
 from crmcore.lifecycle.measures import UNITS
 from crmcore.lifecycle.service import DEFAULT_BATCH_SIZE
 from crmcore.model import Customer
@@ -96,25 +100,52 @@ def _moment(arguments: argparse.Namespace, now: datetime) -> datetime:
 
 
 def run_advance(arguments: argparse.Namespace) -> int:
-    """Advance every customer as of ``--as-of`` and print the moves."""
+    """Advance every customer as of ``--as-of`` and print the moves, batch by batch."""
     if arguments.batch_size < 1:
         raise CommandError(f"--batch-size: {arguments.batch_size} must be at least 1")
+    printer = _MovePrinter(arguments.format == "json")
     with open_crm(arguments) as crm:
         report = LifecycleService(crm).advance(_moment(arguments, crm.now()),
-                                               batch_size=arguments.batch_size)
-    moves = [{"customer_id": m.customer_id, "from": m.from_state, "to": m.to_state,
-              "event": m.event, "at": m.at.isoformat(), "rule": m.rule, "reason": m.reason,
-              "evidence": list(m.evidence)} for m in report.moves]
+                                               batch_size=arguments.batch_size,
+                                               on_moves=printer.print)
+    printer.close()
     if arguments.format == "json":
-        print_json(moves)
         return 1 if report.refused else 0
-    print_table([(m["customer_id"], m["at"][:10], m["from"], m["to"], f"{m['rule']}: "
-                  f"{m['reason']}") for m in moves], ("customer", "at", "from", "to", "why"))
-    print(f"\n{len(moves)} moves, {len(report.started)} customers entered the lifecycle "
+    print(f"\n{report.moved} moves, {len(report.started)} customers entered the lifecycle "
           f"as of {report.as_of.isoformat()}; {'; '.join(report.evidence)}")
     for customer_id, message in report.refused:
         print(f"refused for {customer_id}: {message}")
     return 1 if report.refused else 0
+
+
+class _MovePrinter:
+    """Prints each stored batch of moves at once: a table per batch, or one JSON array.
+
+    The JSON is what :func:`print_json` prints for the whole list; nothing
+    but the current batch is held in memory.
+    """
+
+    def __init__(self, as_json: bool) -> None:
+        self.as_json = as_json
+        self.printed = 0
+
+    def print(self, moves: Sequence[Move]) -> None:
+        rows = [{"customer_id": m.customer_id, "from": m.from_state, "to": m.to_state,
+                 "event": m.event, "at": m.at.isoformat(), "rule": m.rule, "reason": m.reason,
+                 "evidence": list(m.evidence)} for m in moves]
+        if self.as_json:
+            items = (textwrap.indent(json.dumps(row, indent=2, ensure_ascii=False), "  ")
+                     for row in rows)
+            sys.stdout.write(("[\n" if not self.printed else ",\n") + ",\n".join(items))
+        else:
+            print_table([(m["customer_id"], m["at"][:10], m["from"], m["to"],
+                          f"{m['rule']}: {m['reason']}") for m in rows],
+                        ("customer", "at", "from", "to", "why"))
+        self.printed += len(rows)
+
+    def close(self) -> None:
+        if self.as_json:
+            sys.stdout.write("\n]\n" if self.printed else "[]\n")
 
 
 def run_stages(arguments: argparse.Namespace) -> int:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -57,9 +57,11 @@ DEFAULT_BATCH_SIZE = 5_000
 class AdvanceReport:
     """What :meth:`LifecycleService.advance` did.
 
-    ``moves`` in order per customer; ``started`` the customers who entered the
-    lifecycle; ``evidence`` notes which evidence sources were available;
-    ``refused`` the (customer id, message) pairs the door refused.
+    ``moves`` in order per customer (empty when they were handed to an
+    ``on_moves`` callback instead); ``moved`` how many moves were stored;
+    ``started`` the customers who entered the lifecycle; ``evidence`` notes
+    which evidence sources were available; ``refused`` the (customer id,
+    message) pairs the door refused.
     """
 
     as_of: datetime
@@ -67,6 +69,7 @@ class AdvanceReport:
     started: tuple[str, ...]
     evidence: tuple[str, ...]
     refused: tuple[tuple[str, str], ...] = ()
+    moved: int = 0
 
 
 @attrs.frozen
@@ -120,7 +123,8 @@ class LifecycleService:
 
     def advance(self, as_of: datetime | None = None, *,
                 customer_ids: Sequence[str] | None = None,
-                batch_size: int = DEFAULT_BATCH_SIZE) -> AdvanceReport:
+                batch_size: int = DEFAULT_BATCH_SIZE,
+                on_moves: Callable[[Sequence[Move]], None] | None = None) -> AdvanceReport:
         """Apply the evidence rules to every customer (or ``customer_ids``) as of ``as_of``.
 
         ``as_of`` defaults to the service's clock. The evidence of the whole
@@ -128,23 +132,34 @@ class LifecycleService:
         stored per transaction, each customer's all in one, so a run killed
         mid-way leaves every customer before or after its moves and running
         it again finishes the job. Running it again for the same date moves
-        nothing.
+        nothing. With ``on_moves``, each batch's moves are handed to it once
+        stored and not kept in the report (a big book's moves need not fit
+        in memory together).
         """
         moment = as_of or self.crm.now()
         until = moment + timedelta(microseconds=1)
         with self.crm.storage.transaction() as session:
             book = read_evidence(session, until, customer_ids=customer_ids)
             p_alive, source = self._probability_alive(session, until, moment)
-        outcome = _Outcome()
+        total = _Outcome()
+        moved = 0
         for chunk in in_batches(book.ids, batch_size):
+            outcome = _Outcome()
             with self.crm.transaction() as work:
                 stored = load_states(work, self.flow.name, chunk)
                 runs = [self._advance_one(book, customer_id, stored.get(customer_id),
                                           p_alive.get(customer_id), source, moment, outcome)
                         for customer_id in chunk]
                 store_runs(work, [run for run in runs if run is not None])
-        return AdvanceReport(moment, tuple(outcome.moves), tuple(outcome.started), (source,),
-                             tuple(outcome.refused))
+            moved += len(outcome.moves)
+            total.started.extend(outcome.started)
+            total.refused.extend(outcome.refused)
+            if on_moves is None:
+                total.moves.extend(outcome.moves)
+            elif outcome.moves:
+                on_moves(outcome.moves)
+        return AdvanceReport(moment, tuple(total.moves), tuple(total.started), (source,),
+                             tuple(total.refused), moved)
 
     def _advance_one(self, book: EvidenceBook, customer_id: str,
                      stored: tuple[FlowState, int] | None, p_alive: float | None, source: str,
