@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from tests.policies.helpers import OFFICE, ticket
 
+from crmcore import parse_config
 from crmcore.model import (
     Channel,
     ContactPreferences,
@@ -180,3 +181,12 @@ def test_s7_one_clock_for_a_late_complaint_by_grade_on_business_time() -> None:
                if "first_response" in i.why)
     report = compliance_report(customer, book, as_of=monday, policies=policies)
     assert _check(report.checks, "S4", "SLA").kept is False
+
+
+def test_s2_key_tags_come_from_the_configuration() -> None:
+    config = parse_config('[policies.care]\nkey_tags = ["VIP-watch"]\nkey_grades = []\n')
+    plan = PolicySet.from_config(config).care
+    assert plan.key_tags == frozenset({"VIP-watch"})
+    watched = Customer(id="W1", name="Watched", tags=("VIP-watch",))
+    assert key_customer(watched, "A", plan) == "tagged VIP-watch"
+    assert key_customer(attrs.evolve(watched, tags=("重点跟踪",)), "A", plan) is None

@@ -51,7 +51,11 @@ from crmcore.policies.care import (
     Signature,
     compose_message,
     contact_due,
+    contact_every,
+    counts_as_message,
     greetings_due,
+    key_customer,
+    message_every,
     personal_message_due,
 )
 from crmcore.policies.complaints import (
@@ -72,6 +76,7 @@ from crmcore.policies.contact import (
     ContactSlot,
     choose_channel,
     plan_contact,
+    suitable_moment,
 )
 from crmcore.policies.escalation import (
     DEFAULT_CHAIN,
@@ -185,6 +190,8 @@ __all__ = [
     "configured_policies",
     "confirm_by",
     "contact_due",
+    "contact_every",
+    "counts_as_message",
     "due_escalations",
     "escalation",
     "expiry_reminder",
@@ -193,7 +200,9 @@ __all__ = [
     "grades_in_force",
     "greetings_due",
     "intervals_from_history",
+    "key_customer",
     "link_incidents",
+    "message_every",
     "next_step",
     "order_agenda",
     "personal_message_due",
@@ -203,6 +212,7 @@ __all__ = [
     "sla_clock",
     "status_intervals",
     "stored_scheme",
+    "suitable_moment",
     "task_of_commitment",
     "ticket_flow",
     "ticket_sla",

@@ -5,8 +5,8 @@ broken, with the evidence.
 
 * S1 – outbound contacts used the customer's preferred channels;
 * S3 – every contact at a suitable local hour and day: within contact hours, outside the
-  customer's quiet hours, on their best weekdays (:func:`~crmcore.policies.contact.
-  suitable_moment`, the rules :func:`~crmcore.policies.contact.plan_contact` plans by),
+  customer's quiet hours, on their best weekdays (:func:`~crmcore.policies.suitable_moment`,
+  the rules :func:`~crmcore.policies.plan_contact` plans by),
   none against do-not-contact;
 * S2 – the contact cadence of the grade (or the customer's wish) was kept, and a key
   customer (key grade or key tag) got a personal message every week, or as often as the

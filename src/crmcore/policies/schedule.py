@@ -8,6 +8,7 @@ period, owner by owner, each with the ids of those it overlaps.
 
 >>> from datetime import UTC, datetime
 >>> from crmcore.policies.appointments import Appointment
+>>> from crmcore.policies.schedule import overlaps
 >>> at = lambda hour: datetime(2026, 3, 9, hour, tzinfo=UTC)
 >>> book = [Appointment(id="V1", customer_id="C1", owner="li.wei", purpose="install",
 ...                     starts_at=at(9), ends_at=at(11)),
