@@ -98,6 +98,9 @@ def _record(row: sqlite3.Row) -> StoredRecord:
     )
 
 
+PAGE_CACHE_KIB = 65_536
+"""The page cache of each connection, in KiB."""
+
 SQL_VARIABLES_PER_STATEMENT = 900
 """Ids per ``IN (...)`` list: well below SQLite's limit on bound parameters."""
 
@@ -456,6 +459,10 @@ class SqliteStorage:
         # Deleted and rewritten rows are overwritten with zeros, so an erased
         # person's data does not linger in free pages of the file (K2).
         self._db.execute("PRAGMA secure_delete = ON")
+        # A 64 MiB page cache (SQLite's default is 2 MiB): batched writes of a
+        # large book touch index pages all over the file, and spilling them
+        # mid-transaction cost imports half their time (measured, issue 10).
+        self._db.execute(f"PRAGMA cache_size = -{PAGE_CACHE_KIB}")
         self._migrate()
 
     def schema_version(self) -> int:
