@@ -15,6 +15,7 @@ customers' references: it is the pseudonymous key that lets a host see that
 the person was erased (and not re-import them by mistake).
 
 >>> from crmcore import CRM, Customer
+>>> from crmcore.erasure import erase_customer
 >>> crm = CRM.open("memory")
 >>> crm.record(Customer(id="C1", name="Wang Fang"))
 True
