@@ -11,7 +11,7 @@ import pytest
 
 pytest.importorskip("scipy")
 
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from crmcore.grading.columns import TransactionColumns
@@ -54,6 +54,9 @@ def book(draw: st.DrawFn) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 def test_predictions_per_distinct_row_equal_the_per_customer_reference(
         params: tuple[float, float, float, float],
         rows: tuple[np.ndarray, np.ndarray, np.ndarray], horizon: float) -> None:
+    # a + b == 1 makes the 2F1 of a non-buyer's expectation singular (c = 0) on both
+    # paths alike: a known gap of the expectation, not of the per-row evaluation.
+    assume(abs(params[2] + params[3] - 1.0) > 1e-6)
     fit = BgNbdFit(*params)
     x, t_x, t_cal = rows
     p = np.array(params)
