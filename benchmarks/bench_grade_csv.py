@@ -114,7 +114,11 @@ def main() -> None:
     parser.add_argument("--customers", type=int)
     parser.add_argument("--dir", default="/tmp/crmcore-bench")
     parser.add_argument("--repeat", type=int, default=2, help="runs per side (best is shown)")
+    parser.add_argument("--smoke", action="store_true",
+                        help="CI smoke test: 5,000 rows, one run per side")
     arguments = parser.parse_args()
+    if arguments.smoke:
+        arguments.rows, arguments.repeat = 5_000, 1
     customers = arguments.customers or max(arguments.rows // 10, 1)
     folder = Path(arguments.dir)
     folder.mkdir(parents=True, exist_ok=True)
