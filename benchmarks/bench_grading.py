@@ -37,6 +37,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
+from peak_memory import status_kib
 
 from crmcore.grading import (
     TransactionColumns,
@@ -161,17 +162,6 @@ def timed(method: str, data: dict[str, Any]) -> tuple[float, dict[str, Any]]:
     return time.perf_counter() - start, result
 
 
-def _status(field: str) -> int | None:
-    try:
-        with open("/proc/self/status") as status:
-            for line in status:
-                if line.startswith(field + ":"):
-                    return int(line.split()[1])
-    except OSError:
-        return None
-    return None
-
-
 def worker(method: str, customers: int, transactions: int, seed: int) -> None:
     """Subprocess: generate, reset the peak mark, grade, report peak memory (KiB)."""
     data = prepare(customers, transactions, seed)
@@ -182,9 +172,9 @@ def worker(method: str, customers: int, transactions: int, seed: int) -> None:
         reset = True
     except OSError:
         reset = False
-    baseline = _status("VmRSS") if reset else None
+    baseline = status_kib("VmRSS") if reset else None
     seconds, _ = timed(method, data)
-    peak = _status("VmHWM") if reset else None
+    peak = status_kib("VmHWM") if reset else None
     if peak is None:
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(json.dumps({"peak_kib": peak, "baseline_kib": baseline, "seconds": seconds}))

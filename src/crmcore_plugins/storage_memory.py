@@ -24,6 +24,7 @@ from crmcore.options import Options
 from crmcore.ports import (
     DEFAULT_SCAN_BATCH,
     REDACTED_ERROR,
+    BatchFallbacks,
     Columns,
     ColumnType,
     OutboxEntry,
@@ -50,7 +51,9 @@ def _drop_last(log: list[OutboxEntry]) -> None:
     log.pop()
 
 
-class _MemorySession:
+class _MemorySession(BatchFallbacks):
+    """A memory transaction; batch writes are the row-by-row ones (BatchFallbacks)."""
+
     def __init__(self, storage: MemoryStorage) -> None:
         self._storage = storage
         self._undo: list[Callable[[], None]] = []
@@ -121,14 +124,6 @@ class _MemorySession:
     def get_many(self, kind: str, ids: Sequence[str]) -> dict[str, StoredRecord]:
         records = self._storage._records
         return {i: records[(kind, i)] for i in ids if (kind, i) in records}
-
-    def insert_many(self, records: Sequence[StoredRecord]) -> None:
-        for record in records:
-            self.insert(record)
-
-    def update_many(self, changes: Sequence[tuple[StoredRecord, int]]) -> None:
-        for record, expected_version in changes:
-            self.update(record, expected_version)
 
     def delete_many(self, kind: str, ids: Sequence[str]) -> int:
         records = self._storage._records
