@@ -16,17 +16,13 @@ from typing import Any
 
 import attrs
 
-from crmcore.columns import records_as_columns
 from crmcore.errors import ConflictError, DuplicateError, NotFoundError, StorageError
 from crmcore.events import DomainEvent
 from crmcore.hookspecs import hookimpl
 from crmcore.options import Options
 from crmcore.ports import (
-    DEFAULT_SCAN_BATCH,
     REDACTED_ERROR,
     BatchFallbacks,
-    Columns,
-    ColumnType,
     OutboxEntry,
     PendingDelivery,
     StorageFactory,
@@ -52,7 +48,7 @@ def _drop_last(log: list[OutboxEntry]) -> None:
 
 
 class _MemorySession(BatchFallbacks):
-    """A memory transaction; batch writes are the row-by-row ones (BatchFallbacks)."""
+    """A memory transaction; scan and batch writes are the row-by-row ones (BatchFallbacks)."""
 
     def __init__(self, storage: MemoryStorage) -> None:
         self._storage = storage
@@ -107,19 +103,6 @@ class _MemorySession(BatchFallbacks):
 
     def count(self, kind: str) -> int:
         return sum(1 for record_kind, _ in self._storage._records if record_kind == kind)
-
-    def scan(
-        self,
-        kind: str,
-        columns: Mapping[str, ColumnType],
-        *,
-        customer_id: str | None = None,
-        since: datetime | None = None,
-        until: datetime | None = None,
-        batch_size: int = DEFAULT_SCAN_BATCH,
-    ) -> Iterator[Columns]:
-        found = self.query(kind, customer_id=customer_id, since=since, until=until)
-        return records_as_columns(found, columns, batch_size)
 
     def get_many(self, kind: str, ids: Sequence[str]) -> dict[str, StoredRecord]:
         records = self._storage._records
