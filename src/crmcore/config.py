@@ -61,7 +61,7 @@ class ComponentConfig:
         return Options(self.options, prefix, base_dir=base_dir)
 
 
-CAPABILITY_SECTIONS = ("grading", "lifecycle", "policies", "improvement", "run")
+CAPABILITY_SECTIONS = ("grading", "lifecycle", "policies", "improvement", "run", "sales")
 """Configuration tables that belong to a capability rather than to a plugin."""
 
 
