@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 
 import attrs
 
@@ -14,9 +15,19 @@ from crmcore.validation import (
     aware_datetime,
     identifier,
     non_empty_text,
+    optional,
     optional_decimal,
+    optional_identifier,
     optional_non_negative_decimal,
 )
+
+
+def currency_code(_instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    """An ISO 4217 currency code: three capital letters (``EUR``, ``CNY``)."""
+    if not isinstance(value, str) or len(value) != 3 or not value.isascii() \
+            or not value.isalpha() or not value.isupper():
+        raise ValidationError(attribute.name, value,
+                              "is not an ISO 4217 currency code (three capital letters)")
 
 
 class OpportunityStatus(StrEnum):
@@ -33,6 +44,8 @@ class Opportunity:
 
     ``expected_close`` drives prospect grading by closing horizon (G4);
     ``poor_credit`` and ``low_loyalty`` flag a prospect as grade D.
+    ``currency`` is the ISO 4217 code of ``estimated_value`` (None: not stated;
+    older records) and ``territory`` the sales territory it is assigned to (M1, M2).
     """
 
     id: str = attrs.field(validator=identifier)
@@ -52,6 +65,8 @@ class Opportunity:
     concerns: tuple[str, ...] = attrs.field(default=(), converter=as_tuple)
     poor_credit: bool = False
     low_loyalty: bool = False
+    currency: str | None = attrs.field(default=None, validator=optional(currency_code))
+    territory: str | None = attrs.field(default=None, validator=optional_identifier)
 
     def __attrs_post_init__(self) -> None:
         if self.expected_close is not None and self.expected_close < self.received_at.date():
