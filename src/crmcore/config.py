@@ -76,6 +76,9 @@ class CRMConfig:
     base_dir: Path | None = None
     capabilities: dict[str, dict[str, Any]] = attrs.field(factory=dict, converter=as_dict,
                                                           repr=redacted_repr)
+    lang: str | None = None
+    """The output language (``lang = "zh_CN"``, top level or in ``[locale]``); see
+    :mod:`crmcore.i18n`."""
 
     def __attrs_post_init__(self) -> None:
         _unique_names(self.notifiers)
@@ -117,7 +120,7 @@ def parse_config(text: str, *, base_dir: Path | None = None, source: str = "<tex
 
 def config_from_mapping(data: Mapping[str, Any], *, base_dir: Path | None = None) -> CRMConfig:
     """Build a :class:`CRMConfig` from already-parsed data (a TOML document)."""
-    known = ("storage", "notifiers", "delivery", *CAPABILITY_SECTIONS)
+    known = ("storage", "notifiers", "delivery", "lang", "locale", *CAPABILITY_SECTIONS)
     unknown = sorted(set(data) - set(known))
     if unknown:
         raise ConfigError(f"{unknown[0]}: is not a known section (known: {', '.join(known)})")
@@ -139,7 +142,21 @@ def config_from_mapping(data: Mapping[str, Any], *, base_dir: Path | None = None
     capabilities = {section: dict(_table(data, section))
                     for section in CAPABILITY_SECTIONS if section in data}
     return CRMConfig(storage=storage, notifiers=notifiers, retry=retry, auto_deliver=auto,
-                     base_dir=base_dir, capabilities=capabilities)
+                     base_dir=base_dir, capabilities=capabilities, lang=_language(data))
+
+
+def _language(data: Mapping[str, Any]) -> str | None:
+    """``lang`` at the top level or in ``[locale]`` (not both), checked."""
+    from crmcore.i18n import check_language
+
+    table = Options(_table(data, "locale"), "locale")
+    nested: str | None = table.text("lang", None)
+    table.check_all_used()
+    if "lang" in data and nested is not None:
+        raise ConfigError("lang: given both at the top level and in [locale]; keep one")
+    if "lang" in data:
+        return check_language(data["lang"], option="lang")
+    return None if nested is None else check_language(nested, option="locale.lang")
 
 
 def _positive(options: Options, key: str, default: float) -> float:

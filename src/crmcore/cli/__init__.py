@@ -98,7 +98,9 @@ class _LazyCommands(_SubParsers):
             del self._name_parser_map[name]
             del self._pending[name]
             kwargs.pop("help", None)
-        return super().add_parser(name, **kwargs)
+        parser = super().add_parser(name, **kwargs)
+        add_lang_argument(parser)
+        return parser
 
     def load(self, name: str) -> None:
         """Import the module of command ``name`` and let it add its parsers."""
@@ -124,6 +126,25 @@ class _LazyCommands(_SubParsers):
         super().__call__(parser, namespace, values, option_string)
 
 
+def add_lang_argument(parser: argparse.ArgumentParser) -> None:
+    """``--lang``: the language of the output (every command has it; see crmcore.i18n)."""
+    parser.add_argument("--lang", default=argparse.SUPPRESS, metavar="LANG",
+                        help="language of the output: en or zh_CN (default: the configuration "
+                             "file's lang, then LC_ALL/LC_MESSAGES/LANG, then en)")
+
+
+def _choose_language(arguments: argparse.Namespace) -> None:
+    """Set the run's language from ``--lang``, the ``--config`` file, the environment."""
+    from crmcore import i18n
+
+    configured = None
+    if getattr(arguments, "config", None) and getattr(arguments, "lang", None) is None:
+        from crmcore.config import load_config
+
+        configured = load_config(arguments.config).lang
+    i18n.set_language(i18n.resolve_language(getattr(arguments, "lang", None), configured))
+
+
 def _unavailable(name: str, error: ImportError) -> str:
     extra = COMMANDS[name].extra
     hint = (f"pip install 'crmcore[{extra}]'" if extra
@@ -144,6 +165,7 @@ def build_parser(*, lazy: bool = False) -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"crmcore {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log events and details")
+    add_lang_argument(parser)
     commands = parser.add_subparsers(title="commands", metavar="COMMAND", action=_LazyCommands)
     assert isinstance(commands, _LazyCommands)
     for name, command in COMMANDS.items():
@@ -167,9 +189,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
+        _choose_language(arguments)
         status: int = arguments.run(arguments)
     except CrmError as error:  # CommandError included
-        print(f"crmcore: error: {error}", file=sys.stderr)
+        from crmcore.i18n import tr
+
+        print(tr("crmcore: error: {error}").format(error=error), file=sys.stderr)
         return 2
     return status
 

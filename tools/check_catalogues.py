@@ -1,0 +1,172 @@
+"""The message catalogues of crmcore: extract, update, compile and check them (needs Babel).
+
+    python tools/check_catalogues.py           # check (what CI runs; exit 1 on a problem)
+    python tools/check_catalogues.py update    # re-extract the .pot, merge it into each .po
+    python tools/check_catalogues.py compile   # compile each .po to its .mo (packaging)
+
+The check fails when the messages marked in the sources (``tr``, ``ntr``, ``N_``;
+see ``babel.cfg``) differ from the committed ``crmcore.pot``, or when a message of
+the ``.pot`` has no translation in a shipped language, a fuzzy one, or one whose
+``{placeholders}`` differ from the message's.
+"""
+
+from __future__ import annotations
+
+import configparser
+import copy
+import io
+import string
+import sys
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from babel.messages.catalog import Catalog, Message
+from babel.messages.extract import extract_from_dir
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po, write_po
+
+ROOT = Path(__file__).resolve().parent.parent
+LOCALE = ROOT / "src" / "crmcore" / "locale"
+POT = LOCALE / "crmcore.pot"
+CONFIG = ROOT / "babel.cfg"
+LANGUAGES = ("en", "zh_CN")
+KEYWORDS = {"tr": None, "ntr": (1, 2), "N_": None}
+"""The marking functions of :mod:`crmcore.i18n` and the arguments that are messages."""
+
+
+def po_path(language: str, locale_dir: Path = LOCALE) -> Path:
+    """The ``.po`` file of ``language``."""
+    return locale_dir / language / "LC_MESSAGES" / "crmcore.po"
+
+
+def _method_map() -> list[tuple[str, str]]:
+    parser = configparser.RawConfigParser()
+    parser.read(CONFIG, encoding="utf-8")
+    return [(section.split(":", 1)[1].strip(), section.split(":", 1)[0].strip())
+            for section in parser.sections() if ":" in section]
+
+
+def extract(root: Path = ROOT) -> Catalog:
+    """A fresh catalogue of every message marked in the sources."""
+    catalog = Catalog(project="crmcore", domain="crmcore", charset="utf-8")
+    for filename, lineno, message, comments, context in extract_from_dir(
+            root, _method_map(), keywords=KEYWORDS, comment_tags=("TRANSLATORS:",),
+            strip_comment_tags=True):
+        catalog.add(message, None, [(filename, lineno)], auto_comments=comments,
+                    context=context)
+    return catalog
+
+
+def _read(path: Path, locale: str | None = None) -> Catalog:
+    with path.open("rb") as file:
+        return read_po(file, locale=locale)
+
+
+def _write(path: Path, catalog: Catalog) -> None:
+    buffer = io.BytesIO()
+    write_po(buffer, catalog, width=96, sort_output=True, include_lineno=False)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(buffer.getvalue())
+
+
+def msgids(catalog: Iterable[Message]) -> set[str]:
+    """The message ids of a catalogue (singular forms), without the header."""
+    return {_singular(m.id) for m in catalog if m.id}
+
+
+def _singular(message_id: str | Sequence[str]) -> str:
+    return message_id if isinstance(message_id, str) else message_id[0]
+
+
+def placeholders(text: str) -> list[str]:
+    """The ``{name}`` fields of ``text``, sorted (conversion and format spec included)."""
+    fields = []
+    for _, name, spec, conversion in string.Formatter().parse(text):
+        if name is not None:
+            fields.append(f"{name}!{conversion or ''}:{spec or ''}")
+    return sorted(fields)
+
+
+def problems(locale_dir: Path = LOCALE, fresh: Catalog | None = None) -> list[str]:
+    """Everything wrong with the catalogues under ``locale_dir`` (empty when all is well)."""
+    found: list[str] = []
+    template = _read(locale_dir / "crmcore.pot")
+    if fresh is not None:
+        marked, committed = msgids(fresh), msgids(template)
+        found += [f"crmcore.pot lacks {m!r} (run tools/check_catalogues.py update)"
+                  for m in sorted(marked - committed)]
+        found += [f"crmcore.pot has {m!r}, no longer in the sources (run "
+                  "tools/check_catalogues.py update)" for m in sorted(committed - marked)]
+    for language in LANGUAGES:
+        path = po_path(language, locale_dir)
+        if not path.is_file():
+            found.append(f"{language}: no catalogue at {path}")
+            continue
+        translated = {_singular(m.id): m for m in _read(path, language) if m.id}
+        for message in template:
+            if not message.id:
+                continue
+            key = _singular(message.id)
+            entry = translated.get(key)
+            texts = ([] if entry is None else
+                     [entry.string] if isinstance(entry.string, str) else list(entry.string or ()))
+            if entry is None or not texts or not all(texts):
+                found.append(f"{language}: no translation of {key!r}")
+            elif entry.fuzzy:
+                found.append(f"{language}: the translation of {key!r} is fuzzy")
+            elif any(placeholders(text) != placeholders(key) for text in texts):
+                found.append(f"{language}: placeholders of {key!r} differ in {texts[0]!r}")
+    return found
+
+
+def update() -> None:
+    """Re-extract the ``.pot`` and merge it into every ``.po`` (English: each message is
+    its own translation)."""
+    template = extract()
+    _write(POT, template)
+    for language in LANGUAGES:
+        path = po_path(language)
+        catalog = _read(path, language) if path.is_file() else Catalog(
+            locale=language, domain="crmcore", project="crmcore")
+        catalog.update(copy.deepcopy(template), no_fuzzy_matching=True)
+        if language == "en":
+            for message in catalog:
+                if message.id and not message.string:
+                    message.string = message.id
+        catalog.obsolete.clear()
+        _write(path, catalog)
+
+
+def compile_catalogues(locale_dir: Path = LOCALE) -> list[Path]:
+    """Compile every shipped ``.po`` under ``locale_dir`` to its ``.mo``; the files written."""
+    written = []
+    for language in LANGUAGES:
+        source = po_path(language, locale_dir)
+        target = source.with_suffix(".mo")
+        with target.open("wb") as file:
+            write_mo(file, _read(source, language))
+        written.append(target)
+    return written
+
+
+def main(argv: list[str]) -> int:
+    """Run the command ``argv[0]`` (``check`` by default)."""
+    command = argv[0] if argv else "check"
+    if command == "update":
+        update()
+        return 0
+    if command == "compile":
+        for path in compile_catalogues():
+            print(path.relative_to(ROOT))
+        return 0
+    if command != "check":
+        print(f"unknown command {command!r} (check, update, compile)", file=sys.stderr)
+        return 2
+    found = problems(fresh=extract())
+    for problem in found:
+        print(problem, file=sys.stderr)
+    return 1 if found else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
