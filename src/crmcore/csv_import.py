@@ -30,6 +30,7 @@ from zoneinfo import ZoneInfo
 
 import attrs
 
+from crmcore.amounts import AmountFormat, amount_format
 from crmcore.batch_import import DEFAULT_BATCH_SIZE, RecordBatch, entity_batches
 from crmcore.errors import ImportRowError, ValidationError
 from crmcore.model.activity import Transaction
@@ -77,13 +78,28 @@ class CsvLayout:
     time_zone: str = attrs.field(default="UTC", validator=time_zone)
     delimiter: str = ","
     decimal_comma: bool = False
+    amount_format: str = "plain"
     declared: frozenset[str] = attrs.field(default=frozenset(), converter=_names)
     numeric_columns: frozenset[str] = attrs.field(default=frozenset(), converter=_names)
     text_columns: frozenset[str] = attrs.field(default=frozenset(), converter=_names)
 
+    def __attrs_post_init__(self) -> None:
+        amount_format(self.amount_format, self.decimal_comma)  # refuses unknown forms
+
+    @property
+    def amounts(self) -> AmountFormat:
+        """The written form of amounts (:mod:`crmcore.amounts`): ``amount_format``, with
+        ``decimal_comma`` turning ``plain`` into ``comma``."""
+        return amount_format(self.amount_format, self.decimal_comma)
+
+    @property
+    def comma_point(self) -> bool:
+        """Whether amounts are written with a decimal comma (``1200,50``)."""
+        return self.amounts.point == ","
+
     def amount(self, text: str) -> Decimal:
-        """Parse an amount cell with this layout's decimal separator."""
-        return parse_amount(text, self.decimal_comma)
+        """Parse an amount cell in this layout's form of amounts."""
+        return self.amounts.parse(text)
 
     def must_have(self, field: str) -> bool:
         """Whether the header must have the optional column of ``field`` (e.g. ``"id_col"``):
@@ -167,19 +183,12 @@ def parse_timestamp(text: str, layout: CsvLayout) -> datetime:
     return parsed.astimezone(UTC)
 
 
-_PLAIN_AMOUNT = re.compile(r"^[+-]?(\d+|\d{1,3}(,\d{3})+)(\.\d+)?$")
-_COMMA_AMOUNT = re.compile(r"^[+-]?(\d+|\d{1,3}(\.\d{3})+)(,\d+)?$")
-
-
 def parse_amount(text: str, decimal_comma: bool = False) -> Decimal:
     """Parse an amount exactly: ``1234.50`` or ``1,234.50`` (``1.234,50`` with
     ``decimal_comma``). Anything else, such as ``1.250,00`` read without
-    ``decimal_comma``, is rejected rather than guessed."""
-    pattern, thousands, point = ((_COMMA_AMOUNT, ".", ",") if decimal_comma
-                                 else (_PLAIN_AMOUNT, ",", "."))
-    if not pattern.match(text):
-        raise InvalidOperation(text)
-    return Decimal(text.replace(thousands, "").replace(point, "."))
+    ``decimal_comma``, is rejected (:class:`ValueError`) rather than guessed; other
+    forms (currency signs) are in :mod:`crmcore.amounts`."""
+    return amount_format("plain", decimal_comma).parse(text)
 
 
 def amount_key(amount: Decimal) -> str:
@@ -288,6 +297,8 @@ class _TransactionParser:
                         "occurred_at": layout.date_col, "amount": layout.amount_col,
                         "quantity": layout.quantity_col, "cost": layout.cost_col}
         self.date_reason = f"is not a date in the format {layout.date_format or 'ISO 8601'}"
+        form = layout.amounts
+        self.amount_reason = f"is not an amount in the {form.name} form ({form.description})"
         self.dates: dict[str, datetime] = {}
         self.customers: set[str] = set()
 
@@ -329,10 +340,10 @@ class _TransactionParser:
 
     def _money(self, line: int, column: str, text: str, field: str) -> Decimal:
         """An amount cell; plain ``1234.50`` skips the pattern (digits cannot be negative)."""
-        if not self.layout.decimal_comma and text.isascii() and \
+        if not self.layout.comma_point and text.isascii() and \
                 text.replace(".", "", 1).isdigit():
             return Decimal(text)
-        amount: Decimal = _cell(line, column, text, self.layout.amount, "is not an amount")
+        amount: Decimal = _cell(line, column, text, self.layout.amount, self.amount_reason)
         _validate(field, amount)
         return amount
 

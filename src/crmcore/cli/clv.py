@@ -12,9 +12,8 @@ from crmcore.cli.common import (
     add_format_argument,
     print_json,
     print_table,
-    read_lines,
 )
-from crmcore.cli.importing import add_layout_arguments, layout_from
+from crmcore.cli.importing import add_layout_arguments, layout_from, open_input
 from crmcore.csv_import import read_transactions
 
 
@@ -49,8 +48,9 @@ def _purchases(arguments: argparse.Namespace) -> tuple[list[str], list[dt.date],
         return ([str(i) for i in cdnow.customer_ids], list(cdnow.dates.astype(object)),
                 [float(a) for a in cdnow.amounts])
     progress = Progress(f"reading {arguments.file}")
-    rows = list(read_transactions(read_lines(arguments.file), layout_from(arguments),
-                                  progress=progress))
+    layout = layout_from(arguments)
+    rows = list(read_transactions(open_input(arguments, arguments.file, layout).lines(),
+                                  layout, progress=progress))
     progress.done()
     return ([t.customer_id for t in rows], [t.occurred_at.date() for t in rows],
             [float(t.amount) for t in rows])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
@@ -90,14 +90,3 @@ class Progress:
         """End the progress line."""
         if self.enabled and self.count >= self.every:
             self.stream.write(f"\r{self.label}: {self.count:,} rows\n")
-
-
-def read_lines(path: str) -> Iterator[str]:
-    """The lines of a UTF-8 text file (a BOM is dropped), or a clear error."""
-    try:
-        with open(path, encoding="utf-8-sig", newline="") as file:
-            yield from file
-    except OSError as error:
-        raise CommandError(f"cannot read {path!r}: {error.strerror}") from None
-    except UnicodeDecodeError as error:
-        raise CommandError(f"{path!r} is not UTF-8 text: {error}") from None

@@ -27,9 +27,8 @@ from crmcore.cli.common import (
     open_crm,
     parse_as_of,
     print_json,
-    read_lines,
 )
-from crmcore.cli.importing import add_layout_arguments, layout_from
+from crmcore.cli.importing import add_layout_arguments, layout_from, open_input
 from crmcore.clock import system_clock
 from crmcore.csv_import import read_customers, read_transactions
 from crmcore.grading import (
@@ -123,8 +122,9 @@ def _customers(path: str | None, arguments: argparse.Namespace) -> list[Customer
     if path is None:
         return []
     progress = Progress(f"reading {path}")
-    customers = list(read_customers(read_lines(path), layout_from(arguments),
-                                    progress=progress))
+    layout = layout_from(arguments)
+    customers = list(read_customers(open_input(arguments, path, layout, sheet=False).lines(),
+                                    layout, progress=progress))
     progress.done()
     return customers
 
@@ -137,8 +137,10 @@ def _grade(arguments: argparse.Namespace, scheme: GradeScheme, as_of: datetime,
         assert crm is not None  # refused earlier without storage
         return grade_book(scheme, as_of=as_of, opportunities=crm.find(Opportunity))
     progress = Progress(f"reading {arguments.file}")
+    source = open_input(arguments, arguments.file, layout)
     columns = read_transaction_file(arguments.file, layout, progress=progress,
-                                    lines=lambda: read_lines(arguments.file))
+                                    lines=source.lines,
+                                    encoding=getattr(source, "encoding", None))
     progress.done()
     customers = _customers(arguments.customers, arguments)
     if customers:
@@ -154,7 +156,7 @@ def _grade(arguments: argparse.Namespace, scheme: GradeScheme, as_of: datetime,
     potential = None
     if scheme.kind is SchemeKind.VALUE_MATRIX:
         potential = columnar_potential(scheme, columns, as_of, lambda: [
-            t for t in read_transactions(read_lines(arguments.file), layout)
+            t for t in read_transactions(source.lines(), layout)
             if t.occurred_at < as_of])
     return grade_metrics(scheme, metrics, potential=potential)
 

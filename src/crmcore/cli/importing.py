@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import argparse
 
+from crmcore.amounts import AMOUNT_FORMATS
 from crmcore.batch_import import RowClashError, UnknownCustomerError
-from crmcore.cli.common import CommandError, Progress, add_storage_arguments, open_crm, read_lines
+from crmcore.cli.common import CommandError, Progress, add_storage_arguments, open_crm
 from crmcore.csv_import import (
     OPTIONAL_COLUMNS,
     CsvLayout,
@@ -13,7 +14,9 @@ from crmcore.csv_import import (
     customer_batches,
     transaction_batches,
 )
+from crmcore.encodings import ENCODINGS
 from crmcore.errors import ImportRowError, ValidationError
+from crmcore.sources import TableFile, open_table
 
 
 def add_layout_arguments(parser: argparse.ArgumentParser) -> None:
@@ -41,6 +44,16 @@ def add_layout_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--delimiter", default=",", help="field separator (default: ,)")
     parser.add_argument("--decimal-comma", action="store_true",
                         help="amounts are written 1.234,50 (default: 1,234.50 or 1234.50)")
+    parser.add_argument("--amount-format", choices=AMOUNT_FORMATS, default="plain",
+                        help="how amounts are written: plain 1,234.50; comma 1.234,50; cn "
+                             "¥1,200.00 / 1,200.00 元; eu 1 200,50 € (default: plain)")
+    parser.add_argument("--encoding", metavar="NAME",
+                        help=f"text encoding of the file ({', '.join(ENCODINGS)}; gbk and gb2312 "
+                             "read as gb18030; default: detected from a byte-order mark, else "
+                             "utf-8 when the whole file is valid utf-8, else gb18030)")
+    parser.add_argument("--sheet", metavar="NAME|NUMBER",
+                        help="workbook (.xlsx, .xls, .ods) FILE: the sheet to read, by name or "
+                             "number from 1 (default: the first)")
     parser.add_argument("--numeric-col", action="append", default=[], metavar="NAME",
                         help="customers: read this attribute column as numbers (repeatable)")
     parser.add_argument("--text-col", action="append", default=[], metavar="NAME",
@@ -58,12 +71,24 @@ def layout_from(arguments: argparse.Namespace) -> CsvLayout:
             amount_col=arguments.amount_col, name_col=arguments.name_col,
             date_format=arguments.date_format, time_zone=arguments.time_zone,
             delimiter=arguments.delimiter, decimal_comma=arguments.decimal_comma,
+            amount_format=getattr(arguments, "amount_format", "plain"),
             declared=declared, numeric_columns=getattr(arguments, "numeric_col", ()),
             text_columns=getattr(arguments, "text_col", ()), **declared,
         )
     except ValidationError as error:
         raise CommandError(f"--{error.field.replace('_', '-')}: {error.value!r} "
                            f"{error.reason}") from None
+
+
+def open_input(arguments: argparse.Namespace, path: str, layout: CsvLayout, *,
+               sheet: bool = True) -> TableFile:
+    """Open a data file of a command (:func:`crmcore.sources.open_table`) with its
+    ``--encoding`` and, when ``sheet``, its ``--sheet``; errors become one line."""
+    try:
+        return open_table(path, layout, encoding=getattr(arguments, "encoding", None),
+                          sheet=getattr(arguments, "sheet", None) if sheet else None)
+    except OSError as error:
+        raise CommandError(f"cannot read {path!r}: {error.strerror}") from None
 
 
 def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -83,7 +108,8 @@ def run_import(arguments: argparse.Namespace) -> int:
     """Read the file in batches and store them in one transaction (all rows or none)."""
     layout = layout_from(arguments)
     progress = Progress(f"importing {arguments.file}")
-    lines = read_lines(arguments.file)
+    source = open_input(arguments, arguments.file, layout)
+    lines = source.lines()
     reader = customer_batches if arguments.kind == "customers" else transaction_batches
     with open_crm(arguments) as crm:
         try:
@@ -101,6 +127,7 @@ def run_import(arguments: argparse.Namespace) -> int:
         except RowClashError as error:
             raise CommandError(f"{arguments.file}, line {error.line}: {error}") from None
     progress.done()
+    print(f"{arguments.file}: {source.describe()}")
     for kind in sorted(report.rows):
         print(f"{kind}: {report.rows[kind]:,} rows, {report.new[kind]:,} new, "
               f"{report.skipped[kind]:,} already stored")

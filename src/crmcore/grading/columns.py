@@ -192,7 +192,7 @@ def money_cents(line: int, column: str, text: str, layout: CsvLayout) -> int:
     """Hundredths of an amount cell; the common ``123.45`` form skips Decimal."""
     text = text.strip()
     whole, dot, fraction = text.partition(".")
-    if not layout.decimal_comma and whole.isdigit() and whole.isascii() and (not dot or (
+    if not layout.comma_point and whole.isdigit() and whole.isascii() and (not dot or (
             fraction.isdigit() and fraction.isascii() and len(fraction) <= 2)):
         return int(whole) * 100 + (int(fraction.ljust(2, "0")) if dot else 0)
     amount: Decimal = _cell(line, column, text, layout.amount, "is not an amount")

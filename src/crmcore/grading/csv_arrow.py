@@ -15,8 +15,8 @@ path tokenises only; every cell keeps the meaning the exact reader gives it:
   other cell is parsed by the exact reader's function.
 
 Whenever the fast path meets something it does not handle exactly — a bad
-cell, a row of the wrong width, a line break inside quotes, text that is not
-UTF-8 — it gives up and the file is read again by the exact reader, whose
+cell, a row of the wrong width, a line break inside quotes, text that does
+not decode — it gives up and the file is read again by the exact reader, whose
 error names the line, column and value.
 """
 
@@ -59,34 +59,37 @@ class _FastPathError(Exception):
 
 def read_transaction_file(path: str | Path, layout: CsvLayout = CsvLayout(),  # noqa: B008
                           *, lines: Callable[[], Iterable[str]] | None = None,
-                          progress: Progress | None = None, fast: bool | None = None
-                          ) -> TransactionColumns:
+                          progress: Progress | None = None, fast: bool | None = None,
+                          encoding: str | None = "utf-8-sig") -> TransactionColumns:
     """Read a transactions CSV file into columns, vectorised when possible.
 
-    ``lines`` opens the file for the exact reader (default: UTF-8, BOM
-    dropped); bad cells raise :class:`~crmcore.errors.ImportRowError` with
-    the line, column and value, as the exact reader does.
+    ``lines`` opens the file for the exact reader (default: ``encoding``, a
+    UTF-8 BOM dropped); bad cells raise :class:`~crmcore.errors.ImportRowError`
+    with the line, column and value, as the exact reader does. ``encoding`` is
+    the file's text encoding (:mod:`crmcore.encodings`; pyarrow transcodes
+    others than UTF-8), or None when ``path`` is no CSV text (a workbook) and
+    only ``lines`` can read it.
     """
-    if use_numpy(fast) and HAVE_PYARROW:
+    if use_numpy(fast) and HAVE_PYARROW and encoding is not None:
         try:
-            columns = _read_arrow(Path(path), layout)
+            columns = _read_arrow(Path(path), layout, encoding)
         except (_FastPathError, pa.ArrowInvalid, OSError, CrmError, ValueError, ArithmeticError):
             pass
         else:
             if progress is not None:
                 progress(len(columns))
             return columns
-    opened = lines() if lines is not None else _lines(Path(path))
+    opened = lines() if lines is not None else _lines(Path(path), encoding or "utf-8-sig")
     return read_transaction_columns(opened, layout, progress=progress, fast=fast)
 
 
-def _lines(path: Path) -> Iterable[str]:
-    with path.open(encoding="utf-8-sig", newline="") as file:
+def _lines(path: Path, encoding: str) -> Iterable[str]:
+    with path.open(encoding=encoding, newline="") as file:
         yield from file
 
 
-def _header(path: Path, layout: CsvLayout) -> list[str]:
-    with path.open(encoding="utf-8-sig", newline="") as file:
+def _header(path: Path, layout: CsvLayout, encoding: str) -> list[str]:
+    with path.open(encoding=encoding, newline="") as file:
         header = next(csv.reader(file, delimiter=layout.delimiter), [])
     if len(set(header)) != len(header):
         raise _FastPathError
@@ -96,15 +99,18 @@ def _header(path: Path, layout: CsvLayout) -> list[str]:
     return header
 
 
-def _read_arrow(path: Path, layout: CsvLayout) -> TransactionColumns:
-    header = _header(path, layout)
+def _read_arrow(path: Path, layout: CsvLayout, encoding: str = "utf-8-sig"
+                ) -> TransactionColumns:
+    header = _header(path, layout, encoding)
     encoded = pa.dictionary(pa.int32(), pa.string())
     wanted = [layout.customer_col, layout.date_col, layout.amount_col]
     if layout.cost_col in header:
         wanted.append(layout.cost_col)
     table = pa.csv.read_csv(
         path,
-        read_options=pa.csv.ReadOptions(column_names=header, skip_rows=1),
+        read_options=pa.csv.ReadOptions(
+            column_names=header, skip_rows=1,
+            encoding="utf8" if encoding in ("utf-8", "utf-8-sig") else encoding),
         parse_options=pa.csv.ParseOptions(delimiter=layout.delimiter,
                                           newlines_in_values=False, ignore_empty_lines=True),
         convert_options=pa.csv.ConvertOptions(
@@ -170,9 +176,9 @@ def _dates(column: Any, layout: CsvLayout) -> Any:
 def _money(column: Any, layout: CsvLayout, *, blank: int | None) -> Any:
     """Hundredths of every cell: plain forms in bulk, the others one by one (exactly)."""
     compute = pa.compute
-    point = "," if layout.decimal_comma else r"\."
+    point = "," if layout.comma_point else r"\."
     pattern = rf"^[0-9]{{1,{_WHOLE_DIGITS}}}({point}[0-9]{{1,2}})?$"
-    if not layout.decimal_comma and compute.all(
+    if not layout.comma_point and compute.all(
             compute.match_substring_regex(column, pattern)).as_py() is not False:
         # the usual export: every cell plain, so no copy is trimmed or filtered
         floats = compute.cast(column, pa.float64()).combine_chunks()
@@ -181,7 +187,7 @@ def _money(column: Any, layout: CsvLayout, *, blank: int | None) -> Any:
     plain = compute.match_substring_regex(trimmed, pattern)
     others = _numbers(compute.indices_nonzero(compute.invert(plain)))
     numbers = trimmed if not len(others) else compute.filter(trimmed, plain)
-    if layout.decimal_comma:
+    if layout.comma_point:
         numbers = compute.replace_substring(numbers, ",", ".")
     values = np.rint(_numbers(compute.cast(numbers, pa.float64())) * 100).astype(np.int64)
     if not len(others):
