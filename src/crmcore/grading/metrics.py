@@ -21,6 +21,10 @@ default; "before ``as_of``" is strict):
     UTC days from the first purchase or the customer's ``acquired_at``,
     whichever is earlier, to ``as_of``.
 
+Grading what is stored adds the payment metrics ``days_to_pay`` and
+``days_overdue`` (M4) from the stored invoices when a scheme names them: see
+:mod:`crmcore.sales.receivables_metrics`.
+
 Customers without purchases have zero revenue and frequency and missing
 recency. :func:`compute_metrics` runs on numpy when it is installed and
 otherwise in pure Python; :func:`reference_metrics` is the plain reference

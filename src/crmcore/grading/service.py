@@ -151,11 +151,14 @@ def grade_stored(crm: CRM, scheme: GradeScheme, *, as_of: datetime, window_month
     """Grade what is stored as of ``as_of``, without storing anything.
 
     Customers and purchases are read as columns (:mod:`crmcore.book`), so
-    the grades equal those of the same rows read from a CSV export.
+    the grades equal those of the same rows read from a CSV export; a scheme
+    naming ``days_to_pay`` or ``days_overdue`` also gets them from the stored
+    invoices (:mod:`crmcore.sales.receivables_metrics`).
     prospect-abcd reads the open opportunities; value-matrix reads the
     purchases as objects only for a scoring strategy without ``score_columns``.
     """
     from crmcore.book import read_customers, read_purchases  # crmcore.book imports grading
+    from crmcore.sales.receivables_metrics import stored_payment_metrics
 
     if scheme.kind is SchemeKind.PROSPECT_ABCD:
         return grade_book(scheme, as_of=as_of, opportunities=crm.find(Opportunity))
@@ -163,8 +166,12 @@ def grade_stored(crm: CRM, scheme: GradeScheme, *, as_of: datetime, window_month
         customers = read_customers(session,
                                    attributes=scheme.kind is SchemeKind.THRESHOLDS)
         columns = read_purchases(session, until=as_of, customers=customers, fast=fast)
+        payments = stored_payment_metrics(session, scheme, columns.ids, as_of,
+                                          window_months=window_months, fast=fast)
     metrics = compute_metrics(columns, as_of, window_months=window_months, fast=fast,
                               only=metrics_needed(scheme))
+    for name, values in payments.items():  # days_to_pay, days_overdue (M4)
+        metrics = metrics.with_column(name, values)
     potential = None
     if scheme.kind is SchemeKind.VALUE_MATRIX:
         potential = columnar_potential(scheme, columns, as_of,
