@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from setuptools import setup
-from setuptools.command.build_py import build_py
+from setuptools import setup  # type: ignore[import-untyped]
+from setuptools.command.build_py import build_py  # type: ignore[import-untyped]
 
 
-class BuildWithCatalogues(build_py):
+class BuildWithCatalogues(build_py):  # type: ignore[misc]
     """``build_py`` that also compiles every copied ``.po`` to ``.mo``."""
 
     def run(self) -> None:

@@ -30,6 +30,7 @@ from __future__ import annotations
 import ast
 import gettext as _gettext
 import os
+import unicodedata
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -229,3 +230,8 @@ def render(code: str, params: Mapping[str, Any], *, lang: str | None = None) -> 
         return render_explanation(code, params)
     with language(lang):
         return render_explanation(code, params)
+
+
+def display_width(text: str) -> int:
+    """How many terminal columns ``text`` takes (wide East Asian characters take two)."""
+    return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)

@@ -13,6 +13,7 @@ from crmcore.demo import (
     store_demo_grades,
 )
 from crmcore.errors import DuplicateError
+from crmcore.i18n import tr
 from crmcore.policies.demo import policy_records
 
 DEFAULT_DEMO_DB = "crmcore-demo.db"
@@ -35,7 +36,8 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
 def run_demo(arguments: argparse.Namespace) -> int:
     """Generate, store (idempotently) and print the report."""
     if arguments.customers < 1:
-        raise CommandError(f"--customers: {arguments.customers} must be at least 1")
+        raise CommandError(tr("--customers: {count} must be at least 1").format(
+            count=arguments.customers))
     as_of = parse_as_of(arguments.as_of) or DEFAULT_AS_OF
     book = generate_book(arguments.customers, seed=arguments.seed, as_of=as_of)
     with open_crm(arguments) as crm:
@@ -43,15 +45,17 @@ def run_demo(arguments: argparse.Namespace) -> int:
             records = [*book.all(), *policy_records(book, seed=arguments.seed, as_of=as_of)]
             stored = crm.import_entities(records, source=f"demo seed={arguments.seed}")
         except DuplicateError as error:
-            raise CommandError(
-                f"{arguments.db} holds a demo made with other settings ({error}); "
+            raise CommandError(tr(
+                "{db} holds a demo made with other settings ({error}); "
                 "use another --db or the same --customers/--seed/--as-of"
-            ) from None
+            ).format(db=arguments.db, error=error)) from None
         new = sum(stored.new.values())
         graded = store_demo_grades(crm, as_of)
-        print(f"Stored {new:,} new records in {arguments.db} "
-              f"({sum(stored.skipped.values()):,} already there) and the {graded.scheme.name} "
-              f"grades as of {as_of.date()} ({graded.stored:,} grade record(s) new).\n")
+        print(tr("Stored {new:,} new records in {db} ({skipped:,} already there) and the "
+                 "{scheme} grades as of {date} ({grades:,} grade record(s) new).").format(
+            new=new, db=arguments.db, skipped=sum(stored.skipped.values()),
+            scheme=graded.scheme.name, date=as_of.date(), grades=graded.stored) + "\n")
         print(render_report(build_report(crm, as_of),
-                            title=f"crmcore demo report as of {as_of.date()}"), end="")
+                            title=tr("crmcore demo report as of {date}").format(
+                                date=as_of.date())), end="")
     return 0

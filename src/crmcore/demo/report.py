@@ -18,6 +18,8 @@ import attrs
 
 from crmcore.app import CRM
 from crmcore.grading.report import grading_section
+from crmcore.i18n import N_, display_width, tr
+from crmcore.i18n_terms import term
 from crmcore.improvement.report import improvement_section
 from crmcore.lifecycle.report import lifecycle_section
 from crmcore.model import (
@@ -45,7 +47,7 @@ class ReportSection:
 
     def render(self) -> str:
         """The section as text: a title, an underline and the lines."""
-        return "\n".join((self.title, "-" * len(self.title), *self.lines))
+        return "\n".join((self.title, "-" * display_width(self.title), *self.lines))
 
 
 class ReportContext:
@@ -81,12 +83,12 @@ def _money(value: Decimal) -> str:
 def book_section(context: ReportContext) -> ReportSection:
     """Counts of every entity kind."""
     crm = context.crm
-    kinds = (("customers", Customer), ("contacts", ContactPerson),
-             ("transactions", Transaction), ("interactions", Interaction),
-             ("tickets", Ticket), ("opportunities", Opportunity),
-             ("survey responses", SurveyResponse), ("commitments", Commitment))
-    return ReportSection("Book of business", tuple(
-        f"{label:<18}{crm.count(cls):>8,}" for label, cls in kinds
+    kinds = ((N_("customers"), Customer), (N_("contacts"), ContactPerson),
+             (N_("transactions"), Transaction), (N_("interactions"), Interaction),
+             (N_("tickets"), Ticket), (N_("opportunities"), Opportunity),
+             (N_("survey responses"), SurveyResponse), (N_("commitments"), Commitment))
+    return ReportSection(tr("Book of business"), tuple(
+        f"{tr(label):<18}{crm.count(cls):>8,}" for label, cls in kinds
     ))
 
 
@@ -105,17 +107,18 @@ def revenue_section(context: ReportContext) -> ReportSection:
     ranked = [value for _, value in largest]
     top_fifth = sum(ranked[: max(1, len(ranked) // 5)], Decimal(0))
     lines = [
-        f"revenue, all time       {_money(total):>16}",
-        f"revenue, last 12 months {_money(recent):>16}",
-        f"buying customers        {len(ranked):>16,}",
+        tr("revenue, all time       {value:>16}").format(value=_money(total)),
+        tr("revenue, last 12 months {value:>16}").format(value=_money(recent)),
+        tr("buying customers        {count:>16,}").format(count=len(ranked)),
     ]
     if total:
-        lines.append(f"top 20% of buyers bring {top_fifth / total:>16.1%} of revenue")
+        lines.append(tr("top 20% of buyers bring {share:>16.1%} of revenue").format(
+            share=top_fifth / total))
     names = {customer.id: customer.name for customer in context.customers}
-    lines.append("largest customers:")
+    lines.append(tr("largest customers:"))
     lines.extend(f"  {cid:<8} {names.get(cid, '?'):<28} {_money(value):>14}"
                  for cid, value in largest[:5])
-    return ReportSection("Revenue", tuple(lines))
+    return ReportSection(tr("Revenue"), tuple(lines))
 
 
 def rhythm_section(context: ReportContext) -> ReportSection:
@@ -131,11 +134,12 @@ def rhythm_section(context: ReportContext) -> ReportSection:
     repeat = sum(1 for days in days_by_customer.values() if len(days) > 1)
     silent = sum(1 for at in last.values() if context.as_of - at > timedelta(days=180))
     never = len(context.customers) - len(days_by_customer)
-    return ReportSection("Purchase rhythm", (
-        f"repeat buyers (2+ purchase days)   {repeat:>6}",
-        f"one-off buyers                     {len(days_by_customer) - repeat:>6}",
-        f"silent for more than 180 days      {silent:>6}",
-        f"no purchase yet (prospects)        {never:>6}",
+    return ReportSection(tr("Purchase rhythm"), (
+        tr("repeat buyers (2+ purchase days)   {count:>6}").format(count=repeat),
+        tr("one-off buyers                     {count:>6}").format(
+            count=len(days_by_customer) - repeat),
+        tr("silent for more than 180 days      {count:>6}").format(count=silent),
+        tr("no purchase yet (prospects)        {count:>6}").format(count=never),
     ))
 
 
@@ -145,11 +149,14 @@ def service_section(context: ReportContext) -> ReportSection:
                     if t.status not in (TicketStatus.RESOLVED, TicketStatus.CLOSED)]
     complaints = Counter(t.category for t in context.tickets if t.kind is TicketKind.COMPLAINT)
     by_priority = Counter(t.priority.value for t in open_tickets)
-    lines = [f"tickets {len(context.tickets)}, open {len(open_tickets)} "
-             f"({', '.join(f'{p} {n}' for p, n in sorted(by_priority.items())) or 'none'})",
-             "complaints by category:"]
-    lines.extend(f"  {category:<20}{count:>5}" for category, count in complaints.most_common())
-    return ReportSection("Service", tuple(lines))
+    priorities = ", ".join(f"{term(p)} {n}" for p, n in sorted(by_priority.items()))
+    lines = [tr("tickets {count}, open {open} ({priorities})").format(
+                 count=len(context.tickets), open=len(open_tickets),
+                 priorities=priorities or tr("none")),
+             tr("complaints by category:")]
+    lines.extend(f"  {term(category):<20}{count:>5}"
+                 for category, count in complaints.most_common())
+    return ReportSection(tr("Service"), tuple(lines))
 
 
 def satisfaction_section(context: ReportContext) -> ReportSection:
@@ -157,13 +164,15 @@ def satisfaction_section(context: ReportContext) -> ReportSection:
     responses = context.crm.find(SurveyResponse, until=context.as_of)
     csat = [r.csat for r in responses if r.csat is not None]
     nps = [r.nps for r in responses if r.nps is not None]
-    lines = [f"survey responses {len(responses)}"]
+    lines = [tr("survey responses {count}").format(count=len(responses))]
     if csat:
-        lines.append(f"mean CSAT (1-5)  {mean(csat):.2f}  (n={len(csat)})")
+        lines.append(tr("mean CSAT (1-5)  {mean:.2f}  (n={n})").format(mean=mean(csat),
+                                                                       n=len(csat)))
     if nps:
         score = 100 * (sum(v >= 9 for v in nps) - sum(v <= 6 for v in nps)) / len(nps)
-        lines.append(f"NPS              {score:+.0f}  (n={len(nps)})")
-    return ReportSection("Satisfaction", tuple(lines))
+        lines.append(tr("NPS              {score:+.0f}  (n={n})").format(score=score,
+                                                                         n=len(nps)))
+    return ReportSection(tr("Satisfaction"), tuple(lines))
 
 
 def pipeline_section(context: ReportContext) -> ReportSection:
@@ -174,16 +183,20 @@ def pipeline_section(context: ReportContext) -> ReportSection:
     today = context.as_of.date()
     for opportunity in opportunities:
         if opportunity.expected_close is None:
-            horizons["no date"] += 1
+            horizons[_NO_DATE] += 1
             continue
         days = (opportunity.expected_close - today).days
-        label = ("within 3 months" if days <= 91 else "within 6 months" if days <= 182
-                 else "within 12 months" if days <= 365 else "beyond 12 months")
+        label = _HORIZONS[0 if days <= 91 else 1 if days <= 182 else 2 if days <= 365 else 3]
         horizons[label] += 1
-    order = ("within 3 months", "within 6 months", "within 12 months", "beyond 12 months",
-             "no date")
-    return ReportSection("Pipeline", (f"open opportunities {len(opportunities)}", *(
-        f"  {label:<18}{horizons[label]:>5}" for label in order if horizons[label])))
+    return ReportSection(tr("Pipeline"), (
+        tr("open opportunities {count}").format(count=len(opportunities)), *(
+            f"  {tr(label):<18}{horizons[label]:>5}" for label in (*_HORIZONS, _NO_DATE)
+            if horizons[label])))
+
+
+_HORIZONS = (N_("within 3 months"), N_("within 6 months"), N_("within 12 months"),
+             N_("beyond 12 months"))
+_NO_DATE = N_("no date")
 
 
 SECTIONS: list[Section] = [
@@ -202,5 +215,5 @@ def build_report(crm: CRM, as_of: datetime) -> list[ReportSection]:
 
 def render_report(sections: list[ReportSection], *, title: str) -> str:
     """The whole report as text."""
-    return "\n\n".join([f"{title}\n{'=' * len(title)}",
+    return "\n\n".join([f"{title}\n{'=' * display_width(title)}",
                         *(section.render() for section in sections)]) + "\n"

@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING
 
 from crmcore.grading.engine import grade_book
 from crmcore.grading.schemes import load_scheme
+from crmcore.i18n import tr
+from crmcore.i18n_terms import term
 
 if TYPE_CHECKING:
     from crmcore.demo.report import ReportContext, ReportSection
@@ -28,14 +30,15 @@ def grading_section(context: ReportContext) -> ReportSection:
         scheme = load_scheme(name)
         table = grade_book(scheme, as_of=context.as_of, transactions=context.transactions,
                            customers=context.customers)
-        counts = ", ".join(f"{grade} {count}" for grade, count in table.counts().items()
+        counts = ", ".join(f"{term(grade)} {count}" for grade, count in table.counts().items()
                            if count or scheme.kind.value != "rfm")
         lines.append(f"{scheme.label:<14}{counts}")
         if first is None and len(table):
             best = min(range(len(table)), key=lambda i: (
                 int(table.codes[i]), -(table.value_of(i) or 0.0), table.ids[i]))
-            first = f"why {table.ids[best]} is {table.grade_list[best]}: " \
-                    f"{table.explainer(best).text()}"
+            first = tr("why {customer} is {grade}: {why}").format(
+                customer=table.ids[best], grade=term(table.grade_list[best]),
+                why=table.explainer(best).text())
     if first:
         lines.append(first)
-    return ReportSection("Grading", tuple(lines))
+    return ReportSection(tr("Grading"), tuple(lines))

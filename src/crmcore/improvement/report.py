@@ -18,6 +18,8 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from crmcore.i18n import N_, tr
+from crmcore.i18n_terms import term
 from crmcore.improvement.cycle import CheckResult, CountermeasureStatus, Cycle, Problem, Target
 from crmcore.improvement.measures import (
     COMPLAINT_RATE,
@@ -87,20 +89,21 @@ def _plan(service: ImprovementService, baseline_period: Period, table: ParetoTab
           at: datetime) -> None:
     cycle = service.open_cycle(
         measure=COMPLAINT_RATE, period=baseline_period, cycle_id=DEMO_CYCLE,
-        problem="Too many customers complain", problem_key="complaints",
-        title="Complaints and satisfaction", actor=DEMO_ACTOR, at=at)
+        problem=N_("Too many customers complain"), problem_key="complaints",
+        title=N_("Complaints and satisfaction"), actor=DEMO_ACTOR, at=at)
     rate = cycle.plan.baselines[0]
     csat = service.measure(CSAT, baseline_period)
     service.plan_from_pareto(DEMO_CYCLE, table, source="complaints", actor=DEMO_ACTOR, at=at)
     targets = [Target(COMPLAINT_RATE, round(0.8 * (rate.value or 0.0), 4), "complaints")]
     problems = []
     if csat.value is not None:
-        problems.append(Problem("satisfaction", "Satisfaction must not fall meanwhile"))
+        problems.append(Problem("satisfaction", N_("Satisfaction must not fall meanwhile")))
         targets.append(Target(CSAT, math.floor(100 * csat.value) / 100, "satisfaction"))
     service.revise_plan(
         DEMO_CYCLE, problems=problems, baselines=[csat] if csat.value is not None else [],
         targets=targets, actor=DEMO_ACTOR, at=at,
-        countermeasures=[countermeasure(f"cm-{i + 1}", f"remove the causes of '{factor}'",
+        countermeasures=[countermeasure(f"cm-{i + 1}", tr("remove the causes of '{factor}'")
+                                        .format(factor=term(factor)),
                                         OWNERS[i % len(OWNERS)],
                                         (at + timedelta(days=45)).date(), factor)
                          for i, factor in enumerate(table.vital_few[:3])],
@@ -112,7 +115,7 @@ def _carry_out(service: ImprovementService, check_start: datetime) -> None:
         at = check_start + timedelta(days=20 + index)
         if index == 2:
             service.track(DEMO_CYCLE, item.key, "dropped", actor=DEMO_ACTOR, at=at,
-                          note="covered by cm-1")
+                          note=N_("covered by cm-1"))
         else:
             service.track(DEMO_CYCLE, item.key, "done", actor=DEMO_ACTOR, at=at)
     service.start_check(DEMO_CYCLE, actor=DEMO_ACTOR, at=check_start + timedelta(days=60))
@@ -134,53 +137,67 @@ def _standards(cycle: Cycle) -> list[str]:
 def describe_cycle(service: ImprovementService, cycle: Cycle) -> list[str]:
     """Text lines about a cycle: phase, baselines, causes, countermeasures, results, act."""
     state = service.state(cycle.id)
-    lines = [f"cycle {cycle.id} ({cycle.title}): phase {state.state} since "
-             f"{state.entered_at.date()}"]
+    lines = [tr("cycle {id} ({title}): phase {phase} since {date}").format(
+        id=cycle.id, title=term(cycle.title), phase=term(state.state),
+        date=state.entered_at.date())]
     for problem in cycle.plan.problems:
-        origin = f" (carried from {problem.carried_from})" if problem.carried_from else ""
-        lines.append(f"  problem {problem.key}: {problem.statement}{origin}")
-    lines.extend(f"  baseline {b.measure} over {b.period.label}: {format_value(b)}"
-                 for b in cycle.plan.baselines)
+        origin = tr(" (carried from {cycle})").format(cycle=problem.carried_from) \
+            if problem.carried_from else ""
+        lines.append(tr("  problem {key}: {statement}{origin}").format(
+            key=problem.key, statement=term(problem.statement), origin=origin))
+    lines.extend(tr("  baseline {measure} over {period}: {value}").format(
+        measure=term(b.measure), period=b.period.label, value=format_value(b))
+        for b in cycle.plan.baselines)
     counted = [c for c in cycle.plan.causes if c.count is not None]
     if counted:
-        lines.append("  causes: " + ", ".join(f"{c.description} {c.count}" for c in counted))
+        lines.append(tr("  causes: {causes}").format(
+            causes=", ".join(f"{term(c.description)} {c.count}" for c in counted)))
     if cycle.plan.key_factors:
-        lines.append("  key factors: " + ", ".join(f.cause for f in cycle.plan.key_factors))
+        lines.append(tr("  key factors: {factors}").format(
+            factors=", ".join(term(f.cause) for f in cycle.plan.key_factors)))
     for item in cycle.plan.countermeasures:
-        why = f" ({item.note})" if item.note else ""
-        lines.append(f"  countermeasure {item.key} [{item.status.value}{why}] {item.action}, "
-                     f"{item.owner}, due {item.due}")
-    lines.extend(f"  target {t.describe()}" for t in cycle.plan.targets
-                 if cycle.result_for(t) is None)
-    lines.extend(f"  check {describe_result(r)}" for r in cycle.results)
+        why = f" ({term(item.note)})" if item.note else ""
+        lines.append(tr("  countermeasure {key} [{status}{why}] {action}, {owner}, due {due}")
+                     .format(key=item.key, status=term(item.status.value), why=why,
+                             action=item.action, owner=item.owner, due=item.due))
+    lines.extend(tr("  target {target}").format(target=describe_target(t))
+                 for t in cycle.plan.targets if cycle.result_for(t) is None)
+    lines.extend(tr("  check {result}").format(result=describe_result(r))
+                 for r in cycle.results)
     if cycle.act is not None:
-        kept = "; ".join(cycle.act.standardised) or "nothing"
-        lines.append(f"  act: standardised {kept}")
+        kept = "; ".join(cycle.act.standardised) or tr("nothing")
+        lines.append(tr("  act: standardised {kept}").format(kept=kept))
         if cycle.act.carried_over:
-            lines.append(f"  act: carried {', '.join(cycle.act.carried_over)} into "
-                         f"{cycle.act.next_cycle}")
+            lines.append(tr("  act: carried {problems} into {cycle}").format(
+                problems=", ".join(cycle.act.carried_over), cycle=cycle.act.next_cycle))
     return lines
+
+
+def describe_target(target: Target) -> str:
+    """:meth:`Target.describe` with the measure's name in the current language."""
+    return term(target.measure) + target.describe()[len(target.measure):]
 
 
 def describe_result(result: CheckResult) -> str:
     """``complaint_rate <= 0.05 over 2026-Q2: 6.7% (n=163): missed (two-proportion z, p=0.75)``."""
-    test = (f", {result.test.test}, p={result.test.p_value:.3g}" if result.test is not None
-            else ", no test")
-    return (f"{result.target.describe()} over {result.result.period.label}: "
-            f"{format_value(result.result)}: {result.verdict.value}{test}")
+    test = (f", {term(result.test.test)}, p={result.test.p_value:.3g}"
+            if result.test is not None else tr(", no test"))
+    return tr("{target} over {period}: {value}: {verdict}{test}").format(
+        target=describe_target(result.target), period=result.result.period.label,
+        value=format_value(result.result), verdict=term(result.verdict.value), test=test)
 
 
 def format_value(value: MeasureValue) -> str:
     """A measure value for people: percent for rates, sample size, small-sample flag."""
     if value.value is None:
-        shown = "no data"
+        shown = tr("no data")
     elif value.kind is MeasureKind.PROPORTION:
         shown = f"{value.value:.1%}"
     elif value.kind is MeasureKind.NPS:
         shown = f"{value.value:+.0f}"
     else:
         shown = f"{value.value:,.2f}"
-    return f"{shown} (n={value.n}{', small sample' if value.small_sample else ''})"
+    return f"{shown} (n={value.n}{tr(', small sample') if value.small_sample else ''})"
 
 
 def improvement_section(context: ReportContext) -> ReportSection:
@@ -189,11 +206,11 @@ def improvement_section(context: ReportContext) -> ReportSection:
 
     cycle = run_demo_cycle(context.crm, context.as_of)
     if cycle is None:
-        return ReportSection("Improvement (PDCA)", (
-            f"no complaint opened over {pareto_period(context.as_of).label}: no cause to "
-            "analyse, so no PDCA cycle is run",))
+        return ReportSection(tr("Improvement (PDCA)"), (
+            tr("no complaint opened over {period}: no cause to analyse, so no PDCA cycle is "
+               "run").format(period=pareto_period(context.as_of).label),))
     service = ImprovementService(context.crm)
     lines = describe_cycle(service, cycle)
     for following in service.chain(cycle.id)[1:]:
         lines.extend(describe_cycle(service, following))
-    return ReportSection("Improvement (PDCA)", tuple(lines))
+    return ReportSection(tr("Improvement (PDCA)"), tuple(lines))

@@ -13,6 +13,8 @@ from collections import Counter
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+from crmcore.i18n import current_language, tr
+from crmcore.i18n_terms import term
 from crmcore.lifecycle.lead_service import LeadService
 from crmcore.lifecycle.measures import periods, retention
 from crmcore.lifecycle.service import LifecycleService
@@ -43,33 +45,44 @@ def lifecycle_section(context: ReportContext) -> ReportSection:
     service.advance(context.as_of)
     rows = service.stages()
     stages = Counter(row.stage for row in rows)
-    lines = ["customers per stage:"]
-    lines.extend(f"  {state.name:<12}{stages[state.name]:>6}  ({state.phase})"
+    lines = [tr("customers per stage:")]
+    lines.extend(f"  {term(state.name):<12}{stages[state.name]:>6}  ({term(state.phase)})"
                  for state in service.flow.states)
     if stages[None]:
-        lines.append(f"  {'not started':<12}{stages[None]:>6}")
+        lines.append(f"  {tr('not started'):<12}{stages[None]:>6}")
     histories = service.histories()
     since = context.as_of - timedelta(days=RECENT_DAYS)
     recent = sorted((e for entries in histories.values() for e in entries
                      if e.from_state is not None and since <= e.at <= context.as_of),
                     key=lambda e: (-e.at.timestamp(), e.subject_id))
-    lines.append(f"moves in the last {RECENT_DAYS} days: {len(recent)}")
-    lines.extend(_short(f"  {e.subject_id:<8} {e.at.date()} {e.from_state} -> {e.to_state}: "
-                        f"{e.reason}") for e in recent[:SHOWN_MOVES])
+    lines.append(tr("moves in the last {days} days: {count}").format(days=RECENT_DAYS,
+                                                                    count=len(recent)))
+    lines.extend(_short(f"  {e.subject_id:<8} {e.at.date()} {term(e.from_state or '')} -> "
+                        f"{term(e.to_state)}: {e.reason}") for e in recent[:SHOWN_MOVES])
     taxonomy = ChurnTaxonomy()
     reasons = Counter(code for row in rows if row.stage == "churned"
                       for code in row.fields.get("churn_reasons", ()))
-    lines.append("churn reasons of churned customers:")
-    lines.extend(f"  {taxonomy.label(code):<40}{count:>5}"
+    lines.append(tr("churn reasons of churned customers:"))
+    lines.extend(f"  {_reason_label(taxonomy, code):<40}{count:>5}"
                  for code, count in sorted(reasons.items(), key=lambda i: (-i[1], i[0])))
     spans = periods(context.as_of - timedelta(days=365), context.as_of, "quarter")
     for row in retention(histories, spans):
         if row.churn_rate is not None and row.retention_rate is not None:
-            lines.append(f"{row.period.label}: at start {row.customers_at_start:>4}, churned "
-                         f"{row.churn_rate:6.1%}, retained {row.retention_rate:6.1%}, "
-                         f"won back {row.won_back}")
+            lines.append(tr("{period}: at start {count:>4}, churned {churn:6.1%}, retained "
+                            "{retained:6.1%}, won back {won_back}").format(
+                period=row.period.label, count=row.customers_at_start, churn=row.churn_rate,
+                retained=row.retention_rate, won_back=row.won_back))
     lines.append(_leads_line(context))
-    return ReportSection("Lifecycle", tuple(lines))
+    return ReportSection(tr("Lifecycle"), tuple(lines))
+
+
+def _reason_label(taxonomy: ChurnTaxonomy, code: str) -> str:
+    """A churn reason in the current language: the catalogue's Chinese label in zh_CN."""
+    if current_language() == "zh_CN":
+        found = next((r.label_zh for r in taxonomy.reasons if r.code == code), "")
+        if found:
+            return found
+    return tr(taxonomy.label(code))
 
 
 def _leads_line(context: ReportContext) -> str:
@@ -79,6 +92,7 @@ def _leads_line(context: ReportContext) -> str:
     soon = context.as_of + timedelta(days=REPORTS_SOON_DAYS)
     due = sum(not row.report_overdue and row.clock.next_report_due is not None
               and row.clock.next_report_due <= soon for row in rows)
-    return (f"leads (L2): {len(rows)} open, {sum(r.answer_overdue for r in rows)} answers "
-            f"overdue, {sum(r.report_overdue for r in rows)} progress reports overdue, {due} "
-            f"due within {REPORTS_SOON_DAYS} days")
+    return tr("leads (L2): {open} open, {answers} answers overdue, {reports} progress reports "
+              "overdue, {due} due within {days} days").format(
+        open=len(rows), answers=sum(r.answer_overdue for r in rows),
+        reports=sum(r.report_overdue for r in rows), due=due, days=REPORTS_SOON_DAYS)

@@ -15,6 +15,8 @@ from collections import Counter
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from crmcore.i18n import tr
+from crmcore.i18n_terms import term
 from crmcore.policies.appointments import Appointment
 from crmcore.policies.expiry import Contract, Warranty
 from crmcore.policies.service import PolicyService
@@ -83,13 +85,16 @@ def agenda_section(context: ReportContext) -> ReportSection:
     scheme = service.grading_scheme(context.as_of)
     kinds = Counter(item.kind.value for item in items)
     owners = Counter(item.owner for item in items)
-    graded = "none stored" if scheme is None else f"stored {scheme.name}"
-    lines = [f"due actions {len(items)} (grades: {graded})",
-             "by action: " + (", ".join(f"{kind} {count}" for kind, count in kinds.items())
-                              or "none"),
-             "by owner:  " + (", ".join(f"{owner} {count}"
-                                        for owner, count in sorted(owners.items())) or "none"),
-             "most urgent:"]
-    lines.extend(_short(f"  {item.owner:<10} {item.kind.value:<16} {item.grade or '-'} "
-                        f"{item.customer_id:<7} {item.why}") for item in items[:SHOWN_ITEMS])
-    return ReportSection("Agenda (CCPR)", tuple(lines))
+    graded = tr("none stored") if scheme is None else tr("stored {scheme}").format(
+        scheme=scheme.name)
+    lines = [tr("due actions {count} (grades: {graded})").format(count=len(items),
+                                                                 graded=graded),
+             tr("by action: {counts}").format(counts=", ".join(
+                 f"{term(kind)} {count}" for kind, count in kinds.items()) or tr("none")),
+             tr("by owner:  {counts}").format(counts=", ".join(
+                 f"{owner} {count}" for owner, count in sorted(owners.items())) or tr("none")),
+             tr("most urgent:")]
+    lines.extend(_short(f"  {item.owner:<10} {term(item.kind.value):<16} "
+                        f"{term(item.grade or '-')} {item.customer_id:<7} {item.why}")
+                 for item in items[:SHOWN_ITEMS])
+    return ReportSection(tr("Agenda (CCPR)"), tuple(lines))

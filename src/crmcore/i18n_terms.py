@@ -1,0 +1,45 @@
+"""Codes people read as words: marked here for the catalogues, shown with :func:`term`.
+
+Stored data keeps its codes (``at-risk``, ``breach``, ``high``); output shows
+``term(code)``, the code's word in the current language. A code without a
+catalogue entry (a name a user chose) is shown as it is.
+"""
+
+from __future__ import annotations
+
+from crmcore.i18n import N_, tr
+
+TERMS = (
+    # ticket priorities and states, complaint and request categories (demo data)
+    N_("urgent"), N_("high"), N_("normal"), N_("low"),
+    N_("new"), N_("open"), N_("waiting_on_customer"), N_("on_hold"), N_("resolved"),
+    N_("closed"),
+    N_("late delivery"), N_("product quality"), N_("billing error"), N_("service attitude"),
+    N_("no follow-up"), N_("price"), N_("installation"), N_("training"), N_("spare parts"),
+    N_("documentation"),
+    # agenda action kinds (crmcore.policies.agenda.ActionKind)
+    N_("breach"), N_("escalation"), N_("overdue"), N_("warning"), N_("problem"),
+    N_("reminder"), N_("confirmation"), N_("promise"), N_("expiry"), N_("return_visit"),
+    N_("contact"), N_("nurture"), N_("personal_message"), N_("greeting"), N_("ask_why"),
+    # the customer lifecycle: stages and phases
+    N_("identified"), N_("selected"), N_("developing"), N_("active"), N_("loyal"),
+    N_("at-risk"), N_("churned"), N_("won-back"), N_("courtship"), N_("marriage"),
+    N_("divorce"),
+    # grade names of the shipped schemes
+    N_("VIP"), N_("major"), N_("ordinary"), N_("small"), N_("Champions"), N_("Loyal"),
+    N_("Can't lose"), N_("At risk"), N_("New"), N_("Potential loyalists"), N_("Promising"),
+    N_("Need attention"), N_("About to sleep"), N_("Hibernating"),
+    # PDCA: phases, countermeasure states, verdicts, tests, measures
+    N_("plan"), N_("do"), N_("check"), N_("act"), N_("planned"), N_("done"), N_("dropped"),
+    N_("achieved"), N_("not-proven"), N_("missed"), N_("no-data"), N_("two-proportion z"),
+    N_("Welch t"), N_("complaint_rate"), N_("csat"), N_("nps"),
+    # texts the demo stores (its PDCA cycle)
+    N_("Complaints and satisfaction"), N_("Too many customers complain"),
+    N_("Satisfaction must not fall meanwhile"), N_("covered by cm-1"),
+)
+"""Every code shown through :func:`term` that has a word in the catalogues."""
+
+
+def term(code: str) -> str:
+    """The word for ``code`` in the current language (``code`` itself if it has none)."""
+    return tr(code) if code else code
