@@ -17,11 +17,25 @@ Registered as the notifier ``webhook``. Options:
     The wait before the second attempt (default 0.5), doubled for each further
     one, and the longest wait allowed (default 30), ``Retry-After`` included.
 
-The body is the event as JSON (:func:`event_json`). Each request carries
-``X-Crmcore-Event-Id`` (the idempotency key), ``X-Crmcore-Timestamp`` (unix
-seconds) and ``X-Crmcore-Signature: sha256=<hex>``, the HMAC-SHA256 of
-``f"{timestamp}.{body}"`` under the secret. Receivers check it with
-:func:`verify_signature` and drop repeated event ids.
+The body is the event in its versioned envelope
+(:func:`crmcore.event_catalogue.event_envelope`) as JSON (:func:`event_json`).
+Each request carries two sets of signature headers over the same body:
+
+* the `Standard Webhooks <https://www.standardwebhooks.com/>`_ headers
+  ``webhook-id`` (the event id: the idempotency key), ``webhook-timestamp``
+  (unix seconds) and ``webhook-signature: v1,<base64 HMAC-SHA256 of
+  "{id}.{timestamp}.{body}">``, so receivers in any language can use an
+  off-the-shelf verifier (give the notifier a ``whsec_<base64>`` secret for
+  those: the key is then the decoded bytes, as the specification says; any
+  other secret is used as its UTF-8 bytes). Check them in Python with
+  :func:`verify_standard_signature`;
+* ``X-Crmcore-Event-Id``, ``X-Crmcore-Timestamp`` and
+  ``X-Crmcore-Signature: sha256=<hex>``, the HMAC-SHA256 of
+  ``f"{timestamp}.{body}"`` under the secret's UTF-8 bytes, checked with
+  :func:`verify_signature`.
+
+Either way, receivers drop repeated event ids (delivery is at least once).
+An empty secret is refused on both sides.
 
 Connection errors, timeouts, 408, 429 and 5xx responses are retried within
 the call; other responses (redirects and 4xx) fail at once. Either way a
@@ -32,6 +46,8 @@ This module also holds small helpers the other notifier adapters share.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import hmac
 import http.client
@@ -46,11 +62,11 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 from crmcore.errors import ConfigError, CrmError
+from crmcore.event_catalogue import event_envelope
 from crmcore.events import DomainEvent
 from crmcore.hookspecs import hookimpl
 from crmcore.options import Options
 from crmcore.ports import NotifierFactory
-from crmcore.serialization import unstructure
 
 EVENT_ID_HEADER = "X-Crmcore-Event-Id"
 """Request header carrying the event id, the receiver's idempotency key."""
@@ -64,12 +80,25 @@ SIGNATURE_HEADER = "X-Crmcore-Signature"
 SIGNATURE_PREFIX = "sha256="
 """The scheme prefix of the signature header value."""
 
+STANDARD_ID_HEADER = "webhook-id"
+"""Standard Webhooks: the message id (the event id), the receiver's idempotency key."""
+
+STANDARD_TIMESTAMP_HEADER = "webhook-timestamp"
+"""Standard Webhooks: the signing time in unix seconds."""
+
+STANDARD_SIGNATURE_HEADER = "webhook-signature"
+"""Standard Webhooks: ``v1,<base64 HMAC-SHA256 of "{id}.{timestamp}.{body}">``."""
+
+STANDARD_SECRET_PREFIX = "whsec_"
+"""Prefix of a Standard Webhooks secret whose rest is the base64 of the key bytes."""
+
 USER_AGENT = "crmcore-webhook"
 """The ``User-Agent`` of webhook requests."""
 
 _RESERVED_HEADERS = frozenset(
     name.lower()
-    for name in (EVENT_ID_HEADER, TIMESTAMP_HEADER, SIGNATURE_HEADER, "Content-Type",
+    for name in (EVENT_ID_HEADER, TIMESTAMP_HEADER, SIGNATURE_HEADER, STANDARD_ID_HEADER,
+                 STANDARD_TIMESTAMP_HEADER, STANDARD_SIGNATURE_HEADER, "Content-Type",
                  "Content-Length", "Host")
 )
 _RETRIED_STATUSES = frozenset({408, 429})
@@ -96,8 +125,8 @@ class SignatureError(CrmError):
 
 
 def event_json(event: DomainEvent) -> bytes:
-    """The event as compact UTF-8 JSON with sorted keys: the webhook body."""
-    text = json.dumps(unstructure(event), ensure_ascii=False, sort_keys=True,
+    """The event's versioned envelope as compact UTF-8 JSON with sorted keys: the webhook body."""
+    text = json.dumps(event_envelope(event), ensure_ascii=False, sort_keys=True,
                       separators=(",", ":"))
     return text.encode("utf-8")
 
@@ -113,8 +142,15 @@ def quoted_event_id(event_id: str) -> str:
 # -- signatures ---------------------------------------------------------------------------
 
 
+def _nonempty(secret: str) -> str:
+    if not secret:
+        raise ConfigError("secret: is empty (an empty secret lets anyone forge requests)")
+    return secret
+
+
 def sign(secret: str, timestamp: int | str, body: bytes) -> str:
-    """The signature header value for ``body`` sent at ``timestamp`` (unix seconds)."""
+    """The ``X-Crmcore-Signature`` value for ``body`` sent at ``timestamp`` (unix seconds)."""
+    _nonempty(secret)
     message = f"{timestamp}.".encode("ascii") + body
     digest = hmac.new(secret.encode("utf-8"), message, hashlib.sha256).hexdigest()
     return SIGNATURE_PREFIX + digest
@@ -147,19 +183,76 @@ def verify_signature(
         if not already_seen(event["id"]):
             handle(event)
     """
-    text = str(timestamp)
-    if not (text.isascii() and text.isdigit()):
-        raise SignatureError(f"timestamp {text[:32]!r} is not unix seconds")
-    current = now.timestamp() if isinstance(now, datetime) else now
-    if abs(current - int(text)) > tolerance_seconds:
-        raise SignatureError(
-            f"timestamp {text} is more than {tolerance_seconds:g} seconds from now "
-            "(a replayed or delayed request)"
-        )
+    _nonempty(secret)
+    text = _fresh_timestamp(timestamp, now, tolerance_seconds)
     raw = body.encode("utf-8") if isinstance(body, str) else body
     expected = sign(secret, text, raw).encode("ascii")
     if not hmac.compare_digest(expected, signature.strip().lower().encode("utf-8")):
         raise SignatureError("signature does not match the body and timestamp")
+
+
+def _fresh_timestamp(timestamp: int | str, now: float | datetime, tolerance: float) -> str:
+    """The timestamp as text, if it is unix seconds within ``tolerance`` of ``now``."""
+    text = str(timestamp)
+    if not (text.isascii() and text.isdigit()):
+        raise SignatureError(f"timestamp {text[:32]!r} is not unix seconds")
+    current = now.timestamp() if isinstance(now, datetime) else now
+    if abs(current - int(text)) > tolerance:
+        raise SignatureError(
+            f"timestamp {text} is more than {tolerance:g} seconds from now "
+            "(a replayed or delayed request)"
+        )
+    return text
+
+
+def standard_key(secret: str) -> bytes:
+    """The HMAC key of a Standard Webhooks secret: ``whsec_<base64>`` decoded, else UTF-8."""
+    _nonempty(secret)
+    if secret.startswith(STANDARD_SECRET_PREFIX):
+        try:
+            return base64.b64decode(secret[len(STANDARD_SECRET_PREFIX):], validate=True)
+        except (binascii.Error, ValueError):
+            raise ConfigError("secret: starts with whsec_ but the rest is not base64 "
+                              "(the value is not shown because it is a secret)") from None
+    return secret.encode("utf-8")
+
+
+def standard_sign(secret: str, message_id: str, timestamp: int | str, body: bytes) -> str:
+    """The ``webhook-signature`` value (``v1,<base64>``) of a Standard Webhooks request."""
+    message = f"{message_id}.{timestamp}.".encode() + body
+    digest = hmac.new(standard_key(secret), message, hashlib.sha256).digest()
+    return "v1," + base64.b64encode(digest).decode("ascii")
+
+
+def verify_standard_signature(
+    secret: str,
+    headers: Mapping[str, str],
+    body: bytes | str,
+    *,
+    now: float | datetime,
+    tolerance_seconds: float = 300,
+) -> str:
+    """Check a request's Standard Webhooks headers; return its ``webhook-id``.
+
+    ``headers`` maps header names (any case) to values; ``body`` is the raw
+    body. Raises :class:`SignatureError` for a missing header, a stale
+    timestamp or no matching ``v1`` signature (the header may list several,
+    separated by spaces, during a secret rotation).
+    """
+    lowered = {name.lower(): value for name, value in headers.items()}
+    try:
+        message_id = lowered[STANDARD_ID_HEADER]
+        timestamp = lowered[STANDARD_TIMESTAMP_HEADER]
+        signatures = lowered[STANDARD_SIGNATURE_HEADER]
+    except KeyError as missing:
+        raise SignatureError(f"header {missing.args[0]} is missing") from None
+    text = _fresh_timestamp(timestamp, now, tolerance_seconds)
+    raw = body.encode("utf-8") if isinstance(body, str) else body
+    expected = standard_sign(secret, message_id, text, raw).encode("ascii")
+    if not any(hmac.compare_digest(expected, given.encode("utf-8"))
+               for given in signatures.split()):
+        raise SignatureError("webhook-signature does not match the id, timestamp and body")
+    return message_id
 
 
 # -- the notifier -------------------------------------------------------------------------
@@ -264,8 +357,7 @@ class WebhookNotifier:
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        if not secret:
-            raise ConfigError("secret: is empty")
+        standard_key(secret)  # refuses an empty or malformed secret, naming the key
         if max_attempts < 1:
             raise ConfigError(f"max_attempts: {max_attempts!r} must be at least 1")
         self.url = _http_url(url, "url")
@@ -309,13 +401,17 @@ class WebhookNotifier:
     def _post(self, event: DomainEvent, body: bytes) -> None:
         """One signed POST; raise :class:`_AttemptError` unless the answer is 2xx."""
         timestamp = str(int(self._clock()))
+        message_id = quoted_event_id(event.id)
         request = urllib.request.Request(self.url, data=body, method="POST", headers={
             **self.headers,
             "Content-Type": "application/json",
             "User-Agent": USER_AGENT,
-            EVENT_ID_HEADER: quoted_event_id(event.id),
+            EVENT_ID_HEADER: message_id,
             TIMESTAMP_HEADER: timestamp,
             SIGNATURE_HEADER: sign(self._secret, timestamp, body),
+            STANDARD_ID_HEADER: message_id,
+            STANDARD_TIMESTAMP_HEADER: timestamp,
+            STANDARD_SIGNATURE_HEADER: standard_sign(self._secret, message_id, timestamp, body),
         })
         try:
             with self._opener.open(request, timeout=self.timeout) as response:

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from crmcore.errors import ConfigError
+from crmcore.event_catalogue import event_envelope
 from crmcore.options import Options
 from crmcore.plugins import PluginHost, make_plugin_manager
-from crmcore.serialization import unstructure
 from crmcore.testing import NotifierContract, ReceivedIds, make_domain_event
 from crmcore_plugins.notify_smtp import SmtpNotifier, event_text, open_smtp_notifier
 from crmcore_plugins.notify_webhook import DeliveryError
@@ -97,7 +97,7 @@ def test_json_attachment(smtp_server: MailServer) -> None:
     (attachment,) = message.iter_attachments()
     assert attachment.get_filename() == "event.json"
     assert attachment.get_content_type() == "application/json"
-    assert json.loads(attachment.get_content()) == unstructure(event)
+    assert json.loads(attachment.get_content()) == event_envelope(event)
 
 
 def test_connection_refused_raises(unused_port: int) -> None:

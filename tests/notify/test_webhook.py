@@ -9,9 +9,9 @@ from datetime import UTC, datetime
 import pytest
 
 from crmcore.errors import ConfigError
+from crmcore.event_catalogue import ENVELOPE_VERSION, event_envelope
 from crmcore.options import Options
 from crmcore.plugins import PluginHost, make_plugin_manager
-from crmcore.serialization import unstructure
 from crmcore.testing import NotifierContract, ReceivedIds, make_domain_event
 from crmcore_plugins.notify_webhook import (
     EVENT_ID_HEADER,
@@ -61,7 +61,8 @@ def test_request_carries_event_json_id_and_verifiable_signature(http_server: Hoo
     notifier_for(http_server).notify(event)
     (request,) = http_server.requests
     assert request.status == 200
-    assert request.json == unstructure(event)
+    assert request.json == event_envelope(event)
+    assert request.json["version"] == ENVELOPE_VERSION
     assert request.body == event_json(event)
     assert request.headers["Content-Type"] == "application/json"
     assert request.headers[EVENT_ID_HEADER] == event.id
@@ -299,7 +300,7 @@ def test_bad_options_name_the_key(options: dict[str, object], message: str,
 def test_body_is_compact_sorted_utf8_json() -> None:
     event = make_domain_event(data={"b": 1, "a": "é"})
     body = event_json(event)
-    assert json.loads(body) == unstructure(event)
+    assert json.loads(body) == event_envelope(event)
     assert "é".encode() in body
     assert b": " not in body
 

@@ -76,6 +76,8 @@ COMMANDS: dict[str, Command] = {
                      "customers whose data was not verified for DAYS days (K2)"),
     "plugins": Command("crmcore.cli.basics", "list plugins and what they register"),
     "deliver": Command("crmcore.cli.basics", "deliver pending events to the notifiers"),
+    "events": Command("crmcore.cli.events",
+                      "the catalogue of event types, their data and JSON Schemas"),
 }
 """Every subcommand, in help order. A module registering a command must be listed here."""
 
