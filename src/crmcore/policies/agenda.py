@@ -27,6 +27,8 @@ from typing import Any
 
 import attrs
 
+from crmcore.i18n import tr
+from crmcore.i18n_terms import term
 from crmcore.model import Commitment, Customer, Direction, Interaction, Ticket
 from crmcore.policies.appointments import Appointment, appointment_actions
 from crmcore.policies.care import (
@@ -183,18 +185,18 @@ def _late_tasks(book: Book, policies: PolicySet, as_of: datetime,
             if clock.state is SlaState.BREACHED and clock.due_at is not None:
                 yield _Chained(Task("ticket", sla.ticket_id, sla.customer_id, sla.owner,
                                     clock.due_at, what=name, clock=name), policies.chain, "S4",
-                               f"{_clock_text(name, clock, sla)}; breached "
-                               f"{clock.due_at.isoformat()}")
+                               tr("{clock}; breached {due}").format(
+                                   clock=_clock_text(name, clock, sla),
+                                   due=clock.due_at.isoformat()))
     for commitment in book.commitments:
         if (commitment.fulfilled_at is None or commitment.fulfilled_at > as_of) and \
                 commitment.due_at <= as_of:
             yield _Chained(task_of_commitment(commitment), policies.chain, "S4",
-                           f"promised {commitment.description!r} by "
-                           f"{commitment.due_at.isoformat()} (S4)")
+                           _promised(commitment))
     for item in book.expiring:
         task = expiry_task(item, policies.expiry)
         yield _Chained(task, policies.expiry.chain, "S6",
-                       f"{task.what}: act before it expires (S6)")
+                       tr("{what}: act before it expires (S6)").format(what=task.what))
 
 
 def escalating_tasks(book: Book, policies: PolicySet, as_of: datetime) -> list[Task]:
@@ -225,11 +227,17 @@ def _hours(delta: timedelta) -> str:
 
 
 def _clock_text(name: str, clock: SlaClock, sla: TicketSla) -> str:
-    grade = sla.grade or "ungraded"
-    target = f"{name} target {_hours(clock.target)} (grade {grade}, {sla.priority.value})"
-    used = f"{_hours(clock.elapsed)} business time used"
-    paused = f", {_hours(clock.paused)} paused" if clock.paused else ""
-    return f"{target}: {used}{paused}"
+    paused = tr(", {hours} paused").format(hours=_hours(clock.paused)) if clock.paused else ""
+    return tr("{clock} target {target} (grade {grade}, {priority}): {used} business time used"
+              "{paused}").format(clock=term(name), target=_hours(clock.target),
+                                 grade=term(sla.grade or "ungraded"),
+                                 priority=term(sla.priority.value), used=_hours(clock.elapsed),
+                                 paused=paused)
+
+
+def _promised(commitment: Commitment) -> str:
+    return tr("promised {what!r} by {due} (S4)").format(what=commitment.description,
+                                                       due=commitment.due_at.isoformat())
 
 
 class _Collector:
@@ -268,15 +276,18 @@ class _Collector:
         recorded = mine[-1] if mine else None
         holder = task.owner or self.owners.get(task.customer_id) or UNASSIGNED
         notes = [] if recorded is None else \
-            [f"at step {recorded.step} ({recorded.role}) since "
-             f"{recorded.at.astimezone(UTC).strftime('%Y-%m-%d %H:%M')} UTC, held by {holder}"]
+            [tr("at step {step} ({role}) since {since} UTC, held by {holder}").format(
+                step=recorded.step, role=term(recorded.role),
+                since=recorded.at.astimezone(UTC).strftime('%Y-%m-%d %H:%M'), holder=holder)]
         pending = recorded is None or recorded.step < found.level
         if pending and found.assignee not in (original, task.owner):
-            notes.append(f"to be transferred to {found.assignee} (not applied yet)")
+            notes.append(tr("to be transferred to {person} (not applied yet)").format(
+                person=found.assignee))
         state = "".join(f"{note}; " for note in notes)
         if chained.rule == "S6":
             level = "" if not found.level else \
-                f"; nobody acted: up to the {found.step.role} (level {found.level})"
+                tr("; nobody acted: up to the {role} (level {level})").format(
+                    role=term(found.step.role), level=found.level)
             self.add(found.person, ActionKind.EXPIRY, task.customer_id, task.subject,
                      found.since, f"{state}{what}{level}", recorded)
             return
@@ -284,20 +295,23 @@ class _Collector:
                  task.customer_id, task.subject, task.due_at, f"{state}{what}", recorded)
         if found.level:
             self.add(found.person, ActionKind.ESCALATION, task.customer_id, task.subject,
-                     found.since, f"{state}{found.why} ({found.step.role}, level "
-                                  f"{found.level}): {what}", recorded)
+                     found.since, tr("{state}{why} ({role}, level {level}): {what}").format(
+                         state=state, why=found.why, role=term(found.step.role),
+                         level=found.level, what=what), recorded)
 
     def tickets(self) -> None:
         for sla in self.slas:
             for name, clock in sla.clocks:
                 if clock.state is SlaState.WARNING and clock.threshold is not None:
                     moment = clock.warn_moments[self.policies.sla.warn_at.index(clock.threshold)]
-                    due = "" if clock.due_at is None else f"; due {clock.due_at.isoformat()}"
-                    paused = " (paused)" if clock.is_paused else ""
+                    due = "" if clock.due_at is None else \
+                        tr("; due {due}").format(due=clock.due_at.isoformat())
+                    paused = tr(" (paused)") if clock.is_paused else ""
                     self.add(sla.owner, ActionKind.WARNING, sla.customer_id,
                              f"ticket:{sla.ticket_id}", moment or self.as_of,
-                             f"{clock.threshold:.0%} of the {_clock_text(name, clock, sla)}"
-                             f"{due}{paused}")
+                             tr("{share:.0%} of the {clock}{due}{paused}").format(
+                                 share=clock.threshold, clock=_clock_text(name, clock, sla),
+                                 due=due, paused=paused))
 
     def commitments(self) -> None:
         notice = self.policies.appointments.notice
@@ -307,8 +321,7 @@ class _Collector:
             if self.as_of < commitment.due_at <= self.as_of + notice:
                 self.add(commitment.owner, ActionKind.PROMISE, commitment.customer_id,
                          f"commitment:{commitment.id}", commitment.due_at,
-                         f"promised {commitment.description!r} by "
-                         f"{commitment.due_at.isoformat()} (S4)")
+                         _promised(commitment))
 
     def appointments(self) -> None:
         followed = {a.follows_up for a in self.book.appointments if a.follows_up}
@@ -328,8 +341,8 @@ class _Collector:
             last = by_id[problem.incident_ids[-1]]
             self.add(last.owner, ActionKind.PROBLEM, problem.customer_id,
                      f"problem:{problem.id}", problem.opened_at,
-                     f"recurring incident: {problem.summary}; open a problem record and solve "
-                     "it at its cause (S7)")
+                     tr("recurring incident: {summary}; open a problem record and solve it at "
+                        "its cause (S7)").format(summary=problem.summary))
 
     def care(self) -> None:
         last_contact: dict[str, datetime] = {}
@@ -359,26 +372,28 @@ class _Collector:
                                        as_of=self.as_of, plan=plan)
             if due is not None:
                 self.add(customer.owner, ActionKind.PERSONAL_MESSAGE, customer.id, subject,
-                         due.due_at, f"{due.why}; write it one by one, signed by you (S2)")
+                         due.due_at, tr("{why}; write it one by one, signed by you (S2)")
+                         .format(why=due.why))
             for greeting in greetings_due(customer, as_of=self.as_of, plan=plan,
                                           holidays=self.policies.holidays):
                 self.add(customer.owner, ActionKind.GREETING, customer.id, subject,
-                         greeting.due_at, f"greet: {greeting.why}")
+                         greeting.due_at, tr("greet: {why}").format(why=greeting.why))
 
     def nurture(self, customer: Customer, grade: str | None, due_at: datetime) -> None:
         """With a due contact, the scheme's nurture goal for the grade (G6: B toward A)."""
         toward = self.policies.nurture.get(grade) if grade is not None else None
         if toward is not None:
             self.add(customer.owner, ActionKind.NURTURE, customer.id, f"customer:{customer.id}",
-                     due_at, f"grade {grade}: nurture toward {toward} (G6): learn their needs "
-                             f"and what would make them {toward}; find causes, improve service")
+                     due_at, tr("grade {grade}: nurture toward {toward} (G6): learn their "
+                                "needs and what would make them {toward}; find causes, improve "
+                                "service").format(grade=term(grade), toward=term(toward)))
 
     def _how(self, customer: Customer) -> str:
         try:
             slot = plan_contact(customer, self.as_of, rules=self.policies.contact)
         except ContactRefusedError as error:
             return str(error)
-        return f"suggested: {slot.why}"
+        return tr("suggested: {why}").format(why=slot.why)
 
     def collect(self) -> Iterator[AgendaItem]:
         for step in (self.late, self.tickets, self.commitments, self.appointments,

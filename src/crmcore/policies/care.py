@@ -46,6 +46,8 @@ from zoneinfo import ZoneInfo
 import attrs
 
 from crmcore.errors import MISSING, ValidationError
+from crmcore.i18n import tr
+from crmcore.i18n_terms import term
 from crmcore.model import Celebration, Channel, Customer, Interaction, InteractionKind
 from crmcore.policies.grades import grade_or_last
 from crmcore.validation import int_between, non_empty_text
@@ -159,10 +161,11 @@ def contact_every(customer: Customer, grade: str | None, plan: CarePlan | None =
     plan = plan or CarePlan()
     wanted = customer.preferences.contact_every_days
     if wanted:
-        return wanted, f"the customer asked to hear from us every {wanted} days"
+        return wanted, tr("the customer asked to hear from us every {days} days").format(
+            days=wanted)
     every = plan.cadence(grade)
-    return every, (f"grade {grade_or_last(grade, tuple(plan.cadence_days))} is contacted "
-                   f"every {every} days")
+    return every, tr("grade {grade} is contacted every {days} days").format(
+        grade=term(grade_or_last(grade, tuple(plan.cadence_days))), days=every)
 
 
 def key_customer(customer: Customer, grade: str | None, plan: CarePlan | None = None
@@ -170,9 +173,9 @@ def key_customer(customer: Customer, grade: str | None, plan: CarePlan | None = 
     """Why ``customer`` is a key customer (S2): its grade or its key tag; None if not."""
     plan = plan or CarePlan()
     if grade is not None and grade in plan.key_grades:
-        return f"grade {grade}"
+        return tr("grade {grade}").format(grade=term(grade))
     tag = next((t for t in customer.tags if t in plan.key_tags), None)
-    return None if tag is None else f"tagged {tag}"
+    return None if tag is None else tr("tagged {tag}").format(tag=tag)
 
 
 def message_every(customer: Customer, plan: CarePlan | None = None) -> int:
@@ -202,10 +205,11 @@ def contact_due(customer: Customer, grade: str | None, last_contact: datetime | 
     every, rule = contact_every(customer, grade, plan)
     if last_contact is None:
         due_at = customer.acquired_at or as_of
-        why = f"never contacted; {rule}"
+        why = tr("never contacted; {rule}").format(rule=rule)
     else:
         due_at = last_contact + timedelta(days=every)
-        why = f"last contact {last_contact.date().isoformat()}; {rule}"
+        why = tr("last contact {date}; {rule}").format(date=last_contact.date().isoformat(),
+                                                      rule=rule)
     if due_at > as_of:
         return None
     return CareDue(customer.id, "contact", due_at, why)
@@ -224,11 +228,11 @@ def personal_message_due(customer: Customer, grade: str | None,
     due_at = as_of if last_message is None else last_message + timedelta(days=every)
     if due_at > as_of:
         return None
-    since = "no personal message yet" if last_message is None else \
-        f"last personal message {last_message.date().isoformat()}"
+    since = tr("no personal message yet") if last_message is None else \
+        tr("last personal message {date}").format(date=last_message.date().isoformat())
     return CareDue(customer.id, "personal_message", due_at,
-                   f"key customer ({reason}): a personal message every {every} days; "
-                   f"{since}")
+                   tr("key customer ({reason}): a personal message every {days} days; {since}")
+                   .format(reason=reason, days=every, since=since))
 
 
 @attrs.frozen
@@ -265,15 +269,17 @@ def greetings_due(customer: Customer, *, as_of: datetime, plan: CarePlan | None 
         for year in (today.year, today.year + 1):
             day = _occurs(celebration, year)
             if today <= day <= last:
-                years = f" ({year - celebration.year} years)" if celebration.year else ""
-                found.append((day, celebration.name, f"the customer's {celebration.name}"
-                                                     f"{years} is on {day.isoformat()}"))
+                years = tr(" ({years} years)").format(years=year - celebration.year) \
+                    if celebration.year else ""
+                found.append((day, celebration.name, tr("the customer's {name}{years} is on "
+                                                        "{day}").format(
+                    name=term(celebration.name), years=years, day=day.isoformat())))
     religion = preferences.religion
     for holiday in (holidays or {}).get(religion or "", ()) if religion else ():
         if today <= holiday.day <= last:
-            found.append((holiday.day, holiday.name, f"{holiday.name}, a holiday of the "
-                                                     f"customer's religion ({religion}), is on "
-                                                     f"{holiday.day.isoformat()}"))
+            found.append((holiday.day, holiday.name, tr(
+                "{name}, a holiday of the customer's religion ({religion}), is on {day}").format(
+                name=holiday.name, religion=religion, day=holiday.day.isoformat())))
     return [CareDue(customer.id, "greeting",
                     datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC), why, name)
             for day, name, why in sorted(found)]

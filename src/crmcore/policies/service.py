@@ -53,6 +53,7 @@ from crmcore.policies.scheme import grades_in_force, policy_scheme
 from crmcore.policies.settings import PolicySet
 from crmcore.policies.sla import TicketSla
 from crmcore.policies.tickets import TICKET_FLOW, intervals_from_history, ticket_flow
+from crmcore.sales.receivables_agenda import unpaid_notes
 from crmcore.transitions import HistoryEntry, Transition, load_state, start_in, transition_in
 
 __all__ = ["PROBLEM_OPENED", "PolicyService", "change_ticket_status"]
@@ -124,15 +125,17 @@ class PolicyService:
         for entry in crm.find(HistoryEntry, until=until):
             if entry.flow == TICKET_FLOW:
                 history.setdefault(entry.subject_id, []).append(entry)
+        appointments = crm.find(Appointment)
         return Book(
             customers=crm.find(Customer), grades=self.grades(as_of), tickets=tickets,
             intervals={t.id: intervals_from_history(t, history[t.id])
                        for t in tickets if t.id in history},
             commitments=crm.find(Commitment),
             interactions=crm.find(Interaction, until=until),
-            appointments=crm.find(Appointment),
+            appointments=appointments,
             expiring=[*crm.find(Contract), *crm.find(Warranty)],
             escalations=history_of(crm.find(EscalationRecord)),
+            unpaid=unpaid_notes(crm, {a.customer_id for a in appointments}, as_of),
         )
 
     def agenda(self, as_of: datetime, *, owner: str | None = None) -> list[AgendaItem]:
