@@ -54,7 +54,7 @@ def test_advance_table_stages_and_show(database: str,
     stages = {row["customer_id"]: row["stage"] for row in json.loads(capsys.readouterr().out)}
     assert stages == {"C1": "churned", "C2": "churned"}
     assert main(["lifecycle", "stages", "--db", database]) == 0
-    assert "churn_reasons=['other']" in capsys.readouterr().out
+    assert "churn_reasons=['unknown']" in capsys.readouterr().out
     assert main(["lifecycle", "show", "C2", "--db", database]) == 0
     shown = capsys.readouterr().out
     assert "identified  active" in shown

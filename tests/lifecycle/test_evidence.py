@@ -9,6 +9,8 @@ import pytest
 
 from crmcore.errors import ConfigError
 from crmcore.lifecycle import (
+    ChurnCause,
+    ChurnType,
     CustomerFacts,
     LoyaltyType,
     Thresholds,
@@ -89,12 +91,24 @@ def test_l3_churned_after_a_longer_silence_with_type_cause_and_reasons() -> None
     move = decide("at-risk", day(180), once, day(360))
     assert move is not None
     assert move.to_state == "churned"
-    assert move.fields == {"churn_type": "natural", "churn_cause": "value",
-                           "churn_reasons": ["other"],
+    assert move.fields == {"churn_type": "unknown", "churn_cause": "unknown",
+                           "churn_reasons": ["unknown"],
                            "churn_note": move.fields["churn_note"]}
     assert "silent for 360 days" in move.fields["churn_note"]
-    assert "no recorded cause" in move.reason
+    assert "reason unknown: ask the customer why" in move.reason
     assert decide("at-risk", day(180), once, day(359)) is None
+
+
+def test_l3_silent_churn_invents_no_type_unless_a_host_configures_one() -> None:
+    """L3 says ask why (问清楚原因): silence alone names no type, cause or reason; a host
+    may still configure defaults, and then the move says they are defaults."""
+    once = facts([0])
+    configured = Thresholds(silent_churn_type=ChurnType.NATURAL,
+                            silent_churn_cause=ChurnCause.VALUE)
+    move = decide("at-risk", day(180), once, day(360), configured)
+    assert move is not None
+    assert (move.fields["churn_type"], move.fields["churn_reasons"]) == ("natural", ["other"])
+    assert "configured defaults" in move.reason
 
 
 def test_l3_churn_reasons_come_from_complaints_or_low_satisfaction() -> None:
@@ -127,7 +141,8 @@ def test_l4_loyal_after_repeat_purchases_tenure_and_satisfaction() -> None:
     move = decide("active", day(0), happy, day(365))
     assert move is not None
     assert move.rule == "L4"
-    assert move.fields == {"loyalty_type": "super-value"}
+    assert move.fields == {"loyalty_type": "unknown"}  # L4: not invented from purchases
+    assert "not known until evidence or a person says" in move.reason
     assert "7 purchase days (at least 5), tenure 365 days" in move.reason
     assert "mean CSAT 4.7 over the last 3 answers" in move.reason
     assert decide("active", day(0), happy, day(364)) is None  # tenure not reached

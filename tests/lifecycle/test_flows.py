@@ -33,8 +33,9 @@ def test_l1_customer_lifecycle_courtship_marriage_divorce() -> None:
 
 def test_l1_churn_and_win_back_edges() -> None:
     flow = customer_flow()
-    assert {s for s, t, _ in flow.edges() if t == "churned"} == {
+    assert {s for s, t, _ in flow.edges() if t == "churned" and s != t} == {
         "at-risk", "active", "loyal", "won-back"}
+    assert flow.transition("explain_churn", "churned") is not None  # the answer (L3)
     assert flow.transition("win_back", "churned") is not None
     assert flow.transition("settle", "won-back") is not None
 

@@ -48,7 +48,7 @@ def test_l1_advance_moves_customers_and_explains_each_move(crm: CRM) -> None:
             service.stage(customer_id)
     churned = service.history("C2")[-1]
     assert churned.reason.startswith("L3: silent for")
-    assert churned.fields["churn_reasons"] == ["other"]
+    assert churned.fields["churn_reasons"] == ["unknown"]
     assert sum(e.event.type == FLOW_TRANSITIONED for e in crm.events()) == 4
 
 

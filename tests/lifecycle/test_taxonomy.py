@@ -29,8 +29,9 @@ def _in(state: str, taxonomy: ChurnTaxonomy | None = None) -> Any:
 
 
 def test_l3_catalogue_types_causes() -> None:
-    assert [t.value for t in ChurnType] == ["natural", "malicious", "competitive", "negligence"]
-    assert [c.value for c in ChurnCause] == ["value", "system", "employee"]
+    assert [t.value for t in ChurnType] == ["natural", "malicious", "competitive", "negligence",
+                                            "unknown"]
+    assert [c.value for c in ChurnCause] == ["value", "system", "employee", "unknown"]
     assert "competitor-temptation" in ChurnTaxonomy().codes()
 
 
@@ -71,7 +72,7 @@ def test_l3_other_with_a_note_is_accepted() -> None:
 
 def test_l3_reason_catalogue_is_extensible() -> None:
     taxonomy = ChurnTaxonomy().with_reasons([ChurnReason("merger", "acquired by a rival")])
-    assert taxonomy.codes()[-2:] == ("merger", "other")
+    assert taxonomy.codes()[-3:] == ("merger", "other", "unknown")
     flow, record = _in("active", taxonomy)
     fields = {"churn_type": "natural", "churn_cause": "system", "churn_reasons": ["merger"]}
     assert apply_transition(flow, record, "churn", at=T0, actor="a", fields=fields)
@@ -84,7 +85,7 @@ def test_l3_reason_catalogue_is_extensible() -> None:
 
 def test_l4_loyal_customers_carry_a_loyalty_type() -> None:
     assert [t.value for t in LoyaltyType] == ["monopoly", "convenience", "potential", "price",
-                                              "incentive", "super-value"]
+                                              "incentive", "super-value", "unknown"]
     flow, record = _in("active")
     with pytest.raises(RefusedTransitionError, match="loyalty_type required on entry"):
         apply_transition(flow, record, "become_loyal", at=T0, actor="a")

@@ -57,6 +57,13 @@ def lifecycle_checks(taxonomy: ChurnTaxonomy | None = None) -> CheckRegistry:
         """Churn type, cause and catalogue reasons are valid; 'other' has a note (L3)."""
         catalogue.details(context.fields)
 
+    def churn_explained(context: TransitionContext) -> None:
+        """The answer names a known type, cause and reasons (not ``unknown``) (L3)."""
+        if not catalogue.details(context.fields).explained:
+            raise ValidationError("churn_reasons", context.fields.get("churn_reasons"),
+                                  "must say why: the answer completes a churn record, so "
+                                  "type, cause and reasons cannot be 'unknown'")
+
     def check_loyalty_type(context: TransitionContext) -> None:
         """The loyalty type is one of the catalogue's (L4)."""
         loyalty_type(context.fields.get("loyalty_type"))
@@ -69,7 +76,8 @@ def lifecycle_checks(taxonomy: ChurnTaxonomy | None = None) -> CheckRegistry:
 
     return CheckRegistry(
         guards={"has_purchased": has_purchased, "purchase_since_entry": purchase_since_entry},
-        validators={"churn_details": churn_details, "loyalty_type": check_loyalty_type,
+        validators={"churn_details": churn_details, "churn_explained": churn_explained,
+                    "loyalty_type": check_loyalty_type,
                     "lost_reason": lost_reason_given},
     )
 

@@ -40,7 +40,7 @@ from typing import Any
 import attrs
 
 from crmcore.errors import ConfigError
-from crmcore.lifecycle.taxonomy import ChurnCause, ChurnType, LoyaltyType
+from crmcore.lifecycle.taxonomy import UNKNOWN_REASON, ChurnCause, ChurnType, LoyaltyType
 from crmcore.model import (
     AttributeValue,
     Customer,
@@ -83,15 +83,15 @@ class Thresholds:
     loyal_min_tenure_days: float = 365.0
     loyal_min_csat: float = 4.0
     loyal_survey_count: int = 3
-    default_loyalty_type: LoyaltyType = LoyaltyType.SUPER_VALUE
+    default_loyalty_type: LoyaltyType = LoyaltyType.UNKNOWN
     loyalty_attribute: str = "loyalty_type"
     complaint_response_hours: dict[Priority, float] = attrs.field(
         factory=lambda: dict(DEFAULT_RESPONSE_HOURS), converter=_response_hours)
     complaint_resolution_days: float = 14.0
     complaint_lookback_days: float = 180.0
     unhappy_csat: float = 2.5
-    silent_churn_type: ChurnType = ChurnType.NATURAL
-    silent_churn_cause: ChurnCause = ChurnCause.VALUE
+    silent_churn_type: ChurnType = ChurnType.UNKNOWN
+    silent_churn_cause: ChurnCause = ChurnCause.UNKNOWN
 
     def __attrs_post_init__(self) -> None:
         for field in attrs.fields(Thresholds):
@@ -145,7 +145,11 @@ class CustomerFacts:
 
     ``p_alive`` is the lifetime-value strategy's probability that the customer
     is still buying (as of the advance date), or None; ``p_alive_source``
-    says where it came from or why it is missing.
+    says where it came from or why it is missing. ``response_due`` gives, by
+    complaint id, when its first response fell due on THE clock of lateness
+    (:func:`~crmcore.policies.agenda.graded_ticket_sla`: business hours, targets
+    by grade; None when it was answered in time); a complaint not in it is timed
+    by the wall-clock ``complaint_response_hours`` of :class:`Thresholds`.
     """
 
     customer_id: str
@@ -156,6 +160,7 @@ class CustomerFacts:
     attributes: Mapping[str, AttributeValue] = attrs.field(factory=dict)
     p_alive: float | None = None
     p_alive_source: str = "no lifetime-value strategy"
+    response_due: Mapping[str, datetime | None] = attrs.field(factory=dict)
 
     @classmethod
     def gather(cls, customer: Customer, transactions: Iterable[Transaction],
@@ -208,11 +213,28 @@ def _days(delta: timedelta) -> float:
     return delta.total_seconds() / 86400
 
 
+def response_due(ticket: Ticket, thresholds: Thresholds,
+                 graded: Mapping[str, datetime | None] | None = None
+                 ) -> tuple[datetime | None, str]:
+    """When ``ticket``'s first response fell due, and the target that says so.
+
+    From ``graded`` (the SLA clock by grade, see :class:`CustomerFacts`) when it
+    has the ticket; else ``complaint_response_hours`` wall-clock hours after opening.
+    """
+    if graded is not None and ticket.id in graded:
+        return graded[ticket.id], "graded first-response target (S4 business hours)"
+    target = thresholds.complaint_response_hours[ticket.priority]
+    return ticket.opened_at + timedelta(hours=target), f"{target:g} h response target"
+
+
 def complaint_signals(complaints: Iterable[Ticket], as_of: datetime,
-                      thresholds: Thresholds = Thresholds()) -> list[ChurnSignal]:
+                      thresholds: Thresholds = Thresholds(), *,
+                      graded_due: Mapping[str, datetime | None] | None = None
+                      ) -> list[ChurnSignal]:
     """The complaint signals active at ``as_of``: unanswered past target, or unresolved.
 
-    Only complaints opened within ``complaint_lookback_days`` count.
+    Only complaints opened within ``complaint_lookback_days`` count. The response
+    target is :func:`response_due`'s (``graded_due``: see :class:`CustomerFacts`).
     """
     found: list[ChurnSignal] = []
     lookback = timedelta(days=thresholds.complaint_lookback_days)
@@ -220,17 +242,16 @@ def complaint_signals(complaints: Iterable[Ticket], as_of: datetime,
         if ticket.kind is not TicketKind.COMPLAINT or not (
                 as_of - lookback <= ticket.opened_at <= as_of):
             continue
-        target = thresholds.complaint_response_hours[ticket.priority]
-        due = ticket.opened_at + timedelta(hours=target)
+        due, target = response_due(ticket, thresholds, graded_due)
         answered = ticket.first_response_at is not None and ticket.first_response_at <= as_of
         resolved = ticket.resolved_at is not None and ticket.resolved_at <= as_of
         settle_by = ticket.opened_at + timedelta(days=thresholds.complaint_resolution_days)
         label = f"complaint {ticket.id} ({ticket.category}, {ticket.priority.value})"
-        if not answered and not resolved and as_of >= due:
+        if not answered and not resolved and due is not None and as_of >= due:
             found.append(ChurnSignal(
                 ticket.customer_id, ticket.id, "unanswered", due,
                 f"{label} opened {ticket.opened_at:%Y-%m-%d %H:%M} left unanswered beyond its "
-                f"{target:g} h response target"))
+                f"{target}"))
         elif not resolved and as_of >= settle_by:
             found.append(ChurnSignal(
                 ticket.customer_id, ticket.id, "not-followed-up", settle_by,
@@ -283,7 +304,8 @@ class _View:
         return next((p for p in self.purchases if p > moment), None)
 
     def signals(self) -> list[ChurnSignal]:
-        return complaint_signals(self.facts.complaints, self.t, self.thresholds)
+        return complaint_signals(self.facts.complaints, self.t, self.thresholds,
+                                 graded_due=self.facts.response_due)
 
     def recent_csat(self) -> list[int]:
         answers = [score for at, score in self.facts.satisfaction if at <= self.t]
@@ -483,9 +505,14 @@ def _loyalty(view: _View) -> Move | None:
     known = {member.value for member in LoyaltyType}
     if isinstance(raw, str) and raw in known:
         kind, source = LoyaltyType(raw), f"from attribute {thresholds.loyalty_attribute!r}"
+    elif thresholds.default_loyalty_type is LoyaltyType.UNKNOWN:
+        kind, source = LoyaltyType.UNKNOWN, (
+            f"not known until evidence or a person says; set attribute "
+            f"{thresholds.loyalty_attribute!r}")
     else:
         kind, source = thresholds.default_loyalty_type, (
-            f"the default; set attribute {thresholds.loyalty_attribute!r} to say otherwise")
+            f"the configured default; set attribute {thresholds.loyalty_attribute!r} to say "
+            f"otherwise")
     return _move(view, "become_loyal", "active", "loyal", "L4",
                  f"{days} purchase days (at least {thresholds.loyal_min_purchase_days}), "
                  f"tenure {tenure:.0f} days (at least {thresholds.loyal_min_tenure_days:g}), "
@@ -507,7 +534,8 @@ def _churn(view: _View) -> Move | None:
                 f"{thresholds.churn_min_days:g} days)")
     lookback = timedelta(days=thresholds.complaint_lookback_days)
     complained = [c for c in view.facts.complaints
-                  if view.t - lookback <= c.opened_at <= view.t and _signalled(c, thresholds)]
+                  if view.t - lookback <= c.opened_at <= view.t
+                  and _signalled(c, thresholds, view.facts.response_due)]
     csat = view.recent_csat()
     if complained:
         fields: dict[str, Any] = {"churn_type": ChurnType.NEGLIGENCE.value,
@@ -518,6 +546,11 @@ def _churn(view: _View) -> Move | None:
         fields = {"churn_type": ChurnType.NEGLIGENCE.value,
                   "churn_cause": ChurnCause.VALUE.value, "churn_reasons": ["unhappy-with-service"]}
         why = f"mean CSAT {mean(csat):.1f} of its last answers"
+    elif thresholds.silent_churn_type is ChurnType.UNKNOWN:
+        fields = {"churn_type": ChurnType.UNKNOWN.value,
+                  "churn_cause": thresholds.silent_churn_cause.value,
+                  "churn_reasons": [UNKNOWN_REASON], "churn_note": f"no recorded cause; {sentence}"}
+        why = "reason unknown: ask the customer why (问清楚原因)"
     else:
         fields = {"churn_type": thresholds.silent_churn_type.value,
                   "churn_cause": thresholds.silent_churn_cause.value,
@@ -527,11 +560,13 @@ def _churn(view: _View) -> Move | None:
                  ["purchases", "complaints (S7)", "satisfaction surveys"], fields=fields)
 
 
-def _signalled(ticket: Ticket, thresholds: Thresholds) -> bool:
+def _signalled(ticket: Ticket, thresholds: Thresholds,
+               graded_due: Mapping[str, datetime | None]) -> bool:
     """Whether the complaint ever raised a signal (past its response or resolution target)."""
-    due = ticket.opened_at + timedelta(hours=thresholds.complaint_response_hours[ticket.priority])
+    due, _ = response_due(ticket, thresholds, graded_due)
     settle_by = ticket.opened_at + timedelta(days=thresholds.complaint_resolution_days)
-    return any(complaint_signals([ticket], moment, thresholds) for moment in (due, settle_by))
+    return any(complaint_signals([ticket], moment, thresholds, graded_due=graded_due)
+               for moment in (due, settle_by) if moment is not None)
 
 
 def candidate_times(facts: CustomerFacts, thresholds: Thresholds, *, after: datetime,
@@ -557,8 +592,9 @@ def _moments(facts: CustomerFacts, thresholds: Thresholds,
                                   (thresholds.churn_multiple, thresholds.churn_min_days)):
             yield bought + timedelta(days=then.limit(multiple, minimum))
     for ticket in facts.complaints:
-        hours = thresholds.complaint_response_hours[ticket.priority]
-        yield ticket.opened_at + timedelta(hours=hours)
+        due, _ = response_due(ticket, thresholds, facts.response_due)
+        if due is not None:
+            yield due
         yield ticket.opened_at + timedelta(days=thresholds.complaint_resolution_days)
         yield ticket.opened_at + timedelta(days=thresholds.complaint_lookback_days)
         yield from (at for at in (ticket.first_response_at, ticket.resolved_at) if at)

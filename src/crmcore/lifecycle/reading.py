@@ -38,6 +38,13 @@ class EvidenceBook:
     purchases: Mapping[str, list[datetime]]
     satisfaction: Mapping[str, list[tuple[datetime, int]]]
     complaints: Mapping[str, list[Ticket]]
+    response_due: Mapping[str, datetime | None] = attrs.field(factory=dict)
+    """By complaint id, its first-response due time on the graded SLA clock (S7)."""
+
+    def all_complaints(self) -> list[Ticket]:
+        """Every complaint ticket read, by customer id then as stored."""
+        return [ticket for customer_id in sorted(self.complaints)
+                for ticket in self.complaints[customer_id]]
 
     def facts(self, customer_id: str, *, p_alive: float | None = None,
               p_alive_source: str = "no lifetime-value strategy") -> CustomerFacts:
@@ -48,7 +55,7 @@ class EvidenceBook:
             satisfaction=self.satisfaction.get(customer_id, ()),
             complaints=self.complaints.get(customer_id, ()),
             attributes=self.attributes.get(customer_id, {}), p_alive=p_alive,
-            p_alive_source=p_alive_source)
+            p_alive_source=p_alive_source, response_due=self.response_due)
 
 
 def _rows(session: StorageSession, kind: str, columns: Mapping[str, ColumnType],

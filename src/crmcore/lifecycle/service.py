@@ -43,6 +43,7 @@ from crmcore.transitions import (
     transition,
 )
 from crmcore.transitions.batch import SubjectRun, load_states, store_runs
+from crmcore.vocabulary import lifecycle_fields
 
 _log = logging.getLogger(__name__)
 
@@ -141,6 +142,7 @@ class LifecycleService:
         with self.crm.storage.transaction() as session:
             book = read_evidence(session, until, customer_ids=customer_ids)
             p_alive, source = self._probability_alive(session, until, moment)
+        book = attrs.evolve(book, response_due=self._response_due(book, moment))
         total = _Outcome()
         moved = 0
         for chunk in in_batches(book.ids, batch_size):
@@ -190,6 +192,18 @@ class LifecycleService:
             outcome.moves.append(move)
         return SubjectRun(version, tuple(made)) if made else None
 
+    def _response_due(self, book: EvidenceBook, as_of: datetime
+                      ) -> Mapping[str, datetime | None]:
+        """The complaints' first-response due times on the graded SLA clock of the
+        configured ``[policies]`` (S7: the one clock the agenda reads too)."""
+        complaints = book.all_complaints()
+        if not complaints:
+            return {}
+        from crmcore.policies.service import PolicyService  # policies import the lifecycle
+        from crmcore.policies.settings import PolicySet
+        return PolicyService(self.crm, PolicySet.from_config(self.crm.config)).response_due(
+            complaints, as_of)
+
     def _probability_alive(self, session: StorageSession, until: datetime, as_of: datetime
                            ) -> tuple[dict[str, float], str]:
         """Scores of the scoring strategy, if one is chosen and available, and their source.
@@ -228,9 +242,14 @@ class LifecycleService:
     def move(self, customer_id: str, event: str, *, actor: str, reason: str = "",
              at: datetime | None = None, fields: Mapping[str, Any] | None = None,
              facts: Mapping[str, Any] | None = None, override: bool = False) -> Transition:
-        """Apply ``event`` to a customer by hand (e.g. ``select`` or ``churn`` with reasons)."""
+        """Apply ``event`` to a customer by hand (e.g. ``select`` or ``churn`` with reasons).
+
+        Churn and loyalty fields may name their values by Chinese term (竞争流失); they
+        are stored as codes (:func:`crmcore.vocabulary.lifecycle_fields`).
+        """
         return transition(self.crm, self.flow, customer_id, event, at=at, actor=actor,
-                          reason=reason, fields=fields, facts=facts, override=override)
+                          reason=reason, fields=lifecycle_fields(fields), facts=facts,
+                          override=override)
 
     def stage(self, customer_id: str) -> FlowState | None:
         """The customer's stored lifecycle state, or None."""

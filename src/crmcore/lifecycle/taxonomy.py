@@ -24,6 +24,7 @@ class ChurnType(StrEnum):
     MALICIOUS = "malicious"      # 恶意流失
     COMPETITIVE = "competitive"  # 竞争流失
     NEGLIGENCE = "negligence"    # 过失流失
+    UNKNOWN = "unknown"          # 原因不明: nobody has asked yet (L3: 问清楚原因)
 
 
 class ChurnCause(StrEnum):
@@ -32,6 +33,7 @@ class ChurnCause(StrEnum):
     VALUE = "value"        # 因价值
     SYSTEM = "system"      # 因系统
     EMPLOYEE = "employee"  # 因员工
+    UNKNOWN = "unknown"    # not known until the customer is asked
 
 
 class LoyaltyType(StrEnum):
@@ -43,6 +45,7 @@ class LoyaltyType(StrEnum):
     PRICE = "price"              # 价格忠诚
     INCENTIVE = "incentive"      # 激励忠诚
     SUPER_VALUE = "super-value"  # 超值忠诚
+    UNKNOWN = "unknown"          # not known until evidence or a person says
 
 
 @attrs.frozen
@@ -56,6 +59,9 @@ class ChurnReason:
 
 OTHER = "other"
 """The reason code that needs a note."""
+
+UNKNOWN_REASON = "unknown"
+"""The reason of a churn inferred from silence: nobody asked yet (L3: ask why)."""
 
 DEFAULT_CHURN_REASONS: tuple[ChurnReason, ...] = (
     ChurnReason("unstable-quality", "unstable quality", "质量不稳定"),
@@ -74,8 +80,9 @@ DEFAULT_CHURN_REASONS: tuple[ChurnReason, ...] = (
     ChurnReason("price-too-high", "price too high", "价格太高"),
     ChurnReason("no-perceived-benefit", "no perceived benefit", "感觉没有得到好处"),
     ChurnReason(OTHER, "other (explain in a note)", "其他"),
+    ChurnReason(UNKNOWN_REASON, "reason unknown: ask the customer why", "原因不明，需问清楚"),
 )
-"""The churn reasons of rule L3, then ``other``."""
+"""The churn reasons of rule L3, then ``other`` and ``unknown``."""
 
 
 @attrs.frozen
@@ -96,6 +103,14 @@ class ChurnDetails:
             fields["churn_note"] = self.churn_note
         return fields
 
+    @property
+    def explained(self) -> bool:
+        """Whether type, cause and reasons are known (not ``unknown``): the customer
+        was asked, or the evidence said why."""
+        return (self.churn_type is not ChurnType.UNKNOWN
+                and self.churn_cause is not ChurnCause.UNKNOWN
+                and UNKNOWN_REASON not in self.churn_reasons)
+
 
 @attrs.frozen
 class ChurnTaxonomy:
@@ -111,14 +126,16 @@ class ChurnTaxonomy:
         duplicates = sorted({code for code in codes if codes.count(code) > 1})
         if duplicates:
             raise ValidationError("reasons", duplicates[0], "is listed twice")
-        if OTHER not in codes:
-            raise ValidationError("reasons", OTHER, "must stay in the catalogue")
+        for code in (OTHER, UNKNOWN_REASON):
+            if code not in codes:
+                raise ValidationError("reasons", code, "must stay in the catalogue")
 
     def with_reasons(self, extra: Iterable[ChurnReason]) -> ChurnTaxonomy:
-        """A taxonomy with ``extra`` reasons added before ``other``."""
-        own = [reason for reason in self.reasons if reason.code != OTHER]
-        other = [reason for reason in self.reasons if reason.code == OTHER]
-        return ChurnTaxonomy((*own, *extra, *other))
+        """A taxonomy with ``extra`` reasons added before ``other`` and ``unknown``."""
+        fixed = (OTHER, UNKNOWN_REASON)
+        own = [reason for reason in self.reasons if reason.code not in fixed]
+        last = [reason for reason in self.reasons if reason.code in fixed]
+        return ChurnTaxonomy((*own, *extra, *last))
 
     def codes(self) -> tuple[str, ...]:
         """Every reason code, in catalogue order."""
@@ -138,6 +155,9 @@ class ChurnTaxonomy:
         reasons = fields.get("churn_reasons")
         if isinstance(reasons, str) or not isinstance(reasons, Sequence) or not reasons:
             raise ValidationError("churn_reasons", reasons, "must list one or more reasons")
+        from crmcore.vocabulary import reason_code
+
+        reasons = [reason_code(code, self.reasons, "churn_reasons") for code in reasons]
         for index, code in enumerate(reasons):
             if code not in self.codes():
                 raise ValidationError(f"churn_reasons[{index}]", code,
@@ -149,15 +169,17 @@ class ChurnTaxonomy:
             raise ValidationError("churn_note", note, "is not a text")
         if OTHER in reasons and not note.strip():
             raise ValidationError("churn_note", note, "must explain the reason 'other'")
+        if UNKNOWN_REASON in reasons and len(reasons) > 1:
+            raise ValidationError("churn_reasons", list(reasons),
+                                  f"lists {UNKNOWN_REASON!r} beside known reasons")
         return ChurnDetails(churn_type, cause, tuple(reasons), note.strip())
 
 
 def _member(enum: type[StrEnum], value: Any, field: str) -> Any:
-    try:
-        return enum(value)
-    except ValueError:
-        known = ", ".join(member.value for member in enum)
-        raise ValidationError(field, value, f"is not one of {known}") from None
+    """The member ``value`` names: its code or Chinese term (:mod:`crmcore.vocabulary`)."""
+    from crmcore.vocabulary import member
+
+    return member(enum, value, field)
 
 
 def loyalty_type(value: Any, field: str = "loyalty_type") -> LoyaltyType:

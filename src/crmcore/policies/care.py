@@ -120,7 +120,8 @@ class CarePlan:
     Customers of ``key_grades``, and customers with one of ``key_tags``, get a personal
     message every ``personal_message_every_days``; greetings appear
     ``greeting_lead_days`` before their day. Ungraded customers are treated as the
-    last grade.
+    last grade. A churn whose reason is unknown puts "ask why" on the owner's agenda,
+    due ``ask_why_within_days`` after the churn (L3).
     """
 
     cadence_days: dict[str, int] = attrs.field(factory=lambda: dict(DEFAULT_CADENCE_DAYS),
@@ -129,6 +130,12 @@ class CarePlan:
     key_tags: frozenset[str] = attrs.field(default=DEFAULT_KEY_TAGS, converter=frozenset)
     personal_message_every_days: int = attrs.field(default=7, validator=int_between(1, 366))
     greeting_lead_days: int = attrs.field(default=3, validator=int_between(0, 60))
+    ask_why_within_days: int = attrs.field(default=7, validator=int_between(0, 366))
+
+    @property
+    def ask_why_within(self) -> timedelta:
+        """How soon after an unexplained churn its owner should ask why (L3)."""
+        return timedelta(days=self.ask_why_within_days)
 
     def cadence(self, grade: str | None) -> int:
         """Days between contacts for ``grade``."""

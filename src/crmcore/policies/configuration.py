@@ -28,6 +28,7 @@ as a whole. Durations are business hours, cadences days, as in the classes they 
     key_tags = ["已经签单", "即将签单", "重点跟踪", "需长期跟踪"]  # S2 key statuses
     personal_message_every_days = 7
     greeting_lead_days = 3
+    ask_why_within_days = 7       # L3: ask a churned customer why, within this many days
 
 Every bad value raises :class:`~crmcore.errors.ConfigError` naming its key path
 (``policies.chain[1].action: 'teleport' is not one of notify, escalate, transfer``);
@@ -216,11 +217,11 @@ def _care(options: Options, default: CarePlan) -> CarePlan:
         texts = _texts(options, name, what)
         if texts is not None:
             values[name] = texts
-    for name in ("personal_message_every_days", "greeting_lead_days"):
+    integers = ("personal_message_every_days", "greeting_lead_days", "ask_why_within_days")
+    for name in integers:
         if options.has(name):
             values[name] = options.integer(name)
-    options.refuse_unknown(("cadence_days", "key_grades", "key_tags",
-                            "personal_message_every_days", "greeting_lead_days"))
+    options.refuse_unknown(("cadence_days", "key_grades", "key_tags", *integers))
     try:
         return attrs.evolve(default, **values)
     except ValidationError as error:

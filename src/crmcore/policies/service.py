@@ -14,7 +14,7 @@ ticket record in step.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -24,6 +24,7 @@ from crmcore.app import CRM
 from crmcore.errors import ConfigError
 from crmcore.events import DomainEvent
 from crmcore.grading import GradeScheme
+from crmcore.lifecycle.taxonomy import UNKNOWN_REASON, ChurnType
 from crmcore.model import (
     Commitment,
     Customer,
@@ -34,8 +35,10 @@ from crmcore.model import (
 from crmcore.policies.agenda import (
     AgendaItem,
     Book,
+    UnexplainedChurn,
     build_agenda,
     due_escalations,
+    graded_ticket_sla,
     ticket_slas,
 )
 from crmcore.policies.appointments import Appointment
@@ -55,6 +58,7 @@ from crmcore.policies.sla import TicketSla
 from crmcore.policies.tickets import TICKET_FLOW, intervals_from_history, ticket_flow
 from crmcore.sales.receivables_agenda import unpaid_notes
 from crmcore.transitions import HistoryEntry, Transition, load_state, start_in, transition_in
+from crmcore.transitions.records import FLOW_STATE
 
 __all__ = ["PROBLEM_OPENED", "PolicyService", "change_ticket_status"]
 
@@ -69,6 +73,25 @@ def _through(as_of: datetime) -> datetime:
     changed, a contact made), so the book read for them must too.
     """
     return as_of + timedelta(microseconds=1)
+
+
+def unexplained_churns(crm: CRM, until: datetime) -> list[UnexplainedChurn]:
+    """Customers whose lifecycle stands in a churn recorded before ``until`` with its reason
+    unknown (L3), read as columns (only flow states are scanned, none decoded)."""
+    found: list[UnexplainedChurn] = []
+    with crm.storage.transaction() as session:
+        for chunk in session.scan(FLOW_STATE.kind, {"subject_id": "text", "state": "text",
+                                                    "entered_at": "text", "fields": "json"}):
+            for subject, state, entered, fields in zip(
+                    chunk["subject_id"], chunk["state"], chunk["entered_at"], chunk["fields"],
+                    strict=True):
+                if state != "churned" or not isinstance(fields, Mapping):
+                    continue
+                at = datetime.fromisoformat(entered)
+                if at < until and (fields.get("churn_type") == ChurnType.UNKNOWN.value
+                                   or UNKNOWN_REASON in (fields.get("churn_reasons") or ())):
+                    found.append(UnexplainedChurn(subject, at, str(fields.get("churn_note", ""))))
+    return found
 
 
 class PolicyService:
@@ -136,7 +159,30 @@ class PolicyService:
             expiring=[*crm.find(Contract), *crm.find(Warranty)],
             escalations=history_of(crm.find(EscalationRecord)),
             unpaid=unpaid_notes(crm, {a.customer_id for a in appointments}, as_of),
+            unexplained_churns=unexplained_churns(crm, until),
         )
+
+    def response_due(self, complaints: Sequence[Ticket], as_of: datetime
+                     ) -> dict[str, datetime | None]:
+        """By ticket id, when each complaint's first response fell (or falls) due on THE
+        clock of lateness (S4, S7): :func:`~crmcore.policies.agenda.graded_ticket_sla`
+        with the customer's grade and the ticket's status history; None when it was
+        answered in time. The lifecycle evidence reads it (S7: one clock)."""
+        if not complaints:
+            return {}
+        policies = self.effective_policies(as_of)
+        grades = self.grades(as_of)
+        due: dict[str, datetime | None] = {}
+        for ticket in complaints:
+            entries = [entry for entry in self.crm.find(HistoryEntry,
+                                                        customer_id=ticket.customer_id,
+                                                        until=_through(as_of))
+                       if entry.flow == TICKET_FLOW and entry.subject_id == ticket.id]
+            intervals = intervals_from_history(ticket, entries) if entries else None
+            sla = graded_ticket_sla(ticket, grades.get(ticket.customer_id), policies, as_of,
+                                    intervals)
+            due[ticket.id] = sla.first_response.due_at
+        return due
 
     def agenda(self, as_of: datetime, *, owner: str | None = None) -> list[AgendaItem]:
         """Every owner's due actions (or ``owner``'s), ordered by urgency and grade."""

@@ -56,7 +56,9 @@ class TransitionDefinition:
 
     ``target`` None makes an *internal* transition: a recorded event that
     leaves the state as it is (e.g. a progress report). ``required_fields``
-    must be given, non-empty, on entry to the target.
+    must be given, non-empty, on entry to the target. ``updates_fields`` (internal
+    transitions only) merges the given fields into the state's, keeping the time
+    it was entered (e.g. the answer that completes a churn record).
     """
 
     event: str
@@ -66,6 +68,7 @@ class TransitionDefinition:
     validators: tuple[Validator, ...] = attrs.field(default=(), converter=as_tuple)
     required_fields: tuple[str, ...] = attrs.field(default=(), converter=as_tuple)
     description: str = ""
+    updates_fields: bool = False
 
     def target_from(self, source: str) -> str:
         """The state a subject in ``source`` ends up in."""

@@ -144,7 +144,12 @@ def apply_transition(
                                 at=at, actor=actor, reason=reason, fields=given,
                                 facts=dict(facts or {}))
     _run_checks(transition, context, refuse)
-    new_fields = _jsonable(given) if transition.target is not None else record.fields
+    if transition.target is not None:
+        new_fields = _jsonable(given)
+    elif transition.updates_fields:
+        new_fields = {**record.fields, **_jsonable(given)}
+    else:
+        new_fields = record.fields
     entered = at if transition.target is not None else record.entered_at
     state = FlowState(id=record.id, flow=record.flow, flow_version=flow.version,
                       subject_id=record.subject_id, customer_id=record.customer_id,

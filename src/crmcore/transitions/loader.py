@@ -19,6 +19,7 @@ The document's shape::
     event = "kick_off"
     from = ["engagement"]           # or one name as a text
     to = "kick-off"                 # omit for an internal (recorded, no move) event
+    updates_fields = false          # internal only: given fields update the state's fields
     guards = ["..."]                # names in the CheckRegistry
     validators = ["reason_given"]
     required_fields = ["..."]
@@ -50,7 +51,7 @@ _FLOW_KEYS = ("name", "version", "subject", "initial", "forward_only", "phases",
               "states", "transitions")
 _STATE_KEYS = ("name", "phase", "final", "description")
 _TRANSITION_KEYS = ("event", "from", "to", "guards", "validators", "required_fields",
-                    "description")
+                    "updates_fields", "description")
 
 
 class _Table:
@@ -144,16 +145,22 @@ def _state(table: _Table) -> StateDefinition:
 def _transition(table: _Table, checks: CheckRegistry) -> TransitionDefinition:
     if "from" not in table.data:
         raise table.fail("from", "is required (a state name or a list of them)")
+    target = table.get("to", str, "a state name", None)
+    updates_fields = table.get("updates_fields", bool, "true or false", False)
+    if updates_fields and target is not None:
+        raise table.fail("updates_fields", "is for internal transitions only (omit 'to'): a "
+                                           "move into a state always sets its fields")
     return TransitionDefinition(
         event=table.get("event", str, "an event name"),
         sources=table.names("from", single=True),
-        target=table.get("to", str, "a state name", None),
+        target=target,
         guards=tuple(checks.guard(name, key=f"{table.source}: {table.key('guards')}[{i}]")
                      for i, name in enumerate(table.names("guards"))),
         validators=tuple(
             checks.validator(name, key=f"{table.source}: {table.key('validators')}[{i}]")
             for i, name in enumerate(table.names("validators"))),
         required_fields=table.names("required_fields"),
+        updates_fields=updates_fields,
         description=table.get("description", str, "a text", ""),
     )
 
