@@ -60,6 +60,7 @@ __all__ = [
     "ActionKind",
     "AgendaItem",
     "Book",
+    "UnexplainedChurn",
     "build_agenda",
     "due_escalations",
     "escalating_tasks",
@@ -87,6 +88,7 @@ class ActionKind(StrEnum):
     RETURN_VISIT = "return_visit"
     CONTACT = "contact"
     NURTURE = "nurture"
+    ASK_WHY = "ask_why"
     PERSONAL_MESSAGE = "personal_message"
     GREETING = "greeting"
 
@@ -138,6 +140,17 @@ class Book:
     appointments: Sequence[Appointment] = ()
     expiring: Sequence[Contract | Warranty] = ()
     escalations: Mapping[str, Sequence[EscalationRecord]] = attrs.field(factory=dict)
+    unexplained_churns: Sequence[UnexplainedChurn] = ()
+
+
+@attrs.frozen
+class UnexplainedChurn:
+    """A churn recorded with its reason unknown (inferred from silence): someone has to ask
+    the customer why (L3: 问清楚原因, 分析客户流失原因)."""
+
+    customer_id: str
+    churned_at: datetime
+    note: str = ""
 
 
 def order_agenda(items: Iterable[AgendaItem], grade_order: Sequence[str]) -> list[AgendaItem]:
@@ -388,6 +401,17 @@ class _Collector:
                                 "needs and what would make them {toward}; find causes, improve "
                                 "service").format(grade=term(grade), toward=term(toward)))
 
+    def churns(self) -> None:
+        """Each churn whose reason is unknown: call or visit to learn why (L3)."""
+        ask_within = self.policies.care.ask_why_within
+        for churn in self.book.unexplained_churns:
+            if churn.churned_at <= self.as_of:
+                self.add(None, ActionKind.ASK_WHY, churn.customer_id,
+                         f"customer:{churn.customer_id}", churn.churned_at + ask_within,
+                         f"churned {churn.churned_at.date().isoformat()} with its reason "
+                         f"unknown: call or visit to ask why they left, then record the answer "
+                         f"(crmcore lifecycle move {churn.customer_id} explain_churn) (L3)")
+
     def _how(self, customer: Customer) -> str:
         try:
             slot = plan_contact(customer, self.as_of, rules=self.policies.contact)
@@ -397,7 +421,7 @@ class _Collector:
 
     def collect(self) -> Iterator[AgendaItem]:
         for step in (self.late, self.tickets, self.commitments, self.appointments,
-                     self.problems, self.care):
+                     self.problems, self.care, self.churns):
             step()
         return iter(self.items)
 
