@@ -21,6 +21,15 @@ TERMS = (
     N_("breach"), N_("escalation"), N_("overdue"), N_("warning"), N_("problem"),
     N_("reminder"), N_("confirmation"), N_("promise"), N_("expiry"), N_("return_visit"),
     N_("contact"), N_("nurture"), N_("personal_message"), N_("greeting"), N_("ask_why"),
+    # escalation: task kinds, SLA clocks, roles, actions; contact channels; grades
+    N_("ticket"), N_("commitment"), N_("contract"), N_("warranty"), N_("first response"),
+    N_("resolution"), N_("owner"), N_("supervisor"), N_("manager"), N_("director"),
+    N_("notify"), N_("escalate"), N_("transfer"), N_("ungraded"),
+    N_("phone"), N_("sms"), N_("email"), N_("website"), N_("fax"), N_("in_person"),
+    N_("instant_message"), N_("post"),
+    # demo appointments
+    N_("maintenance visit"), N_("quarterly review"), N_("equipment"),
+    N_("birthday"),
     # the customer lifecycle: stages and phases
     N_("identified"), N_("selected"), N_("developing"), N_("active"), N_("loyal"),
     N_("at-risk"), N_("churned"), N_("won-back"), N_("courtship"), N_("marriage"),

@@ -399,7 +399,7 @@ class _Collector:
             self.add(customer.owner, ActionKind.NURTURE, customer.id, f"customer:{customer.id}",
                      due_at, tr("grade {grade}: nurture toward {toward} (G6): learn their "
                                 "needs and what would make them {toward}; find causes, improve "
-                                "service").format(grade=term(grade), toward=term(toward)))
+                                "service").format(grade=term(grade or ""), toward=term(toward)))
 
     def churns(self) -> None:
         """Each churn whose reason is unknown: call or visit to learn why (L3)."""

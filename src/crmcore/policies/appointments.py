@@ -28,6 +28,8 @@ from typing import Any
 import attrs
 
 from crmcore.errors import ValidationError
+from crmcore.i18n import tr
+from crmcore.i18n_terms import term
 from crmcore.model.registry import EntityType, register_entity_type
 from crmcore.service import BusinessCalendar
 from crmcore.validation import (
@@ -154,21 +156,24 @@ def appointment_actions(appointment: Appointment, calendar: BusinessCalendar, *,
                                         appointment.owner, kind, at, why))
 
     start = appointment.starts_at
-    what = f"{appointment.purpose} at {start.isoformat()}"
+    purpose = term(appointment.purpose)
+    what = tr("{purpose} at {start}").format(purpose=purpose, start=start.isoformat())
     if appointment.completed_at is None and as_of < start:
         if appointment.confirmed_at is None:
             by = confirm_by(appointment, calendar, policy)
-            due("confirmation", by, f"confirm the {what} by {by.isoformat()}, "
-                                    f"{policy.confirm_working_days} working days ahead (S5)")
+            due("confirmation", by, tr("confirm the {what} by {by}, {days} working days ahead "
+                                       "(S5)").format(what=what, by=by.isoformat(),
+                                                      days=policy.confirm_working_days))
         if appointment.reminded_at is None:
             hours = policy.remind_before.total_seconds() / 3600
             due("reminder", start - policy.remind_before,
-                f"remind the customer of the {what}, {hours:g} hour(s) before (S5)")
+                tr("remind the customer of the {what}, {hours:g} hour(s) before (S5)").format(
+                    what=what, hours=hours))
     completed = appointment.completed_at
     if completed is not None and completed <= as_of and appointment.id not in followed_up:
         due("return_visit", completed + policy.return_visit_after,
-            f"the {appointment.purpose} was completed {completed.date().isoformat()}: "
-            "schedule the return visit (回访, S5)")
+            tr("the {purpose} was completed {date}: schedule the return visit (回访, S5)")
+            .format(purpose=purpose, date=completed.date().isoformat()))
     return found
 
 

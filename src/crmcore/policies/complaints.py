@@ -30,6 +30,8 @@ import attrs
 
 from crmcore.csv_import import content_id
 from crmcore.errors import ValidationError
+from crmcore.i18n import tr
+from crmcore.i18n_terms import term
 from crmcore.model import Priority, Ticket, TicketKind, TicketStatus
 from crmcore.model.registry import EntityType, register_entity_type
 from crmcore.policies.grades import Grades, grade_or_last, grade_rank
@@ -196,10 +198,18 @@ def find_recurring(tickets: Iterable[Ticket], *, as_of: datetime,
                 id=content_id("PRB-", key, first.id), customer_id=first.customer_id, key=key,
                 opened_at=cluster[rule.threshold - 1].opened_at,
                 incident_ids=tuple(t.id for t in cluster), customer_ids=customers,
-                summary=f"{len(cluster)} complaints ({key}) within "
-                        f"{rule.window.days} days: {', '.join(t.id for t in cluster)}",
+                summary=tr("{count} complaints ({key}) within {days} days: {ids}").format(
+                    count=len(cluster), key=_key_text(key), days=rule.window.days,
+                    ids=", ".join(t.id for t in cluster)),
             ))
     return problems
+
+
+def _key_text(key: str) -> str:
+    """A cluster key for people: ``category:billing error`` with the category's word."""
+    kind, _, value = key.partition(":")
+    return tr("category:{category}").format(category=term(value)) if kind == "category" \
+        else key
 
 
 def link_incidents(tickets: Iterable[Ticket], problem: ProblemRecord) -> list[Ticket]:

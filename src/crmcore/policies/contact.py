@@ -29,6 +29,8 @@ from zoneinfo import ZoneInfo
 import attrs
 
 from crmcore.errors import CrmError, ValidationError
+from crmcore.i18n import N_, tr
+from crmcore.i18n_terms import term
 from crmcore.model import Channel, ContactPreferences, Customer, QuietHours
 from crmcore.validation import int_between, time_zone
 
@@ -42,7 +44,8 @@ __all__ = [
     "suitable_moment",
 ]
 
-WEEKDAY_ABBREVIATIONS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+WEEKDAY_ABBREVIATIONS = (N_("Mon"), N_("Tue"), N_("Wed"), N_("Thu"), N_("Fri"), N_("Sat"),
+                         N_("Sun"))
 """Weekday names for explanations, Monday first."""
 
 
@@ -101,24 +104,29 @@ def choose_channel(preferences: ContactPreferences, rules: ContactRules | None =
     rules = rules or ContactRules()
     usable = [c for c in preferences.channels if available is None or c in available]
     if usable:
-        rank = "first choice" if usable[0] == preferences.channels[0] else \
-            f"choice {preferences.channels.index(usable[0]) + 1} (earlier ones not available)"
-        return usable[0], f"{usable[0].value}: the customer's {rank}"
+        if usable[0] == preferences.channels[0]:
+            return usable[0], tr("{channel}: the customer's first choice").format(
+                channel=term(usable[0].value))
+        return usable[0], tr("{channel}: the customer's choice {rank} (earlier ones not "
+                             "available)").format(channel=term(usable[0].value),
+                                                  rank=preferences.channels.index(usable[0]) + 1)
     fallback = [c for c in rules.fallback_channels if available is None or c in available]
     if not fallback:
-        raise ContactRefusedError("no channel: none of the customer's or the default "
-                                  "channels is available")
-    said = "named no channel" if not preferences.channels else "named no available channel"
-    return fallback[0], f"{fallback[0].value}: default (the customer {said})"
+        raise ContactRefusedError(tr("no channel: none of the customer's or the default "
+                                     "channels is available"))
+    said = tr("{channel}: default (the customer named no channel)") \
+        if not preferences.channels else \
+        tr("{channel}: default (the customer named no available channel)")
+    return fallback[0], said.format(channel=term(fallback[0].value))
 
 
 def _days(preferences: ContactPreferences, channel: Channel, rules: ContactRules
           ) -> tuple[tuple[int, ...], str]:
     if preferences.best_weekdays:
-        return preferences.best_weekdays, "the customer's best weekdays"
+        return preferences.best_weekdays, tr("the customer's best weekdays")
     if channel is Channel.EMAIL:
-        return rules.email_weekdays, "e-mail works best on these days"
-    return rules.weekdays, "working days"
+        return rules.email_weekdays, tr("e-mail works best on these days")
+    return rules.weekdays, tr("working days")
 
 
 def _free_from(moment: time, quiet: tuple[QuietHours, ...]) -> time | None:
@@ -147,7 +155,7 @@ def _span_text(spans: tuple[QuietHours, ...]) -> str:
 
 
 def _names(weekdays: Collection[int]) -> str:
-    return ", ".join(WEEKDAY_ABBREVIATIONS[d] for d in sorted(weekdays))
+    return ", ".join(tr(WEEKDAY_ABBREVIATIONS[d]) for d in sorted(weekdays))
 
 
 def suitable_moment(customer: Customer, moment: datetime, *, channel: Channel,
@@ -163,14 +171,18 @@ def suitable_moment(customer: Customer, moment: datetime, *, channel: Channel,
     start, end = rules.hours
     weekdays, days_why = _days(preferences, channel, rules)
     faults = [fault for fault, broken in (
-        ("do-not-contact", preferences.do_not_contact),
-        (f"quiet hours {_span_text(preferences.quiet_hours)}",
+        (tr("do-not-contact"), preferences.do_not_contact),
+        (tr("quiet hours {spans}").format(spans=_span_text(preferences.quiet_hours)),
          any(span.contains(at) for span in preferences.quiet_hours)),
-        (f"outside contact hours {start:%H:%M}-{end:%H:%M}", not start <= at < end),
-        (f"not on {_names(weekdays)} ({days_why})", local.weekday() not in weekdays),
+        (tr("outside contact hours {start:%H:%M}-{end:%H:%M}").format(start=start, end=end),
+         not start <= at < end),
+        (tr("not on {days} ({why})").format(days=_names(weekdays), why=days_why),
+         local.weekday() not in weekdays),
     ) if broken]
-    verdict = "; ".join(faults) if faults else "suitable hour and day"
-    return not faults, f"{local:%a %H:%M} local by {channel.value}: {verdict}"
+    verdict = "; ".join(faults) if faults else tr("suitable hour and day")
+    return not faults, tr("{day} {time:%H:%M} local by {channel}: {verdict}").format(
+        day=tr(WEEKDAY_ABBREVIATIONS[local.weekday()]), time=local,
+        channel=term(channel.value), verdict=verdict)
 
 
 def plan_contact(customer: Customer, after: datetime, *, rules: ContactRules | None = None,
@@ -185,11 +197,12 @@ def plan_contact(customer: Customer, after: datetime, *, rules: ContactRules | N
     rules = rules or ContactRules()
     preferences = customer.preferences
     if preferences.do_not_contact:
-        raise ContactRefusedError(f"customer {customer.id} asked not to be contacted")
+        raise ContactRefusedError(tr("customer {id} asked not to be contacted").format(
+            id=customer.id))
     if channel is None:
         channel, channel_why = choose_channel(preferences, rules, available)
     else:
-        channel_why = f"{channel.value}: chosen by the caller"
+        channel_why = tr("{channel}: chosen by the caller").format(channel=term(channel.value))
     zone_name = preferences.time_zone or rules.default_time_zone
     zone = ZoneInfo(zone_name)
     local_after = after.astimezone(zone)
@@ -206,11 +219,14 @@ def plan_contact(customer: Customer, after: datetime, *, rules: ContactRules | N
         if local < local_after:  # a repeated wall-clock hour: keep the requested moment
             local = local_after
         names = _names(weekdays)
-        quiet = (f", outside quiet hours {_span_text(preferences.quiet_hours)}"
-                 if preferences.quiet_hours else "")
-        why = (f"{channel_why}; {local:%a %Y-%m-%d %H:%M} {zone_name} is the earliest time "
-               f"within contact hours {rules.hours[0]:%H:%M}-{rules.hours[1]:%H:%M}{quiet}, "
-               f"on {names} ({days_why})")
+        quiet = (tr(", outside quiet hours {spans}").format(
+            spans=_span_text(preferences.quiet_hours)) if preferences.quiet_hours else "")
+        why = tr("{channel_why}; {day} {time:%Y-%m-%d %H:%M} {zone} is the earliest time within "
+                 "contact hours {start:%H:%M}-{end:%H:%M}{quiet}, on {days} ({days_why})").format(
+            channel_why=channel_why, day=tr(WEEKDAY_ABBREVIATIONS[local.weekday()]), time=local,
+            zone=zone_name, start=rules.hours[0], end=rules.hours[1], quiet=quiet, days=names,
+            days_why=days_why)
         return ContactSlot(customer.id, channel, local.astimezone(UTC), local, why)
-    raise ContactRefusedError(f"customer {customer.id}: no suitable moment within "
-                              f"{rules.horizon_days} days (quiet hours cover the contact hours?)")
+    raise ContactRefusedError(tr("customer {id}: no suitable moment within {days} days (quiet "
+                                 "hours cover the contact hours?)").format(
+        id=customer.id, days=rules.horizon_days))

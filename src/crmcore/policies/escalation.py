@@ -41,6 +41,8 @@ from typing import Any, Protocol
 import attrs
 
 from crmcore.errors import ValidationError
+from crmcore.i18n import tr
+from crmcore.i18n_terms import term
 from crmcore.model import Commitment
 from crmcore.model.registry import EntityType, register_entity_type
 from crmcore.service import BusinessCalendar
@@ -188,8 +190,9 @@ class Escalation:
     @property
     def why(self) -> str:
         """The reason in words."""
-        late = f"{self.task.kind} {self.task.id} was due {self.task.due_at.isoformat()}"
-        return f"{late}, not done; {self.step.action.value} to {self.step.role}"
+        return tr("{kind} {id} was due {due}, not done; {action} to {role}").format(
+            kind=term(self.task.kind), id=self.task.id, due=self.task.due_at.isoformat(),
+            action=term(self.step.action.value), role=term(self.step.role))
 
 
 def escalation(task: Task, chain: EscalationChain, calendar: BusinessCalendar,
@@ -294,4 +297,5 @@ def next_step(task: Task, chain: EscalationChain, calendar: BusinessCalendar,
         task_id=task.id, step=found.level, role=found.step.role, action=found.step.action,
         due_at=task.due_at, at=found.since, original_owner=original, from_owner=task.owner,
         to_owner=found.assignee if moved else task.owner, person=found.person, rule=rule,
-        reason=f"{found.why} (level {found.level}){what}", clock=task.clock)
+        reason=tr("{why} (level {level}){what}").format(why=found.why, level=found.level,
+                                                         what=what), clock=task.clock)

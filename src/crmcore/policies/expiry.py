@@ -26,6 +26,8 @@ from datetime import datetime, timedelta
 
 import attrs
 
+from crmcore.i18n import tr
+from crmcore.i18n_terms import term
 from crmcore.model.registry import EntityType, register_entity_type
 from crmcore.policies.escalation import (
     Escalation,
@@ -112,7 +114,8 @@ def expiry_task(item: Contract | Warranty, policy: ExpiryPolicy | None = None) -
     return Task(kind, item.id, item.customer_id, item.owner,
                 due_at=item.expires_at - timedelta(days=policy.remind_days_before),
                 done_at=item.acted_at,
-                what=f"{kind} {name!r} expires {item.expires_at.date().isoformat()}")
+                what=tr("{kind} {name!r} expires {date}").format(
+                    kind=term(kind), name=name, date=item.expires_at.date().isoformat()))
 
 
 def expiry_reminder(item: Contract | Warranty, calendar: BusinessCalendar, lines: Hierarchy,
