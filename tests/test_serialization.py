@@ -46,7 +46,8 @@ def test_every_problem_is_reported_not_only_the_first() -> None:
         structure({"customers": [data]}, dict[str, list[Customer]])
     lines = str(caught.value).splitlines()
     assert "customers[0].name: is required" in lines
-    assert "customers[0].kind: 'robot' is not a party kind (known: person, organisation)" in lines
+    assert "customers[0].kind: 'robot' is not a party kind (known: person, organisation) " \
+           "nor a term of one: 个人 (person), 企业 (organisation)" in lines
     assert any(line.startswith("customers[0].preferences.channels[0]: 'telepathy' is not a "
                                "channel") for line in lines)
     assert "customers[0].colour: is not a known field" in lines

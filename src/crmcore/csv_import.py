@@ -38,6 +38,7 @@ from crmcore.model.customer import AttributeValue, Channel, ContactPreferences, 
 from crmcore.occurrences import OccurrenceCounter, digest64
 from crmcore.ports import StoredRecord
 from crmcore.validation import time_zone
+from crmcore.vocabulary import known_terms, term_of
 
 Progress = Callable[[int], None]
 """Called with the number of rows read so far (after each batch)."""
@@ -476,11 +477,12 @@ def _customer_rows(lines: Iterable[str], layout: CsvLayout,
                          lambda text: parse_timestamp(text, layout),
                          f"is not a date in the format {layout.date_format or 'ISO 8601'}") \
             if acquired_text else None
-        kind = _cell(line, "kind", row["kind"] or "organisation", PartyKind,
-                     "is not a party kind (person or organisation)")
+        kind = _cell(line, "kind", row["kind"] or "organisation", term_of(PartyKind),
+                     "is not a party kind (person or organisation; 个人 or 企业)")
         channels = [
-            _cell(line, "channels", text, Channel,
-                  f"is not a channel (known: {', '.join(c.value for c in Channel)})")
+            _cell(line, "channels", text, term_of(Channel),
+                  f"is not a channel (known: {', '.join(c.value for c in Channel)}; "
+                  f"{known_terms(Channel)})")
             for text in row["channels"].split("|") if text.strip()
         ]
         attributes = {

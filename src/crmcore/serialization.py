@@ -112,9 +112,9 @@ def _structure_enum(value: Any, enum_type: type[Enum]) -> Enum:
     try:
         return enum_type(value)
     except ValueError:
-        known = ", ".join(str(member.value) for member in enum_type)
-        label = _words(enum_type.__name__)
-        raise ValidationError("", value, f"is not a {label} (known: {known})") from None
+        from crmcore.vocabulary import member  # Chinese terms (竞争流失, 电话) name codes too
+
+        return member(enum_type, value, "", label=_words(enum_type.__name__))
 
 
 def _is_homogeneous_sequence(cls: Any) -> bool:

@@ -1,4 +1,4 @@
-"""``crmcore lifecycle advance|stages|show|measures|leads|diagram``."""
+"""``crmcore lifecycle advance|stages|show|measures|leads|move|diagram``."""
 
 from __future__ import annotations
 
@@ -81,6 +81,19 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     add_format_argument(leads, "table", "json")
     leads.set_defaults(run=run_leads)
 
+    move = sub.add_parser("move", help="apply an event to one customer by hand, e.g. churn "
+                                       "with type, cause and reasons (L3)")
+    move.add_argument("customer", metavar="CUSTOMER")
+    move.add_argument("event", metavar="EVENT", help="e.g. churn, explain_churn, select")
+    move.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                      help="an entry field, e.g. churn_type=竞争流失 or churn_reasons=价格太高 "
+                           "(codes or Chinese terms; TOML value or text; repeatable)")
+    move.add_argument("--reason", default="", metavar="TEXT", help="why (recorded)")
+    move.add_argument("--actor", default="cli", metavar="NAME", help="who (default: cli)")
+    move.add_argument("--as-of", metavar="T", help="when (default: now)")
+    add_storage_arguments(move)
+    move.set_defaults(run=run_move)
+
     diagram = sub.add_parser("diagram", help="draw a flow definition (generated, not drawn)")
     diagram.add_argument("flow", nargs="?", default="customer",
                          help=f"a shipped flow ({', '.join(FLOW_FILES)}) or a TOML file "
@@ -97,6 +110,22 @@ def _help(parser: argparse.ArgumentParser) -> int:
 
 def _moment(arguments: argparse.Namespace, now: datetime) -> datetime:
     return parse_as_of(arguments.as_of) or now
+
+
+def run_move(arguments: argparse.Namespace) -> int:
+    """Apply one event to one customer; print the stored entry fields."""
+    from crmcore.cli.grading import parse_overrides
+
+    with open_crm(arguments) as crm:
+        crm.require(Customer, arguments.customer)
+        moved = LifecycleService(crm).move(
+            arguments.customer, arguments.event, actor=arguments.actor,
+            reason=arguments.reason, at=parse_as_of(arguments.as_of),
+            fields=parse_overrides(arguments.set))
+    entry = moved.entry
+    print(f"{arguments.customer}: {entry.from_state or '-'} -> {entry.to_state}"
+          + "".join(f"; {key}={value}" for key, value in entry.fields.items()))
+    return 0
 
 
 def run_advance(arguments: argparse.Namespace) -> int:

@@ -123,9 +123,16 @@ class GradeScheme:
         return tuple(grade.name for grade in self.grades)
 
     def grade(self, name: str) -> Grade:
-        """The grade called ``name`` or one of its aliases (platinum for VIP...)."""
+        """The grade called ``name`` or one of its aliases (platinum for VIP, 铂金...), in
+        any case or width (:func:`crmcore.vocabulary.fold`)."""
+        from crmcore.vocabulary import fold
+
         for grade in self.grades:
             if name == grade.name or name in grade.aliases:
+                return grade
+        wanted = fold(name)
+        for grade in self.grades:
+            if wanted in {fold(grade.name), *map(fold, grade.aliases)}:
                 return grade
         raise ConfigError(f"grade: {name!r} is not a grade of {self.name} "
                           f"({', '.join(self.grade_names)})")
