@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from decimal import Decimal
 
+import attrs
 import pytest
 
 from crmcore.errors import ConfigError, PluginError
@@ -94,6 +96,28 @@ def test_g4_prospects_by_closing_horizon_and_flags() -> None:
 
 
 def attrs_evolve_status(item: Opportunity) -> Opportunity:
-    import attrs
-
     return attrs.evolve(item, status=OpportunityStatus.WON)
+
+
+def test_g4_concerns_losses_and_past_dates_do_not_grade_a_and_haggling_is_d() -> None:
+    """G4: A is high profit, trusts us, closes within 3 months; B has concerns to resolve;
+    D haggles. A date that passed says nothing about when the deal closes."""
+    scheme = load_scheme("prospect-abcd")
+    received = AS_OF - timedelta(days=400)
+    past_due = Opportunity(id="P1-O1", customer_id="P1", title="deal", received_at=received,
+                           expected_close=AS_OF.date() - timedelta(days=365))
+    opportunities = [
+        opportunity("K1", 1, 30, haggles=True),
+        attrs.evolve(opportunity("K2", 1, 30), concerns=("price", "delivery time")),
+        attrs.evolve(opportunity("K3", 1, 30), estimated_profit=Decimal("-500")),
+        past_due,
+        attrs.evolve(opportunity("K4", 1, 30), estimated_profit=Decimal("800")),
+        attrs.evolve(opportunity("K5", 1, 200), concerns=("price",)),  # C stays C
+    ]
+    graded = grade_book(scheme, as_of=AS_OF, opportunities=opportunities)
+    assert dict(zip(graded.ids, graded.grade_list, strict=True)) == {
+        "K1": "D", "K2": "B", "K3": "B", "P1": "B", "K4": "A", "K5": "C"}
+    assert "flagged haggles" in graded.explain("K1").decided_by
+    assert "concerns to resolve (price, delivery time)" in graded.explain("K2").decided_by
+    assert "loss-making (estimated profit -500)" in graded.explain("K3").decided_by
+    assert "has passed: confirm a new one" in graded.explain("P1").decided_by

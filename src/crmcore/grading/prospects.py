@@ -1,14 +1,18 @@
 """Prospect grading by closing horizon (G4, ``prospect-abcd``), over open opportunities.
 
 An open opportunity is graded by its expected close date as of ``as_of``:
-within 3 calendar months (or overdue) = A, within 6 = B, within 12 = C, and
-D beyond that, without a date, or when flagged for poor credit or low
-loyalty. A customer's grade is that of their best open opportunity; customers
+within 3 calendar months = A, within 6 = B, within 12 = C, and D beyond that,
+without a date, or when flagged for poor credit, low loyalty or haggling.
+Only what the source says earns an A (high profit, trusts us, closes within
+3 months): an opportunity with open concerns ("accepts us but has concerns to
+resolve"), a loss (``estimated_profit`` below zero) or an expected close date
+already passed (the date no longer says when it closes) is B at best, and says
+why. A customer's grade is that of their best open opportunity; customers
 without open opportunities are not prospects and get no grade. Rules table::
 
     [rules]
     within_months = [3, 6, 12]
-    flags = ["poor_credit", "low_loyalty"]
+    flags = ["poor_credit", "low_loyalty", "haggles"]
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ if TYPE_CHECKING:
 
     from crmcore.grading.schemes import GradeScheme
 
-FLAGS = ("poor_credit", "low_loyalty")
+FLAGS = ("poor_credit", "low_loyalty", "haggles")
 """The opportunity flags that make a prospect D."""
 
 
@@ -63,15 +67,35 @@ def grade_opportunity(rules: ProspectRules, opportunity: Opportunity, today: dat
     raised = [flag for flag in rules.flags if getattr(opportunity, flag)]
     if raised:
         return 3, f"flagged {' and '.join(f.replace('_', ' ') for f in raised)}"
-    if opportunity.expected_close is None:
+    close = opportunity.expected_close
+    if close is None:
         return 3, "no expected close date"
-    for code, months in enumerate(rules.within_months):
+    code, reason = 3, (f"expected to close {close.isoformat()}, beyond "
+                       f"{rules.within_months[-1]} months")
+    for index, months in enumerate(rules.within_months):
         limit = shift_months(today, months)
-        if opportunity.expected_close <= limit:
-            return code, (f"expected to close {opportunity.expected_close.isoformat()}, "
-                          f"within {months} months (by {limit.isoformat()})")
-    return 3, (f"expected to close {opportunity.expected_close.isoformat()}, beyond "
-               f"{rules.within_months[-1]} months")
+        if close <= limit:
+            code, reason = index, (f"expected to close {close.isoformat()}, within {months} "
+                                   f"months (by {limit.isoformat()})")
+            break
+    held = _not_a(opportunity, today)
+    if code == 0 and held:
+        return 1, f"{reason}, but {' and '.join(held)}: B at best until resolved"
+    return code, reason
+
+
+def _not_a(opportunity: Opportunity, today: date) -> list[str]:
+    """What keeps an opportunity from grade A, in the source's terms (G4)."""
+    held = []
+    if opportunity.concerns:
+        held.append(f"concerns to resolve ({', '.join(opportunity.concerns)})")
+    if opportunity.estimated_profit is not None and opportunity.estimated_profit < 0:
+        held.append(f"loss-making (estimated profit {opportunity.estimated_profit})")
+    close = opportunity.expected_close
+    if close is not None and close < today:
+        held.append(f"the expected close date {close.isoformat()} has passed: confirm a "
+                    "new one")
+    return held
 
 
 def grade_prospects(scheme: GradeScheme, opportunities: Iterable[Opportunity],

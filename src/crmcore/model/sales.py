@@ -43,7 +43,9 @@ class Opportunity:
     """A lead or sales opportunity with a customer or prospect.
 
     ``expected_close`` drives prospect grading by closing horizon (G4);
-    ``poor_credit`` and ``low_loyalty`` flag a prospect as grade D.
+    ``poor_credit``, ``low_loyalty`` and ``haggles`` flag a prospect as grade D;
+    open ``concerns``, a loss (``estimated_profit`` below zero) or a close date already
+    passed keep it from A.
     ``currency`` is the ISO 4217 code of ``estimated_value`` (None: not stated;
     older records) and ``territory`` the sales territory it is assigned to (M1, M2).
     """
@@ -65,6 +67,7 @@ class Opportunity:
     concerns: tuple[str, ...] = attrs.field(default=(), converter=as_tuple)
     poor_credit: bool = False
     low_loyalty: bool = False
+    haggles: bool = False
     currency: str | None = attrs.field(default=None, validator=optional(currency_code))
     territory: str | None = attrs.field(default=None, validator=optional_identifier)
 
