@@ -59,6 +59,9 @@ COMMANDS: dict[str, Command] = {
     "compliance": Command("crmcore.cli.agenda",
                           "per customer: each CCPR promise kept or broken, with evidence"),
     "ticket": Command("crmcore.cli.tickets", "change a ticket's status through the flow (S4, S7)"),
+    "pipeline": Command("crmcore.cli.pipeline",
+                        "opportunities by stage, owner and territory, with win probability "
+                        "(M1, M2)"),
     "run": Command("crmcore.cli.daily",
                    "the day's work: grade, lifecycle, escalate, problems, agenda, deliver"),
     "pdca": Command("crmcore.cli.improvement", "run PDCA improvement cycles (P1-P4)"),

@@ -1,0 +1,313 @@
+"""``crmcore pipeline``: add, move, assign and list opportunities; sample clocks (M1, M2, L2).
+
+``add`` needs ``--close`` (a date, or ``unknown`` said out loud: never a
+default); ``move`` names the stage to reach and the flow decides whether it
+may; ``assign`` places an opportunity by the territory rules of the
+configuration's ``[sales]`` table (``--all`` resets every open one);
+``list`` shows stage, owner, territory, days in stage and the win
+probability with why; ``samples`` lists the sample opinions due (L2).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import sys
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from crmcore.cli.common import (
+    CommandError,
+    add_format_argument,
+    add_storage_arguments,
+    open_crm,
+    parse_as_of,
+    print_json,
+    print_table,
+)
+
+DEFAULT_ACTOR = "crmcore-cli"
+"""Who the history names when ``--actor`` is not given."""
+
+LIST_COLUMNS = ("id", "customer_id", "stage", "owner", "territory", "amount", "currency",
+                "expected_close", "days_in_stage", "probability", "why")
+"""The columns of ``pipeline list`` (CSV header, JSON keys)."""
+
+
+def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Register ``pipeline`` and its subcommands."""
+    parser = commands.add_parser("pipeline",
+                                 help="opportunities by stage, owner and territory, with "
+                                      "win probability (M1, M2)")
+    sub = parser.add_subparsers(title="pipeline commands", metavar="ACTION")
+    _add(sub)
+    _move(sub)
+    _assign(sub)
+    _list(sub)
+    _samples(sub)
+    parser.set_defaults(run=lambda arguments: _help(parser))
+
+
+def _help(parser: argparse.ArgumentParser) -> int:
+    parser.print_help()
+    return 2
+
+
+def _common(parser: argparse.ArgumentParser, *, actor: bool = True) -> None:
+    add_storage_arguments(parser)
+    if actor:
+        parser.add_argument("--actor", default=DEFAULT_ACTOR, metavar="NAME",
+                            help=f"who does it (recorded; default: {DEFAULT_ACTOR})")
+
+
+def _add(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    add = sub.add_parser("add", help="record an opportunity in the first stage",
+                         description="Record opportunity ID for CUSTOMER in the first stage. "
+                                     "Nothing is stored when a value is refused.")
+    add.add_argument("opportunity", metavar="ID", help="the opportunity id")
+    add.add_argument("--customer", required=True, metavar="ID", help="the customer's id")
+    add.add_argument("--title", required=True, metavar="TEXT", help="what the deal is")
+    add.add_argument("--close", required=True, metavar="DATE|unknown",
+                     help="expected close date (YYYY-MM-DD), or 'unknown'")
+    add.add_argument("--amount", metavar="N", help="the amount (needs --currency)")
+    add.add_argument("--currency", metavar="CODE", help="ISO 4217 code, e.g. EUR, CNY")
+    add.add_argument("--source", metavar="TEXT", help="where it came from (trade show...)")
+    add.add_argument("--owner", metavar="NAME", help="owner (must be authorised)")
+    add.add_argument("--territory", metavar="NAME", help="territory (default: by the rules)")
+    add.add_argument("--no-assign", action="store_true",
+                     help="do not place it by the territory rules")
+    add.add_argument("--at", metavar="T", help="when it was created (default: now)")
+    _common(add)
+    add.set_defaults(run=run_add)
+
+
+def _move(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    move = sub.add_parser("move", help="move an opportunity to a stage through the flow",
+                          description="Move ID to STAGE. Refused, and nothing stored, when "
+                                      "the flow does not allow it; lost needs --lost-reason.")
+    move.add_argument("opportunity", metavar="ID", help="the opportunity id")
+    move.add_argument("stage", metavar="STAGE", help="the stage to move to")
+    move.add_argument("--reason", default="", metavar="TEXT", help="why (recorded)")
+    move.add_argument("--lost-reason", metavar="REASON", help="from the lost-reason catalogue")
+    move.add_argument("--lost-note", metavar="TEXT", help="what 'other' means")
+    move.add_argument("--override", action="store_true",
+                      help="allow a backward move (needs --reason)")
+    move.add_argument("--as-of", metavar="T", help="when it moved (default: now)")
+    _common(move)
+    move.set_defaults(run=run_move)
+
+
+def _assign(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    assign = sub.add_parser("assign", help="place an opportunity in a territory with an owner",
+                            description="Place ID by the territory rules of [sales] (or the "
+                                        "territory named); an owner must be authorised there. "
+                                        "--all assigns every open opportunity again.")
+    assign.add_argument("opportunity", metavar="ID", nargs="?", help="the opportunity id")
+    assign.add_argument("--all", action="store_true",
+                        help="reset territories: reassign every open opportunity")
+    assign.add_argument("--owner", metavar="NAME", help="the owner")
+    assign.add_argument("--territory", metavar="NAME", help="the territory")
+    _common(assign)
+    assign.set_defaults(run=run_assign)
+
+
+def _list(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    listing = sub.add_parser("list", help="opportunities with stage, owner, territory, days "
+                                          "in stage and win probability")
+    listing.add_argument("--stage", metavar="STAGE", help="only this stage")
+    listing.add_argument("--owner", metavar="NAME", help="only this owner's")
+    listing.add_argument("--territory", metavar="NAME", help="only this territory's")
+    listing.add_argument("--closed", action="store_true", help="include won and lost ones")
+    listing.add_argument("--as-of", metavar="T", help="the date to count days to (default: now)")
+    add_format_argument(listing, "table", "json", "csv")
+    _common(listing, actor=False)
+    listing.set_defaults(run=run_list)
+
+
+def _samples(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    samples = sub.add_parser("samples", help="sample opinions to ask, due or overdue (L2)")
+    samples.add_argument("--owner", metavar="NAME", help="only this owner's")
+    samples.add_argument("--as-of", metavar="T", help="as of (default: now)")
+    add_format_argument(samples, "table", "json", "csv")
+    _common(samples, actor=False)
+    samples.set_defaults(run=run_samples)
+
+
+def _close(text: str) -> date | None:
+    if text.strip().lower() == "unknown":
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise CommandError(f"--close: {text!r} is not a date (YYYY-MM-DD) or 'unknown'"
+                           ) from None
+
+
+def _amount(text: str | None) -> Decimal | None:
+    if text is None:
+        return None
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise CommandError(f"--amount: {text!r} is not a number") from None
+    if not value.is_finite():
+        raise CommandError(f"--amount: {text!r} is not a finite number")
+    return value
+
+
+def run_add(arguments: argparse.Namespace) -> int:
+    """Store the opportunity, or say which value was refused (nothing stored)."""
+    from crmcore.sales.pipeline import PipelineService
+
+    close = _close(arguments.close)
+    amount = _amount(arguments.amount)
+    with open_crm(arguments) as crm:
+        made = PipelineService(crm).add(
+            arguments.opportunity, arguments.customer, arguments.title, amount=amount,
+            currency=arguments.currency, expected_close=close, actor=arguments.actor,
+            created_at=parse_as_of(arguments.at), source=arguments.source,
+            owner=arguments.owner, territory=arguments.territory,
+            assign=not arguments.no_assign)
+    print(f"opportunity {made.id}: {made.stage}, {made.amount_label()}, close "
+          f"{made.close_label()}, owner {made.owner or '-'}, territory {made.territory or '-'}")
+    return 0
+
+
+def run_move(arguments: argparse.Namespace) -> int:
+    """Move the opportunity, or explain why not (nothing stored)."""
+    from crmcore.sales.pipeline import PipelineService
+
+    with open_crm(arguments) as crm:
+        made = PipelineService(crm).move(
+            arguments.opportunity, arguments.stage, actor=arguments.actor,
+            at=parse_as_of(arguments.as_of), reason=arguments.reason,
+            lost_reason=arguments.lost_reason, lost_note=arguments.lost_note,
+            override=arguments.override)
+    entry = made.entry
+    days = entry.seconds_in_previous / 86400
+    print(f"opportunity {entry.subject_id}: {entry.from_state} -> {entry.to_state} "
+          f"({entry.event}) at {entry.at.isoformat()} by {entry.actor}, after {days:.1f} "
+          f"days in {entry.from_state}")
+    return 0
+
+
+def run_assign(arguments: argparse.Namespace) -> int:
+    """Assign one opportunity, or every open one with ``--all``."""
+    from crmcore.sales.pipeline import PipelineService
+
+    if arguments.all == (arguments.opportunity is not None):
+        raise CommandError("ID: give one opportunity id, or --all (not both)")
+    with open_crm(arguments) as crm:
+        service = PipelineService(crm)
+        if arguments.all:
+            if arguments.owner or arguments.territory:
+                raise CommandError("--all: assigns by the rules; --owner and --territory "
+                                   "apply to one opportunity")
+            changed = service.reassign_open(actor=arguments.actor)
+            for opportunity_id, placed in changed:
+                print(f"opportunity {opportunity_id}: {placed.territory}, {placed.owner} "
+                      f"({placed.why})")
+            print(f"{len(changed)} opportunit{'y' if len(changed) == 1 else 'ies'} reassigned")
+            return 0
+        placed = service.assign(arguments.opportunity, actor=arguments.actor,
+                                owner=arguments.owner, territory=arguments.territory)
+    print(f"opportunity {arguments.opportunity}: territory {placed.territory}, owner "
+          f"{placed.owner} ({placed.why})")
+    return 0
+
+
+def _rows(arguments: argparse.Namespace, as_of: datetime) -> tuple[list[dict[str, Any]],
+                                                                   list[str]]:
+    from crmcore.sales.money import totals_by_currency
+    from crmcore.sales.pipeline import PipelineService
+    from crmcore.sales.pipeline_probability import pipeline_probabilities
+
+    with open_crm(arguments) as crm:
+        service = PipelineService(crm)
+        if arguments.stage is not None and arguments.stage not in service.stage_names():
+            raise CommandError(f"--stage: {arguments.stage!r} is not a stage (known: "
+                               f"{', '.join(service.stage_names())})")
+        items = service.opportunities() if arguments.closed else service.open()
+        predictions = pipeline_probabilities(service, as_of)
+    chosen = [item for item in items
+              if arguments.stage in (None, item.stage) and arguments.owner in (None, item.owner)
+              and arguments.territory in (None, item.territory)]
+    rows = []
+    for item in chosen:
+        made = item.as_json(as_of)
+        predicted = predictions.get(item.id)
+        made["probability"] = None if predicted is None else round(predicted.probability, 3)
+        made["why"] = "n/a" if predicted is None else predicted.why
+        rows.append({column: made[column] for column in LIST_COLUMNS})
+    totals = totals_by_currency((item.amount, item.currency) for item in chosen).lines()
+    return rows, totals
+
+
+def run_list(arguments: argparse.Namespace) -> int:
+    """Print the opportunities; totals per currency (never mixed)."""
+    as_of = parse_as_of(arguments.as_of) or datetime.now(UTC)
+    rows, totals = _rows(arguments, as_of)
+    if arguments.format == "json":
+        print_json({"as_of": as_of.isoformat(), "opportunities": rows,
+                    "totals": totals})
+        return 0
+    if arguments.format == "csv":
+        _csv(rows, LIST_COLUMNS)
+        return 0
+    print(f"pipeline as of {as_of.date().isoformat()}: {len(rows)} opportunit"
+          f"{'y' if len(rows) == 1 else 'ies'}")
+    print_table([[r["id"], r["customer_id"], r["stage"], r["owner"] or "-",
+                  r["territory"] or "-", _money(r), r["expected_close"],
+                  f"{r['days_in_stage']:.0f}",
+                  "n/a" if r["probability"] is None else f"{r['probability']:.0%}"]
+                 for r in rows],
+                ["id", "customer", "stage", "owner", "territory", "amount", "close",
+                 "days in stage", "win prob."])
+    print("totals: " + ("; ".join(totals) or "none"))
+    _print_why(rows)
+    return 0
+
+
+def _money(row: dict[str, Any]) -> str:
+    if row["amount"] == "unknown":
+        return "unknown"
+    return f"{Decimal(row['amount']):,.2f} {row['currency']}"
+
+
+def _print_why(rows: Sequence[dict[str, Any]]) -> None:
+    explained = [row for row in rows if row["why"] != "n/a"]
+    if not explained:
+        print("win probability: n/a (crmcore.sales.win_probability is not available)")
+        return
+    print("why:")
+    for row in explained:
+        print(f"  {row['id']}: {row['why']}")
+
+
+def _csv(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> None:
+    writer = csv.DictWriter(sys.stdout, fieldnames=list(columns), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+
+
+def run_samples(arguments: argparse.Namespace) -> int:
+    """Print the sample opinions due or overdue (L2)."""
+    from crmcore.sales.leads import sample_agenda
+
+    as_of = parse_as_of(arguments.as_of) or datetime.now(UTC)
+    with open_crm(arguments) as crm:
+        items = sample_agenda(crm, as_of, owner=arguments.owner)
+    rows = [{"owner": i.owner, "kind": i.kind.value, "customer_id": i.customer_id,
+             "subject": i.subject, "due_at": i.due_at.isoformat(), "why": i.why}
+            for i in items]
+    if arguments.format == "json":
+        print_json({"as_of": as_of.isoformat(), "samples": rows})
+    elif arguments.format == "csv":
+        _csv(rows, ("owner", "kind", "customer_id", "subject", "due_at", "why"))
+    else:
+        print(f"sample opinions to ask as of {as_of.date().isoformat()}: {len(rows)}")
+        print_table([[r["owner"], r["kind"], r["subject"], r["due_at"][:10], r["why"]]
+                     for r in rows], ["owner", "kind", "lead", "due", "why"])
+    return 0
