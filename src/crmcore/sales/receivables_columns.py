@@ -42,7 +42,10 @@ def day_number(day: date) -> int:
 
 @attrs.frozen
 class ReceivableColumns:
-    """Invoices as aligned columns; ``paid_day`` is :data:`NEVER` when nothing was paid."""
+    """Invoices as aligned columns; ``paid_day`` is :data:`NEVER` when nothing was paid.
+
+    ``products`` (the invoiced product names) is read only when asked for.
+    """
 
     customer: list[str]
     currency: list[str]
@@ -51,6 +54,7 @@ class ReceivableColumns:
     issued_day: list[int]
     due_day: list[int]
     paid_day: list[int]
+    products: list[tuple[str, ...]] | None = None
 
     def __len__(self) -> int:
         return len(self.customer)
@@ -61,9 +65,9 @@ _COLUMNS: dict[str, Any] = {
     "issued_on": "text", "due_on": "text", "paid_on": "text"}
 
 
-def read_receivables(session: StorageSession, *, customer_id: str | None = None
-                     ) -> ReceivableColumns:
-    """Every stored invoice (or one customer's) as columns."""
+def read_receivables(session: StorageSession, *, customer_id: str | None = None,
+                     products: bool = False) -> ReceivableColumns:
+    """Every stored invoice (or one customer's) as columns (with ``products`` when asked)."""
     days: dict[str | None, int] = {None: NEVER}
 
     def day(text: str | None) -> int:
@@ -72,8 +76,9 @@ def read_receivables(session: StorageSession, *, customer_id: str | None = None
             found = days[text] = day_number(date.fromisoformat(str(text)))
         return found
 
-    columns = ReceivableColumns([], [], [], [], [], [], [])
-    for chunk in session.scan(RECEIVABLE.kind, _COLUMNS, customer_id=customer_id):
+    columns = ReceivableColumns([], [], [], [], [], [], [], [] if products else None)
+    wanted = {**_COLUMNS, "products": "json"} if products else _COLUMNS
+    for chunk in session.scan(RECEIVABLE.kind, wanted, customer_id=customer_id):
         columns.customer.extend(chunk["customer_id"])
         columns.currency.extend(chunk["currency"])
         columns.amount_cents.extend(map(cents_of, chunk["amount"]))
@@ -81,12 +86,15 @@ def read_receivables(session: StorageSession, *, customer_id: str | None = None
         columns.issued_day.extend(map(day, chunk["issued_on"]))
         columns.due_day.extend(map(day, chunk["due_on"]))
         columns.paid_day.extend(map(day, chunk["paid_on"]))
+        if columns.products is not None:
+            columns.products.extend(tuple(names or ()) for names in chunk["products"])
     return columns
 
 
 def receivable_columns(receivables: Iterable[Receivable]) -> ReceivableColumns:
     """The columns of invoice objects (what :func:`read_receivables` reads back)."""
-    columns = ReceivableColumns([], [], [], [], [], [], [])
+    bought: list[tuple[str, ...]] = []
+    columns = ReceivableColumns([], [], [], [], [], [], [], bought)
     for item in receivables:
         columns.customer.append(item.customer_id)
         columns.currency.append(item.currency)
@@ -95,6 +103,7 @@ def receivable_columns(receivables: Iterable[Receivable]) -> ReceivableColumns:
         columns.issued_day.append(day_number(item.issued_on))
         columns.due_day.append(day_number(item.due_on))
         columns.paid_day.append(NEVER if item.paid_on is None else day_number(item.paid_on))
+        bought.append(item.products)
     return columns
 
 
