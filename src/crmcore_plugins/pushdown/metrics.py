@@ -1,0 +1,291 @@
+"""The grading metrics, value ranks and lifecycle evidence as Ibis expressions.
+
+One expression serves every engine Ibis compiles to (DuckDB, PostgreSQL,
+SQLite, MySQL/MariaDB, Spark...): the engine aggregates the purchases and
+only one row per customer leaves it. The input is a table of purchases with
+the columns
+
+``customer_id`` (text), ``at`` (timestamp: naive UTC, or with a time zone),
+``amount_cents`` (integer hundredths) and optionally ``cost_cents``
+(integer hundredths, NULL when unknown);
+
+and optionally a table of customers with ``customer_id`` and
+``acquired_at`` (NULL when unknown), so customers who bought nothing are
+graded too. The semantics are exactly those of
+:func:`crmcore.grading.compute_metrics` (strict ``at < as_of``, a calendar
+window, UTC purchase days, money summed in integer cents),
+:func:`crmcore.grading.rank_cut` (competition ranks: a tie takes the better
+grade; count cut-offs ``floor(c * N + 1/2)``, computed in integers) and the
+lifecycle rules' purchase rhythm (the median gap between purchase days).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from fractions import Fraction
+from typing import Any
+
+import ibis
+import ibis.expr.datatypes as dt
+import ibis.expr.types as ir
+
+from crmcore.errors import ConfigError
+from crmcore.grading.metrics import window_start
+from crmcore.grading.rank import Basis, RankCut
+from crmcore.grading.rfm import QUINTILES
+
+SECONDS_PER_DAY = 86_400
+
+METRIC_COLUMNS = ("customer_id", "revenue_cents", "profit_cents", "transactions", "frequency",
+                  "first_day", "last_day", "recency_days", "tenure_days")
+"""The columns :func:`grading_metrics` returns (days are UTC days since 1970-01-01)."""
+
+EVIDENCE_COLUMNS = ("customer_id", "first_purchase_at", "last_purchase_at", "purchase_days",
+                    "repeat_days", "rhythm_days")
+"""The columns :func:`lifecycle_evidence` returns."""
+
+PURCHASE_COLUMNS = ("customer_id", "at", "amount_cents")
+"""The columns a purchases table must have (``cost_cents`` is optional)."""
+
+
+def check_columns(table: ir.Table, wanted: Sequence[str], key: str) -> None:
+    """Raise :class:`ConfigError` naming ``key`` when ``table`` lacks one of ``wanted``."""
+    missing = [name for name in wanted if name not in table.columns]
+    if missing:
+        raise ConfigError(f"{key}: column {missing[0]!r} is missing (columns: "
+                          f"{', '.join(table.columns)})")
+
+
+def moment(column: ir.Value, when: datetime) -> ir.Value:
+    """``when`` as a literal of ``column``'s timestamp type (UTC when the column is naive)."""
+    zone = column.type().timezone if column.type().is_timestamp() else None
+    utc = when.astimezone(UTC)
+    if zone is None:
+        return ibis.literal(utc.replace(tzinfo=None), type=dt.Timestamp())
+    return ibis.literal(utc, type=dt.Timestamp(timezone="UTC"))
+
+
+def utc_day(column: ir.Value) -> ir.IntegerValue:
+    """The UTC day number (days since 1970-01-01) of a timestamp column, rounded down."""
+    seconds: Any = column.epoch_seconds()
+    return (seconds // SECONDS_PER_DAY).cast("int64")
+
+
+def day_of(when: datetime) -> int:
+    """The UTC day number of an aware datetime (as :func:`utc_day` computes it)."""
+    return math.floor(when.astimezone(UTC).timestamp() // SECONDS_PER_DAY)
+
+
+def cents(amount: ir.NumericValue) -> ir.IntegerValue:
+    """An amount column as integer hundredths, rounded half-even (as crmcore does).
+
+    Exact for decimal columns; a float column is first taken to the nearest
+    hundredth (floats cannot hold ties exactly).
+    """
+    if amount.type().is_integer():
+        return (amount * 100).cast("int64")
+    scaled: Any = amount * 100
+    floor: Any = scaled.floor()
+    rest: Any = scaled - floor
+    odd: Any = (floor % 2).abs() == 1
+    up = (rest > 0.5) | ((rest == 0.5) & odd)
+    return (floor + up.cast("int64")).cast("int64")
+
+
+def grading_metrics(purchases: ir.Table, *, as_of: datetime, window_months: int = 12,
+                    customers: ir.Table | None = None) -> ir.Table:
+    """One row per customer with the grading metrics as of ``as_of``, in integers.
+
+    Purchases with ``at < as_of`` count; the window is the ``window_months``
+    calendar months before ``as_of`` (see :func:`crmcore.grading.window_start`).
+    ``revenue_cents``, ``transactions`` and ``frequency`` (distinct UTC
+    purchase days) cover the window and are 0 without purchases in it;
+    ``profit_cents`` sums ``amount - cost`` over the window's purchases with a
+    known cost (NULL when none); ``recency_days`` counts from the last
+    purchase ever, ``tenure_days`` from the first purchase or ``acquired_at``,
+    whichever is earlier (NULL when unknown). With ``customers``, each of
+    them gets a row, bought or not.
+    """
+    check_columns(purchases, PURCHASE_COLUMNS, "purchases")
+    if not isinstance(as_of, datetime) or as_of.tzinfo is None:
+        raise ConfigError(f"as_of: {as_of!r} must be a timezone-aware datetime")
+    at = purchases["at"]
+    start = window_start(as_of, window_months)
+    before = purchases.filter(at < moment(at, as_of))
+    before = before.mutate(day=utc_day(before["at"]),
+                           inside=before["at"] >= moment(at, start))
+    inside = before["inside"]
+    amount = before["amount_cents"]
+    has_cost = "cost_cents" in purchases.columns
+    known = inside & before["cost_cents"].notnull() if has_cost else None
+    measures: dict[str, Any] = {
+        "revenue_cents": amount.sum(where=inside),
+        "transactions": amount.count(where=inside),
+        "frequency": before["day"].nunique(where=inside),
+        "first_day": before["day"].min(),
+        "last_day": before["day"].max(),
+    }
+    if has_cost:
+        measures["profit_cents"] = (amount - before["cost_cents"]).sum(where=known)
+    per_customer = before.group_by("customer_id").aggregate(**measures)
+    if not has_cost:
+        per_customer = per_customer.mutate(profit_cents=ibis.null("int64"))
+    if customers is not None:
+        per_customer = _with_customers(per_customer, customers, as_of)
+    as_of_day = day_of(as_of)
+    return per_customer.select(
+        customer_id=per_customer["customer_id"],
+        revenue_cents=per_customer["revenue_cents"].fill_null(0).cast("int64"),
+        profit_cents=per_customer["profit_cents"].cast("int64"),
+        transactions=per_customer["transactions"].fill_null(0).cast("int64"),
+        frequency=per_customer["frequency"].fill_null(0).cast("int64"),
+        first_day=per_customer["first_day"].cast("int64"),
+        last_day=per_customer["last_day"].cast("int64"),
+        recency_days=(as_of_day - per_customer["last_day"]).cast("int64"),
+        tenure_days=(as_of_day - per_customer["first_day"]).cast("int64"),
+    )
+
+
+def _with_customers(per_customer: ir.Table, customers: ir.Table, as_of: datetime) -> ir.Table:
+    """Every customer and every buyer; ``first_day`` takes acquisitions before ``as_of``."""
+    check_columns(customers, ("customer_id",), "customers")
+    if "acquired_at" in customers.columns:
+        acquired = customers["acquired_at"]
+        acquired_day = ibis.cases((acquired < moment(acquired, as_of), utc_day(acquired)),
+                                  else_=ibis.null("int64"))
+    else:
+        acquired_day = ibis.null("int64")
+    known = customers.select(customer_id=customers["customer_id"],
+                             acquired_day=acquired_day).distinct(on="customer_id")
+    joined = known.outer_join(per_customer, "customer_id")
+    left, right = joined["customer_id"], joined["customer_id_right"]
+    first: Any = joined["first_day"]
+    acquired_first: Any = joined["acquired_day"]
+    earliest = ibis.cases((first.isnull(), acquired_first),
+                          (acquired_first.isnull(), first),
+                          (acquired_first < first, acquired_first), else_=first)
+    return joined.select(
+        customer_id=left.fill_null(right), revenue_cents=joined["revenue_cents"],
+        profit_cents=joined["profit_cents"], transactions=joined["transactions"],
+        frequency=joined["frequency"], first_day=earliest, last_day=joined["last_day"])
+
+
+def value_ranks(table: ir.Table, value: str, cut: RankCut, *, prefix: str = "",
+                higher_is_better: bool = True) -> ir.Table:
+    """``table`` with the rank outcome of column ``value`` cut by ``cut``, in the engine.
+
+    Adds ``{prefix}ahead`` (customers with a strictly better value: the
+    competition rank minus one, so a tie takes the better grade) and
+    ``{prefix}code`` (the grade index, 0 the best). Count basis: grade ``i``
+    ends at rank ``floor(c_i * N + 1/2)`` (round half up, in integers);
+    value-share basis: the value of everyone strictly ahead is below ``c_i``
+    of the total. A NULL value, and a value <= 0 when ``cut.nonpositive_last``,
+    takes the last grade. ``higher_is_better=False`` ranks lower values first
+    (as RFM recency does).
+    """
+    check_columns(table, (value,), "value")
+    raw: Any = table[value]
+    keyed: Any = raw if higher_is_better else -raw
+    ahead_name, code_name = f"{prefix}ahead", f"{prefix}code"
+    ranked = table.mutate(**{
+        ahead_name: ibis.rank().over(order_by=[keyed.isnull(), keyed.desc()]).cast("int64")})
+    keyed = ranked[value] if higher_is_better else -ranked[value]
+    last = len(cut.shares)
+    eligible = keyed.notnull()
+    if cut.nonpositive_last:
+        eligible = eligible & (keyed > 0)
+    if cut.basis is Basis.COUNT:
+        population: Any = ranked[ahead_name].count().over()
+        passed = [(ranked[ahead_name] >= _boundary(share, population)).cast("int64")
+                  for share in cut.cumulative]
+    else:
+        ranked, passed = _share_passed(ranked, keyed, cut)
+    code = passed[0]
+    for step in passed[1:]:
+        code = code + step
+    return ranked.mutate(**{code_name: ibis.cases((eligible, code), else_=last).cast("int64")})
+
+
+def _boundary(share: Fraction, population: Any) -> Any:
+    """``floor(share * population + 1/2)`` in integers: ``(2pN + q) // 2q``."""
+    p, q = share.numerator, share.denominator
+    return ((population * (2 * p) + q) // (2 * q)).cast("int64")
+
+
+def _share_passed(ranked: ir.Table, keyed: Any, cut: RankCut) -> tuple[ir.Table, list[Any]]:
+    """Value-share basis: per cut-off, whether the positive value strictly ahead reaches it."""
+    positive = ibis.cases((keyed > 0, keyed), else_=0)
+    ranked = ranked.mutate(_key=keyed, _positive=positive)
+    groups = ranked.filter(ranked["_key"].notnull()).group_by("_key").aggregate(
+        _group=ranked["_positive"].sum())
+    window = ibis.window(order_by=groups["_key"].desc(), preceding=None, following=0)
+    groups = groups.mutate(_through=groups["_group"].sum().over(window),
+                           _total=groups["_group"].sum().over())
+    groups = groups.mutate(_amount_ahead=groups["_through"] - groups["_group"])
+    joined = ranked.left_join(groups.select("_key", "_amount_ahead", "_total"), "_key")
+    joined = joined.drop(*(name for name in joined.columns if name.endswith("_right")))
+    ahead: Any = joined["_amount_ahead"]
+    total: Any = joined["_total"].max().over()
+    passed = []
+    for share in cut.cumulative:
+        p, q = share.numerator, share.denominator
+        passed.append(ibis.cases((ahead * q >= total * p, 1), else_=0))
+    return joined, passed
+
+
+def rfm_codes(metrics: ir.Table, *, recency: str = "recency_days",
+              frequency: str = "frequency", monetary: str = "revenue_cents") -> ir.Table:
+    """``metrics`` with RFM scores ``r``, ``f``, ``m`` (1-5 by quintile) computed in the engine.
+
+    As :func:`crmcore.grading.rfm_scores`: fewer days since the last purchase
+    is better; never bought scores R 1, no purchase days F 1, no revenue M 1.
+    """
+    table = metrics
+    axes = ((recency, "r", False, False), (frequency, "f", True, True),
+            (monetary, "m", True, True))
+    for column, name, nonpositive_last, better in axes:
+        table = value_ranks(table, column, RankCut(QUINTILES, Basis.COUNT, nonpositive_last),
+                            prefix=f"{name}_", higher_is_better=better)
+        table = table.mutate(**{name: 5 - table[f"{name}_code"]})
+    return table
+
+
+def lifecycle_evidence(purchases: ir.Table, *, until: datetime) -> ir.Table:
+    """One row per buyer with the lifecycle evidence of purchases before ``until``.
+
+    ``first_purchase_at``, ``last_purchase_at``, ``purchase_days`` (distinct
+    UTC days), ``repeat_days`` (purchase days after the first) and
+    ``rhythm_days``: the median of the gaps in days between consecutive
+    purchase days (the average of the middle two for an even number; NULL
+    with fewer than two purchase days), as the lifecycle rules compute it.
+    """
+    check_columns(purchases, ("customer_id", "at"), "purchases")
+    at = purchases["at"]
+    before = purchases.filter(at < moment(at, until))
+    summary = before.group_by("customer_id").aggregate(
+        first_purchase_at=before["at"].min(), last_purchase_at=before["at"].max())
+    days = before.select(customer_id=before["customer_id"],
+                         day=utc_day(before["at"])).distinct()
+    by_customer = ibis.window(group_by="customer_id", order_by="day")
+    gaps = days.mutate(gap=days["day"] - days["day"].lag().over(by_customer))
+    counted = gaps.group_by("customer_id").aggregate(purchase_days=gaps["day"].count())
+    gaps = gaps.filter(gaps["gap"].notnull())
+    in_order = ibis.window(group_by="customer_id", order_by="gap")
+    gaps = gaps.mutate(position=ibis.row_number().over(in_order),
+                       count=gaps["gap"].count().over(ibis.window(group_by="customer_id")))
+    twice: Any = gaps["position"] * 2  # row_number() counts from 0
+    count: Any = gaps["count"]
+    odd = count % 2 == 1
+    central = gaps.filter((odd & (twice == count - 1))
+                          | (~odd & ((twice == count - 2) | (twice == count))))
+    rhythm = central.group_by("customer_id").aggregate(
+        rhythm_days=central["gap"].cast("float64").mean())
+    joined = summary.join(counted, "customer_id").left_join(rhythm, "customer_id")
+    return joined.select(
+        customer_id=joined["customer_id"], first_purchase_at=joined["first_purchase_at"],
+        last_purchase_at=joined["last_purchase_at"],
+        purchase_days=joined["purchase_days"].cast("int64"),
+        repeat_days=(joined["purchase_days"] - 1).cast("int64"),
+        rhythm_days=joined["rhythm_days"])

@@ -1,0 +1,221 @@
+"""Where the purchases live: an engine connection and a mapping that yields Ibis tables.
+
+:func:`connect` opens an engine from a URL (``postgresql://``, ``sqlite:///``,
+``duckdb:///``..., or a Parquet/CSV file or folder read by DuckDB, each file
+a table named by its stem). :class:`MappedSource` turns an
+:class:`~crmcore_plugins.erp.ErpMapping` into the tables
+:mod:`crmcore_plugins.pushdown.metrics` reads: purchases with
+``customer_id``, ``at`` (UTC), ``amount_cents`` (and ``cost_cents``), and
+customers with ``customer_id`` and ``acquired_at``. Identifiers are always
+quoted by Ibis, never pasted into SQL text. Every error is a
+:class:`~crmcore.errors.ConfigError` naming the key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from crmcore.errors import ConfigError
+from crmcore.options import Options
+from crmcore.redaction import redacted_url
+from crmcore_plugins.erp.mapping import Condition, ErpMapping, TableMapping, load_mapping
+
+FILE_SUFFIXES = (".parquet", ".csv")
+"""Files :func:`connect` reads with DuckDB (each one a table named by its stem)."""
+
+_ALIASES = {"postgresql": "postgres", "mariadb": "mysql"}
+
+
+def _missing_extra(key: str, scheme: str, error: ImportError) -> ConfigError:
+    return ConfigError(f"{key}: the {scheme!r} engine is not installed ({error.name or error}); "
+                       "pip install 'crmcore[pushdown]'")
+
+
+def connect(url: str, *, key: str = "source.url") -> Any:
+    """An Ibis backend for ``url``; :class:`ConfigError` naming ``key`` if it cannot connect.
+
+    SQLAlchemy-style URLs (``postgresql+psycopg://``) are accepted. A SQLite
+    or DuckDB database file must exist (nothing is created).
+    """
+    try:
+        import ibis
+    except ImportError as error:
+        raise _missing_extra(key, "ibis", error) from error
+    shown = redacted_url(url)
+    files = _data_files(url)
+    if files is not None:
+        return _file_backend(files, key)
+    scheme, separator, rest = url.partition("://")
+    if not separator:
+        raise ConfigError(f"{key}: {shown!r} is not a URL (postgresql://..., sqlite:///FILE, "
+                          "duckdb:///FILE) nor a .parquet/.csv file or folder")
+    engine = scheme.split("+", 1)[0].lower()
+    engine = _ALIASES.get(engine, engine)
+    if engine in ("sqlite", "duckdb") and rest not in ("", "/:memory:"):
+        path = Path(rest[1:] if rest.startswith("/") else rest)
+        if not path.is_file():
+            raise ConfigError(f"{key}: {shown!r}: database file {str(path)!r} does not exist")
+    try:
+        return ibis.connect(f"{engine}://{rest}")
+    except ImportError as error:
+        raise _missing_extra(key, engine, error) from error
+    except Exception as error:
+        raise ConfigError(f"{key}: cannot connect to {shown!r}: "
+                          f"{redacted_url(str(error)).strip()}") from error
+
+
+def _data_files(url: str) -> list[Path] | None:
+    """The Parquet/CSV files ``url`` names (a file or a folder of them), or None."""
+    if "://" in url and not url.startswith("file://"):
+        return None
+    path = Path(url.removeprefix("file://")).expanduser()
+    if path.is_dir():
+        return sorted(p for p in path.iterdir() if p.suffix.lower() in FILE_SUFFIXES)
+    if path.suffix.lower() in FILE_SUFFIXES:
+        return [path]
+    return None
+
+
+def _file_backend(files: list[Path], key: str) -> Any:
+    try:
+        import ibis
+
+        backend = ibis.duckdb.connect()
+    except ImportError as error:
+        raise _missing_extra(key, "duckdb", error) from error
+    if not files:
+        raise ConfigError(f"{key}: the folder holds no .parquet or .csv file")
+    for path in files:
+        if not path.is_file():
+            raise ConfigError(f"{key}: file {str(path)!r} does not exist")
+        read = backend.read_parquet if path.suffix.lower() == ".parquet" else backend.read_csv
+        try:
+            read(path, table_name=path.stem)
+        except Exception as error:
+            raise ConfigError(f"{key}: cannot read {str(path)!r}: {error}") from error
+    return backend
+
+
+_COMPARE: dict[str, Callable[[Any, Any], Any]] = {
+    "=": lambda column, value: column == value,
+    "!=": lambda column, value: column != value,
+    "<": lambda column, value: column < value,
+    "<=": lambda column, value: column <= value,
+    ">": lambda column, value: column > value,
+    ">=": lambda column, value: column >= value,
+    "in": lambda column, value: column.isin(list(value)),
+    "not in": lambda column, value: ~column.isin(list(value)),
+    "is null": lambda column, _value: column.isnull(),
+    "is not null": lambda column, _value: column.notnull(),
+}
+
+
+def _utc(column: Any, key: str, zone: str) -> Any:
+    """A time column as a timestamp the metrics compare in UTC."""
+    kind = column.type()
+    if kind.is_date():
+        return column.cast("timestamp")
+    if not kind.is_timestamp():
+        raise ConfigError(f"{key}: column type {kind} is not a date or timestamp")
+    if kind.timezone is None and zone != "UTC":
+        raise ConfigError(f"time_zone: {zone!r}: pushdown reads timestamps without an offset "
+                          "as UTC; convert them in the mapping or store them in UTC")
+    return column
+
+
+@attrs.frozen
+class MappedSource:
+    """Purchases and customers of a host, read through an :class:`ErpMapping`.
+
+    ``backend`` is an Ibis backend (see :func:`connect`).
+    """
+
+    backend: Any
+    mapping: ErpMapping
+
+    def _table(self, section: TableMapping) -> Any:
+        try:
+            table = (self.backend.table(section.table, database=self.mapping.schema)
+                     if self.mapping.schema else self.backend.table(section.table))
+        except Exception as error:
+            raise ConfigError(f"{section.key}.table: {section.table!r} is not a table of the "
+                              f"source ({type(error).__name__})") from error
+        for key, column in section.every_column():
+            if column not in table.columns:
+                raise ConfigError(f"{key}: column {column!r} is not in table "
+                                  f"{section.table!r} (columns: {', '.join(table.columns)})")
+        for condition in section.where:
+            table = table.filter(_condition(table, condition))
+        return table
+
+    def customers(self) -> Any:
+        """One row per mapped customer: ``customer_id``, ``acquired_at`` and its attributes."""
+        section = self.mapping.customers
+        table = self._table(section)
+        columns: dict[str, Any] = {"customer_id": table[section.columns["id"]].cast("string")}
+        acquired = section.columns.get("acquired_at")
+        if acquired is not None:
+            columns["acquired_at"] = _utc(table[acquired], "customers.columns.acquired_at",
+                                          self.mapping.time_zone)
+        columns.update({name: table[column] for name, column in section.attributes.items()
+                        if name not in columns})
+        return table.select(**columns)
+
+    def purchases(self) -> Any:
+        """One row per mapped purchase: ``customer_id``, ``at``, ``amount_cents`` (and cost)."""
+        from crmcore_plugins.pushdown.metrics import cents
+
+        section = self.mapping.transactions
+        table = self._table(section)
+        named: Mapping[str, str] = section.columns
+        columns: dict[str, Any] = {
+            "customer_id": table[named["customer_id"]].cast("string"),
+            "at": _utc(table[named["occurred_at"]], "transactions.columns.occurred_at",
+                       self.mapping.time_zone),
+            "amount_cents": cents(table[named["amount"]]),
+        }
+        if "cost" in named:
+            columns["cost_cents"] = cents(table[named["cost"]])
+        purchases = table.select(**columns)
+        if section.require_customer:
+            known = self.customers().select("customer_id")
+            purchases = purchases.semi_join(known, "customer_id")
+        return purchases
+
+
+def _condition(table: Any, condition: Condition) -> Any:
+    return _COMPARE[condition.op](table[condition.column], condition.value)
+
+
+@attrs.frozen
+class SourceSpec:
+    """The ``[source]`` table: which mapping (``erp``) and where (``url``)."""
+
+    erp: str
+    url: str = attrs.field(repr=False)
+    window_months: int = 12
+
+    def open(self) -> MappedSource:
+        """Load the mapping and connect (errors name ``source.erp`` / ``source.url``)."""
+        mapping = load_mapping(self.erp)
+        return MappedSource(connect(self.url), mapping)
+
+
+def source_from_options(options: Options) -> SourceSpec:
+    """Read a ``[source]`` table: ``erp`` (odoo, erpnext or a mapping file), ``url``
+    (or ``url_env``: an environment variable holding it) and ``window_months``."""
+    erp = options.text("erp")
+    if erp.endswith(".toml"):
+        erp = str(options.path("erp"))
+    url = options.secret("url", required=True)
+    assert url is not None
+    files = _data_files(url)
+    if files is not None and options.has("url") and not Path(url).is_absolute():
+        url = str(options.path("url"))
+    window = options.integer("window_months", 12, minimum=1)
+    options.check_all_used()
+    return SourceSpec(erp, url, window)
