@@ -38,6 +38,9 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
+import attrs
+
+from crmcore.calendars import REGION_CODE
 from crmcore.errors import ConfigError, PluginError, ValidationError
 from crmcore.hookspecs import hookimpl
 from crmcore.options import Options
@@ -135,6 +138,77 @@ def _entity(
     return entity
 
 
+def split_region(code: str) -> tuple[str, str | None]:
+    """``"DE-BY"`` as ``("DE", "BY")``, checked against ``holidays``' countries and
+    subdivisions; :class:`~crmcore.errors.ValidationError` naming ``calendar`` and
+    listing what is available otherwise."""
+    match = REGION_CODE.fullmatch(code.strip())
+    supported = _holidays_package().list_supported_countries()
+    if match is None or match[1].upper() not in supported:
+        two_letter = sorted(country for country in supported if len(country) == 2)
+        raise ValidationError("calendar", code, "is not a country code known to holidays "
+                                                f"(available: {', '.join(two_letter)})")
+    country, subdiv = match[1].upper(), match[2].upper() if match[2] else None
+    if subdiv is not None and subdiv not in supported[country]:
+        listed = ", ".join(supported[country]) or "none"
+        raise ValidationError("calendar", code, f"is not a subdivision of {country} "
+                                                f"(available: {listed})")
+    return country, subdiv
+
+
+@attrs.frozen
+class OfficialCalendar:
+    """A country's official calendar over ``years`` and what its data covers.
+
+    ``data_version`` is the ``holidays`` release; ``announced_through`` the last year
+    of the government's published schedule (make-up working days) in that release,
+    or None for a country whose calendar follows fixed rules only. Years after it
+    have rule-based holidays without make-up days: :meth:`years_beyond_data`.
+    """
+
+    calendar: BusinessCalendar
+    code: str
+    data_version: str
+    announced_through: int | None
+    years: tuple[int, ...]
+
+    def years_beyond_data(self, years: Iterable[int] | None = None) -> list[int]:
+        """Which of ``years`` (default: the covered ones) the data has no schedule for."""
+        last = self.announced_through
+        return [] if last is None else sorted(y for y in set(years or self.years) if y > last)
+
+    def describe(self) -> str:
+        """``official calendar CN (holidays 0.109, schedule announced through 2026)``."""
+        through = "" if self.announced_through is None else \
+            f", schedule announced through {self.announced_through}"
+        return f"official calendar {self.code} (holidays {self.data_version}{through})"
+
+
+def official_calendar(code: str, years: Iterable[int], *, time_zone: str,
+                      hours: Sequence[WorkingInterval | str] = DEFAULT_HOURS
+                      ) -> OfficialCalendar:
+    """The official calendar of country (or subdivision) ``code`` over ``years``, with
+    the make-up working days of the installed ``holidays`` release (China's 调休).
+
+    The calendar's name carries the code and the data's version
+    (``holidays-CN@0.109``); a country with make-up days gets ``announced_through``,
+    the last year whose schedule the release holds.
+    """
+    country, subdiv = split_region(code)
+    wanted = tuple(sorted(set(years)))
+    version = str(_holidays_package().__version__)
+    region = "-".join((country, *([subdiv] if subdiv else [])))
+    calendar = calendar_from_holidays(country, wanted, time_zone=time_zone, subdiv=subdiv,
+                                      hours=hours, name=f"holidays-{region}@{version}")
+    probe = _entity(country, subdiv, list(range(min(wanted), max(wanted) + 1)), None)
+    scheduled = {day.year for day in probe.weekend_workdays}
+    announced = None
+    if scheduled:
+        special = set(getattr(probe, "special_public_holidays", {}) or {})
+        announced = max(scheduled | special)
+    return OfficialCalendar(calendar, region, version, announced, wanted)
+
+
 def _open_holidays_calendar(options: Options) -> BusinessCalendar:
     """Factory of the ``holidays`` calendar from its configuration options."""
     first = options.integer("first_year", minimum=1)
@@ -160,7 +234,10 @@ def crmcore_register_calendars(register: Callable[[str, CalendarFactory], None])
 __all__ = [
     "DEFAULT_HOURS",
     "MINIMUM_HOLIDAYS_VERSION",
+    "OfficialCalendar",
     "calendar_from_holidays",
     "crmcore_register_calendars",
+    "official_calendar",
+    "split_region",
 ]
 

@@ -5,7 +5,10 @@ Every key is optional; a key left out keeps the default. A table that is given
 as a whole. Durations are business hours, cadences days, as in the classes they fill::
 
     [policies]
-    calendar = "office.toml"      # a calendar file (relative to this file) or table
+    calendar = "office.toml"      # a calendar file (relative to this file) or table,
+                                  # or a country code: "CN" (crmcore.calendars)
+    time_zone = "Asia/Shanghai"   # the company's zone (country-code or default calendar)
+    customer_time_zone = "Asia/Shanghai"  # for customers without a zone of their own
     lines = { "li.wei" = "zhang.min", "zhang.min" = "anna.berg" }  # person = superior
 
     [policies.sla]                # SlaPolicy
@@ -29,6 +32,8 @@ as a whole. Durations are business hours, cadences days, as in the classes they 
     personal_message_every_days = 7
     greeting_lead_days = 3
     ask_why_within_days = 7       # L3: ask a churned customer why, within this many days
+    thank_you_within_days = 5     # S2: a thank-you letter for feedback, within this many days
+    thank_you_lookback_days = 30  # S2: feedback older than this gets no letter any more
 
 Every bad value raises :class:`~crmcore.errors.ConfigError` naming its key path
 (``policies.chain[1].action: 'teleport' is not one of notify, escalate, transfer``);
@@ -45,6 +50,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from crmcore.calendars import is_region_code, region_calendar, zone_option
 from crmcore.errors import ConfigError, ValidationError
 from crmcore.model import TicketStatus
 from crmcore.options import Options
@@ -81,6 +87,13 @@ def policies_from_config(config: CRMConfig) -> PolicySet:
     values: dict[str, Any] = {}
     if options.has("calendar"):
         values["calendar"] = _calendar(options)
+    elif options.has("time_zone"):  # the default hours, in the company's zone
+        zone = zone_option(options, "time_zone") or "UTC"
+        values["calendar"] = attrs.evolve(default.calendar, time_zone=zone,
+                                          name=f"weekdays-9-18-{zone}")
+    if options.has("customer_time_zone"):
+        values["contact"] = attrs.evolve(default.contact, default_time_zone=zone_option(
+            options, "customer_time_zone") or "UTC")
     if options.has("sla"):
         values["sla"] = _sla(options.section("sla"), default.sla)
     if options.has("chain"):
@@ -89,7 +102,8 @@ def policies_from_config(config: CRMConfig) -> PolicySet:
         values["lines"] = _lines(options)
     if options.has("care"):
         values["care"] = _care(options.section("care"), default.care)
-    options.refuse_unknown(("calendar", "sla", "chain", "lines", "care"))
+    options.refuse_unknown(("calendar", "sla", "chain", "lines", "care", "time_zone",
+                            "customer_time_zone", "calendar_years"))
     return attrs.evolve(default, **values)
 
 
@@ -109,6 +123,11 @@ def _calendar(options: Options) -> BusinessCalendar:
     if not isinstance(value, str) or not value.strip():
         raise ConfigError(f"{key}: {value!r} is not a calendar file path or a calendar table")
     path = Path(options.path("calendar"))
+    if is_region_code(value) and not path.exists():  # "CN", "DE-BY": crmcore.calendars
+        return region_calendar(options)
+    if options.has("time_zone"):
+        raise ConfigError(f"{options.key('time_zone')}: the calendar {value!r} names its own "
+                          "time zone; give time_zone with a country-code calendar only")
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as error:
@@ -217,7 +236,8 @@ def _care(options: Options, default: CarePlan) -> CarePlan:
         texts = _texts(options, name, what)
         if texts is not None:
             values[name] = texts
-    integers = ("personal_message_every_days", "greeting_lead_days", "ask_why_within_days")
+    integers = ("personal_message_every_days", "greeting_lead_days", "ask_why_within_days",
+                "thank_you_within_days", "thank_you_lookback_days")
     for name in integers:
         if options.has(name):
             values[name] = options.integer(name)
