@@ -62,6 +62,8 @@ COMMANDS: dict[str, Command] = {
     "pipeline": Command("crmcore.cli.pipeline",
                         "opportunities by stage, owner and territory, with win probability "
                         "(M1, M2)"),
+    "forecast": Command("crmcore.cli.forecast",
+                        "expected revenue per month, owner or territory, with an interval (M3)"),
     "run": Command("crmcore.cli.daily",
                    "the day's work: grade, lifecycle, escalate, problems, agenda, deliver"),
     "pdca": Command("crmcore.cli.improvement", "run PDCA improvement cycles (P1-P4)"),

@@ -21,10 +21,15 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from itertools import pairwise
+from typing import TYPE_CHECKING
 
 from crmcore.errors import CrmError, ValidationError
 
-__all__ = ["ClvUnavailableError", "RepeatPurchases", "month_starts", "repeat_purchases"]
+if TYPE_CHECKING:
+    from crmcore_plugins.clv import ClvAnalysis
+
+__all__ = ["ClvUnavailableError", "RepeatPurchases", "month_starts", "repeat_from_analysis",
+           "repeat_purchases"]
 
 
 class ClvUnavailableError(CrmError):
@@ -90,25 +95,36 @@ def repeat_purchases(
     :raises ClvUnavailableError: numpy/scipy are missing.
     :raises ValidationError: bad ``months`` or a spend model that cannot be fitted.
     """
-    if isinstance(months, bool) or not isinstance(months, int) or months < 1:
-        raise ValidationError("months", months, "is not a whole number >= 1")
+    _check_months(months)
     try:
-        import numpy as np
-
         from crmcore_plugins.clv import analyse_purchases
     except ImportError as error:
         raise ClvUnavailableError(
             f"repeat purchases need the lifetime-value model ({error}): "
             "pip install 'crmcore[clv]'") from None
-    starts = month_starts(as_of, months)
-    horizon = (starts[-1] - as_of).days
     analysis = analyse_purchases(customer_ids, dates, [float(a) for a in amounts],
-                                 calibration_end=as_of, unit_days=unit_days,
-                                 horizon_days=float(horizon))
+                                 calibration_end=as_of, unit_days=unit_days)
+    return repeat_from_analysis(analysis, months=months, currency=currency)
+
+
+def _check_months(months: int) -> None:
+    if isinstance(months, bool) or not isinstance(months, int) or months < 1:
+        raise ValidationError("months", months, "is not a whole number >= 1")
+
+
+def repeat_from_analysis(analysis: ClvAnalysis, *, months: int, currency: str
+                         ) -> RepeatPurchases:
+    """Expected repeat revenue per month from a fitted CLV analysis (``crmcore clv``'s or
+    the ``clv`` scoring strategy's), starting at its calibration end."""
+    import numpy as np
+
+    _check_months(months)
     if analysis.spend is None:
-        raise ValidationError("purchases", len(customer_ids),
+        raise ValidationError("purchases", len(analysis.summary),
                               f"give no spend model: {analysis.clv_unavailable}")
     summary = analysis.summary
+    as_of, unit_days = summary.calibration_end, summary.unit_days
+    starts = month_starts(as_of, months)
     spend = analysis.spend.conditional_expected_average_profit(summary.frequency,
                                                                summary.monetary_value)
     cumulative = [np.zeros(len(summary))] + [
@@ -124,4 +140,3 @@ def repeat_purchases(
         tuple(tuple(float(v) for v in row) for row in expected),
         tuple(tuple(float(v) for v in row) for row in variance),
         tuple(analysis.notes))
-
