@@ -19,7 +19,8 @@ from crmcore.model import Ticket, TicketKind
 from crmcore.policies.demo import policy_records
 
 SECTIONS = ("Book of business", "Revenue", "Purchase rhythm", "Service", "Satisfaction",
-            "Pipeline", "Lifecycle", "Grading", "Improvement (PDCA)", "Agenda (CCPR)")
+            "Pipeline", "Sales pipeline", "Lifecycle", "Grading", "Improvement (PDCA)",
+            "Agenda (CCPR)")
 
 
 def complaints_analysed(database: str) -> int:
