@@ -30,6 +30,7 @@ from crmcore.batch_import import (
 )
 from crmcore.clock import Clock, system_clock
 from crmcore.config import ComponentConfig, CRMConfig, load_config
+from crmcore.delivery_worker import DeliveryWorker
 from crmcore.errors import ConfigError, CrmError, DuplicateError, NotFoundError
 from crmcore.events import (
     ENTITY_IMPORTED,
@@ -76,6 +77,7 @@ class CRM:
         self.clock = clock
         self.retry = retry
         self.auto_deliver = auto_deliver
+        self._worker: DeliveryWorker | None = None
         if self.notifiers:
             with storage.transaction() as session:
                 for name in self.notifiers:
@@ -141,7 +143,8 @@ class CRM:
                    retry=config.retry, auto_deliver=config.auto_deliver, config=config)
 
     def close(self) -> None:
-        """Close the storage backend."""
+        """Stop the background deliverer (after a last run), then close the storage."""
+        self.stop_delivery()
         self.storage.close()
 
     def __enter__(self) -> CRM:
@@ -267,7 +270,11 @@ class CRM:
     def _after_commit(self, events: Sequence[DomainEvent]) -> None:
         for event in events:
             self.plugins.event_committed(event)
-        if events and self.auto_deliver and self.notifiers:
+        if not (events and self.notifiers):
+            return
+        if self._worker is not None:
+            self._worker.wake()
+        elif self.auto_deliver:
             self.deliver_events()
 
     # -- reading --------------------------------------------------------------------
@@ -322,6 +329,33 @@ class CRM:
         on this storage.
         """
         return deliver_pending(self.storage, self.notifiers, clock=self.clock, retry=self.retry)
+
+    def start_delivery(self, *, interval: float = 5.0) -> DeliveryWorker:
+        """Deliver in a background thread from now on: writes no longer wait on notifiers.
+
+        Each commit with events wakes the worker; it also runs every
+        ``interval`` seconds for retries. Stopped, after a last run, by
+        :meth:`stop_delivery` or :meth:`close`. See :mod:`crmcore.delivery_worker`.
+        """
+        if self._worker is None:
+            self._worker = DeliveryWorker(self.deliver_events, interval=interval).start()
+        return self._worker
+
+    def stop_delivery(self, *, timeout: float = 10.0) -> None:
+        """Stop the background deliverer, if any, after one last run (at most ``timeout`` s)."""
+        worker, self._worker = self._worker, None
+        if worker is not None and not worker.stop(timeout=timeout):
+            _log.warning("the background deliverer did not finish within %s s; undelivered "
+                         "events stay in the outbox for the next run", timeout)
+
+    @contextmanager
+    def delivering(self, *, interval: float = 5.0) -> Iterator[DeliveryWorker]:
+        """``with crm.delivering():`` runs :meth:`start_delivery` ... :meth:`stop_delivery`."""
+        worker = self.start_delivery(interval=interval)
+        try:
+            yield worker
+        finally:
+            self.stop_delivery()
 
 
 def _bare_customer(customer_id: str) -> StoredRecord:

@@ -15,6 +15,7 @@ A TOML file looks like this (every table is optional)::
     auto = true               # deliver events right after each write
     first_retry_seconds = 30
     max_retry_seconds = 21600
+    lease_seconds = 120       # how long a deliverer may hold a notifier
 
     [lifecycle]               # capability settings: grading, lifecycle,
     at_risk_multiple = 2.5    # policies, improvement (each reads its own)
@@ -136,6 +137,7 @@ def config_from_mapping(data: Mapping[str, Any], *, base_dir: Path | None = None
     retry = RetryPolicy(
         first_delay=timedelta(seconds=_positive(delivery, "first_retry_seconds", 30)),
         max_delay=timedelta(seconds=_positive(delivery, "max_retry_seconds", 21600)),
+        lease=timedelta(seconds=_positive(delivery, "lease_seconds", 120)),
     )
     auto = delivery.flag("auto", True)
     delivery.check_all_used()

@@ -44,11 +44,13 @@ def run_plugins(arguments: argparse.Namespace) -> int:
 
 
 def run_deliver(arguments: argparse.Namespace) -> int:
-    """Deliver due events; exit 1 if any delivery failed."""
+    """Deliver due events; exit 1 if any delivery failed or events still wait for a retry."""
     with open_crm(arguments) as crm:
         report = crm.deliver_events()
-    print(f"delivered {report.delivered}, failed {report.failed}")
+    print(f"delivered {report.delivered}, failed {report.failed}, waiting {report.waiting}")
+    for name in report.busy:
+        print(f"  {name}: skipped, another deliverer holds its lease")
     for failure in report.failures:
         print(f"  {failure.notifier}: event {failure.event_id} ({failure.event_type}), "
               f"attempt {failure.attempts}: {failure.error}")
-    return 1 if report.failed else 0
+    return 1 if report.failed or (report.waiting and not report.busy) else 0
