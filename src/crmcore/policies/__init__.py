@@ -10,7 +10,9 @@ The pure core, one module per reason to change:
   tickets as columns (numpy);
 * :mod:`~crmcore.policies.escalation` – S4: escalation chains and transfers;
   :mod:`~crmcore.policies.assignments` – the steps applied and stored, with events;
-* :mod:`~crmcore.policies.appointments` – S5; :mod:`~crmcore.policies.expiry` – S6;
+* :mod:`~crmcore.policies.appointments` – S5; :mod:`~crmcore.policies.visits` – S5: call
+  ahead, reschedule with consent, return visits by plan;
+  :mod:`~crmcore.policies.thanks` – S2: thank-you letters; :mod:`~crmcore.policies.expiry` – S6;
 * :mod:`~crmcore.policies.complaints` – S7: priority from grade, recurring incidents;
 * :mod:`~crmcore.policies.agenda` – the daily agenda; :mod:`~crmcore.policies.compliance`
   – S8: promises kept or broken, with evidence;
@@ -26,6 +28,7 @@ from crmcore.policies.agenda import (
     ActionKind,
     AgendaItem,
     Book,
+    UnexplainedChurn,
     build_agenda,
     due_escalations,
     graded_ticket_sla,
@@ -36,6 +39,7 @@ from crmcore.policies.appointments import (
     Appointment,
     AppointmentDue,
     AppointmentPolicy,
+    Rescheduling,
     appointment_actions,
     confirm_by,
     plan_return_visit,
@@ -116,12 +120,20 @@ from crmcore.policies.sla import (
     sla_clock,
     ticket_sla,
 )
+from crmcore.policies.thanks import ThankYouDue, thank_you_letters, thanks_subject
 from crmcore.policies.tickets import (
     TICKET_FLOW,
     StatusInterval,
     intervals_from_history,
     status_intervals,
     ticket_flow,
+)
+from crmcore.policies.visits import (
+    DEFAULT_RETURN_VISIT_OUTLINE,
+    lateness_actions,
+    outcome_actions,
+    reschedule,
+    return_visit_plan,
 )
 
 __all__ = [
@@ -132,6 +144,7 @@ __all__ = [
     "DEFAULT_CHAIN",
     "DEFAULT_COMPLAINT_PRIORITY",
     "DEFAULT_GRADES",
+    "DEFAULT_RETURN_VISIT_OUTLINE",
     "DEFAULT_SLA_HOURS",
     "DEFAULT_SLA_TABLE",
     "EXPIRY_CHAIN",
@@ -169,6 +182,7 @@ __all__ = [
     "PromiseCheck",
     "RecurrenceRule",
     "ReportingLines",
+    "Rescheduling",
     "Signature",
     "SlaClock",
     "SlaPolicy",
@@ -177,7 +191,9 @@ __all__ = [
     "SlaTarget",
     "StatusInterval",
     "Task",
+    "ThankYouDue",
     "TicketSla",
+    "UnexplainedChurn",
     "Warranty",
     "appointment_actions",
     "build_agenda",
@@ -201,19 +217,25 @@ __all__ = [
     "greetings_due",
     "intervals_from_history",
     "key_customer",
+    "lateness_actions",
     "link_incidents",
     "message_every",
     "next_step",
     "order_agenda",
+    "outcome_actions",
     "personal_message_due",
     "plan_contact",
     "plan_return_visit",
     "policy_scheme",
+    "reschedule",
+    "return_visit_plan",
     "sla_clock",
     "status_intervals",
     "stored_scheme",
     "suitable_moment",
     "task_of_commitment",
+    "thank_you_letters",
+    "thanks_subject",
     "ticket_flow",
     "ticket_sla",
 ]

@@ -29,7 +29,7 @@ import attrs
 
 from crmcore.i18n import tr
 from crmcore.i18n_terms import term
-from crmcore.model import Commitment, Customer, Direction, Interaction, Ticket
+from crmcore.model import Commitment, Customer, Direction, Interaction, SurveyResponse, Ticket
 from crmcore.policies.appointments import Appointment, appointment_actions
 from crmcore.policies.care import (
     MESSAGE_KINDS,
@@ -52,7 +52,9 @@ from crmcore.policies.expiry import Contract, Warranty, expiry_task
 from crmcore.policies.grades import Grades, grade_rank
 from crmcore.policies.settings import PolicySet
 from crmcore.policies.sla import SlaClock, SlaState, TicketSla, ticket_sla
+from crmcore.policies.thanks import thank_you_letters
 from crmcore.policies.tickets import StatusInterval
+from crmcore.policies.visits import lateness_actions, outcome_actions
 
 __all__ = [
     "MESSAGE_KINDS",
@@ -85,7 +87,10 @@ class ActionKind(StrEnum):
     CONFIRMATION = "confirmation"
     PROMISE = "promise"
     EXPIRY = "expiry"
+    CALL_AHEAD = "call_ahead"
     RETURN_VISIT = "return_visit"
+    RECORD_OUTCOME = "record_outcome"
+    THANK_YOU = "thank_you"
     CONTACT = "contact"
     NURTURE = "nurture"
     ASK_WHY = "ask_why"
@@ -140,7 +145,11 @@ class Book:
     appointments: Sequence[Appointment] = ()
     expiring: Sequence[Contract | Warranty] = ()
     escalations: Mapping[str, Sequence[EscalationRecord]] = attrs.field(factory=dict)
+    unpaid: Mapping[str, str] = attrs.field(factory=dict)
+    """The unpaid balance of customers with appointments, by customer id, as the text their
+    appointment items show (S5, M4: :mod:`crmcore.sales.receivables_agenda`)."""
     unexplained_churns: Sequence[UnexplainedChurn] = ()
+    surveys: Sequence[SurveyResponse] = ()
 
 
 @attrs.frozen
@@ -339,13 +348,19 @@ class _Collector:
     def appointments(self) -> None:
         followed = {a.follows_up for a in self.book.appointments if a.follows_up}
         kinds = {"confirmation": ActionKind.CONFIRMATION, "reminder": ActionKind.REMINDER,
-                 "return_visit": ActionKind.RETURN_VISIT}
+                 "return_visit": ActionKind.RETURN_VISIT, "call_ahead": ActionKind.CALL_AHEAD,
+                 "record_outcome": ActionKind.RECORD_OUTCOME}
         for appointment in self.book.appointments:
-            for due in appointment_actions(appointment, self.policies.calendar, as_of=self.as_of,
-                                           policy=self.policies.appointments,
-                                           followed_up=followed):
+            for due in (*appointment_actions(appointment, self.policies.calendar,
+                                             as_of=self.as_of, policy=self.policies.appointments,
+                                             followed_up=followed),
+                        *lateness_actions(appointment, as_of=self.as_of),
+                        *outcome_actions(appointment, as_of=self.as_of)):
+                unpaid = self.book.unpaid.get(due.customer_id)
+                check = f"; unpaid balance {unpaid}: check it before the visit (S5, M4)" \
+                    if unpaid else ""
                 self.add(due.owner, kinds[due.kind], due.customer_id,
-                         f"appointment:{due.appointment_id}", due.due_at, due.why)
+                         f"appointment:{due.appointment_id}", due.due_at, due.why + check)
 
     def problems(self) -> None:
         by_id = {t.id: t for t in self.book.tickets}
@@ -401,6 +416,17 @@ class _Collector:
                                 "needs and what would make them {toward}; find causes, improve "
                                 "service").format(grade=term(grade or ""), toward=term(toward)))
 
+    def thanks(self) -> None:
+        """Thank-you letters for feedback, signed by a senior person (S2)."""
+        plan = self.policies.care
+        for letter in thank_you_letters(
+                self.book.surveys, self.book.tickets, self.book.interactions, as_of=self.as_of,
+                owners=self.owners, lines=self.policies.lines,
+                within=timedelta(days=plan.thank_you_within_days),
+                lookback=timedelta(days=plan.thank_you_lookback_days)):
+            self.add(letter.owner, ActionKind.THANK_YOU, letter.customer_id, letter.subject,
+                     letter.due_at, letter.why)
+
     def churns(self) -> None:
         """Each churn whose reason is unknown: call or visit to learn why (L3)."""
         ask_within = self.policies.care.ask_why_within
@@ -408,9 +434,10 @@ class _Collector:
             if churn.churned_at <= self.as_of:
                 self.add(None, ActionKind.ASK_WHY, churn.customer_id,
                          f"customer:{churn.customer_id}", churn.churned_at + ask_within,
-                         f"churned {churn.churned_at.date().isoformat()} with its reason "
-                         f"unknown: call or visit to ask why they left, then record the answer "
-                         f"(crmcore lifecycle move {churn.customer_id} explain_churn) (L3)")
+                         tr("churned {date} with its reason unknown: call or visit to ask why "
+                            "they left, then record the answer (crmcore lifecycle move {id} "
+                            "explain_churn) (L3)").format(date=churn.churned_at.date().isoformat(),
+                                                          id=churn.customer_id))
 
     def _how(self, customer: Customer) -> str:
         try:
@@ -421,7 +448,7 @@ class _Collector:
 
     def collect(self) -> Iterator[AgendaItem]:
         for step in (self.late, self.tickets, self.commitments, self.appointments,
-                     self.problems, self.care, self.churns):
+                     self.problems, self.care, self.thanks, self.churns):
             step()
         return iter(self.items)
 

@@ -33,6 +33,7 @@ from crmcore.i18n_terms import term
 from crmcore.model.registry import EntityType, register_entity_type
 from crmcore.service import BusinessCalendar
 from crmcore.validation import (
+    as_tuple,
     aware_datetime,
     identifier,
     int_between,
@@ -46,6 +47,7 @@ __all__ = [
     "Appointment",
     "AppointmentDue",
     "AppointmentPolicy",
+    "Rescheduling",
     "appointment_actions",
     "confirm_by",
     "plan_return_visit",
@@ -63,6 +65,11 @@ class Appointment:
     ``confirmed_at``, ``reminded_at``, ``completed_at`` and ``cancelled_at`` record
     what happened; ``follows_up`` names the appointment this one is the return visit of.
     ``ends_at`` is optional: without it the appointment lasts :data:`DEFAULT_DURATION`.
+    Running late (S5): ``expected_arrival`` is the owner's estimate, ``late_notice_at``
+    when the customer was called ahead, ``arrived_at`` when the owner arrived.
+    ``rescheduled`` lists each move of the time, with the customer's consent
+    (:func:`crmcore.policies.visits.reschedule`). A return visit carries its
+    ``outline`` (what to ask) and, once done, its ``outcome`` (process control).
     """
 
     id: str = attrs.field(validator=identifier)
@@ -76,6 +83,13 @@ class Appointment:
     cancelled_at: datetime | None = attrs.field(default=None, validator=optional_aware_datetime)
     follows_up: str | None = attrs.field(default=None, validator=optional_identifier)
     ends_at: datetime | None = attrs.field(default=None, validator=optional_aware_datetime)
+    expected_arrival: datetime | None = attrs.field(default=None,
+                                                    validator=optional_aware_datetime)
+    late_notice_at: datetime | None = attrs.field(default=None, validator=optional_aware_datetime)
+    arrived_at: datetime | None = attrs.field(default=None, validator=optional_aware_datetime)
+    rescheduled: tuple[Rescheduling, ...] = attrs.field(default=(), converter=as_tuple)
+    outline: tuple[str, ...] = attrs.field(default=(), converter=as_tuple)
+    outcome: str | None = None
 
     def __attrs_post_init__(self) -> None:
         if self.ends_at is not None and self.ends_at <= self.starts_at:
@@ -85,6 +99,17 @@ class Appointment:
     def end(self, default_duration: timedelta = DEFAULT_DURATION) -> datetime:
         """When it ends: ``ends_at``, or ``default_duration`` after the start."""
         return self.ends_at if self.ends_at is not None else self.starts_at + default_duration
+
+
+@attrs.frozen
+class Rescheduling:
+    """One move of an appointment's time, agreed by the customer (改约, S5)."""
+
+    previous_start: datetime = attrs.field(validator=aware_datetime)
+    new_start: datetime = attrs.field(validator=aware_datetime)
+    consent_by: str = attrs.field(validator=non_empty_text)
+    consent_at: datetime = attrs.field(validator=aware_datetime)
+    reason: str = ""
 
 
 APPOINTMENT = register_entity_type(EntityType("appointment", Appointment, "customer_id",

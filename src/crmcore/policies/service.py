@@ -29,6 +29,7 @@ from crmcore.model import (
     Commitment,
     Customer,
     Interaction,
+    SurveyResponse,
     Ticket,
     TicketStatus,
 )
@@ -160,6 +161,8 @@ class PolicyService:
             escalations=history_of(crm.find(EscalationRecord)),
             unpaid=unpaid_notes(crm, {a.customer_id for a in appointments}, as_of),
             unexplained_churns=unexplained_churns(crm, until),
+            surveys=[answer for answer in crm.find(SurveyResponse, until=until)
+                     if answer.comment],
         )
 
     def response_due(self, complaints: Sequence[Ticket], as_of: datetime
