@@ -121,7 +121,9 @@ class CarePlan:
     message every ``personal_message_every_days``; greetings appear
     ``greeting_lead_days`` before their day. Ungraded customers are treated as the
     last grade. A churn whose reason is unknown puts "ask why" on the owner's agenda,
-    due ``ask_why_within_days`` after the churn (L3).
+    due ``ask_why_within_days`` after the churn (L3). Feedback of the last
+    ``thank_you_lookback_days`` gets a thank-you letter due ``thank_you_within_days``
+    after it (S2).
     """
 
     cadence_days: dict[str, int] = attrs.field(factory=lambda: dict(DEFAULT_CADENCE_DAYS),
@@ -131,6 +133,8 @@ class CarePlan:
     personal_message_every_days: int = attrs.field(default=7, validator=int_between(1, 366))
     greeting_lead_days: int = attrs.field(default=3, validator=int_between(0, 60))
     ask_why_within_days: int = attrs.field(default=7, validator=int_between(0, 366))
+    thank_you_within_days: int = attrs.field(default=5, validator=int_between(0, 366))
+    thank_you_lookback_days: int = attrs.field(default=30, validator=int_between(1, 3660))
 
     @property
     def ask_why_within(self) -> timedelta:
