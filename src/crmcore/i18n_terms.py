@@ -21,6 +21,7 @@ TERMS = (
     N_("breach"), N_("escalation"), N_("overdue"), N_("warning"), N_("problem"),
     N_("reminder"), N_("confirmation"), N_("promise"), N_("expiry"), N_("return_visit"),
     N_("contact"), N_("nurture"), N_("personal_message"), N_("greeting"), N_("ask_why"),
+    N_("thank_you"),
     # escalation: task kinds, SLA clocks, roles, actions; contact channels; grades
     N_("ticket"), N_("commitment"), N_("contract"), N_("warranty"), N_("first response"),
     N_("resolution"), N_("owner"), N_("supervisor"), N_("manager"), N_("director"),
@@ -34,6 +35,9 @@ TERMS = (
     N_("identified"), N_("selected"), N_("developing"), N_("active"), N_("loyal"),
     N_("at-risk"), N_("churned"), N_("won-back"), N_("courtship"), N_("marriage"),
     N_("divorce"),
+    # loyalty types (L4) and grading metrics
+    N_("monopoly"), N_("convenience"), N_("potential"), N_("incentive"), N_("super-value"),
+    N_("unknown"), N_("revenue"), N_("profit"), N_("complaints"), N_("satisfaction"),
     # grade names of the shipped schemes
     N_("VIP"), N_("major"), N_("ordinary"), N_("small"), N_("Champions"), N_("Loyal"),
     N_("Can't lose"), N_("At risk"), N_("New"), N_("Potential loyalists"), N_("Promising"),

@@ -10,6 +10,7 @@ and ``crmcore --help`` therefore start as fast as argparse itself, and
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import sys
 from collections.abc import Sequence
@@ -140,8 +141,8 @@ def add_lang_argument(parser: argparse.ArgumentParser) -> None:
                              "file's lang, then LC_ALL/LC_MESSAGES/LANG, then en)")
 
 
-def _choose_language(arguments: argparse.Namespace) -> None:
-    """Set the run's language from ``--lang``, the ``--config`` file, the environment."""
+def _choose_language(arguments: argparse.Namespace) -> str:
+    """The run's language: ``--lang``, the ``--config`` file's ``lang``, the environment."""
     from crmcore import i18n
 
     configured = None
@@ -149,7 +150,7 @@ def _choose_language(arguments: argparse.Namespace) -> None:
         from crmcore.config import load_config
 
         configured = load_config(arguments.config).lang
-    i18n.set_language(i18n.resolve_language(getattr(arguments, "lang", None), configured))
+    return i18n.resolve_language(getattr(arguments, "lang", None), configured)
 
 
 def _unavailable(name: str, error: ImportError) -> str:
@@ -195,14 +196,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not hasattr(arguments, "run"):
         parser.print_help()
         return 2
-    try:
-        _choose_language(arguments)
-        status: int = arguments.run(arguments)
-    except CrmError as error:  # CommandError included
-        from crmcore.i18n import tr
+    from crmcore.i18n import language, tr
 
-        print(tr("crmcore: error: {error}").format(error=error), file=sys.stderr)
-        return 2
+    with contextlib.ExitStack() as stack:  # the language is the run's, restored after it
+        try:
+            stack.enter_context(language(_choose_language(arguments)))
+            status: int = arguments.run(arguments)
+        except CrmError as error:  # CommandError included
+            print(tr("crmcore: error: {error}").format(error=error), file=sys.stderr)
+            return 2
     return status
 
 

@@ -35,6 +35,8 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from crmcore.grading.conditions import format_value
+from crmcore.i18n import tr
+from crmcore.i18n_terms import term
 
 Params = Mapping[str, Any]
 """The parameters of one explanation (JSON data)."""
@@ -47,12 +49,13 @@ def percent(value: float) -> str:
 
 def rank_head(rank: int, population: int, by: str, value: float | None) -> str:
     """``rank 3 of 1,000 by revenue = 12,345.60`` (no ``= ...`` without a value)."""
-    return f"rank {rank:,}{rank_middle(population, by)}{rank_value(value)}"
+    return tr("rank {rank:,}{middle}{value}").format(rank=rank, middle=rank_middle(population, by),
+                                                      value=rank_value(value))
 
 
 def rank_middle(population: int, by: str) -> str:
     """The part of :func:`rank_head` shared by a whole population: `` of 1,000 by revenue``."""
-    return f" of {population:,} by {by}"
+    return tr(" of {population:,} by {by}").format(population=population, by=term(by))
 
 
 def rank_value(value: float | None) -> str:
@@ -62,20 +65,24 @@ def rank_value(value: float | None) -> str:
 
 def rank_tail(code: str, p: Params) -> str:
     """What follows :func:`rank_head`: the cut that placed the customer."""
-    grade = p["grade"]
+    grade = term(p["grade"])
     if code == "rank.no-value":
-        return f": no value, so the last grade {grade}"
+        return tr(": no value, so the last grade {grade}").format(grade=grade)
     if code == "rank.not-positive":
-        return f": not above 0, so the last grade {grade}"
+        return tr(": not above 0, so the last grade {grade}").format(grade=grade)
     if code == "rank.count":
-        return (f"; {grade}: ranks {p['low']:,}-{p['high']:,} (top {percent(p['top'])} of "
-                f"{p['population']:,}, rounded half up; ties take the better grade)")
+        return tr("; {grade}: ranks {low:,}-{high:,} (top {top} of {population:,}, rounded half "
+                  "up; ties take the better grade)").format(
+            grade=grade, low=p["low"], high=p["high"], top=percent(p["top"]),
+            population=p["population"])
     if code == "rank.rest":
-        return f"; {grade}: ranks after {p['after']:,} (the rest)"
-    ahead = f"; {p['ahead']:.1%} of the value is ahead; {grade}: "
+        return tr("; {grade}: ranks after {after:,} (the rest)").format(grade=grade,
+                                                                       after=p["after"])
+    ahead = tr("; {ahead:.1%} of the value is ahead; {grade}: ").format(ahead=p["ahead"],
+                                                                        grade=grade)
     if code == "rank.share":
-        return f"{ahead}less than {percent(p['below'])} ahead"
-    return f"{ahead}the rest"
+        return ahead + tr("less than {below} ahead").format(below=percent(p["below"]))
+    return ahead + tr("the rest")
 
 
 def _rank(code: str, p: Params) -> str:
@@ -83,19 +90,22 @@ def _rank(code: str, p: Params) -> str:
 
 
 def _rule(_code: str, p: Params) -> str:
-    name = f" — {p['label']}" if p.get("label") else ""
-    return f"rule {p['rule'] + 1} ({p['grade']}{name}): {p['when']}"
+    name = f" — {tr(p['label'])}" if p.get("label") else ""
+    return tr("rule {number} ({grade}{name}): {when}").format(
+        number=p["rule"] + 1, grade=term(p["grade"]), name=name, when=p["when"])
 
 
 def _shown(value: float | None) -> str:
-    return "none" if value is None else format_value(value)
+    return tr("none") if value is None else format_value(value)
 
 
 def _rfm(code: str, p: Params) -> str:
-    parts = ", ".join(f"{name} {_shown(value)} (rank {rank:,})" for name, value, rank in p["axes"])
+    parts = ", ".join(tr("{name} {value} (rank {rank:,})").format(
+        name=term(name), value=_shown(value), rank=rank) for name, value, rank in p["axes"])
     bounds = "/".join(f"{bound:,}" for bound in p["bounds"])
-    return (f"R{p['r']} F{p['f']} M{p['m']}: {parts} of {p['population']:,}; "
-            f"scores 5..1 end at ranks {bounds}; {_rule(code, p)}")
+    return tr("R{r} F{f} M{m}: {parts} of {population:,}; scores 5..1 end at ranks {bounds}; "
+              "{rule}").format(r=p["r"], f=p["f"], m=p["m"], parts=parts,
+                               population=p["population"], bounds=bounds, rule=_rule(code, p))
 
 
 def _matrix(_code: str, p: Params) -> str:
@@ -103,13 +113,14 @@ def _matrix(_code: str, p: Params) -> str:
     for axis, name, value, cut, split in p["axes"]:
         high = value is not None and cut is not None and value > cut
         shown_cut = "∞" if cut is None else format_value(cut)
-        parts.append(f"{axis} {name} {_shown(value)} {'>' if high else '≤'} {split} "
-                     f"{shown_cut} ({'high' if high else 'low'})")
-    return f"{'; '.join(parts)}; {p['grade']} = {p['meaning']}"
+        parts.append(f"{axis} {term(name)} {_shown(value)} {'>' if high else '≤'} {split} "
+                     f"{shown_cut} ({term('high' if high else 'low')})")
+    return f"{'; '.join(parts)}; {term(p['grade'])} = {tr(p['meaning'])}"
 
 
 def _prospect(_code: str, p: Params) -> str:
-    return f"opportunity {p['opportunity']} ({p['title']}) {p['reason']}: {p['grade']}"
+    return tr("opportunity {id} ({title}) {reason}: {grade}").format(
+        id=p["opportunity"], title=p["title"], reason=p["reason"], grade=term(p["grade"]))
 
 
 def _text(_code: str, p: Params) -> str:

@@ -144,7 +144,7 @@ def describe_cycle(service: ImprovementService, cycle: Cycle) -> list[str]:
         origin = tr(" (carried from {cycle})").format(cycle=problem.carried_from) \
             if problem.carried_from else ""
         lines.append(tr("  problem {key}: {statement}{origin}").format(
-            key=problem.key, statement=term(problem.statement), origin=origin))
+            key=term(problem.key), statement=term(problem.statement), origin=origin))
     lines.extend(tr("  baseline {measure} over {period}: {value}").format(
         measure=term(b.measure), period=b.period.label, value=format_value(b))
         for b in cycle.plan.baselines)
@@ -169,7 +169,8 @@ def describe_cycle(service: ImprovementService, cycle: Cycle) -> list[str]:
         lines.append(tr("  act: standardised {kept}").format(kept=kept))
         if cycle.act.carried_over:
             lines.append(tr("  act: carried {problems} into {cycle}").format(
-                problems=", ".join(cycle.act.carried_over), cycle=cycle.act.next_cycle))
+                problems=", ".join(map(term, cycle.act.carried_over)),
+                cycle=cycle.act.next_cycle))
     return lines
 
 
@@ -197,7 +198,8 @@ def format_value(value: MeasureValue) -> str:
         shown = f"{value.value:+.0f}"
     else:
         shown = f"{value.value:,.2f}"
-    return f"{shown} (n={value.n}{tr(', small sample') if value.small_sample else ''})"
+    small = tr(", small sample") if value.small_sample else ""
+    return f"{shown} (n={value.n}{small})"
 
 
 def improvement_section(context: ReportContext) -> ReportSection:

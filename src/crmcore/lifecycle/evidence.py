@@ -40,6 +40,8 @@ from typing import Any
 import attrs
 
 from crmcore.errors import ConfigError
+from crmcore.i18n import tr
+from crmcore.i18n_terms import term
 from crmcore.lifecycle.taxonomy import UNKNOWN_REASON, ChurnCause, ChurnType, LoyaltyType
 from crmcore.model import (
     AttributeValue,
@@ -222,9 +224,10 @@ def response_due(ticket: Ticket, thresholds: Thresholds,
     has the ticket; else ``complaint_response_hours`` wall-clock hours after opening.
     """
     if graded is not None and ticket.id in graded:
-        return graded[ticket.id], "graded first-response target (S4 business hours)"
+        return graded[ticket.id], tr("graded first-response target (S4 business hours)")
     target = thresholds.complaint_response_hours[ticket.priority]
-    return ticket.opened_at + timedelta(hours=target), f"{target:g} h response target"
+    return ticket.opened_at + timedelta(hours=target), tr("{hours:g} h response target").format(
+        hours=target)
 
 
 def complaint_signals(complaints: Iterable[Ticket], as_of: datetime,
@@ -246,17 +249,19 @@ def complaint_signals(complaints: Iterable[Ticket], as_of: datetime,
         answered = ticket.first_response_at is not None and ticket.first_response_at <= as_of
         resolved = ticket.resolved_at is not None and ticket.resolved_at <= as_of
         settle_by = ticket.opened_at + timedelta(days=thresholds.complaint_resolution_days)
-        label = f"complaint {ticket.id} ({ticket.category}, {ticket.priority.value})"
+        label = tr("complaint {id} ({category}, {priority})").format(
+            id=ticket.id, category=term(ticket.category), priority=term(ticket.priority.value))
         if not answered and not resolved and due is not None and as_of >= due:
             found.append(ChurnSignal(
                 ticket.customer_id, ticket.id, "unanswered", due,
-                f"{label} opened {ticket.opened_at:%Y-%m-%d %H:%M} left unanswered beyond its "
-                f"{target}"))
+                tr("{label} opened {opened:%Y-%m-%d %H:%M} left unanswered beyond its {target}")
+                .format(label=label, opened=ticket.opened_at, target=target)))
         elif not resolved and as_of >= settle_by:
             found.append(ChurnSignal(
                 ticket.customer_id, ticket.id, "not-followed-up", settle_by,
-                f"{label} not resolved {_days(as_of - ticket.opened_at):.0f} days after it "
-                f"was opened (target {thresholds.complaint_resolution_days:g} days)"))
+                tr("{label} not resolved {days:.0f} days after it was opened (target "
+                   "{target:g} days)").format(label=label, days=_days(as_of - ticket.opened_at),
+                                              target=thresholds.complaint_resolution_days)))
     return found
 
 
@@ -317,10 +322,11 @@ def _rhythm(purchases: Sequence[datetime], thresholds: Thresholds) -> tuple[floa
     days = sorted({p.date() for p in purchases})
     gaps = [(b - a).days for a, b in pairwise(days)]
     if not gaps:
-        return thresholds.default_rhythm_days, (
-            f"default rhythm of {thresholds.default_rhythm_days:g} days "
-            f"(fewer than 2 purchase days)")
-    return float(median(gaps)), f"its purchase rhythm of {median(gaps):g} days"
+        return thresholds.default_rhythm_days, tr(
+            "default rhythm of {days:g} days (fewer than 2 purchase days)").format(
+            days=thresholds.default_rhythm_days)
+    return float(median(gaps)), tr("its purchase rhythm of {days:g} days").format(
+        days=median(gaps))
 
 
 class _Timeline:
@@ -424,20 +430,20 @@ def _decide(state: str, entered_at: datetime, view: _View, *, final: bool) -> Mo
             return risk
         if state == "won-back":
             return _purchase_move(state, entered_at, view, "settle", "active",
-                                  "bought again after being won back")
+                                  tr("bought again after being won back"))
         if state == "active":
             return _loyalty(view)
         return None
     if state == "at-risk":
         if not view.signals():
             moved = _purchase_move(state, entered_at, view, "recover", "active",
-                                   "bought again while at risk")
+                                   tr("bought again while at risk"))
             if moved is not None:
                 return moved
         return _churn(view)
     if state == "churned":
         return _purchase_move(state, entered_at, view, "win_back", "won-back",
-                              "bought again after churning (浪子回头)")
+                              tr("bought again after churning (浪子回头)"))
     return None
 
 
@@ -453,7 +459,8 @@ def _first_purchase(state: str, entered_at: datetime, view: _View) -> Move | Non
         return None
     del entered_at
     return _move(view, "first_purchase", state, "active", "L1",
-                 f"first purchase on {first.date().isoformat()}", ["purchases"])
+                 tr("first purchase on {date}").format(date=first.date().isoformat()),
+                 ["purchases"])
 
 
 def _purchase_move(state: str, entered_at: datetime, view: _View, event: str, target: str,
@@ -461,10 +468,12 @@ def _purchase_move(state: str, entered_at: datetime, view: _View, event: str, ta
     bought = view.purchase_after(entered_at)
     if bought is None:
         return None
-    late = "" if bought.date() == view.t.date() else (
-        f" (counted from {view.t.date().isoformat()}, when no complaint signal remained)")
+    late = "" if bought.date() == view.t.date() else tr(
+        " (counted from {date}, when no complaint signal remained)").format(
+        date=view.t.date().isoformat())
     return _move(view, event, state, target, "L1",
-                 f"{what}: purchase on {bought.date().isoformat()}{late}",
+                 tr("{what}: purchase on {date}{late}").format(
+                     what=what, date=bought.date().isoformat(), late=late),
                  ["purchases", "complaints (S7)"] if late else ["purchases"])
 
 
@@ -480,15 +489,23 @@ def _risk(state: str, view: _View, *, final: bool) -> Move | None:
     rhythm, rhythm_text = view.rhythm
     if silence is not None and silence >= limit:
         return _move(view, "flag_at_risk", state, "at-risk", "L3",
-                     f"silent for {silence:.0f} days, {silence / rhythm:.1f}x {rhythm_text} "
-                     f"(threshold {thresholds.at_risk_multiple:g}x, at least "
-                     f"{thresholds.at_risk_min_days:g} days)", used)
+                     _silent(silence, rhythm, rhythm_text, thresholds.at_risk_multiple,
+                             thresholds.at_risk_min_days), used)
     p_alive = view.facts.p_alive
     if final and p_alive is not None and p_alive < thresholds.p_alive_threshold:
         return _move(view, "flag_at_risk", state, "at-risk", "L3",
-                     f"probability alive {p_alive:.2f} below {thresholds.p_alive_threshold:g} "
-                     f"({view.facts.p_alive_source})", [*used, view.facts.p_alive_source])
+                     tr("probability alive {p:.2f} below {threshold:g} ({source})").format(
+                         p=p_alive, threshold=thresholds.p_alive_threshold,
+                         source=view.facts.p_alive_source), [*used, view.facts.p_alive_source])
     return None
+
+
+def _silent(silence: float, rhythm: float, rhythm_text: str, multiple: float,
+            minimum: float) -> str:
+    return tr("silent for {days:.0f} days, {times:.1f}x {rhythm} (threshold {multiple:g}x, at "
+              "least {minimum:g} days)").format(days=silence, times=silence / rhythm,
+                                                rhythm=rhythm_text, multiple=multiple,
+                                                minimum=minimum)
 
 
 def _loyalty(view: _View) -> Move | None:
@@ -504,20 +521,24 @@ def _loyalty(view: _View) -> Move | None:
     raw = view.facts.attributes.get(thresholds.loyalty_attribute)
     known = {member.value for member in LoyaltyType}
     if isinstance(raw, str) and raw in known:
-        kind, source = LoyaltyType(raw), f"from attribute {thresholds.loyalty_attribute!r}"
+        kind, source = LoyaltyType(raw), tr("from attribute {name!r}").format(
+            name=thresholds.loyalty_attribute)
     elif thresholds.default_loyalty_type is LoyaltyType.UNKNOWN:
-        kind, source = LoyaltyType.UNKNOWN, (
-            f"not known until evidence or a person says; set attribute "
-            f"{thresholds.loyalty_attribute!r}")
+        kind, source = LoyaltyType.UNKNOWN, tr(
+            "not known until evidence or a person says; set attribute {name!r}").format(
+            name=thresholds.loyalty_attribute)
     else:
-        kind, source = thresholds.default_loyalty_type, (
-            f"the configured default; set attribute {thresholds.loyalty_attribute!r} to say "
-            f"otherwise")
+        kind, source = thresholds.default_loyalty_type, tr(
+            "the configured default; set attribute {name!r} to say otherwise").format(
+            name=thresholds.loyalty_attribute)
     return _move(view, "become_loyal", "active", "loyal", "L4",
-                 f"{days} purchase days (at least {thresholds.loyal_min_purchase_days}), "
-                 f"tenure {tenure:.0f} days (at least {thresholds.loyal_min_tenure_days:g}), "
-                 f"mean CSAT {mean(csat):.1f} over the last {len(csat)} answers (at least "
-                 f"{thresholds.loyal_min_csat:g}); loyalty type {kind.value} ({source})",
+                 tr("{days} purchase days (at least {min_days}), tenure {tenure:.0f} days (at "
+                    "least {min_tenure:g}), mean CSAT {csat:.1f} over the last {answers} answers "
+                    "(at least {min_csat:g}); loyalty type {kind} ({source})").format(
+                     days=days, min_days=thresholds.loyal_min_purchase_days, tenure=tenure,
+                     min_tenure=thresholds.loyal_min_tenure_days, csat=mean(csat),
+                     answers=len(csat), min_csat=thresholds.loyal_min_csat,
+                     kind=term(kind.value), source=source),
                  ["purchases", "tenure", "satisfaction surveys"],
                  fields={"loyalty_type": kind.value})
 
@@ -529,9 +550,8 @@ def _churn(view: _View) -> Move | None:
     if silence is None or silence < limit:
         return None
     rhythm, rhythm_text = view.rhythm
-    sentence = (f"silent for {silence:.0f} days, {silence / rhythm:.1f}x {rhythm_text} "
-                f"(threshold {thresholds.churn_multiple:g}x, at least "
-                f"{thresholds.churn_min_days:g} days)")
+    sentence = _silent(silence, rhythm, rhythm_text, thresholds.churn_multiple,
+                       thresholds.churn_min_days)
     lookback = timedelta(days=thresholds.complaint_lookback_days)
     complained = [c for c in view.facts.complaints
                   if view.t - lookback <= c.opened_at <= view.t
@@ -541,22 +561,26 @@ def _churn(view: _View) -> Move | None:
         fields: dict[str, Any] = {"churn_type": ChurnType.NEGLIGENCE.value,
                                   "churn_cause": ChurnCause.SYSTEM.value,
                                   "churn_reasons": ["complaint-not-followed-up"]}
-        why = f"complaint {complained[-1].id} was not answered or followed up in time"
+        why = tr("complaint {id} was not answered or followed up in time").format(
+            id=complained[-1].id)
     elif csat and mean(csat) <= thresholds.unhappy_csat:
         fields = {"churn_type": ChurnType.NEGLIGENCE.value,
                   "churn_cause": ChurnCause.VALUE.value, "churn_reasons": ["unhappy-with-service"]}
-        why = f"mean CSAT {mean(csat):.1f} of its last answers"
+        why = tr("mean CSAT {csat:.1f} of its last answers").format(csat=mean(csat))
     elif thresholds.silent_churn_type is ChurnType.UNKNOWN:
         fields = {"churn_type": ChurnType.UNKNOWN.value,
                   "churn_cause": thresholds.silent_churn_cause.value,
-                  "churn_reasons": [UNKNOWN_REASON], "churn_note": f"no recorded cause; {sentence}"}
-        why = "reason unknown: ask the customer why (问清楚原因)"
+                  "churn_reasons": [UNKNOWN_REASON],
+                  "churn_note": tr("no recorded cause; {sentence}").format(sentence=sentence)}
+        why = tr("reason unknown: ask the customer why (问清楚原因)")
     else:
         fields = {"churn_type": thresholds.silent_churn_type.value,
                   "churn_cause": thresholds.silent_churn_cause.value,
-                  "churn_reasons": ["other"], "churn_note": f"no recorded cause; {sentence}"}
-        why = "no recorded cause (type and cause are the configured defaults)"
-    return _move(view, "churn", "at-risk", "churned", "L3", f"{sentence}; {why}",
+                  "churn_reasons": ["other"],
+                  "churn_note": tr("no recorded cause; {sentence}").format(sentence=sentence)}
+        why = tr("no recorded cause (type and cause are the configured defaults)")
+    return _move(view, "churn", "at-risk", "churned", "L3",
+                 tr("{sentence}; {why}").format(sentence=sentence, why=why),
                  ["purchases", "complaints (S7)", "satisfaction surveys"], fields=fields)
 
 

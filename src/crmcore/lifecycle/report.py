@@ -49,7 +49,8 @@ def lifecycle_section(context: ReportContext) -> ReportSection:
     lines.extend(f"  {term(state.name):<12}{stages[state.name]:>6}  ({term(state.phase)})"
                  for state in service.flow.states)
     if stages[None]:
-        lines.append(f"  {tr('not started'):<12}{stages[None]:>6}")
+        not_started = tr("not started")
+        lines.append(f"  {not_started:<12}{stages[None]:>6}")
     histories = service.histories()
     since = context.as_of - timedelta(days=RECENT_DAYS)
     recent = sorted((e for entries in histories.values() for e in entries

@@ -1,0 +1,94 @@
+"""Choosing the language (--lang, configuration, environment) and rendering structured
+explanations in a host's language (crmcore.i18n)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from crmcore import i18n
+from crmcore.config import parse_config
+from crmcore.errors import ConfigError
+from crmcore.grading.explain import render as render_in_current_language
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("zh_CN", "zh_CN"), ("zh_CN.UTF-8", "zh_CN"), ("zh-cn", "zh_CN"), ("zh", "zh_CN"),
+    ("en", "en"), ("en_US.UTF-8", "en"), ("C", "en"), ("POSIX", "en"), ("C.UTF-8", "en"),
+    ("fr_FR.UTF-8", None), ("", None),
+])
+def test_locale_names_match_a_shipped_language(text: str, expected: str | None) -> None:
+    assert i18n.match_language(text) == expected
+
+
+def test_lang_option_comes_before_configuration_before_environment() -> None:
+    environ = {"LANG": "zh_CN.UTF-8"}
+    assert i18n.resolve_language("en", "zh_CN", environ) == "en"
+    assert i18n.resolve_language(None, "en", environ) == "en"
+    assert i18n.resolve_language(None, None, environ) == "zh_CN"
+    assert i18n.resolve_language(None, None, {}) == "en"
+
+
+def test_environment_order_is_lc_all_lc_messages_lang() -> None:
+    assert i18n.language_from_environment(
+        {"LC_ALL": "en_US.UTF-8", "LC_MESSAGES": "zh_CN", "LANG": "zh_CN"}) == "en"
+    assert i18n.language_from_environment({"LC_MESSAGES": "zh_CN", "LANG": "C"}) == "zh_CN"
+    assert i18n.language_from_environment({"LANG": "de_DE.UTF-8"}) is None  # then English
+
+
+def test_an_unknown_language_names_the_option_and_lists_the_available() -> None:
+    with pytest.raises(ConfigError, match=r"^--lang: 'xx' is not an available language "
+                                          r"\(available: en, zh_CN\)$"):
+        i18n.resolve_language("xx")
+    with pytest.raises(ConfigError, match=r"^lang: 'de' is not an available language"):
+        i18n.resolve_language(None, "de")
+
+
+def test_configuration_lang_at_top_level_or_in_locale_table() -> None:
+    assert parse_config('lang = "zh_CN"').lang == "zh_CN"
+    assert parse_config('[locale]\nlang = "zh-CN"').lang == "zh_CN"
+    assert parse_config("").lang is None
+    with pytest.raises(ConfigError, match=r"^locale\.lang: 'klingon' is not an available"):
+        parse_config('[locale]\nlang = "klingon"')
+    with pytest.raises(ConfigError, match="both at the top level and in"):
+        parse_config('lang = "en"\n[locale]\nlang = "zh_CN"')
+
+
+def test_cli_takes_the_language_from_the_config_file(tmp_path: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    from crmcore.cli import main
+
+    config = tmp_path / "crm.toml"
+    config.write_text(f'lang = "zh_CN"\n[storage]\npath = "{tmp_path / "c.db"}"\n',
+                      encoding="utf-8")
+    assert main(["demo", "--config", str(config), "--customers", "0"]) == 2
+    assert "必须至少为 1" in capsys.readouterr().err
+    assert main(["demo", "--config", str(config), "--customers", "0", "--lang", "en"]) == 2
+    assert "must be at least 1" in capsys.readouterr().err
+
+
+def test_language_block_restores_the_previous_language() -> None:
+    assert i18n.current_language() == "en"
+    with i18n.language("zh_CN"):
+        assert i18n.tr("Lifecycle") == "客户生命周期"
+        with i18n.language("en"):
+            assert i18n.tr("Lifecycle") == "Lifecycle"
+        assert i18n.current_language() == "zh_CN"
+    assert i18n.tr("Lifecycle") == "Lifecycle"
+    assert i18n.tr("a text nobody translated") == "a text nobody translated"
+
+
+def test_render_words_a_grading_explanation_in_the_host_language() -> None:
+    params = {"rank": 3, "population": 1000, "by": "revenue", "value": 12345.6, "grade": "A",
+              "low": 1, "high": 50, "top": 5}
+    english = i18n.render("rank.count", params, lang="en")
+    chinese = i18n.render("rank.count", params, lang="zh_CN")
+    assert english == render_in_current_language("rank.count", params)
+    assert english.startswith("rank 3 of 1,000 by revenue = 12,345.60; A: ranks 1-50 (top 5%")
+    assert chinese.startswith("第 3 名，共 1,000 位，按销售收入 = 12,345.60；A：第 1-50 名")
+    assert i18n.current_language() == "en"
+
+
+def test_display_width_counts_wide_characters_twice() -> None:
+    assert i18n.display_width("客户 A") == 6
