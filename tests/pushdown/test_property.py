@@ -13,9 +13,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from crmcore.grading import Basis, RankCut, rank_cut, reference_metrics, rfm_scores
+from crmcore.lifecycle.evidence import Thresholds, _rhythm
 from crmcore.model import Customer, Transaction
 from crmcore_plugins.pushdown.grading import fetch_metrics, pushdown_metrics
-from crmcore_plugins.pushdown.metrics import grading_metrics, rfm_codes, value_ranks
+from crmcore_plugins.pushdown.metrics import (
+    grading_metrics,
+    lifecycle_evidence,
+    rfm_codes,
+    value_ranks,
+)
 
 from .engines import ENGINES, connect, customer_table, load, purchase_table
 
@@ -117,3 +123,33 @@ def test_rfm_scores_in_the_engine_equal_rfm_scores(
     scored = {row["customer_id"]: row for row in rfm_codes(metrics).to_pyarrow().to_pylist()}
     for axis in ("r", "f", "m"):
         assert [scored[i][axis] for i in ids] == np.asarray(getattr(expected, axis)).tolist()
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@settings(max_examples=25, suppress_health_check=[HealthCheck.too_slow])
+@given(purchases=PURCHASES, until=MOMENTS)
+def test_lifecycle_evidence_in_the_engine_equals_the_rules(
+        engine: str, purchases: list[tuple[str, datetime, int, int | None]],
+        until: datetime) -> None:
+    """L3/L4 evidence: last purchase, purchase days and rhythm as the lifecycle rules see them."""
+    backend = connect(engine)
+    table = load(backend, purchase_table([p[0] for p in purchases], [p[1] for p in purchases],
+                                         [p[2] for p in purchases]))
+    rows = lifecycle_evidence(table, until=until).to_pyarrow().to_pylist()
+    found = {row["customer_id"]: row for row in rows}
+    expected: dict[str, list[datetime]] = {}
+    for customer_id, at, _amount, _cost in purchases:
+        if at < until:
+            expected.setdefault(customer_id, []).append(at.astimezone(UTC))
+    assert found.keys() == expected.keys()
+    for customer_id, times in expected.items():
+        row = found[customer_id]
+        days = {t.date() for t in times}
+        assert row["last_purchase_at"] == max(times).replace(tzinfo=None)
+        assert row["first_purchase_at"] == min(times).replace(tzinfo=None)
+        assert row["purchase_days"] == len(days)
+        assert row["repeat_days"] == len(days) - 1
+        if len(days) < 2:  # the rules then use their default rhythm
+            assert row["rhythm_days"] is None
+        else:
+            assert row["rhythm_days"] == _rhythm(times, Thresholds())[0]

@@ -91,7 +91,7 @@ def cents(amount: ir.NumericValue) -> ir.IntegerValue:
     rest: Any = scaled - floor
     odd: Any = (floor % 2).abs() == 1
     up = (rest > 0.5) | ((rest == 0.5) & odd)
-    return (floor + up.cast("int64")).cast("int64")
+    return (floor + ibis.cases((up, 1), else_=0)).cast("int64")
 
 
 def grading_metrics(purchases: ir.Table, *, as_of: datetime, window_months: int = 12,
@@ -186,26 +186,52 @@ def value_ranks(table: ir.Table, value: str, cut: RankCut, *, prefix: str = "",
     (as RFM recency does).
     """
     check_columns(table, (value,), "value")
-    raw: Any = table[value]
-    keyed: Any = raw if higher_is_better else -raw
     ahead_name, code_name = f"{prefix}ahead", f"{prefix}code"
-    ranked = table.mutate(**{
-        ahead_name: ibis.rank().over(order_by=[keyed.isnull(), keyed.desc()]).cast("int64")})
-    keyed = ranked[value] if higher_is_better else -ranked[value]
-    last = len(cut.shares)
+    if cut.basis is Basis.COUNT:
+        ahead, code = count_rank(table, value, cut, higher_is_better=higher_is_better)
+        return table.mutate(**{ahead_name: ahead, code_name: code})
+    keyed: Any = _keyed(table, value, higher_is_better)
+    ranked = table.mutate(**{ahead_name: _ahead(keyed)})
+    keyed = _keyed(ranked, value, higher_is_better)
+    ranked, passed = _share_passed(ranked, keyed, cut)
+    return ranked.mutate(**{code_name: _code(keyed, cut, passed)})
+
+
+def _keyed(table: ir.Table, value: str, higher_is_better: bool) -> Any:
+    raw: Any = table[value]
+    return raw if higher_is_better else -raw
+
+
+def _ahead(keyed: Any) -> Any:
+    """How many rows have a strictly greater ``keyed`` (NULLs last): the tie rule."""
+    return ibis.rank().over(order_by=[keyed.isnull(), keyed.desc()]).cast("int64")
+
+
+def _code(keyed: Any, cut: RankCut, passed: list[Any]) -> Any:
+    """The grade index: cut-offs passed, or the last grade when not eligible."""
     eligible = keyed.notnull()
     if cut.nonpositive_last:
         eligible = eligible & (keyed > 0)
-    if cut.basis is Basis.COUNT:
-        population: Any = ranked[ahead_name].count().over()
-        passed = [(ranked[ahead_name] >= _boundary(share, population)).cast("int64")
-                  for share in cut.cumulative]
-    else:
-        ranked, passed = _share_passed(ranked, keyed, cut)
     code = passed[0]
     for step in passed[1:]:
         code = code + step
-    return ranked.mutate(**{code_name: ibis.cases((eligible, code), else_=last).cast("int64")})
+    return ibis.cases((eligible, code), else_=len(cut.shares)).cast("int64")
+
+
+def count_rank(table: ir.Table, value: str, cut: RankCut, *, higher_is_better: bool = True
+               ) -> tuple[ir.IntegerValue, ir.IntegerValue]:
+    """The ``(ahead, code)`` expressions of a count-basis cut, for one ``select`` of ``table``.
+
+    Window functions only: several axes (RFM) fit in one query without nesting.
+    """
+    if cut.basis is not Basis.COUNT:
+        raise ConfigError(f"basis: {cut.basis.value!r}: count_rank needs the count basis")
+    keyed = _keyed(table, value, higher_is_better)
+    ahead = _ahead(keyed)
+    population: Any = keyed.isnull().count().over()
+    passed = [ibis.cases((ahead >= _boundary(share, population), 1), else_=0)
+              for share in cut.cumulative]
+    return ahead, _code(keyed, cut, passed)
 
 
 def _boundary(share: Fraction, population: Any) -> Any:
@@ -242,14 +268,16 @@ def rfm_codes(metrics: ir.Table, *, recency: str = "recency_days",
     As :func:`crmcore.grading.rfm_scores`: fewer days since the last purchase
     is better; never bought scores R 1, no purchase days F 1, no revenue M 1.
     """
-    table = metrics
+    check_columns(metrics, (recency, frequency, monetary), "rules")
+    columns: dict[str, Any] = {}
     axes = ((recency, "r", False, False), (frequency, "f", True, True),
             (monetary, "m", True, True))
     for column, name, nonpositive_last, better in axes:
-        table = value_ranks(table, column, RankCut(QUINTILES, Basis.COUNT, nonpositive_last),
-                            prefix=f"{name}_", higher_is_better=better)
-        table = table.mutate(**{name: 5 - table[f"{name}_code"]})
-    return table
+        ahead, code = count_rank(metrics, column, RankCut(QUINTILES, Basis.COUNT,
+                                                          nonpositive_last),
+                                 higher_is_better=better)
+        columns.update({f"{name}_ahead": ahead, f"{name}_code": code, name: 5 - code})
+    return metrics.mutate(**columns)
 
 
 def lifecycle_evidence(purchases: ir.Table, *, until: datetime) -> ir.Table:
