@@ -17,9 +17,15 @@ from crmcore.errors import ConfigError, NotFoundError, ValidationError
 from crmcore.model import Opportunity, OpportunityStatus
 from crmcore.sales.money import MixedCurrencyError, single_total, totals_by_currency
 from crmcore.sales.opportunities import UNKNOWN, LostReasons, pipeline_flow
-from crmcore.sales.pipeline import OPPORTUNITY_ASSIGNED, PipelineService
+from crmcore.sales.pipeline import OPPORTUNITY_ASSIGNED, PipelineService, event_to_stage
 from crmcore.sales.territories import Territories, TerritoryRule, UnauthorisedOwnerError
-from crmcore.transitions import HistoryEntry, RefusedTransitionError, replay
+from crmcore.transitions import (
+    HistoryEntry,
+    RefusedTransitionError,
+    apply_transition,
+    replay,
+    start_flow,
+)
 
 T0 = datetime(2026, 3, 2, 9, tzinfo=UTC)
 TERRITORIES = Territories((
@@ -250,3 +256,33 @@ def test_m1_totals_per_currency_match_a_plain_sum_per_currency(
         assert totals.by_currency.get(code, Decimal(0)) == sum(own, Decimal(0))
         assert totals.counts.get(code, 0) == len(own)
     assert totals.unknown == sum(1 for a, c in amounts if a is None or c is None)
+
+
+ALLOWED_NEXT = {  # the pipeline as a plain table (backward moves need an override)
+    "qualification": {"needs_analysis", "proposal", "won", "lost"},
+    "needs_analysis": {"proposal", "won", "lost"},
+    "proposal": {"negotiation", "won", "lost"},
+    "negotiation": {"won", "lost"},
+    "won": set(), "lost": set(),
+}
+
+
+@given(st.lists(st.sampled_from([*ALLOWED_NEXT, "closing"]), max_size=8))
+def test_m1_the_door_moves_exactly_where_the_table_allows_and_nowhere_else(
+        targets: list[str]) -> None:
+    """Random stage requests: each is applied iff the reference table allows it."""
+    flow = pipeline_flow()
+    state = start_flow(flow, "O1", customer_id="C1", at=T0, actor="a").state
+    for step, target in enumerate(targets, start=1):
+        allowed = target in ALLOWED_NEXT[state.state]
+        try:
+            event = event_to_stage(flow, "O1", state.state, target)
+            moved = apply_transition(flow, state, event, at=day(step), actor="a",
+                                     fields={"lost_reason": "price"} if target == "lost"
+                                     else None).state
+        except (ValidationError, RefusedTransitionError):
+            assert not allowed
+            continue
+        assert allowed
+        assert moved.state == target
+        state = moved
