@@ -122,6 +122,8 @@ class Forecast:
 def period_of(expected_close: date | None, as_of: date) -> str:
     """``"YYYY-MM"`` of the expected close, ``"overdue"`` before ``as_of``, else ``"unknown"``.
 
+    >>> from datetime import date
+    >>> from crmcore.sales.forecast import period_of
     >>> period_of(date(2026, 3, 9), date(2026, 1, 1)), period_of(None, date(2026, 1, 1))
     ('2026-03', 'unknown')
     """

@@ -69,6 +69,8 @@ class RepeatPurchases:
 def month_starts(as_of: date, months: int) -> list[date]:
     """``as_of``, then the first day of each of the next ``months`` months.
 
+    >>> from datetime import date
+    >>> from crmcore.sales.forecast_repeat import month_starts
     >>> [d.isoformat() for d in month_starts(date(2026, 11, 20), 2)]
     ['2026-11-20', '2026-12-01', '2027-01-01']
     """

@@ -108,6 +108,7 @@ class ClosedOpportunity:
 def band_label(value: float | Decimal | None, edges: Sequence[float]) -> str:
     """The band of ``value`` between ``edges``: ``"<10"``, ``"10-100"``, ``">=100"``.
 
+    >>> from crmcore.sales.probability_features import band_label
     >>> band_label(5, (10, 100)), band_label(10, (10, 100)), band_label(None, (10,))
     ('<10', '10-100', 'unknown')
     """

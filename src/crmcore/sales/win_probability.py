@@ -14,7 +14,8 @@ or lost among them (the *cold start*), nothing is learned: every prediction is t
 prior itself, with a reason saying so.
 
 Every prediction is additive in log-odds: ``log_odds = base + sum(factor.log_odds)``,
-where ``base`` is the log-odds of an average closed opportunity and each factor is its
+where ``base`` is the log-odds of an opportunity of average levels (each feature's
+coefficients averaged over the closed history, weighted by count) and each factor is its
 level's coefficient minus the feature's average coefficient (weighted by how often each
 level closed). A positive factor raised the probability, a negative one lowered it. A
 level never seen in the history contributes 0 (``seen`` is False).
@@ -138,6 +139,8 @@ class WinProbability:
 def explain(prediction: WinProbability) -> str:
     """A one-paragraph English explanation of ``prediction``.
 
+    >>> from crmcore.sales.probability_features import OpportunityFeatures
+    >>> from crmcore.sales.win_probability import WinProbabilityModel, explain
     >>> model = WinProbabilityModel.fit([])
     >>> print(explain(model.predict(OpportunityFeatures(stage="proposal"))))
     20% (cold start: 0 closed opportunities, 0 won, 0 lost; learning needs 50 closed \
@@ -153,7 +156,7 @@ with at least 10 won and 10 lost, so the stated prior 20% is used)
             f"prior {params['prior']:.0%} is used)")
     parts = [f"{f.feature}={f.level} {f.log_odds:+.2f}" + ("" if f.seen else " (unseen)")
              for f in prediction.factors]
-    return head + (f"(learned from {params['closed']} closed opportunities; average "
+    return head + (f"(learned from {params['closed']} closed opportunities; base "
                    f"{sigmoid(prediction.base_log_odds):.0%}; log-odds factors: "
                    + ", ".join(parts) + ")")
 
