@@ -157,9 +157,11 @@ class ChurnTaxonomy:
             raise ValidationError("churn_reasons", reasons, "must list one or more reasons")
         from crmcore.vocabulary import reason_code
 
-        reasons = [reason_code(code, self.reasons, "churn_reasons") for code in reasons]
+        codes = self.codes()
+        reasons = [code if code in codes else reason_code(code, self.reasons, "churn_reasons")
+                   for code in reasons]
         for index, code in enumerate(reasons):
-            if code not in self.codes():
+            if code not in codes:
                 raise ValidationError(f"churn_reasons[{index}]", code,
                                       f"is not a churn reason (known: {', '.join(self.codes())})")
         if len(set(reasons)) != len(reasons):
