@@ -25,15 +25,21 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time
+from typing import TYPE_CHECKING, Any
 
 from crmcore.errors import ConfigError, ValidationError
 from crmcore.options import Options
 from crmcore.service import BusinessCalendar
+from crmcore.service.calendar import WEEKDAY_NAMES
 from crmcore.validation import is_time_zone
 
-__all__ = ["DEFAULT_FIRST_YEAR", "REGION_CODE", "calendar_years", "is_region_code",
-           "region_calendar", "zone_option"]
+if TYPE_CHECKING:
+    from crmcore.policies.care import Holiday
+
+__all__ = ["DEFAULT_FIRST_YEAR", "MESSAGE_SLOT_KEYS", "REGION_CODE", "calendar_years",
+           "festival_days", "is_region_code", "message_slot_options", "region_calendar",
+           "zone_option"]
 
 logger = logging.getLogger(__name__)
 
@@ -100,3 +106,77 @@ def region_calendar(options: Options, today: datetime | None = None) -> Business
                        "(pip install -U 'crmcore[holidays]')", options.key("calendar"),
                        official.describe(), ", ".join(map(str, beyond)))
     return official.calendar
+
+
+MESSAGE_SLOT_KEYS = ("message_weekday", "message_time", "message_channel")
+"""``[policies.care]`` keys placing the weekly personal message (S2): a weekday name,
+a local ``HH:MM`` time and the channel used when the customer chose none."""
+
+
+def message_slot_options(options: Options) -> dict[str, Any]:
+    """The :class:`~crmcore.policies.CarePlan` fields of :data:`MESSAGE_SLOT_KEYS` given
+    in ``options`` (a ``[policies.care]`` reader); errors name the key."""
+    from crmcore.model import Channel
+    from crmcore.vocabulary import member
+
+    values: dict[str, Any] = {}
+    weekday = options.text("message_weekday", None)
+    if weekday is not None:
+        if weekday.strip().lower() not in WEEKDAY_NAMES:
+            raise ConfigError(f"{options.key('message_weekday')}: {weekday!r} is not a weekday "
+                              f"({', '.join(WEEKDAY_NAMES)})")
+        values["message_weekday"] = WEEKDAY_NAMES.index(weekday.strip().lower())
+    at = options.text("message_time", None)
+    if at is not None:
+        try:
+            values["message_time"] = time.fromisoformat(at) if re.fullmatch(
+                r"\d\d:\d\d", at) else None
+        except ValueError:
+            values["message_time"] = None
+        if values["message_time"] is None:
+            raise ConfigError(f"{options.key('message_time')}: {at!r} is not a local time "
+                              "HH:MM (e.g. \"18:00\")")
+    channel = options.text("message_channel", None)
+    if channel is not None:
+        try:
+            values["message_channel"] = member(Channel, channel, "message_channel")
+        except ValidationError as error:
+            raise ConfigError(f"{options.key('message_channel')}: {channel!r} "
+                              f"{error.reason}") from None
+    return values
+
+
+def festival_days(options: Options, today: datetime | None = None) -> list[Holiday]:
+    """The days of the festivals ``festivals`` names (``["春节", "中秋节"]``) in the
+    official calendar of ``calendar`` (a country code), over ``calendar_years``: the
+    first day each festival has in each year, from the lunar calendar the ``holidays``
+    package computes. Names are the package's, in the country's language or in
+    English; an unknown name is an error listing the known ones."""
+    from crmcore.policies.care import Holiday
+    from crmcore.vocabulary import fold
+    from crmcore_plugins.calendar_holidays import holiday_names
+
+    key = options.key("festivals")
+    names = options.texts("festivals")
+    code = options.raw("calendar")
+    if not isinstance(code, str) or not is_region_code(code):
+        raise ConfigError(f"{key}: needs calendar = a country code (e.g. \"CN\") to date them")
+    try:
+        named = holiday_names(code, calendar_years(options, today))
+    except ValidationError as error:
+        raise ConfigError(f"{options.key('calendar')}: {error.value!r} {error.reason}") from None
+    days: list[Holiday] = []
+    for index, name in enumerate(names):
+        wanted = fold(name)
+        found = [(day, own) for day, own, english in named
+                 if wanted in {fold(part) for part in (*own.split("; "), *english.split("; "))}]
+        if not found:
+            known = sorted({part for _, own, _ in named for part in own.split("; ")
+                            if not any(c.isdigit() for c in part)})
+            raise ConfigError(f"{key}[{index}]: {name!r} is not a holiday of {code} "
+                              f"(known: {', '.join(known)})")
+        first: dict[int, date] = {}
+        for day, _own in sorted(found):
+            first.setdefault(day.year, day)
+        days.extend(Holiday(name, day) for day in first.values())
+    return sorted(days, key=lambda holiday: holiday.day)

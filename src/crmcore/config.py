@@ -120,8 +120,17 @@ def parse_config(text: str, *, base_dir: Path | None = None, source: str = "<tex
 
 
 def config_from_mapping(data: Mapping[str, Any], *, base_dir: Path | None = None) -> CRMConfig:
-    """Build a :class:`CRMConfig` from already-parsed data (a TOML document)."""
-    known = ("storage", "notifiers", "delivery", "lang", "locale", *CAPABILITY_SECTIONS)
+    """Build a :class:`CRMConfig` from already-parsed data (a TOML document).
+
+    A top-level ``profile`` (``"zh-CN"``) fills in its settings under the document's
+    own (:mod:`crmcore.profiles`).
+    """
+    if "profile" in data:
+        from crmcore.profiles import apply_profile
+
+        data = apply_profile(data)
+    known = ("storage", "notifiers", "delivery", "lang", "locale", "profile",
+             *CAPABILITY_SECTIONS)
     unknown = sorted(set(data) - set(known))
     if unknown:
         raise ConfigError(f"{unknown[0]}: is not a known section (known: {', '.join(known)})")

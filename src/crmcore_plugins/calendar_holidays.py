@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Sequence
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -209,6 +210,19 @@ def official_calendar(code: str, years: Iterable[int], *, time_zone: str,
     return OfficialCalendar(calendar, region, version, announced, wanted)
 
 
+def holiday_names(code: str, years: Iterable[int]) -> list[tuple[date, str, str]]:
+    """Every holiday of country (or subdivision) ``code`` in ``years``: its date, its
+    name in the country's language and in English (``"春节"``, ``"Chinese New Year
+    (Spring Festival)"``)."""
+    country, subdiv = split_region(code)
+    holidays = _holidays_package()
+    wanted = sorted(set(years))
+    language = holidays.country_holidays(country, subdiv=subdiv).default_language
+    own = holidays.country_holidays(country, subdiv=subdiv, years=wanted, language=language)
+    english = holidays.country_holidays(country, subdiv=subdiv, years=wanted, language="en_US")
+    return [(day, str(name), str(english.get(day, name))) for day, name in sorted(own.items())]
+
+
 def _open_holidays_calendar(options: Options) -> BusinessCalendar:
     """Factory of the ``holidays`` calendar from its configuration options."""
     first = options.integer("first_year", minimum=1)
@@ -237,6 +251,7 @@ __all__ = [
     "OfficialCalendar",
     "calendar_from_holidays",
     "crmcore_register_calendars",
+    "holiday_names",
     "official_calendar",
     "split_region",
 ]

@@ -129,7 +129,7 @@ friday = ["09:00-17:00"]
 @pytest.mark.parametrize(("table", "message"), [
     ('[policies]\ncolour = "red"',
      "policies.colour: is not a known option (known: calendar, sla, chain, lines, care, "
-     "time_zone, customer_time_zone, calendar_years)"),
+     "time_zone, customer_time_zone, calendar_years, festivals)"),
     ('[policies]\ncalendar = "missing.toml"', "policies.calendar: cannot read "),
     ("[policies]\ncalendar = 3", "policies.calendar: 3 is not a calendar file path"),
     ('[policies.calendar]\nname = "x"\ntime_zone = "Mars/Base"\nweek = {}',

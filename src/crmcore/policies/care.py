@@ -50,11 +50,12 @@ from crmcore.i18n import tr
 from crmcore.i18n_terms import term
 from crmcore.model import Celebration, Channel, Customer, Interaction, InteractionKind
 from crmcore.policies.grades import grade_or_last
-from crmcore.validation import int_between, non_empty_text
+from crmcore.validation import int_between, non_empty_text, time_zone
 
 __all__ = [
     "DEFAULT_CADENCE_DAYS",
     "DEFAULT_KEY_TAGS",
+    "EVERYONE",
     "MESSAGE_CHANNELS",
     "MESSAGE_KINDS",
     "BulkSendError",
@@ -89,6 +90,10 @@ MESSAGE_KINDS = frozenset({InteractionKind.EMAIL, InteractionKind.MESSAGE,
 
 MESSAGE_CHANNELS = frozenset({Channel.SMS, Channel.EMAIL, Channel.INSTANT_MESSAGE})
 """Channels a written personal message can go by."""
+
+EVERYONE = "*"
+"""The key of :func:`greetings_due`'s holidays that every customer is greeted on (a
+country's festivals: 春节, 端午节, 中秋节), whatever their religion."""
 
 
 class BulkSendError(ValidationError):
@@ -136,6 +141,20 @@ class CarePlan:
     thank_you_within_days: int = attrs.field(default=5, validator=int_between(0, 366))
     thank_you_lookback_days: int = attrs.field(default=30, validator=int_between(1, 3660))
 
+    message_weekday: int | None = attrs.field(default=None, validator=attrs.validators.optional(
+        int_between(0, 6)))
+    message_time: time | None = None
+    message_channel: Channel | None = None
+    time_zone: str = attrs.field(default="UTC", validator=time_zone)
+
+    def message_slot(self, due_at: datetime, zone: ZoneInfo) -> datetime:
+        """``message_time`` (local to ``zone``) of the first ``message_weekday`` on or after
+        the day of ``due_at``: the follow-up procedures' "every Friday evening" (S2)."""
+        day = due_at.astimezone(zone).date()
+        if self.message_weekday is not None:
+            day += timedelta(days=(self.message_weekday - day.weekday()) % 7)
+        return datetime.combine(day, self.message_time or time(0), tzinfo=zone).astimezone(UTC)
+
     @property
     def ask_why_within(self) -> timedelta:
         """How soon after an unexplained churn its owner should ask why (L3)."""
@@ -163,6 +182,7 @@ class CareDue:
     due_at: datetime
     why: str
     occasion: str | None = None
+    channel: Channel | None = None
 
 
 def contact_every(customer: Customer, grade: str | None, plan: CarePlan | None = None
@@ -237,13 +257,20 @@ def personal_message_due(customer: Customer, grade: str | None,
         return None
     every = message_every(customer, plan)
     due_at = as_of if last_message is None else last_message + timedelta(days=every)
-    if due_at > as_of:
+    if plan.message_weekday is not None or plan.message_time is not None:
+        zone = ZoneInfo(customer.preferences.time_zone or plan.time_zone)
+        due_at = plan.message_slot(due_at, zone)  # shown from the morning of its day
+        if due_at.astimezone(zone).date() > as_of.astimezone(zone).date():
+            return None
+    elif due_at > as_of:
         return None
     since = tr("no personal message yet") if last_message is None else \
         tr("last personal message {date}").format(date=last_message.date().isoformat())
+    chosen = customer.preferences.channels
     return CareDue(customer.id, "personal_message", due_at,
                    tr("key customer ({reason}): a personal message every {days} days; {since}")
-                   .format(reason=reason, days=every, since=since))
+                   .format(reason=reason, days=every, since=since),
+                   channel=chosen[0] if chosen else plan.message_channel)
 
 
 @attrs.frozen
@@ -265,14 +292,15 @@ def greetings_due(customer: Customer, *, as_of: datetime, plan: CarePlan | None 
     """Greetings whose day falls within the plan's lead days from ``as_of`` (S2, S3).
 
     Days are the customer's local days; ``holidays`` maps a religion (as written in
-    the customer's preferences) to its dated holidays. Each greeting is due at local
-    midnight of its day.
+    the customer's preferences) to its dated holidays, and :data:`EVERYONE` to the
+    holidays every customer is greeted on. Each greeting is due at local midnight of
+    its day (the plan's ``time_zone`` for a customer without one).
     """
     plan = plan or CarePlan()
     preferences = customer.preferences
     if preferences.do_not_contact:
         return []
-    zone = ZoneInfo(preferences.time_zone or "UTC")
+    zone = ZoneInfo(preferences.time_zone or plan.time_zone)
     today = as_of.astimezone(zone).date()
     last = today + timedelta(days=plan.greeting_lead_days)
     found: list[tuple[date, str, str]] = []
@@ -285,6 +313,10 @@ def greetings_due(customer: Customer, *, as_of: datetime, plan: CarePlan | None 
                 found.append((day, celebration.name, tr("the customer's {name}{years} is on "
                                                         "{day}").format(
                     name=term(celebration.name), years=years, day=day.isoformat())))
+    for holiday in (holidays or {}).get(EVERYONE, ()):
+        if today <= holiday.day <= last:
+            found.append((holiday.day, holiday.name, tr("{name} is on {day}").format(
+                name=holiday.name, day=holiday.day.isoformat())))
     religion = preferences.religion
     for holiday in (holidays or {}).get(religion or "", ()) if religion else ():
         if today <= holiday.day <= last:

@@ -9,6 +9,7 @@ as a whole. Durations are business hours, cadences days, as in the classes they 
                                   # or a country code: "CN" (crmcore.calendars)
     time_zone = "Asia/Shanghai"   # the company's zone (country-code or default calendar)
     customer_time_zone = "Asia/Shanghai"  # for customers without a zone of their own
+    festivals = ["春节", "端午节", "中秋节"]  # greet everyone (calendar = a country code)
     lines = { "li.wei" = "zhang.min", "zhang.min" = "anna.berg" }  # person = superior
 
     [policies.sla]                # SlaPolicy
@@ -31,6 +32,9 @@ as a whole. Durations are business hours, cadences days, as in the classes they 
     key_tags = ["已经签单", "即将签单", "重点跟踪", "需长期跟踪"]  # S2 key statuses
     personal_message_every_days = 7
     greeting_lead_days = 3
+    message_weekday = "friday"    # S2: the weekly message on Friday evening (每周五晚上),
+    message_time = "18:00"        # local to the customer (customer_time_zone without one),
+    message_channel = "sms"       # by SMS unless the customer chose channels (S1)
     ask_why_within_days = 7       # L3: ask a churned customer why, within this many days
     thank_you_within_days = 5     # S2: a thank-you letter for feedback, within this many days
     thank_you_lookback_days = 30  # S2: feedback older than this gets no letter any more
@@ -50,11 +54,18 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from crmcore.calendars import is_region_code, region_calendar, zone_option
+from crmcore.calendars import (
+    MESSAGE_SLOT_KEYS,
+    festival_days,
+    is_region_code,
+    message_slot_options,
+    region_calendar,
+    zone_option,
+)
 from crmcore.errors import ConfigError, ValidationError
 from crmcore.model import TicketStatus
 from crmcore.options import Options
-from crmcore.policies.care import CarePlan
+from crmcore.policies.care import EVERYONE, CarePlan
 from crmcore.policies.escalation import (
     EscalationAction,
     EscalationChain,
@@ -94,16 +105,20 @@ def policies_from_config(config: CRMConfig) -> PolicySet:
     if options.has("customer_time_zone"):
         values["contact"] = attrs.evolve(default.contact, default_time_zone=zone_option(
             options, "customer_time_zone") or "UTC")
+    if options.has("festivals"):
+        values["holidays"] = {EVERYONE: festival_days(options)}
     if options.has("sla"):
         values["sla"] = _sla(options.section("sla"), default.sla)
     if options.has("chain"):
         values["chain"] = _chain(options)
     if options.has("lines"):
         values["lines"] = _lines(options)
-    if options.has("care"):
-        values["care"] = _care(options.section("care"), default.care)
+    if options.has("care") or options.has("customer_time_zone"):
+        care = _care(options.section("care"), default.care)
+        values["care"] = attrs.evolve(care, time_zone=values["contact"].default_time_zone) \
+            if "contact" in values else care
     options.refuse_unknown(("calendar", "sla", "chain", "lines", "care", "time_zone",
-                            "customer_time_zone", "calendar_years"))
+                            "customer_time_zone", "calendar_years", "festivals"))
     return attrs.evolve(default, **values)
 
 
@@ -236,12 +251,14 @@ def _care(options: Options, default: CarePlan) -> CarePlan:
         texts = _texts(options, name, what)
         if texts is not None:
             values[name] = texts
+    values.update(message_slot_options(options))
     integers = ("personal_message_every_days", "greeting_lead_days", "ask_why_within_days",
                 "thank_you_within_days", "thank_you_lookback_days")
     for name in integers:
         if options.has(name):
             values[name] = options.integer(name)
-    options.refuse_unknown(("cadence_days", "key_grades", "key_tags", *integers))
+    options.refuse_unknown(("cadence_days", "key_grades", "key_tags", *integers,
+                            *MESSAGE_SLOT_KEYS))
     try:
         return attrs.evolve(default, **values)
     except ValidationError as error:
