@@ -159,3 +159,16 @@ def test_l2_the_sample_clock_agrees_with_a_day_by_day_reference(
     expected = "asked" if asked else ("overdue" if day(today) > last + timedelta(days=7)
                                       else "due")
     assert (clock.arrived_at, clock.status) == (last, expected)
+
+
+def test_l2_the_sample_opinion_is_on_the_owners_daily_agenda(crm: CRM) -> None:
+    from crmcore.policies import PolicyService
+
+    crm.replace(Opportunity(id="L1", customer_id="C1", title="met at the Canton fair",
+                            received_at=SHOW, source="trade show", owner="tom.hart"))
+    report_lead(crm, "L1", report(day(9), sample_arrived_at=day(8)), actor="tom.hart")
+    mine = PolicyService(crm).agenda(day(20), owner="tom.hart")
+    assert [(i.kind, i.subject) for i in mine if i.subject == "lead:L1"] == [
+        (ActionKind.OVERDUE, "lead:L1")]
+    assert all(i.subject != "lead:L1" for i in PolicyService(crm).agenda(day(20),
+                                                                         owner="li.wei"))

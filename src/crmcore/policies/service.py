@@ -40,6 +40,7 @@ from crmcore.policies.agenda import (
     build_agenda,
     due_escalations,
     graded_ticket_sla,
+    order_agenda,
     ticket_slas,
 )
 from crmcore.policies.appointments import Appointment
@@ -188,9 +189,15 @@ class PolicyService:
         return due
 
     def agenda(self, as_of: datetime, *, owner: str | None = None) -> list[AgendaItem]:
-        """Every owner's due actions (or ``owner``'s), ordered by urgency and grade."""
-        return build_agenda(self.book(as_of), as_of=as_of,
-                            policies=self.effective_policies(as_of), owner=owner)
+        """Every owner's due actions (or ``owner``'s), ordered by urgency and grade; with the
+        sample opinions to ask of trade-show leads (L2,
+        :func:`crmcore.sales.leads.sample_agenda`)."""
+        from crmcore.sales.leads import sample_agenda  # sales imports the agenda: import late
+
+        policies = self.effective_policies(as_of)
+        items = build_agenda(self.book(as_of), as_of=as_of, policies=policies, owner=owner)
+        samples = sample_agenda(self.crm, as_of, owner=owner)
+        return order_agenda([*items, *samples], policies.grade_order) if samples else items
 
     def compliance(self, as_of: datetime, *, customer_id: str | None = None,
                    since: datetime | None = None) -> list[ComplianceReport]:

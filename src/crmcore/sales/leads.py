@@ -28,13 +28,12 @@ from crmcore.events import DomainEvent
 from crmcore.lifecycle.definitions import builtin_flow
 from crmcore.lifecycle.leads import LeadPolicy
 from crmcore.lifecycle.service import configured_policies
-from crmcore.model import Opportunity
+from crmcore.model import Opportunity, OpportunityStatus
 from crmcore.options import Options
 from crmcore.policies.agenda import UNASSIGNED, ActionKind, AgendaItem
 from crmcore.sales.pipeline import PipelineService
 from crmcore.sales.territories import Assignment
 from crmcore.transitions import (
-    FlowState,
     HistoryEntry,
     Transition,
     load_state,
@@ -284,22 +283,26 @@ def sample_agenda(crm: CRM, as_of: datetime, *, policy: SamplePolicy | None = No
     """An agenda item for every lead whose sample opinion is due or overdue as of ``as_of``.
 
     Due items are reminders until the week is up, then overdue. ``owner``
-    keeps one owner's items. Ordered by due time.
+    keeps one owner's items. Ordered by due time. Reads the open
+    opportunities and, per customer with one, that customer's flow history
+    (not the whole book's).
     """
     chosen = policy or SamplePolicy.from_options(crm.settings("sales"))
-    leads = {lead.id: lead for lead in crm.find(Opportunity)}
-    closed = {state.subject_id for state in crm.find(FlowState)
-              if state.flow == LEAD_FLOW and state.state in ("won", "lost")
-              and state.entered_at <= as_of}
+    leads = {lead.id: lead for lead in crm.find(Opportunity)
+             if lead.status is OpportunityStatus.OPEN and lead.received_at <= as_of
+             and (owner is None or lead.owner == owner)}
+    entries = [entry for customer_id in sorted({lead.customer_id for lead in leads.values()})
+               for entry in crm.find(HistoryEntry, customer_id=customer_id)
+               if entry.flow == LEAD_FLOW and entry.subject_id in leads and entry.at <= as_of]
+    closed = {entry.subject_id for entry in entries if entry.to_state in ("won", "lost")}
     items = []
-    for lead_id, reports in lead_reports(crm.find(HistoryEntry)).items():
-        lead = leads.get(lead_id)
+    for lead_id, reports in lead_reports(entries).items():
+        lead = leads[lead_id]
         clock = sample_clock(lead_id, reports, as_of, chosen)
-        if lead is None or clock is None or clock.status == "asked" or lead_id in closed:
+        if clock is None or clock.status == "asked" or lead_id in closed:
             continue
         kind = ActionKind.OVERDUE if clock.status == "overdue" else ActionKind.REMINDER
-        item = AgendaItem(lead.owner or UNASSIGNED, kind, lead.customer_id, f"lead:{lead_id}",
-                          clock.due_at, None, clock.why(as_of, lead.customer_id, chosen))
-        if owner is None or item.owner == owner:
-            items.append(item)
+        items.append(AgendaItem(lead.owner or UNASSIGNED, kind, lead.customer_id,
+                                f"lead:{lead_id}", clock.due_at, None,
+                                clock.why(as_of, lead.customer_id, chosen)))
     return sorted(items, key=lambda item: (item.due_at, item.subject))
