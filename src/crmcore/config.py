@@ -62,7 +62,8 @@ class ComponentConfig:
         return Options(self.options, prefix, base_dir=base_dir)
 
 
-CAPABILITY_SECTIONS = ("grading", "lifecycle", "policies", "improvement", "run", "sales")
+CAPABILITY_SECTIONS = ("grading", "lifecycle", "policies", "improvement", "run", "sales",
+                       "source")
 """Configuration tables that belong to a capability rather than to a plugin."""
 
 

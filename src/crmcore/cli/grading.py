@@ -60,6 +60,12 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
                     f"(built-in: {', '.join(builtin_schemes())}; or a scheme TOML file).")
     parser.add_argument("file", metavar="TRANSACTIONS.csv", nargs="?",
                         help="the export to grade; without it, grade what --db/--config stores")
+    parser.add_argument("--erp", metavar="odoo|erpnext|MAPPING.toml",
+                        help="grade an ERP in place: the metrics are computed inside its "
+                             "database (needs the pushdown extra and --url)")
+    parser.add_argument("--url", metavar="URL",
+                        help="with --erp: the ERP's database (postgresql://..., sqlite:///FILE, "
+                             "duckdb:///FILE) or a folder of .parquet/.csv tables")
     parser.add_argument("--scheme", required=True, metavar="NAME|FILE",
                         help="a built-in scheme name or a scheme TOML file")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
@@ -161,6 +167,23 @@ def _grade(arguments: argparse.Namespace, scheme: GradeScheme, as_of: datetime,
     return grade_metrics(scheme, metrics, potential=potential)
 
 
+def _grade_erp(arguments: argparse.Namespace, scheme: GradeScheme, as_of: datetime
+               ) -> GradeTable | None:
+    """With ``--erp``: grade the ERP where its data lives (pushdown); None without it."""
+    if arguments.erp is None and arguments.url is None:
+        return None
+    if arguments.erp is None or arguments.url is None:
+        raise CommandError("--erp/--url: give both (the mapping and the ERP's database)")
+    if arguments.file is not None or arguments.customers:
+        raise CommandError("--erp: grades the ERP's own tables; give no TRANSACTIONS.csv "
+                           "or --customers")
+    from crmcore_plugins.pushdown.service import grade_source
+    from crmcore_plugins.pushdown.sources import SourceSpec
+
+    return grade_source(SourceSpec(arguments.erp, arguments.url, "--url"), scheme, as_of=as_of,
+                        window_months=arguments.window_months)
+
+
 def run_grade(arguments: argparse.Namespace) -> int:
     """Grade, optionally store, and print."""
     scheme = load_scheme(arguments.scheme, overrides=parse_overrides(arguments.set))
@@ -171,7 +194,8 @@ def run_grade(arguments: argparse.Namespace) -> int:
         raise CommandError(f"--keep-runs: {arguments.keep_runs} must be at least 1")
     hysteresis = Hysteresis(arguments.downgrade_runs, arguments.margin)
     storing = bool(arguments.db or arguments.config)
-    if not storing:
+    erp_table = _grade_erp(arguments, scheme, as_of)  # read and checked before storing
+    if not storing and erp_table is None:
         if arguments.file is None:
             raise CommandError("TRANSACTIONS.csv: give a file to grade, or --db/--config to "
                                "grade what is stored")
@@ -188,14 +212,16 @@ def run_grade(arguments: argparse.Namespace) -> int:
         with open_crm(arguments) as crm:
             keep_runs = (arguments.keep_runs if arguments.keep_runs is not None
                          else configured_keep_runs(crm))
-            if arguments.file is None:
+            if erp_table is not None:
+                table = erp_table
+            elif arguments.file is None:
                 table = grade_stored(crm, scheme, as_of=as_of,
                                      window_months=arguments.window_months)
             else:
                 table = _grade(arguments, scheme, as_of, crm)
             run = record_grades(crm, table, hysteresis=hysteresis, keep_runs=keep_runs)
     else:
-        table = _grade(arguments, scheme, as_of)
+        table = erp_table if erp_table is not None else _grade(arguments, scheme, as_of)
         run = GradingRun(scheme, as_of, table, tuple(table.grade_list),
                          (None,) * len(table))
     wanted = set(arguments.customer)

@@ -134,9 +134,13 @@ def run_advance(arguments: argparse.Namespace) -> int:
         raise CommandError(f"--batch-size: {arguments.batch_size} must be at least 1")
     printer = _MovePrinter(arguments.format == "json")
     with open_crm(arguments) as crm:
-        report = LifecycleService(crm).advance(_moment(arguments, crm.now()),
-                                               batch_size=arguments.batch_size,
-                                               on_moves=printer.print)
+        from crmcore_plugins.pushdown.service import configured_source, source_evidence
+
+        source = configured_source(crm)  # [source]: the ERP's customers and purchases
+        service = (LifecycleService(crm) if source is None else LifecycleService(
+            crm, evidence=source_evidence(source), scoring=None))
+        report = service.advance(_moment(arguments, crm.now()), batch_size=arguments.batch_size,
+                                 on_moves=printer.print)
     printer.close()
     if arguments.format == "json":
         return 1 if report.refused else 0

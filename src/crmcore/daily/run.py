@@ -91,8 +91,16 @@ def _grade(context: RunContext) -> Mapping[str, Any]:
     from crmcore.grading import load_scheme
     from crmcore.grading.service import run_grading
 
-    run = run_grading(context.crm, load_scheme(context.settings.scheme), as_of=context.as_of,
-                      window_months=context.settings.window_months)
+    scheme = load_scheme(context.settings.scheme)
+    source = _source(context.crm)
+    if source is not None:  # [source]: grade the ERP where its data lives (pushdown)
+        from crmcore_plugins.pushdown.service import run_source_grading
+
+        run = run_source_grading(context.crm, source, scheme, as_of=context.as_of,
+                                 window_months=context.settings.window_months)
+    else:
+        run = run_grading(context.crm, scheme, as_of=context.as_of,
+                          window_months=context.settings.window_months)
     return {"scheme": run.scheme.name, "customers": len(run.results),
             "changed": len(run.changed)}
 
@@ -100,9 +108,23 @@ def _grade(context: RunContext) -> Mapping[str, Any]:
 def _advance(context: RunContext) -> Mapping[str, Any]:
     from crmcore.lifecycle.service import LifecycleService
 
-    report = LifecycleService(context.crm).advance(context.as_of)
+    source = _source(context.crm)
+    if source is None:
+        service = LifecycleService(context.crm)
+    else:
+        from crmcore_plugins.pushdown.service import source_evidence
+
+        service = LifecycleService(context.crm, evidence=source_evidence(source), scoring=None)
+    report = service.advance(context.as_of)
     return {"moves": len(report.moves), "started": len(report.started),
             "refused": len(report.refused)}
+
+
+def _source(crm: CRM) -> Any:
+    """The configured ``[source]`` (see :mod:`crmcore_plugins.pushdown.service`), or None."""
+    from crmcore_plugins.pushdown.service import configured_source  # imports no Ibis
+
+    return configured_source(crm)
 
 
 def _policies(context: RunContext) -> Any:

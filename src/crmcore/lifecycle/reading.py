@@ -16,7 +16,7 @@ from collections import defaultdict
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 import attrs
 
@@ -56,6 +56,15 @@ class EvidenceBook:
             complaints=self.complaints.get(customer_id, ()),
             attributes=self.attributes.get(customer_id, {}), p_alive=p_alive,
             p_alive_source=p_alive_source, response_due=self.response_due)
+
+
+class EvidenceReader(Protocol):
+    """Reads the evidence book: :func:`read_evidence`, or a source's (the pushdown's)."""
+
+    def __call__(self, session: StorageSession, until: datetime, *,
+                 customer_ids: Collection[str] | None = None) -> EvidenceBook:
+        """Every customer's evidence before ``until`` (only ``customer_ids`` when given)."""
+        ...
 
 
 def _rows(session: StorageSession, kind: str, columns: Mapping[str, ColumnType],

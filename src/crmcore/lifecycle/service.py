@@ -25,7 +25,13 @@ from crmcore.errors import ConfigError, TransitionError
 from crmcore.lifecycle.definitions import customer_flow
 from crmcore.lifecycle.evidence import Move, Thresholds, plan_moves
 from crmcore.lifecycle.leads import LeadPolicy
-from crmcore.lifecycle.reading import EvidenceBook, in_batches, read_evidence, read_transactions
+from crmcore.lifecycle.reading import (
+    EvidenceBook,
+    EvidenceReader,
+    in_batches,
+    read_evidence,
+    read_transactions,
+)
 from crmcore.lifecycle.taxonomy import ChurnTaxonomy
 from crmcore.model import Customer
 from crmcore.options import Options
@@ -109,12 +115,17 @@ class LifecycleService:
     ``probability_alive`` measure is used as at-risk evidence when it is
     registered (None: never). Without ``thresholds``, they are read from the
     configuration's ``[lifecycle]`` table (defaults for absent keys).
+    ``evidence`` reads the customers and their evidence (default: crmcore's
+    storage; :func:`crmcore_plugins.pushdown.service.source_evidence` reads
+    an ERP's customers and purchases where they live).
     """
 
     def __init__(self, crm: CRM, *, flow: FlowDefinition | None = None,
                  thresholds: Thresholds | None = None, taxonomy: ChurnTaxonomy | None = None,
-                 scoring: str | None = "clv", actor: str = DEFAULT_ACTOR) -> None:
+                 scoring: str | None = "clv", actor: str = DEFAULT_ACTOR,
+                 evidence: EvidenceReader = read_evidence) -> None:
         self.crm = crm
+        self.evidence = evidence
         self.flow = flow or customer_flow(taxonomy)
         self.thresholds = thresholds or _configured_thresholds(crm)
         self.scoring = scoring
@@ -140,7 +151,7 @@ class LifecycleService:
         moment = as_of or self.crm.now()
         until = moment + timedelta(microseconds=1)
         with self.crm.storage.transaction() as session:
-            book = read_evidence(session, until, customer_ids=customer_ids)
+            book = self.evidence(session, until, customer_ids=customer_ids)
             p_alive, source = self._probability_alive(session, until, moment)
         book = attrs.evolve(book, response_due=self._response_due(book, moment))
         total = _Outcome()

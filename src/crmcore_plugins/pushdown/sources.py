@@ -197,17 +197,17 @@ class SourceSpec:
 
     erp: str
     url: str = attrs.field(repr=False)
-    window_months: int = 12
+    url_key: str = "source.url"
 
     def open(self) -> MappedSource:
-        """Load the mapping and connect (errors name ``source.erp`` / ``source.url``)."""
+        """Load the mapping and connect (errors name the mapping's keys or ``url_key``)."""
         mapping = load_mapping(self.erp)
-        return MappedSource(connect(self.url), mapping)
+        return MappedSource(connect(self.url, key=self.url_key), mapping)
 
 
 def source_from_options(options: Options) -> SourceSpec:
-    """Read a ``[source]`` table: ``erp`` (odoo, erpnext or a mapping file), ``url``
-    (or ``url_env``: an environment variable holding it) and ``window_months``."""
+    """Read a ``[source]`` table: ``erp`` (odoo, erpnext or a mapping file) and ``url``
+    (or ``url_env``: an environment variable holding it)."""
     erp = options.text("erp")
     if erp.endswith(".toml"):
         erp = str(options.path("erp"))
@@ -216,6 +216,5 @@ def source_from_options(options: Options) -> SourceSpec:
     files = _data_files(url)
     if files is not None and options.has("url") and not Path(url).is_absolute():
         url = str(options.path("url"))
-    window = options.integer("window_months", 12, minimum=1)
     options.check_all_used()
-    return SourceSpec(erp, url, window)
+    return SourceSpec(erp, url)
