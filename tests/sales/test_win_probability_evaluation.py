@@ -105,3 +105,16 @@ def test_m1_the_known_truth_book_is_reproducible_and_split_by_time() -> None:
     earlier, later = book.split()
     assert max(o.closed.closed_on for o in earlier) < book.cutoff
     assert min(o.closed.closed_on for o in later) >= book.cutoff
+
+
+def test_m1_the_demo_book_gives_its_closed_opportunities_their_known_win_rates() -> None:
+    from crmcore.demo.sales import WIN_RATES
+    from crmcore.sales.evaluation_demo import demo_truth_book
+
+    book = demo_truth_book(seed=7, customers=150)
+    earlier, later = book.split()
+    assert earlier
+    assert later
+    for item in book.opportunities:
+        assert item.true_probability == WIN_RATES[item.closed.features.source or ""]
+        assert item.closed.features.amount is None  # several currencies: left out

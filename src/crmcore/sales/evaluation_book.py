@@ -34,7 +34,7 @@ from crmcore.sales.probability_solver import sigmoid
 from crmcore.sales.win_probability import WinProbabilityModel, WinProbabilitySettings
 
 __all__ = ["BookOpportunity", "Comparison", "KnownTruthBook", "ModelScore",
-           "compare_on_book", "generate_book"]
+           "compare_on_book", "generate_book", "held_out_cutoff"]
 
 _START = date(2024, 1, 1)
 _DAYS = 730
@@ -113,8 +113,14 @@ def generate_book(size: int, seed: int = 15, held_out: float = 0.25) -> KnownTru
     rng = random.Random(seed)
     opportunities = sorted((_one(rng, i) for i in range(size)),
                            key=lambda o: (o.closed.closed_on, o.closed.id))
-    cutoff = opportunities[min(size - 1, int(size * (1.0 - held_out)))].closed.closed_on
-    return KnownTruthBook(tuple(opportunities), cutoff)
+    return KnownTruthBook(tuple(opportunities), held_out_cutoff(opportunities, held_out))
+
+
+def held_out_cutoff(opportunities: Sequence[BookOpportunity], held_out: float) -> date:
+    """The closing day from which about the last ``held_out`` share of ``opportunities``
+    (sorted by closing day) is held out."""
+    size = len(opportunities)
+    return opportunities[min(size - 1, int(size * (1.0 - held_out)))].closed.closed_on
 
 
 @dataclass(frozen=True)
