@@ -38,6 +38,11 @@ html_static_path: list[str] = []
 html_theme = "alabaster"
 html_title = f"crmcore {release}"
 language = "en"
+# Translations (Sphinx i18n): docs/locale/<language>/LC_MESSAGES/<document>.po, one per
+# document; build one with ``sphinx-build -D language=zh_CN``. Refresh the templates with
+# ``sphinx-build -b gettext docs docs/_build/gettext``.
+locale_dirs = ["locale/"]
+gettext_compact = False
 nitpicky = False
 
 # -- autodoc ---------------------------------------------------------------------
