@@ -129,3 +129,14 @@ def test_item2_codes_are_case_and_width_insensitive(pair: tuple[type[Enum], Enum
     enum, item = pair
     assert callable(spell)
     assert member(enum, spell(str(item.value)), "f") is item
+
+
+def test_item2_item3_docstring_examples_run() -> None:
+    import doctest
+
+    import crmcore.amounts
+    import crmcore.vocabulary
+
+    for module in (crmcore.vocabulary, crmcore.amounts):
+        failed, attempted = doctest.testmod(module)
+        assert (failed, attempted > 0) == (0, True), module.__name__
