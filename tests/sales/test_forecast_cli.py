@@ -108,3 +108,20 @@ def test_m3_forecast_command_adds_repeat_purchases_from_the_clv_model(
     rows = {(r["group"], r["currency"]): r for r in json.loads(out)["rows"]}
     assert rows[("ann", "EUR")]["repeat"] > 0  # C1's owner
     assert rows[("unknown", "EUR")]["repeat"] > 0  # C2 has no owner
+
+
+def test_m1_m3_the_stated_prior_is_read_from_the_configuration(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = tmp_path / "crm.toml"
+    config.write_text('[storage]\npath = "crm.db"\n\n[sales.win_probability]\nprior = 0.35\n',
+                      encoding="utf-8")
+    with CRM.from_file(config) as crm:
+        crm.record(Customer(id="C1", name="Acme"))
+        PipelineService(crm).add("O1", "C1", "deal", actor="t", created_at=T0,
+                                 amount=Decimal(1000), currency="EUR",
+                                 expected_close=date(2026, 4, 20))
+    status = main(["forecast", "--config", str(config), "--as-of", AS_OF, "--format", "json"])
+    data = json.loads(capsys.readouterr().out)
+    assert status == 0
+    assert data["rows"][0]["expected"] == pytest.approx(350.0)
+    assert "stated prior 35%" in data["why"][0]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import random
+import re
 from dataclasses import replace
 from datetime import date
 
@@ -11,7 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crmcore.errors import ValidationError
+from crmcore.errors import ConfigError, ValidationError
+from crmcore.options import Options
 from crmcore.sales.evaluation_book import generate_book
 from crmcore.sales.probability_features import (
     FEATURES,
@@ -168,3 +170,26 @@ def test_m1_update_leaves_the_original_model_untouched() -> None:
     assert model.closed == 300
     assert model.predict(BOOK[0].features) == before
     assert logit(0.5) == 0.0
+
+
+def test_m1_settings_come_from_the_configuration_table() -> None:
+    table = Options({"prior": 0.35, "min_closed": 20, "amount_bands": [500, 5000]},
+                    "sales.win_probability")
+    settings = WinProbabilitySettings.from_options(table)
+    assert (settings.prior, settings.min_closed, settings.min_each) == (0.35, 20, 10)
+    assert settings.bands.amount == (500.0, 5000.0)
+    assert settings.bands.days_in_stage == FeatureBands().days_in_stage
+
+
+@pytest.mark.parametrize(("values", "message"), [
+    ({"priors": 0.3}, "sales.win_probability.priors: is not a known option"),
+    ({"prior": 1.5}, "sales.win_probability.prior: 1.5 is not a probability"),
+    ({"min_each": "ten"}, "sales.win_probability.min_each"),
+    ({"amount_bands": ["a"]}, "win_probability.amount_bands: ['a'] is not a list of numbers"),
+    ({"amount_bands": [5, 1]}, "win_probability.amount_bands: [5, 1] is not a non-empty"),
+    ({"response_hours_bands": 4}, "win_probability.response_hours_bands: 4 is not a list"),
+])
+def test_m1_bad_settings_name_the_configuration_key(values: dict[str, object],
+                                                    message: str) -> None:
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        WinProbabilitySettings.from_options(Options(values, "sales.win_probability"))

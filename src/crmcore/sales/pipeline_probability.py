@@ -121,7 +121,9 @@ def pipeline_probabilities(pipeline: PipelineService, as_of: datetime
     use_amount = _one_currency(items)
     hours = _response_hours(entries)
     model = module.WinProbabilityModel.fit(
-        closed_history(items, stays, use_amount=use_amount, response_hours=hours))
+        closed_history(items, stays, use_amount=use_amount, response_hours=hours),
+        module.WinProbabilitySettings.from_options(
+            pipeline.crm.settings("sales").section("win_probability")))
     predictions = {}
     for item in items:
         if item.stage in ("won", "lost"):

@@ -124,6 +124,8 @@ def band_label(value: float | Decimal | None, edges: Sequence[float]) -> str:
 
 
 def _edges(name: str, value: tuple[float, ...]) -> tuple[float, ...]:
+    if any(isinstance(e, bool) or not isinstance(e, int | float) for e in value):
+        raise ValidationError(name, value, "is not a list of numbers")
     edges = tuple(float(edge) for edge in value)
     if not edges or any(not math.isfinite(e) for e in edges) or any(
             b <= a for a, b in pairwise(edges)):

@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from crmcore.errors import ValidationError
+from crmcore.options import Options
 from crmcore.sales.probability_features import (
     FEATURES,
     ClosedOpportunity,
@@ -91,6 +92,39 @@ class WinProbabilitySettings:
             if isinstance(value, bool) or not isinstance(value, int | float) or not (
                     math.isfinite(value) and value > 0):
                 raise ValidationError(name, value, "is not a finite number > 0")
+
+    @classmethod
+    def from_options(cls, options: Options) -> WinProbabilitySettings:
+        """Settings from a configuration table (``[sales.win_probability]``).
+
+        Keys: ``prior``, ``min_closed``, ``min_each``, ``prior_precision``, ``l2``,
+        ``amount_bands``, ``days_in_stage_bands``, ``response_hours_bands`` (lists of
+        band edges); absent keys keep their defaults, an unknown key is refused.
+        """
+        options.refuse_unknown(_OPTION_KEYS)
+        default = cls()
+        edges = {name: options.items(f"{name}_bands")
+                 for name in ("amount", "days_in_stage", "response_hours")}
+        try:
+            bands = FeatureBands(**{
+                name: getattr(default.bands, name) if given is None else tuple(given)
+                for name, given in edges.items()})
+        except ValidationError as error:
+            raise options.invalid(ValidationError(
+                f"{error.field}_bands", edges[error.field], error.reason)) from None
+        try:
+            return cls(prior=options.number("prior", default.prior),
+                       min_closed=options.integer("min_closed", default.min_closed),
+                       min_each=options.integer("min_each", default.min_each),
+                       prior_precision=options.number("prior_precision",
+                                                      default.prior_precision),
+                       l2=options.number("l2", default.l2), bands=bands)
+        except ValidationError as error:
+            raise options.invalid(error) from None
+
+
+_OPTION_KEYS = ("prior", "min_closed", "min_each", "prior_precision", "l2", "amount_bands",
+                "days_in_stage_bands", "response_hours_bands")
 
 
 @dataclass(frozen=True)
