@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import random
 import re
@@ -193,3 +194,16 @@ def test_m1_bad_settings_name_the_configuration_key(values: dict[str, object],
                                                     message: str) -> None:
     with pytest.raises(ConfigError, match=re.escape(message)):
         WinProbabilitySettings.from_options(Options(values, "sales.win_probability"))
+
+
+def test_m1_a_stored_model_predicts_the_same_and_updates_like_the_original() -> None:
+    model = WinProbabilityModel.fit(BOOK[:400], WinProbabilitySettings(prior=0.3))
+    stored = json.loads(json.dumps(model.to_json()))
+    again = WinProbabilityModel.from_json(stored)
+    features = [o.features for o in BOOK[:50]]
+    assert again.predict_many(features) == model.predict_many(features)
+    assert again.settings == model.settings
+    assert (again.update(BOOK[400:]).predict_many(features)
+            == model.update(BOOK[400:]).predict_many(features))
+    with pytest.raises(ValidationError, match="model: 'KeyError'"):
+        WinProbabilityModel.from_json({"settings": {}})

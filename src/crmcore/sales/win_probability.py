@@ -33,8 +33,9 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import Any
 
-from crmcore.errors import ValidationError
+from crmcore.errors import ConfigError, ValidationError
 from crmcore.options import Options
 from crmcore.sales.probability_features import (
     FEATURES,
@@ -235,6 +236,43 @@ class WinProbabilityModel:
         if model.cold:
             return model
         return model._refit()
+
+    def to_json(self) -> dict[str, Any]:
+        """The model as JSON-ready data (settings, history counts, coefficients), so a
+        host can store it and :meth:`update` it in a later run (:meth:`from_json`)."""
+        bands = self.settings.bands
+        return {
+            "settings": {"prior": self.settings.prior, "min_closed": self.settings.min_closed,
+                         "min_each": self.settings.min_each,
+                         "prior_precision": self.settings.prior_precision,
+                         "l2": self.settings.l2, "amount_bands": list(bands.amount),
+                         "days_in_stage_bands": list(bands.days_in_stage),
+                         "response_hours_bands": list(bands.response_hours)},
+            "patterns": [[*levels, won, total] for levels, (won, total) in self.patterns.items()],
+            "coefficients": [[f, level, value] for (f, level), value in self.coefficients.items()],
+            "intercept": self.intercept, "iterations": self.iterations,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> WinProbabilityModel:
+        """The model :meth:`to_json` wrote (same predictions, no refit).
+
+        :raises ValidationError: naming the first part that does not fit.
+        """
+        try:
+            settings = WinProbabilitySettings.from_options(
+                Options(data["settings"], "settings"))
+            width = len(FEATURES)
+            patterns = {tuple(str(v) for v in row[:width]): (int(row[width]), int(row[width + 1]))
+                        for row in data["patterns"]}
+            coefficients = {(str(f), str(level)): float(value)
+                            for f, level, value in data["coefficients"]}
+            return cls(settings, MappingProxyType(dict(sorted(patterns.items()))),
+                       MappingProxyType(coefficients), float(data["intercept"]),
+                       int(data.get("iterations", 0)))
+        except (KeyError, TypeError, ValueError, IndexError, ConfigError) as error:
+            raise ValidationError("model", type(error).__name__,
+                                  f"is what reading the stored model raised: {error}") from None
 
     @property
     def closed(self) -> int:
