@@ -78,7 +78,7 @@ class CRM:
         self.retry = retry
         self.auto_deliver = auto_deliver
         self._worker: DeliveryWorker | None = None
-        if self.notifiers:
+        if self.notifiers and not getattr(storage, "read_only", False):
             with storage.transaction() as session:
                 for name in self.notifiers:
                     session.subscribe(name)
@@ -279,19 +279,31 @@ class CRM:
 
     # -- reading --------------------------------------------------------------------
 
+    @contextmanager
+    def reading(self) -> Iterator[UnitOfWork]:
+        """A unit of work for reading only (nothing it emits or writes should be kept).
+
+        On a backend with ``read_transaction`` (SQLite) it is a read
+        transaction that never waits for a writer; elsewhere a transaction.
+        """
+        opener = getattr(self.storage, "read_transaction", None)
+        context = opener() if callable(opener) else self.storage.transaction()
+        with context as session:
+            yield UnitOfWork(session)
+
     def get(self, cls: type[E], entity_id: str) -> E | None:
         """The stored entity of class ``cls`` with ``entity_id``, or None."""
-        with unit_of_work(self.storage) as work:
+        with self.reading() as work:
             return work.repository(cls).get(entity_id)
 
     def require(self, cls: type[E], entity_id: str) -> E:
         """Like :meth:`get`, but raise :class:`~crmcore.errors.NotFoundError` if absent."""
-        with unit_of_work(self.storage) as work:
+        with self.reading() as work:
             return work.repository(cls).require(entity_id)
 
     def version(self, cls: type[E], entity_id: str) -> int | None:
         """The stored version number of an entity (for ``expected_version``)."""
-        with unit_of_work(self.storage) as work:
+        with self.reading() as work:
             return work.repository(cls).version(entity_id)
 
     def find(
@@ -306,19 +318,19 @@ class CRM:
 
         ``since`` is inclusive and ``until`` exclusive; ordered by time, then id.
         """
-        with unit_of_work(self.storage) as work:
+        with self.reading() as work:
             return list(work.repository(cls).find(
                 customer_id=customer_id, since=since, until=until))
 
     def count(self, cls: type[Any]) -> int:
         """How many entities of class ``cls`` are stored."""
-        with unit_of_work(self.storage) as work:
+        with self.reading() as work:
             return work.repository(cls).count()
 
     def events(self, *, after_seq: int = 0, limit: int | None = None) -> list[OutboxEntry]:
         """The stored domain events (the event log), oldest first."""
-        with self.storage.transaction() as session:
-            return session.events(after_seq=after_seq, limit=limit)
+        with self.reading() as work:
+            return work.session.events(after_seq=after_seq, limit=limit)
 
     # -- delivering -------------------------------------------------------------------
 

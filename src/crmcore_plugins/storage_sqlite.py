@@ -1,8 +1,14 @@
 """SQLite storage: the embedded default (standard library ``sqlite3``, no server).
 
 Registered as the storage backend ``sqlite`` with the options ``path`` (a file,
-or ``":memory:"``; default ``crmcore.db``) and ``timeout`` (seconds to wait for
-a lock held by another process; default 30).
+or ``":memory:"``; default ``crmcore.db``), ``timeout`` (seconds to wait for
+a lock held by another process; default 30) and ``read_only`` (default false:
+open an existing file for reading only; it is never created or upgraded, every
+transaction is a read transaction, and a write is refused).
+
+Reads never wait for a writer: file databases use write-ahead logging, and
+:meth:`SqliteStorage.read_transaction` (what :class:`crmcore.CRM` reads
+through) is a deferred transaction reading one consistent snapshot.
 
 The schema is versioned with ``PRAGMA user_version`` and upgraded
 automatically when a database is opened. Every write runs inside
@@ -441,19 +447,37 @@ class _SqliteSession:
 class SqliteStorage:
     """Storage in one SQLite database file (or ``":memory:"``)."""
 
-    def __init__(self, path: str | Path = "crmcore.db", *, timeout: float = 30.0) -> None:
+    def __init__(self, path: str | Path = "crmcore.db", *, timeout: float = 30.0,
+                 read_only: bool = False) -> None:
         self.path = path
+        self.read_only = read_only
         self._lock = threading.RLock()
+        self._closed = True
+        if read_only and (str(path) == ":memory:" or not Path(path).is_file()):
+            raise StorageError(f"storage.path: {str(path)!r} does not exist "
+                               "(a read-only database is never created)")
         try:
-            self._db = sqlite3.connect(
-                str(path), timeout=timeout, isolation_level=None, check_same_thread=False
-            )
+            target = f"{Path(path).resolve().as_uri()}?mode=ro" if read_only else str(path)
+            self._db = sqlite3.connect(target, timeout=timeout, isolation_level=None,
+                                       check_same_thread=False, uri=read_only)
         except sqlite3.Error as error:
             raise StorageError(f"storage.path: cannot open SQLite database {str(path)!r}: "
                                f"{error}") from error
+        try:
+            self._set_up()
+        except sqlite3.OperationalError as error:  # locked, busy, read-only directory...
+            self._db.close()
+            raise StorageError(f"storage.path: cannot open SQLite database {str(path)!r}: "
+                               f"{error}") from None
+        except sqlite3.DatabaseError as error:
+            self._db.close()
+            raise StorageError(f"storage.path: {str(path)!r} is not a usable SQLite "
+                               f"database: {error}") from None
+
+    def _set_up(self) -> None:
         self._db.row_factory = sqlite3.Row
         self._closed = False  # before _migrate, which reads the schema version
-        if str(path) != ":memory:":
+        if str(self.path) != ":memory:" and not self.read_only:
             self._db.execute("PRAGMA journal_mode = WAL")
         self._db.execute("PRAGMA foreign_keys = ON")
         # Deleted and rewritten rows are overwritten with zeros, so an erased
@@ -472,6 +496,15 @@ class SqliteStorage:
         return int(self._db.execute("PRAGMA user_version").fetchone()[0])
 
     def _migrate(self) -> None:
+        if self.read_only:
+            current = self.schema_version()
+            if current != SCHEMA_VERSION:
+                raise StorageError(
+                    f"storage.path: {str(self.path)!r} has schema version {current}, not "
+                    f"{SCHEMA_VERSION}; open it once without read-only to upgrade it")
+            return
+        if self.schema_version() == SCHEMA_VERSION:
+            return  # up to date: no write lock needed (a writer may hold it for minutes)
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
@@ -492,19 +525,44 @@ class SqliteStorage:
 
     @contextmanager
     def transaction(self) -> Iterator[_SqliteSession]:
-        """Open a write transaction (``BEGIN IMMEDIATE``); commit or roll back."""
+        """Open a write transaction (``BEGIN IMMEDIATE``); commit or roll back.
+
+        On a read-only storage this is a read transaction, and a write in it
+        raises :class:`~crmcore.errors.StorageError`.
+        """
+        with self._begin("DEFERRED" if self.read_only else "IMMEDIATE") as session:
+            yield session
+
+    @contextmanager
+    def read_transaction(self) -> Iterator[_SqliteSession]:
+        """Open a read transaction (``BEGIN DEFERRED``): one snapshot, never waits on a writer.
+
+        Use it for reading only: with write-ahead logging, a writer in another
+        process holding its lock for minutes does not delay it.
+        """
+        with self._begin("DEFERRED") as session:
+            yield session
+
+    @contextmanager
+    def _begin(self, mode: str) -> Iterator[_SqliteSession]:
         with self._lock:
             if self._closed:
                 raise StorageError(f"the SQLite storage {str(self.path)!r} is closed")
             if self._db.in_transaction:
                 raise StorageError("a transaction is already open on this storage")
             try:
-                self._db.execute("BEGIN IMMEDIATE")
+                self._db.execute(f"BEGIN {mode}")
             except sqlite3.OperationalError as error:
                 raise StorageError(f"cannot start a transaction on {str(self.path)!r}: "
                                    f"{error}") from error
             try:
                 yield _SqliteSession(self._db)
+            except sqlite3.OperationalError as error:
+                self._db.execute("ROLLBACK")
+                if self.read_only and "readonly" in str(error):
+                    raise StorageError(f"{str(self.path)!r} is open read-only; this "
+                                       "operation writes") from None
+                raise
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
@@ -533,9 +591,10 @@ class SqliteStorage:
 
 
 def open_sqlite_storage(options: Options) -> SqliteStorage:
-    """Factory for the ``sqlite`` backend: options ``path`` and ``timeout``."""
+    """Factory for the ``sqlite`` backend: options ``path``, ``timeout`` and ``read_only``."""
     return SqliteStorage(
-        options.path("path", "crmcore.db"), timeout=options.number("timeout", 30.0)
+        options.path("path", "crmcore.db"), timeout=options.number("timeout", 30.0),
+        read_only=options.flag("read_only", False),
     )
 
 

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
+import attrs
+
 from crmcore.app import CRM
 from crmcore.errors import CrmError
+from crmcore.i18n import tr
 
 
 class CommandError(CrmError):
@@ -19,19 +23,65 @@ class CommandError(CrmError):
 
 def add_storage_arguments(parser: argparse.ArgumentParser, *, default_db: str | None = None
                           ) -> None:
-    """``--db PATH`` (SQLite) or ``--config FILE`` (TOML)."""
+    """``--db PATH`` (SQLite) or ``--config FILE`` (TOML), and ``--read-only``."""
     group = parser.add_mutually_exclusive_group(required=default_db is None)
     group.add_argument("--db", default=default_db, metavar="PATH",
                        help="SQLite database file" + (f" (default: {default_db})"
                                                       if default_db else ""))
     group.add_argument("--config", metavar="FILE", help="TOML configuration file")
+    parser.add_argument("--read-only", action="store_true",
+                        help="open the SQLite database for reading only (never created, "
+                             "upgraded or written; reading commands always do)")
+
+
+READING_COMMANDS = frozenset({
+    "crmcore.cli.agenda:run_agenda",
+    "crmcore.cli.agenda:run_compliance",
+    "crmcore.cli.improvement:run_show",
+    "crmcore.cli.improvement:run_list",
+    "crmcore.cli.improvement:run_measures",
+    "crmcore.cli.improvement_loops:run_knowledge_show",
+    "crmcore.cli.improvement_loops:run_knowledge_list",
+    "crmcore.cli.lifecycle:run_stages",
+    "crmcore.cli.lifecycle:run_show",
+    "crmcore.cli.lifecycle:run_measures",
+    "crmcore.cli.pipeline:run_list",
+    "crmcore.cli.receivables:run_list",
+    "crmcore.cli.receivables:run_over_limit",
+    "crmcore.cli.reports:run_differentiation",
+    "crmcore.cli.schedule:run",
+    "crmcore.cli.stale:run",
+    "crmcore.cli.survey:run_ipa",
+})
+"""The commands (``module:function``) that only read the store: they open it read-only,
+so they never wait for a writer, work on a read-only file, and refuse a ``--db`` that
+does not exist instead of creating an empty database."""
+
+
+def reads_only(arguments: argparse.Namespace) -> bool:
+    """Whether the chosen command only reads the store (or ``--read-only`` was given)."""
+    run = getattr(arguments, "run", None)
+    name = f"{getattr(run, '__module__', '')}:{getattr(run, '__qualname__', '')}"
+    return bool(getattr(arguments, "read_only", False)) or name in READING_COMMANDS
 
 
 def open_crm(arguments: argparse.Namespace) -> CRM:
-    """The CRM chosen by ``--config`` or ``--db``."""
+    """The CRM chosen by ``--config`` or ``--db``, read-only for reading commands."""
+    read_only = reads_only(arguments)
     if getattr(arguments, "config", None):
-        return CRM.from_file(arguments.config)
-    return CRM.open("sqlite", path=arguments.db)
+        if not read_only:
+            return CRM.from_file(arguments.config)
+        from crmcore.config import load_config
+
+        config = load_config(arguments.config)
+        if config.storage.use == "sqlite":
+            config = attrs.evolve(config, storage=attrs.evolve(
+                config.storage, options={**config.storage.options, "read_only": True}))
+        return CRM.from_config(config)
+    if read_only and not os.path.isfile(arguments.db):
+        raise CommandError(f"--db: {arguments.db!r} does not exist (a reading command does "
+                           "not create a database)")
+    return CRM.open("sqlite", path=arguments.db, read_only=read_only)
 
 
 def add_format_argument(parser: argparse.ArgumentParser, *choices: str) -> None:
@@ -47,8 +97,8 @@ def parse_as_of(text: str | None) -> datetime | None:
     try:
         parsed = datetime.fromisoformat(text)
     except ValueError:
-        raise CommandError(f"--as-of: {text!r} is not a date (YYYY-MM-DD) or ISO date-time"
-                           ) from None
+        raise CommandError(tr("--as-of: {value!r} is not a date (YYYY-MM-DD) or ISO date-time")
+                           .format(value=text)) from None
     return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
 
 
