@@ -63,7 +63,7 @@ class ComponentConfig:
 
 
 CAPABILITY_SECTIONS = ("grading", "lifecycle", "policies", "improvement", "run", "sales",
-                       "source")
+                       "source", "import")
 """Configuration tables that belong to a capability rather than to a plugin."""
 
 

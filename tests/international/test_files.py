@@ -254,3 +254,24 @@ def test_item3_eu_form_reads_what_a_simple_reference_writes(
         amount: Decimal, separator: str, suffix: str) -> None:
     number = f"{amount:,.2f}".replace(",", "_").replace(".", ",").replace("_", separator)
     assert FORMATS["eu"].parse(f"{number}{suffix}") == amount
+
+
+def test_item3_import_table_gives_the_defaults_and_the_profile_the_zone(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``[import]`` amount_format and encoding; dates in the company's zone (profile)."""
+    plain = tmp_path / "plain.csv"
+    plain.write_text("customer_id,date,amount\nC2,2025-03-01,1200.00\n", encoding="utf-8")
+    yuan = tmp_path / "yuan.csv"
+    yuan.write_bytes("customer_id,date,amount\nC2,2025-03-01,￥1200.00\n".encode("gbk"))
+    expected = _import(tmp_path, "plain.csv")   # --time-zone Asia/Shanghai
+    config = tmp_path / "crm.toml"
+    config.write_text(f'profile = "zh-CN"\n[storage]\npath = "{tmp_path / "cfg.db"}"\n'
+                      '[import]\namount_format = "cn"\nencoding = "GBK"\n'
+                      "[policies]\ncalendar_years = [2025, 2026]\n", encoding="utf-8")
+    assert main(["import", "transactions", str(yuan), "--config", str(config),
+                 "--create-customers"]) == 0
+    assert "yuan.csv: gb18030 (given)" in capsys.readouterr().out
+    assert _stored(tmp_path / "cfg.db") == expected
+    config.write_text('[import]\nencoding = "big5"\n', encoding="utf-8")
+    assert main(["import", "transactions", str(yuan), "--config", str(config)]) == 2
+    assert "import.encoding: 'big5' is not a supported encoding" in capsys.readouterr().err

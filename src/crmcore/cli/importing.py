@@ -7,6 +7,7 @@ import argparse
 from crmcore.amounts import AMOUNT_FORMATS
 from crmcore.batch_import import RowClashError, UnknownCustomerError
 from crmcore.cli.common import CommandError, Progress, add_storage_arguments, open_crm
+from crmcore.config import load_config
 from crmcore.csv_import import (
     OPTIONAL_COLUMNS,
     CsvLayout,
@@ -14,9 +15,10 @@ from crmcore.csv_import import (
     customer_batches,
     transaction_batches,
 )
-from crmcore.encodings import ENCODINGS
+from crmcore.encodings import ENCODINGS, UnknownEncodingError, encoding_name
 from crmcore.errors import ImportRowError, ValidationError
 from crmcore.sources import TableFile, open_table
+from crmcore.validation import is_time_zone
 
 
 def add_layout_arguments(parser: argparse.ArgumentParser) -> None:
@@ -39,18 +41,21 @@ def add_layout_arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"customer name column (default: {defaults.name_col})")
     parser.add_argument("--date-format", metavar="FORMAT",
                         help="strptime format of dates, e.g. %%d/%%m/%%Y (default: ISO 8601)")
-    parser.add_argument("--time-zone", default="UTC", metavar="ZONE",
-                        help="time zone of dates without an offset (default: UTC)")
+    parser.add_argument("--time-zone", metavar="ZONE",
+                        help="time zone of dates without an offset (default: [import] "
+                             "time_zone, else [policies] time_zone, else UTC)")
     parser.add_argument("--delimiter", default=",", help="field separator (default: ,)")
     parser.add_argument("--decimal-comma", action="store_true",
                         help="amounts are written 1.234,50 (default: 1,234.50 or 1234.50)")
-    parser.add_argument("--amount-format", choices=AMOUNT_FORMATS, default="plain",
+    parser.add_argument("--amount-format", choices=AMOUNT_FORMATS,
                         help="how amounts are written: plain 1,234.50; comma 1.234,50; cn "
-                             "¥1,200.00 / 1,200.00 元; eu 1 200,50 € (default: plain)")
+                             "¥1,200.00 / 1,200.00 元; eu 1 200,50 € (default: [import] "
+                             "amount_format, else plain)")
     parser.add_argument("--encoding", metavar="NAME",
                         help=f"text encoding of the file ({', '.join(ENCODINGS)}; gbk and gb2312 "
-                             "read as gb18030; default: detected from a byte-order mark, else "
-                             "utf-8 when the whole file is valid utf-8, else gb18030)")
+                             "read as gb18030; default: [import] encoding, else detected from "
+                             "a byte-order mark, else utf-8 when the whole file is valid "
+                             "utf-8, else gb18030)")
     parser.add_argument("--sheet", metavar="NAME|NUMBER",
                         help="workbook (.xlsx, .xls, .ods) FILE: the sheet to read, by name or "
                              "number from 1 (default: the first)")
@@ -62,16 +67,19 @@ def add_layout_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def layout_from(arguments: argparse.Namespace) -> CsvLayout:
-    """The :class:`CsvLayout` the options describe."""
+    """The :class:`CsvLayout` the options describe (defaults from ``[import]``)."""
+    configured = import_settings(getattr(arguments, "config", None))
     given = {field: getattr(arguments, field, None) for field in OPTIONAL_COLUMNS}
     declared = {field: value for field, value in given.items() if value is not None}
     try:
         return CsvLayout(
             customer_col=arguments.customer_col, date_col=arguments.date_col,
             amount_col=arguments.amount_col, name_col=arguments.name_col,
-            date_format=arguments.date_format, time_zone=arguments.time_zone,
+            date_format=arguments.date_format,
+            time_zone=arguments.time_zone or configured["time_zone"] or "UTC",
             delimiter=arguments.delimiter, decimal_comma=arguments.decimal_comma,
-            amount_format=getattr(arguments, "amount_format", "plain"),
+            amount_format=getattr(arguments, "amount_format", None)
+            or configured["amount_format"] or "plain",
             declared=declared, numeric_columns=getattr(arguments, "numeric_col", ()),
             text_columns=getattr(arguments, "text_col", ()), **declared,
         )
@@ -80,12 +88,47 @@ def layout_from(arguments: argparse.Namespace) -> CsvLayout:
                            f"{error.reason}") from None
 
 
+IMPORT_KEYS = ("amount_format", "encoding", "time_zone")
+"""Keys of the configuration's ``[import]`` table: defaults of ``--amount-format``,
+``--encoding`` and ``--time-zone`` for the files a command reads."""
+
+
+def import_settings(config: str | None) -> dict[str, str | None]:
+    """The ``[import]`` defaults of the configuration file ``config`` (all None without
+    one); ``time_zone`` falls back to the company's (``[policies] time_zone``)."""
+    if not config:
+        return dict.fromkeys(IMPORT_KEYS)
+    loaded = load_config(config)
+    options = loaded.settings("import")
+    values: dict[str, str | None] = {
+        "amount_format": options.choice("amount_format", AMOUNT_FORMATS, None),
+        "encoding": options.text("encoding", None),
+        "time_zone": options.text("time_zone", None)
+        or loaded.settings("policies").text("time_zone", None),
+    }
+    options.check_all_used()
+    for key in ("time_zone",):
+        zone = values[key]
+        if zone is not None and not is_time_zone(zone):
+            raise CommandError(f"import.{key}: {zone!r} is not a time zone (an IANA name "
+                               "such as Asia/Shanghai)")
+    if values["encoding"] is not None:
+        try:
+            values["encoding"] = encoding_name(values["encoding"])
+        except UnknownEncodingError as error:
+            raise CommandError(f"import.encoding: {str(error).removeprefix('--encoding: ')}"
+                               ) from None
+    return values
+
+
 def open_input(arguments: argparse.Namespace, path: str, layout: CsvLayout, *,
                sheet: bool = True) -> TableFile:
     """Open a data file of a command (:func:`crmcore.sources.open_table`) with its
     ``--encoding`` and, when ``sheet``, its ``--sheet``; errors become one line."""
     try:
-        return open_table(path, layout, encoding=getattr(arguments, "encoding", None),
+        encoding = getattr(arguments, "encoding", None) or \
+            import_settings(getattr(arguments, "config", None))["encoding"]
+        return open_table(path, layout, encoding=encoding,
                           sheet=getattr(arguments, "sheet", None) if sheet else None)
     except OSError as error:
         raise CommandError(f"cannot read {path!r}: {error.strerror}") from None
