@@ -140,3 +140,30 @@ def test_item2_item3_docstring_examples_run() -> None:
     for module in (crmcore.vocabulary, crmcore.amounts):
         failed, attempted = doctest.testmod(module)
         assert (failed, attempted > 0) == (0, True), module.__name__
+
+
+def test_s7_ticket_priorities_and_statuses_by_chinese_terms(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """SLA table keys, a scheme's complaint priority and ``ticket status`` take terms."""
+    from crmcore import Ticket, TicketKind
+    from crmcore.policies import SlaTable
+
+    table = SlaTable.from_hours({"A": {"紧急": [1, 4], "高": [2, 8], "普通": [4, 16],
+                                       "低": [8, 40]}})
+    assert table.target("A", Priority.URGENT).first_response.total_seconds() == 3600
+    with pytest.raises(Exception, match=r"sla.A.火急: is not a priority \(urgent, high, "
+                                        r"normal, low; 紧急 \(urgent\)"):
+        SlaTable.from_hours({"A": {"火急": [1, 4]}})
+    scheme = load_scheme("pyramid", overrides={"followup": {"VIP": {"complaint_priority": "紧急"}}})
+    policy = scheme.policy("VIP")
+    assert policy is not None
+    assert policy.complaint_priority is Priority.URGENT
+    database = str(tmp_path / "crm.db")
+    with CRM.open("sqlite", path=database) as crm:
+        crm.record_many([Customer(id="C1", name="客户一"),
+                         Ticket(id="K1", customer_id="C1", kind=TicketKind.COMPLAINT,
+                                opened_at=datetime(2026, 3, 2, 9, tzinfo=UTC),
+                                category="billing error")])
+    assert main(["ticket", "status", "K1", "已解决", "--db", database,
+                 "--as-of", "2026-03-02T10:00:00+00:00"]) == 0
+    assert "new -> resolved" in capsys.readouterr().out

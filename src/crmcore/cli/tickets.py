@@ -11,10 +11,11 @@ from __future__ import annotations
 import argparse
 
 from crmcore.cli.common import CommandError, add_storage_arguments, open_crm, parse_as_of
-from crmcore.model import Ticket
+from crmcore.model import Ticket, TicketStatus
 from crmcore.policies.service import change_ticket_status
 from crmcore.policies.tickets import ticket_flow
 from crmcore.transitions import FlowDefinition, current_state
+from crmcore.vocabulary import member
 
 DEFAULT_ACTOR = "crmcore-cli"
 """Who the history names when ``--actor`` is not given."""
@@ -80,6 +81,15 @@ def event_to(flow: FlowDefinition, subject: str, current: str, status: str) -> s
                        f"to {status!r}; {listed}")
 
 
+def status_code(text: str) -> str:
+    """The ticket status ``text`` names: its code or Chinese term (已解决 is ``resolved``);
+    anything else unchanged, for :func:`event_to` to refuse with the known statuses."""
+    try:
+        return member(TicketStatus, text, "STATUS").value
+    except ValueError:
+        return text
+
+
 def run_status(arguments: argparse.Namespace) -> int:
     """Move the ticket to the status asked, or explain why not (nothing stored)."""
     flow = ticket_flow()
@@ -87,7 +97,7 @@ def run_status(arguments: argparse.Namespace) -> int:
         ticket = crm.require(Ticket, arguments.ticket)
         state = current_state(crm, flow, ticket.id)
         current = flow.initial if state is None else state.state
-        event = event_to(flow, ticket.id, current, arguments.status)
+        event = event_to(flow, ticket.id, current, status_code(arguments.status))
         at = parse_as_of(arguments.as_of) or crm.now()
         made = change_ticket_status(crm, ticket.id, event, at=at, actor=arguments.actor,
                                     reason=arguments.reason)

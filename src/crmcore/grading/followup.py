@@ -13,6 +13,7 @@ from crmcore.errors import ConfigError
 from crmcore.grading._document import Table
 from crmcore.model import Priority
 from crmcore.validation import int_between, optional
+from crmcore.vocabulary import member
 
 
 @attrs.frozen
@@ -36,7 +37,13 @@ class FollowUpPolicy:
 
 def parse_followup(table: Table) -> FollowUpPolicy:
     """Read one ``[followup.<grade>]`` table."""
-    priority_text = table.choice("complaint_priority", tuple(p.value for p in Priority), None)
+    priority_text = table.text("complaint_priority", None)
+    if priority_text is not None:  # a code or its Chinese term (紧急, 高, 普通, 低)
+        try:
+            priority_text = member(Priority, priority_text, "complaint_priority").value
+        except ValueError as error:
+            raise ConfigError(f"{table.key('complaint_priority')}: {priority_text!r} "
+                              f"{getattr(error, 'reason', error)}") from None
     days = table.integer("contact_every_days", None, minimum=1)
     hours = table.integer("response_hours", None, minimum=1)
     toward = table.text("nurture_toward", None)

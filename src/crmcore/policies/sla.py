@@ -41,6 +41,7 @@ from crmcore.model import Priority, Ticket, TicketStatus
 from crmcore.policies.grades import grade_or_last
 from crmcore.policies.tickets import StatusInterval, intervals_of_ticket
 from crmcore.service import BusinessCalendar
+from crmcore.vocabulary import known_terms, member
 
 __all__ = [
     "DEFAULT_PAUSED_STATUSES",
@@ -172,11 +173,12 @@ class SlaTable:
             targets[grade] = {}
             for name, value in row.items():
                 key = f"{prefix}.{grade}.{name}"
-                try:
-                    priority = Priority(name)
+                try:  # a code or its Chinese term (紧急, 高, 普通, 低)
+                    priority = member(Priority, name, key)
                 except ValueError:
                     known = ", ".join(p.value for p in Priority)
-                    raise ConfigError(f"{key}: is not a priority ({known})") from None
+                    raise ConfigError(f"{key}: is not a priority ({known}; "
+                                      f"{known_terms(Priority)})") from None
                 targets[grade][priority] = _target(key, value)
             missing = [p.value for p in Priority if p not in targets[grade]]
             if missing:
