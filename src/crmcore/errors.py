@@ -38,10 +38,16 @@ class ValidationError(CrmError, ValueError):
         super().__init__(self._render())
 
     def _render(self) -> str:
-        prefix = f"{self.field}: " if self.field else ""
+        from crmcore.i18n import tr  # the catalogues' module imports this one
+
+        reason = tr(self.reason)
         if self.value is MISSING:
-            return f"{prefix}{self.reason}"
-        return f"{prefix}{self.value!r} {self.reason}"
+            return tr("{field}: {reason}").format(field=self.field, reason=reason) \
+                if self.field else reason
+        if not self.field:
+            return tr("{value!r} {reason}").format(value=self.value, reason=reason)
+        return tr("{field}: {value!r} {reason}").format(field=self.field, value=self.value,
+                                                        reason=reason)
 
     def at(self, parent: str) -> ValidationError:
         """Return a copy whose ``field`` is prefixed by ``parent``."""
@@ -94,8 +100,11 @@ class NotFoundError(StorageError, LookupError):
         self.kind = kind
         self.entity_id = entity_id
         self.field = field
-        where = f"{field}: " if field else ""
-        super().__init__(f"{where}{kind} {entity_id!r} does not exist")
+        from crmcore.i18n import tr
+
+        text = tr("{kind} {id!r} does not exist").format(kind=kind, id=entity_id)
+        super().__init__(tr("{field}: {reason}").format(field=field, reason=text) if field
+                         else text)
 
 
 class DuplicateError(StorageError):
@@ -104,7 +113,10 @@ class DuplicateError(StorageError):
     def __init__(self, kind: str, entity_id: str) -> None:
         self.kind = kind
         self.entity_id = entity_id
-        super().__init__(f"{kind} {entity_id!r} already exists with different content")
+        from crmcore.i18n import tr
+
+        super().__init__(tr("{kind} {id!r} already exists with different content").format(
+            kind=kind, id=entity_id))
 
 
 class ConflictError(StorageError):
@@ -115,10 +127,11 @@ class ConflictError(StorageError):
         self.entity_id = entity_id
         self.expected_version = expected
         self.actual_version = actual
-        super().__init__(
-            f"{kind} {entity_id!r} was changed by someone else "
-            f"(expected version {expected}, found {actual})"
-        )
+        from crmcore.i18n import tr
+
+        super().__init__(tr("{kind} {id!r} was changed by someone else (expected version "
+                            "{expected}, found {actual})").format(
+            kind=kind, id=entity_id, expected=expected, actual=actual))
 
 
 class TransitionError(CrmError):
@@ -133,4 +146,7 @@ class ImportRowError(CrmError):
         self.column = column
         self.value = value
         self.reason = reason
-        super().__init__(f"line {line}, column {column!r}: {value!r} {reason}")
+        from crmcore.i18n import tr
+
+        super().__init__(tr("line {line}, column {column!r}: {value!r} {reason}").format(
+            line=line, column=column, value=value, reason=tr(reason)))

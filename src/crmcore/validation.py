@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import attrs
 
 from crmcore.errors import ValidationError
+from crmcore.i18n import N_, tr
 
 Validator = Callable[[Any, "attrs.Attribute[Any]", Any], None]
 
@@ -33,7 +34,7 @@ def parse_date(value: Any, field: str) -> date:
             return date.fromisoformat(value)
         except ValueError:
             pass
-    raise ValidationError(field, value, "is not a date (YYYY-MM-DD)")
+    raise ValidationError(field, value, N_("is not a date (YYYY-MM-DD)"))
 
 
 def as_dict(value: Mapping[str, Any]) -> dict[str, Any]:
@@ -44,7 +45,7 @@ def as_dict(value: Mapping[str, Any]) -> dict[str, Any]:
 def as_tuple(value: Iterable[Any]) -> tuple[Any, ...]:
     """attrs converter: a tuple of the items (a lone text is refused, not split)."""
     if isinstance(value, str | bytes):
-        raise ValidationError("", value, "is not a list")
+        raise ValidationError("", value, N_("is not a list"))
     return tuple(value)
 
 
@@ -52,7 +53,7 @@ def identifier(_instance: Any, attribute: attrs.Attribute[Any], value: Any) -> N
     """An id: 1-128 characters, no slash, no tab or newline, no leading space."""
     if not isinstance(value, str) or not _IDENTIFIER.match(value) or value != value.strip():
         raise ValidationError(
-            attribute.name, value, "is not a valid id (1-128 characters, no slashes or tabs)"
+            attribute.name, value, N_("is not a valid id (1-128 characters, no slashes or tabs)")
         )
 
 
@@ -65,21 +66,21 @@ def optional_identifier(instance: Any, attribute: attrs.Attribute[Any], value: A
 def non_empty_text(_instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
     """A string with at least one non-blank character."""
     if not isinstance(value, str) or not value.strip():
-        raise ValidationError(attribute.name, value, "must be a non-empty text")
+        raise ValidationError(attribute.name, value, N_("must be a non-empty text"))
 
 
 def aware_datetime(_instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
     """A timezone-aware :class:`datetime.datetime` (naive times are ambiguous)."""
     if not isinstance(value, datetime):
-        raise ValidationError(attribute.name, value, "is not a datetime")
+        raise ValidationError(attribute.name, value, N_("is not a datetime"))
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValidationError(
-            attribute.name, value, "is a naive datetime; give a time zone (e.g. +00:00)"
+            attribute.name, value, N_("is a naive datetime; give a time zone (e.g. +00:00)")
         )
     try:
         value.astimezone(UTC)
     except OverflowError:
-        raise ValidationError(attribute.name, value, "is out of the supported range") from None
+        raise ValidationError(attribute.name, value, N_("is out of the supported range")) from None
 
 
 def optional_aware_datetime(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
@@ -90,11 +91,11 @@ def optional_aware_datetime(instance: Any, attribute: attrs.Attribute[Any], valu
 
 def _check_decimal(name: str, value: Any, *, allow_negative: bool) -> None:
     if isinstance(value, bool) or not isinstance(value, Decimal):
-        raise ValidationError(name, value, "is not a Decimal")
+        raise ValidationError(name, value, N_("is not a Decimal"))
     if not value.is_finite():
-        raise ValidationError(name, value, "is not a finite amount")
+        raise ValidationError(name, value, N_("is not a finite amount"))
     if not allow_negative and value < 0:
-        raise ValidationError(name, value, "must not be negative")
+        raise ValidationError(name, value, N_("must not be negative"))
 
 
 def non_negative_decimal(_instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
@@ -121,10 +122,11 @@ def int_between(low: int, high: int | None = None) -> Validator:
 
     def check(_instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
         if isinstance(value, bool) or not isinstance(value, int):
-            raise ValidationError(attribute.name, value, "is not a whole number")
+            raise ValidationError(attribute.name, value, N_("is not a whole number"))
         if value < low or (high is not None and value > high):
-            bound = f"from {low} to {high}" if high is not None else f"at least {low}"
-            raise ValidationError(attribute.name, value, f"must be {bound}")
+            reason = tr("must be from {low} to {high}") if high is not None else \
+                tr("must be at least {low}")
+            raise ValidationError(attribute.name, value, reason.format(low=low, high=high))
 
     return check
 
@@ -154,10 +156,10 @@ def is_time_zone(name: str) -> bool:
 def time_zone(_instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
     """An IANA time zone name such as ``"Asia/Shanghai"``."""
     if not isinstance(value, str) or not is_time_zone(value):
-        raise ValidationError(attribute.name, value, "is not a time zone")
+        raise ValidationError(attribute.name, value, N_("is not a time zone"))
 
 
 def language_tag(_instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
     """A BCP 47 style language tag such as ``"zh-CN"`` or ``"en"``."""
     if not isinstance(value, str) or not _LANGUAGE_TAG.match(value):
-        raise ValidationError(attribute.name, value, "is not a language tag such as 'zh-CN'")
+        raise ValidationError(attribute.name, value, N_("is not a language tag such as 'zh-CN'"))

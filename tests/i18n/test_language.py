@@ -62,10 +62,20 @@ def test_cli_takes_the_language_from_the_config_file(tmp_path: Path,
     config = tmp_path / "crm.toml"
     config.write_text(f'lang = "zh_CN"\n[storage]\npath = "{tmp_path / "c.db"}"\n',
                       encoding="utf-8")
-    assert main(["demo", "--config", str(config), "--customers", "0"]) == 2
-    assert "必须至少为 1" in capsys.readouterr().err
-    assert main(["demo", "--config", str(config), "--customers", "0", "--lang", "en"]) == 2
-    assert "must be at least 1" in capsys.readouterr().err
+    assert main(["agenda", "--config", str(config)]) != 0  # no such database
+    assert capsys.readouterr().err.startswith("crmcore：错误：")
+    assert main(["agenda", "--config", str(config), "--lang", "en"]) != 0
+    assert capsys.readouterr().err.startswith("crmcore: error: ")
+
+
+def test_a_bad_as_of_is_reported_in_the_language(tmp_path: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    from crmcore.cli import main
+
+    database = str(tmp_path / "unused.db")
+    assert main(["demo", "--db", database, "--as-of", "soon", "--lang", "zh_CN"]) != 0
+    assert capsys.readouterr().err == (
+        "crmcore：错误：--as-of：'soon' 不是日期（YYYY-MM-DD）或 ISO 日期时间\n")
 
 
 def test_language_block_restores_the_previous_language() -> None:
@@ -92,3 +102,16 @@ def test_render_words_a_grading_explanation_in_the_host_language() -> None:
 
 def test_display_width_counts_wide_characters_twice() -> None:
     assert i18n.display_width("客户 A") == 6
+
+
+def test_validation_errors_are_worded_in_the_language_of_the_moment() -> None:
+    from crmcore.errors import ValidationError
+    from crmcore.model import ContactPreferences
+
+    with i18n.language("zh_CN"), pytest.raises(ValidationError) as chinese:
+        ContactPreferences(time_zone="Mars/Base")
+    assert str(chinese.value) == "time_zone：'Mars/Base' 不是时区"
+    assert chinese.value.reason == "is not a time zone"  # the data stays the code
+    with pytest.raises(ValidationError) as english:
+        ContactPreferences(time_zone="Mars/Base")
+    assert str(english.value) == "time_zone: 'Mars/Base' is not a time zone"
