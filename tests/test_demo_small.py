@@ -20,7 +20,7 @@ from crmcore.policies.demo import policy_records
 
 SECTIONS = ("Book of business", "Revenue", "Purchase rhythm", "Service", "Satisfaction",
             "Pipeline", "Sales pipeline", "Lifecycle", "Grading", "Improvement (PDCA)",
-            "Agenda (CCPR)")
+            "Agenda (CCPR)", "Receivables")
 
 
 def complaints_analysed(database: str) -> int:

@@ -12,6 +12,7 @@ from crmcore.demo import (
     render_report,
     store_demo_grades,
 )
+from crmcore.demo.receivables import store_demo_receivables
 from crmcore.demo.sales import store_demo_pipeline
 from crmcore.errors import DuplicateError
 from crmcore.i18n import tr
@@ -52,6 +53,7 @@ def run_demo(arguments: argparse.Namespace) -> int:
             ).format(db=arguments.db, error=error)) from None
         new = sum(stored.new.values())
         graded = store_demo_grades(crm, as_of)
+        store_demo_receivables(crm, as_of, seed=arguments.seed)
         store_demo_pipeline(crm, as_of, seed=arguments.seed)
         print(tr("Stored {new:,} new records in {db} ({skipped:,} already there) and the "
                  "{scheme} grades as of {date} ({grades:,} grade record(s) new).").format(

@@ -17,6 +17,7 @@ from statistics import mean
 import attrs
 
 from crmcore.app import CRM
+from crmcore.demo.receivables import receivables_section
 from crmcore.demo.sales import sales_section
 from crmcore.grading.report import grading_section
 from crmcore.i18n import N_, display_width, tr
@@ -203,7 +204,7 @@ _NO_DATE = N_("no date")
 SECTIONS: list[Section] = [
     book_section, revenue_section, rhythm_section, service_section, satisfaction_section,
     pipeline_section, sales_section, lifecycle_section, grading_section, improvement_section,
-    agenda_section,
+    agenda_section, receivables_section,
 ]
 """The report's sections, in order; capabilities append their own."""
 

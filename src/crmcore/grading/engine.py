@@ -21,18 +21,22 @@ from crmcore.plugins import PluginHost
 from crmcore.ports import ScoringStrategy
 
 
-def metrics_needed(scheme: GradeScheme) -> frozenset[str] | None:
-    """The metrics ``scheme`` reads, when known and all valid (None: compute them all)."""
+def metrics_named(scheme: GradeScheme) -> frozenset[str] | None:
+    """The metric names a ranked, RFM or value-matrix scheme reads (None for other kinds)."""
     rules = scheme.rules
     if isinstance(rules, RankedRules):
-        names = set(rules.weights) if rules.weights else {rules.metric}
-    elif isinstance(rules, RfmRules):
-        names = {rules.recency, rules.frequency, rules.monetary}
-    elif isinstance(rules, MatrixRules):
-        names = {rules.contribution}
-    else:
-        return None
-    return frozenset(names) if names.issubset(METRICS) else None
+        return frozenset(rules.weights) if rules.weights else frozenset({rules.metric})
+    if isinstance(rules, RfmRules):
+        return frozenset({rules.recency, rules.frequency, rules.monetary})
+    if isinstance(rules, MatrixRules):
+        return frozenset({rules.contribution})
+    return None
+
+
+def metrics_needed(scheme: GradeScheme) -> frozenset[str] | None:
+    """The metrics ``scheme`` reads, when known and all valid (None: compute them all)."""
+    names = metrics_named(scheme)
+    return names if names is not None and names.issubset(METRICS) else None
 
 
 def grade_metrics(scheme: GradeScheme, metrics: MetricTable, *,

@@ -9,7 +9,7 @@ test holds them equal).
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Iterator
 from datetime import date
 from typing import Any
 
@@ -24,6 +24,7 @@ __all__ = [
     "ReceivableColumns",
     "balances_of",
     "day_number",
+    "open_invoices",
     "read_receivables",
     "receivable_columns",
     "stored_balances",
@@ -107,25 +108,32 @@ def receivable_columns(receivables: Iterable[Receivable]) -> ReceivableColumns:
     return columns
 
 
-def balances_of(columns: ReceivableColumns, as_of: date, *,
-                customers: Collection[str] | None = None) -> dict[str, Balance]:
-    """Each customer (among ``customers``, when given) with something open at ``as_of``."""
+def open_invoices(columns: ReceivableColumns, as_of: date
+                  ) -> Iterator[tuple[str, str, int, int]]:
+    """``(customer, currency, open hundredths, days overdue)`` of each invoice open at the end
+    of ``as_of`` (days overdue never negative)."""
     today = day_number(as_of)
-    found: dict[str, dict[str, int]] = {}
-    counts: dict[str, int] = {}
-    overdue: dict[str, int] = {}
     for who, currency, amount, paid, issued, due, paid_day in zip(
             columns.customer, columns.currency, columns.amount_cents, columns.paid_cents,
             columns.issued_day, columns.due_day, columns.paid_day, strict=True):
-        if issued > today or (customers is not None and who not in customers):
-            continue
         left = amount - (paid if paid_day <= today else 0)
-        if left <= 0:
+        if issued <= today and left > 0:
+            yield who, currency, left, max(0, today - due)
+
+
+def balances_of(columns: ReceivableColumns, as_of: date, *,
+                customers: Collection[str] | None = None) -> dict[str, Balance]:
+    """Each customer (among ``customers``, when given) with something open at ``as_of``."""
+    found: dict[str, dict[str, int]] = {}
+    counts: dict[str, int] = {}
+    overdue: dict[str, int] = {}
+    for who, currency, left, late in open_invoices(columns, as_of):
+        if customers is not None and who not in customers:
             continue
         per_currency = found.setdefault(who, {})
         per_currency[currency] = per_currency.get(currency, 0) + left
         counts[who] = counts.get(who, 0) + 1
-        overdue[who] = max(overdue.get(who, 0), today - due)
+        overdue[who] = max(overdue.get(who, 0), late)
     return {who: Balance(who, dict(sorted(amounts.items())), counts[who], overdue[who])
             for who, amounts in sorted(found.items())}
 

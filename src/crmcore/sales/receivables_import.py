@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from crmcore import batch_import
 from crmcore.batch_import import (
     DEFAULT_BATCH_SIZE,
     RecordBatch,
@@ -35,7 +36,6 @@ from crmcore.sales.receivables import Receivable
 
 if TYPE_CHECKING:
     from crmcore.app import CRM
-    from crmcore.batch_import import ImportReport
 
 __all__ = [
     "RECEIVABLE_FIELDS",
@@ -131,7 +131,7 @@ def receivable_batches(lines: Iterable[str], layout: ReceivableLayout = Receivab
 
 def import_receivables(crm: CRM, lines: Iterable[str],
                        layout: ReceivableLayout = ReceivableLayout(), *,
-                       source: str = "receivables") -> ImportReport:
+                       source: str = "receivables") -> batch_import.ImportReport:
     """Store an invoices file in one transaction: all rows or none.
 
     A row naming a customer that is not stored raises

@@ -122,22 +122,14 @@ def reference_payment_metrics(receivables: Iterable[Receivable], ids: Sequence[s
 def scheme_reads(scheme: GradeScheme) -> tuple[str, ...]:
     """The payment metrics ``scheme`` names (in :data:`PAYMENT_METRICS` order)."""
     from crmcore.grading.conditions import Source
-    from crmcore.grading.matrix import MatrixRules
-    from crmcore.grading.ranked import RankedRules
-    from crmcore.grading.rfm import RfmRules
+    from crmcore.grading.engine import metrics_named
     from crmcore.grading.thresholds import ThresholdRules
 
     rules = scheme.rules
-    names: set[str] = set()
+    names = metrics_named(scheme) or frozenset()
     if isinstance(rules, ThresholdRules):
-        names = {field.name for tier in rules.tiers for field in tier.condition.fields()
-                 if field.source is Source.METRIC}
-    elif isinstance(rules, RankedRules):
-        names = set(rules.weights) if rules.weights else {rules.metric}
-    elif isinstance(rules, RfmRules):
-        names = {rules.recency, rules.frequency, rules.monetary}
-    elif isinstance(rules, MatrixRules):
-        names = {rules.contribution}
+        names = frozenset(field.name for tier in rules.tiers
+                          for field in tier.condition.fields() if field.source is Source.METRIC)
     return tuple(name for name in PAYMENT_METRICS if name in names)
 
 
