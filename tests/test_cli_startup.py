@@ -8,6 +8,7 @@ import importlib
 import json
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -113,3 +114,25 @@ def test_a_command_whose_module_cannot_import_says_what_to_install(
     with pytest.raises(SystemExit):
         main(["--help"])
     assert "clv " in capsys.readouterr().out  # still listed
+
+
+def test_reading_the_stored_agenda_imports_no_policy_and_no_numpy(tmp_path: Path) -> None:
+    """An owner's materialised agenda is a read (target <= 100 ms): neither the policies
+    that made it nor numpy (imported by the grading columns when first used) are loaded."""
+    database = tmp_path / "crm.db"
+    code = (f"from crmcore.cli import main; main(['agenda', '--db', {str(database)!r}, "
+            "'--owner', 'li', '--format', 'json'])")
+    from crmcore import CRM
+    from crmcore.daily import store_agendas
+    from crmcore.policies import PolicyService, PolicySet
+
+    with CRM.open("sqlite", path=str(database)) as crm:
+        crm.record(crmcore.Customer(id="C1", name="Acme", owner="li"))
+        as_of = datetime(2026, 3, 2, tzinfo=UTC)
+        items = PolicyService(crm, PolicySet()).agenda(as_of)
+        assert store_agendas(crm, items, as_of=as_of) == 1
+    loaded = modules_after(code)
+    assert "crmcore.cli.agenda" in loaded
+    assert "crmcore.daily.agenda_store" in loaded
+    assert not loaded & {"numpy", "crmcore.daily.run", "crmcore.policies",
+                         "crmcore.policies.service", "crmcore.lifecycle"}

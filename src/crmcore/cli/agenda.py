@@ -34,7 +34,10 @@ from crmcore.cli.common import (
     print_table,
 )
 from crmcore.options import Options
-from crmcore.policies import PolicyService, PolicySet, ReportingLines
+
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: keep reading the stored agenda light
+if TYPE_CHECKING:
+    from crmcore.policies import PolicyService
 
 _WHY_WIDTH = 110
 
@@ -99,6 +102,8 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
 def _service(crm: CRM, arguments: argparse.Namespace) -> PolicyService:
     """The policies of the configuration's ``[policies]`` table (defaults with ``--db``),
     with ``--calendar`` and ``--reports-to`` over them."""
+    from crmcore.policies import PolicyService, PolicySet, ReportingLines
+
     superiors = {}
     for item in arguments.reports_to:
         person, equals, boss = item.partition("=")

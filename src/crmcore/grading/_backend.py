@@ -7,19 +7,28 @@ installed, ``False`` forces the pure-Python reference implementation and
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 from typing import Any
 
 from crmcore.errors import ConfigError
 
-try:  # pragma: no cover - depends on the installed extras
-    import numpy
 
-    np: Any = numpy
-except ImportError:  # pragma: no cover
-    np = None
+class _LazyNumpy:
+    """numpy, imported on first use: a command that never computes a column (reading
+    the stored agenda, ``--help``) does not pay numpy's import (a quarter second)."""
 
-HAVE_NUMPY = np is not None
-"""Whether numpy could be imported."""
+    def __getattr__(self, name: str) -> Any:
+        value = getattr(importlib.import_module("numpy"), name)
+        setattr(self, name, value)  # later look-ups find it without coming here
+        return value
+
+
+HAVE_NUMPY = importlib.util.find_spec("numpy") is not None
+"""Whether numpy is installed (the optional extra ``fast``)."""
+
+np: Any = _LazyNumpy() if HAVE_NUMPY else None
+"""The numpy module (imported when first used), or None when it is not installed."""
 
 
 def use_numpy(fast: bool | None) -> bool:
