@@ -13,9 +13,10 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from crmcore import encodings
 from crmcore.amounts import FORMATS, amount_format
 from crmcore.cli import main
 from crmcore.csv_import import CsvLayout, read_transactions
@@ -275,3 +276,82 @@ def test_item3_import_table_gives_the_defaults_and_the_profile_the_zone(
     config.write_text('[import]\nencoding = "big5"\n', encoding="utf-8")
     assert main(["import", "transactions", str(yuan), "--config", str(config)]) == 2
     assert "import.encoding: 'big5' is not a supported encoding" in capsys.readouterr().err
+
+
+# properties: the streaming checks against simple references ------------------------------
+
+TEXTS = st.lists(st.text(st.characters(codec="gb18030", exclude_categories=["Cs"]),
+                         max_size=12), max_size=8).map(lambda lines: "\n".join(lines))
+
+
+@settings(max_examples=150, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(TEXTS, st.sampled_from(["utf-8", "gb18030", "utf-16"]), st.integers(1, 9))
+def test_item3_detection_and_decoding_give_back_the_text(
+        tmp_path: Path, text: str, encoding: str, chunk: int) -> None:
+    """Property: any text saved in a supported encoding reads back as itself, whatever
+    the chunk size of the streaming check."""
+    path = tmp_path / "t.csv"
+    path.write_bytes(text.encode(encoding))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(encodings, "_CHUNK", chunk)
+        decoded = open_text(path)
+    assert "".join(decoded.lines()) == text
+    if encoding == "utf-16" and text:
+        assert decoded.encoding == "utf-16"
+    elif encoding == "gb18030" and not _is_utf8(text.encode(encoding)):
+        assert decoded.encoding == "gb18030"
+
+
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+@settings(max_examples=150, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(TEXTS, TEXTS, st.sampled_from(["utf-8", "gb18030"]), st.integers(1, 9))
+def test_item3_decode_error_offset_and_line_match_a_reference(
+        tmp_path: Path, before: str, after: str, encoding: str, chunk: int) -> None:
+    """Property: the error names the offset and line a whole-file decode finds."""
+    data = before.encode(encoding) + b"\xff" + after.encode(encoding)
+    path = tmp_path / "t.csv"
+    path.write_bytes(data)
+    try:
+        data.decode(encoding)
+    except UnicodeDecodeError as reference:
+        offset = reference.start
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(encodings, "_CHUNK", chunk)
+        with pytest.raises(TextDecodeError) as error:
+            open_text(path, encoding)
+    assert error.value.offset == offset
+    assert error.value.line == data[:offset].decode(encoding).count("\n") + 1
+
+
+CUSTOMER_IDS = st.sampled_from(["张三", "李四商行", "C1", " 王五 ", "欧阳-9"])
+AMOUNT_TEXTS = st.sampled_from(["1200", "350.5", "0.99", "1,234.50", "12", "007.10"])
+
+
+@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(CUSTOMER_IDS, st.sampled_from(["2026-01-02", "2025-12-31 10:00"]),
+                          AMOUNT_TEXTS), min_size=1, max_size=20),
+       st.sampled_from(["gb18030", "utf-16", "utf-8-sig"]))
+def test_item3_grading_fast_path_reads_other_encodings_like_the_exact_reader(
+        tmp_path: Path, rows: list[tuple[str, str, str]], encoding: str) -> None:
+    """Property: pyarrow (transcoding) gives the exact reader's columns."""
+    pytest.importorskip("pyarrow")
+    from crmcore.grading import read_transaction_columns
+    from crmcore.grading._backend import to_list
+    from crmcore.grading.csv_arrow import read_transaction_file
+
+    text = "customer_id,date,amount\n" + "".join(
+        f'{who},{when},"{amount}"\n' for who, when, amount in rows)
+    path = tmp_path / "t.csv"
+    path.write_bytes(text.encode(encoding))
+    fast = read_transaction_file(path, CsvLayout(), encoding=encoding)
+    exact = read_transaction_columns(text.splitlines(keepends=True), CsvLayout(), fast=False)
+    assert (fast.ids, to_list(fast.customer), to_list(fast.at_us), to_list(fast.amount_cents)) \
+        == (exact.ids, to_list(exact.customer), to_list(exact.at_us),
+            to_list(exact.amount_cents))
