@@ -19,13 +19,17 @@ from __future__ import annotations
 import importlib
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from crmcore.sales.opportunities import SalesOpportunity, StageStay, stage_stays
 from crmcore.sales.pipeline import PipelineService
+from crmcore.sales.probability_customers import stored_standing
 from crmcore.transitions import HistoryEntry
+
+if TYPE_CHECKING:
+    from crmcore.sales.probability_customers import CustomerStanding
 
 __all__ = ["PROBABILITY_SEAM", "Prediction", "closed_history", "features_of",
            "pipeline_probabilities"]
@@ -71,22 +75,28 @@ def _response_hours(entries: Sequence[HistoryEntry]) -> dict[str, float]:
 
 
 def features_of(item: SalesOpportunity, as_of: datetime, *, use_amount: bool = True,
-                response_hours: float | None = None) -> Any:
-    """The model's ``OpportunityFeatures`` of an open opportunity as of ``as_of``."""
+                response_hours: float | None = None,
+                standing: CustomerStanding | None = None) -> Any:
+    """The model's ``OpportunityFeatures`` of an open opportunity as of ``as_of``
+    (with ``standing``: the customer's grade and lifecycle stage then)."""
     features = importlib.import_module("crmcore.sales.probability_features")
+    grade, stage = standing.at(item.customer_id, as_of) if standing else (None, None)
     return features.OpportunityFeatures(
         stage=item.stage, source=item.source, territory=item.territory,
         amount=item.amount if use_amount else None,
-        days_in_stage=item.days_in_stage(as_of), response_hours=response_hours)
+        days_in_stage=item.days_in_stage(as_of), response_hours=response_hours,
+        grade=grade, lifecycle_stage=stage)
 
 
 def closed_history(items: Sequence[SalesOpportunity], stays: Mapping[str, Sequence[StageStay]],
                    *, use_amount: bool = True,
-                   response_hours: Mapping[str, float] | None = None) -> list[Any]:
+                   response_hours: Mapping[str, float] | None = None,
+                   standing: CustomerStanding | None = None) -> list[Any]:
     """The won and lost opportunities as the model's ``ClosedOpportunity`` records.
 
     The stage is the last open stage reached and ``days_in_stage`` the time spent
-    there before closing (an opportunity closed from its first stage counts too).
+    there before closing (an opportunity closed from its first stage counts too);
+    with ``standing``, the customer's grade and lifecycle stage just before closing.
     """
     features = importlib.import_module("crmcore.sales.probability_features")
     hours = response_hours or {}
@@ -96,13 +106,15 @@ def closed_history(items: Sequence[SalesOpportunity], stays: Mapping[str, Sequen
         if item.stage not in ("won", "lost") or len(own) < 2:
             continue
         last_open = own[-2]
+        grade, stage = (standing.at(item.customer_id, own[-1].entered_at) if standing
+                        else (None, None))
         made.append(features.ClosedOpportunity(
             id=item.id, won=item.stage == "won", closed_on=own[-1].entered_at.date(),
             features=features.OpportunityFeatures(
                 stage=last_open.stage, source=item.source, territory=item.territory,
                 amount=item.amount if use_amount else None,
                 days_in_stage=last_open.days(own[-1].entered_at),
-                response_hours=hours.get(item.id))))
+                response_hours=hours.get(item.id), grade=grade, lifecycle_stage=stage)))
     return made
 
 
@@ -120,8 +132,10 @@ def pipeline_probabilities(pipeline: PipelineService, as_of: datetime
     stays = _stays_by_subject(pipeline, entries)
     use_amount = _one_currency(items)
     hours = _response_hours(entries)
+    standing = stored_standing(pipeline.crm, entries, as_of)
     model = module.WinProbabilityModel.fit(
-        closed_history(items, stays, use_amount=use_amount, response_hours=hours),
+        closed_history(items, stays, use_amount=use_amount, response_hours=hours,
+                       standing=standing),
         module.WinProbabilitySettings.from_options(
             pipeline.crm.settings("sales").section("win_probability")))
     predictions = {}
@@ -129,7 +143,7 @@ def pipeline_probabilities(pipeline: PipelineService, as_of: datetime
         if item.stage in ("won", "lost"):
             continue
         made = model.predict(features_of(item, as_of, use_amount=use_amount,
-                                         response_hours=hours.get(item.id)))
+                                         response_hours=hours.get(item.id), standing=standing))
         predictions[item.id] = Prediction(
             made.probability, module.explain(made),
             tuple((f.feature, f.level, f.log_odds) for f in made.factors))
