@@ -81,6 +81,13 @@ def test_s2_weekly_message_falls_due_on_friday_evening_by_sms() -> None:
     assert due is not None
     assert due.due_at == datetime(2026, 12, 4, 18, tzinfo=SHANGHAI).astimezone(UTC)
     assert due.channel is Channel.SMS
+    assert due.why.endswith("; send it by sms")
+    from crmcore.i18n import language
+
+    with language("zh_CN"):
+        due = personal_message_due(customer, None, last, as_of=friday, plan=plan)
+    assert due is not None
+    assert due.why.endswith("；通过短信发送")
 
 
 def test_s2_s1_the_customer_s_channel_comes_first_and_its_own_zone() -> None:

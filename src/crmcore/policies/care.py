@@ -267,10 +267,12 @@ def personal_message_due(customer: Customer, grade: str | None,
     since = tr("no personal message yet") if last_message is None else \
         tr("last personal message {date}").format(date=last_message.date().isoformat())
     chosen = customer.preferences.channels
-    return CareDue(customer.id, "personal_message", due_at,
-                   tr("key customer ({reason}): a personal message every {days} days; {since}")
-                   .format(reason=reason, days=every, since=since),
-                   channel=chosen[0] if chosen else plan.message_channel)
+    channel = chosen[0] if chosen else plan.message_channel
+    why = tr("key customer ({reason}): a personal message every {days} days; {since}").format(
+        reason=reason, days=every, since=since)
+    if channel is not None and plan.message_channel is not None:
+        why = tr("{why}; send it by {channel}").format(why=why, channel=term(channel.value))
+    return CareDue(customer.id, "personal_message", due_at, why, channel=channel)
 
 
 @attrs.frozen
