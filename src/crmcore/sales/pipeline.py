@@ -40,6 +40,7 @@ from crmcore.transitions import (
     start_in,
     transition_in,
 )
+from crmcore.transitions.records import state_id
 from crmcore.unit_of_work import UnitOfWork
 
 __all__ = ["OPPORTUNITY_ASSIGNED", "PipelineService", "event_to_stage"]
@@ -219,10 +220,20 @@ class PipelineService:
     # -- reading --------------------------------------------------------------------
 
     def opportunities(self) -> list[SalesOpportunity]:
-        """Every opportunity in the pipeline, by id."""
-        states = {s.subject_id: s for s in self.crm.find(FlowState) if s.flow == PIPELINE_FLOW}
-        return sorted((SalesOpportunity.of(o, states[o.id]) for o in self.crm.find(Opportunity)
-                       if o.id in states), key=lambda item: item.id)
+        """Every opportunity in the pipeline, by id.
+
+        One read of the opportunities and one look-up of each one's stage, in
+        one transaction: the other flows' states (a whole book's lifecycle) are
+        not read.
+        """
+        made = []
+        with self.crm.transaction() as work:
+            states = work.repository(FlowState)
+            for opportunity in work.repository(Opportunity).find():
+                state = states.get(state_id(PIPELINE_FLOW, opportunity.id))
+                if state is not None:
+                    made.append(SalesOpportunity.of(opportunity, state))
+        return sorted(made, key=lambda item: item.id)
 
     def open(self) -> list[SalesOpportunity]:
         """The opportunities not yet won or lost, by id."""
