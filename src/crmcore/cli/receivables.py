@@ -71,11 +71,15 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     over = actions.add_parser("over-limit", help="customers over their credit limit (and "
                                                  "those whose standing is unknown)")
     over.add_argument("--as-of", metavar="DATE", help="a date (default: today)")
-    over.add_argument("--warn", action="store_true",
-                      help="raise a P7 early warning for each customer over its limit")
     add_storage_arguments(over)
     add_format_argument(over, *FORMATS)
     over.set_defaults(run=run_over_limit)
+
+    warn = actions.add_parser("warn", help="raise a P7 early warning for each customer over "
+                                           "its credit limit (once a month)")
+    warn.add_argument("--as-of", metavar="T", help="a date or ISO date-time (default: now)")
+    add_storage_arguments(warn)
+    warn.set_defaults(run=run_warn)
 
 
 def _layout(arguments: argparse.Namespace) -> ReceivableLayout:
@@ -131,19 +135,26 @@ def run_limit(arguments: argparse.Namespace) -> int:
 
 
 def run_over_limit(arguments: argparse.Namespace) -> int:
-    """Print the customers over (or unknown against) their limit; warn with ``--warn``."""
+    """Print the customers over (or unknown against) their limit."""
     with open_crm(arguments) as crm:
         moment = parse_as_of(arguments.as_of) or crm.now()
         with crm.storage.transaction() as session:
             statuses = [s for s in credit_statuses(session, moment.date())
                         if s.state is not CreditState.WITHIN]
-        warned = raise_credit_warnings(crm, moment) if arguments.warn else []
     rows = [(s.customer_id, s.state.value, s.currency, cents_text(s.limit_cents),
              "" if s.open_cents is None else cents_text(s.open_cents),
              "" if s.balance is None else s.balance.text(), s.reason) for s in statuses]
     print_rows(rows, ("customer", "state", "currency", "limit", "open", "balance", "reason"),
                arguments.format)
-    if arguments.warn and arguments.format == "table":
-        new = sum(1 for _, fresh in warned if fresh)
-        print(f"{new} new early warning(s) raised (P7); {len(warned) - new} raised before")
+    return 0
+
+
+def run_warn(arguments: argparse.Namespace) -> int:
+    """Raise the P7 warnings of the customers over their limit; print each, new or not."""
+    with open_crm(arguments) as crm:
+        warned = raise_credit_warnings(crm, parse_as_of(arguments.as_of) or crm.now())
+    for warning, new in warned:
+        print(f"{'new' if new else 'raised before'}: {warning.text}")
+    fresh = sum(1 for _, new in warned if new)
+    print(f"{fresh} new early warning(s) raised (P7); {len(warned) - fresh} raised before")
     return 0
