@@ -5,20 +5,24 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, time
 from decimal import Decimal
+from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from crmcore import (
     Channel,
     ContactPreferences,
     Customer,
     InvalidDataError,
+    Priority,
     QuietHours,
     Transaction,
     structure,
     unstructure,
 )
-from crmcore.serialization import make_converter
+from crmcore.serialization import default_converter, make_converter
 
 
 def _customer_data(**preferences: object) -> dict[str, object]:
@@ -103,3 +107,21 @@ def test_make_converter_builds_independent_converters() -> None:
     assert first is not second
     second.register_unstructure_hook(Decimal, float)
     assert first.unstructure(Decimal("1.5")) == "1.5"
+
+
+_LEAVES = st.one_of(
+    st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(max_size=5),
+    st.decimals(allow_nan=False, allow_infinity=False).map(Decimal),
+    st.datetimes(timezones=st.just(UTC)), st.sampled_from(list(Priority)))
+_VALUES = st.recursive(_LEAVES, lambda inner: st.one_of(
+    st.lists(inner, max_size=3), st.tuples(inner, inner),
+    st.dictionaries(st.text(max_size=3), inner, max_size=3)), max_leaves=12)
+
+
+@given(st.dictionaries(st.text(max_size=4), _VALUES, max_size=4))
+def test_json_mapping_fast_path_equals_cattrs_generic_unstructure(value: dict[str, Any]) -> None:
+    """Event data and flow fields (``dict[str, Any]``) take a fast path: it must give
+    exactly what cattrs' generic run-time dispatch gives for the same dict."""
+    converter = default_converter()
+    assert converter.unstructure(value, unstructure_as=dict[str, Any]) == \
+        converter.unstructure(value)

@@ -145,6 +145,28 @@ def _words(camel: str) -> str:
     return "".join(letters).strip()
 
 
+_JSON_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
+def _json_mapping(converter: cattrs.Converter) -> Callable[[Any], Any]:
+    """Unstructure a ``dict[str, Any]`` (event data, flow fields) without cattrs' run-time
+    dispatch per value: JSON scalars, dicts and lists are copied as they are, anything
+    else (a datetime, a Decimal, an enum) goes through ``converter``. The result equals
+    cattrs' own, at a fraction of the cost on the hot path of every transition."""
+
+    def plain(value: Any) -> Any:
+        kind = type(value)
+        if kind in _JSON_SCALARS:
+            return value
+        if kind is dict:
+            return {key: plain(item) for key, item in value.items()}
+        if kind is list or kind is tuple:
+            return [plain(item) for item in value]
+        return converter.unstructure(value)
+
+    return lambda mapping: {key: plain(item) for key, item in mapping.items()}
+
+
 def make_converter() -> cattrs.Converter:
     """Build the converter shared by every crmcore boundary.
 
@@ -171,6 +193,8 @@ def make_converter() -> cattrs.Converter:
         converter.register_structure_hook(enum_base, _structure_enum)
         converter.register_unstructure_hook(enum_base, _enum_value)
     converter.register_structure_hook_factory(_is_homogeneous_sequence, _sequence_factory)
+    converter.register_unstructure_hook_func(_is_exactly(dict[str, Any]),
+                                             _json_mapping(converter))
     for union, label in ((AttributeValue, "a text, number or true/false value"),
                          (int | str, "a whole number or a text")):
         converter.register_structure_hook_func(
