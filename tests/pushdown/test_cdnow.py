@@ -104,12 +104,23 @@ CREATE TABLE res_partner (
     commercial_partner_id integer);
 CREATE TABLE sale_order (
     id integer PRIMARY KEY, name text, partner_id integer REFERENCES res_partner (id),
-    date_order timestamp NOT NULL, amount_total numeric(12, 2), state text);
+    date_order timestamp NOT NULL, amount_total numeric(12, 2), state text,
+    currency_id integer, company_id integer);
+CREATE TABLE res_company (id integer PRIMARY KEY, name text, currency_id integer);
+CREATE TABLE res_currency_rate (
+    id integer PRIMARY KEY, name date NOT NULL, rate numeric, currency_id integer,
+    company_id integer);
+CREATE TABLE account_move (
+    id integer PRIMARY KEY, name text, move_type text, state text, partner_id integer,
+    invoice_date date, amount_total numeric(12, 2), currency_id integer, company_id integer);
+INSERT INTO res_company VALUES (1, 'CDNOW', 1);
+INSERT INTO account_move VALUES (1, 'RINV/1', 'out_refund', 'draft', 1, '1998-01-01', 10, 1, 1);
 """
 
 
 def _load_odoo(url: str, cdnow: Purchases) -> None:
-    """CDNOW as Odoo's partners and sale orders, plus a draft and a cancelled order."""
+    """CDNOW as Odoo's partners and sale orders, plus a draft and a cancelled order and a
+    draft credit note."""
     import sqlalchemy as sa
 
     customers = sorted(set(cdnow.customer_id))
@@ -131,15 +142,16 @@ def _load_odoo(url: str, cdnow: Purchases) -> None:
                    dict(orders[1], id=len(orders) + 2, state="cancel", amount_total=999999)]
         connection.execute(
             sa.text("INSERT INTO sale_order (id, name, partner_id, date_order, amount_total, "
-                    "state) VALUES (:id, :name, :partner_id, :date_order, :amount_total, "
-                    ":state)"), orders + ignored)
+                    "state, currency_id, company_id) VALUES (:id, :name, :partner_id, "
+                    ":date_order, :amount_total, :state, 1, 1)"), orders + ignored)
     engine.dispose()
 
 
 @pytest.mark.slow
 def test_postgresql_in_odoo_shape_grades_every_cdnow_customer_as_embedded(
         cdnow: Purchases, pg_database: str) -> None:
-    """Odoo on PostgreSQL through the shipped mapping: draft and cancelled orders never count."""
+    """Odoo on PostgreSQL through the shipped mapping: draft and cancelled orders and draft
+    credit notes never count."""
     _load_odoo(pg_database, cdnow)
     source = SourceSpec("odoo", pg_database).open()
     assert source.backend.name == "postgres"

@@ -10,7 +10,10 @@ file naming tables, columns and filters); crmcore ships ``odoo`` and
         customers = list(erp.customers())
         sales = list(erp.transactions(since=start, until=end))
 
-Importing this package does not import SQLAlchemy; connecting does.
+:func:`erp_purchases` computes the purchases inside the ERP's database by the
+ERP's own rules (a mapping's ``[purchases]`` section), as one Ibis table.
+
+Importing this package imports neither SQLAlchemy nor Ibis; connecting does.
 """
 
 from crmcore_plugins.erp.mapping import (
@@ -23,16 +26,20 @@ from crmcore_plugins.erp.mapping import (
     mapping_from_dict,
     parse_mapping,
 )
+from crmcore_plugins.erp.purchases import PURCHASE_COLUMNS, RATE_COLUMNS, erp_purchases
 from crmcore_plugins.erp.source import ErpSource, TransactionColumns
 
 __all__ = [
     "BUILTIN_MAPPINGS",
     "OPERATORS",
+    "PURCHASE_COLUMNS",
+    "RATE_COLUMNS",
     "Condition",
     "ErpMapping",
     "ErpSource",
     "TableMapping",
     "TransactionColumns",
+    "erp_purchases",
     "load_mapping",
     "mapping_from_dict",
     "parse_mapping",

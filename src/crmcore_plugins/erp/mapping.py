@@ -47,9 +47,11 @@ import attrs
 from crmcore.errors import ConfigError
 from crmcore.options import Options
 from crmcore.validation import is_time_zone
+from crmcore_plugins.erp.conditions import OPERATORS, Condition, read_conditions
+from crmcore_plugins.erp.purchases_mapping import PurchasesMapping, purchases_from_dict
 
-OPERATORS = ("=", "!=", "<", "<=", ">", ">=", "in", "not in", "is null", "is not null")
-"""The comparison operators a condition may use."""
+__all__ = ["BUILTIN_MAPPINGS", "OPERATORS", "Condition", "ErpMapping", "TableMapping",
+           "load_mapping", "mapping_from_dict", "parse_mapping"]
 
 CUSTOMER_FIELDS = ("id", "name", "acquired_at", "owner", "parent_id", "language", "time_zone")
 """Customer fields a mapping can fill from columns (``id`` and ``name`` are required)."""
@@ -64,22 +66,6 @@ BUILTIN_MAPPINGS = ("odoo", "erpnext")
 
 INVALID_ROW_POLICIES = ("raise", "skip")
 """What to do with a host row that makes no valid entity."""
-
-Scalar = str | int | float | bool
-
-
-@attrs.frozen
-class Condition:
-    """``column op value``; ``value`` is a list for ``in``/``not in`` and None for null tests.
-
-    ``key`` is where the condition was configured, for error messages.
-    """
-
-    column: str
-    op: str
-    value: Scalar | tuple[Scalar, ...] | None
-    key: str
-
 
 @attrs.frozen
 class TableMapping:
@@ -117,7 +103,8 @@ class ErpMapping:
     ``time_zone`` is the zone of timestamps without an offset and of plain
     dates in the host tables (Odoo stores UTC; ERPNext the site's zone).
     ``invalid_rows`` is ``"raise"`` (default) or ``"skip"`` (skipped rows are
-    logged as warnings).
+    logged as warnings). ``purchases`` describes the in-engine purchases
+    (:mod:`crmcore_plugins.erp.purchases_mapping`), None when not mapped.
     """
 
     name: str
@@ -126,40 +113,7 @@ class ErpMapping:
     time_zone: str = "UTC"
     schema: str | None = None
     invalid_rows: str = "raise"
-
-
-def _condition(raw: Any, key: str) -> Condition:
-    if not isinstance(raw, Mapping):
-        raise ConfigError(f"{key}: {raw!r} is not a table like "
-                          "{ column = \"state\", op = \"=\", value = \"done\" }")
-    options = Options(raw, key)
-    column = options.text("column")
-    op = options.choice("op", OPERATORS, "=")
-    value: Any = raw.get("value")  # checked by hand: its type depends on op
-    if op in ("is null", "is not null"):
-        if "value" in raw:
-            raise ConfigError(f"{key}.value: {op!r} takes no value")
-    elif op in ("in", "not in"):
-        if not isinstance(value, list) or not value or not all(
-                isinstance(item, Scalar) for item in value):
-            raise ConfigError(f"{key}.value: {value!r} is not a non-empty list of values "
-                              f"(needed by {op!r})")
-        value = tuple(value)
-    elif not isinstance(value, Scalar):
-        what = "is required" if "value" not in raw else f"{value!r} is not a text, number or bool"
-        raise ConfigError(f"{key}.value: {what}")
-    unknown = sorted(set(raw) - {"column", "op", "value"})
-    if unknown:
-        raise ConfigError(f"{key}.{unknown[0]}: is not a known key (known: column, op, value)")
-    return Condition(column, op, value, key)
-
-
-def _conditions(raw: Any, key: str) -> tuple[Condition, ...]:
-    if isinstance(raw, Mapping):
-        raw = [raw]
-    if not isinstance(raw, list):
-        raise ConfigError(f"{key}: {raw!r} is not a list of conditions")
-    return tuple(_condition(item, f"{key}[{index}]") for index, item in enumerate(raw))
+    purchases: PurchasesMapping | None = None
 
 
 def _column_table(options: Options, name: str, allowed: tuple[str, ...] | None,
@@ -192,19 +146,20 @@ def _table_mapping(data: Mapping[str, Any], key: str, fields: tuple[str, ...],
     attributes = _column_table(options, "attributes", None, ()) if is_customers else {}
     require_customer = True if is_customers else options.flag("require_customer", True)
     options.check_all_used()
-    where = _conditions(raw.get("where", []), f"{key}.where")
+    where = read_conditions(raw.get("where", []), f"{key}.where")
     organisation_when: tuple[Condition, ...] = ()
     if "organisation_when" in raw:
         if not is_customers:
             raise ConfigError(f"{key}.organisation_when: is only known for customers")
-        organisation_when = _conditions(raw["organisation_when"], f"{key}.organisation_when")
+        organisation_when = read_conditions(raw["organisation_when"], f"{key}.organisation_when")
     return TableMapping(key, table, columns, where, attributes, organisation_when,
                         require_customer)
 
 
 def mapping_from_dict(data: Mapping[str, Any], *, default_name: str = "erp") -> ErpMapping:
     """Build an :class:`ErpMapping` from a parsed TOML document."""
-    top = Options({k: v for k, v in data.items() if k not in ("customers", "transactions")}, "")
+    top = Options({k: v for k, v in data.items()
+                   if k not in ("customers", "transactions", "purchases")}, "")
     name = top.text("name", default_name)
     zone = top.text("time_zone", "UTC")
     if not is_time_zone(zone):
@@ -215,7 +170,11 @@ def mapping_from_dict(data: Mapping[str, Any], *, default_name: str = "erp") -> 
     customers = _table_mapping(data, "customers", CUSTOMER_FIELDS, ("id", "name"))
     transactions = _table_mapping(data, "transactions", TRANSACTION_FIELDS,
                                   ("id", "customer_id", "occurred_at", "amount"))
-    return ErpMapping(name, customers, transactions, zone, schema, invalid_rows)
+    purchases_raw = data.get("purchases")
+    if purchases_raw is not None and not isinstance(purchases_raw, Mapping):
+        raise ConfigError(f"purchases: {purchases_raw!r} is not a table")
+    purchases = None if purchases_raw is None else purchases_from_dict(purchases_raw)
+    return ErpMapping(name, customers, transactions, zone, schema, invalid_rows, purchases)
 
 
 def parse_mapping(text: str, *, source: str = "<text>", default_name: str = "erp") -> ErpMapping:

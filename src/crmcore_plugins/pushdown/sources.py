@@ -13,7 +13,7 @@ quoted by Ibis, never pasted into SQL text. Every error is a
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +22,8 @@ import attrs
 from crmcore.errors import ConfigError
 from crmcore.options import Options
 from crmcore.redaction import redacted_url
-from crmcore_plugins.erp.mapping import Condition, ErpMapping, TableMapping, load_mapping
+from crmcore_plugins.erp.mapping import ErpMapping, TableMapping, load_mapping
+from crmcore_plugins.erp.purchases import condition_filter, erp_purchases, utc_timestamp
 
 FILE_SUFFIXES = (".parquet", ".csv")
 """Files :func:`connect` reads with DuckDB (each one a table named by its stem)."""
@@ -100,33 +101,6 @@ def _file_backend(files: list[Path], key: str) -> Any:
     return backend
 
 
-_COMPARE: dict[str, Callable[[Any, Any], Any]] = {
-    "=": lambda column, value: column == value,
-    "!=": lambda column, value: column != value,
-    "<": lambda column, value: column < value,
-    "<=": lambda column, value: column <= value,
-    ">": lambda column, value: column > value,
-    ">=": lambda column, value: column >= value,
-    "in": lambda column, value: column.isin(list(value)),
-    "not in": lambda column, value: ~column.isin(list(value)),
-    "is null": lambda column, _value: column.isnull(),
-    "is not null": lambda column, _value: column.notnull(),
-}
-
-
-def _utc(column: Any, key: str, zone: str) -> Any:
-    """A time column as a timestamp the metrics compare in UTC."""
-    kind = column.type()
-    if kind.is_date():
-        return column.cast("timestamp")
-    if not kind.is_timestamp():
-        raise ConfigError(f"{key}: column type {kind} is not a date or timestamp")
-    if kind.timezone is None and zone != "UTC":
-        raise ConfigError(f"time_zone: {zone!r}: pushdown reads timestamps without an offset "
-                          "as UTC; convert them in the mapping or store them in UTC")
-    return column
-
-
 @attrs.frozen
 class MappedSource:
     """Purchases and customers of a host, read through an :class:`ErpMapping`.
@@ -149,7 +123,7 @@ class MappedSource:
                 raise ConfigError(f"{key}: column {column!r} is not in table "
                                   f"{section.table!r} (columns: {', '.join(table.columns)})")
         for condition in section.where:
-            table = table.filter(_condition(table, condition))
+            table = table.filter(condition_filter(table, condition))
         return table
 
     def customers(self) -> Any:
@@ -159,22 +133,28 @@ class MappedSource:
         columns: dict[str, Any] = {"customer_id": table[section.columns["id"]].cast("string")}
         acquired = section.columns.get("acquired_at")
         if acquired is not None:
-            columns["acquired_at"] = _utc(table[acquired], "customers.columns.acquired_at",
+            columns["acquired_at"] = utc_timestamp(table[acquired], "customers.columns.acquired_at",
                                           self.mapping.time_zone)
         columns.update({name: table[column] for name, column in section.attributes.items()
                         if name not in columns})
         return table.select(**columns)
 
     def purchases(self) -> Any:
-        """One row per mapped purchase: ``customer_id``, ``at``, ``amount_cents`` (and cost)."""
+        """One row per mapped purchase: ``customer_id``, ``at``, ``amount_cents`` (and cost).
+
+        A mapping with a ``[purchases]`` section is computed by the ERP's rules
+        (:func:`~crmcore_plugins.erp.erp_purchases`); otherwise from ``[transactions]``.
+        """
         from crmcore_plugins.pushdown.metrics import cents
 
+        if self.mapping.purchases is not None:
+            return erp_purchases(self.backend, self.mapping)
         section = self.mapping.transactions
         table = self._table(section)
         named: Mapping[str, str] = section.columns
         columns: dict[str, Any] = {
             "customer_id": table[named["customer_id"]].cast("string"),
-            "at": _utc(table[named["occurred_at"]], "transactions.columns.occurred_at",
+            "at": utc_timestamp(table[named["occurred_at"]], "transactions.columns.occurred_at",
                        self.mapping.time_zone),
             "amount_cents": cents(table[named["amount"]]),
         }
@@ -185,10 +165,6 @@ class MappedSource:
             known = self.customers().select("customer_id")
             purchases = purchases.semi_join(known, "customer_id")
         return purchases
-
-
-def _condition(table: Any, condition: Condition) -> Any:
-    return _COMPARE[condition.op](table[condition.column], condition.value)
 
 
 @attrs.frozen

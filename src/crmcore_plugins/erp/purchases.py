@@ -1,0 +1,312 @@
+"""Purchases computed inside the ERP's database, by the ERP's own rules, as one Ibis table.
+
+:func:`erp_purchases` compiles a mapping's ``[purchases]`` section
+(:mod:`crmcore_plugins.erp.purchases_mapping`) into one Ibis expression with
+the columns the pushdown reads (:mod:`crmcore_plugins.pushdown.metrics`):
+``customer_id`` (text), ``at`` (timestamp) and ``amount_cents`` (integer
+hundredths of the company currency, never negative). Inside the engine:
+
+- each document's customer is rolled up (Odoo: a child contact's order counts
+  for its commercial partner);
+- amounts convert to the company currency: through the document's own rate,
+  or the rate table's latest rate on or before the document's date (a
+  document in the company's currency needs none, and its cents are exact;
+  converted amounts are rounded to the cent, half away from zero);
+- credit notes net out of the purchase they reverse (``against``), or else of
+  the customer's latest purchase at or before the credit note; a purchase
+  refunded in full is no purchase; a credit note with no purchase to net
+  against changes nothing (days are compared, so a credit note dated the day
+  of an order nets out of it);
+- only the documents the ``where`` filters keep count (cancelled and draft
+  documents never do, in the shipped mappings).
+
+Identifiers are quoted by Ibis, values bound as literals: nothing is pasted
+into SQL text. Needs the ``pushdown`` extra (Ibis).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from crmcore.errors import ConfigError, ValidationError
+from crmcore_plugins.erp.conditions import Condition
+from crmcore_plugins.erp.mapping import ErpMapping
+from crmcore_plugins.erp.purchases_mapping import (
+    DocumentMapping,
+    Lookup,
+    PurchasesMapping,
+    RateTable,
+)
+
+PURCHASE_COLUMNS = ("customer_id", "at", "amount_cents")
+"""The columns :func:`erp_purchases` yields."""
+
+RATE_COLUMNS = ("currency", "date", "rate")
+"""The columns a rate table given in Python must have (``rate`` read per
+``purchases.rates.meaning``, per_company_unit when the mapping names none)."""
+
+_COMPARE: dict[str, Callable[[Any, Any], Any]] = {
+    "=": lambda column, value: column == value,
+    "!=": lambda column, value: column != value,
+    "<": lambda column, value: column < value,
+    "<=": lambda column, value: column <= value,
+    ">": lambda column, value: column > value,
+    ">=": lambda column, value: column >= value,
+    "in": lambda column, value: column.isin(list(value)),
+    "not in": lambda column, value: ~column.isin(list(value)),
+    "is null": lambda column, _value: column.isnull(),
+    "is not null": lambda column, _value: column.notnull(),
+}
+
+
+def condition_filter(table: Any, condition: Condition) -> Any:
+    """The Ibis predicate of one mapping condition on ``table``."""
+    return _COMPARE[condition.op](table[condition.column], condition.value)
+
+
+def mapped_table(backend: Any, name: str, columns: Sequence[tuple[str, str]], key: str,
+                 schema: str | None) -> Any:
+    """Table ``name`` of ``backend`` after checking it has ``columns`` (``(key, column)``);
+    a missing table or column is a :class:`ConfigError` naming the key."""
+    try:
+        table = (backend.table(name, database=schema) if schema else backend.table(name))
+    except Exception as error:
+        where = f" in schema {schema!r}" if schema else ""
+        raise ConfigError(f"{key}.table: table {name!r} does not exist{where} "
+                          f"({type(error).__name__})") from error
+    for column_key, column in columns:
+        if column not in table.columns:
+            raise ConfigError(f"{column_key}: column {column!r} is not in table {name!r} "
+                              f"(columns: {', '.join(table.columns)})")
+    return table
+
+
+def _documents(backend: Any, document: DocumentMapping, schema: str | None) -> Any:
+    table = mapped_table(backend, document.table, document.every_column(), document.key, schema)
+    for condition in document.where:
+        table = table.filter(condition_filter(table, condition))
+    return table
+
+
+def utc_timestamp(column: Any, key: str, zone: str = "UTC") -> Any:
+    """A date or time column as a timestamp the pushdown compares in UTC.
+
+    Dates become midnight; a timestamp without an offset is read as UTC, so a
+    mapping whose ``time_zone`` is not UTC is refused (:class:`ConfigError`
+    naming ``time_zone``); ``key`` names the column's mapping key in errors.
+    """
+    import ibis.expr.datatypes as dt
+
+    kind = column.type()
+    if kind.is_date():
+        return column.cast("timestamp")
+    if not kind.is_timestamp():
+        raise ConfigError(f"{key}: column type {kind} is not a date or timestamp")
+    if kind.timezone is None and zone != "UTC":
+        raise ConfigError(f"time_zone: {zone!r}: pushdown reads timestamps without an offset "
+                          "as UTC; convert them in the mapping or store them in UTC")
+    # one timestamp type whatever the column's precision (a union of tables needs it)
+    return column if kind.scale is None else column.cast(dt.Timestamp(kind.timezone))
+
+
+def _lookup_table(backend: Any, lookup: Lookup, schema: str | None, key_name: str,
+                  value_name: str) -> Any:
+    """``lookup``'s table as two columns: its key and the looked-up value (as text)."""
+    table = mapped_table(backend, lookup.table, [(f"{lookup.key}.key", lookup.key_column),
+                                                 (f"{lookup.key}.column", lookup.column)],
+                         lookup.key, schema)
+    return table.select(**{key_name: table[lookup.key_column],
+                           value_name: table[lookup.column].cast("string")})
+
+
+def _rate_table(backend: Any, rates: RateTable | None, given: Any, schema: str | None) -> Any:
+    if given is not None:
+        missing = [name for name in RATE_COLUMNS if name not in given.columns]
+        if missing:
+            raise ConfigError(f"rates: column {missing[0]!r} is missing (a rate table has "
+                              f"{', '.join(RATE_COLUMNS)})")
+        table = given
+    else:
+        assert rates is not None
+        found = mapped_table(backend, rates.table, rates.every_column(), rates.key, schema)
+        table = found.select(currency=found[rates.currency], date=found[rates.date],
+                             rate=found[rates.rate])
+    return table.select(_rate_currency=table["currency"].cast("string"),
+                        _rate_date=table["date"].cast("date"),
+                        _rate=table["rate"].cast("float64"))
+
+
+def _valid_rates(documents: Any, rates: Any) -> Any:
+    """Per document id, the rate of its currency valid on its day: the latest on or before."""
+    import ibis
+
+    candidates = documents.select(_rated_id=documents["_id"], _day=documents["_day"],
+                                  _rated_currency=documents["_currency"])
+    matched = candidates.join(rates, (candidates["_rated_currency"] == rates["_rate_currency"])
+                              & (rates["_rate_date"] <= candidates["_day"]))
+    latest = ibis.window(group_by="_rated_id", order_by=ibis.desc(matched["_rate_date"]))
+    matched = matched.mutate(_pick=ibis.row_number().over(latest))
+    return matched.filter(matched["_pick"] == 0).select("_rated_id", "_rate")
+
+
+def _document_rows(backend: Any, document: DocumentMapping, mapping: PurchasesMapping,
+                   rates: Any, schema: str | None, index: int, zone: str) -> Any:
+    """One row per document: ``_doc``, ``_id``, ``customer_id`` (rolled up), ``at``,
+    ``_raw_amount``, ``_factor`` (one unit of the amount in company currency; NULL when a
+    rate is needed and none is valid), ``_currency`` and ``_against`` (credit notes).
+
+    The look-ups are one chain of joins and one projection, so the SQL stays shallow.
+    """
+    import ibis
+
+    table = _documents(backend, document, schema)
+    at = utc_timestamp(table[document.at], f"{document.key}.at", zone)
+    base = table.select(
+        _id=table[document.id].cast("string"), _customer=table[document.customer], at=at,
+        _day=at.cast("date"), _raw_amount=table[document.amount],
+        _currency=(table[document.currency].cast("string") if document.currency
+                   else ibis.null("string")),
+        _rate_given=(table[document.rate].cast("float64") if document.rate
+                     else ibis.null("float64")),
+        _company=table[document.company] if document.company else ibis.null("int64"),
+        _against=(table[document.against].cast("string").nullif("") if document.against
+                  else ibis.null("string")))
+    joined = base
+    if mapping.roll_up is not None:
+        owners = _lookup_table(backend, mapping.roll_up, schema, "_owner_key", "_owner")
+        joined = joined.left_join(owners, base["_customer"] == owners["_owner_key"])
+    converts = document.rate is None and document.currency is not None
+    company = mapping.company_currency
+    if converts and isinstance(company, Lookup):
+        companies = _lookup_table(backend, company, schema, "_company_key", "_company_currency")
+        joined = joined.left_join(companies, base["_company"] == companies["_company_key"])
+    if converts:
+        if rates is None:
+            raise ConfigError(f"{document.key}.currency: converting needs purchases.rates "
+                              "(the ERP's rate table) or a rate table given in Python")
+        valid = _valid_rates(base, rates)
+        joined = joined.left_join(valid, base["_id"] == valid["_rated_id"])
+    customer: Any = base["_customer"].cast("string")
+    if mapping.roll_up is not None:
+        customer = joined["_owner"].fill_null(customer)
+    factor: Any
+    if document.rate is not None:
+        factor = joined["_rate_given"]
+    elif not converts:
+        factor = ibis.literal(1.0)
+    else:
+        rate: Any = joined["_rate"]
+        own: Any = (joined["_company_currency"] if isinstance(company, Lookup)
+                    else ibis.literal(company).cast("string"))
+        per_company = mapping.rates is None or mapping.rates.meaning == "per_company_unit"
+        factor = ibis.cases((joined["_currency"] == own, ibis.literal(1.0)),
+                            else_=(1.0 / rate) if per_company else rate)
+    return joined.select(
+        _doc=ibis.literal(f"{index}:") + joined["_id"], _id=joined["_id"],
+        _table=ibis.literal(document.table), _key=ibis.literal(document.key),
+        _currency=joined["_currency"], customer_id=customer, at=joined["at"],
+        _raw_amount=joined["_raw_amount"], _factor=factor, _against=joined["_against"])
+
+
+def _company_cents(amount: Any, factor: Any) -> Any:
+    """Cents in company currency: exact (half-even) when no conversion is needed."""
+    import ibis
+
+    from crmcore_plugins.pushdown.metrics import cents
+
+    converted = (amount.cast("float64") * factor * 100).round(0).cast("int64")
+    if amount.type().is_floating():
+        return converted
+    return ibis.cases((factor == 1.0, cents(amount)), else_=converted)
+
+
+def check_rates(rows: Any) -> None:
+    """Raise :class:`ValidationError` naming the first document whose currency has no rate
+    on or before its date (the query runs in the engine and returns at most one row)."""
+    missing = rows.filter(rows["_factor"].isnull()).select(
+        "_table", "_id", "_key", "_currency", "at").limit(1).to_pyarrow().to_pylist()
+    if missing:
+        row = missing[0]
+        raise ValidationError(f"{row['_table']}[{row['_id']!r}].currency", row["_currency"],
+                              f"has no rate on or before {row['at']:%Y-%m-%d} "
+                              f"({row['_key']})")
+
+
+def erp_purchases(backend: Any, mapping: ErpMapping, *, rates: Any = None,
+                  schema: str | None = None, check: bool = True) -> Any:
+    """The purchases of ``mapping``'s ``[purchases]`` section as an Ibis table in ``backend``.
+
+    ``rates`` is a rate table to use instead of the mapping's (an Ibis table
+    with :data:`RATE_COLUMNS`); ``schema`` overrides the mapping's. With
+    ``check`` (default), a document whose currency has no rate on its date
+    raises :class:`~crmcore.errors.ValidationError` naming table, row and
+    column (one small query); a missing table or column raises
+    :class:`~crmcore.errors.ConfigError` naming the mapping key.
+    """
+    purchases = mapping.purchases
+    if purchases is None:
+        raise ConfigError(f"purchases: mapping {mapping.name!r} has no [purchases] section")
+    schema = schema if schema is not None else mapping.schema
+    needs_rates = any(d.currency is not None and d.rate is None
+                      for d in (*purchases.orders, *purchases.credit_notes))
+    rate_table = (_rate_table(backend, purchases.rates, rates, schema)
+                  if needs_rates and (rates is not None or purchases.rates is not None) else None)
+    zone = mapping.time_zone
+    orders = [_document_rows(backend, document, purchases, rate_table, schema, index, zone)
+              for index, document in enumerate(purchases.orders)]
+    notes = [_document_rows(backend, document, purchases, rate_table, schema, index, zone)
+             for index, document in enumerate(purchases.credit_notes)]
+    shape = ("_doc", "_id", "_table", "_key", "_currency", "customer_id", "at", "_factor")
+    everything = _union([rows.select(*shape) for rows in (*orders, *notes)])
+    if check and needs_rates:
+        check_rates(everything)
+    order_rows = _union([_with_cents(rows).select("_doc", "customer_id", "at", "_cents")
+                         for rows in orders])
+    if not notes:
+        return _finish(order_rows)
+    note_rows = _union([_with_cents(rows).select("_doc", "customer_id", "at", "_cents",
+                                                 "_against") for rows in notes])
+    return _finish(_net(order_rows, note_rows, linked=any(n.against for n in
+                                                          purchases.credit_notes)))
+
+
+def _with_cents(rows: Any) -> Any:
+    return rows.mutate(_cents=_company_cents(rows["_raw_amount"], rows["_factor"]).abs())
+
+
+def _union(tables: list[Any]) -> Any:
+    first, *rest = tables
+    return first.union(*rest) if rest else first
+
+
+def _net(orders: Any, notes: Any, *, linked: bool) -> Any:
+    """Orders with each credit note's cents taken off the purchase it reverses."""
+    import ibis
+
+    targets = []
+    if linked:
+        by_link = notes.filter(notes["_against"].notnull())
+        targets.append(by_link.select(_target=ibis.literal("0:") + by_link["_against"],
+                                      _credit=by_link["_cents"]))
+        notes = notes.filter(notes["_against"].isnull())
+    candidates = notes.select(_note=notes["_doc"], _note_customer=notes["customer_id"],
+                              _note_at=notes["at"], _credit=notes["_cents"])
+    paired = candidates.join(orders, (candidates["_note_customer"] == orders["customer_id"])
+                             & (orders["at"].cast("date") <= candidates["_note_at"].cast("date")))
+    latest = ibis.window(group_by="_note", order_by=[ibis.desc(paired["at"]),
+                                                     ibis.desc(paired["_doc"])])
+    paired = paired.mutate(_pick=ibis.row_number().over(latest))
+    chosen = paired.filter(paired["_pick"] == 0)
+    targets.append(chosen.select(_target=chosen["_doc"], _credit=chosen["_credit"]))
+    credits = _union(targets).group_by("_target").aggregate(_credited=lambda t: t["_credit"].sum())
+    netted = orders.left_join(credits, orders["_doc"] == credits["_target"])
+    credited: Any = netted["_credited"]
+    kept = netted.filter(credited.isnull() | (netted["_cents"] > credited))
+    return kept.select("customer_id", "at",
+                       _cents=(kept["_cents"] - kept["_credited"].fill_null(0)))
+
+
+def _finish(rows: Any) -> Any:
+    return rows.select(customer_id=rows["customer_id"], at=rows["at"],
+                       amount_cents=rows["_cents"].cast("int64"))

@@ -1,0 +1,193 @@
+"""The shipped Odoo and ERPNext mappings follow the ERPs' rules inside SQLite, PostgreSQL
+and MariaDB: child contacts roll up, foreign currencies convert at the rate of the
+document's date, credit notes net out, drafts and cancelled documents never count.
+
+Each engine holds the same small books (:mod:`tests.pushdown.erp_books`) in
+real tables; the purchases are computed in the engine by one Ibis expression.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import attrs
+import pyarrow as pa  # type: ignore[import-untyped]
+import pytest
+
+from crmcore import ConfigError, ValidationError
+from crmcore.testing.servers import MariaDbServer, find_mariadb, mariadb_server
+from crmcore_plugins.erp import erp_purchases, load_mapping, parse_mapping
+from crmcore_plugins.pushdown.sources import connect
+
+from .erp_books import ERPNEXT_EXPECTED, GBP, ODOO_EXPECTED, USD, write_books
+
+sa = pytest.importorskip("sqlalchemy")
+
+ENGINES = ("sqlite", "postgresql", "mariadb")
+
+
+@attrs.frozen
+class Books:
+    """Where the books are: an Ibis backend and the schema holding the tables."""
+
+    backend: Any
+    schema: str | None
+
+
+@pytest.fixture(scope="module")
+def mariadb() -> Iterator[MariaDbServer]:
+    """A throw-away MariaDB server for this module."""
+    if find_mariadb() is None:
+        reason = "MariaDB server binaries are not installed (run .ci/mariadb.sh)"
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must run the MariaDB tests: {reason}")
+        pytest.skip(reason)
+    pytest.importorskip("MySQLdb", reason="the mariadb extra (mysqlclient) is not installed")
+    with mariadb_server() as server:
+        yield server
+
+
+def _sqlite(tmp: Path) -> Books:
+    path = tmp / "erp.db"
+    engine = sa.create_engine(f"sqlite:///{path}")
+    write_books(engine)
+    engine.dispose()
+    return Books(connect(f"sqlite:///{path}"), None)
+
+
+def _postgresql(request: pytest.FixtureRequest) -> Iterator[Books]:
+    url: str = request.getfixturevalue("postgres_url")
+    schema = f"erp_{uuid.uuid4().hex[:8]}"
+    engine = sa.create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(sa.schema.CreateSchema(schema))
+    write_books(engine, schema)
+    backend = connect(url)
+    yield Books(backend, schema)
+    backend.disconnect()
+    with engine.begin() as connection:
+        connection.execute(sa.schema.DropSchema(schema, cascade=True))
+    engine.dispose()
+
+
+def _mariadb(request: pytest.FixtureRequest) -> Iterator[Books]:
+    server: MariaDbServer = request.getfixturevalue("mariadb")
+    engine = sa.create_engine(server.sqlalchemy_url)
+    write_books(engine)
+    engine.dispose()
+    backend = connect(server.ibis_url)
+    yield Books(backend, None)
+    backend.disconnect()
+
+
+@pytest.fixture(scope="module", params=ENGINES)
+def books(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+          ) -> Iterator[Books]:
+    """The Odoo and ERPNext books in each engine."""
+    if request.param == "sqlite":
+        yield _sqlite(tmp_path_factory.mktemp("erp"))
+    elif request.param == "postgresql":
+        yield from _postgresql(request)
+    else:
+        yield from _mariadb(request)
+
+
+def _rows(table: Any) -> list[tuple[str, datetime, int]]:
+    found = table.to_pyarrow().to_pylist()
+    return sorted((row["customer_id"], _naive(row["at"]), row["amount_cents"])
+                  for row in found)
+
+
+def _naive(moment: Any) -> datetime:
+    if isinstance(moment, datetime):
+        return moment.replace(tzinfo=None)
+    assert isinstance(moment, date)
+    return datetime(moment.year, moment.month, moment.day)
+
+
+def test_odoo_orders_follow_odoo_rules(books: Books) -> None:
+    """Child contacts roll up to the commercial partner; USD and GBP orders convert at the
+    rate valid on their date; posted credit notes net out (order 8 in full); drafts,
+    quotations and cancelled orders and refunds never count."""
+    purchases = erp_purchases(books.backend, load_mapping("odoo"), schema=books.schema)
+    assert purchases.columns == ("customer_id", "at", "amount_cents")
+    assert _rows(purchases) == ODOO_EXPECTED
+
+
+def test_erpnext_invoices_follow_erpnext_rules(books: Books) -> None:
+    """Submitted invoices only, at base_grand_total; returns net out of the invoice they
+    name (SINV-0007 in full) or, naming none, of the customer's latest invoice."""
+    purchases = erp_purchases(books.backend, load_mapping("erpnext"), schema=books.schema)
+    assert _rows(purchases) == ERPNEXT_EXPECTED
+
+
+def test_erpnext_document_rate_converts_like_base_grand_total(books: Books) -> None:
+    """A mapping may convert with the document's own rate: grand_total x conversion_rate."""
+    text = load_mapping_text("erpnext").replace(
+        'amount = "base_grand_total"', 'amount = "grand_total"\nrate = "conversion_rate"')
+    purchases = erp_purchases(books.backend, parse_mapping(text), schema=books.schema)
+    assert _rows(purchases) == ERPNEXT_EXPECTED
+
+
+def test_a_currency_without_a_rate_on_the_date_names_the_row(books: Books) -> None:
+    """A given rate table replaces the ERP's; GBP has none there, so order 9 is named."""
+    rates = books.backend.create_table(
+        f"rates_{uuid.uuid4().hex[:8]}",
+        pa.table({"currency": pa.array([USD, USD], pa.int64()),
+                  "date": pa.array([date(2024, 1, 1), date(2024, 2, 1)], pa.date32()),
+                  "rate": pa.array([1.1, 1.25], pa.float64())}), temp=True)
+    with pytest.raises(ValidationError, match=r"sale_order\['9'\]\.currency: '3' has no rate "
+                       r"on or before 2024-03-05 \(purchases\.orders\[0\]\)"):
+        erp_purchases(books.backend, load_mapping("odoo"), schema=books.schema, rates=rates)
+    assert GBP == 3
+
+
+def test_a_given_rate_table_converts(books: Books) -> None:
+    """With GBP in the given table at a different rate, order 9 converts at that rate."""
+    rates = books.backend.create_table(
+        f"rates_{uuid.uuid4().hex[:8]}",
+        pa.table({"currency": pa.array([USD, USD, GBP], pa.int64()),
+                  "date": pa.array([date(2024, 1, 1), date(2024, 2, 1), date(2024, 3, 5)],
+                                   pa.date32()),
+                  "rate": pa.array([1.1, 1.25, 0.5], pa.float64())}), temp=True)
+    purchases = erp_purchases(books.backend, load_mapping("odoo"), schema=books.schema,
+                              rates=rates)
+    found = _rows(purchases)
+    assert found[-1] == ("5", datetime(2024, 3, 5, 16, 0), 8000)
+    assert found[:-1] == ODOO_EXPECTED[:-1]
+
+
+@pytest.mark.parametrize(("old", "new", "message"), [
+    ('table = "sale_order"', 'table = "sale_orders"',
+     "purchases.orders[0].table: table 'sale_orders' does not exist"),
+    ('amount = "amount_total"\ncurrency', 'amount = "amount_totl"\ncurrency',
+     "purchases.orders[0].amount: column 'amount_totl' is not in table 'sale_order'"),
+    ('column = "commercial_partner_id"', 'column = "commercial_id"',
+     "purchases.roll_up.column: column 'commercial_id' is not in table 'res_partner'"),
+    ('date = "name"', 'date = "day"',
+     "purchases.rates.date: column 'day' is not in table 'res_currency_rate'"),
+    ('{ column = "move_type"', '{ column = "type"',
+     "purchases.credit_notes[0].where[0]: column 'type' is not in table 'account_move'"),
+])
+def test_a_mapping_naming_a_missing_table_or_column_names_the_key(
+    books: Books, old: str, new: str, message: str
+) -> None:
+    rows, _, purchases = load_mapping_text("odoo").partition("[purchases]")
+    assert old in purchases
+    text = rows + "[purchases]" + purchases.replace(old, new, 1)
+    with pytest.raises(ConfigError) as raised:
+        erp_purchases(books.backend, parse_mapping(text), schema=books.schema)
+    assert message in str(raised.value)
+
+
+def load_mapping_text(name: str) -> str:
+    """A shipped mapping's TOML text."""
+    from importlib import resources
+
+    return resources.files("crmcore_plugins.erp").joinpath("mappings", f"{name}.toml") \
+        .read_text(encoding="utf-8")
