@@ -42,6 +42,13 @@ TERMS = (
     N_("VIP"), N_("major"), N_("ordinary"), N_("small"), N_("Champions"), N_("Loyal"),
     N_("Can't lose"), N_("At risk"), N_("New"), N_("Potential loyalists"), N_("Promising"),
     N_("Need attention"), N_("About to sleep"), N_("Hibernating"),
+    # sales pipeline (M1, M2): stages, lost reasons, demo territories and sources, factors
+    N_("qualification"), N_("needs_analysis"), N_("proposal"), N_("negotiation"), N_("won"),
+    N_("lost"), N_("competitor"), N_("no_budget"), N_("no_decision"), N_("timing"),
+    N_("product_fit"), N_("relationship"), N_("other"), N_("industrial"), N_("consumer"),
+    N_("public"), N_("referral"), N_("trade show"), N_("web"), N_("cold call"), N_("stage"),
+    N_("source"), N_("territory"), N_("amount"), N_("days_in_stage"), N_("response_hours"),
+    N_("grade"), N_("lifecycle_stage"),
     # PDCA: phases, countermeasure states, verdicts, tests, measures
     N_("plan"), N_("do"), N_("check"), N_("act"), N_("planned"), N_("done"), N_("dropped"),
     N_("achieved"), N_("not-proven"), N_("missed"), N_("no-data"), N_("two-proportion z"),

@@ -19,6 +19,7 @@ from crmcore.i18n import current_language
 CUSTOMERS = "60"
 
 ALLOWED = (
+    r"crmcore lifecycle move \S+ explain_churn",  # a command to type
     r"[\w/.-]*\.db\b",                       # the database file
     r"'[^']*'",                              # quoted data: commitment, contract, product names
     r"\b\w+ Co\. \d+", r"\bCustomer \d+",    # generated customer names (data)

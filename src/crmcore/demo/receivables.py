@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from crmcore.i18n import tr
 from crmcore.model import Transaction
 from crmcore.sales.credit import CreditLimit, CreditState, credit_statuses
 from crmcore.sales.receivables import Receivable, money_text, open_balances
@@ -91,12 +92,14 @@ def receivables_section(context: ReportContext) -> ReportSection:
             late.setdefault(currency, set()).add(who)
     over = [s.customer_id for s in statuses if s.state is CreditState.OVER]
     unknown = sum(1 for s in statuses if s.state is CreditState.UNKNOWN)
-    lines = [f"invoices {len(invoices)}, {len(owing)} customer(s) owing"]
-    lines.extend(f"open {money_text(cents, currency):>18}, overdue "
-                 f"{money_text(overdue.get(currency, 0), currency):>18} "
-                 f"({len(late.get(currency, ()))} customer(s))"
-                 for currency, cents in sorted(open_.items()))
+    lines = [tr("invoices {count}, {owing} customer(s) owing").format(count=len(invoices),
+                                                                     owing=len(owing))]
+    lines.extend(tr("open {open:>18}, overdue {overdue:>18} ({late} customer(s))").format(
+        open=money_text(cents, currency), overdue=money_text(overdue.get(currency, 0), currency),
+        late=len(late.get(currency, ()))) for currency, cents in sorted(open_.items()))
     shown = ", ".join(over[:5]) + (", ..." if len(over) > 5 else "")
-    lines.append(f"credit limits {len(statuses)}: over {len(over)}"
-                 + (f" ({shown})" if over else "") + (f", unknown {unknown}" if unknown else ""))
-    return ReportSection("Receivables", tuple(lines))
+    lines.append(tr("credit limits {count}: over {over}").format(count=len(statuses),
+                                                                over=len(over))
+                 + (f" ({shown})" if over else "")
+                 + (tr(", unknown {count}").format(count=unknown) if unknown else ""))
+    return ReportSection(tr("Receivables"), tuple(lines))

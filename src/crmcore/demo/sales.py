@@ -20,6 +20,8 @@ from decimal import Decimal
 from statistics import mean
 from typing import TYPE_CHECKING
 
+from crmcore.i18n import tr
+from crmcore.i18n_terms import term
 from crmcore.lifecycle.lead_service import LeadService
 from crmcore.model import Customer, Opportunity
 from crmcore.sales.money import totals_by_currency
@@ -113,44 +115,47 @@ def sales_section(context: ReportContext) -> ReportSection:
     service = PipelineService(context.crm, territories=DEMO_TERRITORIES)
     items = service.opportunities()
     if not items:
-        return ReportSection("Sales pipeline", ("no opportunities in the pipeline",))
+        return ReportSection(tr("Sales pipeline"), (tr("no opportunities in the pipeline"),))
     open_items = [item for item in items if item.stage in _OPEN]
     outcomes = Counter(item.stage for item in items if item.stage not in _OPEN)
     lost_for = Counter(item.lost_reason for item in items if item.lost_reason)
-    lines = [f"opportunities {len(items)}: open {len(open_items)}, won {outcomes['won']}, "
-             f"lost {outcomes['lost']}" + (f" (lost for: {_counts(lost_for)})" if lost_for
-                                           else "")]
-    lines.append("open by stage: " + ", ".join(
-        f"{stage} {sum(i.stage == stage for i in open_items)} "
-        f"({_mean_days(open_items, stage, context.as_of)})" for stage in _OPEN))
-    lines.append("open by territory/owner: " + _counts(Counter(
-        f"{item.territory}/{item.owner}" for item in open_items)))
+    lost = tr(" (lost for: {reasons})").format(reasons=_counts(lost_for)) if lost_for else ""
+    lines = [tr("opportunities {count}: open {open}, won {won}, lost {lost}{why}").format(
+        count=len(items), open=len(open_items), won=outcomes["won"], lost=outcomes["lost"],
+        why=lost)]
+    lines.append(tr("open by stage: {stages}").format(stages=", ".join(
+        f"{term(stage)} {sum(i.stage == stage for i in open_items)} "
+        f"({_mean_days(open_items, stage, context.as_of)})" for stage in _OPEN)))
+    lines.append(tr("open by territory/owner: {counts}").format(counts=_counts(Counter(
+        f"{term(item.territory or '')}/{item.owner}" for item in open_items))))
     totals = totals_by_currency((item.amount, item.currency) for item in open_items)
-    lines.append("open amounts (per currency, never summed): " + "; ".join(totals.lines()))
+    lines.append(tr("open amounts (per currency, never summed): {totals}").format(
+        totals="; ".join(totals.lines())))
     unknown = sum(item.expected_close is None for item in open_items)
-    lines.append(f"expected close date unknown: {unknown} of {len(open_items)} open")
+    lines.append(tr("expected close date unknown: {unknown} of {count} open").format(
+        unknown=unknown, count=len(open_items)))
     predictions = pipeline_probabilities(service, context.as_of)
     if predictions:
-        lines.append("most likely open deals (win probability, why):")
+        lines.append(tr("most likely open deals (win probability, why):"))
         ranked = sorted(open_items, key=lambda i: (-predictions[i.id].probability, i.id))
         lines.extend(_deal(item, predictions[item.id].probability,
                            predictions[item.id].factors) for item in ranked[:3])
-    return ReportSection("Sales pipeline", tuple(lines))
+    return ReportSection(tr("Sales pipeline"), tuple(lines))
 
 
 def _counts(counter: Counter[str]) -> str:
-    return ", ".join(f"{key} {count}" for key, count in sorted(
+    return ", ".join(f"{term(key)} {count}" for key, count in sorted(
         counter.items(), key=lambda item: (-item[1], item[0])))
 
 
 def _mean_days(items: list[SalesOpportunity], stage: str, as_of: datetime) -> str:
     days = [item.days_in_stage(as_of) for item in items if item.stage == stage]
-    return f"mean {mean(days):.0f} days" if days else "-"
+    return tr("mean {days:.0f} days").format(days=mean(days)) if days else "-"
 
 
 def _deal(item: SalesOpportunity, probability: float,
           factors: tuple[tuple[str, str, float], ...]) -> str:
-    why = ", ".join(f"{feature}={level} {effect:+.2f}" for feature, level, effect
-                    in factors[:2]) or "the stated prior (too little history)"
-    return (f"  {item.id} {item.stage:<13} {item.owner:<10} {item.amount_label():>16}  "
+    why = ", ".join(f"{term(feature)}={term(level)} {effect:+.2f}" for feature, level, effect
+                    in factors[:2]) or tr("the stated prior (too little history)")
+    return (f"  {item.id} {term(item.stage):<13} {item.owner:<10} {item.amount_label():>16}  "
             f"{probability:4.0%}  {why}")

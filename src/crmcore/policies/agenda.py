@@ -357,8 +357,8 @@ class _Collector:
                         *lateness_actions(appointment, as_of=self.as_of),
                         *outcome_actions(appointment, as_of=self.as_of)):
                 unpaid = self.book.unpaid.get(due.customer_id)
-                check = f"; unpaid balance {unpaid}: check it before the visit (S5, M4)" \
-                    if unpaid else ""
+                check = tr("; unpaid balance {unpaid}: check it before the visit (S5, M4)")\
+                    .format(unpaid=unpaid) if unpaid else ""
                 self.add(due.owner, kinds[due.kind], due.customer_id,
                          f"appointment:{due.appointment_id}", due.due_at, due.why + check)
 

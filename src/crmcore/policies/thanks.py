@@ -24,12 +24,14 @@ from datetime import datetime, timedelta
 
 import attrs
 
+from crmcore.i18n import N_, tr
+from crmcore.i18n_terms import term
 from crmcore.model import Direction, Interaction, SurveyResponse, Ticket, TicketKind
 from crmcore.policies.escalation import Hierarchy
 
 __all__ = ["ThankYouDue", "thank_you_letters", "thanks_subject"]
 
-SENIOR_PERSON = "a senior person"
+SENIOR_PERSON = N_("a senior person")
 """Who signs when no reporting line names the owner's superior."""
 
 
@@ -58,14 +60,15 @@ def _feedback(surveys: Iterable[SurveyResponse], tickets: Iterable[Ticket]
         comment = (answer.comment or "").strip()
         if comment:
             yield (answer.customer_id, f"survey:{answer.id}", answer.answered_at,
-                   f"their {answer.survey} survey comment {comment!r}; say "
-                   "what will change because of it")
+                   tr("their {survey} survey comment {comment!r}; say what will change "
+                      "because of it").format(survey=term(answer.survey), comment=comment))
     for ticket in tickets:
         if ticket.kind is TicketKind.COMPLAINT and ticket.resolved_at is not None:
-            change = (f"the fix at its cause (problem {ticket.problem_id})"
-                      if ticket.problem_id else "what will change so it does not happen again")
+            change = (tr("the fix at its cause (problem {id})").format(id=ticket.problem_id)
+                      if ticket.problem_id else tr("what will change so it does not happen again"))
             yield (ticket.customer_id, f"ticket:{ticket.id}", ticket.resolved_at,
-                   f"their complaint {ticket.id} ({ticket.category}); say {change}")
+                   tr("their complaint {id} ({category}); say {change}").format(
+                       id=ticket.id, category=term(ticket.category), change=change))
 
 
 def thank_you_letters(surveys: Iterable[SurveyResponse], tickets: Iterable[Ticket],
@@ -88,6 +91,7 @@ def thank_you_letters(surveys: Iterable[SurveyResponse], tickets: Iterable[Ticke
         signer = superior or SENIOR_PERSON
         found.append(ThankYouDue(
             customer_id, subject, owner, signer, at + within,
-            f"thank them for {what}; signed by {signer} (S2); record the letter as a contact "
-            f"with subject {thanks_subject(subject)!r}"))
+            tr("thank them for {what}; signed by {signer} (S2); record the letter as a contact "
+               "with subject {subject!r}").format(what=what, signer=term(signer),
+                                                  subject=thanks_subject(subject))))
     return sorted(found, key=lambda due: (due.due_at, due.customer_id, due.subject))

@@ -11,6 +11,7 @@ from collections.abc import Collection
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from crmcore.i18n import tr
 from crmcore.sales.receivables import Balance
 from crmcore.sales.receivables_columns import stored_balances
 
@@ -22,8 +23,10 @@ __all__ = ["unpaid_note", "unpaid_notes"]
 
 def unpaid_note(balance: Balance) -> str:
     """``1,200.00 EUR on 2 invoice(s), 15 days overdue`` (each currency on its own)."""
-    overdue = f", {balance.days_overdue} days overdue" if balance.days_overdue else ""
-    return f"{balance.text()} on {balance.invoices} invoice(s){overdue}"
+    overdue = tr(", {days} days overdue").format(days=balance.days_overdue) \
+        if balance.days_overdue else ""
+    return tr("{balance} on {count} invoice(s){overdue}").format(
+        balance=balance.text(), count=balance.invoices, overdue=overdue)
 
 
 def unpaid_notes(crm: CRM, customers: Collection[str], as_of: datetime) -> dict[str, str]:
