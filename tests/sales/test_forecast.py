@@ -7,6 +7,7 @@ import io
 import json
 import math
 import random
+import subprocess
 import sys
 from datetime import date, timedelta
 from decimal import Decimal
@@ -191,3 +192,23 @@ def test_m3_timing_never_moves_an_opportunity_across_months() -> None:
     months = {f"{(AS_OF + timedelta(days=i)):%Y-%m}" for i in range(60)}
     assert {row.key for row in result.rows} == months
     assert sum(row.opportunities for row in result.rows) == 60
+
+
+
+def test_m3_forecast_imports_without_numpy_and_names_the_clv_extra_when_needed() -> None:
+    code = (
+        "import sys\n"
+        "sys.modules['numpy'] = None  # as if numpy were not installed\n"
+        "import crmcore.sales.win_probability, crmcore.sales.forecast\n"
+        "import crmcore.sales.forecast_export, crmcore.sales.forecast_pipeline\n"
+        "from datetime import date\n"
+        "from crmcore.sales.forecast_repeat import ClvUnavailableError, repeat_purchases\n"
+        "try:\n"
+        "    repeat_purchases(['a'], [date(2026, 1, 1)], [1.0], as_of=date(2026, 1, 2),\n"
+        "                     months=1, currency='EUR')\n"
+        "except ClvUnavailableError as error:\n"
+        "    print(error)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=False)
+    assert done.returncode == 0, done.stderr
+    assert "pip install 'crmcore[clv]'" in done.stdout
