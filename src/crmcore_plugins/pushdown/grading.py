@@ -41,7 +41,7 @@ def fetch_metrics(metrics: ir.Table, *, as_of: datetime, window_months: int = 12
     for threshold rules (G2).
     """
     check_columns(metrics, METRIC_COLUMNS, "metrics")
-    table = metrics.order_by("customer_id").to_pyarrow()
+    table = metrics.to_pyarrow().sort_by("customer_id")  # sorting here spares the engine
     ids = tuple(str(value) for value in table.column("customer_id").to_pylist())
     revenue = _floats(table.column("revenue_cents")) / 100
     profit = _floats(table.column("profit_cents")) / 100

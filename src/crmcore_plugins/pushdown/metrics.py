@@ -67,10 +67,25 @@ def moment(column: ir.Value, when: datetime) -> ir.Value:
     return ibis.literal(utc, type=dt.Timestamp(timezone="UTC"))
 
 
+def purchase_day(column: ir.Value) -> ir.Value:
+    """A timestamp's UTC date, per row (cheap in every engine); see :func:`day_number`.
+
+    A column with a time zone is read in the session's zone, which Ibis sets
+    to UTC when it connects to DuckDB or PostgreSQL.
+    """
+    value: Any = column
+    return value.date()
+
+
+def day_number(day: ir.Value) -> ir.IntegerValue:
+    """A :func:`purchase_day` (or its min or max) as days since 1970-01-01."""
+    value: Any = day
+    return value.epoch_days().cast("int64")
+
+
 def utc_day(column: ir.Value) -> ir.IntegerValue:
-    """The UTC day number (days since 1970-01-01) of a timestamp column, rounded down."""
-    seconds: Any = column.epoch_seconds()
-    return (seconds // SECONDS_PER_DAY).cast("int64")
+    """The UTC day number (days since 1970-01-01) of a timestamp column."""
+    return day_number(purchase_day(column))
 
 
 def day_of(when: datetime) -> int:
@@ -81,11 +96,13 @@ def day_of(when: datetime) -> int:
 def cents(amount: ir.NumericValue) -> ir.IntegerValue:
     """An amount column as integer hundredths, rounded half-even (as crmcore does).
 
-    Exact for decimal columns; a float column is first taken to the nearest
-    hundredth (floats cannot hold ties exactly).
+    Exact for decimal columns (a plain cast when they hold at most two
+    decimals, as money columns do); a float column is first taken to the
+    nearest hundredth (floats cannot hold ties exactly).
     """
-    if amount.type().is_integer():
-        return (amount * 100).cast("int64")
+    kind = amount.type()
+    if kind.is_integer() or (kind.is_decimal() and kind.scale is not None and kind.scale <= 2):
+        return (amount * 100).cast("int64")  # exact: nothing to round
     scaled: Any = amount * 100
     floor: Any = scaled.floor()
     rest: Any = scaled - floor
@@ -114,7 +131,7 @@ def grading_metrics(purchases: ir.Table, *, as_of: datetime, window_months: int 
     at = purchases["at"]
     start = window_start(as_of, window_months)
     before = purchases.filter(at < moment(at, as_of))
-    before = before.mutate(day=utc_day(before["at"]),
+    before = before.mutate(day=purchase_day(before["at"]),
                            inside=before["at"] >= moment(at, start))
     inside = before["inside"]
     amount = before["amount_cents"]
@@ -130,6 +147,8 @@ def grading_metrics(purchases: ir.Table, *, as_of: datetime, window_months: int 
     if has_cost:
         measures["profit_cents"] = (amount - before["cost_cents"]).sum(where=known)
     per_customer = before.group_by("customer_id").aggregate(**measures)
+    per_customer = per_customer.mutate(first_day=day_number(per_customer["first_day"]),
+                                       last_day=day_number(per_customer["last_day"]))
     if not has_cost:
         per_customer = per_customer.mutate(profit_cents=ibis.null("int64"))
     if customers is not None:

@@ -1,0 +1,201 @@
+"""Benchmark the pushdown: grading metrics computed inside PostgreSQL, against the alternatives.
+
+N purchases of M customers (default 1,000,000 / 100,000) in a PostgreSQL
+table shaped like an ERP's order lines (``customer_id``, ``at``,
+``amount numeric(12, 2)``). Three ways to get every customer's grading
+metrics (revenue, transactions and purchase days in the last 12 months,
+recency, tenure) as of one date:
+
+* ``pushdown``: crmcore's Ibis expression through a mapping
+  (:mod:`crmcore_plugins.pushdown`), one row per customer fetched into a
+  :class:`~crmcore.grading.MetricTable`;
+* ``hand-written SQL``: one ``GROUP BY`` query computing the same metrics,
+  fetched with psycopg (what a user would write by hand);
+* ``pull rows``: every purchase fetched into Python (streamed, three columns)
+  and the metrics computed by crmcore's numpy kernel.
+
+Targets (issue 11): pushdown <= 1.2x the hand-written SQL and >= 5x faster
+than pulling the rows. The three results are checked to be equal. The
+first pushdown call of a process also pays Ibis's one-time backend set-up
+(about a second): it is shown apart and not counted.
+
+Run: ``python benchmarks/bench_pushdown.py [--rows N] [--customers M] [--url URL] [--smoke]``.
+Without ``--url`` a throw-away PostgreSQL server is started as tests/sql
+starts its own (the server binaries must be installed: ``.ci/postgres.sh``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from array import array
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import numpy as np
+import psycopg
+
+from crmcore.grading import MetricTable, TransactionColumns, compute_metrics, window_start
+from crmcore.grading.columns import US_PER_DAY
+from crmcore_plugins.erp.mapping import mapping_from_dict
+from crmcore_plugins.pushdown.grading import pushdown_metrics
+from crmcore_plugins.pushdown.sources import MappedSource, connect
+
+T = TypeVar("T")
+AS_OF = datetime(2026, 7, 1, tzinfo=UTC)
+MAPPING = mapping_from_dict({
+    "name": "bench",
+    "customers": {"table": "customers", "columns": {"id": "id", "name": "name"}},
+    "transactions": {"table": "purchases", "require_customer": False,
+                     "columns": {"id": "id", "customer_id": "customer_id", "occurred_at": "at",
+                                 "amount": "amount"}},
+})
+COMPARED = ("revenue", "transactions", "frequency", "recency_days", "tenure_days")
+
+
+@contextmanager
+def postgres(url: str | None) -> Iterator[str]:
+    """``url``, or a throw-away server started by tests/sql's own fixture code."""
+    if url is not None:
+        yield url
+        return
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    import pytest
+    from tests.sql.conftest import postgres_url
+
+    server: Any = postgres_url._get_wrapped_function()()  # the fixture's generator
+    try:
+        yield next(server)
+    except pytest.skip.Exception as skipped:
+        raise SystemExit(f"no PostgreSQL server: {skipped}") from None
+    finally:
+        server.close()
+
+
+def load(dsn: str, rows: int, customers: int) -> None:
+    """Generate the purchases inside the server (random, seeded): no client round trips."""
+    with psycopg.connect(dsn, autocommit=True) as connection:
+        connection.execute("DROP TABLE IF EXISTS purchases")
+        connection.execute("CREATE TABLE purchases (id bigint, customer_id text, at timestamp, "
+                           "amount numeric(12, 2))")
+        connection.execute("SELECT setseed(0.42)")
+        connection.execute(
+            "INSERT INTO purchases SELECT g, (floor(random() * %(m)s))::bigint::text, "
+            "timestamp '2024-01-01' + random() * interval '912 days', "
+            "round((random() * 500)::numeric, 2) FROM generate_series(1, %(n)s) AS g",
+            {"m": customers, "n": rows})
+        connection.execute("ANALYZE purchases")
+
+
+def timed(label: str, work: Callable[[], T], best_of: int) -> tuple[float, T]:
+    """The best wall time of ``best_of`` runs of ``work`` and its last result."""
+    best, result = float("inf"), None
+    for _ in range(best_of):
+        start = time.perf_counter()
+        result = work()
+        best = min(best, time.perf_counter() - start)
+    print(f"{label:<18} {best:8.3f} s")
+    assert result is not None
+    return best, result
+
+
+def by_pushdown(dsn: str) -> MetricTable:
+    """crmcore's pushdown: the mapping's purchases, metrics in the engine, one row back."""
+    source = MappedSource(connect(dsn), MAPPING)
+    try:
+        return pushdown_metrics(source.purchases(), as_of=AS_OF)
+    finally:
+        source.backend.disconnect()
+
+
+HAND_WRITTEN = """
+SELECT customer_id,
+       COALESCE(SUM(cents) FILTER (WHERE at >= %(start)s), 0) AS revenue_cents,
+       COUNT(*) FILTER (WHERE at >= %(start)s) AS transactions,
+       COUNT(DISTINCT at::date) FILTER (WHERE at >= %(start)s) AS frequency,
+       %(day)s - MAX(at::date - DATE '1970-01-01') AS recency_days,
+       %(day)s - MIN(at::date - DATE '1970-01-01') AS tenure_days
+FROM (SELECT customer_id, at, (amount * 100)::bigint AS cents
+      FROM purchases WHERE at < %(as_of)s) AS p
+GROUP BY customer_id
+"""
+
+
+def by_hand(dsn: str) -> dict[str, tuple[Any, ...]]:
+    """One hand-written query, fetched with psycopg."""
+    start = window_start(AS_OF, 12).replace(tzinfo=None)
+    with psycopg.connect(dsn) as connection:
+        rows = connection.execute(HAND_WRITTEN, {
+            "start": start, "as_of": AS_OF.replace(tzinfo=None),
+            "day": int(AS_OF.timestamp()) // 86_400}).fetchall()
+    return {row[0]: row[1:] for row in rows}
+
+
+def by_pulling(dsn: str) -> MetricTable:
+    """Every purchase into Python (a streamed server-side cursor), then the numpy kernel."""
+    index: dict[str, int] = {}
+    codes, times, cents = array("q"), array("q"), array("q")
+    query = ("SELECT customer_id, (extract(epoch FROM at) * 1000000)::bigint, "
+             "(amount * 100)::bigint FROM purchases WHERE at < %s")
+    with psycopg.connect(dsn) as connection, connection.cursor(name="pull") as cursor:
+        cursor.itersize = 50_000
+        cursor.execute(query, (AS_OF.replace(tzinfo=None),))
+        for customer_id, micros, amount in cursor:
+            codes.append(index.setdefault(customer_id, len(index)))
+            times.append(micros)
+            cents.append(amount)
+    columns = TransactionColumns(tuple(index), codes, times, cents).as_numpy()
+    return compute_metrics(columns, AS_OF)
+
+
+def _column(table: MetricTable, name: str) -> dict[str, float]:
+    return dict(zip(table.ids, np.asarray(table.columns[name], dtype=np.float64).tolist(),
+                    strict=True))
+
+
+def check_equal(pushed: MetricTable, pulled: MetricTable,
+                hand: dict[str, tuple[Any, ...]]) -> None:
+    """The three ways agree on every customer."""
+    for name in COMPARED:
+        assert _column(pushed, name) == _column(pulled, name), name
+    revenue = _column(pushed, "revenue")
+    assert {c: round(v * 100) for c, v in revenue.items()} == \
+        {c: int(row[0]) for c, row in hand.items()}
+    assert US_PER_DAY == 86_400_000_000
+
+
+def main() -> None:
+    """Parse the options, start or reach PostgreSQL, load, time and compare."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--customers", type=int, default=100_000)
+    parser.add_argument("--url", help="a PostgreSQL URL (default: start a throw-away server)")
+    parser.add_argument("--best-of", type=int, default=3, metavar="K")
+    parser.add_argument("--smoke", action="store_true",
+                        help="a quick run: 20,000 purchases of 2,000 customers, once")
+    arguments = parser.parse_args()
+    rows, customers = (20_000, 2_000) if arguments.smoke else (arguments.rows,
+                                                                arguments.customers)
+    best_of = 1 if arguments.smoke else arguments.best_of
+    with postgres(arguments.url) as url:
+        dsn = url.replace("postgresql+psycopg://", "postgresql://")
+        started = time.perf_counter()
+        load(dsn, rows, customers)
+        print(f"PostgreSQL: {rows:,} purchases of up to {customers:,} customers "
+              f"(loaded in {time.perf_counter() - started:.1f} s); best of {best_of}")
+        timed("pushdown (first)", lambda: by_pushdown(dsn), 1)  # Ibis sets up its backend once
+        pushed_s, pushed = timed("pushdown", lambda: by_pushdown(dsn), best_of)
+        hand_s, hand = timed("hand-written SQL", lambda: by_hand(dsn), best_of)
+        pulled_s, pulled = timed("pull rows", lambda: by_pulling(dsn), best_of)
+        check_equal(pushed, pulled, hand)
+        print(f"pushdown / hand-written SQL: {pushed_s / hand_s:.2f}x (target <= 1.2x)")
+        print(f"pull rows / pushdown:        {pulled_s / pushed_s:.1f}x (target >= 5x)")
+        print(f"customers: {len(pushed.ids):,}; all three agree on every metric")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,33 @@
+"""Money read from the engine becomes integer cents exactly as crmcore rounds it (half-even)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import ibis
+import pyarrow as pa  # type: ignore[import-untyped]
+
+from crmcore.grading.columns import to_cents
+from crmcore_plugins.pushdown.metrics import cents
+
+AMOUNTS = ["0.005", "0.015", "0.025", "1.005", "2.675", "10.125", "-0.015", "7.1", "3.999"]
+
+
+def test_decimal_amounts_round_half_even_like_the_embedded_path() -> None:
+    backend = ibis.duckdb.connect()
+    table = backend.create_table("money", pa.table({"amount": pa.array(
+        [Decimal(a) for a in AMOUNTS], pa.decimal128(12, 3))}))
+    found = table.select(cents=cents(table["amount"])).to_pyarrow().column("cents").to_pylist()
+    assert found == [to_cents(Decimal(a)) for a in AMOUNTS]
+
+
+def test_two_decimal_and_float_amounts_keep_their_cents() -> None:
+    backend = ibis.duckdb.connect()
+    values = ["29.33", "0.10", "14.96", "63.34", "1234567.89"]
+    table = backend.create_table("money", pa.table({
+        "exact": pa.array([Decimal(v) for v in values], pa.decimal128(12, 2)),
+        "float": pa.array([float(v) for v in values], pa.float64())}))
+    found = table.select(exact=cents(table["exact"]), float=cents(table["float"])).to_pyarrow()
+    expected = [to_cents(Decimal(v)) for v in values]
+    assert found.column("exact").to_pylist() == expected
+    assert found.column("float").to_pylist() == expected
