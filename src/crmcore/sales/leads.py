@@ -242,13 +242,14 @@ def assign_lead(crm: CRM, lead_id: str, *, actor: str, owner: str | None = None,
     :data:`LEAD_ASSIGNED` event carries the same.
     """
     service = pipeline or PipelineService(crm)
-    placed = service.assign(lead_id, actor=actor, owner=owner, territory=territory)
-    lead = crm.require(Opportunity, lead_id)
     answer_days = (policy or configured_policies(crm)[1]).answer_days
-    form = {"lead_id": lead_id, "owner": placed.owner, "territory": placed.territory,
-            "report_due": (lead.received_at + timedelta(days=answer_days)).isoformat(),
-            "fields": dict(REPORT_FORM)}
-    with crm.transaction() as work:
+    with crm.transaction() as work:  # the assignment and its form, together or not at all
+        placed = service.assign_in(work, lead_id, actor=actor, owner=owner,
+                                   territory=territory)
+        lead = work.repository(Opportunity).require(lead_id, field="lead_id")
+        form = {"lead_id": lead_id, "owner": placed.owner, "territory": placed.territory,
+                "report_due": (lead.received_at + timedelta(days=answer_days)).isoformat(),
+                "fields": dict(REPORT_FORM)}
         work.emit(DomainEvent(type=LEAD_ASSIGNED, occurred_at=crm.now(),
                               subject=f"opportunity:{lead_id}", customer_id=lead.customer_id,
                               data={**form, "actor": actor, "why": placed.why}))

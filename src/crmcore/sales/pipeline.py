@@ -168,22 +168,27 @@ class PipelineService:
         An unknown owner, or one not authorised for the territory, is refused
         and nothing changes. Emits :data:`OPPORTUNITY_ASSIGNED`.
         """
+        with self.crm.transaction() as work:
+            return self.assign_in(work, opportunity_id, actor=actor, owner=owner,
+                                  territory=territory)
+
+    def assign_in(self, work: UnitOfWork, opportunity_id: str, *, actor: str,
+                  owner: str | None = None, territory: str | None = None) -> Assignment:
+        """:meth:`assign` inside ``work``, so a caller can store more with it atomically."""
         if not self.territories.rules:
             raise ValidationError("territories", [], "are not configured: add "
                                                      "[[sales.territories]] tables")
-        with self.crm.transaction() as work:
-            opportunity = work.repository(Opportunity).require(opportunity_id,
-                                                               field="opportunity_id")
-            customer = work.repository(Customer).require(opportunity.customer_id,
-                                                         field="customer_id")
-            placed = self.territories.assign(customer, owner=owner, territory=territory)
-            moved = attrs.evolve(opportunity, owner=placed.owner, territory=placed.territory)
-            if moved != opportunity:
-                version = work.repository(Opportunity).replace(moved)
-                work.emit(entity_event(ENTITY_UPDATED, moved, at=self.crm.now(),
-                                       version=version))
-                self._emit_assigned(work, moved, placed, opportunity.territory,
-                                    opportunity.owner, actor=actor)
+        opportunity = work.repository(Opportunity).require(opportunity_id,
+                                                           field="opportunity_id")
+        customer = work.repository(Customer).require(opportunity.customer_id,
+                                                     field="customer_id")
+        placed = self.territories.assign(customer, owner=owner, territory=territory)
+        moved = attrs.evolve(opportunity, owner=placed.owner, territory=placed.territory)
+        if moved != opportunity:
+            version = work.repository(Opportunity).replace(moved)
+            work.emit(entity_event(ENTITY_UPDATED, moved, at=self.crm.now(), version=version))
+            self._emit_assigned(work, moved, placed, opportunity.territory, opportunity.owner,
+                                actor=actor)
         return placed
 
     def reassign_open(self, *, actor: str) -> list[tuple[str, Assignment]]:
