@@ -72,3 +72,18 @@ def test_m3_repeat_purchases_refuse_a_bad_horizon() -> None:
     assert caught.value.field == "months"
     assert [d.isoformat() for d in month_starts(date(2026, 12, 31), 1)] == [
         "2026-12-31", "2027-01-01"]
+
+
+def test_m3_an_unusable_spend_model_is_an_error_saying_what_to_do() -> None:
+    from dataclasses import replace
+
+    from crmcore.sales.forecast_repeat import repeat_from_analysis
+
+    ids, dates, amounts = _purchases()
+    analysis = clv.analyse_purchases(ids, dates, amounts, calibration_end=AS_OF)
+    unusable = replace(analysis, clv=None, clv_unavailable="q: 0.9 is <= 1")
+    with pytest.raises(ValidationError) as caught:
+        repeat_from_analysis(unusable, months=2, currency="EUR")
+    assert caught.value.field == "repeat purchases"
+    assert "q: 0.9 is <= 1" in str(caught.value)
+    assert "forecast the pipeline alone" in str(caught.value)

@@ -42,6 +42,7 @@ def test_m1_standing_is_the_value_in_force_strictly_before_the_moment() -> None:
     assert read.at("C1", T0) == (None, None)
     assert read.at("C1", T0 + timedelta(seconds=1)) == (None, "identified")
     assert read.at("C1", T0 + timedelta(days=9)) == (None, "identified")
+    assert read.at("C1", T0 + timedelta(days=9), inclusive=True) == (None, "active")
     assert read.at("C1", T0 + timedelta(days=10)) == (None, "active")
     assert read.at("C2", T0 + timedelta(days=1)) == (None, "lapsed")
 
@@ -76,7 +77,7 @@ def test_m1_closed_history_and_open_opportunities_carry_the_grade_of_their_time(
     pipeline.add("O3", "C1", "deal", amount=None, currency=None, expected_close=None,
                  actor="t", created_at=T0 + timedelta(days=2))
     open_item = pipeline.get("O3")
-    now = features_of(open_item, T0 + timedelta(days=3), standing=standing)
-    assert now.grade == standing.at("C1", T0 + timedelta(days=3))[0]
+    now = features_of(open_item, T0, standing=standing)  # graded at T0: in force at T0
+    assert now.grade == standing.at("C1", T0, inclusive=True)[0]
     assert now.grade is not None
     assert now.grade != grades["O2"]  # the big buyer and the small one differ

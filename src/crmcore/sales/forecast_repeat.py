@@ -121,9 +121,11 @@ def repeat_from_analysis(analysis: ClvAnalysis, *, months: int, currency: str
     import numpy as np
 
     _check_months(months)
-    if analysis.spend is None:
-        raise ValidationError("purchases", len(analysis.summary),
-                              f"give no spend model: {analysis.clv_unavailable}")
+    if analysis.spend is None or analysis.clv is None:
+        raise ValidationError(
+            "repeat purchases", f"{len(analysis.summary)} customers",
+            f"cannot be forecast, the spend model is unusable ({analysis.clv_unavailable}); "
+            "forecast the pipeline alone, or with a longer purchase history")
     summary = analysis.summary
     as_of, unit_days = summary.calibration_end, summary.unit_days
     starts = month_starts(as_of, months)

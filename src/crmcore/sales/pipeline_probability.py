@@ -80,7 +80,8 @@ def features_of(item: SalesOpportunity, as_of: datetime, *, use_amount: bool = T
     """The model's ``OpportunityFeatures`` of an open opportunity as of ``as_of``
     (with ``standing``: the customer's grade and lifecycle stage then)."""
     features = importlib.import_module("crmcore.sales.probability_features")
-    grade, stage = standing.at(item.customer_id, as_of) if standing else (None, None)
+    grade, stage = (standing.at(item.customer_id, as_of, inclusive=True) if standing
+                    else (None, None))
     return features.OpportunityFeatures(
         stage=item.stage, source=item.source, territory=item.territory,
         amount=item.amount if use_amount else None,

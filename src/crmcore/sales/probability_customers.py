@@ -9,7 +9,7 @@ grade and lifecycle stage in force strictly before a moment, by bisection.
 
 from __future__ import annotations
 
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -39,10 +39,10 @@ def _timelines(changes: Mapping[str, list[tuple[int, str]]]) -> dict[str, Timeli
     return made
 
 
-def _before(timeline: Timeline | None, moment_us: int) -> str | None:
+def _before(timeline: Timeline | None, moment_us: int, inclusive: bool) -> str | None:
     if timeline is None:
         return None
-    index = bisect_left(timeline[0], moment_us)
+    index = (bisect_right if inclusive else bisect_left)(timeline[0], moment_us)
     return timeline[1][index - 1] if index else None
 
 
@@ -53,11 +53,13 @@ class CustomerStanding:
     grades: Mapping[str, Timeline]
     stages: Mapping[str, Timeline]
 
-    def at(self, customer_id: str, moment: datetime) -> tuple[str | None, str | None]:
-        """``(grade, lifecycle stage)`` in force strictly before ``moment`` (None: none)."""
+    def at(self, customer_id: str, moment: datetime, *, inclusive: bool = False
+           ) -> tuple[str | None, str | None]:
+        """``(grade, lifecycle stage)`` in force strictly before ``moment`` (None: none);
+        with ``inclusive``, changes at ``moment`` itself count too (an as-of date)."""
         moment_us = micros_of(moment)
-        return (_before(self.grades.get(customer_id), moment_us),
-                _before(self.stages.get(customer_id), moment_us))
+        return (_before(self.grades.get(customer_id), moment_us, inclusive),
+                _before(self.stages.get(customer_id), moment_us, inclusive))
 
 
 def customer_standing(session: StorageSession, scheme: str | None,
