@@ -95,3 +95,32 @@ def test_g2_payment_metrics_unknown_outside_a_stored_book() -> None:
     with pytest.raises(ConfigError, match="days_to_pay"):
         grade_book(parse_scheme(SLOW_PAYERS), as_of=datetime(2026, 3, 1, tzinfo=UTC),
                    transactions=[purchase("T1")])
+
+
+RANKED_BY_LATENESS = """
+name = "late"
+version = 1
+kind = "pareto-abc"
+[[grades]]
+name = "A"
+[[grades]]
+name = "B"
+[[grades]]
+name = "C"
+[rules]
+metric = "days_overdue"
+basis = "count"
+shares = [0.34, 0.33]
+nonpositive_last = true
+"""
+
+
+def test_m4_a_ranked_scheme_may_rank_by_days_overdue(crm: CRM) -> None:
+    scheme = parse_scheme(RANKED_BY_LATENESS)
+    assert scheme_reads(scheme) == ("days_overdue",)
+    crm.record_many([customer("C1"), customer("C2"), customer("C3"),
+                     invoice("I1", "C1", due=10), invoice("I2", "C2", due=40),
+                     invoice("I3", "C3", paid=5)])
+    table = grade_stored(crm, scheme, as_of=datetime(2026, 3, 1, tzinfo=UTC))
+    assert dict(zip(table.ids, table.grade_list, strict=True)) == {
+        "C1": "A", "C2": "B", "C3": "C"}  # the longest overdue ranks first; C3 owes nothing
