@@ -135,3 +135,22 @@ def test_l2_samples_lists_the_opinions_to_ask(config: str,
     listed = json.loads(capsys.readouterr().out)["samples"]
     assert [(s["owner"], s["kind"], s["subject"]) for s in listed] == [
         ("li.wei", "overdue", "lead:L1")]
+
+
+def test_m1_show_is_the_stage_report_with_time_still_needed_and_history(
+        config: str, capsys: pytest.CaptureFixture[str]) -> None:
+    run(config, "add", "O1", "--customer", "C1", "--title", "line", "--close", "2026-04-30",
+        "--at", "2026-03-01")
+    run(config, "add", "O2", "--customer", "C1", "--title", "spares", "--close", "unknown",
+        "--at", "2026-03-01")
+    run(config, "move", "O1", "proposal", "--as-of", "2026-03-10")
+    capsys.readouterr()
+    assert run(config, "show", "O1", "--as-of", "2026-03-20", "--format", "json") == 0
+    report = json.loads(capsys.readouterr().out)
+    assert (report["stage"], report["days_to_close"]) == ("proposal", 41)
+    assert [(h["stage"], h["days"]) for h in report["history"]] == [
+        ("qualification", 9.0), ("proposal", 10.0)]
+    assert run(config, "show", "O2", "--as-of", "2026-03-20") == 0
+    assert "time still needed: unknown" in capsys.readouterr().out
+    assert run(config, "show", "O404") != 0
+    assert "opportunity 'O404' does not exist" in capsys.readouterr().err

@@ -5,7 +5,9 @@ default); ``move`` names the stage to reach and the flow decides whether it
 may; ``assign`` places an opportunity by the territory rules of the
 configuration's ``[sales]`` table (``--all`` resets every open one);
 ``list`` shows stage, owner, territory, days in stage and the win
-probability with why; ``samples`` lists the sample opinions due (L2).
+probability with why; ``show`` is one opportunity's stage report (stage, time
+still needed, probability, stage history); ``samples`` lists the sample
+opinions due (L2).
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     _move(sub)
     _assign(sub)
     _list(sub)
+    _show(sub)
     _samples(sub)
     parser.set_defaults(run=lambda arguments: _help(parser))
 
@@ -124,6 +127,16 @@ def _list(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     add_format_argument(listing, "table", "json", "csv")
     _common(listing, actor=False)
     listing.set_defaults(run=run_list)
+
+
+def _show(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    show = sub.add_parser("show", help="one opportunity's stage report: stage, time still "
+                                       "needed, win probability with why, stage history")
+    show.add_argument("opportunity", metavar="ID", help="the opportunity id")
+    show.add_argument("--as-of", metavar="T", help="as of (default: now)")
+    add_format_argument(show, "table", "json")
+    _common(show, actor=False)
+    show.set_defaults(run=run_show)
 
 
 def _samples(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -290,6 +303,43 @@ def _csv(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> None:
     writer = csv.DictWriter(sys.stdout, fieldnames=list(columns), lineterminator="\n")
     writer.writeheader()
     writer.writerows(rows)
+
+
+def run_show(arguments: argparse.Namespace) -> int:
+    """Print the stage report of one opportunity (M1)."""
+    from crmcore.sales.pipeline import PipelineService
+    from crmcore.sales.pipeline_probability import pipeline_probabilities
+
+    as_of = parse_as_of(arguments.as_of) or datetime.now(UTC)
+    with open_crm(arguments) as crm:
+        service = PipelineService(crm)
+        item = service.get(arguments.opportunity)
+        stays = service.stays(arguments.opportunity)
+        predicted = pipeline_probabilities(service, as_of).get(item.id)
+    left = item.days_to_close(as_of)
+    report = {**item.as_json(as_of),
+              "days_to_close": "unknown" if left is None else left,
+              "probability": None if predicted is None else round(predicted.probability, 3),
+              "why": "n/a" if predicted is None else predicted.why,
+              "history": [{"stage": stay.stage, "entered_at": stay.entered_at.isoformat(),
+                           "left_at": None if stay.left_at is None
+                           else stay.left_at.isoformat(),
+                           "days": round(stay.days(as_of), 1)} for stay in stays]}
+    if arguments.format == "json":
+        print_json(report)
+        return 0
+    probability = "n/a" if predicted is None else f"{predicted.probability:.0%}"
+    print(f"opportunity {item.id} ({item.title}) for {item.customer_id}: {item.stage} for "
+          f"{item.days_in_stage(as_of):.0f} days; {item.amount_label()}; owner "
+          f"{item.owner or '-'}, territory {item.territory or '-'}")
+    print(f"expected close {item.close_label()}; time still needed: "
+          + ("unknown" if left is None else f"{left} days"))
+    print(f"win probability: {probability}" + ("" if predicted is None
+                                               else f"; why: {predicted.why}"))
+    print_table([[r["stage"], r["entered_at"][:10], (r["left_at"] or "-")[:10],
+                  f"{r['days']:.1f}"] for r in report["history"]],
+                ["stage", "entered", "left", "days"])
+    return 0
 
 
 def run_samples(arguments: argparse.Namespace) -> int:

@@ -177,6 +177,13 @@ class SalesOpportunity:
         """Days since the opportunity was created."""
         return max(0.0, (as_of - self.created_at).total_seconds() / 86400)
 
+    def days_to_close(self, as_of: datetime) -> int | None:
+        """The time still needed: whole days from ``as_of`` to the expected close date
+        (negative when it has passed); None when the date is unknown."""
+        if self.expected_close is None:
+            return None
+        return (self.expected_close - as_of.date()).days
+
     def close_label(self) -> str:
         """The expected close date as ISO text, or :data:`UNKNOWN`."""
         return UNKNOWN if self.expected_close is None else self.expected_close.isoformat()
