@@ -21,8 +21,8 @@ import pytest
 
 from crmcore import ConfigError, ValidationError
 from crmcore.testing.servers import MariaDbServer, find_mariadb, mariadb_server
-from crmcore_plugins.erp import erp_purchases, load_mapping, parse_mapping
-from crmcore_plugins.pushdown.sources import connect
+from crmcore_plugins.erp import ErpSource, erp_purchases, load_mapping, parse_mapping
+from crmcore_plugins.pushdown.sources import MappedSource, connect
 
 from .erp_books import ERPNEXT_EXPECTED, GBP, ODOO_EXPECTED, USD, write_books
 
@@ -37,6 +37,7 @@ class Books:
 
     backend: Any
     schema: str | None
+    url: str
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +58,7 @@ def _sqlite(tmp: Path) -> Books:
     engine = sa.create_engine(f"sqlite:///{path}")
     write_books(engine)
     engine.dispose()
-    return Books(connect(f"sqlite:///{path}"), None)
+    return Books(connect(f"sqlite:///{path}"), None, f"sqlite:///{path}")
 
 
 def _postgresql(request: pytest.FixtureRequest) -> Iterator[Books]:
@@ -68,7 +69,7 @@ def _postgresql(request: pytest.FixtureRequest) -> Iterator[Books]:
         connection.execute(sa.schema.CreateSchema(schema))
     write_books(engine, schema)
     backend = connect(url)
-    yield Books(backend, schema)
+    yield Books(backend, schema, url)
     backend.disconnect()
     with engine.begin() as connection:
         connection.execute(sa.schema.DropSchema(schema, cascade=True))
@@ -81,7 +82,7 @@ def _mariadb(request: pytest.FixtureRequest) -> Iterator[Books]:
     write_books(engine)
     engine.dispose()
     backend = connect(server.ibis_url)
-    yield Books(backend, None)
+    yield Books(backend, None, server.sqlalchemy_url)
     backend.disconnect()
 
 
@@ -191,3 +192,70 @@ def load_mapping_text(name: str) -> str:
 
     return resources.files("crmcore_plugins.erp").joinpath("mappings", f"{name}.toml") \
         .read_text(encoding="utf-8")
+
+
+REGIONS = """
+name = "erpnext-regions"
+[customers]
+table = "tabCustomer"
+[customers.columns]
+id = "name"
+name = "customer_name"
+[customers.attributes]
+territory = "territory"
+customer_group = "customer_group"
+country = { via = "customer_primary_address", table = "tabAddress", key = "name", \
+column = "country" }
+[transactions]
+table = "tabSales Invoice"
+where = [{ column = "docstatus", op = "=", value = 1 }]
+[transactions.columns]
+id = "name"
+customer_id = "customer"
+occurred_at = "posting_date"
+amount = "base_grand_total"
+"""
+REGIONS_EXPECTED = {
+    "Grant Plastics Ltd.": {"territory": "India", "customer_group": "Commercial",
+                            "country": "India"},
+    "Nordic Traders AB": {"territory": "Sweden", "customer_group": "Distributor",
+                          "country": "Sweden"},
+    "Palmer Productions": {"territory": "United States", "customer_group": "Commercial"},
+}
+
+
+def test_attributes_from_another_table_in_the_engine(books: Books) -> None:
+    """Territory and customer group from the customer, the country from its primary
+    address (a customer without one keeps its row, without a country)."""
+    mapping = attrs.evolve(parse_mapping(REGIONS), schema=books.schema)
+    rows = MappedSource(books.backend, mapping).customers().to_pyarrow().to_pylist()
+    found = {row.pop("customer_id"): {k: v for k, v in row.items() if v is not None}
+             for row in rows}
+    assert found == REGIONS_EXPECTED
+
+
+def test_attributes_from_another_table_read_by_the_erp_source(books: Books) -> None:
+    """The row-by-row reader joins the same table for the same attributes."""
+    with ErpSource(parse_mapping(REGIONS), books.url, schema=books.schema) as source:
+        found = {customer.id: dict(customer.attributes) for customer in source.customers()}
+    assert found == REGIONS_EXPECTED
+
+
+@pytest.mark.parametrize(("old", "new", "message"), [
+    ('table = "tabAddress"', 'table = "tabAdres"',
+     "customers.attributes.country.table: table 'tabAdres' does not exist"),
+    ('column = "country" }', 'column = "land" }',
+     "customers.attributes.country.column: column 'land' is not in table 'tabAddress'"),
+    ('via = "customer_primary_address"', 'via = "address"',
+     "customers.attributes.country.via: column 'address' is not in table 'tabCustomer'"),
+])
+def test_a_joined_attribute_naming_a_missing_table_or_column_names_the_key(
+    books: Books, old: str, new: str, message: str
+) -> None:
+    mapping = attrs.evolve(parse_mapping(REGIONS.replace(old, new, 1)), schema=books.schema)
+    with pytest.raises(ConfigError) as in_engine:
+        MappedSource(books.backend, mapping).customers()
+    assert message in str(in_engine.value)
+    with pytest.raises(ConfigError) as row_by_row:
+        ErpSource(mapping, books.url)
+    assert message in str(row_by_row.value)

@@ -16,7 +16,8 @@ A mapping is a TOML document (see ``mappings/odoo.toml`` and
     name = "name"
 
     [customers.attributes]         # custom attribute = host column
-    email = "email"
+    email = "email"                # or a column of another table:
+    country = { via = "country_id", table = "res_country", key = "id", column = "code" }
 
     [transactions]
     table = "sale_order"
@@ -50,7 +51,8 @@ from crmcore.validation import is_time_zone
 from crmcore_plugins.erp.conditions import OPERATORS, Condition, read_conditions
 from crmcore_plugins.erp.purchases_mapping import PurchasesMapping, purchases_from_dict
 
-__all__ = ["BUILTIN_MAPPINGS", "OPERATORS", "Condition", "ErpMapping", "TableMapping",
+__all__ = ["BUILTIN_MAPPINGS", "OPERATORS", "Condition", "ErpMapping", "JoinedAttribute",
+           "TableMapping",
            "load_mapping", "mapping_from_dict", "parse_mapping"]
 
 CUSTOMER_FIELDS = ("id", "name", "acquired_at", "owner", "parent_id", "language", "time_zone")
@@ -68,11 +70,25 @@ INVALID_ROW_POLICIES = ("raise", "skip")
 """What to do with a host row that makes no valid entity."""
 
 @attrs.frozen
+class JoinedAttribute:
+    """A customer attribute held by another table: ``table.column`` of the row whose
+    ``key_column`` equals the customer's ``via`` column (ERPNext: the country of the
+    customer's primary address). ``key`` is where it was configured."""
+
+    via: str
+    table: str
+    key_column: str
+    column: str
+    key: str
+
+
+@attrs.frozen
 class TableMapping:
     """Where one entity kind lives in the host: a table, its filters and column names.
 
     ``columns`` maps crmcore field names to host columns; ``attributes`` maps
-    custom attribute names to host columns (customers only).
+    custom attribute names to host columns and ``joined`` to columns of other
+    tables (customers only).
     ``organisation_when`` (customers only) are conditions that, all true, make
     a customer an organisation rather than a person; empty means the entity's
     default. ``key`` is the section name (``customers``).
@@ -85,12 +101,14 @@ class TableMapping:
     attributes: Mapping[str, str] = attrs.field(factory=dict)
     organisation_when: tuple[Condition, ...] = ()
     require_customer: bool = True
+    joined: Mapping[str, JoinedAttribute] = attrs.field(factory=dict)
 
     def every_column(self) -> list[tuple[str, str]]:
-        """``(config key, column)`` of every column the mapping names."""
+        """``(config key, column)`` of every column of this table the mapping names."""
         found = [(f"{self.key}.columns.{field}", column) for field, column in self.columns.items()]
         found += [(f"{self.key}.attributes.{name}", column)
                   for name, column in self.attributes.items()]
+        found += [(f"{joined.key}.via", joined.via) for joined in self.joined.values()]
         found += [(condition.key, condition.column)
                   for condition in (*self.where, *self.organisation_when)]
         return found
@@ -143,7 +161,15 @@ def _table_mapping(data: Mapping[str, Any], key: str, fields: tuple[str, ...],
     table = options.text("table")
     columns = _column_table(options, "columns", fields, required)
     is_customers = key == "customers"
-    attributes = _column_table(options, "attributes", None, ()) if is_customers else {}
+    joined: dict[str, JoinedAttribute] = {}
+    attributes: dict[str, str] = {}
+    if is_customers:
+        raw_attributes = options.table("attributes", {})
+        joined = {name: _joined(value, f"{key}.attributes.{name}")
+                  for name, value in raw_attributes.items() if isinstance(value, Mapping)}
+        plain = Options({"attributes": {name: value for name, value in raw_attributes.items()
+                                        if name not in joined}}, key)
+        attributes = _column_table(plain, "attributes", None, ())
     require_customer = True if is_customers else options.flag("require_customer", True)
     options.check_all_used()
     where = read_conditions(raw.get("where", []), f"{key}.where")
@@ -153,7 +179,15 @@ def _table_mapping(data: Mapping[str, Any], key: str, fields: tuple[str, ...],
             raise ConfigError(f"{key}.organisation_when: is only known for customers")
         organisation_when = read_conditions(raw["organisation_when"], f"{key}.organisation_when")
     return TableMapping(key, table, columns, where, attributes, organisation_when,
-                        require_customer)
+                        require_customer, joined)
+
+
+def _joined(raw: Mapping[str, Any], key: str) -> JoinedAttribute:
+    options = Options(raw, key)
+    joined = JoinedAttribute(options.text("via"), options.text("table"), options.text("key"),
+                             options.text("column"), key)
+    options.check_all_used()
+    return joined
 
 
 def mapping_from_dict(data: Mapping[str, Any], *, default_name: str = "erp") -> ErpMapping:

@@ -23,7 +23,13 @@ from crmcore.errors import ConfigError, StorageError, ValidationError
 from crmcore.model.activity import Transaction
 from crmcore.model.customer import ContactPreferences, Customer, PartyKind
 from crmcore.validation import is_time_zone
-from crmcore_plugins.erp.mapping import Condition, ErpMapping, TableMapping, load_mapping
+from crmcore_plugins.erp.mapping import (
+    Condition,
+    ErpMapping,
+    JoinedAttribute,
+    TableMapping,
+    load_mapping,
+)
 
 if TYPE_CHECKING:
     import sqlalchemy as sa
@@ -134,6 +140,8 @@ class ErpSource:
             with self.engine.connect() as connection:
                 self._customers = self._reflect(connection, self.mapping.customers)
                 self._transactions = self._reflect(connection, self.mapping.transactions)
+                self._joined = {name: self._reflect_joined(connection, name, attribute)
+                                for name, attribute in self.mapping.customers.joined.items()}
         except sa.exc.DBAPIError as error:
             self.close()
             raise StorageError(f"cannot read the ERP database: {error.orig}") from error
@@ -170,6 +178,25 @@ class ErpSource:
                 raise ConfigError(f"{key}: column {column!r} is not in table "
                                   f"{table_mapping.table!r} (columns: {known})")
         return table
+
+    def _reflect_joined(self, connection: sa.Connection, name: str, attribute: JoinedAttribute
+                        ) -> Any:
+        """The table of a joined attribute (its columns checked), aliased for its join."""
+        import sqlalchemy as sa
+
+        schema = self.mapping.schema
+        try:
+            table = sa.Table(attribute.table, sa.MetaData(), schema=schema,
+                             autoload_with=connection)
+        except sa.exc.NoSuchTableError:
+            where = f" in schema {schema!r}" if schema else ""
+            raise ConfigError(f"{attribute.key}.table: table {attribute.table!r} "
+                              f"does not exist{where}") from None
+        for field, column in (("key", attribute.key_column), ("column", attribute.column)):
+            if column not in table.c:
+                raise ConfigError(f"{attribute.key}.{field}: column {column!r} is not in table "
+                                  f"{attribute.table!r} (columns: {', '.join(table.c.keys())})")
+        return table.alias(f"joined_{name}")
 
     def close(self) -> None:
         """Close the pooled connections of an engine this source made."""
@@ -217,8 +244,14 @@ class ErpSource:
             organisation = sa.and_(*(self._condition(table, c) for c in mapping.organisation_when))
             selected.append(sa.case((organisation, PartyKind.ORGANISATION.value),
                                     else_=PartyKind.PERSON.value).label(_KIND))
-        return sa.select(*selected).where(*self._filters(table, mapping)).order_by(
-            table.c[mapping.columns["id"]])
+        source: sa.FromClause = table
+        for name, other in self._joined.items():
+            attribute = mapping.joined[name]
+            on = table.c[attribute.via] == other.c[attribute.key_column]
+            source = source.outerjoin(other, on)
+            selected.append(other.c[attribute.column].label(f"attribute:{name}"))
+        return sa.select(*selected).select_from(source).where(
+            *self._filters(table, mapping)).order_by(table.c[mapping.columns["id"]])
 
     def _customer_ids(self) -> sa.Select[Any]:
         import sqlalchemy as sa
@@ -319,7 +352,7 @@ class ErpSource:
                     acquired_at=None if acquired is None else _instant(acquired, self._zone),
                     parent_id=None if row.get("parent_id") is None else _text(row["parent_id"]),
                     attributes={name: _attribute(row[f"attribute:{name}"])
-                                for name in mapping.attributes
+                                for name in (*mapping.attributes, *mapping.joined)
                                 if row[f"attribute:{name}"] is not None},
                     preferences=ContactPreferences(
                         language=self._optional_preference(row, "language"),

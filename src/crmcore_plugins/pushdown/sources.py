@@ -22,6 +22,7 @@ import attrs
 from crmcore.errors import ConfigError
 from crmcore.options import Options
 from crmcore.redaction import redacted_url
+from crmcore_plugins.erp.joined import join_attributes
 from crmcore_plugins.erp.mapping import ErpMapping, TableMapping, load_mapping
 from crmcore_plugins.erp.purchases import condition_filter, erp_purchases, utc_timestamp
 
@@ -133,11 +134,13 @@ class MappedSource:
         columns: dict[str, Any] = {"customer_id": table[section.columns["id"]].cast("string")}
         acquired = section.columns.get("acquired_at")
         if acquired is not None:
-            columns["acquired_at"] = utc_timestamp(table[acquired], "customers.columns.acquired_at",
-                                          self.mapping.time_zone)
+            columns["acquired_at"] = utc_timestamp(
+                table[acquired], "customers.columns.acquired_at", self.mapping.time_zone)
         columns.update({name: table[column] for name, column in section.attributes.items()
                         if name not in columns})
-        return table.select(**columns)
+        joined, others = join_attributes(self.backend, self.mapping, table)
+        columns.update({name: column for name, column in others.items() if name not in columns})
+        return joined.select(**columns)
 
     def purchases(self) -> Any:
         """One row per mapped purchase: ``customer_id``, ``at``, ``amount_cents`` (and cost).
@@ -154,8 +157,8 @@ class MappedSource:
         named: Mapping[str, str] = section.columns
         columns: dict[str, Any] = {
             "customer_id": table[named["customer_id"]].cast("string"),
-            "at": utc_timestamp(table[named["occurred_at"]], "transactions.columns.occurred_at",
-                       self.mapping.time_zone),
+            "at": utc_timestamp(table[named["occurred_at"]],
+                                "transactions.columns.occurred_at", self.mapping.time_zone),
             "amount_cents": cents(table[named["amount"]]),
         }
         if "cost" in named:
