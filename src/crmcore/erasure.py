@@ -75,6 +75,8 @@ RECORD_MODULES = (
     "crmcore.grading.records",
     "crmcore.grading.results",
     "crmcore.improvement.service",
+    "crmcore.sales.receivables",
+    "crmcore.sales.credit",
 )
 """The modules registering crmcore's own entity kinds, imported before an erasure
 so that no kind is missed because its capability was not used in this process."""

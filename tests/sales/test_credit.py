@@ -10,6 +10,7 @@ from tests.conftest import RecordingNotifier, customer
 
 from crmcore import CRM
 from crmcore.errors import NotFoundError, ValidationError
+from crmcore.event_catalogue import event_envelope, event_schema, schema_problems
 from crmcore.improvement.early_warning import WARNING_EVENT, EarlyWarning
 from crmcore.sales.credit import (
     CreditLimit,
@@ -69,8 +70,12 @@ def test_m4_limit_for_an_unknown_customer_is_refused(crm: CRM) -> None:
 
 def test_m4_a_new_limit_replaces_the_old(book: CRM) -> None:
     set_credit_limit(book, "C1", "5000", "EUR")
+    set_credit_limit(book, "C1", "5000", "EUR")  # the same again: nothing changes
     assert book.require(CreditLimit, "C1").limit == Decimal(5000)
     assert book.count(CreditLimit) == 3
+    types = [entry.event.type for entry in book.events()]
+    assert types.count("credit_limit.recorded") == 3
+    assert types.count("credit_limit.updated") == 1
 
 
 def test_p7_credit_warning_is_raised_once_per_month_and_reaches_notifiers(
@@ -84,5 +89,8 @@ def test_p7_credit_warning_is_raised_once_per_month_and_reaches_notifiers(
     warnings = [e for e in recorder.events if e.type == WARNING_EVENT]
     assert len(warnings) == 1
     assert warnings[0].customer_id == "C1"
-    assert warnings[0].data["credit"]["state"] == "over"
+    assert warnings[0].subject == "customer:C1"
+    assert warnings[0].data["values"] == [1100.0]
+    assert not list(schema_problems(event_envelope(warnings[0]),
+                                    event_schema(WARNING_EVENT)))  # the catalogued shape
     assert "over its credit limit" in warnings[0].data["text"]

@@ -8,7 +8,8 @@ is not converted, and not summed). :func:`raise_credit_warnings` takes the
 P7 route of :mod:`crmcore.improvement.early_warning`: an
 :class:`~crmcore.improvement.early_warning.EarlyWarning` stored once per
 customer and month while over, and an ``improvement.warning`` event about
-the customer for the notifiers.
+the customer for the notifiers (the catalogued shape: the text names the
+balance and the limit; ``values`` holds what is open).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from crmcore.errors import NotFoundError, ValidationError
-from crmcore.events import DomainEvent
+from crmcore.events import ENTITY_RECORDED, ENTITY_UPDATED, DomainEvent, entity_event
 from crmcore.improvement.early_warning import EarlyWarning, warning_event
 from crmcore.model.registry import EntityType, register_entity_type
 from crmcore.model.sales import currency_code
@@ -83,7 +84,8 @@ def set_credit_limit(crm: CRM, customer_id: str, limit: Decimal | str, currency:
     A limit that is not an amount, negative, or in a malformed currency
     raises :class:`~crmcore.errors.ValidationError` naming ``limit`` or
     ``currency``; an unknown customer raises
-    :class:`~crmcore.errors.NotFoundError`. Nothing is stored then.
+    :class:`~crmcore.errors.NotFoundError`. Nothing is stored then. Emits
+    ``credit_limit.recorded`` (or ``.updated`` with the new version).
     """
     if not isinstance(limit, Decimal):
         try:
@@ -95,10 +97,13 @@ def set_credit_limit(crm: CRM, customer_id: str, limit: Decimal | str, currency:
         if work.session.get("customer", customer_id) is None:
             raise NotFoundError("customer", customer_id, "customer_id")
         stored = work.repository(CreditLimit)
-        if stored.get(customer_id) is None:
+        before = stored.get(customer_id)
+        if before is None:
             stored.add(made)
-        elif stored.get(customer_id) != made:
-            stored.replace(made)
+            work.emit(entity_event(ENTITY_RECORDED, made, at=crm.now()))
+        elif before != made:
+            version = stored.replace(made)
+            work.emit(entity_event(ENTITY_UPDATED, made, at=crm.now(), version=version))
     return made
 
 
@@ -188,10 +193,9 @@ def credit_warning(status: CreditStatus, at: datetime) -> EarlyWarning:
 
 
 def _event(warning: EarlyWarning, status: CreditStatus) -> DomainEvent:
-    event = warning_event(warning)
-    return attrs.evolve(event, subject=f"customer:{status.customer_id}",
-                        customer_id=status.customer_id,
-                        data={**event.data, "credit": status.as_dict()})
+    """The catalogued ``improvement.warning`` event, about the customer (not a measure)."""
+    return attrs.evolve(warning_event(warning), subject=f"customer:{status.customer_id}",
+                        customer_id=status.customer_id)
 
 
 def raise_credit_warnings(crm: CRM, as_of: datetime) -> list[tuple[EarlyWarning, bool]]:
