@@ -19,7 +19,7 @@ from crmcore.model import Ticket, TicketKind
 from crmcore.policies.demo import policy_records
 
 SECTIONS = ("Book of business", "Revenue", "Purchase rhythm", "Service", "Satisfaction",
-            "Pipeline", "Sales pipeline", "Lifecycle", "Grading", "Improvement (PDCA)",
+            "Pipeline", "Lifecycle", "Sales pipeline", "Grading", "Improvement (PDCA)",
             "Agenda (CCPR)", "Receivables")
 
 

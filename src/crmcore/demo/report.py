@@ -203,7 +203,7 @@ _NO_DATE = N_("no date")
 
 SECTIONS: list[Section] = [
     book_section, revenue_section, rhythm_section, service_section, satisfaction_section,
-    pipeline_section, sales_section, lifecycle_section, grading_section, improvement_section,
+    pipeline_section, lifecycle_section, sales_section, grading_section, improvement_section,
     agenda_section, receivables_section,
 ]
 """The report's sections, in order; capabilities append their own."""

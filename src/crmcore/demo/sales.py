@@ -8,7 +8,10 @@ customer's currency (several currencies, never summed), and about one close
 date in seven is unknown. The ground truth is known: referrals win most often,
 cold calls least. Running it again stores nothing new.
 
-:func:`sales_section` is the report's "Sales pipeline" section.
+:func:`sales_section` is the report's "Sales pipeline" section. It comes after
+the lifecycle section, which advances the customers and the leads as of the
+report date: the win probability reads both (response times, lifecycle stages),
+so the section reads the same on every run.
 """
 
 from __future__ import annotations
@@ -22,7 +25,6 @@ from typing import TYPE_CHECKING
 
 from crmcore.i18n import tr
 from crmcore.i18n_terms import term
-from crmcore.lifecycle.lead_service import LeadService
 from crmcore.model import Customer, Opportunity
 from crmcore.sales.money import totals_by_currency
 from crmcore.sales.opportunities import LOST_REASONS, SalesOpportunity
@@ -101,9 +103,6 @@ def store_demo_pipeline(crm: CRM, as_of: datetime, *, seed: int = 7) -> int:
             service.move(str(values["opportunity_id"]), stage, actor=_ACTOR, at=at,
                          lost_reason=reason)
         made.append(str(values["opportunity_id"]))
-    if made:  # they are leads too (L2): start their lead clocks now, so the report that
-        # follows reads the same response times on every run
-        LeadService(crm).advance(as_of, lead_ids=made)
     return len(made)
 
 
