@@ -1,7 +1,8 @@
 """The embedded grades of the whole CDNOW history, and the comparisons every engine test makes.
 
-Each engine test (MariaDB, Spark...) loads the CDNOW purchases into its
-engine and checks, for every customer: the metrics computed in the engine
+Each engine's test class (MariaDB, Spark...) subclasses :class:`CdnowInEngine`
+with a ``purchases`` fixture: the CDNOW purchases loaded into its engine. The
+tests check, for every customer: the metrics computed in the engine
 (:func:`~crmcore_plugins.pushdown.grading.pushdown_metrics`) equal the
 embedded ones to the bit; every shipped scheme grades them alike; the value
 ranks and RFM scores computed in the engine equal the embedded ones.
@@ -13,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
+import pytest
 
 from crmcore.grading import (
     MetricTable,
@@ -94,3 +96,25 @@ def assert_same_ranks_in_engine(cdnow: Purchases, purchases: Any, as_of: datetim
     for axis in ("r", "f", "m"):
         assert [scored[c][axis] for c in expected.ids] == \
             np.asarray(getattr(scores, axis)).tolist(), axis
+
+
+class CdnowInEngine:
+    """The CDNOW tests of one engine: subclass it with a ``purchases`` fixture."""
+
+    def test_cdnow_is_stored_whole(self, purchases: Any, cdnow: Purchases) -> None:
+        counted = purchases.aggregate(rows=purchases.count(),
+                                      cents=purchases["amount_cents"].sum()).to_pyarrow()
+        assert counted.to_pylist() == [{"rows": len(cdnow.at), "cents": sum(cdnow.cents())}]
+
+    @pytest.mark.parametrize("as_of", AS_OF, ids=lambda moment: f"{moment:%Y-%m-%d}")
+    def test_every_cdnow_customer_gets_the_embedded_grade(
+        self, purchases: Any, cdnow: Purchases, as_of: datetime
+    ) -> None:
+        """G1/G2/G5/RFM: every metric to the bit and every shipped scheme's grade."""
+        assert_same_grades(cdnow, purchases, as_of)
+
+    def test_value_ranks_and_rfm_scores_in_the_engine(
+        self, purchases: Any, cdnow: Purchases
+    ) -> None:
+        """G1 tie rule and RFM quintiles computed in the engine, on the whole history."""
+        assert_same_ranks_in_engine(cdnow, purchases, AS_OF[-1])

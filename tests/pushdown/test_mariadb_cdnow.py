@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from datetime import datetime
 from typing import Any
 
 import pytest
 
 from crmcore.testing.servers import MariaDbServer, find_mariadb, mariadb_server
 
-from .cdnow_grades import AS_OF, assert_same_grades, assert_same_ranks_in_engine, cdnow_arrow
+from .cdnow_grades import CdnowInEngine, cdnow_arrow
 from .conftest import Purchases
 
 pytest.importorskip("MySQLdb", reason="the mariadb extra (mysqlclient) is not installed")
@@ -53,20 +52,5 @@ def purchases(backend: Any, cdnow: Purchases) -> Any:
     return backend.create_table("cdnow_purchases", cdnow_arrow(cdnow))
 
 
-def test_cdnow_is_stored_whole(purchases: Any, cdnow: Purchases) -> None:
-    counted = purchases.aggregate(rows=purchases.count(),
-                                  cents=purchases["amount_cents"].sum()).to_pyarrow()
-    assert counted.to_pylist() == [{"rows": len(cdnow.at), "cents": sum(cdnow.cents())}]
-
-
-@pytest.mark.parametrize("as_of", AS_OF, ids=lambda moment: f"{moment:%Y-%m-%d}")
-def test_every_cdnow_customer_gets_the_embedded_grade(
-    purchases: Any, cdnow: Purchases, as_of: datetime
-) -> None:
-    """G1/G2/G5/RFM: every metric to the bit and every shipped scheme's grade."""
-    assert_same_grades(cdnow, purchases, as_of)
-
-
-def test_value_ranks_and_rfm_scores_in_the_engine(purchases: Any, cdnow: Purchases) -> None:
-    """G1 tie rule and RFM quintiles computed in the engine, on the whole history."""
-    assert_same_ranks_in_engine(cdnow, purchases, AS_OF[-1])
+class TestMariaDb(CdnowInEngine):
+    """The CDNOW history graded in MariaDB."""

@@ -162,41 +162,35 @@ class ErpSource:
         return cls(load_mapping(mapping), engine, schema=schema, time_zone=time_zone)
 
     def _reflect(self, connection: sa.Connection, table_mapping: TableMapping) -> sa.Table:
-        import sqlalchemy as sa
-
-        schema = self.mapping.schema
-        try:
-            table = sa.Table(table_mapping.table, sa.MetaData(), schema=schema,
-                             autoload_with=connection)
-        except sa.exc.NoSuchTableError:
-            where = f" in schema {schema!r}" if schema else ""
-            raise ConfigError(f"{table_mapping.key}.table: table {table_mapping.table!r} "
-                              f"does not exist{where}") from None
-        for key, column in table_mapping.every_column():
-            if column not in table.c:
-                known = ", ".join(table.c.keys())
-                raise ConfigError(f"{key}: column {column!r} is not in table "
-                                  f"{table_mapping.table!r} (columns: {known})")
-        return table
+        return self._reflect_table(connection, table_mapping.table, table_mapping.key,
+                                   table_mapping.every_column())
 
     def _reflect_joined(self, connection: sa.Connection, name: str, attribute: JoinedAttribute
                         ) -> Any:
         """The table of a joined attribute (its columns checked), aliased for its join."""
+        table = self._reflect_table(connection, attribute.table, attribute.key,
+                                    [(f"{attribute.key}.key", attribute.key_column),
+                                     (f"{attribute.key}.column", attribute.column)])
+        return table.alias(f"joined_{name}")
+
+    def _reflect_table(self, connection: sa.Connection, name: str, key: str,
+                       columns: list[tuple[str, str]]) -> sa.Table:
+        """Table ``name``, reflected; a missing table or one of ``columns`` (``(config key,
+        column)``) is a :class:`ConfigError` naming the key."""
         import sqlalchemy as sa
 
         schema = self.mapping.schema
         try:
-            table = sa.Table(attribute.table, sa.MetaData(), schema=schema,
-                             autoload_with=connection)
+            table = sa.Table(name, sa.MetaData(), schema=schema, autoload_with=connection)
         except sa.exc.NoSuchTableError:
             where = f" in schema {schema!r}" if schema else ""
-            raise ConfigError(f"{attribute.key}.table: table {attribute.table!r} "
-                              f"does not exist{where}") from None
-        for field, column in (("key", attribute.key_column), ("column", attribute.column)):
+            raise ConfigError(f"{key}.table: table {name!r} does not exist{where}") from None
+        for column_key, column in columns:
             if column not in table.c:
-                raise ConfigError(f"{attribute.key}.{field}: column {column!r} is not in table "
-                                  f"{attribute.table!r} (columns: {', '.join(table.c.keys())})")
-        return table.alias(f"joined_{name}")
+                known = ", ".join(table.c.keys())
+                raise ConfigError(f"{column_key}: column {column!r} is not in table "
+                                  f"{name!r} (columns: {known})")
+        return table
 
     def close(self) -> None:
         """Close the pooled connections of an engine this source made."""
