@@ -108,6 +108,9 @@ def load_config(path: str | Path) -> CRMConfig:
         text = file.read_text(encoding="utf-8")
     except OSError as error:
         raise ConfigError(f"cannot read configuration file {str(file)!r}: {error}") from error
+    except UnicodeDecodeError as error:
+        raise ConfigError(f"configuration file {str(file)!r} is not UTF-8 text (byte "
+                          f"{error.start}: {error.reason}); save it as UTF-8") from None
     return parse_config(text, base_dir=file.resolve().parent, source=str(file))
 
 

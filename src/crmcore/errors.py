@@ -138,6 +138,38 @@ class TransitionError(CrmError):
     """A state change is not allowed by its definition."""
 
 
+EXIT_OK = 0
+"""Command exit status: done."""
+EXIT_FAILED = 1
+"""Command exit status: the work ran but part of it failed (``deliver`` with failures)."""
+EXIT_USAGE = 2
+"""Command exit status: wrong arguments or refused input (a bad value, key or file content,
+something named that does not exist); fix the command or its input. Nothing was stored."""
+EXIT_CONFLICT = 3
+"""Command exit status: a concurrent change or a clashing record; nothing was stored (retry)."""
+EXIT_STORAGE = 4
+"""Command exit status: the store cannot be used (locked, damaged, read-only, newer schema)."""
+EXIT_FILE = 5
+"""Command exit status: a file could not be read or written (missing, a folder, no permission)."""
+EXIT_INTERNAL = 70
+"""Command exit status: a bug in crmcore (``-v`` shows the traceback); please report it."""
+
+
+def exit_status(error: BaseException) -> int:
+    """The documented exit status of a command that ended with ``error``."""
+    if isinstance(error, NotFoundError):
+        return EXIT_USAGE
+    if isinstance(error, ConflictError | DuplicateError):
+        return EXIT_CONFLICT
+    if isinstance(error, StorageError):
+        return EXIT_STORAGE
+    if isinstance(error, CrmError):
+        return EXIT_USAGE
+    if isinstance(error, OSError):
+        return EXIT_FILE
+    return EXIT_INTERNAL
+
+
 class ImportRowError(CrmError):
     """A row of an imported file is invalid; nothing of the file was stored."""
 

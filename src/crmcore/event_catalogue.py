@@ -158,6 +158,31 @@ class CustomerErasedData:
 
 
 @attrs.frozen
+class OpportunityAssignedData:
+    """``opportunity.assigned``: an opportunity got a territory and an owner (M1-M3)."""
+
+    territory: str | None
+    owner: str | None
+    why: str
+    previous_territory: str | None
+    previous_owner: str | None
+    actor: str
+
+
+@attrs.frozen
+class LeadAssignedData:
+    """``lead.assigned``: a lead was given an owner and a report form with its due date (L2)."""
+
+    lead_id: str
+    owner: str | None
+    territory: str | None
+    report_due: datetime
+    fields: dict[str, Any]
+    actor: str
+    why: str
+
+
+@attrs.frozen
 class ErasedData:
     """What remains of any event's data after its customer was erased (K2)."""
 
@@ -199,6 +224,8 @@ _FIXED: tuple[EventType, ...] = (
     EventType("improvement.warning", _doc(ImprovementWarningData),
               ImprovementWarningData),
     EventType("customer.erased", _doc(CustomerErasedData), CustomerErasedData),
+    EventType("opportunity.assigned", _doc(OpportunityAssignedData), OpportunityAssignedData),
+    EventType("lead.assigned", _doc(LeadAssignedData), LeadAssignedData),
 )
 
 

@@ -188,7 +188,7 @@ def build_parser(*, lazy: bool = False) -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; return the exit status (0 ok, 1 failed work, 2 bad input)."""
+    """Run the command line; return the exit status (see :func:`crmcore.errors.exit_status`)."""
     parser = build_parser(lazy=True)
     arguments = parser.parse_args(argv)
     import logging
@@ -208,7 +208,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             status: int = arguments.run(arguments)
         except CrmError as error:  # CommandError included
             print(tr("crmcore: error: {error}").format(error=error), file=sys.stderr)
-            return 2
+            from crmcore.errors import exit_status
+
+            return exit_status(error)
+        except Exception as error:  # a file, a closed pipe, a bug: one line, no traceback
+            from crmcore.cli.common import command_failed
+
+            return command_failed(error, verbose=arguments.verbose)
     return status
 
 

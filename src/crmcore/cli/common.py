@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import os
 import sys
@@ -84,6 +85,46 @@ def open_crm(arguments: argparse.Namespace) -> CRM:
     return CRM.open("sqlite", path=arguments.db, read_only=read_only)
 
 
+def command_failed(error: Exception, *, verbose: bool = False) -> int:
+    """Report an error that is not a :class:`~crmcore.errors.CrmError` in one line; its status.
+
+    A closed standard output (``crmcore ... | head``) ends quietly with 0; a
+    file problem names the file (exit 6); anything else is a crmcore bug (exit
+    70), whose traceback ``-v`` prints.
+    """
+    from crmcore.errors import EXIT_USAGE, exit_status
+
+    if isinstance(error, BrokenPipeError):
+        devnull = os.open(os.devnull, os.O_WRONLY)  # no second error when Python flushes
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
+    if isinstance(error, OSError):
+        where = f"{error.filename}: " if error.filename else ""
+        print(f"crmcore: error: {where}{error.strerror or error}", file=sys.stderr)
+    elif (kind := _input_error_kind(error)) is not None:
+        print(f"crmcore: error: {kind}: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    else:
+        print(f"crmcore: error: internal error ({type(error).__name__}: {error}); "
+              "run with -v for details and please report it", file=sys.stderr)
+        if verbose:
+            import traceback
+
+            traceback.print_exception(error)
+    return exit_status(error)
+
+
+def _input_error_kind(error: Exception) -> str | None:
+    """What kind of refused input a library error means, or None for a bug."""
+    if isinstance(error, UnicodeDecodeError):
+        return "a file is not UTF-8 text (give --encoding if the command has it, or save as UTF-8)"
+    if isinstance(error, csv.Error):
+        return "malformed CSV"
+    if isinstance(error, OverflowError):
+        return "a number or date is out of range"
+    return None
+
+
 def add_format_argument(parser: argparse.ArgumentParser, *choices: str) -> None:
     """``--format`` with ``choices`` (the first is the default)."""
     parser.add_argument("--format", choices=choices, default=choices[0],
@@ -99,7 +140,23 @@ def parse_as_of(text: str | None) -> datetime | None:
     except ValueError:
         raise CommandError(tr("--as-of: {value!r} is not a date (YYYY-MM-DD) or ISO date-time")
                            .format(value=text)) from None
+    if not AS_OF_YEARS[0] <= parsed.year <= AS_OF_YEARS[1]:
+        raise CommandError(f"--as-of: {text!r} is out of range (years {AS_OF_YEARS[0]} to "
+                           f"{AS_OF_YEARS[1]})")
     return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+
+
+AS_OF_YEARS = (1900, 2999)
+"""The years ``--as-of`` accepts: periods reach back and forward from it without overflowing."""
+
+
+def delimiter(text: str) -> str:
+    """``--delimiter``: one character; ``\\t`` or ``tab`` mean a tab (what shells hand over)."""
+    named = {"\\t": "\t", "tab": "\t", "\\x09": "\t"}.get(text.lower(), text)
+    if len(named) != 1 or named in "\r\n\"":
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not one character (write \\t or tab for a tab)")
+    return named
 
 
 def print_table(rows: Sequence[Sequence[Any]], headers: Sequence[str],

@@ -6,7 +6,13 @@ import argparse
 
 from crmcore.amounts import AMOUNT_FORMATS
 from crmcore.batch_import import RowClashError, UnknownCustomerError
-from crmcore.cli.common import CommandError, Progress, add_storage_arguments, open_crm
+from crmcore.cli.common import (
+    CommandError,
+    Progress,
+    add_storage_arguments,
+    delimiter,
+    open_crm,
+)
 from crmcore.config import load_config
 from crmcore.csv_import import (
     OPTIONAL_COLUMNS,
@@ -44,7 +50,9 @@ def add_layout_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--time-zone", metavar="ZONE",
                         help="time zone of dates without an offset (default: [import] "
                              "time_zone, else [policies] time_zone, else UTC)")
-    parser.add_argument("--delimiter", default=",", help="field separator (default: ,)")
+    parser.add_argument("--delimiter", default=",", type=delimiter,
+                        help="field separator, one character; \\t or tab for a tab "
+                             "(default: ,)")
     parser.add_argument("--decimal-comma", action="store_true",
                         help="amounts are written 1.234,50 (default: 1,234.50 or 1234.50)")
     parser.add_argument("--amount-format", choices=AMOUNT_FORMATS,
