@@ -10,6 +10,8 @@ import pytest
 
 from crmcore.errors import ConfigError, PluginError
 from crmcore.grading import grade_book, grade_metrics, load_scheme, potential_scores
+from crmcore.i18n import language
+from crmcore.i18n_terms import term
 from crmcore.model import Opportunity, OpportunityStatus
 from crmcore.plugins import PluginHost, make_plugin_manager
 
@@ -24,7 +26,8 @@ def test_g3_matrix_quadrants() -> None:
     # medians: contribution 50, potential 5; "high" is strictly above
     assert graded.grade_list == ["A", "B", "C", "D", "D"]
     assert "all-out" in scheme.grade("A").label
-    assert "控制投入时间" in scheme.grade("B").label
+    with language("zh_CN"):  # the scheme's English label, worded through the catalogue
+        assert term(scheme.grade("B").label) == "控制投入时间"
     explanation = graded.explain("C1")
     assert "low potential, high contribution" in explanation.decided_by
     assert explanation.metrics == {"revenue": 100.0, "potential": 1.0}

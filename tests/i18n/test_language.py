@@ -115,3 +115,31 @@ def test_validation_errors_are_worded_in_the_language_of_the_moment() -> None:
     with pytest.raises(ValidationError) as english:
         ContactPreferences(time_zone="Mars/Base")
     assert str(english.value) == "time_zone: 'Mars/Base' is not a time zone"
+
+
+def test_chinese_output_shows_words_that_input_accepts() -> None:
+    """A code shown in zh_CN is one of the Chinese terms crmcore accepts for it (issue 13
+    item 2), so what a user reads they can type back."""
+    from crmcore.grading import load_scheme
+    from crmcore.i18n_terms import term
+    from crmcore.vocabulary import TERMS
+
+    pyramid = load_scheme("pyramid")
+    with i18n.language("zh_CN"):
+        shown = {(enum, code): term(code) for enum, codes in TERMS.items() for code in codes}
+        grades = {grade.name: term(grade.name) for grade in pyramid.grades}
+    translated = {key: word for key, word in shown.items() if word != key[1]}
+    assert len(translated) > 20
+    assert [key for key, word in translated.items() if word not in TERMS[key[0]][key[1]]] == []
+    assert all(word in pyramid.grade(name).aliases for name, word in grades.items())
+
+
+def test_matrix_explanation_words_quadrant_and_label_in_chinese() -> None:
+    params = {"axes": [["contribution", "revenue", 100.0, 50.0, "median"],
+                       ["potential", "potential", 1.0, 5.0, "median"]],
+              "grade": "B", "meaning": "low potential, high contribution: control the time "
+                                       "invested"}
+    english = i18n.render("matrix", params, lang="en")
+    assert english.endswith("B = low potential, high contribution: control the time invested")
+    assert i18n.render("matrix", params, lang="zh_CN").endswith(
+        "B = 低潜力、高贡献: 控制投入时间")

@@ -115,7 +115,8 @@ def _matrix(_code: str, p: Params) -> str:
         shown_cut = "∞" if cut is None else format_value(cut)
         parts.append(f"{axis} {term(name)} {_shown(value)} {'>' if high else '≤'} {split} "
                      f"{shown_cut} ({term('high' if high else 'low')})")
-    return f"{'; '.join(parts)}; {term(p['grade'])} = {tr(p['meaning'])}"
+    meaning = ": ".join(tr(part) for part in str(p["meaning"]).split(": ", 1))
+    return f"{'; '.join(parts)}; {term(p['grade'])} = {meaning}"
 
 
 def _prospect(_code: str, p: Params) -> str:

@@ -36,6 +36,7 @@ from crmcore.grading._backend import np, to_list, use_numpy
 from crmcore.grading._document import Table
 from crmcore.grading.conditions import format_value
 from crmcore.grading.results import Explanation, FunctionExplainer, GradeTable, finite
+from crmcore.i18n import N_
 
 if TYPE_CHECKING:
     from crmcore.grading.metrics import MetricTable
@@ -44,8 +45,8 @@ if TYPE_CHECKING:
 POTENTIAL = "potential"
 """The metric name the potential score is shown under in explanations."""
 
-QUADRANTS = ("high potential, high contribution", "low potential, high contribution",
-             "high potential, low contribution", "low potential, low contribution")
+QUADRANTS = (N_("high potential, high contribution"), N_("low potential, high contribution"),
+             N_("high potential, low contribution"), N_("low potential, low contribution"))
 """What each of the four grades means, in the scheme's grade order (G3)."""
 
 

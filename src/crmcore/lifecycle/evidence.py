@@ -443,7 +443,7 @@ def _decide(state: str, entered_at: datetime, view: _View, *, final: bool) -> Mo
         return _churn(view)
     if state == "churned":
         return _purchase_move(state, entered_at, view, "win_back", "won-back",
-                              tr("bought again after churning (浪子回头)"))
+                              tr("bought again after churning"))
     return None
 
 
@@ -572,7 +572,7 @@ def _churn(view: _View) -> Move | None:
                   "churn_cause": thresholds.silent_churn_cause.value,
                   "churn_reasons": [UNKNOWN_REASON],
                   "churn_note": tr("no recorded cause; {sentence}").format(sentence=sentence)}
-        why = tr("reason unknown: ask the customer why (问清楚原因)")
+        why = tr("reason unknown: ask the customer why")
     else:
         fields = {"churn_type": thresholds.silent_churn_type.value,
                   "churn_cause": thresholds.silent_churn_cause.value,

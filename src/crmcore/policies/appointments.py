@@ -197,7 +197,7 @@ def appointment_actions(appointment: Appointment, calendar: BusinessCalendar, *,
     completed = appointment.completed_at
     if completed is not None and completed <= as_of and appointment.id not in followed_up:
         due("return_visit", completed + policy.return_visit_after,
-            tr("the {purpose} was completed {date}: schedule the return visit (回访, S5)")
+            tr("the {purpose} was completed {date}: schedule the return visit (S5)")
             .format(purpose=purpose, date=completed.date().isoformat()))
     return found
 
