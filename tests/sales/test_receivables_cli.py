@@ -115,3 +115,16 @@ def test_g9_report_command_prints_table_json_and_csv(
     assert capsys.readouterr().out.startswith("customer,name,complaints")
     assert main(["report", "differentiation", "--format", "csv", "--db", db]) == 2
     assert "name one report with --report" in capsys.readouterr().err
+
+
+def test_m4_invoice_amounts_in_a_chinese_export_are_read_exactly(
+        db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    cn = tmp_path / "cn.csv"
+    cn.write_text("id,customer_id,amount,currency,issued_on,due_on\n"
+                  "I9,C2,\"¥1,200.50\",CNY,2026-01-02,2026-02-01\n", encoding="utf-8")
+    assert main(["receivables", "import", str(cn), "--amount-format", "cn", "--db", db]) == 0
+    capsys.readouterr()
+    assert main(["receivables", "list", "--as-of", "2026-01-10", "--db", db,
+                 "--format", "json"]) == 0
+    assert {"customer": "C2", "currency": "CNY", "open": "1200.50", "invoices": 1,
+            "days_overdue": 0} in json.loads(capsys.readouterr().out)

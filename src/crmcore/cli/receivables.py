@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from crmcore.amounts import AMOUNT_FORMATS
 from crmcore.cli.common import (
     CommandError,
     add_format_argument,
@@ -48,6 +49,8 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     loading.add_argument("--delimiter", default=",", help="field separator (default: ,)")
     loading.add_argument("--decimal-comma", action="store_true",
                          help="amounts are written 1.234,50")
+    loading.add_argument("--amount-format", choices=AMOUNT_FORMATS, default="plain",
+                         help="how amounts are written, as for import (default: plain)")
     loading.add_argument("--encoding", metavar="NAME",
                          help="text encoding of the file (default: detected, as for import)")
     add_storage_arguments(loading)
@@ -92,7 +95,8 @@ def _layout(arguments: argparse.Namespace) -> ReceivableLayout:
     try:
         return ReceivableLayout(columns, CsvLayout(date_format=arguments.date_format,
                                                    delimiter=arguments.delimiter,
-                                                   decimal_comma=arguments.decimal_comma),
+                                                   decimal_comma=arguments.decimal_comma,
+                                                   amount_format=arguments.amount_format),
                                 arguments.currency)
     except ValidationError as error:
         raise CommandError(f"--column: {error}") from None
