@@ -69,3 +69,16 @@ def test_the_sizes_cover_books_with_and_without_complaints(
         cycle = run_demo_cycle(crm, DEFAULT_AS_OF)
     assert (cycle is not None) is cycle_run
     assert bool(complaints_analysed(database)) is cycle_run
+
+
+@pytest.mark.parametrize("seed", [12, 22, 24])
+def test_every_seed_generates_a_book_whose_promises_fall_due_after_they_are_made(
+        seed: int) -> None:
+    """Seeds 12, 22, 24... with 400 customers made a promise due before it was made (an
+    open ticket opened in the last days before the as-of) and the demo crashed."""
+    from crmcore.model import Commitment
+
+    book = generate_book(400, seed=seed, as_of=DEFAULT_AS_OF)
+    promises = [item for item in book.all() if isinstance(item, Commitment)]
+    assert promises
+    assert all(promise.due_at > promise.made_at for promise in promises)

@@ -237,7 +237,8 @@ def _tickets(rng: random.Random, customer: Customer, purchases: list[Transaction
         if is_open:
             made.append(Commitment(
                 id=f"{ticket.id}-promise", customer_id=customer.id, made_at=opened,
-                due_at=as_of + timedelta(days=rng.randint(-3, 7)),
+                due_at=max(as_of + timedelta(days=rng.randint(-3, 7)),  # never before made
+                           opened + timedelta(hours=1)),
                 description=f"answer about {ticket.category}", owner=customer.owner,
                 ticket_id=ticket.id,
             ))
