@@ -11,7 +11,6 @@ anything is stored.
 from __future__ import annotations
 
 import argparse
-import csv
 import sys
 import tomllib
 from collections.abc import Sequence
@@ -31,6 +30,7 @@ from crmcore.cli.common import (
 from crmcore.cli.importing import add_layout_arguments, layout_from, open_input
 from crmcore.clock import system_clock
 from crmcore.csv_import import read_customers, read_transactions
+from crmcore.csv_output import SafeWriter
 from crmcore.grading import (
     GradeScheme,
     GradeTable,
@@ -248,7 +248,7 @@ def _print(run: GradingRun, positions: list[int], form: str, stored: bool) -> No
     if form == "csv":
         summaries = list(table.explainer.summaries(positions))
         metrics = list(dict.fromkeys(name for s in summaries for name in s.metrics))
-        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer = SafeWriter(sys.stdout)
         writer.writerow(["customer_id", "grade", "previous", "scheme", "version", "as_of",
                          "rank", "population", "cutoff", *metrics, "decided_by"])
         head = (run.scheme.name, run.scheme.version, run.as_of.isoformat())

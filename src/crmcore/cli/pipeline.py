@@ -13,7 +13,6 @@ opinions due (L2).
 from __future__ import annotations
 
 import argparse
-import csv
 import sys
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
@@ -29,6 +28,7 @@ from crmcore.cli.common import (
     print_json,
     print_table,
 )
+from crmcore.csv_output import SafeDictWriter
 
 DEFAULT_ACTOR = "crmcore-cli"
 """Who the history names when ``--actor`` is not given."""
@@ -300,7 +300,7 @@ def _print_why(rows: Sequence[dict[str, Any]]) -> None:
 
 
 def _csv(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> None:
-    writer = csv.DictWriter(sys.stdout, fieldnames=list(columns), lineterminator="\n")
+    writer = SafeDictWriter(sys.stdout, list(columns))
     writer.writeheader()
     writer.writerows(rows)
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import csv
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -17,6 +16,7 @@ from crmcore.cli.common import (
     print_json,
     print_table,
 )
+from crmcore.csv_output import SafeWriter
 from crmcore.sales.differentiation import (
     REPORTS,
     DifferentiationRules,
@@ -34,7 +34,7 @@ def print_rows(rows: Sequence[Sequence[Any]], headers: Sequence[str], form: str)
     if form == "json":
         print_json([dict(zip(headers, row, strict=True)) for row in rows])
     elif form == "csv":
-        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer = SafeWriter(sys.stdout)
         writer.writerow(headers)
         writer.writerows(rows)
     else:

@@ -8,10 +8,10 @@ raises an error naming the extra.
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
+from crmcore.csv_output import SafeDictWriter
 from crmcore.errors import CrmError
 from crmcore.improvement.charts import _figure, _save
 from crmcore.sales.forecast import Forecast
@@ -41,7 +41,7 @@ def forecast_records(forecast: Forecast) -> list[dict[str, Any]]:
 
 def to_csv(forecast: Forecast, out: TextIO) -> None:
     """Write the rows as CSV with a header line."""
-    writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
+    writer = SafeDictWriter(out, COLUMNS)
     writer.writeheader()
     writer.writerows(forecast_records(forecast))
 
