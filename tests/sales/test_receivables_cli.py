@@ -128,3 +128,13 @@ def test_m4_invoice_amounts_in_a_chinese_export_are_read_exactly(
                  "--format", "json"]) == 0
     assert {"customer": "C2", "currency": "CNY", "open": "1200.50", "invoices": 1,
             "days_overdue": 0} in json.loads(capsys.readouterr().out)
+
+
+@pytest.mark.parametrize(("option", "value", "shown"), [("--large-share", "0", "0.0"),
+                                                        ("--largest", "0", "0")])
+def test_g9_bad_report_settings_name_the_option(
+        db: str, option: str, value: str, shown: str,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    capsys.readouterr()
+    assert main(["report", "differentiation", option, value, "--db", db]) == 2
+    assert f"{option}: {shown} must be" in capsys.readouterr().err

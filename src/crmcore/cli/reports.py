@@ -17,6 +17,7 @@ from crmcore.cli.common import (
     print_table,
 )
 from crmcore.csv_output import SafeWriter
+from crmcore.errors import ConfigError
 from crmcore.sales.differentiation import (
     REPORTS,
     DifferentiationRules,
@@ -66,7 +67,12 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 def run_differentiation(arguments: argparse.Namespace) -> int:
     """Print the chosen G9 reports."""
-    rules = DifferentiationRules(large_share=arguments.large_share, largest=arguments.largest)
+    try:
+        rules = DifferentiationRules(large_share=arguments.large_share,
+                                     largest=arguments.largest)
+    except ConfigError as error:  # name the option, not the field
+        name, _, rest = str(error).partition(":")
+        raise CommandError(f"--{name.replace('_', '-')}:{rest}") from None
     names = arguments.report or list(REPORTS)
     if arguments.format == "csv" and len(names) != 1:
         raise CommandError("--format csv: name one report with --report (a CSV file holds "
