@@ -25,7 +25,8 @@ TERMS = (
     # escalation: task kinds, SLA clocks, roles, actions; contact channels; grades
     N_("ticket"), N_("commitment"), N_("contract"), N_("warranty"), N_("first response"),
     N_("resolution"), N_("owner"), N_("supervisor"), N_("manager"), N_("director"),
-    N_("notify"), N_("escalate"), N_("transfer"), N_("ungraded"),
+    N_("notify"), N_("escalate"), N_("transfer"), N_("ungraded"), N_("met"), N_("breached"),
+    N_("on_track"),
     N_("phone"), N_("sms"), N_("email"), N_("website"), N_("fax"), N_("in_person"),
     N_("instant_message"), N_("post"),
     # demo appointments

@@ -23,6 +23,7 @@ ALLOWED = (
     r"[\w/.-]*\.db\b",                       # the database file
     r"'[^']*'",                              # quoted data: commitment, contract, product names
     r"\b\w+ Co\. \d+", r"\bCustomer \d+",    # generated customer names (data)
+    r"\b[a-z_]+:[A-Z][\w-]*",                 # agenda subjects (ticket:K1, customer:C1)
     r"\b[A-Z]\d{3,}[\w-]*",                  # customer, ticket and commitment ids
     r"\b[a-z]+\.[a-z]+\b",                   # owner logins (li.wei)
     r"\b[a-z-]+@\d+", r"\bpareto-abc\b",     # scheme names
@@ -129,3 +130,22 @@ def test_errors_are_printed_in_the_language(tmp_path: Path) -> None:
                          "--customers", "0")
     assert status != 0
     assert err.startswith("crmcore：错误：--customers：0 必须至少为 1")
+
+
+def test_compliance_promises_and_evidence_are_chinese(demo_db: Path) -> None:
+    status, out, err = run("compliance", "--db", str(demo_db), "--as-of", "2026-06-30",
+                           "--lang", "zh_CN", "--format", "json")
+    assert status == 0, err
+    texts = [text for report in json.loads(out) for check in report["checks"]
+             for text in (check["promise"], *check["evidence"])]
+    assert len(texts) > 100
+    assert [text for text in texts if english_words(text)] == []
+
+
+def test_agenda_table_is_chinese(demo_db: Path) -> None:
+    status, out, err = run("agenda", "--db", str(demo_db), "--as-of", "2026-06-30",
+                           "--lang", "zh_CN", "--owner", "li.wei")
+    assert status == 0, err
+    assert out.startswith("截至 2026-06-30T00:00:00+00:00 的待办事项：")
+    assert "负责人" in out.splitlines()[1]
+    assert untranslated(out) == []

@@ -33,6 +33,8 @@ from crmcore.cli.common import (
     print_json,
     print_table,
 )
+from crmcore.i18n import tr
+from crmcore.i18n_terms import term
 from crmcore.options import Options
 
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: keep reading the stored agenda light
@@ -129,7 +131,7 @@ def run_agenda(arguments: argparse.Namespace) -> int:
         stored = _materialised(crm, arguments, requested)
         if stored is not None:
             as_of, rows = stored
-            source = f" (stored by the daily run of {as_of.isoformat()})"
+            source = tr(" (stored by the daily run of {as_of})").format(as_of=as_of.isoformat())
         else:
             as_of = requested or crm.now()
             items = _service(crm, arguments).agenda(as_of, owner=arguments.owner)
@@ -138,12 +140,15 @@ def run_agenda(arguments: argparse.Namespace) -> int:
     if arguments.format == "json":
         print_json(rows)
         return 0
-    print(f"agenda as of {as_of.isoformat()}: {len(rows)} due action(s){source}")
+    print(tr("agenda as of {as_of}: {count} due action(s){source}").format(
+        as_of=as_of.isoformat(), count=len(rows), source=source))
     if rows:
-        print_table([(row["owner"], row["kind"], row["grade"] or "-", row["customer_id"],
-                      row["subject"], _utc(datetime.fromisoformat(row["due_at"])),
-                      _cut(row["why"])) for row in rows],
-                    ("owner", "action", "grade", "customer", "subject", "due (UTC)", "why"))
+        print_table([(row["owner"], term(row["kind"]), term(row["grade"] or "-"),
+                      row["customer_id"], row["subject"],
+                      _utc(datetime.fromisoformat(row["due_at"])), _cut(row["why"]))
+                     for row in rows],
+                    (tr("owner"), tr("action"), tr("grade"), tr("customer"), tr("subject"),
+                     tr("due (UTC)"), tr("why")))
     return 0
 
 
@@ -223,12 +228,14 @@ def run_compliance(arguments: argparse.Namespace) -> int:
     rows = []
     for report in reports:
         for check in report.checks:
-            verdict = {True: "kept", False: "BROKEN", None: "-"}[check.kept]
+            verdict = {True: tr("kept"), False: tr("BROKEN"), None: "-"}[check.kept]
             rows.append((report.customer_id, check.rule, verdict, check.promise,
                          "; ".join(check.evidence)))
     if rows:
-        print_table(rows, ("customer", "rule", "verdict", "promise", "evidence"))
+        print_table(rows, (tr("customer"), tr("rule"), tr("verdict"), tr("promise"),
+                           tr("evidence")))
     kept = sum(len(r.kept) for r in reports)
     broken = sum(len(r.broken) for r in reports)
-    print(f"{len(reports)} customer(s): {kept} promise(s) kept, {broken} broken")
+    print(tr("{customers} customer(s): {kept} promise(s) kept, {broken} broken").format(
+        customers=len(reports), kept=kept, broken=broken))
     return 0

@@ -29,6 +29,8 @@ from typing import Any
 
 import attrs
 
+from crmcore.i18n import tr
+from crmcore.i18n_terms import term
 from crmcore.model import Customer, Direction, Interaction, TicketKind
 from crmcore.policies.agenda import Book, ticket_slas
 from crmcore.policies.appointments import confirm_by
@@ -97,9 +99,10 @@ def _check(rule: str, promise: str, results: Sequence[tuple[bool, str]],
     if not results:
         return PromiseCheck(rule, promise, None, (nothing,))
     failures = [text for ok, text in results if not ok]
-    shown = failures[:_SHOWN] + ([f"... and {len(failures) - _SHOWN} more"]
-                                 if len(failures) > _SHOWN else [])
-    summary = f"{len(results) - len(failures)} of {len(results)} kept"
+    shown = failures[:_SHOWN] + ([tr("... and {count} more").format(
+        count=len(failures) - _SHOWN)] if len(failures) > _SHOWN else [])
+    summary = tr("{kept} of {count} kept").format(kept=len(results) - len(failures),
+                                                  count=len(results))
     if not failures:
         shown = [text for _, text in results[:_SHOWN]]
     return PromiseCheck(rule, promise, not failures, (summary, *shown))
@@ -117,12 +120,13 @@ def _cadence_check(rule: str, promise: str, times: list[datetime], every: int,
                    customer: Customer, since: datetime, as_of: datetime) -> PromiseCheck:
     start = min([customer.acquired_at or since, *times])
     if as_of - max(start, since) < timedelta(days=every) and not times:
-        return PromiseCheck(rule, promise, None, ("the period is shorter than the cadence",))
+        return PromiseCheck(rule, promise, None, (tr("the period is shorter than the cadence"),))
     gap, first, last = _largest_gap(times, start, since, as_of)
     contacts = sum(1 for t in times if since <= t <= as_of)
-    evidence = (f"{contacts} contact(s) in the period; longest gap {gap.days} days "
-                f"({first.date().isoformat()} to {last.date().isoformat()}), "
-                f"at most {every} allowed",)
+    evidence = (tr("{contacts} contact(s) in the period; longest gap {days} days ({first} to "
+                   "{last}), at most {every} allowed").format(
+        contacts=contacts, days=gap.days, first=first.date().isoformat(),
+        last=last.date().isoformat(), every=every),)
     return PromiseCheck(rule, promise, gap <= timedelta(days=every), evidence)
 
 
@@ -132,21 +136,22 @@ def _contact_checks(customer: Customer, contacts: list[Interaction], grade: str 
     preferences = customer.preferences
     window = [c for c in contacts if since <= c.occurred_at <= as_of]
     channels = [(c.channel in preferences.channels,
-                 f"{c.id} {c.occurred_at.date().isoformat()} by {c.channel.value}")
+                 tr("{id} {date} by {channel}").format(id=c.id, date=c.occurred_at.date()
+                                                       .isoformat(), channel=term(c.channel.value)))
                 for c in window] if preferences.channels else []
     hours = []
     for contact in window:
         suits, why = suitable_moment(customer, contact.occurred_at, channel=contact.channel,
                                      rules=policies.contact)
-        hours.append((suits, f"{contact.id} at {why}"))
+        hours.append((suits, tr("{id} at {why}").format(id=contact.id, why=why)))
     every, _ = contact_every(customer, grade, policies.care)
     checks = [
-        _check("S1", "contact the customer on the channels they chose", channels,
-               "no outbound contact, or no channel preference"),
-        _check("S3", "contact at a suitable local hour and day (contact hours, quiet "
-               "hours, best weekdays), never against do-not-contact", hours,
-               "no outbound contact in the period"),
-        _cadence_check("S2", f"contact at least every {every} days",
+        _check("S1", tr("contact the customer on the channels they chose"), channels,
+               tr("no outbound contact, or no channel preference")),
+        _check("S3", tr("contact at a suitable local hour and day (contact hours, quiet "
+                        "hours, best weekdays), never against do-not-contact"), hours,
+               tr("no outbound contact in the period")),
+        _cadence_check("S2", tr("contact at least every {days} days").format(days=every),
                        [c.occurred_at for c in contacts], every, customer, since, as_of),
     ]
     plan = policies.care
@@ -154,7 +159,8 @@ def _contact_checks(customer: Customer, contacts: list[Interaction], grade: str 
     if key is not None:
         often = message_every(customer, plan)
         checks.append(_cadence_check(
-            "S2", f"a personal message every {often} days (key customer: {key})",
+            "S2", tr("a personal message every {days} days (key customer: {key})").format(
+                days=often, key=key),
             [c.occurred_at for c in contacts if counts_as_message(c, customer)],
             often, customer, since, as_of))
     return checks
@@ -170,13 +176,16 @@ def _service_checks(customer: Customer, book: Book, grade: str | None, policies:
             if clock.state in (SlaState.MET, SlaState.MISSED, SlaState.BREACHED) and \
                     (clock.stopped_at is None or clock.stopped_at >= since):
                 sla.append((clock.state is SlaState.MET,
-                            f"{ticket_sla.ticket_id} {name}: {clock.state.value}, "
-                            f"{clock.elapsed.total_seconds() / 3600:.1f}h of "
-                            f"{clock.target.total_seconds() / 3600:.1f}h"))
+                            tr("{id} {clock}: {state}, {used:.1f}h of {target:.1f}h").format(
+                                id=ticket_sla.ticket_id, clock=term(name),
+                                state=term(clock.state.value),
+                                used=clock.elapsed.total_seconds() / 3600,
+                                target=clock.target.total_seconds() / 3600)))
     promises = [(c.fulfilled_at is not None and c.fulfilled_at <= c.due_at,
-                 f"{c.id} due {c.due_at.isoformat()}: " + (
-                     "not kept" if c.fulfilled_at is None else
-                     f"kept {c.fulfilled_at.isoformat()}"))
+                 tr("{id} due {due}: {outcome}").format(
+                     id=c.id, due=c.due_at.isoformat(),
+                     outcome=tr("not kept") if c.fulfilled_at is None else
+                     tr("kept {at}").format(at=c.fulfilled_at.isoformat())))
                 for c in book.commitments
                 if c.customer_id == customer.id and since <= c.due_at <= as_of]
     visits = []
@@ -190,14 +199,18 @@ def _service_checks(customer: Customer, book: Book, grade: str | None, policies:
         reminded = visit.reminded_at is not None and visit.reminded_at <= visit.starts_at
         returned = visit.completed_at is None or visit.id in followed
         visits.append((confirmed and reminded and returned,
-                       f"{visit.id} {visit.starts_at.isoformat()}: "
-                       f"confirmed {'in time' if confirmed else 'late or never'}, "
-                       f"{'reminded' if reminded else 'not reminded'}, "
-                       f"{'return visit planned' if returned else 'no return visit'}"))
+                       tr("{id} {starts}: {confirmed}, {reminded}, {returned}").format(
+                           id=visit.id, starts=visit.starts_at.isoformat(),
+                           confirmed=tr("confirmed in time") if confirmed
+                           else tr("confirmed late or never"),
+                           reminded=tr("reminded") if reminded else tr("not reminded"),
+                           returned=tr("return visit planned") if returned
+                           else tr("no return visit"))))
     expiring = [(item.acted_at is not None and item.acted_at <= item.expires_at,
-                 f"{item.id} expired {item.expires_at.date().isoformat()}: "
-                 + ("acted on in time" if item.acted_at is not None
-                    and item.acted_at <= item.expires_at else "nobody acted before expiry"))
+                 tr("{id} expired {date}: {outcome}").format(
+                     id=item.id, date=item.expires_at.date().isoformat(),
+                     outcome=tr("acted on in time") if item.acted_at is not None
+                     and item.acted_at <= item.expires_at else tr("nobody acted before expiry")))
                 for item in book.expiring
                 if item.customer_id == customer.id and since <= item.expires_at <= as_of]
     priorities = policies.complaint_priorities
@@ -207,18 +220,21 @@ def _service_checks(customer: Customer, book: Book, grade: str | None, policies:
         if ticket.kind is TicketKind.COMPLAINT and since <= ticket.opened_at <= as_of:
             wanted, _ = complaint_priority(ticket, grade, priorities)
             complaints.append((wanted == ticket.priority,
-                               f"{ticket.id} {ticket.priority.value} "
-                               f"(grade {floor} needs at least {priorities[floor].value})"))
+                               tr("{id} {priority} (grade {grade} needs at least {wanted})")
+                               .format(id=ticket.id, priority=term(ticket.priority.value),
+                                       grade=term(floor),
+                                       wanted=term(priorities[floor].value))))
     return [
-        _check("S4", "meet the SLA targets of every ticket", sla, "no ticket in the period"),
-        _check("S4", "keep every promise by its definite time", promises,
-               "no promise due in the period"),
-        _check("S5", "confirm appointments in time, remind, and visit again after service",
-               visits, "no appointment in the period"),
-        _check("S6", "act on contracts and warranties before they expire", expiring,
-               "nothing expired in the period"),
-        _check("S7", "give complaints their grade's priority (A first)", complaints,
-               "no complaint in the period"),
+        _check("S4", tr("meet the SLA targets of every ticket"), sla,
+               tr("no ticket in the period")),
+        _check("S4", tr("keep every promise by its definite time"), promises,
+               tr("no promise due in the period")),
+        _check("S5", tr("confirm appointments in time, remind, and visit again after service"),
+               visits, tr("no appointment in the period")),
+        _check("S6", tr("act on contracts and warranties before they expire"), expiring,
+               tr("nothing expired in the period")),
+        _check("S7", tr("give complaints their grade's priority (A first)"), complaints,
+               tr("no complaint in the period")),
     ]
 
 
