@@ -37,6 +37,7 @@ from crmcore.grading.rank import Basis, RankCut
 from crmcore.grading.rfm import QUINTILES
 
 SECONDS_PER_DAY = 86_400
+"""Seconds in a UTC day."""
 
 METRIC_COLUMNS = ("customer_id", "revenue_cents", "profit_cents", "transactions", "frequency",
                   "first_day", "last_day", "recency_days", "tenure_days")
