@@ -222,8 +222,8 @@ def spark_session(cores: int = 2, *, app_name: str = "crmcore-tests"
     """A PySpark session in local mode (``local[cores]``), on loopback only; stopped after.
 
     Small shuffles (``cores`` partitions), no web UI, no progress bars, logs at
-    ERROR, times in UTC; tables and spills go to a temporary folder, deleted
-    after. Needs ``pyspark`` and Java 17 or newer.
+    ERROR, times in UTC; tables go to a temporary folder, deleted after.
+    Needs ``pyspark`` and Java 17 or newer.
     """
     from pyspark.sql import SparkSession
 
@@ -241,7 +241,6 @@ def spark_session(cores: int = 2, *, app_name: str = "crmcore-tests"
         .config("spark.driver.memory", "1g")
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
         .config("spark.sql.warehouse.dir", str(scratch / "warehouse"))
-        .config("spark.local.dir", str(scratch / "local"))
         .getOrCreate()
     )
     session.sparkContext.setLogLevel("ERROR")
