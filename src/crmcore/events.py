@@ -7,7 +7,7 @@ at least once. ``id`` is the idempotency key receivers use to drop repeats.
 
 from __future__ import annotations
 
-import uuid
+import os
 from datetime import datetime
 from typing import Any
 
@@ -33,7 +33,7 @@ class DomainEvent:
     subject: str = attrs.field(validator=non_empty_text)
     customer_id: str | None = attrs.field(default=None, validator=optional_identifier)
     data: dict[str, JsonValue] = attrs.field(factory=dict, converter=as_dict)
-    id: str = attrs.field(factory=lambda: uuid.uuid4().hex, validator=non_empty_text)
+    id: str = attrs.field(factory=lambda: os.urandom(16).hex(), validator=non_empty_text)
 
 
 ENTITY_RECORDED = "{kind}.recorded"
