@@ -16,7 +16,10 @@ from pathlib import Path
 import attrs
 import pytest
 
-pytest.importorskip("ibis", reason="the pushdown extra (ibis-framework) is not installed")
+try:
+    import ibis  # noqa: F401
+except ModuleNotFoundError:  # without the pushdown extra there is nothing here to test
+    collect_ignore_glob = ["test_*.py"]
 
 from tests.sql.conftest import postgres_url  # noqa: F401 - a fixture, reused
 
