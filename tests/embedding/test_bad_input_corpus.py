@@ -15,6 +15,8 @@ from __future__ import annotations
 import hashlib
 import shutil
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -173,3 +175,14 @@ def test_bad_input_is_refused_in_one_line_and_stores_nothing(
     assert err.strip(), "a refusal says why"
     assert "123456789" not in err  # a mistyped secret is not echoed
     assert _dump_hash(database) == before
+
+
+def test_a_closed_pipe_ends_quietly() -> None:
+    """``crmcore events list | head -0``: the reader is gone before anything is written."""
+    process = subprocess.Popen([sys.executable, "-m", "crmcore.cli", "events", "list"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert process.stdout is not None
+    process.stdout.close()
+    _, err = process.communicate(timeout=60)
+    assert err == b""
+    assert process.returncode == 0

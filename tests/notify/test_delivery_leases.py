@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from crmcore import CRM, Customer
+from crmcore.cli import main
+from crmcore.errors import EXIT_USAGE
 from crmcore.outbox import LEASE_KIND, RetryPolicy, deliver_pending
 from crmcore.ports import StoredRecord
 from crmcore_plugins.notify_webhook import WebhookNotifier
@@ -120,3 +126,36 @@ def test_lease_seconds_is_read_from_the_configuration(tmp_path: Path,
                       encoding="utf-8")
     with CRM.from_file(config) as crm:
         assert crm.retry == RetryPolicy(lease=timedelta(seconds=7))
+
+
+def test_deliver_watch_keeps_delivering_until_sigterm(tmp_path: Path,
+                                                      http_server: HookServer) -> None:
+    config = _config(tmp_path, http_server)
+    with CRM.from_file(config) as crm:
+        crm.record(Customer(id="C0", name="before"))
+    watcher = subprocess.Popen(
+        [sys.executable, "-m", "crmcore.cli", "deliver", "--config", str(config), "--watch",
+         "--interval", "0.1"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        with CRM.from_file(config) as crm:
+            crm.record_many(_customers(3))
+        deadline = time.monotonic() + 60
+        while len(http_server.accepted) < 4 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        watcher.send_signal(signal.SIGTERM)
+        out, err = watcher.communicate(timeout=60)
+    finally:
+        watcher.kill()
+    assert watcher.returncode == 0, err
+    assert "Traceback" not in err
+    assert sorted(http_server.accepted) == sorted(set(http_server.accepted))
+    assert len(http_server.accepted) == 4
+    assert out.startswith("delivering every 0.1 s")
+
+
+def test_watch_interval_must_be_finite_and_positive(capsys: pytest.CaptureFixture[str]) -> None:
+    for bad in ("0", "nan", "inf", "soon"):
+        with pytest.raises(SystemExit) as stop:
+            main(["deliver", "--db", "x.db", "--watch", "--interval", bad])
+        assert stop.value.code == EXIT_USAGE
+        assert "--interval" in capsys.readouterr().err

@@ -145,6 +145,29 @@ def add_lang_argument(parser: argparse.ArgumentParser) -> None:
                              "file's lang, then LC_ALL/LC_MESSAGES/LANG, then en)")
 
 
+def take_lang(argv: list[str]) -> tuple[list[str], str | None]:
+    """``argv`` without its ``--lang LANG`` (or ``--lang=LANG``), and ``LANG``: the option
+    may stand anywhere, after nested actions too (``crmcore lifecycle stages --lang zh_CN``).
+    A ``--lang`` without a value stays, for argparse to report."""
+    words: list[str] = []
+    lang = None
+    index = 0
+    while index < len(argv):
+        word = argv[index]
+        if word == "--":
+            words.extend(argv[index:])
+            break
+        if word.startswith("--lang="):
+            lang = word.partition("=")[2]
+        elif word == "--lang" and index + 1 < len(argv):
+            lang = argv[index + 1]
+            index += 1
+        else:
+            words.append(word)
+        index += 1
+    return words, lang
+
+
 def _choose_language(arguments: argparse.Namespace) -> str:
     """The run's language: ``--lang``, the ``--config`` file's ``lang``, the environment."""
     from crmcore import i18n
@@ -190,7 +213,10 @@ def build_parser(*, lazy: bool = False) -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status (see :func:`crmcore.errors.exit_status`)."""
     parser = build_parser(lazy=True)
-    arguments = parser.parse_args(argv)
+    words, lang = take_lang(sys.argv[1:] if argv is None else list(argv))
+    arguments = parser.parse_args(words)
+    if lang is not None:
+        arguments.lang = lang
     import logging
 
     from crmcore.errors import CrmError
@@ -206,6 +232,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             stack.enter_context(language(_choose_language(arguments)))
             status: int = arguments.run(arguments)
+            sys.stdout.flush()  # a closed pipe (| head) surfaces here, not at exit
         except CrmError as error:  # CommandError included
             print(tr("crmcore: error: {error}").format(error=error), file=sys.stderr)
             from crmcore.errors import exit_status

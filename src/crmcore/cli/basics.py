@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import math
+import signal
+import threading
 
 import attrs
 
@@ -24,6 +27,11 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
     deliver = commands.add_parser("deliver", help="deliver pending events to the notifiers")
     add_storage_arguments(deliver)
+    deliver.add_argument("--watch", action="store_true",
+                         help="keep delivering until stopped (SIGTERM or Ctrl-C), a run "
+                              "every --interval seconds")
+    deliver.add_argument("--interval", type=_seconds, default=5.0, metavar="SECONDS",
+                         help="with --watch: seconds between runs (default: 5)")
     deliver.set_defaults(run=run_deliver)
 
 
@@ -43,8 +51,21 @@ def run_plugins(arguments: argparse.Namespace) -> int:
     return 0
 
 
+def _seconds(text: str) -> float:
+    """``--interval``: a finite number of seconds above 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be a finite number of seconds above 0")
+    return value
+
+
 def run_deliver(arguments: argparse.Namespace) -> int:
     """Deliver due events; exit 1 if any delivery failed or events still wait for a retry."""
+    if arguments.watch:
+        return _watch(arguments)
     with open_crm(arguments) as crm:
         report = crm.deliver_events()
     print(f"delivered {report.delivered}, failed {report.failed}, waiting {report.waiting}")
@@ -54,3 +75,22 @@ def run_deliver(arguments: argparse.Namespace) -> int:
         print(f"  {failure.notifier}: event {failure.event_id} ({failure.event_type}), "
               f"attempt {failure.attempts}: {failure.error}")
     return 1 if report.failed or (report.waiting and not report.busy) else 0
+
+
+def _watch(arguments: argparse.Namespace) -> int:
+    """Deliver every ``--interval`` seconds until SIGTERM or Ctrl-C; then stop after a last run."""
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    with open_crm(arguments) as crm:
+        print(f"delivering every {arguments.interval:g} s; stop with Ctrl-C or SIGTERM",
+              flush=True)
+        try:
+            while not stop.is_set():
+                report = crm.deliver_events()
+                if report.delivered or report.failed:
+                    print(f"delivered {report.delivered}, failed {report.failed}, "
+                          f"waiting {report.waiting}", flush=True)
+                stop.wait(arguments.interval)
+        except KeyboardInterrupt:
+            pass
+    return 0
