@@ -18,7 +18,6 @@ import numpy as np
 
 from crmcore.errors import ConfigError
 from crmcore.grading import GradeScheme, GradeTable, MetricTable, SchemeKind, grade_metrics
-from crmcore.grading.engine import metrics_needed
 from crmcore.grading.metrics import METRICS
 from crmcore_plugins.pushdown.metrics import METRIC_COLUMNS, check_columns, grading_metrics
 
@@ -92,7 +91,6 @@ def grade_pushdown(scheme: GradeScheme, purchases: ir.Table, *, as_of: datetime,
         raise ConfigError(f"scheme {scheme.name}: {scheme.kind.value} schemes are not graded "
                           f"from pushed-down metrics (supported: "
                           f"{', '.join(kind.value for kind in PUSHED_KINDS)})")
-    metrics_needed(scheme)  # the names are checked when grading
     metrics = pushdown_metrics(purchases, as_of=as_of, window_months=window_months,
                                customers=customers)
     return grade_metrics(scheme, metrics)
