@@ -7,7 +7,9 @@ catalogue entry (a name a user chose) is shown as it is.
 
 from __future__ import annotations
 
-from crmcore.i18n import N_, tr
+from typing import Any
+
+from crmcore.i18n import N_, SOURCE_LANGUAGE, current_language, tr
 
 TERMS = (
     # ticket priorities and states, complaint and request categories (demo data)
@@ -39,6 +41,10 @@ TERMS = (
     # loyalty types (L4) and grading metrics
     N_("monopoly"), N_("convenience"), N_("potential"), N_("incentive"), N_("super-value"),
     N_("unknown"), N_("revenue"), N_("profit"), N_("complaints"), N_("satisfaction"),
+    # lifecycle entry fields and their values (L3, L4); retention cohorts
+    N_("loyalty_type"), N_("churn_type"), N_("churn_cause"), N_("churn_reasons"),
+    N_("churn_note"), N_("natural"), N_("malicious"), N_("competitive"), N_("negligence"),
+    N_("value"), N_("system"), N_("employee"), N_("all"),
     # grade names of the shipped schemes
     N_("VIP"), N_("major"), N_("ordinary"), N_("small"), N_("Champions"), N_("Loyal"),
     N_("Can't lose"), N_("At risk"), N_("New"), N_("Potential loyalists"), N_("Promising"),
@@ -79,3 +85,28 @@ TERMS = (
 def term(code: str) -> str:
     """The word for ``code`` in the current language (``code`` itself if it has none)."""
     return tr(code) if code else code
+
+
+def reason_label(code: str) -> str:
+    """A churn reason code (L3) in words: the reason catalogue's Chinese label in zh_CN,
+    else its English label."""
+    from crmcore.lifecycle.taxonomy import ChurnTaxonomy  # the lifecycle imports this module
+
+    taxonomy = ChurnTaxonomy()
+    if current_language() == "zh_CN":
+        chinese = next((r.label_zh for r in taxonomy.reasons if r.code == code), "")
+        if chinese:
+            return chinese
+    return tr(taxonomy.label(code))
+
+
+def field_text(key: str, value: Any) -> str:
+    """A lifecycle entry field as people read it: ``churn_type=competitive`` (the stored
+    value, as it is), in zh_CN ``流失类型=竞争流失`` (churn reasons by :func:`reason_label`)."""
+    if current_language() == SOURCE_LANGUAGE:
+        return f"{key}={value}"
+    if key == "churn_reasons" and isinstance(value, list | tuple):
+        shown = "、".join(reason_label(str(code)) for code in value)
+    else:
+        shown = term(value) if isinstance(value, str) else str(value)
+    return f"{term(key)}={shown}"

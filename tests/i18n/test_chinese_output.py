@@ -149,3 +149,21 @@ def test_agenda_table_is_chinese(demo_db: Path) -> None:
     assert out.startswith("截至 2026-06-30T00:00:00+00:00 的待办事项：")
     assert "负责人" in out.splitlines()[1]
     assert untranslated(out) == []
+
+
+@pytest.fixture(scope="module")
+def zh_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A demo database stored in Chinese: recorded reasons keep the language of their day."""
+    path = tmp_path_factory.mktemp("demo") / "zh.db"
+    status, _, err = run("demo", "--db", str(path), "--customers", CUSTOMERS, "--lang", "zh_CN")
+    assert status == 0, err
+    return path
+
+
+@pytest.mark.parametrize("command", [("lifecycle", "stages"), ("lifecycle", "show", "C00003"),
+                                     ("lifecycle", "measures", "--as-of", "2026-06-30")])
+def test_lifecycle_commands_print_chinese(zh_db: Path, command: tuple[str, ...]) -> None:
+    status, out, err = run(*command, "--db", str(zh_db), "--lang", "zh_CN")
+    assert status == 0, err
+    assert re.search(r"[\u4e00-\u9fff]", out)
+    assert "\n".join(untranslated(out)) == ""

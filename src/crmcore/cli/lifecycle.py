@@ -19,6 +19,8 @@ from crmcore.cli.common import (
     print_json,
     print_table,
 )
+from crmcore.i18n import tr
+from crmcore.i18n_terms import field_text, term
 from crmcore.lifecycle import (
     FLOW_FILES,
     LeadService,
@@ -123,15 +125,16 @@ def run_move(arguments: argparse.Namespace) -> int:
             reason=arguments.reason, at=parse_as_of(arguments.as_of),
             fields=parse_overrides(arguments.set))
     entry = moved.entry
-    print(f"{arguments.customer}: {entry.from_state or '-'} -> {entry.to_state}"
-          + "".join(f"; {key}={value}" for key, value in entry.fields.items()))
+    print(f"{arguments.customer}: {term(entry.from_state or '-')} -> {term(entry.to_state)}"
+          + "".join(f"; {field_text(key, value)}" for key, value in entry.fields.items()))
     return 0
 
 
 def run_advance(arguments: argparse.Namespace) -> int:
     """Advance every customer as of ``--as-of`` and print the moves, batch by batch."""
     if arguments.batch_size < 1:
-        raise CommandError(f"--batch-size: {arguments.batch_size} must be at least 1")
+        raise CommandError(tr("--batch-size: {value} must be at least 1").format(
+            value=arguments.batch_size))
     printer = _MovePrinter(arguments.format == "json")
     with open_crm(arguments) as crm:
         from crmcore_plugins.pushdown.service import configured_source, source_evidence
@@ -144,10 +147,12 @@ def run_advance(arguments: argparse.Namespace) -> int:
     printer.close()
     if arguments.format == "json":
         return 1 if report.refused else 0
-    print(f"\n{report.moved} moves, {len(report.started)} customers entered the lifecycle "
-          f"as of {report.as_of.isoformat()}; {'; '.join(report.evidence)}")
+    print("\n" + tr("{moved} moves, {started} customers entered the lifecycle as of {as_of}; "
+                    "{evidence}").format(moved=report.moved, started=len(report.started),
+                                         as_of=report.as_of.isoformat(),
+                                         evidence="; ".join(report.evidence)))
     for customer_id, message in report.refused:
-        print(f"refused for {customer_id}: {message}")
+        print(tr("refused for {id}: {message}").format(id=customer_id, message=message))
     return 1 if report.refused else 0
 
 
@@ -171,9 +176,9 @@ class _MovePrinter:
                      for row in rows)
             sys.stdout.write(("[\n" if not self.printed else ",\n") + ",\n".join(items))
         else:
-            print_table([(m["customer_id"], m["at"][:10], m["from"], m["to"],
+            print_table([(m["customer_id"], m["at"][:10], term(str(m["from"])), term(str(m["to"])),
                           f"{m['rule']}: {m['reason']}") for m in rows],
-                        ("customer", "at", "from", "to", "why"))
+                        (tr("customer"), tr("at"), tr("from"), tr("to"), tr("why")))
         self.printed += len(rows)
 
     def close(self) -> None:
@@ -190,10 +195,11 @@ def run_stages(arguments: argparse.Namespace) -> int:
                      "phase": r.phase, "since": r.since.isoformat() if r.since else None,
                      "fields": dict(r.fields)} for r in rows])
         return 0
-    print_table([(r.customer_id, r.name, r.stage or "-", r.phase or "-",
+    print_table([(r.customer_id, r.name, term(r.stage or "-"), term(r.phase or "-"),
                   r.since.date() if r.since else "-",
-                  ", ".join(f"{k}={v}" for k, v in r.fields.items())) for r in rows],
-                ("customer", "name", "stage", "phase", "since", "details"))
+                  ", ".join(field_text(k, v) for k, v in r.fields.items())) for r in rows],
+                (tr("customer"), tr("name"), tr("stage"), tr("phase"), tr("since"),
+                 tr("details")))
     return 0
 
 
@@ -213,20 +219,23 @@ def run_show(arguments: argparse.Namespace) -> int:
                      "fields": e.fields, "override": e.override} for e in entries])
         return 0
     if not entries:
-        print(f"{arguments.customer} has not entered the lifecycle yet "
-              "(run `crmcore lifecycle advance`)")
+        print(tr("{customer} has not entered the lifecycle yet (run `crmcore lifecycle "
+                 "advance`)").format(customer=arguments.customer))
         return 0
-    print_table([(e.sequence, e.at.date(), e.from_state or "-", e.to_state,
+    override = tr(" [override]")
+    print_table([(e.sequence, e.at.date(), term(e.from_state or "-"), term(e.to_state),
                   _days(e.seconds_in_previous) if e.from_state else "-", e.actor,
-                  e.reason + (" [override]" if e.override else ""))
-                 for e in entries], ("#", "at", "from", "to", "days in from", "who", "why"))
+                  e.reason + (override if e.override else ""))
+                 for e in entries], ("#", tr("at"), tr("from"), tr("to"), tr("days in from"),
+                                     tr("who"), tr("why")))
     return 0
 
 
 def run_measures(arguments: argparse.Namespace) -> int:
     """Print churn rate, retention rate and won-back count per period (and cohort)."""
     if arguments.periods < 1:
-        raise CommandError(f"--periods: {arguments.periods} must be at least 1")
+        raise CommandError(tr("--periods: {value} must be at least 1").format(
+            value=arguments.periods))
     with open_crm(arguments) as crm:
         as_of = _moment(arguments, crm.now())
         service = LifecycleService(crm)
@@ -246,15 +255,15 @@ def run_measures(arguments: argparse.Namespace) -> int:
                                        "mean_days": s.mean_days, "median_days": s.median_days,
                                        "max_days": s.max_days} for s in stays.values()]})
         return 0
-    print_table([(r.period.label, r.cohort, r.customers_at_start, r.churned,
+    print_table([(r.period.label, term(r.cohort), r.customers_at_start, r.churned,
                   _percent(r.churn_rate), r.retained, _percent(r.retention_rate), r.won_back)
                  for r in rows],
-                ("period", "cohort", "at start", "churned", "churn rate", "retained",
-                 "retention", "won back"))
+                (tr("period"), tr("cohort"), tr("at start"), tr("churned"), tr("churn rate"),
+                 tr("retained"), tr("retention"), tr("won back")))
     print()
-    print_table([(s.state, s.stays, f"{s.mean_days:.1f}", f"{s.median_days:.1f}",
+    print_table([(term(s.state), s.stays, f"{s.mean_days:.1f}", f"{s.median_days:.1f}",
                   f"{s.max_days:.1f}") for s in stays.values()],
-                ("stage", "stays", "mean days", "median days", "max days"))
+                (tr("stage"), tr("stays"), tr("mean days"), tr("median days"), tr("max days")))
     return 0
 
 
@@ -279,21 +288,23 @@ def run_leads(arguments: argparse.Namespace) -> int:
     if arguments.format == "json":
         print_json([row.as_json() for row in rows])
         for lead_id, message in report.refused:
-            print(f"refused for {lead_id}: {message}", file=sys.stderr)
+            print(tr("refused for {id}: {message}").format(id=lead_id, message=message),
+                  file=sys.stderr)
         return 1 if report.refused else 0
     print_table([(r.lead_id, r.customer_id, r.state, r.age_days, r.clock.answer_status,
                   r.clock.next_report_due.date() if r.clock.next_report_due else "-",
                   r.clock.report_status, r.window, r.why) for r in rows],
-                ("lead", "customer", "state", "days", "answer", "next report", "report",
-                 "window", "why"))
+                (tr("lead"), tr("customer"), tr("state"), tr("days"), tr("answer"),
+                 tr("next report"), tr("report"), tr("window"), tr("why")))
     overdue = (sum(r.answer_overdue for r in rows), sum(r.report_overdue for r in rows))
-    print(f"\n{len(rows)} open leads as of {report.as_of.isoformat()}: {overdue[0]} answers "
-          f"overdue, {overdue[1]} progress reports overdue; {len(report.started)} leads "
-          f"started, {len(report.entries) - len(report.started)} moves")
+    print("\n" + tr("{open} open leads as of {as_of}: {answers} answers overdue, {reports} "
+                    "progress reports overdue; {started} leads started, {moves} moves").format(
+        open=len(rows), as_of=report.as_of.isoformat(), answers=overdue[0], reports=overdue[1],
+        started=len(report.started), moves=len(report.entries) - len(report.started)))
     for lead_id, note in report.notes:
         print(f"{lead_id}: {note}")
     for lead_id, message in report.refused:
-        print(f"refused for {lead_id}: {message}")
+        print(tr("refused for {id}: {message}").format(id=lead_id, message=message))
     return 1 if report.refused else 0
 
 

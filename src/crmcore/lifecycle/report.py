@@ -13,12 +13,11 @@ from collections import Counter
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from crmcore.i18n import current_language, tr
-from crmcore.i18n_terms import term
+from crmcore.i18n import tr
+from crmcore.i18n_terms import reason_label, term
 from crmcore.lifecycle.lead_service import LeadService
 from crmcore.lifecycle.measures import periods, retention
 from crmcore.lifecycle.service import LifecycleService
-from crmcore.lifecycle.taxonomy import ChurnTaxonomy
 
 if TYPE_CHECKING:
     from crmcore.demo.report import ReportContext, ReportSection
@@ -60,11 +59,10 @@ def lifecycle_section(context: ReportContext) -> ReportSection:
                                                                     count=len(recent)))
     lines.extend(_short(f"  {e.subject_id:<8} {e.at.date()} {term(e.from_state or '')} -> "
                         f"{term(e.to_state)}: {e.reason}") for e in recent[:SHOWN_MOVES])
-    taxonomy = ChurnTaxonomy()
     reasons = Counter(code for row in rows if row.stage == "churned"
                       for code in row.fields.get("churn_reasons", ()))
     lines.append(tr("churn reasons of churned customers:"))
-    lines.extend(f"  {_reason_label(taxonomy, code):<40}{count:>5}"
+    lines.extend(f"  {reason_label(code):<40}{count:>5}"
                  for code, count in sorted(reasons.items(), key=lambda i: (-i[1], i[0])))
     spans = periods(context.as_of - timedelta(days=365), context.as_of, "quarter")
     for row in retention(histories, spans):
@@ -76,14 +74,6 @@ def lifecycle_section(context: ReportContext) -> ReportSection:
     lines.append(_leads_line(context))
     return ReportSection(tr("Lifecycle"), tuple(lines))
 
-
-def _reason_label(taxonomy: ChurnTaxonomy, code: str) -> str:
-    """A churn reason in the current language: the catalogue's Chinese label in zh_CN."""
-    if current_language() == "zh_CN":
-        found = next((r.label_zh for r in taxonomy.reasons if r.code == code), "")
-        if found:
-            return found
-    return tr(taxonomy.label(code))
 
 
 def _leads_line(context: ReportContext) -> str:

@@ -22,6 +22,7 @@ import attrs
 
 from crmcore.app import CRM
 from crmcore.errors import ConfigError, TransitionError
+from crmcore.i18n import tr
 from crmcore.lifecycle.definitions import customer_flow
 from crmcore.lifecycle.evidence import Move, Thresholds, plan_moves
 from crmcore.lifecycle.leads import LeadPolicy
@@ -185,7 +186,8 @@ class LifecycleService:
             if begin > as_of:
                 return None
             made.append(start_flow(self.flow, customer_id, customer_id=customer_id, at=begin,
-                                   actor=self.actor, reason="entered the customer lifecycle"))
+                                   actor=self.actor,
+                                   reason=tr("entered the customer lifecycle")))
             outcome.started.append(customer_id)
             state, version = made[0].state, None
         else:
@@ -225,28 +227,32 @@ class LifecycleService:
         """
         name = self.scoring
         if name is None:
-            return {}, "probability alive: not used (no scoring strategy chosen)"
+            return {}, tr("probability alive: not used (no scoring strategy chosen)")
         registry = self.crm.plugins.scoring_strategies()
         if name not in registry:
-            return {}, f"probability alive: skipped (no {name!r} scoring strategy registered)"
+            return {}, tr("probability alive: skipped (no {name!r} scoring strategy "
+                          "registered)").format(name=name)
         try:
             strategy = registry.get(name)(Options({"measure": "probability_alive"},
                                                   f"lifecycle.scoring.{name}"))
         except ConfigError as error:  # e.g. its optional extra is not installed
             _log.info("scoring strategy %r is not available: %s", name, error)
-            return {}, f"probability alive: skipped ({name!r} not available: {error})"
+            return {}, tr("probability alive: skipped ({name!r} not available: {error})")\
+                .format(name=name, error=error)
         try:
             scores = _scores(strategy, session, until, as_of)
         except Exception as error:  # a plugin's failure must not stop the lifecycle
             _log.warning("scoring strategy %r failed (%s); lifecycle continues without it",
                          name, error)
             _log.debug("scoring strategy %r failure", name, exc_info=True)
-            return {}, f"probability alive: skipped ({name!r} failed: {error})"
+            return {}, tr("probability alive: skipped ({name!r} failed: {error})").format(
+                name=name, error=error)
         if not all(isinstance(v, float | int) and math.isfinite(v) and 0 <= v <= 1
                    for v in scores.values()):
-            return {}, f"probability alive: skipped ({name!r} did not return probabilities)"
+            return {}, tr("probability alive: skipped ({name!r} did not return "
+                          "probabilities)").format(name=name)
         return ({k: float(v) for k, v in scores.items()},
-                f"probability alive from the {name!r} scoring strategy")
+                tr("probability alive from the {name!r} scoring strategy").format(name=name))
 
     # -- manual moves and queries ----------------------------------------------------------------
 
