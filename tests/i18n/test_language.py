@@ -143,3 +143,17 @@ def test_matrix_explanation_words_quadrant_and_label_in_chinese() -> None:
     assert english.endswith("B = low potential, high contribution: control the time invested")
     assert i18n.render("matrix", params, lang="zh_CN").endswith(
         "B = 低潜力、高贡献: 控制投入时间")
+
+
+@pytest.mark.parametrize(("argv", "words", "lang"), [
+    (["lifecycle", "stages", "--lang", "zh_CN", "--db", "x"],
+     ["lifecycle", "stages", "--db", "x"], "zh_CN"),
+    (["--lang=en", "demo"], ["demo"], "en"),
+    (["demo", "--", "--lang", "zh_CN"], ["demo", "--", "--lang", "zh_CN"], None),
+    (["demo", "--lang"], ["demo", "--lang"], None),  # no value: argparse reports it
+])
+def test_lang_is_taken_wherever_it_stands(argv: list[str], words: list[str],
+                                          lang: str | None) -> None:
+    from crmcore.cli import take_lang
+
+    assert take_lang(argv) == (words, lang)
