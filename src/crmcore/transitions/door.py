@@ -4,6 +4,9 @@
 definition (declared transition, direction, required fields, guards,
 validators) and returns the new state record, the history entry and the
 domain event, or raises :class:`RefusedTransitionError` and returns nothing.
+What it returns is built from values it has checked (or taken from a checked
+record and the flow definition), so it is assembled without running the
+records' validators a second time.
 :func:`start_flow` puts a new subject in the initial state the same way.
 Storing the three together is :mod:`crmcore.transitions.store`'s job.
 """
@@ -14,11 +17,20 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any, NamedTuple
 
+import attrs
+
 from crmcore.errors import CrmError, TransitionError, ValidationError
 from crmcore.events import DomainEvent
 from crmcore.transitions.checks import TransitionContext
 from crmcore.transitions.definition import FlowDefinition, TransitionDefinition
-from crmcore.transitions.records import FlowState, HistoryEntry, history_id, state_id
+from crmcore.transitions.records import (
+    FlowState,
+    HistoryEntry,
+    assemble,
+    history_id,
+    state_id,
+)
+from crmcore.validation import aware_datetime
 
 FLOW_STARTED = "flow.started"
 """Event type emitted when a subject enters a flow's initial state."""
@@ -50,6 +62,11 @@ class RefusedTransitionError(TransitionError):
 
 
 _Refuse = Callable[[str], RefusedTransitionError]
+
+_ENTERED_AT = attrs.fields(FlowState).entered_at
+_AT = attrs.fields(HistoryEntry).at
+_EVENT_ID: Any = attrs.fields(DomainEvent).id.default  # its factory makes a new event id
+_new_event_id: Callable[[], str] = _EVENT_ID.factory
 
 
 class Transition(NamedTuple):
@@ -151,10 +168,12 @@ def apply_transition(
     else:
         new_fields = record.fields
     entered = at if transition.target is not None else record.entered_at
-    state = FlowState(id=record.id, flow=record.flow, flow_version=flow.version,
-                      subject_id=record.subject_id, customer_id=record.customer_id,
-                      state=target, entered_at=entered, sequence=record.sequence + 1,
-                      fields=new_fields)
+    aware_datetime(None, _ENTERED_AT, entered)  # the one check _check_inputs leaves (range),
+    aware_datetime(None, _AT, at)  # raised as constructing the records would raise it
+    state = assemble(FlowState, id=record.id, flow=record.flow, flow_version=flow.version,
+                     subject_id=record.subject_id, customer_id=record.customer_id,
+                     state=target, entered_at=entered, sequence=record.sequence + 1,
+                     fields=dict(new_fields))
     entry = _entry(state, event, record.state, at=at, actor=actor, reason=reason,
                    seconds=(at - record.entered_at).total_seconds(), override=backward,
                    fields=_jsonable(given))
@@ -201,22 +220,26 @@ def _run_checks(transition: TransitionDefinition, context: TransitionContext,
 def _entry(state: FlowState, event: str, previous: str | None, *, at: datetime, actor: str,
            reason: str, seconds: float, override: bool,
            fields: dict[str, Any] | None = None) -> HistoryEntry:
-    return HistoryEntry(
+    """The history entry of a change to the checked ``state`` by the checked ``event``."""
+    return assemble(
+        HistoryEntry,
         id=history_id(state.flow, state.subject_id, state.sequence), flow=state.flow,
         flow_version=state.flow_version, subject_id=state.subject_id,
         customer_id=state.customer_id, sequence=state.sequence, event=event,
         from_state=previous, to_state=state.state, at=at, actor=actor, reason=reason,
-        seconds_in_previous=seconds, fields=state.fields if fields is None else fields,
+        seconds_in_previous=seconds, fields=dict(state.fields if fields is None else fields),
         override=override,
     )
 
 
 def _event(flow: FlowDefinition, kind: str, entry: HistoryEntry) -> DomainEvent:
-    return DomainEvent(
-        type=kind, occurred_at=entry.at, subject=f"{flow.subject}:{entry.subject_id}",
+    """The domain event of a checked history entry."""
+    return assemble(
+        DomainEvent, type=kind, occurred_at=entry.at, subject=f"{flow.subject}:{entry.subject_id}",
         customer_id=entry.customer_id,
         data={"flow": entry.flow, "flow_version": entry.flow_version, "event": entry.event,
               "from": entry.from_state, "to": entry.to_state, "actor": entry.actor,
               "reason": entry.reason, "seconds_in_previous": entry.seconds_in_previous,
               "fields": entry.fields, "override": entry.override, "sequence": entry.sequence},
+        id=_new_event_id(),
     )
