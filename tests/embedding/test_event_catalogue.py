@@ -99,6 +99,8 @@ def test_events_command_lists_shows_and_prints_schemas(
         capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["events", "list", "--format", "json"]) == 0
     listed = json.loads(capsys.readouterr().out)
+    assert main(["events", "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out) == listed
     assert listed["envelope_version"] == ENVELOPE_VERSION
     assert {t["type"] for t in listed["types"]} == {e.name for e in catalogue()}
     assert main(["events", "show", "grade.changed", "--format", "json"]) == 0

@@ -13,7 +13,9 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "events", help="the catalogue of event types, their data and JSON Schemas",
         description="List every event type notifiers receive (list), one type's data "
                     "fields (show TYPE) or its envelope's JSON Schema (schema TYPE).")
-    actions = events.add_subparsers(dest="action", metavar="ACTION", required=True)
+    add_format_argument(events, "table", "json")
+    events.set_defaults(run=run_list)  # `crmcore events [--format json]` lists
+    actions = events.add_subparsers(dest="action", metavar="ACTION")
     listing = actions.add_parser("list", help="every event type with a summary")
     add_format_argument(listing, "table", "json")
     listing.set_defaults(run=run_list)
