@@ -157,3 +157,15 @@ def test_lang_is_taken_wherever_it_stands(argv: list[str], words: list[str],
     from crmcore.cli import take_lang
 
     assert take_lang(argv) == (words, lang)
+
+
+def test_tables_align_chinese_cells_by_their_display_width() -> None:
+    import io
+
+    from crmcore.cli.common import print_table
+
+    out = io.StringIO()
+    print_table([("客户生命周期", "x"), ("C1", "y")], ("名称", "v"), out)
+    lines = out.getvalue().splitlines()
+    starts = {i18n.display_width(line[:-1]) for line in (lines[0], lines[2], lines[3])}
+    assert starts == {14}  # 12 columns of Chinese, then two spaces, on every line

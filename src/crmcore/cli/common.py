@@ -15,7 +15,7 @@ import attrs
 
 from crmcore.app import CRM
 from crmcore.errors import CrmError
-from crmcore.i18n import tr
+from crmcore.i18n import display_width, tr
 
 
 class CommandError(CrmError):
@@ -164,11 +164,21 @@ def print_table(rows: Sequence[Sequence[Any]], headers: Sequence[str],
     """Print an aligned text table (to standard output unless ``out`` is given)."""
     out = out or sys.stdout
     texts = [[str(cell) for cell in row] for row in rows]
-    widths = [max([len(h), *(len(row[i]) for row in texts)]) for i, h in enumerate(headers)]
-    lines = ["  ".join(map(str.ljust, headers, widths)).rstrip(),
+    widths = [max([_width(h), *(_width(row[i]) for row in texts)])
+              for i, h in enumerate(headers)]
+    lines = ["  ".join(map(_pad, headers, widths)).rstrip(),
              "  ".join("-" * w for w in widths)]
-    lines.extend("  ".join(map(str.ljust, row, widths)).rstrip() for row in texts)
+    lines.extend("  ".join(map(_pad, row, widths)).rstrip() for row in texts)
     out.write("\n".join(lines) + "\n")  # one write: a million rows print in a second
+
+
+def _width(text: str) -> int:
+    """Terminal columns of ``text``: Chinese characters take two (ASCII: its length)."""
+    return len(text) if text.isascii() else display_width(text)
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * (width - _width(text))
 
 
 def print_json(value: Any, out: TextIO | None = None) -> None:
