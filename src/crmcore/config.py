@@ -2,6 +2,9 @@
 
 A TOML file looks like this (every table is optional)::
 
+    lang = "zh_CN"            # output language (or lang in a [locale] table);
+                              # --lang overrides it, LC_ALL/LC_MESSAGES/LANG stand in
+
     [storage]
     backend = "sqlite"        # a registered storage backend
     path = "crm.db"           # the backend's own options follow
