@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from crmcore.grading import Basis, RankCut, rank_cut, reference_metrics, rfm_scores
+from crmcore.grading import METRICS, Basis, RankCut, rank_cut, reference_metrics, rfm_scores
 from crmcore.lifecycle.evidence import Thresholds, _rhythm
 from crmcore.model import Customer, Transaction
 from crmcore_plugins.pushdown.grading import fetch_metrics, pushdown_metrics
@@ -153,3 +153,22 @@ def test_lifecycle_evidence_in_the_engine_equals_the_rules(
             assert row["rhythm_days"] is None
         else:
             assert row["rhythm_days"] == _rhythm(times, Thresholds())[0]
+
+
+@settings(max_examples=20, suppress_health_check=[HealthCheck.too_slow])
+@given(purchases=PURCHASES, as_of=MOMENTS,
+       only=st.sets(st.sampled_from(list(METRICS)), min_size=1))
+def test_only_the_wanted_metrics_leave_the_engine_with_the_same_values(
+        purchases: list[tuple[str, datetime, int, int | None]], as_of: datetime,
+        only: set[str]) -> None:
+    """A scheme's metrics alone (metrics_needed) are the full table's, column for column."""
+    backend = connect("duckdb")
+    table = load(backend, purchase_table([p[0] for p in purchases], [p[1] for p in purchases],
+                                         [p[2] for p in purchases], [p[3] for p in purchases]))
+    full = pushdown_metrics(table, as_of=as_of)
+    some = pushdown_metrics(table, as_of=as_of, only=only)
+    assert some.ids == full.ids
+    assert set(some.columns) == only
+    for name in only:
+        assert np.array_equal(np.asarray(some.columns[name]), np.asarray(full.columns[name]),
+                              equal_nan=True), name

@@ -10,6 +10,7 @@ implementation in :mod:`crmcore.grading`, explanations included.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
@@ -18,6 +19,7 @@ import numpy as np
 
 from crmcore.errors import ConfigError
 from crmcore.grading import GradeScheme, GradeTable, MetricTable, SchemeKind, grade_metrics
+from crmcore.grading.engine import metrics_needed
 from crmcore.grading.metrics import METRICS
 from crmcore_plugins.pushdown.metrics import METRIC_COLUMNS, check_columns, grading_metrics
 
@@ -32,28 +34,38 @@ def _floats(column: Any) -> Any:
 
 
 def fetch_metrics(metrics: ir.Table, *, as_of: datetime, window_months: int = 12,
-                  customers: ir.Table | None = None) -> MetricTable:
+                  customers: ir.Table | None = None,
+                  only: Collection[str] | None = None) -> MetricTable:
     """Run ``metrics`` (a :func:`grading_metrics` table) and build crmcore's metric table.
 
     Customers are sorted by id. Extra columns of ``customers`` (besides
     ``customer_id`` and ``acquired_at``) become each customer's attributes,
-    for threshold rules (G2).
+    for threshold rules (G2). ``only`` limits the table to those metrics (all
+    when None); only their columns leave the engine.
     """
     check_columns(metrics, METRIC_COLUMNS, "metrics")
-    table = metrics.to_pyarrow().sort_by("customer_id")  # sorting here spares the engine
+    names = [name for name in METRICS if only is None or name in only]
+    fetched = sorted({_FETCHED.get(name, name) for name in names}
+                     | ({"revenue_cents", "transactions"}
+                        if "average_order_value" in names else set()))
+    table = metrics.select("customer_id", *fetched).to_pyarrow().sort_by("customer_id")
     ids = tuple(str(value) for value in table.column("customer_id").to_pylist())
-    revenue = _floats(table.column("revenue_cents")) / 100
-    profit = _floats(table.column("profit_cents")) / 100
-    count = _floats(table.column("transactions"))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        average = np.where(count > 0, revenue / count, np.nan)
-    columns = {"revenue": revenue, "profit": profit,
-               "frequency": _floats(table.column("frequency")), "transactions": count,
-               "average_order_value": average,
-               "recency_days": _floats(table.column("recency_days")),
-               "tenure_days": _floats(table.column("tenure_days"))}
-    return MetricTable(ids, {name: columns[name] for name in METRICS}, as_of, window_months,
-                       _attributes(customers, ids))
+    got = {name: _floats(table.column(name)) for name in fetched}
+    columns: dict[str, Any] = {}
+    for name in names:
+        if name == "average_order_value":
+            revenue, count = got["revenue_cents"] / 100, got["transactions"]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                columns[name] = np.where(count > 0, revenue / count, np.nan)
+        elif name in ("revenue", "profit"):
+            columns[name] = got[_FETCHED[name]] / 100
+        else:
+            columns[name] = got[name]
+    return MetricTable(ids, columns, as_of, window_months, _attributes(customers, ids))
+
+
+_FETCHED = {"revenue": "revenue_cents", "profit": "profit_cents",
+            "average_order_value": "transactions"}
 
 
 def _attributes(customers: ir.Table | None, ids: tuple[str, ...]
@@ -71,12 +83,16 @@ def _attributes(customers: ir.Table | None, ids: tuple[str, ...]
 
 
 def pushdown_metrics(purchases: ir.Table, *, as_of: datetime, window_months: int = 12,
-                     customers: ir.Table | None = None) -> MetricTable:
-    """The metrics of every buyer (and every customer of ``customers``), computed in the engine."""
+                     customers: ir.Table | None = None,
+                     only: Collection[str] | None = None) -> MetricTable:
+    """The metrics of every buyer (and every customer of ``customers``), computed in the engine.
+
+    ``only`` limits them to those metrics (all when None).
+    """
     expression = grading_metrics(purchases, as_of=as_of, window_months=window_months,
-                                 customers=customers)
+                                 customers=customers, only=only)
     return fetch_metrics(expression, as_of=as_of, window_months=window_months,
-                         customers=customers)
+                         customers=customers, only=only)
 
 
 def grade_pushdown(scheme: GradeScheme, purchases: ir.Table, *, as_of: datetime,
@@ -92,5 +108,5 @@ def grade_pushdown(scheme: GradeScheme, purchases: ir.Table, *, as_of: datetime,
                           f"from pushed-down metrics (supported: "
                           f"{', '.join(kind.value for kind in PUSHED_KINDS)})")
     metrics = pushdown_metrics(purchases, as_of=as_of, window_months=window_months,
-                               customers=customers)
+                               customers=customers, only=metrics_needed(scheme))
     return grade_metrics(scheme, metrics)
