@@ -167,3 +167,15 @@ def test_lifecycle_commands_print_chinese(zh_db: Path, command: tuple[str, ...])
     assert status == 0, err
     assert re.search(r"[\u4e00-\u9fff]", out)
     assert "\n".join(untranslated(out)) == ""
+
+
+@pytest.mark.parametrize("scheme", ["pareto-abc", "pyramid"])
+def test_grade_command_explains_in_chinese(tmp_path: Path, scheme: str) -> None:
+    purchases = tmp_path / "purchases.csv"
+    purchases.write_text("customer_id,date,amount\nC1,2026-01-05,1200\nC2,2026-02-01,300\n"
+                         "C3,2026-03-01,50\nC1,2026-04-01,800\n", encoding="utf-8")
+    status, out, err = run("grade", str(purchases), "--scheme", scheme, "--as-of", "2026-06-30",
+                           "--lang", "zh_CN")
+    assert status == 0, err
+    assert "第 1 名，共 3 位，按销售收入 = 2,000" in out
+    assert untranslated(out) == []

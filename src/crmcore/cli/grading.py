@@ -48,6 +48,8 @@ from crmcore.grading import (
 )
 from crmcore.grading.csv_arrow import read_transaction_file
 from crmcore.grading.engine import columnar_potential, metrics_needed
+from crmcore.i18n import tr
+from crmcore.i18n_terms import term
 from crmcore.model import Customer, Opportunity
 
 
@@ -261,12 +263,12 @@ def _print(run: GradingRun, positions: list[int], form: str, stored: bool) -> No
     texts = list(table.explainer.texts(positions))
     if run.held:
         texts = [_with_note(run, p, text) for p, text in zip(positions, texts, strict=True)]
-    columns = [[ids[p] for p in positions], [grades[p] for p in positions]]
+    columns = [[ids[p] for p in positions], [term(grades[p]) for p in positions]]
     if stored:
-        columns.append([previous[p] or "-" for p in positions])
+        columns.append([term(previous[p] or "-") for p in positions])
     columns.append(texts)
-    print_columns(("customer", "grade", *(("previous",) if stored else ()), "decided by"),
-                  columns)
+    print_columns((tr("customer"), tr("grade"), *((tr("previous"),) if stored else ()),
+                   tr("decided by")), columns)
 
 
 def print_columns(headers: Sequence[str], columns: Sequence[Sequence[str]]) -> None:

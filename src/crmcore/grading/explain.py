@@ -35,7 +35,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from crmcore.grading.conditions import format_value
-from crmcore.i18n import tr
+from crmcore.i18n import N_, tr
 from crmcore.i18n_terms import term
 
 Params = Mapping[str, Any]
@@ -47,10 +47,15 @@ def percent(value: float) -> str:
     return f"{format_value(float(value))}%"
 
 
+RANK_HEAD = N_("rank {rank:,}{middle}{value}")
+"""The message of :func:`rank_head` (``middle``: :func:`rank_middle`, ``value``:
+:func:`rank_value`)."""
+
+
 def rank_head(rank: int, population: int, by: str, value: float | None) -> str:
     """``rank 3 of 1,000 by revenue = 12,345.60`` (no ``= ...`` without a value)."""
-    return tr("rank {rank:,}{middle}{value}").format(rank=rank, middle=rank_middle(population, by),
-                                                      value=rank_value(value))
+    return tr(RANK_HEAD).format(rank=rank, middle=rank_middle(population, by),
+                                value=rank_value(value))
 
 
 def rank_middle(population: int, by: str) -> str:

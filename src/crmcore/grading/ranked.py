@@ -26,9 +26,10 @@ from crmcore.errors import ConfigError
 from crmcore.grading._backend import np, to_list, use_numpy
 from crmcore.grading._document import Table
 from crmcore.grading.conditions import float_text, format_value
-from crmcore.grading.explain import rank_middle, rank_tail
+from crmcore.grading.explain import RANK_HEAD, rank_middle, rank_tail
 from crmcore.grading.rank import Basis, RankCut, RankOutcome, rank_cut
 from crmcore.grading.results import Explainer, Explanation, GradeTable, Summary
+from crmcore.i18n import tr
 
 if TYPE_CHECKING:
     from crmcore.grading.metrics import MetricTable
@@ -177,6 +178,7 @@ class RankExplainer(Explainer):
         codes, ranks = to_list(outcome.codes), to_list(outcome.ranks)
         values, eligible = to_list(self.values), to_list(outcome.eligible)
         middle = rank_middle(population, self.by)
+        head = tr(RANK_HEAD)  # English keeps the f-string below, the fast path
         tails: dict[tuple[int, int], str] = {}
         for position in positions:
             code, value = codes[position], values[position]
@@ -188,7 +190,10 @@ class RankExplainer(Explainer):
             if tail is None or outcome.shares_ahead is not None:
                 reason, params = self._code(position, code, float(value))
                 tail = tails[key] = rank_tail(reason, {"population": population, **params})
-            yield f"rank {ranks[position]:,}{middle}{shown}{tail}"
+            if head is RANK_HEAD:
+                yield f"rank {ranks[position]:,}{middle}{shown}{tail}"
+            else:
+                yield head.format(rank=ranks[position], middle=middle, value=shown) + tail
 
     def summaries(self, positions: Iterable[int]) -> Iterator[Summary]:
         """Summaries in bulk, with :meth:`texts`."""
