@@ -72,6 +72,11 @@ TERMS = (
     N_("the customers making the first 80% of value"), N_("the next 15% of value"),
     N_("the remaining 80%"), N_("the rest"), N_("top 1% by revenue"),
     N_("watch for change, keep in touch"), N_("were among the best, have not come back for long"),
+    # the daily run (crmcore run): steps and what they report
+    N_("grade"), N_("lifecycle"), N_("escalate"), N_("problems"), N_("agenda"), N_("deliver"),
+    N_("scheme"), N_("customers"), N_("changed"), N_("moves"), N_("started"), N_("refused"),
+    N_("applied"), N_("transferred"), N_("conflicts"), N_("opened"), N_("owners"),
+    N_("items"), N_("delivered"), N_("failed"),
     # PDCA: phases, countermeasure states, verdicts, tests, measures
     N_("plan"), N_("do"), N_("check"), N_("act"), N_("planned"), N_("done"), N_("dropped"),
     N_("achieved"), N_("not-proven"), N_("missed"), N_("no-data"), N_("two-proportion z"),

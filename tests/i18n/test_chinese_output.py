@@ -179,3 +179,13 @@ def test_grade_command_explains_in_chinese(tmp_path: Path, scheme: str) -> None:
     assert status == 0, err
     assert "第 1 名，共 3 位，按销售收入 = 2,000" in out
     assert untranslated(out) == []
+
+
+def test_daily_run_summary_is_chinese(zh_db: Path, tmp_path: Path) -> None:
+    database = tmp_path / "run.db"
+    database.write_bytes(zh_db.read_bytes())
+    status, out, err = run("run", "--db", str(database), "--as-of", "2026-06-30",
+                           "--lang", "zh_CN")
+    assert status == 0, err
+    assert out.startswith("截至 2026-06-30T00:00:00+00:00 的每日运行：")
+    assert untranslated(out) == []

@@ -14,6 +14,8 @@ from crmcore.cli.common import (
     print_json,
     print_table,
 )
+from crmcore.i18n import tr
+from crmcore.i18n_terms import term
 
 
 def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -44,9 +46,10 @@ class _StepProgress:
         if not self.enabled:
             return
         if outcome is None:
-            self.stream.write(f"[{position}/{total}] {step} ...")
+            self.stream.write(f"[{position}/{total}] {term(step)} ...")
         else:
-            self.stream.write(f" done ({getattr(outcome, 'seconds', 0.0):.1f} s)\n")
+            self.stream.write(tr(" done ({seconds:.1f} s)").format(
+                seconds=getattr(outcome, "seconds", 0.0)) + "\n")
         self.stream.flush()
 
 
@@ -60,13 +63,14 @@ def run_daily_command(arguments: argparse.Namespace) -> int:
     if arguments.format == "json":
         print_json(report.as_dict())
         return 0
-    state = "already done: nothing to do" if report.already_done else (
-        f"ran {', '.join(report.ran)}")
-    print(f"daily run as of {as_of.isoformat()}: {state}")
-    rows = [(outcome.name, "now" if outcome.name in report.ran else "earlier",
+    state = tr("already done: nothing to do") if report.already_done else tr(
+        "ran {steps}").format(steps=", ".join(map(term, report.ran)))
+    print(tr("daily run as of {as_of}: {state}").format(as_of=as_of.isoformat(), state=state))
+    rows = [(term(outcome.name), tr("now") if outcome.name in report.ran else tr("earlier"),
              f"{outcome.seconds:.2f}",
-             ", ".join(f"{key} {value}" for key, value in outcome.summary.items()))
+             ", ".join(f"{term(key)} {term(value) if isinstance(value, str) else value}"
+                       for key, value in outcome.summary.items()))
             for outcome in report.steps]
     if rows:
-        print_table(rows, ("step", "ran", "seconds", "what it did"))
+        print_table(rows, (tr("step"), tr("ran"), tr("seconds"), tr("what it did")))
     return 0
