@@ -21,8 +21,15 @@ A library caller chooses with :func:`set_language` or, for a block,
 ``with language("zh_CN"): ...``; the default is English. Grading explanations
 stay data (a code and parameters) until :func:`render` words them in the
 language asked for. Texts built while a language is active (agenda reasons,
-lifecycle move reasons, errors) are worded in that language; lifecycle
-history keeps each move's reason as recorded.
+lifecycle move reasons, compliance evidence, errors) are worded in that
+language; what is stored keeps the words it was stored with: a lifecycle move's
+reason, the daily run's agenda snapshot, a PDCA cycle's texts. Stored codes
+(stages, grades, kinds) are shown through :func:`crmcore.i18n_terms.term`.
+
+Adding a message: write it in English inside ``tr("...")`` with named
+placeholders, run ``python tools/check_catalogues.py update`` and translate the
+new ``zh_CN`` entries in ``crmcore/locale/zh_CN/LC_MESSAGES/crmcore.po``; CI's
+``tools/check_catalogues.py`` fails until every message has its translation.
 """
 
 from __future__ import annotations
