@@ -27,9 +27,11 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import threading
 import uuid
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import attrs
 
@@ -109,20 +111,77 @@ def deliver_pending(
     for name, notifier in notifiers.items():
         with storage.transaction() as session:
             session.subscribe(name)
-        if not lease.acquire(name):
-            busy.append(name)
-            continue
+        turn = _TURNS.take(storage, name)
+        if turn is None:
+            continue  # another thread of this process is at it, and will go round again
         try:
-            count, failure = _deliver_to(storage, name, notifier, clock, retry, batch_size,
-                                         lease)
+            while True:
+                if not lease.acquire(name):
+                    busy.append(name)
+                    break
+                try:
+                    count, failure = _deliver_to(storage, name, notifier, clock, retry,
+                                                 batch_size, lease)
+                finally:
+                    lease.release(name)
+                delivered += count
+                if failure is not None:
+                    failures.append(failure)
+                    break
+                if not _TURNS.again(turn):
+                    break
         finally:
-            lease.release(name)
-        delivered += count
-        if failure is not None:
-            failures.append(failure)
+            _TURNS.give_back(turn)
     return DeliveryReport(delivered, tuple(failures), waiting_events(storage, notifiers),
                           tuple(busy))
 
+
+class _Turns:
+    """Which notifiers of which store a thread of this process is delivering to.
+
+    A second thread asking meanwhile (a write committed while the first was
+    sending) does not wait and does not skip its events: it asks the first to
+    go round once more, then returns at once.
+    """
+
+    def __init__(self) -> None:
+        self._guard = threading.Lock()
+        self._active: dict[tuple[int, str], list[Any]] = {}  # key -> [token, asked again]
+
+    def take(self, storage: StorageBackend, name: str) -> tuple[tuple[int, str], object] | None:
+        """A turn at delivering to ``name``, or None (the holder was asked to go again)."""
+        key, token = (id(storage), name), object()
+        with self._guard:
+            if key in self._active:
+                self._active[key][1] = True
+                return None
+            self._active[key] = [token, False]
+        return key, token
+
+    def again(self, turn: tuple[tuple[int, str], object]) -> bool:
+        """True if another thread asked for a run meanwhile (keep the turn); else end it.
+
+        Deciding and ending under one lock means no request can fall in between.
+        """
+        with self._guard:
+            entry = self._active.get(turn[0])
+            if entry is None or entry[0] is not turn[1]:
+                return False
+            if entry[1]:
+                entry[1] = False
+                return True
+            del self._active[turn[0]]
+            return False
+
+    def give_back(self, turn: tuple[tuple[int, str], object]) -> None:
+        """End the turn (only ours: a later turn of another thread is left alone)."""
+        with self._guard:
+            entry = self._active.get(turn[0])
+            if entry is not None and entry[0] is turn[1]:
+                del self._active[turn[0]]
+
+
+_TURNS = _Turns()
 
 _WAITING_COUNT_LIMIT = 100_000
 _FAR_FUTURE = datetime(9999, 1, 1, tzinfo=UTC)

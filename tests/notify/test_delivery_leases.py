@@ -159,3 +159,31 @@ def test_watch_interval_must_be_finite_and_positive(capsys: pytest.CaptureFixtur
             main(["deliver", "--db", "x.db", "--watch", "--interval", bad])
         assert stop.value.code == EXIT_USAGE
         assert "--interval" in capsys.readouterr().err
+
+
+def test_writes_from_many_threads_in_line_deliver_every_event_once(tmp_path: Path) -> None:
+    """auto delivery with threads: a thread finding another delivering asks it to go again."""
+    import threading
+
+    from tests.conftest import RecordingNotifier, RecordingPlugin
+
+    from crmcore.plugins import PluginHost, make_plugin_manager
+
+    notifier = RecordingNotifier()
+    host = PluginHost(make_plugin_manager(load_entry_points=False,
+                                          extra_plugins=[RecordingPlugin(notifier)]))
+    with CRM.open("sqlite", path=str(tmp_path / "crm.db"), notifiers=["recording"],
+                  plugins=host) as crm:
+        def write(start: int) -> None:
+            for i in range(start, start + 10):
+                crm.record(Customer(id=f"C{i:03d}", name=f"Customer {i}"))
+
+        threads = [threading.Thread(target=write, args=(n * 10,)) for n in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        subjects = [event.subject for event in notifier.events]
+        assert sorted(subjects) == sorted(set(subjects))
+        assert len(subjects) == 40
+        assert crm.deliver_events().waiting == 0
