@@ -80,7 +80,9 @@ TERMS = (
     # PDCA: phases, countermeasure states, verdicts, tests, measures
     N_("plan"), N_("do"), N_("check"), N_("act"), N_("planned"), N_("done"), N_("dropped"),
     N_("achieved"), N_("not-proven"), N_("missed"), N_("no-data"), N_("two-proportion z"),
-    N_("Welch t"), N_("complaint_rate"), N_("csat"), N_("nps"),
+    N_("Welch t"), N_("complaint_rate"), N_("csat"), N_("nps"), N_("CSAT (1-5)"),
+    N_("complaint rate"), N_("return rate"), N_("reputation"), N_("awareness"),
+    N_("sales power"),
     # texts the demo stores (its PDCA cycle)
     N_("Complaints and satisfaction"), N_("Too many customers complain"),
     N_("Satisfaction must not fall meanwhile"), N_("covered by cm-1"),

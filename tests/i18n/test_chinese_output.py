@@ -189,3 +189,11 @@ def test_daily_run_summary_is_chinese(zh_db: Path, tmp_path: Path) -> None:
     assert status == 0, err
     assert out.startswith("截至 2026-06-30T00:00:00+00:00 的每日运行：")
     assert untranslated(out) == []
+
+
+def test_measures_table_is_chinese(demo_db: Path) -> None:
+    status, out, err = run("measures", "--db", str(demo_db), "--as-of", "2026-06-30",
+                           "--lang", "zh_CN")
+    assert status == 0, err
+    assert "满意度 CSAT（1-5）" in out
+    assert untranslated(out) == []

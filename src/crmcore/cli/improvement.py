@@ -31,6 +31,8 @@ from crmcore.cli.improvement_loops import period as _period
 from crmcore.cli.improvement_loops import recording_parser as _recording
 from crmcore.cli.improvement_loops import show_help as _help
 from crmcore.cli.improvement_loops import when as _when
+from crmcore.i18n import tr
+from crmcore.i18n_terms import term
 from crmcore.improvement import (
     MEASURES,
     Better,
@@ -378,7 +380,8 @@ def _default_periods(as_of: datetime) -> list[Period]:
 def run_measures(arguments: argparse.Namespace) -> int:
     """Print the satisfaction measures per period with their sample sizes."""
     if arguments.minimum_sample is not None and arguments.minimum_sample < 1:
-        raise CommandError(f"--minimum-sample: {arguments.minimum_sample} must be at least 1")
+        raise CommandError(tr("--minimum-sample: {value} must be at least 1").format(
+            value=arguments.minimum_sample))
     settings = (MeasureSettings(minimum_sample=arguments.minimum_sample)
                 if arguments.minimum_sample else MeasureSettings())
     with open_crm(arguments) as crm:
@@ -390,9 +393,10 @@ def run_measures(arguments: argparse.Namespace) -> int:
     if arguments.format == "json":
         print_json([_value_json(v) for v in rows])
         return 0
-    print_table([(v.period.label, MEASURES[v.measure].label, _shown(v), v.n,
-                  _interval(v), "yes" if v.small_sample else "") for v in rows],
-                ("period", "measure", "value", "n", "95% interval", "small sample"))
+    print_table([(v.period.label, term(MEASURES[v.measure].label), _shown(v), v.n,
+                  _interval(v), tr("yes") if v.small_sample else "") for v in rows],
+                (tr("period"), tr("measure"), tr("value"), "n", tr("95% interval"),
+                 tr("small sample")))
     return 0
 
 
