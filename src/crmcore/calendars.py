@@ -100,11 +100,16 @@ def region_calendar(options: Options, today: datetime | None = None) -> Business
     except ValidationError as error:
         raise ConfigError(f"{options.key('calendar')}: {error.value!r} {error.reason}") from None
     beyond = official.years_beyond_data()
-    if beyond:
-        logger.warning("%s: %s has no published schedule for %s: holidays follow the rules, "
-                       "make-up working days are missing; update holidays "
+    this_year = (today or datetime.now(UTC)).year
+    for level, missing in ((logging.WARNING, [y for y in beyond if y <= this_year]),
+                           (logging.INFO, [y for y in beyond if y > this_year])):
+        # a year already begun without its schedule is a problem; next year's schedule is
+        # often published only in its last weeks (国务院办公厅 notices come out in November)
+        if missing:
+            logger.log(level, "%s: %s has no published schedule for %s: holidays follow the "
+                       "rules, make-up working days are missing; update holidays "
                        "(pip install -U 'crmcore[holidays]')", options.key("calendar"),
-                       official.describe(), ", ".join(map(str, beyond)))
+                       official.describe(), ", ".join(map(str, missing)))
     return official.calendar
 
 
