@@ -23,8 +23,9 @@ ALLOWED = (
     r"[\w/.-]*\.db\b",                       # the database file
     r"'[^']*'",                              # quoted data: commitment, contract, product names
     r"\b\w+ Co\. \d+", r"\bCustomer \d+",    # generated customer names (data)
+    r"\banswer about [a-z -]+",              # generated commitment descriptions (data)
     r"\b[a-z_]+:[A-Z][\w-]*",                 # agenda subjects (ticket:K1, customer:C1)
-    r"\b[A-Z]\d{3,}[\w-]*",                  # customer, ticket and commitment ids
+    r"\b[A-Z]\d{3,}[\w-]*", r"\bPRB-[0-9a-f]+",  # customer, ticket, problem ids
     r"\b[a-z]+\.[a-z]+\b",                   # owner logins (li.wei)
     r"\b[a-z-]+@\d+", r"\bpareto-abc\b",     # scheme names
     r"\bdemo-complaints(-2)?\b", r"\bcm-\d+\b",  # PDCA cycle and countermeasure ids
@@ -197,3 +198,14 @@ def test_measures_table_is_chinese(demo_db: Path) -> None:
     assert status == 0, err
     assert "满意度 CSAT（1-5）" in out
     assert untranslated(out) == []
+
+
+def test_escalate_and_problems_print_chinese(zh_db: Path, tmp_path: Path) -> None:
+    database = tmp_path / "esc.db"
+    database.write_bytes(zh_db.read_bytes())
+    for command in ("escalate", "problems"):
+        status, out, err = run(command, "--db", str(database), "--as-of", "2026-06-30",
+                               "--lang", "zh_CN")
+        assert status == 0, err
+        assert out.startswith("截至 2026-06-30T00:00:00+00:00 ")
+        assert untranslated(out) == []

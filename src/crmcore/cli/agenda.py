@@ -174,18 +174,20 @@ def run_escalate(arguments: argparse.Namespace) -> int:
     if arguments.format == "json":
         print_json(report.as_dict())
         return 0
-    print(f"escalations as of {as_of.isoformat()}: {len(report.applied)} step(s) applied, "
-          f"{len(report.transferred)} transfer(s), {len(report.conflicts)} conflict(s)")
-    rows = [(r.subject, r.step, r.role, r.action.value, r.from_owner or "-",
+    print(tr("escalations as of {as_of}: {applied} step(s) applied, {transferred} "
+             "transfer(s), {conflicts} conflict(s)").format(
+        as_of=as_of.isoformat(), applied=len(report.applied),
+        transferred=len(report.transferred), conflicts=len(report.conflicts)))
+    rows = [(r.subject, r.step, term(r.role), term(r.action.value), r.from_owner or "-",
              r.to_owner or "-", r.person or "-", _utc(r.at),
              _cut(r.reason)) for r in report.applied]
-    rows += [(c.record.subject, c.record.step, c.record.role, "CONFLICT",
+    rows += [(c.record.subject, c.record.step, term(c.record.role), tr("CONFLICT"),
               c.record.from_owner or "-", c.record.to_owner or "-", c.record.person or "-",
               _utc(c.record.at), _cut(c.error))
              for c in report.conflicts]
     if rows:
-        print_table(rows, ("task", "step", "role", "action", "from", "to", "tells",
-                           "reached (UTC)", "why"))
+        print_table(rows, (tr("task"), tr("step"), tr("role"), tr("action"), tr("from"),
+                           tr("to"), tr("tells"), tr("reached (UTC)"), tr("why")))
     return 0
 
 
@@ -199,10 +201,14 @@ def run_problems(arguments: argparse.Namespace) -> int:
                      "opened_at": p.opened_at.isoformat(), "incidents": list(p.incident_ids),
                      "summary": p.summary} for p in opened])
         return 0
-    print(f"problems opened as of {as_of.isoformat()}: {len(opened)}")
+    print(tr("problems opened as of {as_of}: {count}").format(as_of=as_of.isoformat(),
+                                                             count=len(opened)))
     if opened:
-        print_table([(p.id, p.key, len(p.incident_ids), _cut(p.summary)) for p in opened],
-                    ("problem", "recurring", "incidents", "summary"))
+        from crmcore.policies.complaints import key_text
+
+        print_table([(p.id, key_text(p.key), len(p.incident_ids), _cut(p.summary))
+                     for p in opened],
+                    (tr("problem"), tr("recurring"), tr("incidents"), tr("summary")))
     return 0
 
 

@@ -199,13 +199,13 @@ def find_recurring(tickets: Iterable[Ticket], *, as_of: datetime,
                 opened_at=cluster[rule.threshold - 1].opened_at,
                 incident_ids=tuple(t.id for t in cluster), customer_ids=customers,
                 summary=tr("{count} complaints ({key}) within {days} days: {ids}").format(
-                    count=len(cluster), key=_key_text(key), days=rule.window.days,
+                    count=len(cluster), key=key_text(key), days=rule.window.days,
                     ids=", ".join(t.id for t in cluster)),
             ))
     return problems
 
 
-def _key_text(key: str) -> str:
+def key_text(key: str) -> str:
     """A cluster key for people: ``category:billing error`` with the category's word."""
     kind, _, value = key.partition(":")
     return tr("category:{category}").format(category=term(value)) if kind == "category" \

@@ -291,7 +291,7 @@ def next_step(task: Task, chain: EscalationChain, calendar: BusinessCalendar,
         return None
     skipped = chain.steps[last + 1:found.level + 1]
     moved = any(step.action is EscalationAction.TRANSFER for step in skipped)
-    what = f": {task.what}" if task.what else ""
+    what = f": {term(task.what)}" if task.what else ""
     return EscalationRecord(
         id=_record_id(task, found.level), customer_id=task.customer_id, task_kind=task.kind,
         task_id=task.id, step=found.level, role=found.step.role, action=found.step.action,
