@@ -75,6 +75,14 @@ def test_an_instant_out_of_range_fails_as_the_validating_constructor_does() -> N
                          reason="large buyer")
     assert str(by_door.value) == str(by_constructor.value)
     assert "entered_at" in str(by_door.value)
+    lead = builtin_flow("lead")
+    answered = apply_transition(lead, start_flow(lead, "L1", customer_id="C1", at=T0,
+                                                 actor="ann").state, "answer", at=T0, actor="ann")
+    with pytest.raises(ValidationError) as internal:  # the state keeps its time: the entry's
+        apply_transition(lead, answered.state, "report_progress", at=edge, actor="ann")
+    with pytest.raises(ValidationError) as by_entry:
+        attrs.evolve(answered.entry, at=edge)
+    assert str(internal.value) == str(by_entry.value)
 
 
 def test_assemble_needs_every_field() -> None:

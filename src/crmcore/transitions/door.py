@@ -168,8 +168,9 @@ def apply_transition(
     else:
         new_fields = record.fields
     entered = at if transition.target is not None else record.entered_at
-    aware_datetime(None, _ENTERED_AT, entered)  # the one check _check_inputs leaves (range),
-    aware_datetime(None, _AT, at)  # raised as constructing the records would raise it
+    # The one check _check_inputs leaves (the UTC range), failing as the record it would
+    # fail first does: the new state's entered_at, or (an internal event) the entry's at.
+    aware_datetime(None, _ENTERED_AT if transition.target is not None else _AT, at)
     state = assemble(FlowState, id=record.id, flow=record.flow, flow_version=flow.version,
                      subject_id=record.subject_id, customer_id=record.customer_id,
                      state=target, entered_at=entered, sequence=record.sequence + 1,
