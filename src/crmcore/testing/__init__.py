@@ -9,11 +9,18 @@
 * :mod:`crmcore.testing.notifier_contract`: :class:`NotifierContract`, the
   tests every notifier must pass. Subclass it and provide ``notifier`` and
   ``received`` fixtures (and ``failing_notifier`` if the target can be down).
+* :mod:`crmcore.testing.scoring_contract`: :class:`ScoringContract`, the
+  properties every scoring strategy must have. Provide a ``strategy`` fixture.
+* :mod:`crmcore.testing.calendar_contract`: :class:`CalendarContract`, the
+  properties every business calendar must have. Provide a ``calendar`` fixture.
 * :mod:`crmcore.testing.factories`: ``make_customer(**overrides)`` and one
   ``make_*`` function per entity, with deterministic defaults that fit together.
 * :mod:`crmcore.testing.strategies`: hypothesis strategies for every entity of
   :mod:`crmcore.model` and for domain events (needs hypothesis, from the
-  ``test`` extra).
+  ``plugin-kit`` extra).
+
+The kit needs only pytest and hypothesis (``pip install 'crmcore[plugin-kit]'``),
+never SQLAlchemy, psycopg, matplotlib, scipy or apprise.
 
 The names below are re-exported lazily: importing this package imports neither
 hypothesis nor pytest, so a host may use the factories in its own fixtures
@@ -28,6 +35,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from crmcore.testing.calendar_contract import CalendarContract
     from crmcore.testing.factories import (
         CUSTOMER_ID,
         NOW,
@@ -42,6 +50,7 @@ if TYPE_CHECKING:
         make_transaction,
     )
     from crmcore.testing.notifier_contract import NotifierContract, ReceivedIds
+    from crmcore.testing.scoring_contract import ScoringContract
     from crmcore.testing.storage_contract import StorageContract
     from crmcore.testing.strategies import (
         aware_datetimes,
@@ -64,8 +73,10 @@ if TYPE_CHECKING:
 __all__ = [
     "CUSTOMER_ID",
     "NOW",
+    "CalendarContract",
     "NotifierContract",
     "ReceivedIds",
+    "ScoringContract",
     "StorageContract",
     "aware_datetimes",
     "celebrations",
@@ -99,6 +110,8 @@ _MODULES = (
     "crmcore.testing.strategies",
     "crmcore.testing.notifier_contract",
     "crmcore.testing.storage_contract",
+    "crmcore.testing.scoring_contract",
+    "crmcore.testing.calendar_contract",
 )
 
 
