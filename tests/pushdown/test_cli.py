@@ -129,12 +129,15 @@ def test_a_mapping_naming_what_the_erp_lacks_names_the_key_and_stores_nothing(
                                  "sqlite:///{tmp}/absent.db", "ftp://erp"])
 def test_a_url_that_does_not_connect_names_the_option_and_hides_the_password(
         capsys: pytest.CaptureFixture[str], tmp_path: Path, url: str) -> None:
+    database = tmp_path / "crm.db"
     status = main(["grade", "--erp", str(_mapping(tmp_path)), "--url",
-                   url.format(tmp=tmp_path), "--scheme", "pareto-abc", "--as-of", AS_OF])
+                   url.format(tmp=tmp_path), "--scheme", "pareto-abc", "--as-of", AS_OF,
+                   "--db", str(database)])
     error = capsys.readouterr().err
     assert status == 2
     assert "--url" in error
     assert "s3cret" not in error
+    assert not database.exists()
 
 
 def test_a_missing_pushdown_extra_is_named(
