@@ -8,7 +8,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from crmcore.lifecycle import CustomerFacts, Thresholds, plan_moves
-from crmcore.lifecycle.evidence import candidate_times, plan_moves_reference
+from crmcore.lifecycle.evidence import (
+    _prefix_rhythms,
+    _rhythm,
+    candidate_times,
+    plan_moves_reference,
+)
 from crmcore.model import Priority, Ticket, TicketKind
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
@@ -82,3 +87,13 @@ def test_the_generated_books_reach_every_kind_of_move() -> None:
                                         "churn", "win_back", "settle", "become_loyal",
                                         "flag_at_risk", "churn"]
     assert candidate_times(facts, rules, after=T0, until=T0 + timedelta(days=900))[0] == T0
+
+
+@given(purchases=st.lists(moments(), max_size=20), rules=thresholds)
+def test_prefix_rhythms_in_one_pass_equal_the_rhythm_of_each_prefix(
+        purchases: list[datetime], rules: Thresholds) -> None:
+    """Days kept sorted as purchases are added, across offsets (a day may land between)."""
+    times = sorted(purchases)
+    rhythms, days = _prefix_rhythms(times, rules)
+    assert rhythms == [_rhythm(times[:count], rules) for count in range(len(times) + 1)]
+    assert days == [len({p.date() for p in times[:count]}) for count in range(len(times) + 1)]

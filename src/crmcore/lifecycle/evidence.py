@@ -30,7 +30,7 @@ first run over years of history records when each move really happened.
 
 from __future__ import annotations
 
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right, insort
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from itertools import pairwise
@@ -322,11 +322,52 @@ def _rhythm(purchases: Sequence[datetime], thresholds: Thresholds) -> tuple[floa
     days = sorted({p.date() for p in purchases})
     gaps = [(b - a).days for a, b in pairwise(days)]
     if not gaps:
-        return thresholds.default_rhythm_days, tr(
-            "default rhythm of {days:g} days (fewer than 2 purchase days)").format(
-            days=thresholds.default_rhythm_days)
-    return float(median(gaps)), tr("its purchase rhythm of {days:g} days").format(
-        days=median(gaps))
+        return _default_rhythm(thresholds)
+    return float(median(gaps)), _rhythm_text(median(gaps))
+
+
+def _default_rhythm(thresholds: Thresholds) -> tuple[float, str]:
+    return thresholds.default_rhythm_days, tr(
+        "default rhythm of {days:g} days (fewer than 2 purchase days)").format(
+        days=thresholds.default_rhythm_days)
+
+
+def _rhythm_text(days: float) -> str:
+    return tr("its purchase rhythm of {days:g} days").format(days=days)
+
+
+def _prefix_rhythms(times: Sequence[datetime], thresholds: Thresholds
+                    ) -> tuple[list[tuple[float, str]], list[int]]:
+    """:func:`_rhythm` and the number of purchase days of every prefix ``times[:count]``,
+    in one pass: the distinct days and their gaps are kept sorted as purchases are added
+    (a day that lands between known ones, possible across offsets, re-derives the gaps)."""
+    default = _default_rhythm(thresholds)
+    texts: dict[float, str] = {}
+    rhythms, counts = [default], [0]
+    days: list[Any] = []
+    gaps: list[int] = []
+    for moment in times:
+        day = moment.date()
+        at = bisect_left(days, day)
+        if at == len(days):
+            if days:
+                insort(gaps, (day - days[-1]).days)
+            days.append(day)
+        elif days[at] != day:
+            days.insert(at, day)
+            gaps = sorted((b - a).days for a, b in pairwise(days))
+        counts.append(len(days))
+        if not gaps:
+            rhythms.append(default)
+            continue
+        half = len(gaps) // 2  # statistics.median, on gaps already sorted
+        middle = gaps[half] if len(gaps) % 2 else (gaps[half - 1] + gaps[half]) / 2
+        value = float(middle)
+        text = texts.get(value)
+        if text is None:
+            text = texts[value] = _rhythm_text(middle)
+        rhythms.append((value, text))
+    return rhythms, counts
 
 
 class _Timeline:
@@ -334,7 +375,7 @@ class _Timeline:
 
     Purchases and answers are sorted (:class:`CustomerFacts` sorts them), so
     "the ones up to ``t``" is a prefix found by bisection; the rhythm and the
-    number of purchase days of each prefix are computed once and kept.
+    number of purchase days of each prefix are computed in one pass when first asked.
     """
 
     __slots__ = ("_days", "_rhythms", "answer_times", "facts", "scores", "thresholds", "times")
@@ -345,23 +386,21 @@ class _Timeline:
         self.times = facts.purchases
         self.answer_times = [at for at, _ in facts.satisfaction]
         self.scores = [score for _, score in facts.satisfaction]
-        self._rhythms: dict[int, tuple[float, str]] = {}
-        self._days: dict[int, int] = {}
+        self._rhythms: list[tuple[float, str]] = []
+        self._days: list[int] = []
 
     def view(self, t: datetime) -> _IndexedView:
         return _IndexedView(self, t)
 
     def rhythm(self, count: int) -> tuple[float, str]:
-        found = self._rhythms.get(count)
-        if found is None:
-            found = self._rhythms[count] = _rhythm(self.times[:count], self.thresholds)
-        return found
+        if not self._rhythms:
+            self._rhythms, self._days = _prefix_rhythms(self.times, self.thresholds)
+        return self._rhythms[count]
 
     def purchase_days(self, count: int) -> int:
-        found = self._days.get(count)
-        if found is None:
-            found = self._days[count] = len({p.date() for p in self.times[:count]})
-        return found
+        if not self._days:
+            self._rhythms, self._days = _prefix_rhythms(self.times, self.thresholds)
+        return self._days[count]
 
 
 class _IndexedView(_View):
