@@ -41,7 +41,7 @@ TERMS = (
     # loyalty types (L4) and grading metrics
     N_("monopoly"), N_("convenience"), N_("potential"), N_("incentive"), N_("super-value"),
     N_("unknown"), N_("revenue"), N_("profit"), N_("complaints"), N_("satisfaction"),
-    N_("recency_days"), N_("frequency"),
+    N_("recency_days"), N_("frequency"), N_("transaction"),
     # lifecycle entry fields and their values (L3, L4); retention cohorts
     N_("loyalty_type"), N_("churn_type"), N_("churn_cause"), N_("churn_reasons"),
     N_("churn_note"), N_("natural"), N_("malicious"), N_("competitive"), N_("negligence"),

@@ -209,3 +209,17 @@ def test_escalate_and_problems_print_chinese(zh_db: Path, tmp_path: Path) -> Non
         assert status == 0, err
         assert out.startswith("截至 2026-06-30T00:00:00+00:00 ")
         assert untranslated(out) == []
+
+
+def test_import_summary_and_its_errors_are_chinese(tmp_path: Path) -> None:
+    purchases = tmp_path / "purchases.csv"
+    purchases.write_text("customer_id,date,amount\nC1,2026-01-05,1200\n", encoding="utf-8")
+    database = str(tmp_path / "import.db")
+    status, _, err = run("import", "transactions", str(purchases), "--db", database,
+                         "--lang", "zh_CN")
+    assert status != 0
+    assert "'C1' 不是已保存的客户（请先导入客户，或加 --create-customers）" in err
+    status, out, err = run("import", "transactions", str(purchases), "--db", database,
+                           "--create-customers", "--lang", "zh_CN")
+    assert status == 0, err
+    assert "交易：1 行，新增 1，已存在 0" in out

@@ -23,6 +23,8 @@ from crmcore.csv_import import (
 )
 from crmcore.encodings import ENCODINGS, UnknownEncodingError, encoding_name
 from crmcore.errors import ImportRowError, ValidationError
+from crmcore.i18n import N_, tr
+from crmcore.i18n_terms import term
 from crmcore.sources import TableFile, open_table
 from crmcore.validation import is_time_zone
 
@@ -173,13 +175,14 @@ def run_import(arguments: argparse.Namespace) -> int:
             raise CommandError(f"{arguments.file}: {error}{hint}") from None
         except UnknownCustomerError as error:
             raise ImportRowError(error.line, layout.customer_col, error.entity_id,
-                                 "is not a stored customer (import customers first, or "
-                                 "pass --create-customers)") from None
+                                 N_("is not a stored customer (import customers first, or "
+                                    "pass --create-customers)")) from None
         except RowClashError as error:
             raise CommandError(f"{arguments.file}, line {error.line}: {error}") from None
     progress.done()
     print(f"{arguments.file}: {source.describe()}")
     for kind in sorted(report.rows):
-        print(f"{kind}: {report.rows[kind]:,} rows, {report.new[kind]:,} new, "
-              f"{report.skipped[kind]:,} already stored")
+        print(tr("{kind}: {rows:,} rows, {new:,} new, {skipped:,} already stored").format(
+            kind=term(kind), rows=report.rows[kind], new=report.new[kind],
+            skipped=report.skipped[kind]))
     return 0
