@@ -77,8 +77,13 @@ class Transition(NamedTuple):
     event: DomainEvent
 
 
+_JSON_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
 def _is_json(value: Any) -> bool:
-    if value is None or isinstance(value, str | int | float | bool):
+    if type(value) in _JSON_SCALARS:  # the common case, without the isinstance chain
+        return True
+    if isinstance(value, str | int | float | bool):
         return True
     if isinstance(value, list | tuple):
         return all(_is_json(item) for item in value)
@@ -161,12 +166,13 @@ def apply_transition(
                                 at=at, actor=actor, reason=reason, fields=given,
                                 facts=dict(facts or {}))
     _run_checks(transition, context, refuse)
+    recorded = _jsonable(given)
     if transition.target is not None:
-        new_fields = _jsonable(given)
+        new_fields = dict(recorded)
     elif transition.updates_fields:
-        new_fields = {**record.fields, **_jsonable(given)}
+        new_fields = {**record.fields, **recorded}
     else:
-        new_fields = record.fields
+        new_fields = dict(record.fields)
     entered = at if transition.target is not None else record.entered_at
     # The one check _check_inputs leaves (the UTC range), failing as the record it would
     # fail first does: the new state's entered_at, or (an internal event) the entry's at.
@@ -174,10 +180,10 @@ def apply_transition(
     state = assemble(FlowState, id=record.id, flow=record.flow, flow_version=flow.version,
                      subject_id=record.subject_id, customer_id=record.customer_id,
                      state=target, entered_at=entered, sequence=record.sequence + 1,
-                     fields=dict(new_fields))
+                     fields=new_fields)
     entry = _entry(state, event, record.state, at=at, actor=actor, reason=reason,
                    seconds=(at - record.entered_at).total_seconds(), override=backward,
-                   fields=_jsonable(given))
+                   fields=recorded)
     return Transition(state, entry, _event(flow, FLOW_TRANSITIONED, entry))
 
 
@@ -221,14 +227,15 @@ def _run_checks(transition: TransitionDefinition, context: TransitionContext,
 def _entry(state: FlowState, event: str, previous: str | None, *, at: datetime, actor: str,
            reason: str, seconds: float, override: bool,
            fields: dict[str, Any] | None = None) -> HistoryEntry:
-    """The history entry of a change to the checked ``state`` by the checked ``event``."""
+    """The history entry of a change to the checked ``state`` by the checked ``event``;
+    ``fields`` (a dict of its own, else a copy of the state's) are the ones given."""
     return assemble(
         HistoryEntry,
         id=history_id(state.flow, state.subject_id, state.sequence), flow=state.flow,
         flow_version=state.flow_version, subject_id=state.subject_id,
         customer_id=state.customer_id, sequence=state.sequence, event=event,
         from_state=previous, to_state=state.state, at=at, actor=actor, reason=reason,
-        seconds_in_previous=seconds, fields=dict(state.fields if fields is None else fields),
+        seconds_in_previous=seconds, fields=dict(state.fields) if fields is None else fields,
         override=override,
     )
 
