@@ -69,6 +69,10 @@ class ExamplePlugin:
         register("example-calendar", lambda options: "calendar")
 
     @hookimpl
+    def crmcore_register_commands(self, register):  # type: ignore[no-untyped-def]
+        register("example-command", lambda parser: lambda arguments: 7)
+
+    @hookimpl
     def crmcore_event_committed(self, event):  # type: ignore[no-untyped-def]
         self.observed.append(event.type)
 
@@ -102,6 +106,14 @@ def test_hook_crmcore_register_scoring(example_host: PluginHost) -> None:
 
 def test_hook_crmcore_register_calendars(example_host: PluginHost) -> None:
     assert example_host.calendars().get("example-calendar")(Options({}, "c")) == "calendar"
+
+
+def test_hook_crmcore_register_commands(example_host: PluginHost) -> None:
+    """The factory gets the command's parser and returns what runs it (CLI: tests/plugin_kit)."""
+    import argparse
+
+    run = example_host.commands().get("example-command")(argparse.ArgumentParser())
+    assert run(argparse.Namespace()) == 7
 
 
 def test_hook_crmcore_event_committed(example_host: PluginHost, example: ExamplePlugin,

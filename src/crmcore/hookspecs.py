@@ -19,6 +19,7 @@ Example plugin module::
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import Callable
 
 import pluggy
@@ -28,6 +29,12 @@ from crmcore.ports import CalendarFactory, NotifierFactory, ScoringFactory, Stor
 
 PROJECT_NAME = "crmcore"
 """The pluggy project name: hook functions must carry this project's markers."""
+
+CommandRun = Callable[[argparse.Namespace], int]
+"""Runs a plugin command with its parsed arguments and returns the exit status."""
+
+CommandFactory = Callable[[argparse.ArgumentParser], CommandRun]
+"""Adds a plugin command's arguments to its parser and returns what runs it."""
 
 hookspec = pluggy.HookspecMarker(PROJECT_NAME)
 """Marks a function in this module as a hook specification."""
@@ -78,6 +85,33 @@ def crmcore_register_calendars(register: Callable[[str, CalendarFactory], None])
     Called once per plugin manager, the first time calendars are listed or
     one is chosen by the service policies. ``factory(options)`` returns a
     business calendar. Returns nothing; not ``firstresult``.
+    """
+
+
+@hookspec
+def crmcore_register_commands(register: Callable[[str, CommandFactory], None]) -> None:
+    """Register command-line commands by name, run as ``crmcore NAME`` (as datasette's
+    and llm's plugins add commands).
+
+    Called only when ``crmcore`` is given a command name that is not built in (and by
+    ``crmcore plugins``), so installed plugins never slow the built-in commands down.
+    ``factory(parser)`` receives the command's :class:`argparse.ArgumentParser`, adds
+    its arguments and returns ``run(arguments) -> int``, the exit status. The first line
+    of the factory's docstring is the command's help line; the whole docstring is its
+    description. A name already used by a built-in command is a
+    :class:`~crmcore.errors.PluginError` naming the plugin. Returns nothing; not
+    ``firstresult``.
+
+    Example::
+
+        def open_hello(parser):
+            '''Greet someone.'''
+            parser.add_argument("--name", default="world")
+            return lambda arguments: print(f"hello {arguments.name}") or 0
+
+        @hookimpl
+        def crmcore_register_commands(register):
+            register("hello", open_hello)
     """
 
 

@@ -205,6 +205,10 @@ class PluginHost:
         """Business calendars registered through ``crmcore_register_calendars``."""
         return self._collect("crmcore_register_calendars", "calendar")
 
+    def commands(self) -> Registry[hookspecs.CommandFactory]:
+        """Command-line commands registered through ``crmcore_register_commands``."""
+        return self._collect("crmcore_register_commands", "command")
+
     def registries(self) -> dict[str, Registry[Any]]:
         """Every provider registry by category name."""
         return {
@@ -212,6 +216,7 @@ class PluginHost:
             "notifiers": self.notifiers(),
             "scoring": self.scoring_strategies(),
             "calendars": self.calendars(),
+            "commands": self.commands(),
         }
 
     def event_committed(self, event: DomainEvent) -> None:

@@ -9,6 +9,8 @@ Run from the repository root, with the example installed next to crmcore::
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from importlib import metadata
 from pathlib import Path
 
@@ -16,7 +18,7 @@ import pytest
 from crmcore_example_plugin import JsonLinesNotifier, open_jsonl_notifier
 
 from crmcore import CRM, ComponentConfig, ConfigError, FixedClock, Options, make_plugin_manager
-from crmcore.testing import NotifierContract, ReceivedIds, make_customer
+from crmcore.testing import NotifierContract, ReceivedIds, make_customer, make_domain_event
 
 
 def jsonl_notifier(path: Path) -> JsonLinesNotifier:
@@ -74,3 +76,25 @@ def test_the_entry_point_is_found_and_chosen_by_name(
     event = json.loads(line)
     assert (event["type"], event["subject"]) == ("customer.recorded", "customer:C001")
     assert event["occurred_at"] == crmcore_clock().isoformat()
+
+
+def test_the_installed_plugin_adds_the_command_jsonl_count(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``crmcore jsonl-count FILE`` comes from the installed distribution's entry point."""
+    try:
+        metadata.distribution("crmcore-example-plugin")
+    except metadata.PackageNotFoundError:
+        pytest.skip("the example is not installed: pip install ./examples/plugin-example")
+    monkeypatch.delenv("CRMCORE_DISABLE_PLUGIN_AUTOLOAD", raising=False)
+    events = tmp_path / "events.jsonl"
+    notifier = jsonl_notifier(events)
+    recorded = make_domain_event(id="e1")
+    for event in (recorded, recorded, make_domain_event(id="e2"),  # a repeat counts once
+                  make_domain_event(id="e3", type="ticket.escalated")):
+        notifier.notify(event)
+    code = "import sys; from crmcore.cli import main; sys.exit(main(sys.argv[1:]))"
+    done = subprocess.run([sys.executable, "-c", code, "jsonl-count", str(events)],
+                          capture_output=True, text=True, check=False)
+    assert (done.stdout, done.stderr, done.returncode) == (
+        "2\tcustomer.recorded\n1\tticket.escalated\n", "", 0)

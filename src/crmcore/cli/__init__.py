@@ -197,6 +197,8 @@ def build_parser(*, lazy: bool = False) -> argparse.ArgumentParser:
         prog="crmcore",
         description="Customer-relationship rules as code: grading, lifecycle, CCPR service "
                     "policies and PDCA loops.",
+        epilog="Installed plugins may add commands (run them as crmcore NAME): "
+               "crmcore plugins lists them.",
     )
     parser.add_argument("--version", action="version", version=f"crmcore {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log events and details")
@@ -210,10 +212,42 @@ def build_parser(*, lazy: bool = False) -> argparse.ArgumentParser:
     return parser
 
 
+def _command_word(words: Sequence[str]) -> str | None:
+    """The command named in ``words`` (the first one not an option), if any."""
+    for word in words:
+        if word == "--":
+            return None
+        if not word.startswith("-"):
+            return word
+    return None
+
+
+def _add_plugin_commands(parser: argparse.ArgumentParser) -> int:
+    """Add the commands of installed plugins (loading their entry points); return 0, or
+    the exit status after printing the error of a plugin that failed to load."""
+    from crmcore.cli.plugin_commands import add_plugin_commands
+    from crmcore.errors import CrmError, exit_status
+    from crmcore.i18n import tr
+
+    commands = next(action for action in parser._actions
+                    if isinstance(action, _LazyCommands))
+    try:
+        add_plugin_commands(commands, builtins=frozenset(COMMANDS))
+    except CrmError as error:
+        print(tr("crmcore: error: {error}").format(error=error), file=sys.stderr)
+        return exit_status(error)
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status (see :func:`crmcore.errors.exit_status`)."""
     parser = build_parser(lazy=True)
     words, lang = take_lang(sys.argv[1:] if argv is None else list(argv))
+    name = _command_word(words)
+    if name is not None and name not in COMMANDS:
+        failed = _add_plugin_commands(parser)
+        if failed:
+            return failed
     arguments = parser.parse_args(words)
     if lang is not None:
         arguments.lang = lang
