@@ -25,12 +25,14 @@ ODOO_RATES = [  # id, name (date), rate (units per EUR), currency_id, company_id
     (3, date(2024, 2, 1), "1.250000", USD, 1),
     (4, date(2024, 3, 1), "0.800000", GBP, 1),
 ]
-ODOO_PARTNERS = [  # id, name, parent_id, commercial_partner_id, is_company, country_id
-    (1, "Azure Interior", None, 1, True, 21),
-    (2, "Brandon Freeman", 1, 1, False, 21),       # a contact of Azure Interior
-    (3, "Deco Addict", None, 3, True, 75),
-    (4, "Addison Olson", 3, 3, False, 75),          # a contact of Deco Addict
-    (5, "Colleen Diaz", None, 5, False, 233),
+ODOO_PARTNERS = [
+    # id, name, parent_id, commercial_partner_id, is_company, country_id, customer_rank, active
+    (1, "Azure Interior", None, 1, True, 21, 2, True),
+    (2, "Brandon Freeman", 1, 1, False, 21, 0, True),      # a contact of Azure Interior
+    (3, "Deco Addict", None, 3, True, 75, 2, True),
+    (4, "Addison Olson", 3, 3, False, 75, 0, True),         # a contact of Deco Addict
+    (5, "Colleen Diaz", None, 5, False, 233, 1, True),
+    (6, "Lumber Inc", None, 6, True, 233, 1, True),         # a customer who bought nothing
 ]
 ODOO_COUNTRIES = [(21, "BE", "Belgium"), (75, "FR", "France"), (233, "US", "United States")]
 ODOO_ORDERS = [  # id, name, partner_id, date_order, amount_total, currency_id, company_id, state
@@ -61,10 +63,14 @@ ODOO_EXPECTED = sorted([
 ])
 """``(customer_id, at, amount_cents)`` the Odoo mapping must yield, sorted."""
 
-ERPNEXT_CUSTOMERS = [  # name, customer_name, territory, customer_group, primary address
-    ("Grant Plastics Ltd.", "Grant Plastics Ltd.", "India", "Commercial", "Grant-Billing"),
-    ("Palmer Productions", "Palmer Productions Ltd.", "United States", "Commercial", None),
-    ("Nordic Traders AB", "Nordic Traders AB", "Sweden", "Distributor", "Nordic-Billing"),
+ERPNEXT_CUSTOMERS = [
+    # name, customer_name, territory, customer_group, primary address, customer_type, disabled
+    ("Grant Plastics Ltd.", "Grant Plastics Ltd.", "India", "Commercial", "Grant-Billing",
+     "Company", 0),
+    ("Palmer Productions", "Palmer Productions Ltd.", "United States", "Commercial", None,
+     "Company", 0),
+    ("Nordic Traders AB", "Nordic Traders AB", "Sweden", "Distributor", "Nordic-Billing",
+     "Company", 0),
 ]
 ERPNEXT_ADDRESSES = [("Grant-Billing", "India"), ("Nordic-Billing", "Sweden")]
 ERPNEXT_INVOICES = [
@@ -112,7 +118,10 @@ def odoo_tables(metadata: sa.MetaData) -> dict[str, sa.Table]:
             "res_partner", metadata, sa.Column("id", sa.Integer, primary_key=True),
             sa.Column("name", sa.String(64)), sa.Column("parent_id", sa.Integer),
             sa.Column("commercial_partner_id", sa.Integer), sa.Column("is_company", sa.Boolean),
-            sa.Column("country_id", sa.Integer)),
+            sa.Column("country_id", sa.Integer), sa.Column("customer_rank", sa.Integer),
+            sa.Column("active", sa.Boolean), sa.Column("create_date", sa.DateTime),
+            sa.Column("lang", sa.String(16)), sa.Column("tz", sa.String(64)),
+            sa.Column("email", sa.String(64)), sa.Column("phone", sa.String(32))),
         "res_country": sa.Table(
             "res_country", metadata, sa.Column("id", sa.Integer, primary_key=True),
             sa.Column("code", sa.String(2)), sa.Column("name", sa.String(64))),
@@ -138,7 +147,9 @@ def erpnext_tables(metadata: sa.MetaData) -> dict[str, sa.Table]:
         "tabCustomer": sa.Table(
             "tabCustomer", metadata, sa.Column("name", name, primary_key=True),
             sa.Column("customer_name", name), sa.Column("territory", name),
-            sa.Column("customer_group", name), sa.Column("customer_primary_address", name)),
+            sa.Column("customer_group", name), sa.Column("customer_primary_address", name),
+            sa.Column("customer_type", name), sa.Column("disabled", sa.SmallInteger),
+            sa.Column("creation", sa.DateTime)),
         "tabAddress": sa.Table(
             "tabAddress", metadata, sa.Column("name", name, primary_key=True),
             sa.Column("country", name)),
@@ -154,7 +165,8 @@ def erpnext_tables(metadata: sa.MetaData) -> dict[str, sa.Table]:
 
 
 def _rows(table: sa.Table, rows: Sequence[tuple[object, ...]]) -> list[dict[str, object]]:
-    return [dict(zip(table.c.keys(), row, strict=True)) for row in rows]
+    """Rows as dicts of the leading columns (the columns after them stay NULL)."""
+    return [dict(zip(table.c.keys(), row, strict=False)) for row in rows]
 
 
 def write_books(engine: sa.Engine, schema: str | None = None) -> None:

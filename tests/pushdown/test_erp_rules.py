@@ -8,10 +8,12 @@ real tables; the purchases are computed in the engine by one Ibis expression.
 
 from __future__ import annotations
 
+import json
 import os
 import uuid
 from collections.abc import Iterator
-from datetime import date, datetime
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +26,15 @@ from crmcore.testing.servers import MariaDbServer, find_mariadb, mariadb_server
 from crmcore_plugins.erp import ErpSource, erp_purchases, load_mapping, parse_mapping
 from crmcore_plugins.pushdown.sources import MappedSource, connect
 
-from .erp_books import ERPNEXT_EXPECTED, GBP, ODOO_EXPECTED, USD, write_books
+from .erp_books import (
+    ERPNEXT_CUSTOMERS,
+    ERPNEXT_EXPECTED,
+    GBP,
+    ODOO_EXPECTED,
+    ODOO_PARTNERS,
+    USD,
+    write_books,
+)
 
 sa = pytest.importorskip("sqlalchemy")
 
@@ -62,18 +72,22 @@ def _sqlite(tmp: Path) -> Books:
 
 
 def _postgresql(request: pytest.FixtureRequest) -> Iterator[Books]:
-    url: str = request.getfixturevalue("postgres_url")
-    schema = f"erp_{uuid.uuid4().hex[:8]}"
+    """The books in a database of their own on the session's PostgreSQL server."""
+    server: str = request.getfixturevalue("postgres_url")
+    name = f"erp_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    url = f"{server.rsplit('/', 1)[0]}/{name}"
     engine = sa.create_engine(url)
-    with engine.begin() as connection:
-        connection.execute(sa.schema.CreateSchema(schema))
-    write_books(engine, schema)
-    backend = connect(url)
-    yield Books(backend, schema, url)
-    backend.disconnect()
-    with engine.begin() as connection:
-        connection.execute(sa.schema.DropSchema(schema, cascade=True))
+    write_books(engine)
     engine.dispose()
+    backend = connect(url)
+    yield Books(backend, None, url)
+    backend.disconnect()
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
 
 
 def _mariadb(request: pytest.FixtureRequest) -> Iterator[Books]:
@@ -259,3 +273,38 @@ def test_a_joined_attribute_naming_a_missing_table_or_column_names_the_key(
     with pytest.raises(ConfigError) as row_by_row:
         ErpSource(mapping, books.url)
     assert message in str(row_by_row.value)
+
+
+def _embedded_grades(purchases: list[tuple[str, datetime, int]], customers: list[str],
+                     scheme: str, as_of: datetime) -> dict[str, str]:
+    """The embedded path's grades of the expected purchases and customers."""
+    from crmcore import Customer, Transaction
+    from crmcore.grading import grade_book, load_scheme
+
+    table = grade_book(
+        load_scheme(scheme), as_of=as_of,
+        transactions=[Transaction(id=f"T{n}", customer_id=c, occurred_at=at.replace(tzinfo=UTC),
+                                  amount=Decimal(cents) / 100)
+                      for n, (c, at, cents) in enumerate(purchases)],
+        customers=[Customer(id=c, name=c) for c in customers])
+    return dict(zip(table.ids, table.grade_list, strict=True))
+
+
+@pytest.mark.parametrize("scheme", ["pareto-abc", "rfm"])
+@pytest.mark.parametrize(("erp", "expected", "customers"), [
+    ("odoo", ODOO_EXPECTED, [str(p[0]) for p in ODOO_PARTNERS if p[6] > 0]),
+    ("erpnext", ERPNEXT_EXPECTED, [c[0] for c in ERPNEXT_CUSTOMERS]),
+])
+def test_crmcore_grade_erp_follows_the_erps_rules(
+    books: Books, capsys: pytest.CaptureFixture[str], erp: str,
+    expected: list[tuple[str, datetime, int]], customers: list[str], scheme: str
+) -> None:
+    """`crmcore grade --erp odoo|erpnext --url URL`: the grades of the purchases the ERP's
+    rules make (rolled up, converted, netted), every mapped customer included."""
+    from crmcore.cli import main
+
+    as_of = datetime(2024, 4, 1, tzinfo=UTC)
+    assert main(["grade", "--erp", erp, "--url", books.url, "--scheme", scheme,
+                 "--as-of", as_of.isoformat(), "--format", "json"]) == 0
+    found = {row["customer_id"]: row["grade"] for row in json.loads(capsys.readouterr().out)}
+    assert found == _embedded_grades(expected, customers, scheme, as_of)

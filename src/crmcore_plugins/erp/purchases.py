@@ -10,8 +10,10 @@ hundredths of the company currency, never negative). Inside the engine:
   for its commercial partner);
 - amounts convert to the company currency: through the document's own rate,
   or the rate table's latest rate on or before the document's date (a
-  document in the company's currency needs none, and its cents are exact;
-  converted amounts are rounded to the cent, half away from zero);
+  document in the company's currency needs none, and its cents are exact
+  for decimal columns; amounts are rounded to the cent half away from zero,
+  which equals crmcore's half-even rounding for ERP totals, since they
+  carry two decimals);
 - credit notes net out of the purchase they reverse (``against``), or else of
   the customer's latest purchase at or before the credit note; a purchase
   refunded in full is no purchase; a credit note with no purchase to net
@@ -26,6 +28,7 @@ into SQL text. Needs the ``pushdown`` extra (Ibis).
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -61,8 +64,18 @@ _COMPARE: dict[str, Callable[[Any, Any], Any]] = {
 
 
 def condition_filter(table: Any, condition: Condition) -> Any:
-    """The Ibis predicate of one mapping condition on ``table``."""
-    return _COMPARE[condition.op](table[condition.column], condition.value)
+    """The Ibis predicate of one mapping condition on ``table``.
+
+    ``true``/``false`` compare with 1/0 in an integer column (MariaDB and
+    SQLite keep booleans as small integers).
+    """
+    column = table[condition.column]
+    value = condition.value
+    if column.type().is_integer():
+        value = (tuple(int(v) if isinstance(v, bool) else v for v in value)
+                 if isinstance(value, tuple) else int(value) if isinstance(value, bool)
+                 else value)
+    return _COMPARE[condition.op](column, value)
 
 
 def mapped_table(backend: Any, name: str, columns: Sequence[tuple[str, str]], key: str,
@@ -151,10 +164,12 @@ def _valid_rates(documents: Any, rates: Any) -> Any:
 
 
 def _document_rows(backend: Any, document: DocumentMapping, mapping: PurchasesMapping,
-                   rates: Any, schema: str | None, index: int, zone: str) -> Any:
+                   rates: Any, schema: str | None, index: int, zone: str, *,
+                   credit_note: bool) -> Any:
     """One row per document: ``_doc``, ``_id``, ``customer_id`` (rolled up), ``at``,
-    ``_raw_amount``, ``_factor`` (one unit of the amount in company currency; NULL when a
-    rate is needed and none is valid), ``_currency`` and ``_against`` (credit notes).
+    ``_cents`` (company currency; never negative for credit notes), ``_factor`` (one unit of
+    the amount in company currency; NULL when a rate is needed and none is valid),
+    ``_currency`` and ``_against`` (credit notes).
 
     The look-ups are one chain of joins and one projection, so the SQL stays shallow.
     """
@@ -190,35 +205,50 @@ def _document_rows(backend: Any, document: DocumentMapping, mapping: PurchasesMa
     customer: Any = base["_customer"].cast("string")
     if mapping.roll_up is not None:
         customer = joined["_owner"].fill_null(customer)
+    amount: Any = joined["_raw_amount"]
     factor: Any
     if document.rate is not None:
         factor = joined["_rate_given"]
+        company_cents = _rounded_cents(amount, factor)
     elif not converts:
         factor = ibis.literal(1.0)
+        company_cents = _rounded_cents(amount)
     else:
         rate: Any = joined["_rate"]
         own: Any = (joined["_company_currency"] if isinstance(company, Lookup)
                     else ibis.literal(company).cast("string"))
         per_company = mapping.rates is None or mapping.rates.meaning == "per_company_unit"
-        factor = ibis.cases((joined["_currency"] == own, ibis.literal(1.0)),
+        same = joined["_currency"] == own
+        factor = ibis.cases((same, ibis.literal(1.0)),
                             else_=(1.0 / rate) if per_company else rate)
-    return joined.select(
+        company_cents = ibis.cases((same, _rounded_cents(amount)),
+                                   else_=_rounded_cents(amount, factor))
+    return _named(joined.select(
         _doc=ibis.literal(f"{index}:") + joined["_id"], _id=joined["_id"],
         _table=ibis.literal(document.table), _key=ibis.literal(document.key),
         _currency=joined["_currency"], customer_id=customer, at=joined["at"],
-        _raw_amount=joined["_raw_amount"], _factor=factor, _against=joined["_against"])
+        _cents=company_cents.abs() if credit_note else company_cents, _factor=factor,
+        _against=joined["_against"]), "documents")
 
 
-def _company_cents(amount: Any, factor: Any) -> Any:
-    """Cents in company currency: exact (half-even) when no conversion is needed."""
-    import ibis
+def _named(table: Any, name: str) -> Any:
+    """``table`` as a named common table expression (``WITH``) of the query, not a nested
+    subquery: the steps stay side by side, within SQLite's parser depth."""
+    return table.alias(f"crmcore_{name}_{uuid.uuid4().hex[:8]}")
 
-    from crmcore_plugins.pushdown.metrics import cents
 
-    converted = (amount.cast("float64") * factor * 100).round(0).cast("int64")
-    if amount.type().is_floating():
-        return converted
-    return ibis.cases((factor == 1.0, cents(amount)), else_=converted)
+def _rounded_cents(amount: Any, factor: Any = None) -> Any:
+    """Cents to the nearest cent, half away from zero: of ``amount`` as stored (exact for
+    decimal columns), or of ``amount × factor`` (a conversion, in floating point).
+
+    ERP totals carry the currency's two decimals, so no tie arises and this equals
+    crmcore's half-even rounding; a plain ``ROUND`` also keeps SQLite (which stores
+    decimals as floating point) from truncating ``20.29 × 100`` to 2028, and keeps the
+    expression shallow enough for SQLite's parser.
+    """
+    if factor is None:
+        return (amount * 100).round(0).cast("int64")
+    return (amount.cast("float64") * factor * 100).round(0).cast("int64")
 
 
 def check_rates(rows: Any) -> None:
@@ -253,26 +283,24 @@ def erp_purchases(backend: Any, mapping: ErpMapping, *, rates: Any = None,
     rate_table = (_rate_table(backend, purchases.rates, rates, schema)
                   if needs_rates and (rates is not None or purchases.rates is not None) else None)
     zone = mapping.time_zone
-    orders = [_document_rows(backend, document, purchases, rate_table, schema, index, zone)
+    orders = [_document_rows(backend, document, purchases, rate_table, schema, index, zone,
+                             credit_note=False)
               for index, document in enumerate(purchases.orders)]
-    notes = [_document_rows(backend, document, purchases, rate_table, schema, index, zone)
+    notes = [_document_rows(backend, document, purchases, rate_table, schema, index, zone,
+                            credit_note=True)
              for index, document in enumerate(purchases.credit_notes)]
     shape = ("_doc", "_id", "_table", "_key", "_currency", "customer_id", "at", "_factor")
     everything = _union([rows.select(*shape) for rows in (*orders, *notes)])
     if check and needs_rates:
         check_rates(everything)
-    order_rows = _union([_with_cents(rows).select("_doc", "customer_id", "at", "_cents")
+    order_rows = _union([rows.select("_doc", "customer_id", "at", "_cents")
                          for rows in orders])
     if not notes:
         return _finish(order_rows)
-    note_rows = _union([_with_cents(rows).select("_doc", "customer_id", "at", "_cents",
-                                                 "_against") for rows in notes])
-    return _finish(_net(order_rows, note_rows, linked=any(n.against for n in
-                                                          purchases.credit_notes)))
-
-
-def _with_cents(rows: Any) -> Any:
-    return rows.mutate(_cents=_company_cents(rows["_raw_amount"], rows["_factor"]).abs())
+    note_rows = _union([rows.select("_doc", "customer_id", "at", "_cents", "_against")
+                        for rows in notes])
+    netted = _net(order_rows, note_rows, linked=any(n.against for n in purchases.credit_notes))
+    return _finish(_named(netted, "netted"))
 
 
 def _union(tables: list[Any]) -> Any:

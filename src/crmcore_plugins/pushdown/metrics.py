@@ -206,8 +206,10 @@ def _with_customers(per_customer: ir.Table, customers: ir.Table, as_of: datetime
                                   else_=ibis.null("int64"))
     else:
         acquired_day = ibis.null("int64")
-    known = customers.select(customer_id=customers["customer_id"],
-                             acquired_day=acquired_day).distinct(on="customer_id")
+    # one row per customer, its earliest acquisition (distinct(on=) compiles to FIRST(),
+    # which PostgreSQL and MariaDB lack)
+    rows = customers.select(customer_id=customers["customer_id"], acquired_day=acquired_day)
+    known = rows.group_by("customer_id").aggregate(acquired_day=rows["acquired_day"].min())
     joined = known.outer_join(per_customer, "customer_id")
     left, right = joined["customer_id"], joined["customer_id_right"]
     first: Any = joined["first_day"]
