@@ -9,7 +9,6 @@ real tables; the purchases are computed in the engine by one Ibis expression.
 from __future__ import annotations
 
 import json
-import os
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
@@ -22,10 +21,11 @@ import pyarrow as pa  # type: ignore[import-untyped]
 import pytest
 
 from crmcore import ConfigError, ValidationError
-from crmcore.testing.servers import MariaDbServer, find_mariadb, mariadb_server
+from crmcore.testing.servers import MariaDbServer
 from crmcore_plugins.erp import ErpSource, erp_purchases, load_mapping, parse_mapping
 from crmcore_plugins.pushdown.sources import MappedSource, connect
 
+from .engine_servers import running_mariadb
 from .erp_books import (
     ERPNEXT_CUSTOMERS,
     ERPNEXT_EXPECTED,
@@ -53,14 +53,7 @@ class Books:
 @pytest.fixture(scope="module")
 def mariadb() -> Iterator[MariaDbServer]:
     """A throw-away MariaDB server for this module."""
-    if find_mariadb() is None:
-        reason = "MariaDB server binaries are not installed (run .ci/mariadb.sh)"
-        if os.environ.get("CI"):
-            pytest.fail(f"CI must run the MariaDB tests: {reason}")
-        pytest.skip(reason)
-    pytest.importorskip("MySQLdb", reason="the mariadb extra (mysqlclient) is not installed")
-    with mariadb_server() as server:
-        yield server
+    yield from running_mariadb()
 
 
 def _sqlite(tmp: Path) -> Books:

@@ -7,33 +7,24 @@ the grading metrics and ranks run in MariaDB through Ibis's mysql backend.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from crmcore.testing.servers import MariaDbServer, find_mariadb, mariadb_server
+from crmcore.testing.servers import MariaDbServer
 
 from .cdnow_grades import CdnowInEngine, cdnow_arrow
 from .conftest import Purchases
+from .engine_servers import running_mariadb
 
 pytest.importorskip("MySQLdb", reason="the mariadb extra (mysqlclient) is not installed")
-
-
-def _missing(reason: str) -> None:
-    if os.environ.get("CI"):
-        pytest.fail(f"CI must run the MariaDB tests: {reason}")
-    pytest.skip(reason)
 
 
 @pytest.fixture(scope="module")
 def mariadb() -> Iterator[MariaDbServer]:
     """A throw-away MariaDB server for this module."""
-    if find_mariadb() is None:
-        _missing("MariaDB server binaries are not installed (run .ci/mariadb.sh)")
-    with mariadb_server() as server:
-        yield server
+    yield from running_mariadb()
 
 
 @pytest.fixture(scope="module")

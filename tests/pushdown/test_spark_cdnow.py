@@ -8,16 +8,14 @@ extra and Java 17+ (``.ci/spark.sh`` installs it).
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from crmcore.testing.servers import find_java, spark_session
-
 from .cdnow_grades import CdnowInEngine, cdnow_arrow
 from .conftest import Purchases
+from .engine_servers import running_spark
 
 pytest.importorskip("pyspark", reason="the spark extra (pyspark) is not installed")
 
@@ -25,13 +23,7 @@ pytest.importorskip("pyspark", reason="the spark extra (pyspark) is not installe
 @pytest.fixture(scope="module")
 def spark() -> Iterator[Any]:
     """A local Spark session for this module, stopped after it."""
-    if find_java() is None:
-        reason = "Spark needs Java 17 or newer (run .ci/spark.sh)"
-        if os.environ.get("CI"):
-            pytest.fail(f"CI must run the Spark tests: {reason}")
-        pytest.skip(reason)
-    with spark_session() as session:
-        yield session
+    yield from running_spark()
 
 
 @pytest.fixture(scope="module")
