@@ -21,6 +21,11 @@ from crmcore.cli.common import (
     print_json,
     print_table,
 )
+from crmcore.i18n import N_, tr
+from crmcore.i18n_terms import term
+
+GROUP_HEADINGS = (N_("period"), N_("owner"), N_("territory"))
+"""The ``--by`` groupings, marked for the catalogues (shown with :func:`term`)."""
 
 
 def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -58,15 +63,16 @@ def _rates(arguments: argparse.Namespace) -> dict[str, Decimal] | None:
     if not arguments.rate and arguments.currency is None:
         return None
     if arguments.currency is None or not arguments.rate:
-        raise CommandError("--currency and --rate go together: the rates convert into the "
-                           "currency")
+        raise CommandError(tr("--currency and --rate go together: the rates convert into "
+                              "the currency"))
     rates: dict[str, Decimal] = {}
     for text in arguments.rate:
         code, _, value = text.partition("=")
         try:
             rates[code.strip()] = Decimal(value)
         except InvalidOperation:
-            raise CommandError(f"--rate {text!r}: not CODE=RATE (e.g. CNY=0.128)") from None
+            raise CommandError(tr("--rate {value!r}: not CODE=RATE (e.g. CNY=0.128)").format(
+                value=text)) from None
     return rates
 
 
@@ -93,17 +99,19 @@ def run_forecast(arguments: argparse.Namespace) -> int:
     if arguments.format == "csv":
         to_csv(made, sys.stdout)
         return 0
-    print(f"forecast by {made.by} as of {made.as_of.isoformat()}")
-    print_table([(row.key, row.currency, row.opportunities, f"{row.pipeline:,.2f}",
+    print(tr("forecast by {by} as of {as_of}").format(by=term(made.by),
+                                                      as_of=made.as_of.isoformat()))
+    print_table([(term(row.key), row.currency, row.opportunities, f"{row.pipeline:,.2f}",
                   f"{row.repeat:,.2f}", f"{row.expected:,.2f}", f"{row.low:,.2f}",
                   f"{row.high:,.2f}") for row in made.rows],
-                (made.by, "currency", "opportunities", "pipeline", "repeat", "expected",
-                 "low", "high"))
-    print(f"interval: {made.method}")
+                (term(made.by), tr("currency"), tr("opportunities"), tr("pipeline"),
+                 tr("repeat"), tr("expected"), tr("low"), tr("high")))
+    print(tr("interval: {method}").format(method=made.method))
     if made.unpriced:
-        print(f"not in the totals (no amount or currency): {', '.join(made.unpriced)}")
+        print(tr("not in the totals (no amount or currency): {ids}").format(
+            ids=", ".join(made.unpriced)))
     for note in made.notes:
-        print(f"note: {note}")
+        print(tr("note: {note}").format(note=note))
     if arguments.why:
         for line in whys:
             print(line)

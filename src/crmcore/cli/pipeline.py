@@ -29,6 +29,8 @@ from crmcore.cli.common import (
     print_table,
 )
 from crmcore.csv_output import SafeDictWriter
+from crmcore.i18n import tr
+from crmcore.i18n_terms import term
 
 DEFAULT_ACTOR = "crmcore-cli"
 """Who the history names when ``--actor`` is not given."""
@@ -154,8 +156,8 @@ def _close(text: str) -> date | None:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise CommandError(f"--close: {text!r} is not a date (YYYY-MM-DD) or 'unknown'"
-                           ) from None
+        raise CommandError(tr("--close: {value!r} is not a date (YYYY-MM-DD) or 'unknown'"
+                              ).format(value=text)) from None
 
 
 def _amount(text: str | None) -> Decimal | None:
@@ -164,9 +166,10 @@ def _amount(text: str | None) -> Decimal | None:
     try:
         value = Decimal(text)
     except InvalidOperation:
-        raise CommandError(f"--amount: {text!r} is not a number") from None
+        raise CommandError(tr("--amount: {value!r} is not a number").format(value=text)
+                           ) from None
     if not value.is_finite():
-        raise CommandError(f"--amount: {text!r} is not a finite number")
+        raise CommandError(tr("--amount: {value!r} is not a finite number").format(value=text))
     return value
 
 
@@ -183,8 +186,11 @@ def run_add(arguments: argparse.Namespace) -> int:
             created_at=parse_as_of(arguments.at), source=arguments.source,
             owner=arguments.owner, territory=arguments.territory,
             assign=not arguments.no_assign)
-    print(f"opportunity {made.id}: {made.stage}, {made.amount_label()}, close "
-          f"{made.close_label()}, owner {made.owner or '-'}, territory {made.territory or '-'}")
+    print(tr("opportunity {id}: {stage}, {amount}, close {close}, owner {owner}, "
+             "territory {territory}").format(
+        id=made.id, stage=term(made.stage), amount=_label(made.amount_label()),
+        close=_label(made.close_label()), owner=made.owner or "-",
+        territory=made.territory or "-"))
     return 0
 
 
@@ -200,9 +206,11 @@ def run_move(arguments: argparse.Namespace) -> int:
             override=arguments.override)
     entry = made.entry
     days = entry.seconds_in_previous / 86400
-    print(f"opportunity {entry.subject_id}: {entry.from_state} -> {entry.to_state} "
-          f"({entry.event}) at {entry.at.isoformat()} by {entry.actor}, after {days:.1f} "
-          f"days in {entry.from_state}")
+    print(tr("opportunity {id}: {source} -> {target} ({event}) at {at} by {actor}, after "
+             "{days} days in {source}").format(
+        id=entry.subject_id, source=term(entry.from_state or ""), target=term(entry.to_state),
+        event=term(entry.event), at=entry.at.isoformat(), actor=entry.actor,
+        days=f"{days:.1f}"))
     return 0
 
 
@@ -211,23 +219,26 @@ def run_assign(arguments: argparse.Namespace) -> int:
     from crmcore.sales.pipeline import PipelineService
 
     if arguments.all == (arguments.opportunity is not None):
-        raise CommandError("ID: give one opportunity id, or --all (not both)")
+        raise CommandError(tr("ID: give one opportunity id, or --all (not both)"))
     with open_crm(arguments) as crm:
         service = PipelineService(crm)
         if arguments.all:
             if arguments.owner or arguments.territory:
-                raise CommandError("--all: assigns by the rules; --owner and --territory "
-                                   "apply to one opportunity")
+                raise CommandError(tr("--all: assigns by the rules; --owner and "
+                                      "--territory apply to one opportunity"))
             changed = service.reassign_open(actor=arguments.actor)
             for opportunity_id, placed in changed:
-                print(f"opportunity {opportunity_id}: {placed.territory}, {placed.owner} "
-                      f"({placed.why})")
-            print(f"{len(changed)} opportunit{'y' if len(changed) == 1 else 'ies'} reassigned")
+                print(tr("opportunity {id}: {territory}, {owner} ({why})").format(
+                    id=opportunity_id, territory=term(placed.territory), owner=placed.owner,
+                    why=placed.why))
+            print((tr("{count} opportunity reassigned") if len(changed) == 1 else
+                   tr("{count} opportunities reassigned")).format(count=len(changed)))
             return 0
         placed = service.assign(arguments.opportunity, actor=arguments.actor,
                                 owner=arguments.owner, territory=arguments.territory)
-    print(f"opportunity {arguments.opportunity}: territory {placed.territory}, owner "
-          f"{placed.owner} ({placed.why})")
+    print(tr("opportunity {id}: territory {territory}, owner {owner} ({why})").format(
+        id=arguments.opportunity, territory=term(placed.territory), owner=placed.owner,
+        why=placed.why))
     return 0
 
 
@@ -240,8 +251,8 @@ def _rows(arguments: argparse.Namespace, as_of: datetime) -> tuple[list[dict[str
     with open_crm(arguments) as crm:
         service = PipelineService(crm)
         if arguments.stage is not None and arguments.stage not in service.stage_names():
-            raise CommandError(f"--stage: {arguments.stage!r} is not a stage (known: "
-                               f"{', '.join(service.stage_names())})")
+            raise CommandError(tr("--stage: {value!r} is not a stage (known: {known})").format(
+                value=arguments.stage, known=", ".join(service.stage_names())))
         items = service.opportunities() if arguments.closed else service.open()
         predictions = pipeline_probabilities(service, as_of)
     chosen = [item for item in items
@@ -269,32 +280,38 @@ def run_list(arguments: argparse.Namespace) -> int:
     if arguments.format == "csv":
         _csv(rows, LIST_COLUMNS)
         return 0
-    print(f"pipeline as of {as_of.date().isoformat()}: {len(rows)} opportunit"
-          f"{'y' if len(rows) == 1 else 'ies'}")
-    print_table([[r["id"], r["customer_id"], r["stage"], r["owner"] or "-",
-                  r["territory"] or "-", _money(r), r["expected_close"],
+    print((tr("pipeline as of {date}: {count} opportunity") if len(rows) == 1 else
+           tr("pipeline as of {date}: {count} opportunities")).format(
+        date=as_of.date().isoformat(), count=len(rows)))
+    print_table([[r["id"], r["customer_id"], term(r["stage"]), r["owner"] or "-",
+                  term(r["territory"] or "-"), _money(r), _label(r["expected_close"]),
                   f"{r['days_in_stage']:.0f}",
-                  "n/a" if r["probability"] is None else f"{r['probability']:.0%}"]
+                  tr("n/a") if r["probability"] is None else f"{r['probability']:.0%}"]
                  for r in rows],
-                ["id", "customer", "stage", "owner", "territory", "amount", "close",
-                 "days in stage", "win prob."])
-    print("totals: " + ("; ".join(totals) or "none"))
+                [tr("id"), tr("customer"), tr("stage"), tr("owner"), tr("territory"),
+                 tr("amount"), tr("close"), tr("days in stage"), tr("win prob.")])
+    print(tr("totals: {totals}").format(totals="; ".join(totals) or tr("none")))
     _print_why(rows)
     return 0
 
 
+def _label(text: str) -> str:
+    """A date or amount label as people read it: ``unknown`` in words."""
+    return term(text) if text == "unknown" else text
+
+
 def _money(row: dict[str, Any]) -> str:
     if row["amount"] == "unknown":
-        return "unknown"
+        return term("unknown")
     return f"{Decimal(row['amount']):,.2f} {row['currency']}"
 
 
 def _print_why(rows: Sequence[dict[str, Any]]) -> None:
     explained = [row for row in rows if row["why"] != "n/a"]
     if not explained:
-        print("win probability: n/a (crmcore.sales.win_probability is not available)")
+        print(tr("win probability: n/a (crmcore.sales.win_probability is not available)"))
         return
-    print("why:")
+    print(tr("why:"))
     for row in explained:
         print(f"  {row['id']}: {row['why']}")
 
@@ -328,17 +345,23 @@ def run_show(arguments: argparse.Namespace) -> int:
     if arguments.format == "json":
         print_json(report)
         return 0
-    probability = "n/a" if predicted is None else f"{predicted.probability:.0%}"
-    print(f"opportunity {item.id} ({item.title}) for {item.customer_id}: {item.stage} for "
-          f"{item.days_in_stage(as_of):.0f} days; {item.amount_label()}; owner "
-          f"{item.owner or '-'}, territory {item.territory or '-'}")
-    print(f"expected close {item.close_label()}; time still needed: "
-          + ("unknown" if left is None else f"{left} days"))
-    print(f"win probability: {probability}" + ("" if predicted is None
-                                               else f"; why: {predicted.why}"))
-    print_table([[r["stage"], r["entered_at"][:10], (r["left_at"] or "-")[:10],
+    probability = tr("n/a") if predicted is None else f"{predicted.probability:.0%}"
+    print(tr("opportunity {id} ({title}) for {customer}: {stage} for {days} days; {amount}; "
+             "owner {owner}, territory {territory}").format(
+        id=item.id, title=item.title, customer=item.customer_id, stage=term(item.stage),
+        days=f"{item.days_in_stage(as_of):.0f}", amount=_label(item.amount_label()),
+        owner=item.owner or "-", territory=term(item.territory or "-")))
+    needed = term("unknown") if left is None else tr("{days} days").format(days=left)
+    print(tr("expected close {close}; time still needed: {needed}").format(
+        close=_label(item.close_label()), needed=needed))
+    if predicted is None:
+        print(tr("win probability: {probability}").format(probability=probability))
+    else:
+        print(tr("win probability: {probability}; why: {why}").format(
+            probability=probability, why=predicted.why))
+    print_table([[term(r["stage"]), r["entered_at"][:10], (r["left_at"] or "-")[:10],
                   f"{r['days']:.1f}"] for r in report["history"]],
-                ["stage", "entered", "left", "days"])
+                [tr("stage"), tr("entered"), tr("left"), tr("days")])
     return 0
 
 
@@ -357,7 +380,9 @@ def run_samples(arguments: argparse.Namespace) -> int:
     elif arguments.format == "csv":
         _csv(rows, ("owner", "kind", "customer_id", "subject", "due_at", "why"))
     else:
-        print(f"sample opinions to ask as of {as_of.date().isoformat()}: {len(rows)}")
-        print_table([[r["owner"], r["kind"], r["subject"], r["due_at"][:10], r["why"]]
-                     for r in rows], ["owner", "kind", "lead", "due", "why"])
+        print(tr("sample opinions to ask as of {date}: {count}").format(
+            date=as_of.date().isoformat(), count=len(rows)))
+        print_table([[r["owner"], term(r["kind"]), r["subject"], r["due_at"][:10], r["why"]]
+                     for r in rows], [tr("owner"), tr("kind"), tr("lead"), tr("due"),
+                                      tr("why")])
     return 0

@@ -16,6 +16,7 @@ from crmcore.cli.importing import open_input
 from crmcore.cli.reports import FORMATS, print_rows
 from crmcore.csv_import import CsvLayout, HeaderError
 from crmcore.errors import ValidationError
+from crmcore.i18n import tr
 from crmcore.sales.credit import (
     CreditState,
     credit_statuses,
@@ -90,7 +91,7 @@ def _layout(arguments: argparse.Namespace) -> ReceivableLayout:
     for given in arguments.column:
         field, equals, name = given.partition("=")
         if not equals or not name.strip():
-            raise CommandError(f"--column: {given!r} is not FIELD=NAME")
+            raise CommandError(tr("--column: {value!r} is not FIELD=NAME").format(value=given))
         columns[field.strip()] = name.strip()
     try:
         return ReceivableLayout(columns, CsvLayout(date_format=arguments.date_format,
@@ -99,7 +100,7 @@ def _layout(arguments: argparse.Namespace) -> ReceivableLayout:
                                                    amount_format=arguments.amount_format),
                                 arguments.currency)
     except ValidationError as error:
-        raise CommandError(f"--column: {error}") from None
+        raise CommandError(tr("--column: {error}").format(error=error)) from None
 
 
 def run_import(arguments: argparse.Namespace) -> int:
@@ -110,9 +111,11 @@ def run_import(arguments: argparse.Namespace) -> int:
             lines = open_input(arguments, arguments.file, layout.csv, sheet=False).lines()
             report = import_receivables(crm, lines, layout, source=arguments.file)
         except HeaderError as error:
-            raise CommandError(f"{arguments.file}: {error}; name it with --column") from None
-    print(f"receivable: {report.rows['receivable']:,} rows, {report.new['receivable']:,} new, "
-          f"{report.skipped['receivable']:,} already stored")
+            raise CommandError(tr("{file}: {error}; name it with --column").format(
+                file=arguments.file, error=error)) from None
+    print(tr("receivable: {rows} rows, {new} new, {skipped} already stored").format(
+        rows=f"{report.rows['receivable']:,}", new=f"{report.new['receivable']:,}",
+        skipped=f"{report.skipped['receivable']:,}"))
     return 0
 
 
@@ -134,7 +137,8 @@ def run_limit(arguments: argparse.Namespace) -> int:
     """Store the limit; bad values and unknown customers are errors naming them."""
     with open_crm(arguments) as crm:
         made = set_credit_limit(crm, arguments.customer, arguments.amount, arguments.currency)
-    print(f"credit limit of {made.customer_id}: {made.limit:,} {made.currency}")
+    print(tr("credit limit of {customer}: {limit} {currency}").format(
+        customer=made.customer_id, limit=f"{made.limit:,}", currency=made.currency))
     return 0
 
 
@@ -158,7 +162,9 @@ def run_warn(arguments: argparse.Namespace) -> int:
     with open_crm(arguments) as crm:
         warned = raise_credit_warnings(crm, parse_as_of(arguments.as_of) or crm.now())
     for warning, new in warned:
-        print(f"{'new' if new else 'raised before'}: {warning.text}")
+        print((tr("new: {text}") if new else tr("raised before: {text}")).format(
+            text=warning.text))
     fresh = sum(1 for _, new in warned if new)
-    print(f"{fresh} new early warning(s) raised (P7); {len(warned) - fresh} raised before")
+    print(tr("{fresh} new early warning(s) raised (P7); {before} raised before").format(
+        fresh=fresh, before=len(warned) - fresh))
     return 0

@@ -18,6 +18,8 @@ from crmcore.cli.common import (
 )
 from crmcore.csv_output import SafeWriter
 from crmcore.errors import ConfigError
+from crmcore.i18n import N_, tr
+from crmcore.i18n_terms import term
 from crmcore.sales.differentiation import (
     REPORTS,
     DifferentiationRules,
@@ -27,6 +29,24 @@ from crmcore.sales.differentiation import (
 
 FORMATS = ("table", "json", "csv")
 """The output formats of the report commands."""
+
+WORDS = (
+    # G9 report columns and the codes in their cells
+    N_("customer"), N_("name"), N_("revenue_last_year"), N_("complaints_last_year"),
+    N_("complaints_this_year"), N_("same_span_last_year"), N_("this_year_so_far"),
+    N_("change"), N_("status"), N_("products_from_us"), N_("products"),
+    N_("products_elsewhere"), N_("share_of_wallet"), N_("many_elsewhere"), N_("returns"),
+    N_("service_hours"), N_("late_payments"), N_("days_late"), N_("revenue_12_months"),
+    N_("signals"), N_("stopped"), N_("ordering less"), N_("ordering"), N_("yes"), N_("no"),
+    N_("service time"), N_("late payment"),
+    # receivables columns and credit states (M4)
+    N_("currency"), N_("invoices"), N_("days_overdue"), N_("state"),
+    N_("limit"), N_("balance"), N_("reason"), N_("within"), N_("over"),
+)
+"""Column names and cell codes of the report tables, shown as words with :func:`term`."""
+
+HEADINGS = {"open": N_("open amount")}
+"""Column names whose word differs from the code's (``open`` is a ticket state elsewhere)."""
 
 
 
@@ -39,7 +59,16 @@ def print_rows(rows: Sequence[Sequence[Any]], headers: Sequence[str], form: str)
         writer.writerow(headers)
         writer.writerows(rows)
     else:
-        print_table(rows, headers)
+        print_table([[_word(cell) for cell in row] for row in rows],
+                    [term(HEADINGS.get(header, header)) for header in headers])
+
+
+def _word(cell: Any) -> Any:
+    """A table cell as people read it: codes (``stopped``, ``unknown``) as words, a list
+    of codes (``complaints, returns``) word by word; numbers and ids as they are."""
+    if not isinstance(cell, str):
+        return cell
+    return ", ".join(term(part) for part in cell.split(", "))
 
 
 def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -75,8 +104,9 @@ def run_differentiation(arguments: argparse.Namespace) -> int:
         raise CommandError(f"--{name.replace('_', '-')}:{rest}") from None
     names = arguments.report or list(REPORTS)
     if arguments.format == "csv" and len(names) != 1:
-        raise CommandError("--format csv: name one report with --report (a CSV file holds "
-                           f"one table; reports: {', '.join(REPORTS)})")
+        raise CommandError(tr("--format csv: name one report with --report (a CSV file "
+                              "holds one table; reports: {reports})").format(
+            reports=", ".join(REPORTS)))
     with open_crm(arguments) as crm:
         as_of = parse_as_of(arguments.as_of) or crm.now()
         with crm.storage.transaction() as session:
@@ -92,7 +122,8 @@ def run_differentiation(arguments: argparse.Namespace) -> int:
     for index, report in enumerate(made):
         if index:
             print()
-        print(f"{report.title} (G9, {report.name}, as of {as_of.date()})")
+        print(tr("{title} (G9, {name}, as of {date})").format(
+            title=tr(report.title), name=report.name, date=as_of.date()))
         print_rows(report.rows, report.columns, "table")
         for note in report.notes:
             print(f"  {note}")

@@ -24,6 +24,8 @@ import attrs
 
 from crmcore.errors import NotFoundError, ValidationError
 from crmcore.events import ENTITY_RECORDED, ENTITY_UPDATED, DomainEvent, entity_event
+from crmcore.i18n import tr
+from crmcore.i18n_terms import term
 from crmcore.improvement.early_warning import EarlyWarning, warning_event
 from crmcore.model.registry import EntityType, register_entity_type
 from crmcore.model.sales import currency_code
@@ -137,9 +139,11 @@ class CreditStatus:
         """``open 12,000.00 EUR of a 10,000.00 EUR limit: over`` style text."""
         limit = money_text(self.limit_cents, self.currency)
         if self.state is CreditState.UNKNOWN:
-            return f"limit {limit}: unknown ({self.reason})"
-        return f"open {money_text(self.open_cents or 0, self.currency)} of a {limit} limit: " \
-               f"{self.state.value}"
+            return tr("limit {limit}: unknown ({reason})").format(limit=limit,
+                                                                  reason=self.reason)
+        return tr("open {open} of a {limit} limit: {state}").format(
+            open=money_text(self.open_cents or 0, self.currency), limit=limit,
+            state=term(self.state.value))
 
     def as_dict(self) -> dict[str, Any]:
         """The status as JSON values."""
@@ -155,8 +159,9 @@ def _status(limit: CreditLimit, balance: Balance | None) -> CreditStatus:
     if others:
         return CreditStatus(limit.customer_id, cents, limit.currency, balance,
                             CreditState.UNKNOWN,
-                            f"open in {', '.join(others)}, limit in {limit.currency}: "
-                            "not converted, not compared")
+                            tr("open in {others}, limit in {currency}: not converted, not "
+                               "compared").format(others=", ".join(others),
+                                                  currency=limit.currency))
     open_ = 0 if balance is None else balance.open_cents.get(limit.currency, 0)
     return CreditStatus(limit.customer_id, cents, limit.currency, balance,
                         CreditState.OVER if open_ > cents else CreditState.WITHIN)
@@ -186,7 +191,8 @@ def credit_warning(status: CreditStatus, at: datetime) -> EarlyWarning:
     return EarlyWarning(
         id=f"credit_limit:{status.customer_id}@{month}", rule="credit_limit",
         measure=CREDIT_MEASURE,
-        text=f"customer {status.customer_id} is over its credit limit: {status.text()} (M4)",
+        text=tr("customer {customer} is over its credit limit: {status} (M4)").format(
+            customer=status.customer_id, status=status.text()),
         periods=(month,), values=((status.open_cents or 0) / 100,),
         sample_sizes=(0 if status.balance is None else status.balance.invoices,),
         small_sample=False, raised_at=at)

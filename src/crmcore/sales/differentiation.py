@@ -48,6 +48,7 @@ from crmcore.columns import micros_of
 from crmcore.errors import ConfigError
 from crmcore.grading.columns import US_PER_DAY, to_cents
 from crmcore.grading.metrics import window_start
+from crmcore.i18n import N_, tr
 from crmcore.model import Customer, Ticket, TicketKind, Transaction
 from crmcore.ports import StorageSession
 from crmcore.sales.receivables import Receivable, cents_text
@@ -256,12 +257,14 @@ class _Book:
         rows = [(who, self.names.get(who, UNKNOWN), _money(cents), last[who], now.get(who, 0))
                 for who, cents in large if last.get(who, 0) >= self.rules.repeated_complaints]
         rows.sort(key=lambda row: (-row[3], row[0]))
-        return Report("complained", "Last year's large customers who complained repeatedly",
+        return Report("complained", N_("Last year's large customers who complained repeatedly"),
                       ("customer", "name", "revenue_last_year", "complaints_last_year",
                        "complaints_this_year"), tuple(rows),
-                      (f"large: the top {self.rules.large_share:.0%} of last year's "
-                       f"{len(ranked)} buyers ({len(large)} customers, ties kept); repeatedly: "
-                       f"{self.rules.repeated_complaints} complaints or more",))
+                      (tr("large: the top {share} of last year's {buyers} buyers ({large} "
+                          "customers, ties kept); repeatedly: {repeated} complaints or more"
+                          ).format(share=f"{self.rules.large_share:.0%}", buyers=len(ranked),
+                                   large=len(large),
+                                   repeated=self.rules.repeated_complaints),))
 
     def still_ordering(self) -> Report:
         rows = []
@@ -272,11 +275,12 @@ class _Book:
             change = f"{(now - span) / span:+.0%}" if span > 0 else UNKNOWN
             rows.append((who, self.names.get(who, UNKNOWN), _money(cents), _money(span),
                          _money(now), change, status))
-        return Report("still-ordering", "Last year's largest customers: do they still order?",
+        return Report("still-ordering",
+                      N_("Last year's largest customers: do they still order?"),
                       ("customer", "name", "revenue_last_year", "same_span_last_year",
                        "this_year_so_far", "change", "status"), tuple(rows),
-                      (f"ordering less: under {self.rules.less_than:.0%} of the same span of "
-                       "last year",))
+                      (tr("ordering less: under {share} of the same span of last year"
+                          ).format(share=f"{self.rules.less_than:.0%}"),))
 
     def narrow(self) -> Report:
         data, rules = self.data, self.rules
@@ -307,14 +311,16 @@ class _Book:
                          UNKNOWN if share is None else f"{share:.0%}", many))
         rows.sort(key=lambda row: (row[6] != "yes", row[6] == UNKNOWN, row[0]))
         unknown = len(unnamed - set(products))
-        return Report("narrow", "Customers who buy one or two products from us",
+        return Report("narrow", N_("Customers who buy one or two products from us"),
                       ("customer", "name", "products_from_us", "products",
                        "products_elsewhere", "share_of_wallet", "many_elsewhere"), tuple(rows),
-                      (f"products: named on invoices of the last 12 months; elsewhere: the "
-                       f"attributes {rules.elsewhere_attribute!r} and {rules.wallet_attribute!r} "
-                       f"(unknown when absent); many: {rules.many_elsewhere} or more",
-                       f"{unknown} invoiced customer(s) whose invoices name no product: "
-                       "breadth unknown"))
+                      (tr("products: named on invoices of the last 12 months; elsewhere: "
+                          "the attributes {elsewhere!r} and {wallet!r} (unknown when absent); "
+                          "many: {many} or more").format(
+                          elsewhere=rules.elsewhere_attribute, wallet=rules.wallet_attribute,
+                          many=rules.many_elsewhere),
+                       tr("{count} invoiced customer(s) whose invoices name no product: "
+                          "breadth unknown").format(count=unknown)))
 
     def costly(self) -> Report:
         data, rules = self.data, self.rules
@@ -344,13 +350,15 @@ class _Book:
                              days_late.get(who, 0), _money(self.revenue_twelve.get(who, 0)),
                              ", ".join(signals)))
         rows.sort(key=lambda row: (-len(row[8].split(", ")), -row[2], -row[4], -row[6], row[0]))
-        return Report("costly", "Customers who cause cost",
+        return Report("costly", N_("Customers who cause cost"),
                       ("customer", "name", "complaints", "returns", "service_hours",
                        "late_payments", "days_late", "revenue_12_months", "signals"),
                       tuple(rows),
-                      (f"last 12 months; thresholds: complaints {rules.complaints_from}, "
-                       f"returns {rules.returns_from}, service {rules.service_hours_from:g} h, "
-                       f"late payments {rules.late_payments_from}",))
+                      (tr("last 12 months; thresholds: complaints {complaints}, returns "
+                          "{returns}, service {hours} h, late payments {late}").format(
+                          complaints=rules.complaints_from, returns=rules.returns_from,
+                          hours=f"{rules.service_hours_from:g}",
+                          late=rules.late_payments_from),))
 
     def _late_payments(self) -> tuple[dict[str, int], dict[str, int]]:
         """Invoices of the last 12 months paid late or open past due, and days late in all."""

@@ -35,6 +35,7 @@ from statistics import NormalDist
 from typing import TYPE_CHECKING
 
 from crmcore.errors import ValidationError
+from crmcore.i18n import tr
 
 if TYPE_CHECKING:
     from crmcore.sales.forecast_repeat import RepeatPurchases
@@ -234,9 +235,11 @@ def forecast(
         rows.append(ForecastRow(key[0], key[1], row.count, pipeline, extra, variance,
                                 max(0.0, pipeline + extra - spread), pipeline + extra + spread))
     if unpriced:
-        notes.append(f"{len(unpriced)} open opportunities without an amount or currency are "
-                     "not in the totals")
-    method = (f"normal approximation at {level:.0%}: expected +/- {z:.3f} sd; variance "
-              "sum of amount^2 p (1 - p) over independent opportunities"
-              + (" plus E[N] m^2 per customer's repeat purchases (Poisson)" if repeat else ""))
+        notes.append(tr("{count} open opportunities without an amount or currency are not in "
+                        "the totals").format(count=len(unpriced)))
+    method = tr("normal approximation at {level}: expected +/- {z} sd; variance sum of "
+                "amount^2 p (1 - p) over independent opportunities").format(
+        level=f"{level:.0%}", z=f"{z:.3f}")
+    if repeat:
+        method += tr(" plus E[N] m^2 per customer's repeat purchases (Poisson)")
     return Forecast(by, as_of, float(level), tuple(rows), tuple(unpriced), method, tuple(notes))

@@ -25,6 +25,7 @@ import attrs
 from crmcore.app import CRM
 from crmcore.errors import ValidationError
 from crmcore.events import DomainEvent
+from crmcore.i18n import tr
 from crmcore.lifecycle.definitions import builtin_flow
 from crmcore.lifecycle.leads import LeadPolicy
 from crmcore.lifecycle.service import configured_policies
@@ -184,16 +185,19 @@ class SampleClock:
     def why(self, as_of: datetime, customer_id: str, policy: SamplePolicy) -> str:
         """Why the clock says what it says, in one sentence."""
         arrived = self.arrived_at.date().isoformat()
-        rule = f"within {policy.opinion_days} days of arrival (L2)"
+        rule = tr("within {days} days of arrival (L2)").format(days=policy.opinion_days)
+        due = self.due_at.date().isoformat()
         if self.status == "asked" and self.asked_at is not None:
-            return (f"sample arrived at {customer_id} on {arrived}; opinion asked on "
-                    f"{self.asked_at.date().isoformat()} ({rule})")
+            return tr("sample arrived at {customer} on {arrived}; opinion asked on {asked} "
+                      "({rule})").format(customer=customer_id, arrived=arrived,
+                                         asked=self.asked_at.date().isoformat(), rule=rule)
         if self.status == "overdue":
-            late = (as_of - self.arrived_at).days
-            return (f"sample arrived at {customer_id} on {arrived}; opinion not asked {late} "
-                    f"days later: overdue since {self.due_at.date().isoformat()} ({rule})")
-        return (f"sample arrived at {customer_id} on {arrived}: ask their opinion by "
-                f"{self.due_at.date().isoformat()} ({rule})")
+            return tr("sample arrived at {customer} on {arrived}; opinion not asked {late} "
+                      "days later: overdue since {due} ({rule})").format(
+                customer=customer_id, arrived=arrived, late=(as_of - self.arrived_at).days,
+                due=due, rule=rule)
+        return tr("sample arrived at {customer} on {arrived}: ask their opinion by {due} "
+                  "({rule})").format(customer=customer_id, arrived=arrived, due=due, rule=rule)
 
 
 def sample_clock(lead_id: str, reports: Iterable[LeadReport], as_of: datetime,

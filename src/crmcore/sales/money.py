@@ -16,6 +16,7 @@ from decimal import Decimal
 import attrs
 
 from crmcore.errors import ValidationError
+from crmcore.i18n import tr
 
 __all__ = ["MixedCurrencyError", "Totals", "single_total", "totals_by_currency"]
 
@@ -50,7 +51,7 @@ class Totals:
         made = [f"{code} {value:,.2f} ({self.counts[code]})"
                 for code, value in sorted(self.by_currency.items())]
         if self.unknown:
-            made.append(f"amount or currency unknown ({self.unknown})")
+            made.append(tr("amount or currency unknown ({count})").format(count=self.unknown))
         return made
 
 

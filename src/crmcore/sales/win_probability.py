@@ -36,6 +36,8 @@ from types import MappingProxyType
 from typing import Any
 
 from crmcore.errors import ConfigError, ValidationError
+from crmcore.i18n import tr
+from crmcore.i18n_terms import term
 from crmcore.options import Options
 from crmcore.sales.probability_features import (
     FEATURES,
@@ -172,7 +174,7 @@ class WinProbability:
 
 
 def explain(prediction: WinProbability) -> str:
-    """A one-paragraph English explanation of ``prediction``.
+    """A one-paragraph explanation of ``prediction`` in the current language.
 
     >>> from crmcore.sales.probability_features import OpportunityFeatures
     >>> from crmcore.sales.win_probability import WinProbabilityModel, explain
@@ -184,16 +186,19 @@ with at least 10 won and 10 lost, so the stated prior 20% is used)
     params = prediction.reason.params
     head = f"{prediction.probability:.0%} "
     if prediction.reason.code == "cold_start":
-        return head + (
-            f"(cold start: {params['closed']} closed opportunities, {params['won']} won, "
-            f"{params['lost']} lost; learning needs {params['min_closed']} closed with at "
-            f"least {params['min_each']} won and {params['min_each']} lost, so the stated "
-            f"prior {params['prior']:.0%} is used)")
-    parts = [f"{f.feature}={f.level} {f.log_odds:+.2f}" + ("" if f.seen else " (unseen)")
-             for f in prediction.factors]
-    return head + (f"(learned from {params['closed']} closed opportunities; base "
-                   f"{sigmoid(prediction.base_log_odds):.0%}; log-odds factors: "
-                   + ", ".join(parts) + ")")
+        return head + tr(
+            "(cold start: {closed} closed opportunities, {won} won, {lost} lost; learning "
+            "needs {min_closed} closed with at least {min_each} won and {min_each} lost, so "
+            "the stated prior {prior} is used)").format(
+            closed=params["closed"], won=params["won"], lost=params["lost"],
+            min_closed=params["min_closed"], min_each=params["min_each"],
+            prior=f"{params['prior']:.0%}")
+    parts = [f"{term(f.feature)}={term(f.level)} {f.log_odds:+.2f}"
+             + ("" if f.seen else tr(" (unseen)")) for f in prediction.factors]
+    return head + tr("(learned from {closed} closed opportunities; base {base}; log-odds "
+                     "factors: {factors})").format(
+        closed=params["closed"], base=f"{sigmoid(prediction.base_log_odds):.0%}",
+        factors=", ".join(parts))
 
 
 Levels = tuple[str, ...]

