@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import sqlite3
 from decimal import Decimal
+from pathlib import Path
 
 import ibis
 import pyarrow as pa  # type: ignore[import-untyped]
@@ -31,3 +33,16 @@ def test_two_decimal_and_float_amounts_keep_their_cents() -> None:
     expected = [to_cents(Decimal(v)) for v in values]
     assert found.column("exact").to_pylist() == expected
     assert found.column("float").to_pylist() == expected
+
+
+def test_a_declared_two_decimal_column_stored_as_float_keeps_its_cents(tmp_path: Path) -> None:
+    """SQLite keeps NUMERIC(10,2) as REAL: 0.29 is 0.28999..., which a cast made 28 cents."""
+    path = tmp_path / "money.db"
+    with sqlite3.connect(path) as connection:
+        connection.execute("CREATE TABLE money (amount NUMERIC(10, 2))")
+        connection.executemany("INSERT INTO money VALUES (?)",
+                               [(float(v),) for v in ("0.29", "0.57", "1.15", "4.35", "8.2")])
+    table = ibis.sqlite.connect(str(path)).table("money")
+    assert table["amount"].type().is_decimal()
+    found = table.select(cents=cents(table["amount"])).to_pyarrow().column("cents").to_pylist()
+    assert found == [29, 57, 115, 435, 820]

@@ -97,13 +97,18 @@ def day_of(when: datetime) -> int:
 def cents(amount: ir.NumericValue) -> ir.IntegerValue:
     """An amount column as integer hundredths, rounded half-even (as crmcore does).
 
-    Exact for decimal columns (a plain cast when they hold at most two
-    decimals, as money columns do); a float column is first taken to the
-    nearest hundredth (floats cannot hold ties exactly).
+    Exact for decimal columns: one with at most two decimals is a whole number of
+    hundredths, rounded to it rather than cast, because an engine may keep the
+    declared decimal as a float (SQLite stores NUMERIC(10,2) 0.29 as 0.28999..., which
+    a cast truncates to 28); a float column is first taken to the nearest hundredth
+    (floats cannot hold ties exactly).
     """
     kind = amount.type()
-    if kind.is_integer() or (kind.is_decimal() and kind.scale is not None and kind.scale <= 2):
+    if kind.is_integer():
         return (amount * 100).cast("int64")  # exact: nothing to round
+    if kind.is_decimal() and kind.scale is not None and kind.scale <= 2:
+        whole: Any = (amount * 100).round()
+        return whole.cast("int64")
     scaled: Any = amount * 100
     floor: Any = scaled.floor()
     rest: Any = scaled - floor
