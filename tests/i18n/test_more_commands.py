@@ -135,3 +135,50 @@ def test_differentiation_json_keeps_keys_and_codes(book: Path) -> None:
     assert rows
     assert {"customer", "status"} <= set(rows[0])
     assert {row["status"] for row in rows} <= {"stopped", "ordering less", "ordering"}
+
+
+@pytest.fixture(scope="module")
+def zh_book(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo book stored in Chinese (the PDCA cycle's texts are stored as worded)."""
+    path = tmp_path_factory.mktemp("more") / "zh.db"
+    status, _, err = run("demo", "--db", str(path), "--customers", CUSTOMERS, "--lang", "zh_CN")
+    assert status == 0, err
+    return path
+
+
+def test_pdca_list_and_show_are_chinese(zh_book: Path) -> None:
+    listed = zh("pdca", "list", "--db", str(zh_book))
+    assert listed.splitlines()[0].split() == ["循环", "时期", "起始", "从", "转入", "标题"]
+    assert left_english(listed) == []
+    shown = zh("pdca", "show", "demo-complaints", "--db", str(zh_book))
+    described, history = shown.split("\n\n", 1)
+    assert left_english(described) == []
+    lines = history.splitlines()
+    assert lines[0].split() == ["#", "时间", "事件", "从", "到", "操作人", "原因"]
+    # events and phases are words; the recorded reasons are stored data, shown as stored
+    assert [line.split()[2] for line in lines[2:5]] == ["开始", "修订计划", "修订计划"]
+    assert lines[-1] == "循环链：demo-complaints (已关闭) -> demo-complaints-2 (计划)"
+
+
+def test_pdca_open_and_plan_print_chinese(zh_book: Path, tmp_path: Path) -> None:
+    database = tmp_path / "pdca.db"
+    shutil.copyfile(zh_book, database)
+    opened = zh("pdca", "open", "--db", str(database), "--measure", "complaint_rate",
+                "--period", "2026-Q1", "--problem", "投诉太多", "--id", "P-9",
+                "--at", "2026-04-02")
+    assert opened.startswith("已开启 P-9：基线 投诉率（2026-Q1）")
+    planned = zh("pdca", "plan", "P-9", "--db", str(database), "--at", "2026-04-02")
+    assert planned.startswith("P-9：计划已记录；仍缺：")
+    assert "对策（尚无）" in planned
+    assert left_english(planned) == []
+    status, _, err = run("pdca", "plan", "P-9", "--db", str(database), "--target", "csat",
+                         "--lang", "zh_CN")
+    assert status != 0
+    assert "--target：'csat' 不是 MEASURE<=GOAL 或 MEASURE>=GOAL[@PROBLEM] 的形式" in err
+
+
+def test_pdca_warnings_summary_is_chinese(zh_book: Path) -> None:
+    out = zh("pdca", "warnings", "--db", str(zh_book), "--targets", "demo-complaints-2",
+             "--as-of", AS_OF, "--format", "table")
+    assert left_english(out) == []
+    assert chinese(out)

@@ -26,6 +26,7 @@ from crmcore.cli.common import (
     print_table,
 )
 from crmcore.cli.improvement_loops import add_knowledge, add_warnings
+from crmcore.cli.improvement_loops import event_word as _event_word
 from crmcore.cli.improvement_loops import pair as _pair
 from crmcore.cli.improvement_loops import period as _period
 from crmcore.cli.improvement_loops import recording_parser as _recording
@@ -169,14 +170,17 @@ def _target(text: str, default_problem: str) -> Target:
                 return Target(measure.strip(), float(goal), problem.strip() or default_problem,
                               better)
             except ValueError as error:
-                raise CommandError(f"--target: {text!r}: {error}") from None
-    raise CommandError(f"--target: {text!r} is not MEASURE<=GOAL or MEASURE>=GOAL[@PROBLEM]")
+                raise CommandError(tr("--target: {value!r}: {error}").format(
+                    value=text, error=error)) from None
+    raise CommandError(tr("--target: {value!r} is not MEASURE<=GOAL or MEASURE>=GOAL[@PROBLEM]"
+                          ).format(value=text))
 
 
 def _countermeasure(text: str) -> Countermeasure:
     parts = [part.strip() for part in text.split("|")]
     if len(parts) not in (4, 5):
-        raise CommandError(f"--countermeasure: {text!r} is not KEY|OWNER|DUE|ACTION[|FACTOR]")
+        raise CommandError(tr("--countermeasure: {value!r} is not KEY|OWNER|DUE|ACTION[|FACTOR]"
+                              ).format(value=text))
     key, owner, due, action = parts[:4]
     return countermeasure(key, action, owner, due, parts[4] if len(parts) == 5 else None)
 
@@ -189,8 +193,9 @@ def run_open(arguments: argparse.Namespace) -> int:
             goal=arguments.goal, problem_key=arguments.key, cycle_id=arguments.id,
             title=arguments.title, actor=arguments.actor, at=_when(arguments))
     baseline = cycle.plan.baselines[0]
-    print(f"opened {cycle.id}: baseline {baseline.measure} over {baseline.period.label} "
-          f"{format_value(baseline)}")
+    print(tr("opened {cycle}: baseline {measure} over {period} {value}").format(
+        cycle=cycle.id, measure=term(baseline.measure), period=baseline.period.label,
+        value=format_value(baseline)))
     return 0
 
 
@@ -223,8 +228,9 @@ def run_plan(arguments: argparse.Namespace) -> int:
             countermeasures=[_countermeasure(c) for c in arguments.countermeasure],
             targets=targets, baselines=baselines, actor=arguments.actor, at=when)
     missing = cycle.plan.missing()
-    print(f"{cycle.id}: plan recorded" + (f"; still lacking: {'; '.join(missing)}" if missing
-                                          else "; complete (next: crmcore pdca do)"))
+    print(tr("{cycle}: plan recorded; still lacking: {missing}").format(
+        cycle=cycle.id, missing="; ".join(missing)) if missing else
+        tr("{cycle}: plan recorded; complete (next: crmcore pdca do)").format(cycle=cycle.id))
     return 0
 
 
@@ -247,8 +253,9 @@ def run_do(arguments: argparse.Namespace) -> int:
             service.track(arguments.cycle, key, "dropped", note=reason, actor=arguments.actor,
                           at=_when(arguments))
         open_items = service.cycle(arguments.cycle).unsettled()
-    print(f"{arguments.cycle}: in do; open countermeasures: "
-          f"{', '.join(c.key for c in open_items) or 'none (next: crmcore pdca check)'}")
+    print(tr("{cycle}: in do; open countermeasures: {open}").format(
+        cycle=arguments.cycle, open=", ".join(c.key for c in open_items)
+        or tr("none (next: crmcore pdca check)")))
     return 0
 
 
@@ -275,9 +282,11 @@ def run_act(arguments: argparse.Namespace) -> int:
                             at=_when(arguments))
         phase = service.state(cycle.id).state
     assert cycle.act is not None
-    carried = (f"carried {', '.join(cycle.act.carried_over)} into {cycle.act.next_cycle}"
-               if cycle.act.carried_over else "every problem solved")
-    print(f"{cycle.id}: {phase}; standardised {len(cycle.act.standardised)}; {carried}")
+    carried = (tr("carried {problems} into {cycle}").format(
+        problems=", ".join(cycle.act.carried_over), cycle=cycle.act.next_cycle)
+        if cycle.act.carried_over else tr("every problem solved"))
+    print(tr("{cycle}: {phase}; standardised {count}; {carried}").format(
+        cycle=cycle.id, phase=term(phase), count=len(cycle.act.standardised), carried=carried))
     return 0
 
 
@@ -291,8 +300,8 @@ def run_abandon(arguments: argparse.Namespace) -> int:
     with open_crm(arguments) as crm:
         made = ImprovementService(crm).abandon(arguments.cycle, reason=arguments.reason,
                                                actor=arguments.actor, at=_when(arguments))
-    print(f"{arguments.cycle}: {made.entry.from_state} -> {made.entry.to_state}: "
-          f"{made.entry.reason}")
+    print(f"{arguments.cycle}: {term(made.entry.from_state or '')} -> "
+          f"{term(made.entry.to_state)}: {made.entry.reason}")
     return 0
 
 
@@ -316,13 +325,13 @@ def run_show(arguments: argparse.Namespace) -> int:
             return 0
         print("\n".join(describe_cycle(service, cycle)))
         if abandoned is not None:
-            print(f"  abandoned: {abandoned}")
+            print(tr("  abandoned: {reason}").format(reason=abandoned))
         print()
-        print_table([(e.sequence, e.at.date(), e.event, e.from_state or "-", e.to_state,
-                      e.actor, e.reason) for e in history],
-                    ("#", "at", "event", "from", "to", "who", "why"))
-        print("\nchain: " + " -> ".join(
-            f"{c.id} ({service.state(c.id).state})" for c in chain))
+        print_table([(e.sequence, e.at.date(), _event_word(e.event), term(e.from_state or "-"),
+                      term(e.to_state), e.actor, e.reason) for e in history],
+                    ("#", tr("at"), tr("event"), tr("from"), tr("to"), tr("who"), tr("why")))
+        print("\n" + tr("chain: {cycles}").format(cycles=" -> ".join(
+            f"{c.id} ({term(service.state(c.id).state)})" for c in chain)))
     return 0
 
 
@@ -338,10 +347,11 @@ def run_list(arguments: argparse.Namespace) -> int:
                      "abandoned_because": r.abandoned_because} for r in rows])
         return 0
     why = any(r.abandoned_because is not None for r in rows)
-    print_table([(r.id, r.phase, r.since.date(), r.parent_id or "-", r.next_cycle or "-",
-                  r.title, *([r.abandoned_because or ""] if why else [])) for r in rows],
-                ("cycle", "phase", "since", "from", "into", "title",
-                 *(["why abandoned"] if why else [])))
+    print_table([(r.id, term(r.phase), r.since.date(), r.parent_id or "-",
+                  r.next_cycle or "-", term(r.title),
+                  *([r.abandoned_because or ""] if why else [])) for r in rows],
+                (tr("cycle"), tr("phase"), tr("since"), tr("from"), tr("into"), tr("title"),
+                 *([tr("why abandoned")] if why else [])))
     return 0
 
 
@@ -366,9 +376,9 @@ def run_report(arguments: argparse.Namespace) -> int:
                                      measure=measure))
     print("\n".join(lines))
     for path in written:
-        print(f"wrote {path}")
+        print(tr("wrote {path}").format(path=path))
     if not written:
-        print("no charts: the cycle has no counted causes and no measured targets yet")
+        print(tr("no charts: the cycle has no counted causes and no measured targets yet"))
     return 0
 
 

@@ -27,6 +27,8 @@ from crmcore.cli.common import (
     print_table,
 )
 from crmcore.errors import ConfigError
+from crmcore.i18n import N_, tr
+from crmcore.i18n_terms import term
 from crmcore.improvement import (
     EarlyWarning,
     ImprovementService,
@@ -43,6 +45,22 @@ from crmcore.improvement import (
 )
 from crmcore.lifecycle.measures import Period
 from crmcore.transitions import FlowDefinition, states_of
+
+WORDS = (
+    # events of the shipped PDCA cycle and knowledge loop (P1, P6), shown with term()
+    N_("start"), N_("revise_plan"), N_("track"), N_("record_results"), N_("record_act"),
+    N_("abandon"), N_("abandoned"), N_("closed"), N_("focus"), N_("elicit"),
+    N_("edit"), N_("share"), N_("apply"), N_("next_turn"),
+)
+"""Flow events and steps these commands show as words (stored as codes)."""
+
+EVENT_WORDS = {"close": N_("closing")}
+"""Events whose word differs from the code's (``close`` is the pipeline's close date)."""
+
+
+def event_word(event: str) -> str:
+    """A flow event as people read it in the current language."""
+    return term(EVENT_WORDS.get(event, event))
 
 DEFAULT_ACTOR = "crmcore-cli"
 """Who the history names when ``--actor`` is not given."""
@@ -73,7 +91,8 @@ def pair(text: str, option: str) -> tuple[str, str]:
     """``KEY=TEXT`` split in two, or a :class:`CommandError` naming ``option``."""
     key, sep, value = text.partition("=")
     if not sep or not key.strip() or not value.strip():
-        raise CommandError(f"{option}: {text!r} is not KEY=TEXT")
+        raise CommandError(tr("{option}: {value!r} is not KEY=TEXT").format(option=option,
+                                                                            value=text))
     return key.strip(), value.strip()
 
 
@@ -82,7 +101,8 @@ def period(text: str, option: str = "--period") -> Period:
     try:
         return parse_period(text)
     except ValueError as error:
-        raise CommandError(f"{option}: {error}") from None
+        raise CommandError(tr("{option}: {error}").format(option=option, error=error)
+                           ) from None
 
 
 def when(arguments: argparse.Namespace) -> datetime | None:
@@ -125,7 +145,8 @@ def _rules(service: ImprovementService, arguments: argparse.Namespace) -> list[W
         try:
             text = Path(path).read_text(encoding="utf-8")
         except OSError as error:
-            raise CommandError(f"--rules: cannot read {path!r}: {error.strerror}") from None
+            raise CommandError(tr("--rules: cannot read {path!r}: {error}").format(
+                path=path, error=error.strerror)) from None
         rules.extend(rules_from_toml(text, source=path))
     for cycle_id in arguments.targets:
         rules.extend(rules_from_targets(service.cycle(cycle_id),
@@ -133,10 +154,11 @@ def _rules(service: ImprovementService, arguments: argparse.Namespace) -> list[W
     names = [rule.name for rule in rules]
     twice = sorted({name for name in names if names.count(name) > 1})
     if twice:
-        raise ConfigError(f"warning rules: {', '.join(twice)} declared more than once")
+        raise ConfigError(tr("warning rules: {names} declared more than once").format(
+            names=", ".join(twice)))
     if not rules:
-        raise CommandError("no warning rules: give --rules FILE or --targets CYCLE, or "
-                           "[[improvement.warnings]] in the --config file")
+        raise CommandError(tr("no warning rules: give --rules FILE or --targets CYCLE, or "
+                              "[[improvement.warnings]] in the --config file"))
     return rules
 
 
@@ -154,15 +176,17 @@ def run_warnings(arguments: argparse.Namespace) -> int:
         return 0
     labels = ", ".join(span.label for span in spans)
     if not reviewed:
-        print(f"no warnings: {len(rules)} rules over {labels}")
+        print(tr("no warnings: {count} rules over {periods}").format(count=len(rules),
+                                                                     periods=labels))
         return 0
-    print_table([(w.id, "yes" if new else "no", w.measure, _readings(w), w.text)
-                 for w, new in reviewed], ("warning", "new", "measure", "values", "why"))
+    print_table([(w.id, tr("yes") if new else tr("no"), term(w.measure), _readings(w), w.text)
+                 for w, new in reviewed],
+                (tr("warning"), tr("new"), tr("measure"), tr("values"), tr("why")))
     return 0
 
 
 def _readings(warning: EarlyWarning) -> str:
-    small = " (small sample)" if warning.small_sample else ""
+    small = tr(" (small sample)") if warning.small_sample else ""
     return ", ".join(f"{label} {value:.4g} (n={n})" for label, value, n in
                      zip(warning.periods, warning.values, warning.sample_sizes, strict=False)
                      ) + small
@@ -238,7 +262,8 @@ def run_knowledge_start(arguments: argparse.Namespace) -> int:
     with open_crm(arguments) as crm:
         made = start_loop(crm, knowledge_flow(), arguments.loop, actor=arguments.actor,
                           at=when(arguments), reason=arguments.reason)
-    print(f"{arguments.loop}: started in {made.state.state}")
+    print(tr("{loop}: started in {step}").format(loop=arguments.loop,
+                                                  step=term(made.state.state)))
     return 0
 
 
@@ -249,8 +274,8 @@ def run_knowledge_step(arguments: argparse.Namespace) -> int:
         made = step_loop(crm, knowledge_flow(), arguments.loop, arguments.event,
                          actor=arguments.actor, at=when(arguments), reason=arguments.reason,
                          fields=fields or None)
-    print(f"{arguments.loop}: {made.entry.from_state} -> {made.entry.to_state} "
-          f"({made.entry.event})")
+    print(f"{arguments.loop}: {term(made.entry.from_state or '')} -> "
+          f"{term(made.entry.to_state)} ({event_word(made.entry.event)})")
     return 0
 
 
@@ -264,8 +289,8 @@ def run_knowledge_show(arguments: argparse.Namespace) -> int:
     with open_crm(arguments) as crm:
         history = loop_history(crm, flow, arguments.loop)
     if not history:
-        raise CommandError(f"LOOP: {arguments.loop!r} is not a stored "
-                           f"{flow.name} loop")
+        raise CommandError(tr("LOOP: {loop!r} is not a stored {flow} loop").format(
+            loop=arguments.loop, flow=flow.name))
     if arguments.format == "json":
         print_json({"loop": arguments.loop, "step": history[-1].to_state,
                     "history": [{"sequence": e.sequence, "at": e.at.isoformat(),
@@ -273,10 +298,13 @@ def run_knowledge_show(arguments: argparse.Namespace) -> int:
                                  "actor": e.actor, "reason": e.reason, "fields": e.fields}
                                 for e in history]})
         return 0
-    print(f"loop {arguments.loop}: {history[-1].to_state} since {history[-1].at.date()}")
-    print_table([(e.sequence, e.at.date(), e.event, e.from_state or "-", e.to_state, e.actor,
+    print(tr("loop {loop}: {step} since {date}").format(
+        loop=arguments.loop, step=term(history[-1].to_state), date=history[-1].at.date()))
+    print_table([(e.sequence, e.at.date(), event_word(e.event), term(e.from_state or "-"),
+                  term(e.to_state), e.actor,
                   "; ".join(f"{k}={_shown(v)}" for k, v in e.fields.items()) or e.reason)
-                 for e in history], ("#", "at", "event", "from", "to", "who", "what"))
+                 for e in history],
+                ("#", tr("at"), tr("event"), tr("from"), tr("to"), tr("who"), tr("what")))
     return 0
 
 
@@ -288,7 +316,7 @@ def run_knowledge_list(arguments: argparse.Namespace) -> int:
         print_json([{"loop": s.subject_id, "step": s.state, "since": s.entered_at.isoformat(),
                      "fields": s.fields} for s in states])
         return 0
-    print_table([(s.subject_id, s.state, s.entered_at.date(),
+    print_table([(s.subject_id, term(s.state), s.entered_at.date(),
                   "; ".join(f"{k}={_shown(v)}" for k, v in s.fields.items()))
-                 for s in states], ("loop", "step", "since", "last recorded"))
+                 for s in states], (tr("loop"), tr("step"), tr("since"), tr("last recorded")))
     return 0

@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 import attrs
 
 from crmcore.errors import ValidationError
+from crmcore.i18n import N_, tr
 from crmcore.improvement.comparison import compare
 from crmcore.improvement.measures import Better, MeasureValue, measure_definition
 from crmcore.improvement.statistics import TestResult
@@ -216,18 +217,19 @@ class Plan:
 
     def missing(self) -> list[str]:
         """What the plan still lacks before the do phase can start (empty: complete)."""
-        lacking = [f"{label} (none yet)" for label, items in (
-            ("a problem", self.problems), ("an analysed cause", self.causes),
-            ("a key factor", self.key_factors), ("a countermeasure", self.countermeasures))
-            if not items]
+        lacking = [tr(label) for label, items in (
+            (N_("a problem (none yet)"), self.problems),
+            (N_("an analysed cause (none yet)"), self.causes),
+            (N_("a key factor (none yet)"), self.key_factors),
+            (N_("a countermeasure (none yet)"), self.countermeasures)) if not items]
         targeted = {target.problem for target in self.targets}
-        lacking.extend(f"a target for problem {p.key!r}" for p in self.problems
-                       if p.key not in targeted)
+        lacking.extend(tr("a target for problem {key!r}").format(key=p.key)
+                       for p in self.problems if p.key not in targeted)
         measures = {target.measure for target in self.targets}
-        lacking.extend(f"a baseline of {m!r}" for m in sorted(measures)
-                       if self.baseline(m) is None)
-        lacking.extend(f"a target for the baseline measure {b.measure!r}"
-                       for b in self.baselines if b.measure not in measures)
+        lacking.extend(tr("a baseline of {measure!r}").format(measure=m)
+                       for m in sorted(measures) if self.baseline(m) is None)
+        lacking.extend(tr("a target for the baseline measure {measure!r}").format(
+            measure=b.measure) for b in self.baselines if b.measure not in measures)
         return lacking
 
 
