@@ -182,3 +182,23 @@ def test_pdca_warnings_summary_is_chinese(zh_book: Path) -> None:
              "--as-of", AS_OF, "--format", "table")
     assert left_english(out) == []
     assert chinese(out)
+
+
+def test_schedule_is_chinese(book: Path) -> None:
+    out = zh("schedule", "--db", str(book), "--from", "2026-06-01", "--to", "2026-07-15")
+    lines = out.splitlines()
+    assert lines[0].split() == ["负责人", "开始", "结束", "编号", "客户", "目的", "状态", "重叠"]
+    assert lines[-1].startswith("2026-06-01T00:00:00+00:00 至 2026-07-15T00:00:00+00:00 共 ")
+    assert left_english(out) == []
+    status, _, err = run("schedule", "--db", str(book), "--from", "2026-06-02", "--to",
+                         "2026-06-01", "--lang", "zh_CN")
+    assert status != 0
+    assert "--to：2026-06-01T00:00:00+00:00 不晚于 --from 2026-06-02T00:00:00+00:00" in err
+
+
+def test_survey_template_is_the_chinese_form() -> None:
+    out = zh("survey", "template")
+    assert out.startswith("调查 service_quality：请为每一项的重要性和表现各打 1-5 分")
+    assert out.splitlines()[1].split() == ["维度", "条目", "陈述"]
+    # the item keys are codes a response names; everything else is Chinese
+    assert left_english(re.sub(r"\b[a-z]+(_[a-z]+)+\b", " ", out)) == []

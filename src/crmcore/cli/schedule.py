@@ -15,6 +15,11 @@ from crmcore.cli.common import (
     print_json,
     print_table,
 )
+from crmcore.i18n import N_, tr
+from crmcore.i18n_terms import term
+
+STATUSES = (N_("planned"), N_("confirmed"), N_("completed"), N_("cancelled"))
+"""The appointment statuses a schedule shows, as words with :func:`term`."""
 
 DEFAULT_DAYS = 7
 """How many days the schedule shows when ``--to`` is not given."""
@@ -43,7 +48,8 @@ def _period(arguments: argparse.Namespace, now: datetime) -> tuple[datetime, dat
                                                         microsecond=0)
     until = parse_as_of(arguments.until) or since + timedelta(days=DEFAULT_DAYS)
     if until <= since:
-        raise CommandError(f"--to: {until.isoformat()} is not after --from {since.isoformat()}")
+        raise CommandError(tr("--to: {until} is not after --from {since}").format(
+            until=until.isoformat(), since=since.isoformat()))
     return since, until
 
 
@@ -64,12 +70,13 @@ def run(arguments: argparse.Namespace) -> int:
         print_table([("!" if e.overlaps_with else "", e.appointment.owner or "-",
                       e.appointment.starts_at.isoformat(timespec="minutes"),
                       e.ends_at.isoformat(timespec="minutes"), e.appointment.id,
-                      e.appointment.customer_id, e.appointment.purpose, e.status,
+                      e.appointment.customer_id, term(e.appointment.purpose), term(e.status),
                       ", ".join(e.overlaps_with)) for e in entries],
-                    ("", "owner", "starts", "ends", "id", "customer", "purpose", "status",
-                     "overlaps"))
-        print(f"{len(entries)} appointment(s) from {since.isoformat()} to {until.isoformat()}")
+                    ("", tr("owner"), tr("starts"), tr("ends"), tr("id"), tr("customer"),
+                     tr("purpose"), tr("status"), tr("overlaps")))
+        print(tr("{count} appointment(s) from {since} to {until}").format(
+            count=len(entries), since=since.isoformat(), until=until.isoformat()))
     if clashing:
-        print(f"crmcore: warning: {clashing} appointment(s) overlap another of the same owner",
-              file=sys.stderr)
+        print(tr("crmcore: warning: {count} appointment(s) overlap another of the same owner"
+                 ).format(count=clashing), file=sys.stderr)
     return 0

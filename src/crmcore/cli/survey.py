@@ -12,6 +12,11 @@ from crmcore.cli.common import (
     print_json,
     print_table,
 )
+from crmcore.i18n import N_, SOURCE_LANGUAGE, current_language, tr
+from crmcore.i18n_terms import term
+
+WORDS = (N_("concentrate_here"), N_("keep_up"), N_("low_priority"), N_("possible_overkill"))
+"""The importance/performance quadrants, shown as words with :func:`term`."""
 
 
 def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -55,10 +60,15 @@ def run_template(arguments: argparse.Namespace) -> int:
     if arguments.format == "json":
         print_json(form)
         return 0
-    print(f"survey {form['survey']}: rate each item {form['scale'][0]}-{form['scale'][1]} "
-          "for importance and for performance")
-    print_table([(i["dimension"], i["dimension_zh"], i["key"], i["text"], i["text_zh"])
-                 for i in form["items"]], ("dimension", "維度", "item", "statement", "陳述"))
+    print(tr("survey {survey}: rate each item {low}-{high} for importance and for "
+             "performance").format(survey=form["survey"], low=form["scale"][0],
+                                   high=form["scale"][1]))
+    if current_language() == SOURCE_LANGUAGE:
+        print_table([(i["dimension"], i["dimension_zh"], i["key"], i["text"], i["text_zh"])
+                     for i in form["items"]], ("dimension", "維度", "item", "statement", "陳述"))
+    else:  # the form's own Chinese wording, without the English beside it
+        print_table([(i["dimension_zh"], i["key"], i["text_zh"]) for i in form["items"]],
+                    (tr("dimension"), tr("item"), tr("statement")))
     return 0
 
 
@@ -79,12 +89,15 @@ def run_ipa(arguments: argparse.Namespace) -> int:
                                     "performance": d.performance, "gap": d.gap}
                                    for d in analysis.dimensions]})
         return 0
-    print(f"{analysis.responses} response(s); crosshair importance "
-          f"{analysis.crosshair[0]:.2f}, performance {analysis.crosshair[1]:.2f}")
-    print_table([(s.quadrant.value, s.item.key, f"{s.importance:.2f}", s.importance_rank,
+    print(tr("{count} response(s); crosshair importance {importance}, performance "
+             "{performance}").format(count=analysis.responses,
+                                     importance=f"{analysis.crosshair[0]:.2f}",
+                                     performance=f"{analysis.crosshair[1]:.2f}"))
+    print_table([(term(s.quadrant.value), s.item.key, f"{s.importance:.2f}", s.importance_rank,
                   f"{s.performance:.2f}", s.performance_rank, f"{s.gap:+.2f}",
-                  min(s.n_importance, s.n_performance), "small" if s.small_sample else "")
+                  min(s.n_importance, s.n_performance),
+                  tr("small sample") if s.small_sample else "")
                  for s in analysis.priorities],
-                ("quadrant", "item", "importance", "rank", "performance", "rank", "gap", "n",
-                 "sample"))
+                (tr("quadrant"), tr("item"), tr("importance"), tr("rank"), tr("performance"),
+                 tr("rank"), tr("gap"), "n", tr("sample")))
     return 0
