@@ -38,8 +38,13 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
                                                      "and credit limits (M4)")
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
 
-    loading = actions.add_parser("import", help="load a CSV of invoices (all rows or none)")
-    loading.add_argument("file", metavar="FILE.csv")
+    loading = actions.add_parser("import", help="load a CSV of invoices, or the open invoices "
+                                                "of an ERP (all rows or none)")
+    loading.add_argument("file", metavar="FILE.csv", nargs="?")
+    loading.add_argument("--erp", metavar="odoo|erpnext|MAPPING.toml",
+                         help="read the open invoices from the ERP instead (the mapping's "
+                              "[receivables]; needs --url)")
+    loading.add_argument("--url", metavar="URL", help="the ERP's database (with --erp)")
     loading.add_argument("--column", action="append", default=[], metavar="FIELD=NAME",
                          help=f"the column holding FIELD (fields: {', '.join(RECEIVABLE_FIELDS)};"
                               " default: the field's own name); repeatable")
@@ -104,7 +109,14 @@ def _layout(arguments: argparse.Namespace) -> ReceivableLayout:
 
 
 def run_import(arguments: argparse.Namespace) -> int:
-    """Store the file's invoices in one transaction."""
+    """Store the file's (or the ERP's) invoices in one transaction."""
+    if (arguments.erp is None) == (arguments.file is None) or \
+            (arguments.erp is None) != (arguments.url is None):
+        raise CommandError("give FILE.csv, or --erp with --url")
+    if arguments.erp is not None:
+        from crmcore.cli.receivables_erp import run_erp_import
+
+        return run_erp_import(arguments)
     layout = _layout(arguments)
     with open_crm(arguments) as crm:
         try:

@@ -50,6 +50,7 @@ from crmcore.options import Options
 from crmcore.validation import is_time_zone
 from crmcore_plugins.erp.conditions import OPERATORS, Condition, read_conditions
 from crmcore_plugins.erp.purchases_mapping import PurchasesMapping, purchases_from_dict
+from crmcore_plugins.erp.receivables_mapping import ReceivablesMapping, receivables_from_dict
 
 __all__ = ["BUILTIN_MAPPINGS", "OPERATORS", "Condition", "ErpMapping", "JoinedAttribute",
            "TableMapping",
@@ -122,7 +123,8 @@ class ErpMapping:
     dates in the host tables (Odoo stores UTC; ERPNext the site's zone).
     ``invalid_rows`` is ``"raise"`` (default) or ``"skip"`` (skipped rows are
     logged as warnings). ``purchases`` describes the in-engine purchases
-    (:mod:`crmcore_plugins.erp.purchases_mapping`), None when not mapped.
+    (:mod:`crmcore_plugins.erp.purchases_mapping`), None when not mapped;
+    ``receivables`` the open invoices (:mod:`crmcore_plugins.erp.receivables_mapping`).
     """
 
     name: str
@@ -132,6 +134,7 @@ class ErpMapping:
     schema: str | None = None
     invalid_rows: str = "raise"
     purchases: PurchasesMapping | None = None
+    receivables: ReceivablesMapping | None = None
 
 
 def _column_table(options: Options, name: str, allowed: tuple[str, ...] | None,
@@ -193,7 +196,7 @@ def _joined(raw: Mapping[str, Any], key: str) -> JoinedAttribute:
 def mapping_from_dict(data: Mapping[str, Any], *, default_name: str = "erp") -> ErpMapping:
     """Build an :class:`ErpMapping` from a parsed TOML document."""
     top = Options({k: v for k, v in data.items()
-                   if k not in ("customers", "transactions", "purchases")}, "")
+                   if k not in ("customers", "transactions", "purchases", "receivables")}, "")
     name = top.text("name", default_name)
     zone = top.text("time_zone", "UTC")
     if not is_time_zone(zone):
@@ -208,7 +211,13 @@ def mapping_from_dict(data: Mapping[str, Any], *, default_name: str = "erp") -> 
     if purchases_raw is not None and not isinstance(purchases_raw, Mapping):
         raise ConfigError(f"purchases: {purchases_raw!r} is not a table")
     purchases = None if purchases_raw is None else purchases_from_dict(purchases_raw)
-    return ErpMapping(name, customers, transactions, zone, schema, invalid_rows, purchases)
+    receivables_raw = data.get("receivables")
+    if receivables_raw is not None and not isinstance(receivables_raw, Mapping):
+        raise ConfigError(f"receivables: {receivables_raw!r} is not a table")
+    receivables = (None if receivables_raw is None
+                   else receivables_from_dict(receivables_raw))
+    return ErpMapping(name, customers, transactions, zone, schema, invalid_rows, purchases,
+                      receivables)
 
 
 def parse_mapping(text: str, *, source: str = "<text>", default_name: str = "erp") -> ErpMapping:
