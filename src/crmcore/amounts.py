@@ -15,6 +15,7 @@ Text is NFKC-normalised first, so full-width forms read as their ASCII counterpa
 refused with :class:`ValueError` (a row reader turns it into an error naming the row,
 column and value).
 
+>>> from crmcore.amounts import FORMATS
 >>> FORMATS["cn"].parse("¥1,200.00"), FORMATS["cn"].parse("1,200.00 元")
 (Decimal('1200.00'), Decimal('1200.00'))
 >>> FORMATS["eu"].parse("1 200,50 €")

@@ -15,6 +15,7 @@ other. Churn reasons (an extensible catalogue) are read by :func:`reason_code`;
 the lifecycle entry fields together by :func:`lifecycle_fields`.
 
 >>> from crmcore.lifecycle.taxonomy import ChurnType
+>>> from crmcore.vocabulary import member
 >>> member(ChurnType, "竞争流失", "churn_type")
 <ChurnType.COMPETITIVE: 'competitive'>
 """
