@@ -135,4 +135,5 @@ def test_reading_the_stored_agenda_imports_no_policy_and_no_numpy(tmp_path: Path
     assert "crmcore.cli.agenda" in loaded
     assert "crmcore.daily.agenda_store" in loaded
     assert not loaded & {"numpy", "crmcore.daily.run", "crmcore.policies",
-                         "crmcore.policies.service", "crmcore.lifecycle"}
+                         "crmcore.policies.service", "crmcore.lifecycle", "crmcore.grading",
+                         "crmcore.event_catalogue"}

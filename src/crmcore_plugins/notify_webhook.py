@@ -62,7 +62,6 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 from crmcore.errors import ConfigError, CrmError
-from crmcore.event_catalogue import event_envelope
 from crmcore.events import DomainEvent
 from crmcore.hookspecs import hookimpl
 from crmcore.options import Options
@@ -126,6 +125,8 @@ class SignatureError(CrmError):
 
 def event_json(event: DomainEvent) -> bytes:
     """The event's versioned envelope as compact UTF-8 JSON with sorted keys: the webhook body."""
+    from crmcore.event_catalogue import event_envelope  # the catalogue loads when sending
+
     text = json.dumps(event_envelope(event), ensure_ascii=False, sort_keys=True,
                       separators=(",", ":"))
     return text.encode("utf-8")

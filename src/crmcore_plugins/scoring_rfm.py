@@ -17,14 +17,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from crmcore.grading.columns import TransactionColumns
-from crmcore.grading.metrics import compute_metrics
-from crmcore.grading.rfm import rfm_scores
 from crmcore.hookspecs import hookimpl
-from crmcore.model import Transaction
 from crmcore.options import Options
 from crmcore.ports import ScoringFactory
+
+if TYPE_CHECKING:
+    from crmcore.model import Transaction
+
+# crmcore.grading is imported when a strategy scores, not when the plugin is loaded:
+# every command loads the built-in plugins, and most never score.
 
 
 class RfmScoring:
@@ -36,6 +39,10 @@ class RfmScoring:
     def score(self, transactions: Sequence[Transaction], *, as_of: datetime
               ) -> Mapping[str, float]:
         """The mean RFM score of every customer who bought before ``as_of``."""
+        from crmcore.grading.columns import TransactionColumns
+        from crmcore.grading.metrics import compute_metrics
+        from crmcore.grading.rfm import rfm_scores
+
         columns = TransactionColumns.from_transactions(
             t for t in transactions if t.occurred_at < as_of)
         metrics = compute_metrics(columns, as_of, window_months=self.window_months)
@@ -53,6 +60,9 @@ class RecentGrowthScoring:
     def score(self, transactions: Sequence[Transaction], *, as_of: datetime
               ) -> Mapping[str, float]:
         """Growth from -1 to 1 of every customer who bought before ``as_of``."""
+        from crmcore.grading.columns import TransactionColumns
+        from crmcore.grading.metrics import compute_metrics
+
         columns = TransactionColumns.from_transactions(
             t for t in transactions if t.occurred_at < as_of)
         recent = compute_metrics(columns, as_of, window_months=self.months)
