@@ -95,6 +95,21 @@ def term(code: str) -> str:
     return tr(code) if code else code
 
 
+EVENT_WORDS = {"close": N_("closing"), "open": N_("opening"), "hold": N_("hold"),
+               "reopen": N_("reopen"), "resolve": N_("resolve"), "resume": N_("resume"),
+               "wait_on_customer": N_("wait on customer")}
+"""Flow events whose word is not the code's own (``close`` is also the pipeline's close date,
+``open`` a ticket state)."""
+
+
+def event_term(event: str) -> str:
+    """A flow event (``close``, ``revise_plan``) as a word in the current language (the
+    code itself in English)."""
+    if current_language() == SOURCE_LANGUAGE:
+        return event
+    return term(EVENT_WORDS.get(event, event))
+
+
 def reason_label(code: str) -> str:
     """A churn reason code (L3) in words: the reason catalogue's Chinese label in zh_CN,
     else its English label."""

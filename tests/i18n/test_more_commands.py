@@ -202,3 +202,59 @@ def test_survey_template_is_the_chinese_form() -> None:
     assert out.splitlines()[1].split() == ["维度", "条目", "陈述"]
     # the item keys are codes a response names; everything else is Chinese
     assert left_english(re.sub(r"\b[a-z]+(_[a-z]+)+\b", " ", out)) == []
+
+
+def _a_ticket(database: Path) -> str:
+    """The id of a ticket the agenda names (an open one of the demo)."""
+    status, out, err = run("agenda", "--db", str(database), "--as-of", AS_OF, "--format", "json")
+    assert status == 0, err
+    data = json.loads(out)
+    items = data if isinstance(data, list) else data["items"]
+    return next(str(item["subject"]).split(":", 1)[1] for item in items
+                if str(item["subject"]).startswith("ticket:"))
+
+
+def test_ticket_status_and_its_refusals_are_chinese(copy: Path) -> None:
+    ticket = _a_ticket(copy)
+    out = zh("ticket", "status", ticket, "resolved", "--reason", "已处理", "--db", str(copy),
+             "--as-of", AS_OF, "--actor", "li.wei")
+    assert out.startswith(f"工单 {ticket}：")
+    assert "-> 已解决（解决）" in out
+    assert left_english(out) == []
+    status, _, err = run("ticket", "status", ticket, "new", "--db", str(copy), "--lang", "zh_CN")
+    assert status != 0
+    assert f"STATUS：服务工单 '{ticket}' 处于 'resolved'，不能变为 'new'；" in err
+    assert "允许的下一步：open, closed" in err
+
+
+def test_erase_refusal_and_tombstone_are_chinese(copy: Path) -> None:
+    status, _, err = run("erase", "C00059", "--reason", "客户要求", "--db", str(copy),
+                         "--lang", "zh_CN")
+    assert status != 0
+    assert "删除 'C00059' 无法撤销：加 --yes 才会删除（未做任何更改）" in err
+    out = zh("erase", "C00059", "--reason", "客户要求", "--yes", "--actor", "li.wei",
+             "--db", str(copy))
+    assert "由 li.wei 删除客户 C00059" in out
+    assert out.splitlines()[1].split() == ["类型", "记录数", "行动"]
+    assert left_english(out) == []
+
+
+def test_stale_and_deliver_are_chinese(book: Path, copy: Path) -> None:
+    out = zh("stale", "--older-than", "90", "--db", str(book), "--as-of", AS_OF)
+    assert out.splitlines()[0].split() == ["客户", "名称", "负责人", "核实日期", "天数"]
+    assert re.search(r"\n\d+ 位客户已 90 天未核实\n$", out)
+    assert left_english(out) == []
+    out = zh("deliver", "--db", str(copy))
+    assert out.startswith("已投递 0，失败 0，等待 0")
+    assert left_english(out) == []
+
+
+def test_events_and_plugins_headings_are_chinese() -> None:
+    listed = zh("events", "list")
+    assert listed.splitlines()[0].split() == ["类型", "摘要"]
+    # the summaries come from the event classes' docstrings: English, like the schema
+    shown = zh("events", "show", listed.splitlines()[2].split()[0])
+    assert shown.splitlines()[1].split() == ["数据字段", "JSON", "类型"]
+    plugins = zh("plugins")
+    assert plugins.splitlines()[0].split() == ["插件", "发行包", "注册内容"]
+    assert "内置" in plugins

@@ -16,6 +16,8 @@ from crmcore.cli.common import (
     print_json,
     print_table,
 )
+from crmcore.i18n import tr
+from crmcore.outbox import DeliveryReport
 from crmcore.plugins import PluginHost
 
 
@@ -42,12 +44,13 @@ def run_plugins(arguments: argparse.Namespace) -> int:
         print_json([attrs.asdict(info) for info in infos])
         return 0
     rows = [
-        (info.name, f"{info.distribution} {info.version}" if info.distribution else "built-in",
+        (info.name, f"{info.distribution} {info.version}" if info.distribution
+         else tr("built-in"),
          "; ".join(f"{category}: {', '.join(names)}"
                    for category, names in info.registers.items()) or ", ".join(info.hooks))
         for info in infos
     ]
-    print_table(rows, ("plugin", "distribution", "registers"))
+    print_table(rows, (tr("plugin"), tr("distribution"), tr("registers")))
     return 0
 
 
@@ -56,9 +59,11 @@ def _seconds(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+        raise argparse.ArgumentTypeError(tr("{value!r} is not a number of seconds").format(
+            value=text)) from None
     if not math.isfinite(value) or value <= 0:
-        raise argparse.ArgumentTypeError(f"{text!r} must be a finite number of seconds above 0")
+        raise argparse.ArgumentTypeError(tr("{value!r} must be a finite number of seconds "
+                                            "above 0").format(value=text))
     return value
 
 
@@ -68,13 +73,21 @@ def run_deliver(arguments: argparse.Namespace) -> int:
         return _watch(arguments)
     with open_crm(arguments) as crm:
         report = crm.deliver_events()
-    print(f"delivered {report.delivered}, failed {report.failed}, waiting {report.waiting}")
+    print(_delivered(report))
     for name in report.busy:
-        print(f"  {name}: skipped, another deliverer holds its lease")
+        print(tr("  {notifier}: skipped, another deliverer holds its lease").format(
+            notifier=name))
     for failure in report.failures:
-        print(f"  {failure.notifier}: event {failure.event_id} ({failure.event_type}), "
-              f"attempt {failure.attempts}: {failure.error}")
+        print(tr("  {notifier}: event {id} ({type}), attempt {attempt}: {error}").format(
+            notifier=failure.notifier, id=failure.event_id, type=failure.event_type,
+            attempt=failure.attempts, error=failure.error))
     return 1 if report.failed or (report.waiting and not report.busy) else 0
+
+
+def _delivered(report: DeliveryReport) -> str:
+    """The one-line count of a delivery run."""
+    return tr("delivered {delivered}, failed {failed}, waiting {waiting}").format(
+        delivered=report.delivered, failed=report.failed, waiting=report.waiting)
 
 
 def _watch(arguments: argparse.Namespace) -> int:
@@ -82,14 +95,13 @@ def _watch(arguments: argparse.Namespace) -> int:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     with open_crm(arguments) as crm:
-        print(f"delivering every {arguments.interval:g} s; stop with Ctrl-C or SIGTERM",
-              flush=True)
+        print(tr("delivering every {seconds} s; stop with Ctrl-C or SIGTERM").format(
+            seconds=f"{arguments.interval:g}"), flush=True)
         try:
             while not stop.is_set():
                 report = crm.deliver_events()
                 if report.delivered or report.failed:
-                    print(f"delivered {report.delivered}, failed {report.failed}, "
-                          f"waiting {report.waiting}", flush=True)
+                    print(_delivered(report), flush=True)
                 stop.wait(arguments.interval)
         except KeyboardInterrupt:
             pass

@@ -18,6 +18,18 @@ from crmcore.cli.common import (
     print_json,
     print_table,
 )
+from crmcore.i18n import N_, tr
+from crmcore.i18n_terms import term
+
+WORDS = (
+    N_("deleted"), N_("scrubbed"),
+    # stored record kinds a customer's erasure reaches (others are in i18n_terms.TERMS)
+    N_("appointment"), N_("interaction"), N_("flow_history"), N_("flow_state"),
+    N_("grade_result"), N_("grade_pending"), N_("agenda_snapshot"), N_("opportunity"),
+    N_("receivable"), N_("credit_limit"), N_("survey_response"), N_("improvement_warning"),
+    N_("escalation"), N_("problem"),
+)
+"""What erasing did to each kind of record, and the kinds, shown as words with :func:`term`."""
 
 
 def _default_actor() -> str:
@@ -53,17 +65,20 @@ def run(arguments: argparse.Namespace) -> int:
     from crmcore.serialization import unstructure
 
     if not arguments.yes:
-        raise CommandError(f"erasing {arguments.customer!r} cannot be undone: add --yes to "
-                           "erase it (nothing was changed)")
+        raise CommandError(tr("erasing {customer!r} cannot be undone: add --yes to erase it "
+                              "(nothing was changed)").format(customer=arguments.customer))
     with open_crm(arguments) as crm:
         done = erase_customer(crm, arguments.customer, reason=arguments.reason,
                               actor=arguments.actor or _default_actor())
     if arguments.format == "json":
         print_json(unstructure(done))
         return 0
-    print(f"erased customer {done.customer_id} at {done.erased_at.isoformat()} by {done.actor} "
-          f"(tombstone {done.id}); {done.events_redacted} event(s) redacted")
-    rows = [(kind, count, "deleted") for kind, count in sorted(done.removed.items())]
-    rows += [(kind, count, "scrubbed") for kind, count in sorted(done.scrubbed.items())]
-    print_table(rows, ("kind", "records", "action"))
+    print(tr("erased customer {customer} at {at} by {actor} (tombstone {id}); {events} "
+             "event(s) redacted").format(customer=done.customer_id,
+                                         at=done.erased_at.isoformat(), actor=done.actor,
+                                         id=done.id, events=done.events_redacted))
+    rows = [(term(kind), count, term("deleted")) for kind, count in sorted(done.removed.items())]
+    rows += [(term(kind), count, term("scrubbed"))
+             for kind, count in sorted(done.scrubbed.items())]
+    print_table(rows, (tr("kind"), tr("records"), tr("action")))
     return 0

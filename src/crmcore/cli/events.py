@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from crmcore.cli.common import add_format_argument, print_json, print_table
+from crmcore.i18n import tr
 
 
 def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -37,7 +38,7 @@ def run_list(arguments: argparse.Namespace) -> int:
         print_json({"envelope_version": ENVELOPE_VERSION,
                     "types": [{"type": e.name, "summary": e.summary} for e in entries]})
         return 0
-    print_table([(e.name, e.summary) for e in entries], ("type", "summary"))
+    print_table([(e.name, e.summary) for e in entries], (tr("type"), tr("summary")))
     return 0
 
 
@@ -52,7 +53,7 @@ def run_show(arguments: argparse.Namespace) -> int:
         print_json({"type": entry.name, "summary": entry.summary, "data": fields})
         return 0
     print(f"{entry.name}: {entry.summary}")
-    print_table(sorted(fields.items()), ("data field", "JSON type"))
+    print_table(sorted(fields.items()), (tr("data field"), tr("JSON type")))
     return 0
 
 

@@ -26,14 +26,13 @@ from crmcore.cli.common import (
     print_table,
 )
 from crmcore.cli.improvement_loops import add_knowledge, add_warnings
-from crmcore.cli.improvement_loops import event_word as _event_word
 from crmcore.cli.improvement_loops import pair as _pair
 from crmcore.cli.improvement_loops import period as _period
 from crmcore.cli.improvement_loops import recording_parser as _recording
 from crmcore.cli.improvement_loops import show_help as _help
 from crmcore.cli.improvement_loops import when as _when
 from crmcore.i18n import tr
-from crmcore.i18n_terms import term
+from crmcore.i18n_terms import event_term, term
 from crmcore.improvement import (
     MEASURES,
     Better,
@@ -327,7 +326,7 @@ def run_show(arguments: argparse.Namespace) -> int:
         if abandoned is not None:
             print(tr("  abandoned: {reason}").format(reason=abandoned))
         print()
-        print_table([(e.sequence, e.at.date(), _event_word(e.event), term(e.from_state or "-"),
+        print_table([(e.sequence, e.at.date(), event_term(e.event), term(e.from_state or "-"),
                       term(e.to_state), e.actor, e.reason) for e in history],
                     ("#", tr("at"), tr("event"), tr("from"), tr("to"), tr("who"), tr("why")))
         print("\n" + tr("chain: {cycles}").format(cycles=" -> ".join(

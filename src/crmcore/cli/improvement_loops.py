@@ -28,7 +28,7 @@ from crmcore.cli.common import (
 )
 from crmcore.errors import ConfigError
 from crmcore.i18n import N_, tr
-from crmcore.i18n_terms import term
+from crmcore.i18n_terms import event_term, term
 from crmcore.improvement import (
     EarlyWarning,
     ImprovementService,
@@ -53,14 +53,6 @@ WORDS = (
     N_("edit"), N_("share"), N_("apply"), N_("next_turn"),
 )
 """Flow events and steps these commands show as words (stored as codes)."""
-
-EVENT_WORDS = {"close": N_("closing")}
-"""Events whose word differs from the code's (``close`` is the pipeline's close date)."""
-
-
-def event_word(event: str) -> str:
-    """A flow event as people read it in the current language."""
-    return term(EVENT_WORDS.get(event, event))
 
 DEFAULT_ACTOR = "crmcore-cli"
 """Who the history names when ``--actor`` is not given."""
@@ -275,7 +267,7 @@ def run_knowledge_step(arguments: argparse.Namespace) -> int:
                          actor=arguments.actor, at=when(arguments), reason=arguments.reason,
                          fields=fields or None)
     print(f"{arguments.loop}: {term(made.entry.from_state or '')} -> "
-          f"{term(made.entry.to_state)} ({event_word(made.entry.event)})")
+          f"{term(made.entry.to_state)} ({event_term(made.entry.event)})")
     return 0
 
 
@@ -300,7 +292,7 @@ def run_knowledge_show(arguments: argparse.Namespace) -> int:
         return 0
     print(tr("loop {loop}: {step} since {date}").format(
         loop=arguments.loop, step=term(history[-1].to_state), date=history[-1].at.date()))
-    print_table([(e.sequence, e.at.date(), event_word(e.event), term(e.from_state or "-"),
+    print_table([(e.sequence, e.at.date(), event_term(e.event), term(e.from_state or "-"),
                   term(e.to_state), e.actor,
                   "; ".join(f"{k}={_shown(v)}" for k, v in e.fields.items()) or e.reason)
                  for e in history],

@@ -29,8 +29,8 @@ from crmcore.cli.common import (
     print_table,
 )
 from crmcore.csv_output import SafeDictWriter
-from crmcore.i18n import tr
-from crmcore.i18n_terms import term
+from crmcore.i18n import N_, tr
+from crmcore.i18n_terms import event_term, term
 
 DEFAULT_ACTOR = "crmcore-cli"
 """Who the history names when ``--actor`` is not given."""
@@ -38,6 +38,10 @@ DEFAULT_ACTOR = "crmcore-cli"
 LIST_COLUMNS = ("id", "customer_id", "stage", "owner", "territory", "amount", "currency",
                 "expected_close", "days_in_stage", "probability", "why")
 """The columns of ``pipeline list`` (CSV header, JSON keys)."""
+
+EVENTS = (N_("analyse_needs"), N_("propose"), N_("negotiate"), N_("win"), N_("lose"),
+          N_("requalify"))
+"""The sales flow's events, shown as words by ``pipeline move``."""
 
 
 def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -209,7 +213,7 @@ def run_move(arguments: argparse.Namespace) -> int:
     print(tr("opportunity {id}: {source} -> {target} ({event}) at {at} by {actor}, after "
              "{days} days in {source}").format(
         id=entry.subject_id, source=term(entry.from_state or ""), target=term(entry.to_state),
-        event=term(entry.event), at=entry.at.isoformat(), actor=entry.actor,
+        event=event_term(entry.event), at=entry.at.isoformat(), actor=entry.actor,
         days=f"{days:.1f}"))
     return 0
 

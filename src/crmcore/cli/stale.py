@@ -14,6 +14,7 @@ from crmcore.cli.common import (
     print_json,
     print_table,
 )
+from crmcore.i18n import tr
 
 
 def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -36,7 +37,8 @@ def run(arguments: argparse.Namespace) -> int:
     from crmcore.verification import stale_customers
 
     if arguments.older_than < 0:
-        raise CommandError(f"--older-than: {arguments.older_than} is negative; give days >= 0")
+        raise CommandError(tr("--older-than: {days} is negative; give days >= 0").format(
+            days=arguments.older_than))
     with open_crm(arguments) as crm:
         as_of = parse_as_of(arguments.as_of) or crm.now()
         with crm.storage.transaction() as session:
@@ -46,8 +48,9 @@ def run(arguments: argparse.Namespace) -> int:
         print_json([row.as_dict() for row in rows])
         return 0
     print_table([(r.customer_id, r.name, r.owner or "-",
-                  r.verified_at.date().isoformat() if r.verified_at else "never",
+                  r.verified_at.date().isoformat() if r.verified_at else tr("never"),
                   "-" if r.days_since is None else r.days_since) for r in rows],
-                ("customer", "name", "owner", "verified", "days"))
-    print(f"{len(rows)} customer(s) not verified for {arguments.older_than} day(s)")
+                (tr("customer"), tr("name"), tr("owner"), tr("verified"), tr("days")))
+    print(tr("{count} customer(s) not verified for {days} day(s)").format(
+        count=len(rows), days=arguments.older_than))
     return 0

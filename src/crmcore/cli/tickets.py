@@ -11,6 +11,8 @@ from __future__ import annotations
 import argparse
 
 from crmcore.cli.common import CommandError, add_storage_arguments, open_crm, parse_as_of
+from crmcore.i18n import tr
+from crmcore.i18n_terms import event_term, term
 from crmcore.model import Ticket, TicketStatus
 from crmcore.policies.service import change_ticket_status
 from crmcore.policies.tickets import ticket_flow
@@ -73,12 +75,15 @@ def event_to(flow: FlowDefinition, subject: str, current: str, status: str) -> s
     if status in moves:
         return moves[status]
     allowed = ", ".join(state for state in flow.state_names() if state in moves)
-    listed = f"allowed next from {current!r}: {allowed or 'none, it is final'}"
+    listed = tr("allowed next from {current!r}: {allowed}").format(
+        current=current, allowed=allowed or tr("none, it is final"))
     if not flow.has_state(status):
-        raise CommandError(f"STATUS: {status!r} is not a status of the {flow.name} flow "
-                           f"(known: {', '.join(flow.state_names())}); {listed}")
-    raise CommandError(f"STATUS: {flow.subject} {subject!r} is {current!r} and cannot move "
-                       f"to {status!r}; {listed}")
+        raise CommandError(tr("STATUS: {status!r} is not a status of the {flow} flow (known: "
+                              "{known}); {listed}").format(
+            status=status, flow=flow.name, known=", ".join(flow.state_names()), listed=listed))
+    raise CommandError(tr("STATUS: {subject} {id!r} is {current!r} and cannot move to "
+                          "{status!r}; {listed}").format(
+        subject=term(flow.subject), id=subject, current=current, status=status, listed=listed))
 
 
 def status_code(text: str) -> str:
@@ -101,7 +106,9 @@ def run_status(arguments: argparse.Namespace) -> int:
         at = parse_as_of(arguments.as_of) or crm.now()
         made = change_ticket_status(crm, ticket.id, event, at=at, actor=arguments.actor,
                                     reason=arguments.reason)
-    why = f": {made.entry.reason}" if made.entry.reason else ""
-    print(f"ticket {ticket.id}: {made.entry.from_state} -> {made.entry.to_state} "
-          f"({made.entry.event}) at {made.entry.at.isoformat()} by {made.entry.actor}{why}")
+    why = tr(": {reason}").format(reason=made.entry.reason) if made.entry.reason else ""
+    print(tr("ticket {id}: {source} -> {target} ({event}) at {at} by {actor}{why}").format(
+        id=ticket.id, source=term(made.entry.from_state or ""), target=term(made.entry.to_state),
+        event=event_term(made.entry.event), at=made.entry.at.isoformat(), actor=made.entry.actor,
+        why=why))
     return 0
