@@ -112,7 +112,7 @@ def run_import(arguments: argparse.Namespace) -> int:
     """Store the file's (or the ERP's) invoices in one transaction."""
     if (arguments.erp is None) == (arguments.file is None) or \
             (arguments.erp is None) != (arguments.url is None):
-        raise CommandError("give FILE.csv, or --erp with --url")
+        raise CommandError(tr("give FILE.csv, or --erp with --url"))
     if arguments.erp is not None:
         from crmcore.cli.receivables_erp import run_erp_import
 

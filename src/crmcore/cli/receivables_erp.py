@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from crmcore.cli.common import open_crm
+from crmcore.i18n import tr
 from crmcore.sales.receivables import money_text, to_hundredths
 
 
@@ -22,10 +23,12 @@ def run_erp_import(arguments: argparse.Namespace) -> int:
             report = import_erp_receivables(crm, read, source=f"erp:{mapping.name}")
     finally:
         backend.disconnect()
-    print(f"receivable: {report.rows['receivable']:,} rows, {report.new['receivable']:,} new, "
-          f"{report.skipped['receivable']:,} already stored; {read.settled:,} paid in full "
-          "left out")
+    print(tr("receivable: {rows} rows, {new} new, {skipped} already stored; {settled} paid in "
+             "full left out").format(rows=f"{report.rows['receivable']:,}",
+                                     new=f"{report.new['receivable']:,}",
+                                     skipped=f"{report.skipped['receivable']:,}",
+                                     settled=f"{read.settled:,}"))
     for (customer, currency), amount in read.unapplied.items():
-        print(f"unapplied credit of {customer}: {money_text(to_hundredths(amount), currency)} "
-              "(not stored)")
+        print(tr("unapplied credit of {customer}: {amount} (not stored)").format(
+            customer=customer, amount=money_text(to_hundredths(amount), currency)))
     return 0
