@@ -42,8 +42,8 @@ from crmcore_plugins.erp.mapping import ErpMapping
 from crmcore_plugins.erp.receivables_mapping import InvoiceTable, ReceivablesMapping
 
 if TYPE_CHECKING:
+    from crmcore import batch_import
     from crmcore.app import CRM
-    from crmcore.batch_import import ImportReport
 
 __all__ = ["ErpReceivables", "erp_receivables", "import_erp_receivables"]
 
@@ -187,7 +187,8 @@ def erp_receivables(backend: Any, mapping: ErpMapping, *, as_of: date,
                           ((invoices.table, invoices.id, invoices.customer),))
 
 
-def import_erp_receivables(crm: CRM, read: ErpReceivables, *, source: str) -> ImportReport:
+def import_erp_receivables(crm: CRM, read: ErpReceivables, *, source: str
+                          ) -> batch_import.ImportReport:
     """Store what :func:`erp_receivables` read in one transaction: all invoices or none.
 
     An invoice of a customer crmcore does not store raises
