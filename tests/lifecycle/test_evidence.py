@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -28,7 +29,7 @@ def day(n: float) -> datetime:
     return T0 + timedelta(days=n)
 
 
-def facts(purchases: list[float], **extra: Any) -> CustomerFacts:
+def facts(purchases: Sequence[float], **extra: Any) -> CustomerFacts:
     values: dict[str, Any] = {"customer_id": "C1", "acquired_at": T0,
                               "purchases": [day(n) for n in purchases]}
     values.update(extra)
