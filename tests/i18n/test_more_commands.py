@@ -258,3 +258,20 @@ def test_events_and_plugins_headings_are_chinese() -> None:
     plugins = zh("plugins")
     assert plugins.splitlines()[0].split() == ["插件", "发行包", "注册内容"]
     assert "内置" in plugins
+
+
+def test_pipeline_refusals_are_chinese_and_store_nothing(copy: Path) -> None:
+    status, _, err = run("pipeline", "add", "O9", "--customer", "C00001", "--title", "x",
+                         "--close", "unknown", "--amount", "5", "--db", str(copy),
+                         "--lang", "zh_CN")
+    assert status != 0
+    assert "currency：None 在给出金额 5 时必须给出" in err
+    status, _, err = run("pipeline", "show", "O9", "--db", str(copy), "--lang", "zh_CN")
+    assert status != 0  # nothing was stored
+    listed = json.loads(zh("pipeline", "list", "--db", str(copy), "--as-of", AS_OF, "--format",
+                           "json"))["opportunities"]
+    first = listed[0]["id"]
+    status, _, err = run("pipeline", "move", first, "nowhere", "--db", str(copy),
+                         "--lang", "zh_CN")
+    assert status != 0
+    assert "stage：'nowhere' 不是 sales-pipeline 流程的阶段（已知：qualification" in err

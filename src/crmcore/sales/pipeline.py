@@ -20,6 +20,7 @@ import attrs
 from crmcore.app import CRM
 from crmcore.errors import ValidationError
 from crmcore.events import ENTITY_RECORDED, ENTITY_UPDATED, DomainEvent, entity_event
+from crmcore.i18n import tr
 from crmcore.model import Customer, Opportunity, OpportunityStatus
 from crmcore.sales.opportunities import (
     PIPELINE_FLOW,
@@ -60,15 +61,18 @@ def event_to_stage(flow: FlowDefinition, opportunity_id: str, current: str, stag
     :class:`~crmcore.transitions.RefusedTransitionError` listing the stages allowed next.
     """
     if not flow.has_state(stage):
-        raise ValidationError("stage", stage, f"is not a stage of the {flow.name} flow "
-                                              f"(known: {', '.join(flow.state_names())})")
+        raise ValidationError("stage", stage, tr("is not a stage of the {flow} flow (known: "
+                                                 "{known})").format(
+            flow=flow.name, known=", ".join(flow.state_names())))
     for transition in flow.transitions_from(current):
         if transition.target == stage and stage != current:
             return transition.event
     nexts = [t.target for t in flow.transitions_from(current) if t.target not in (None, current)]
     raise RefusedTransitionError(flow.name, opportunity_id, current, f"to {stage}",
-                                 f"{stage!r} cannot be reached from {current!r} in one move "
-                                 f"(allowed next: {', '.join(map(str, nexts)) or 'none'})")
+                                 tr("{stage!r} cannot be reached from {current!r} in one move "
+                                    "(allowed next: {allowed})").format(
+                                     stage=stage, current=current,
+                                     allowed=", ".join(map(str, nexts)) or tr("none")))
 
 
 class PipelineService:
@@ -103,9 +107,11 @@ class PipelineService:
         """
         moment = created_at or self.crm.now()
         if amount is not None and currency is None:
-            raise ValidationError("currency", None, f"is required with amount {amount}")
+            raise ValidationError("currency", None, tr("is required with amount {amount}"
+                                                       ).format(amount=amount))
         if currency is not None and amount is None:
-            raise ValidationError("amount", None, f"is required with currency {currency}")
+            raise ValidationError("amount", None, tr("is required with currency {currency}"
+                                                     ).format(currency=currency))
         with self.crm.transaction() as work:
             customer = work.repository(Customer).require(customer_id, field="customer_id")
             placed = self._placement(customer, owner, territory, assign)
@@ -115,7 +121,7 @@ class PipelineService:
                 expected_close=expected_close, estimated_value=amount, currency=currency,
                 territory=placed.territory if placed else territory)
             if not work.repository(Opportunity).add(opportunity):
-                raise ValidationError("id", opportunity_id, "is already an opportunity")
+                raise ValidationError("id", opportunity_id, tr("is already an opportunity"))
             work.emit(entity_event(ENTITY_RECORDED, opportunity, at=self.crm.now()))
             made = start_in(work, self.flow, opportunity_id, customer_id=customer_id, at=moment,
                             actor=actor, reason="M1: opportunity recorded")
@@ -176,8 +182,8 @@ class PipelineService:
                   owner: str | None = None, territory: str | None = None) -> Assignment:
         """:meth:`assign` inside ``work``, so a caller can store more with it atomically."""
         if not self.territories.rules:
-            raise ValidationError("territories", [], "are not configured: add "
-                                                     "[[sales.territories]] tables")
+            raise ValidationError("territories", [], tr("are not configured: add "
+                                                        "[[sales.territories]] tables"))
         opportunity = work.repository(Opportunity).require(opportunity_id,
                                                            field="opportunity_id")
         customer = work.repository(Customer).require(opportunity.customer_id,

@@ -30,6 +30,7 @@ from typing import Any
 import attrs
 
 from crmcore.errors import ConfigError, ValidationError
+from crmcore.i18n import tr
 from crmcore.model import Customer
 from crmcore.options import Options
 from crmcore.validation import as_tuple
@@ -242,8 +243,8 @@ class Territories:
         for rule in self.rules:
             if rule.name == name:
                 return rule
-        raise ValidationError("territory", name,
-                              f"is not a territory (known: {', '.join(self.names()) or 'none'})")
+        raise ValidationError("territory", name, tr("is not a territory (known: {known})").format(
+            known=", ".join(self.names()) or tr("none")))
 
     def territory_of(self, customer: Customer) -> TerritoryRule:
         """The one territory covering ``customer``; :class:`NoTerritoryError` if none."""
@@ -252,21 +253,22 @@ class Territories:
             if rule.matches(facts):
                 return rule
         shown = ", ".join(f"{key} {value!r}" for key, value in facts.items()
-                          if value is not None) or "no territory attributes"
+                          if value is not None) or tr("no territory attributes")
         raise NoTerritoryError("customer_id", customer.id,
-                               f"falls in no territory ({shown}); add a rule covering it or "
-                               "name the territory")
+                               tr("falls in no territory ({facts}); add a rule covering it or "
+                                  "name the territory").format(facts=shown))
 
     def check_owner(self, owner: str, territory: TerritoryRule) -> None:
         """Refuse an unknown ``owner`` or one not authorised for ``territory``."""
         if owner not in self.salespeople():
             raise UnauthorisedOwnerError(
-                "owner", owner, f"is not a known salesperson (known: "
-                                f"{', '.join(self.salespeople()) or 'none'})")
+                "owner", owner, tr("is not a known salesperson (known: {known})").format(
+                    known=", ".join(self.salespeople()) or tr("none")))
         if not territory.authorises(owner):
             raise UnauthorisedOwnerError(
-                "owner", owner, f"is not authorised for territory {territory.name!r} "
-                                f"(authorised: {', '.join(territory.salespeople)})")
+                "owner", owner, tr("is not authorised for territory {territory!r} (authorised: "
+                                   "{authorised})").format(
+                    territory=territory.name, authorised=", ".join(territory.salespeople)))
 
     def assign(self, customer: Customer, *, owner: str | None = None,
                territory: str | None = None) -> Assignment:
@@ -277,13 +279,18 @@ class Territories:
         the territory's default owner.
         """
         rule = self.rule(territory) if territory is not None else self.territory_of(customer)
-        how = (f"territory {rule.name!r} named" if territory is not None
-               else f"customer {customer.id} matches territory {rule.name!r}")
+        how = (tr("territory {territory!r} named").format(territory=rule.name)
+               if territory is not None else
+               tr("customer {customer} matches territory {territory!r}").format(
+                   customer=customer.id, territory=rule.name))
         if owner is not None:
             self.check_owner(owner, rule)
-            return Assignment(rule.name, owner, f"{how}; owner {owner} given, authorised")
+            return Assignment(rule.name, owner, tr("{how}; owner {owner} given, authorised"
+                                                   ).format(how=how, owner=owner))
         if customer.owner is not None and rule.authorises(customer.owner):
             return Assignment(rule.name, customer.owner,
-                              f"{how}; the customer's owner {customer.owner} is authorised")
+                              tr("{how}; the customer's owner {owner} is authorised").format(
+                                  how=how, owner=customer.owner))
         return Assignment(rule.name, rule.default_owner,
-                          f"{how}; its default owner {rule.default_owner}")
+                          tr("{how}; its default owner {owner}").format(
+                              how=how, owner=rule.default_owner))
