@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import uuid
-from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -141,24 +139,12 @@ def write_books(url: str, extra_moves: tuple[tuple[Any, ...], ...] = ()) -> None
 
 
 @pytest.fixture(params=("sqlite", "postgresql"))
-def erp_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """The books in a SQLite file, or in a database of their own on the test PostgreSQL."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'erp.db'}"
-        write_books(url)
-        yield url
-        return
-    server: str = request.getfixturevalue("postgres_url")
-    database = f"ar_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'CREATE DATABASE "{database}"'))
-    url = f"{server.rsplit('/', 1)[0]}/{database}"
+def erp_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The books in a SQLite file, or in a fresh database on the test PostgreSQL."""
+    url: str = (f"sqlite:///{tmp_path / 'erp.db'}" if request.param == "sqlite"
+                else request.getfixturevalue("pg_database"))
     write_books(url)
-    yield url
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
-    admin.dispose()
+    return url
 
 
 def _read(url: str, mapping: Any) -> Any:
