@@ -275,3 +275,10 @@ def test_pipeline_refusals_are_chinese_and_store_nothing(copy: Path) -> None:
                          "--lang", "zh_CN")
     assert status != 0
     assert "stage：'nowhere' 不是 sales-pipeline 流程的阶段（已知：qualification" in err
+
+
+def test_survey_ipa_without_responses_says_so_in_chinese(book: Path) -> None:
+    status, out, err = run("survey", "ipa", "--db", str(book), "--lang", "zh_CN")
+    assert status != 0
+    assert out == ""
+    assert "responses：0 没有对调查 'service_quality' 的任何一项同时给出重要性和表现评分" in err

@@ -36,6 +36,7 @@ from typing import Any, Literal
 import attrs
 
 from crmcore.errors import ValidationError
+from crmcore.i18n import tr
 from crmcore.model import SurveyResponse
 from crmcore.validation import as_tuple, identifier, int_between, non_empty_text
 
@@ -317,8 +318,9 @@ def importance_performance(
              for item in template.items
              for imp, perf in [ratings[item.key]] if imp and perf]
     if not rated:
-        raise ValidationError("responses", read, f"rate no item of survey {template.survey!r} "
-                                                  "on both importance and performance")
+        raise ValidationError("responses", read, tr("rate no item of survey {survey!r} on both "
+                                                    "importance and performance").format(
+            survey=template.survey))
     middle = (template.low + template.high) / 2
     point = ((fmean(r[1] for r in rated), fmean(r[2] for r in rated))
              if crosshair == "mean" else (middle, middle))

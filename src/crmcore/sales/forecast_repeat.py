@@ -24,6 +24,7 @@ from itertools import pairwise
 from typing import TYPE_CHECKING
 
 from crmcore.errors import CrmError, ValidationError
+from crmcore.i18n import tr
 
 if TYPE_CHECKING:
     from crmcore_plugins.clv import ClvAnalysis
@@ -102,8 +103,8 @@ def repeat_purchases(
         from crmcore_plugins.clv import analyse_purchases
     except ImportError as error:
         raise ClvUnavailableError(
-            f"repeat purchases need the lifetime-value model ({error}): "
-            "pip install 'crmcore[clv]'") from None
+            tr("repeat purchases need the lifetime-value model ({error}): pip install "
+               "'crmcore[clv]'").format(error=error)) from None
     analysis = analyse_purchases(customer_ids, dates, [float(a) for a in amounts],
                                  calibration_end=as_of, unit_days=unit_days)
     return repeat_from_analysis(analysis, months=months, currency=currency)
@@ -123,9 +124,10 @@ def repeat_from_analysis(analysis: ClvAnalysis, *, months: int, currency: str
     _check_months(months)
     if analysis.spend is None or analysis.clv is None:
         raise ValidationError(
-            "repeat purchases", f"{len(analysis.summary)} customers",
-            f"cannot be forecast, the spend model is unusable ({analysis.clv_unavailable}); "
-            "forecast the pipeline alone, or with a longer purchase history")
+            "repeat purchases", tr("{count} customers").format(count=len(analysis.summary)),
+            tr("cannot be forecast, the spend model is unusable ({why}); forecast the "
+               "pipeline alone, or with a longer purchase history").format(
+                why=analysis.clv_unavailable))
     summary = analysis.summary
     as_of, unit_days = summary.calibration_end, summary.unit_days
     starts = month_starts(as_of, months)
