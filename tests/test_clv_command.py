@@ -71,7 +71,7 @@ def test_clv_command_table_reads_the_cdnow_format(cdnow: Path,
 def test_clv_command_rejects_a_bad_row(tmp_path: Path, capsys: pytest.CaptureFixture[str]
                                        ) -> None:
     (tmp_path / "bad.csv").write_text("customer_id,date,amount\nC1,2025-01-01,x\n")
-    assert main(["clv", str(tmp_path / "bad.csv")]) == 2
+    assert main(["clv", str(tmp_path / "bad.csv")]) == 1
     assert "line 2, column 'amount': 'x' is not an amount" in capsys.readouterr().err
 
 

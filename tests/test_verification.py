@@ -114,5 +114,5 @@ def test_k2_stale_command_prints_table_and_json(tmp_path: Path,
     assert json.loads(capsys.readouterr().out) == [{
         "customer_id": "A", "name": "Alpha", "owner": "li", "days_since": 200,
         "verified_at": "2025-12-12T12:00:00+00:00"}]
-    assert main(["stale", "--older-than", "-1", "--db", str(db)]) == 2
+    assert main(["stale", "--older-than", "-1", "--db", str(db)]) == 1
     assert "--older-than: -1" in capsys.readouterr().err

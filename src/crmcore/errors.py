@@ -142,9 +142,12 @@ EXIT_OK = 0
 """Command exit status: done."""
 EXIT_FAILED = 1
 """Command exit status: the work ran but part of it failed (``deliver`` with failures)."""
+EXIT_REFUSED = 1
+"""Command exit status: refused input or a domain error (a bad value, key or file content,
+something named that does not exist, a move the rules forbid); nothing was stored."""
 EXIT_USAGE = 2
-"""Command exit status: wrong arguments or refused input (a bad value, key or file content,
-something named that does not exist); fix the command or its input. Nothing was stored."""
+"""Command exit status: the command line cannot be parsed (an unknown command or option, a
+missing argument, a value of the wrong type, or no command at all)."""
 EXIT_CONFLICT = 3
 """Command exit status: a concurrent change or a clashing record; nothing was stored (retry)."""
 EXIT_STORAGE = 4
@@ -158,13 +161,13 @@ EXIT_INTERNAL = 70
 def exit_status(error: BaseException) -> int:
     """The documented exit status of a command that ended with ``error``."""
     if isinstance(error, NotFoundError):
-        return EXIT_USAGE
+        return EXIT_REFUSED
     if isinstance(error, ConflictError | DuplicateError):
         return EXIT_CONFLICT
     if isinstance(error, StorageError):
         return EXIT_STORAGE
     if isinstance(error, CrmError):
-        return EXIT_USAGE
+        return EXIT_REFUSED
     if isinstance(error, OSError):
         return EXIT_FILE
     return EXIT_INTERNAL

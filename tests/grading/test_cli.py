@@ -1,4 +1,4 @@
-"""``crmcore grade``: output formats, renamed columns, storing, exit status 2 on bad input."""
+"""``crmcore grade``: output formats, renamed columns, storing, exit status 1 on bad input."""
 
 from __future__ import annotations
 
@@ -85,7 +85,7 @@ def test_bad_input_exits_2_with_a_message_naming_it(
         export: Path, capsys: pytest.CaptureFixture[str], extra: list[str], message: str
 ) -> None:
     status, _, err = run(capsys, "grade", str(export), *LAYOUT, *extra)
-    assert status == 2
+    assert status == 1
     assert message in err
 
 
@@ -96,7 +96,7 @@ def test_bad_cell_exits_2_and_stores_nothing(tmp_path: Path,
     db = tmp_path / "crm.db"
     status, _, err = run(capsys, "grade", str(path), "--scheme", "pareto-abc", "--db", str(db),
                          "--as-of", "2026-06-30")
-    assert status == 2
+    assert status == 1
     assert "line 3, column 'date': '2026-13-01'" in err
     with CRM.open("sqlite", path=str(db)) as crm:
         assert crm.count(GradeResult) == 0
@@ -108,7 +108,7 @@ def test_bad_scheme_file_exits_2(tmp_path: Path, export: Path,
     scheme.write_text('name = "mine"\nversion = 1\nkind = "pareto-abc"\n'
                       '[rules]\nshares = [0.05, "lots"]\n')
     status, _, err = run(capsys, "grade", str(export), "--scheme", str(scheme), *LAYOUT)
-    assert status == 2
+    assert status == 1
     assert "rules.shares[1]: 'lots' is not a share" in err
     assert "mine.toml" in err
 
@@ -162,7 +162,7 @@ def test_grading_the_stored_book_equals_grading_its_csv(
 
 def test_grade_without_file_needs_storage(capsys: pytest.CaptureFixture[str]) -> None:
     status, _, err = run(capsys, "grade", "--scheme", "pareto-abc")
-    assert status == 2
+    assert status == 1
     assert "give a file to grade, or --db/--config" in err
 
 
@@ -178,7 +178,7 @@ def test_keep_runs_bounds_the_stored_run_records(export: Path, tmp_path: Path,
         assert sorted(r.as_of.month for r in crm.find(GradingRunRecord)) == [7, 8]
     status, _, err = run(capsys, "grade", str(export), "--scheme", "pareto-abc",
                          "--keep-runs", "0", "--db", db, *LAYOUT)
-    assert status == 2
+    assert status == 1
     assert "--keep-runs: 0 must be at least 1" in err
 
 

@@ -155,7 +155,7 @@ def test_p5_survey_commands_print_the_form_and_the_ranking(
     assert shown["responses"] == 6
     assert [(i["item"], i["quadrant"]) for i in shown["items"]] == [
         (late, "concentrate_here"), (good, "possible_overkill")]
-    assert main(["survey", "ipa", "--db", str(db), "--from", "2026-06-01"]) == 2
+    assert main(["survey", "ipa", "--db", str(db), "--from", "2026-06-01"]) == 1
     assert "rate no item" in capsys.readouterr().err
     assert main(["survey", "ipa", "--db", str(db)]) == 0
     assert "concentrate_here" in capsys.readouterr().out

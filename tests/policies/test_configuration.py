@@ -193,7 +193,7 @@ def test_bad_values_name_the_key_path(tmp_path: Path, capsys: pytest.CaptureFixt
     assert str(raised.value).startswith(message)
     config = write_config(tmp_path, table)
     for command in ("escalate", "agenda", "compliance", "problems"):
-        assert main([command, "--config", str(config), "--as-of", "2026-03-02"]) == 2
+        assert main([command, "--config", str(config), "--as-of", "2026-03-02"]) == 1
         assert f"crmcore: error: {message}" in capsys.readouterr().err
 
 

@@ -119,7 +119,7 @@ def test_k3_schedule_command_shows_the_team_calendar_and_warns(
     assert [a["id"] for a in shown["appointments"]] == ["C"]
     assert shown["appointments"][0]["ends_at"] == "2026-03-09T10:00:00+00:00"
     assert err == ""
-    assert main(["schedule", "--from", "2026-03-10", "--to", "2026-03-09", "--db", str(db)]) == 2
+    assert main(["schedule", "--from", "2026-03-10", "--to", "2026-03-09", "--db", str(db)]) == 1
     assert "--to:" in capsys.readouterr().err
 
 

@@ -232,7 +232,7 @@ def test_cli_agenda_table_and_json(database: str, tmp_path: Path,
     assert "due action(s)" in table
     assert "commitment:P1" in table
     assert "li.wei" not in table
-    assert main(["agenda", "--db", database, "--reports-to", "nobody"]) == 2
+    assert main(["agenda", "--db", database, "--reports-to", "nobody"]) == 1
     assert "PERSON=BOSS" in capsys.readouterr().err
 
 

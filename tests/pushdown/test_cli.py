@@ -120,7 +120,7 @@ def test_a_mapping_naming_what_the_erp_lacks_names_the_key_and_stores_nothing(
     status = main(["grade", "--erp", str(_mapping(tmp_path, **change)), "--url",
                    f"sqlite:///{erp}", "--scheme", "pareto-abc", "--as-of", AS_OF,
                    "--db", str(database)])
-    assert status == 2
+    assert status == 1
     assert key in capsys.readouterr().err
     assert not database.exists()
 
@@ -134,7 +134,7 @@ def test_a_url_that_does_not_connect_names_the_option_and_hides_the_password(
                    url.format(tmp=tmp_path), "--scheme", "pareto-abc", "--as-of", AS_OF,
                    "--db", str(database)])
     error = capsys.readouterr().err
-    assert status == 2
+    assert status == 1
     assert "--url" in error
     assert "s3cret" not in error
     assert not database.exists()
@@ -146,7 +146,7 @@ def test_a_missing_pushdown_extra_is_named(
     monkeypatch.setitem(sys.modules, "ibis", None)  # as if ibis-framework were not installed
     status = main(["grade", "--erp", str(_mapping(tmp_path)), "--url", f"sqlite:///{erp}",
                    "--scheme", "pareto-abc", "--as-of", AS_OF])
-    assert status == 2
+    assert status == 1
     assert "pip install 'crmcore[pushdown]'" in capsys.readouterr().err
 
 
@@ -190,5 +190,5 @@ def test_lifecycle_advance_reads_the_configured_source(
 def test_a_source_table_without_a_mapping_names_the_key(
         capsys: pytest.CaptureFixture[str], tmp_path: Path, erp: Path) -> None:
     config = _config(tmp_path, erp, source=f'url = "sqlite:///{erp}"\n')
-    assert main(["run", "--config", str(config), "--as-of", AS_OF]) == 2
+    assert main(["run", "--config", str(config), "--as-of", AS_OF]) == 1
     assert "source.erp: is required" in capsys.readouterr().err

@@ -70,10 +70,10 @@ def test_m3_forecast_command_converts_with_rates_and_groups_by_owner(
 def test_m3_forecast_command_refuses_a_missing_rate_naming_the_currency(
         db: str, capsys: pytest.CaptureFixture[str]) -> None:
     status, _, err = _run(db, capsys, "--currency", "EUR", "--rate", "USD=0.9")
-    assert status == 2
+    assert status == 1
     assert "'CNY' has no rate to EUR" in err
     status, _, err = _run(db, capsys, "--rate", "USD=0.9")
-    assert status == 2
+    assert status == 1
     assert "--currency and --rate go together" in err
 
 
@@ -100,7 +100,7 @@ def test_m3_forecast_command_adds_repeat_purchases_from_the_clv_model(
                         amount=Decimal(50 + k))
             for c, step in (("C1", 20), ("C2", 35)) for k in range(8)])
     status, _, err = _run(db, capsys, "--format", "json", "--repeat-months", "2")
-    assert status == 2
+    assert status == 1
     assert "repeat_currency: None is required with repeat_months" in err
     status, out, err = _run(db, capsys, "--format", "json", "--repeat-months", "2",
                             "--repeat-currency", "EUR", "--by", "owner")

@@ -19,7 +19,7 @@ from crmcore.i18n import display_width, tr
 
 
 class CommandError(CrmError):
-    """A command-line problem to report in one line, with exit status 2."""
+    """A value of the command line or its input refused, reported in one line (exit 1)."""
 
 
 def add_storage_arguments(parser: argparse.ArgumentParser, *, default_db: str | None = None
@@ -92,7 +92,7 @@ def command_failed(error: Exception, *, verbose: bool = False) -> int:
     file problem names the file (exit 6); anything else is a crmcore bug (exit
     70), whose traceback ``-v`` prints.
     """
-    from crmcore.errors import EXIT_USAGE, exit_status
+    from crmcore.errors import EXIT_REFUSED, exit_status
 
     if isinstance(error, BrokenPipeError):
         devnull = os.open(os.devnull, os.O_WRONLY)  # no second error when Python flushes
@@ -103,7 +103,7 @@ def command_failed(error: Exception, *, verbose: bool = False) -> int:
         print(f"crmcore: error: {where}{error.strerror or error}", file=sys.stderr)
     elif (kind := _input_error_kind(error)) is not None:
         print(f"crmcore: error: {kind}: {error}", file=sys.stderr)
-        return EXIT_USAGE
+        return EXIT_REFUSED
     else:
         print(f"crmcore: error: internal error ({type(error).__name__}: {error}); "
               "run with -v for details and please report it", file=sys.stderr)
