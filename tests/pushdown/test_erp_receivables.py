@@ -12,19 +12,21 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from crmcore import ConfigError, ValidationError
+from crmcore import CRM, ConfigError, Customer, ValidationError
 from crmcore.cli import main
+from crmcore.clock import FixedClock
 from crmcore.sales.money import MixedCurrencyError
-from crmcore.sales.receivables import open_balances
+from crmcore.sales.receivables import Receivable, open_balances
 from crmcore_plugins.erp import load_mapping, parse_mapping
 from crmcore_plugins.erp.receivables import erp_receivables
+from crmcore_plugins.erp.receivables_store import import_erp_receivables
 from crmcore_plugins.pushdown.sources import connect
 
 sa = pytest.importorskip("sqlalchemy")
@@ -147,10 +149,10 @@ def erp_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return url
 
 
-def _read(url: str, mapping: Any) -> Any:
+def _read(url: str, mapping: Any, as_of: date = AS_OF) -> Any:
     backend = connect(url)
     try:
-        return erp_receivables(backend, mapping, as_of=AS_OF)
+        return erp_receivables(backend, mapping, as_of=as_of)
     finally:
         backend.disconnect()
 
@@ -163,7 +165,7 @@ def _summary(read: Any) -> list[tuple[Any, ...]]:
 def test_m4_odoo_posted_invoices_roll_up_with_their_residual(erp_url: str) -> None:
     read = _read(erp_url, load_mapping("odoo"))
     assert _summary(read) == ODOO_EXPECTED
-    assert read.settled == 1                         # INV 6, paid in full: no payment date
+    assert [r.id for r in read.settled] == ["6"]     # INV 6, paid in full: no payment date
     assert dict(read.unapplied) == {("1", "EUR"): Decimal("30.00")}  # refund 8, no invoice
     dates = {r.id: (r.issued_on, r.due_on) for r in read.receivables}
     assert dates["1"] == (date(2024, 1, 10), date(2024, 2, 9))
@@ -181,7 +183,7 @@ def test_m4_odoo_foreign_currency_stays_per_currency(erp_url: str) -> None:
 def test_m4_erpnext_submitted_invoices_less_open_returns(erp_url: str) -> None:
     read = _read(erp_url, load_mapping("erpnext"))
     assert _summary(read) == ERPNEXT_EXPECTED
-    assert read.settled == 1
+    assert [r.id for r in read.settled] == ["SINV-0006"]
     assert dict(read.unapplied) == {}
 
 
@@ -257,6 +259,9 @@ def test_m4_cli_imports_from_the_erp_all_or_nothing(
     assert main(["receivables", "import", "--erp", "erpnext", "--url", f"sqlite:///{erp}",
                  "--db", db]) == 0
     assert "2 rows, 2 new" in capsys.readouterr().out
+    assert main(["receivables", "import", "--erp", "erpnext", "--url", f"sqlite:///{erp}",
+                 "--db", db]) == 0                  # read again: nothing new, nothing clashes
+    assert "2 rows, 0 new, 2 already stored" in capsys.readouterr().out
     # paid counts as paid on the day the ERP was read: list as of today
     assert main(["receivables", "list", "--db", db, "--format", "json"]) == 0
     assert [(row["customer"], row["currency"], row["open"], row["invoices"])
@@ -271,6 +276,43 @@ def test_m4_cli_needs_a_file_or_erp_with_url(tmp_path: Path,
     assert main(["receivables", "import", "--erp", "odoo", "--db", db]) != 0
     assert main(["receivables", "import", "--db", db]) != 0
     assert "--erp with --url" in capsys.readouterr().err
+
+
+def _set_residual(url: str, move: int, residual: str) -> None:
+    engine = sa.create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(sa.text("UPDATE account_move SET amount_residual = :r WHERE id = :i"),
+                           {"r": residual, "i": move})
+    engine.dispose()
+
+
+def test_m4_reading_the_erp_again_updates_what_was_paid_since(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'erp.db'}"
+    write_books(url)
+    clock = FixedClock(datetime(2024, 3, 1, 9, tzinfo=UTC))
+    mapping = load_mapping("odoo")
+    with CRM.open("sqlite", path=str(tmp_path / "crm.db"), clock=clock) as crm:
+        for who in ("1", "3", "5"):
+            crm.record(Customer(id=who, name=f"partner {who}"))
+        first = import_erp_receivables(crm, _read(url, mapping), source="erp:odoo")
+        assert (first.report.new["receivable"], first.updated, first.left_out) == (4, 0, 1)
+        clock.advance(timedelta(days=9))              # nothing paid: nothing changes
+        again = import_erp_receivables(crm, _read(url, mapping, date(2024, 3, 10)),
+                                       source="erp:odoo")
+        assert (again.report.new["receivable"], again.updated) == (0, 0)
+        assert again.report.skipped["receivable"] == 4
+        _set_residual(url, 1, "0.00")                 # INV 1 paid in full...
+        _set_residual(url, 4, "150.00")               # ...INV 4 in part
+        later = import_erp_receivables(crm, _read(url, mapping, date(2024, 3, 10)),
+                                       source="erp:odoo")
+        assert later.updated == 2
+        paid = crm.require(Receivable, "1")
+        assert (paid.paid_amount, paid.paid_on, paid.days_to_pay) == (
+            Decimal("1000.00"), date(2024, 3, 10), 60)
+        part = crm.require(Receivable, "4")
+        assert (part.paid_amount, part.paid_on) == (Decimal("50.00"), date(2024, 3, 10))
+        assert crm.require(Receivable, "5").paid_on == AS_OF   # unchanged: first date kept
+        assert "1" not in open_balances(crm.find(Receivable), date(2024, 3, 10))
 
 
 def _odoo_text() -> str:

@@ -16,8 +16,9 @@ table, and hands the rows to
   :attr:`ErpReceivables.unapplied`, never stored as a negative invoice;
 - the ERP keeps no payment date on the invoice, so unless the mapping names a
   ``paid_on`` column, what was paid counts as paid by ``as_of`` (the day the
-  ERP is read), and invoices settled in full are left out (their days to pay
-  are unknown; :attr:`ErpReceivables.settled` counts them).
+  ERP is read), and invoices settled in full are kept apart
+  (:attr:`ErpReceivables.settled`): they only update an invoice crmcore
+  already stores (:mod:`crmcore_plugins.erp.receivables_store`).
 
 A bad row is a :class:`~crmcore.errors.ValidationError` naming table, row id and
 column (``account_move['7'].amount_residual``); a missing table or column a
@@ -30,22 +31,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import attrs
 
-from crmcore.batch_import import UnknownCustomerError
 from crmcore.errors import ConfigError, ValidationError
 from crmcore.sales.receivables import Receivable
 from crmcore.sales.receivables_import import receivables_from_rows
 from crmcore_plugins.erp.mapping import ErpMapping
 from crmcore_plugins.erp.receivables_mapping import InvoiceTable, ReceivablesMapping
 
-if TYPE_CHECKING:
-    from crmcore import batch_import
-    from crmcore.app import CRM
-
-__all__ = ["ErpReceivables", "erp_receivables", "import_erp_receivables"]
+__all__ = ["ErpReceivables", "erp_receivables"]
 
 
 @attrs.frozen
@@ -53,16 +49,18 @@ class ErpReceivables:
     """What :func:`erp_receivables` read.
 
     ``receivables`` are the invoices with something open (or a known payment
-    date); ``unapplied`` maps ``(customer, currency)`` to open credit no open
-    invoice took; ``settled`` counts invoices left out as paid in full without
-    a payment date; ``tables`` names each receivable's ``(table, id column,
-    customer column)`` for messages.
+    date); ``settled`` those paid in full with no payment date (paid on
+    ``as_of``, as far as crmcore can tell); ``unapplied`` maps ``(customer,
+    currency)`` to open credit no open invoice took; ``dated`` says whether
+    the mapping names a ``paid_on`` column; ``table`` names the invoices'
+    ``(table, id column, customer column)`` for messages.
     """
 
     receivables: tuple[Receivable, ...]
+    settled: tuple[Receivable, ...]
     unapplied: Mapping[tuple[str, str], Decimal]
-    settled: int
-    tables: tuple[tuple[str, str, str], ...] = ()
+    dated: bool
+    table: tuple[str, str, str]
 
 
 def _rows(backend: Any, table_map: InvoiceTable, mapping: ReceivablesMapping,
@@ -167,7 +165,7 @@ def erp_receivables(backend: Any, mapping: ErpMapping, *, as_of: date,
     invoices = receivables.invoices
     credit = _credits(backend, receivables, schema)
     found: list[Receivable] = []
-    settled = 0
+    settled: list[Receivable] = []
     for row in _rows(backend, invoices, receivables, schema):
         left = _money(row, "open", invoices)
         key = (row["id"], str(row["customer"]), str(row["currency"]))
@@ -175,30 +173,13 @@ def erp_receivables(backend: Any, mapping: ErpMapping, *, as_of: date,
         if taken:
             credit[key] -= taken
         row["open"] = left - taken
-        if not row["open"] and invoices.paid_on is None:
-            settled += 1
-            continue
-        found.append(_receivable(row, invoices, as_of))
+        made = _receivable(row, invoices, as_of)
+        (settled if not row["open"] and invoices.paid_on is None else found).append(made)
     unapplied: dict[tuple[str, str], Decimal] = {}
     for (_, customer, currency), amount in sorted(credit.items(), key=lambda item: item[0][1:]):
         if amount:
-            unapplied[customer, currency] = unapplied.get((customer, currency), 0) + amount
-    return ErpReceivables(tuple(found), unapplied, settled,
-                          ((invoices.table, invoices.id, invoices.customer),))
+            unapplied[customer, currency] = unapplied.get((customer, currency),
+                                                          Decimal(0)) + amount
+    return ErpReceivables(tuple(found), tuple(settled), unapplied, invoices.paid_on is not None,
+                          (invoices.table, invoices.id, invoices.customer))
 
-
-def import_erp_receivables(crm: CRM, read: ErpReceivables, *, source: str
-                          ) -> batch_import.ImportReport:
-    """Store what :func:`erp_receivables` read in one transaction: all invoices or none.
-
-    An invoice of a customer crmcore does not store raises
-    :class:`~crmcore.errors.ValidationError` naming the ERP row and its customer column.
-    """
-    try:
-        return crm.import_entities(read.receivables, source=source)
-    except UnknownCustomerError as error:
-        receivable = read.receivables[error.line - 1]
-        table, _, customer = read.tables[0] if read.tables else ("invoices", "id", "customer")
-        raise ValidationError(f"{table}[{receivable.id!r}].{customer}", receivable.customer_id,
-                              "is not a stored customer (import the ERP's customers first)"
-                              ) from None
