@@ -327,7 +327,7 @@ def run_show(arguments: argparse.Namespace) -> int:
             print(tr("  abandoned: {reason}").format(reason=abandoned))
         print()
         print_table([(e.sequence, e.at.date(), event_term(e.event), term(e.from_state or "-"),
-                      term(e.to_state), e.actor, e.reason) for e in history],
+                      term(e.to_state), e.actor, term(e.reason)) for e in history],
                     ("#", tr("at"), tr("event"), tr("from"), tr("to"), tr("who"), tr("why")))
         print("\n" + tr("chain: {cycles}").format(cycles=" -> ".join(
             f"{c.id} ({term(service.state(c.id).state)})" for c in chain)))

@@ -78,7 +78,7 @@ def run_demo_cycle(crm: CRM, as_of: datetime) -> Cycle | None:
         "act": lambda: service.act(DEMO_CYCLE, actor=DEMO_ACTOR, at=as_of,
                                    next_cycle_id=f"{DEMO_CYCLE}-2",
                                    standardised=_standards(service.cycle(DEMO_CYCLE)),
-                                   note="demo: what worked is kept, the rest goes on"),
+                                   note=tr("demo: what worked is kept, the rest goes on")),
     }
     while (phase := service.state(DEMO_CYCLE).state) in steps:
         steps[phase]()
@@ -107,7 +107,7 @@ def _plan(service: ImprovementService, baseline_period: Period, table: ParetoTab
                                         OWNERS[i % len(OWNERS)],
                                         (at + timedelta(days=45)).date(), factor)
                          for i, factor in enumerate(table.vital_few[:3])],
-        reason="countermeasures for the vital few, a 20% cut in the complaint rate")
+        reason=tr("countermeasures for the vital few, a 20% cut in the complaint rate"))
 
 
 def _carry_out(service: ImprovementService, check_start: datetime) -> None:

@@ -21,6 +21,8 @@ import attrs
 
 from crmcore.app import CRM
 from crmcore.errors import ValidationError
+from crmcore.i18n import tr
+from crmcore.i18n_terms import term
 from crmcore.improvement.cycle import (
     DEFAULT_ALPHA,
     IMPROVEMENT_FILE,
@@ -245,7 +247,8 @@ class ImprovementService:
                             targets=[] if goal is None else [Target(measure, goal, key)])
         with self.crm.transaction() as work:
             self._create_in(work, cycle, actor=actor, at=moment,
-                            reason=f"opened from {measure} over {baseline.period.label}")
+                            reason=tr("opened from {measure} over {period}").format(
+                                measure=term(measure), period=baseline.period.label))
         return cycle
 
     def _create_in(self, work: UnitOfWork, cycle: Cycle, *, actor: str, at: datetime,
@@ -274,8 +277,9 @@ class ImprovementService:
         """Record a Pareto table's categories as causes and its vital few as key factors."""
         causes, factors = causes_from_pareto(table, source=source)
         return self.revise_plan(cycle_id, causes=causes, key_factors=factors, actor=actor, at=at,
-                                reason=f"Pareto analysis of {source}: vital few "
-                                       f"{', '.join(table.vital_few) or 'none'}")
+                                reason=tr("Pareto analysis of {source}: vital few {few}").format(
+                                    source=term(source),
+                                    few=", ".join(map(term, table.vital_few)) or tr("none")))
 
     # -- cycles: do, check, act ----------------------------------------------------------------
 
@@ -329,7 +333,7 @@ class ImprovementService:
             return record_results(cycle, made)
 
         return self._change(cycle_id, "record_results", edit, actor=actor, at=at,
-                            reason=f"measured over {span.label}",
+                            reason=tr("measured over {period}").format(period=span.label),
                             fields=lambda: {"period": span.label, "results": summary})[0]
 
     @staticmethod
@@ -371,7 +375,8 @@ class ImprovementService:
                             at=moment, reason=note, fields=unstructure(acted.act))
             if following is not None and following.id != earlier:
                 self._create_in(work, following, actor=actor, at=moment,
-                                reason=f"carries the unsolved problems of {cycle_id}")
+                                reason=tr("carries the unsolved problems of {cycle}").format(
+                                    cycle=cycle_id))
             if close:
                 self._close_in(work, acted, following, actor=actor, at=moment)
         return acted
