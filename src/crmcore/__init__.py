@@ -7,14 +7,11 @@ unless its module documents otherwise. The names are imported on first use
 
 from __future__ import annotations
 
-import importlib
-
+from crmcore._lazy import lazy_exports
 from crmcore._version import __version__
 
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs start-up time
 if TYPE_CHECKING:
-    from typing import Any
-
     from crmcore.app import CRM, ImportReport
     from crmcore.clock import Clock, FixedClock, system_clock
     from crmcore.config import ComponentConfig, CRMConfig, load_config, parse_config
@@ -86,21 +83,8 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
 }
 """Each public name by the module that defines it, imported when first used."""
 
-_MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
-
-
-def __getattr__(name: str) -> Any:
-    """Import a public name from its module on first use (and cache it here)."""
-    module = _MODULE_OF.get(name)
-    if module is None:
-        raise AttributeError(f"module 'crmcore' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_MODULE_OF})
+_MODULE_OF, __getattr__, __dir__ = lazy_exports("crmcore", _EXPORTS, globals())
+"""Each public name's module; ``crmcore.X`` imports X from it on first use (PEP 562)."""
 
 
 __all__ = [

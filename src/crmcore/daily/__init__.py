@@ -6,8 +6,9 @@ agenda (:func:`stored_agenda`) does not import every capability the run drives.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from crmcore._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from crmcore.daily.agenda_store import store_agendas, stored_agenda
@@ -19,21 +20,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "crmcore.daily.records": ("AgendaSnapshot", "DailyRunRecord", "StepOutcome"),
     "crmcore.daily.run": ("STEP_NAMES", "DailyRunReport", "RunSettings", "run_daily"),
 }
-_MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
-
-
-def __getattr__(name: str) -> Any:
-    """Import a public name from its module on first use (and cache it here)."""
-    module = _MODULE_OF.get(name)
-    if module is None:
-        raise AttributeError(f"module 'crmcore.daily' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_MODULE_OF})
+_MODULE_OF, __getattr__, __dir__ = lazy_exports("crmcore.daily", _EXPORTS, globals())
 
 
 __all__ = [
