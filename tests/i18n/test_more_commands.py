@@ -261,6 +261,7 @@ def test_events_and_plugins_headings_are_chinese() -> None:
     plugins = zh("plugins")
     assert plugins.splitlines()[0].split() == ["插件", "发行包", "注册内容"]
     assert "内置" in plugins
+    assert "日历: holidays" in plugins
 
 
 def test_pipeline_refusals_are_chinese_and_store_nothing(copy: Path) -> None:

@@ -16,7 +16,8 @@ from crmcore.cli.common import (
     print_json,
     print_table,
 )
-from crmcore.i18n import tr
+from crmcore.i18n import N_, tr
+from crmcore.i18n_terms import term
 from crmcore.outbox import DeliveryReport
 from crmcore.plugins import PluginHost
 
@@ -37,6 +38,10 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     deliver.set_defaults(run=run_deliver)
 
 
+PLUGIN_CATEGORIES = (N_("calendars"), N_("notifiers"), N_("scoring"), N_("storage"))
+"""What a plugin may register, shown as words by ``crmcore plugins``."""
+
+
 def run_plugins(arguments: argparse.Namespace) -> int:
     """Print every plugin, its distribution and the names it registers."""
     infos = PluginHost().describe()
@@ -46,7 +51,7 @@ def run_plugins(arguments: argparse.Namespace) -> int:
     rows = [
         (info.name, f"{info.distribution} {info.version}" if info.distribution
          else tr("built-in"),
-         "; ".join(f"{category}: {', '.join(names)}"
+         "; ".join(f"{term(category)}: {', '.join(names)}"
                    for category, names in info.registers.items()) or ", ".join(info.hooks))
         for info in infos
     ]
