@@ -42,7 +42,7 @@ def _response(number: int, ratings: dict[str, tuple[int | None, int | None]],
 
 def test_p5_template_covers_the_five_handbook_dimensions() -> None:
     assert SERVICE_QUALITY.dimensions() == tuple(Dimension)
-    assert [d.label_zh for d in Dimension] == ["可靠性", "有形度", "響應度", "同理度", "專業度"]
+    assert [d.label_zh for d in Dimension] == ["可靠性", "有形度", "响应度", "同理度", "专业度"]
     for dimension in Dimension:
         assert sum(i.dimension is dimension for i in SERVICE_QUALITY.items) >= 3
     form = SERVICE_QUALITY.as_dict()
@@ -142,8 +142,8 @@ def test_p5_survey_commands_print_the_form_and_the_ranking(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["survey", "template", "--format", "json"]) == 0
     form = json.loads(capsys.readouterr().out)
-    assert {i["dimension_zh"] for i in form["items"]} == {"可靠性", "有形度", "響應度", "同理度",
-                                                          "專業度"}
+    assert {i["dimension_zh"] for i in form["items"]} == {"可靠性", "有形度", "响应度", "同理度",
+                                                          "专业度"}
     db = tmp_path / "crm.db"
     late, good = SERVICE_QUALITY.items[0].key, SERVICE_QUALITY.items[3].key
     with CRM.open("sqlite", path=str(db)) as crm:

@@ -64,14 +64,15 @@ class Dimension(StrEnum):
 
     @property
     def label_zh(self) -> str:
-        """The handbook's name of the dimension."""
+        """The handbook's name of the dimension, in Simplified Chinese (zh_CN; the
+        handbook itself writes 響應度 and 專業度)."""
         return _DIMENSION_ZH[self]
 
 
 _DIMENSION_ZH = {
     Dimension.RELIABILITY: "可靠性", Dimension.TANGIBLES: "有形度",
-    Dimension.RESPONSIVENESS: "響應度", Dimension.EMPATHY: "同理度",
-    Dimension.ASSURANCE: "專業度",
+    Dimension.RESPONSIVENESS: "响应度", Dimension.EMPATHY: "同理度",
+    Dimension.ASSURANCE: "专业度",
 }
 
 
@@ -169,36 +170,36 @@ def _items(dimension: Dimension, *rows: tuple[str, str, str]) -> list[SurveyItem
 SERVICE_QUALITY = SurveyTemplate("service_quality", (
     *_items(Dimension.RELIABILITY,
             ("reliability_promise", "We do what we promised, by the time we promised.",
-             "承諾的事情都能按時做到。"),
+             "承诺的事情都能按时做到。"),
             ("reliability_right_first", "We get the service right the first time.",
-             "第一次就把服務做好。"),
+             "第一次就把服务做好。"),
             ("reliability_records", "Our records about you are accurate.",
-             "關於您的資料準確無誤。")),
+             "关于您的资料准确无误。")),
     *_items(Dimension.TANGIBLES,
             ("tangibles_facilities", "Our offices and equipment are modern and in order.",
-             "辦公場所與設備現代、整潔。"),
+             "办公场所与设备现代、整洁。"),
             ("tangibles_staff", "Our staff look neat and professional.",
-             "員工儀表整潔、專業。"),
+             "员工仪表整洁、专业。"),
             ("tangibles_materials", "Our documents and materials are clear.",
-             "文件與資料清楚易懂。")),
+             "文件与资料清楚易懂。")),
     *_items(Dimension.RESPONSIVENESS,
             ("responsiveness_time", "We tell you exactly when things will be done.",
-             "明確告知服務完成的時間。"),
-            ("responsiveness_prompt", "You get prompt service.", "服務迅速及時。"),
+             "明确告知服务完成的时间。"),
+            ("responsiveness_prompt", "You get prompt service.", "服务迅速及时。"),
             ("responsiveness_willing", "We are always willing to help, however busy.",
-             "再忙也樂意提供幫助。")),
+             "再忙也乐意提供帮助。")),
     *_items(Dimension.EMPATHY,
-            ("empathy_attention", "We give you individual attention.", "給予您個別的關懷。"),
+            ("empathy_attention", "We give you individual attention.", "给予您个别的关怀。"),
             ("empathy_interests", "We have your best interests at heart.",
-             "真心為您的利益著想。"),
+             "真心为您的利益着想。"),
             ("empathy_hours", "We are reachable at hours convenient to you.",
-             "在您方便的時間都能聯絡到我們。")),
+             "在您方便的时间都能联络到我们。")),
     *_items(Dimension.ASSURANCE,
             ("assurance_knowledge", "Our staff have the knowledge to answer your questions.",
-             "員工具備回答問題的專業知識。"),
-            ("assurance_trust", "You can trust our staff.", "員工值得信賴。"),
+             "员工具备回答问题的专业知识。"),
+            ("assurance_trust", "You can trust our staff.", "员工值得信赖。"),
             ("assurance_courtesy", "Our staff are consistently courteous.",
-             "員工始終彬彬有禮。")),
+             "员工始终彬彬有礼。")),
 ))
 """The handbook's service-quality survey: three items on each of the five dimensions."""
 
