@@ -114,9 +114,9 @@ def test_p7_pdca_abandon_command_and_show_list_say_why(tmp_path: Path,
         _to_do(service, "PDCA-001")
         planned_cycle(service, cycle_id="PDCA-002")
     db = ("--db", database)
-    refused = _run(capsys, "pdca", "abandon", "PDCA-001", *db, "--reason", " ", status=2)
+    refused = _run(capsys, "pdca", "abandon", "PDCA-001", *db, "--reason", " ", status=1)
     assert "event 'abandon' refused: validator 'reason_given'" in refused
-    missing = _run(capsys, "pdca", "abandon", "PDCA-404", *db, "--reason", "x", status=2)
+    missing = _run(capsys, "pdca", "abandon", "PDCA-404", *db, "--reason", "x", status=1)
     assert "'PDCA-404' does not exist" in missing
     with CRM.open("sqlite", path=database) as crm:
         assert ImprovementService(crm).state("PDCA-001").state == "do"
@@ -139,5 +139,5 @@ def test_p7_pdca_abandon_command_and_show_list_say_why(tmp_path: Path,
     assert table[0].endswith("why abandoned")
     assert table[2].startswith("PDCA-001  abandoned")
     assert table[2].endswith("merged into PDCA-002")
-    after = _run(capsys, "pdca", "do", "PDCA-001", *db, "--done", "cm-1", status=2)
+    after = _run(capsys, "pdca", "do", "PDCA-001", *db, "--done", "cm-1", status=1)
     assert "in state 'abandoned'" in after

@@ -35,7 +35,7 @@ def test_p1_p4_a_whole_cycle_from_the_command_line(database: str,
                   "--at", "2026-04-01")
     assert opened.startswith("opened PDCA-001: baseline complaint_rate over 2026-Q1 30.0%")
     refused = _run(capsys, "pdca", "check", "PDCA-001", *db, "--period", "2026-Q2",
-                   "--at", "2026-04-01", status=2)
+                   "--at", "2026-04-01", status=1)
     assert "not allowed in this state (allowed here: revise_plan, do, abandon)" in refused
     planned = _run(capsys, "pdca", "plan", "PDCA-001", *db, "--pareto", "complaints",
                    "--countermeasure", "cm-1|li.wei|2026-05-01|call ahead|late delivery",
@@ -118,7 +118,7 @@ def test_p5_measures_with_sample_sizes(database: str,
     assert "2026-Q2  complaint rate  10.0%" in table
     assert "2025-Q3" in table
     assert "is not a period" in _run(capsys, "measures", "--db", database, "--period", "soon",
-                                     status=2)
+                                     status=1)
 
 
 def test_p1_p4_demo_runs_one_whole_cycle_once(tmp_path: Path,

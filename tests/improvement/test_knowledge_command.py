@@ -87,7 +87,7 @@ def test_p6_refused_steps_say_why_and_store_nothing(
         message: str) -> None:
     _run(capsys, "pdca", "knowledge", "start", "K-1", "--db", database, "--at", "2026-01-05")
     before = _counts(database)
-    assert message in _run(capsys, "pdca", "knowledge", *argv, "--db", database, status=2)
+    assert message in _run(capsys, "pdca", "knowledge", *argv, "--db", database, status=1)
     assert _counts(database) == before
 
 

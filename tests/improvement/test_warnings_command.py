@@ -105,7 +105,7 @@ def test_p7_a_cycles_targets_become_rules(database: str, capsys: pytest.CaptureF
         ("PDCA-001:complaints:complaint_rate@2026-Q1", True)]
     assert "outside the target of cycle PDCA-001" in raised[0]["text"]
     assert _run(capsys, "pdca", "warnings", *db, "--targets", "PDCA-404",
-                status=2).strip() == "crmcore: error: pdca_cycle 'PDCA-404' does not exist"
+                status=1).strip() == "crmcore: error: pdca_cycle 'PDCA-404' does not exist"
 
 
 def test_p7_rules_from_the_configuration(tmp_path: Path, capsys: pytest.CaptureFixture[str]
@@ -121,7 +121,7 @@ def test_p7_rules_from_the_configuration(tmp_path: Path, capsys: pytest.CaptureF
     assert [w["id"] for w in raised] == ["complaints-high@2026-Q2"]
     config.write_text('[storage]\nbackend = "sqlite"\npath = "crm.db"\n[improvement]\n'
                       'warning = []\n', encoding="utf-8")
-    error = _run(capsys, "pdca", "warnings", "--config", str(config), status=2)
+    error = _run(capsys, "pdca", "warnings", "--config", str(config), status=1)
     assert "improvement.warning: is not a known option (known: warnings)" in error
 
 
@@ -141,7 +141,7 @@ def test_p7_bad_rules_are_named_and_nothing_is_stored(
         path = tmp_path / "bad.toml"
         path.write_text(text, encoding="utf-8")
         argv += ["--rules", str(path)]
-    assert message in _run(capsys, *argv, status=2)
+    assert message in _run(capsys, *argv, status=1)
     assert _warning_events(database) == []
 
 
@@ -149,9 +149,9 @@ def test_p7_a_missing_rules_file_and_a_rule_given_twice(
         database: str, rules: str, capsys: pytest.CaptureFixture[str]) -> None:
     db = ("--db", database)
     assert "--rules: cannot read 'nowhere.toml'" in _run(
-        capsys, "pdca", "warnings", *db, "--rules", "nowhere.toml", status=2)
+        capsys, "pdca", "warnings", *db, "--rules", "nowhere.toml", status=1)
     assert "complaints-high, csat-low declared more than once" in _run(
-        capsys, "pdca", "warnings", *db, "--rules", rules, "--rules", rules, status=2)
+        capsys, "pdca", "warnings", *db, "--rules", rules, "--rules", rules, status=1)
 
 
 @given(st.datetimes(min_value=datetime(2001, 1, 1), max_value=datetime(2099, 12, 31),

@@ -91,7 +91,7 @@ def test_s4_refused_moves_say_why_and_store_nothing(
         database: str, capsys: pytest.CaptureFixture[str], argv: tuple[str, ...],
         message: str) -> None:
     before = _stored(database)
-    error = _run(capsys, "ticket", "status", *argv, "--db", database, status=2)
+    error = _run(capsys, "ticket", "status", *argv, "--db", database, status=1)
     assert error == f"crmcore: error: {message}\n"
     assert _stored(database) == before
     assert (before[1], before[2]) == ([], 0)  # the flow never started
@@ -102,7 +102,7 @@ def test_s7_a_closed_ticket_lists_no_next_status_and_stays_closed(
     _run(capsys, "ticket", "status", "K1", "closed", "--db", database, "--as-of", "2026-03-05",
          "--reason", "duplicate of K0")
     before = _stored(database)
-    error = _run(capsys, "ticket", "status", "K1", "open", "--db", database, status=2)
+    error = _run(capsys, "ticket", "status", "K1", "open", "--db", database, status=1)
     assert "'K1' is 'closed' and cannot move to 'open'; allowed next from 'closed': none, " \
            "it is final" in error
     assert _stored(database) == before
