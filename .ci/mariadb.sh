@@ -13,20 +13,10 @@ if have mariadbd && have mariadb-install-db && have mariadb_config && have pkg-c
     exit 0
 fi
 
-sudo=""
-if [ "$(id -u)" -ne 0 ]; then
-    sudo="sudo"
-fi
-export DEBIAN_FRONTEND=noninteractive
-log=$(mktemp)
-if ! { $sudo apt-get update -q && $sudo apt-get install -y -q --no-install-recommends \
-        mariadb-server mariadb-client libmariadb-dev pkg-config gcc; } > "$log" 2>&1; then
-    cat "$log" >&2
-    exit 1
-fi
-rm -f "$log"
+. "$(dirname "$0")/apt-install.sh"
+apt_install mariadb-server mariadb-client libmariadb-dev pkg-config gcc
 # A package install may start the distribution's own server: the tests start their own.
 if command -v service > /dev/null 2>&1; then
-    $sudo service mariadb stop > /dev/null 2>&1 || true
+    as_root service mariadb stop > /dev/null 2>&1 || true
 fi
 echo "mariadb.sh: installed $(/usr/sbin/mariadbd --version)"

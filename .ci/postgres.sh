@@ -9,16 +9,11 @@ if compgen -G "/usr/lib/postgresql/*/bin/initdb" > /dev/null; then
     exit 0
 fi
 
-sudo=""
-if [ "$(id -u)" -ne 0 ]; then
-    sudo="sudo"
-fi
-export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update -q
+. "$(dirname "$0")/apt-install.sh"
 if apt-cache show postgresql-15 > /dev/null 2>&1; then
-    $sudo apt-get install -y -q --no-install-recommends postgresql-15
+    apt_install postgresql-15
 else
-    $sudo apt-get install -y -q --no-install-recommends postgresql
+    apt_install postgresql
 fi
 
 if ! compgen -G "/usr/lib/postgresql/*/bin/initdb" > /dev/null; then

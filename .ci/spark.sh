@@ -14,18 +14,8 @@ java_major() {  # the major version of the java on PATH, or 0
 }
 
 if ! command -v java > /dev/null 2>&1 || [ "$(java_major)" -lt 17 ]; then
-    sudo=""
-    if [ "$(id -u)" -ne 0 ]; then
-        sudo="sudo"
-    fi
-    export DEBIAN_FRONTEND=noninteractive
-    log=$(mktemp)
-    if ! { $sudo apt-get update -q && $sudo apt-get install -y -q --no-install-recommends \
-            openjdk-17-jre-headless; } > "$log" 2>&1; then
-        cat "$log" >&2
-        exit 1
-    fi
-    rm -f "$log"
+    . "$(dirname "$0")/apt-install.sh"
+    apt_install openjdk-17-jre-headless
     if [ -x /usr/lib/jvm/java-17-openjdk-amd64/bin/java ] && [ "$(java_major)" -lt 17 ]; then
         export PATH="/usr/lib/jvm/java-17-openjdk-amd64/bin:$PATH"
     fi
