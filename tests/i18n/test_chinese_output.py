@@ -56,14 +56,6 @@ def run(*argv: str) -> tuple[int, str, str]:
     return status, out.getvalue(), err.getvalue()
 
 
-@pytest.fixture(scope="module")
-def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A demo database stored once, in English."""
-    path = tmp_path_factory.mktemp("demo") / "demo.db"
-    status, _, err = run("demo", "--db", str(path), "--customers", CUSTOMERS, "--lang", "en")
-    assert status == 0, err
-    return path
-
 
 def test_the_word_filter_catches_english_and_passes_ids() -> None:
     assert english_words("  C00122   2026-06-29 活跃 -> 忠诚: L4: li.wei 16.0h") == []
@@ -151,14 +143,6 @@ def test_agenda_table_is_chinese(demo_db: Path) -> None:
     assert "负责人" in out.splitlines()[1]
     assert untranslated(out) == []
 
-
-@pytest.fixture(scope="module")
-def zh_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A demo database stored in Chinese: recorded reasons keep the language of their day."""
-    path = tmp_path_factory.mktemp("demo") / "zh.db"
-    status, _, err = run("demo", "--db", str(path), "--customers", CUSTOMERS, "--lang", "zh_CN")
-    assert status == 0, err
-    return path
 
 
 @pytest.mark.parametrize("command", [("lifecycle", "stages"), ("lifecycle", "show", "C00003"),

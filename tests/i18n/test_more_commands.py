@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 from tests.i18n.test_chinese_output import english_words, run
 
-CUSTOMERS = "60"
 AS_OF = "2026-06-30"
 
 CODES = (
@@ -43,20 +42,12 @@ def chinese(text: str) -> bool:
     return re.search(r"[\u4e00-\u9fff]", text) is not None
 
 
-@pytest.fixture(scope="module")
-def book(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The demo book, stored once in English (stored codes stay codes)."""
-    path = tmp_path_factory.mktemp("more") / "demo.db"
-    status, _, err = run("demo", "--db", str(path), "--customers", CUSTOMERS, "--lang", "en")
-    assert status == 0, err
-    return path
-
 
 @pytest.fixture
-def copy(book: Path, tmp_path: Path) -> Path:
+def copy(demo_db: Path, tmp_path: Path) -> Path:
     """A copy of the demo book a command may change."""
     target = tmp_path / "copy.db"
-    shutil.copyfile(book, target)
+    shutil.copyfile(demo_db, target)
     return target
 
 
@@ -67,49 +58,49 @@ def zh(*argv: str) -> str:
     return out
 
 
-def test_pipeline_list_and_show_are_chinese(book: Path) -> None:
-    out = zh("pipeline", "list", "--db", str(book), "--as-of", AS_OF)
+def test_pipeline_list_and_show_are_chinese(demo_db: Path) -> None:
+    out = zh("pipeline", "list", "--db", str(demo_db), "--as-of", AS_OF)
     assert out.startswith(f"截至 {AS_OF} 的销售漏斗：")
     assert "赢单概率" in out.splitlines()[1]
     assert "冷启动" in out  # the win probability's why, through the catalogue
     assert left_english(out) == []
     first = out.splitlines()[3].split()[0]
-    shown = zh("pipeline", "show", first, "--db", str(book), "--as-of", AS_OF)
+    shown = zh("pipeline", "show", first, "--db", str(demo_db), "--as-of", AS_OF)
     assert shown.startswith(f"销售机会 {first}")
     assert "尚需时间" in shown
-    title = json.loads(zh("pipeline", "show", first, "--db", str(book), "--as-of", AS_OF,
+    title = json.loads(zh("pipeline", "show", first, "--db", str(demo_db), "--as-of", AS_OF,
                           "--format", "json"))["title"]
     assert left_english(shown, title) == []
 
 
-def test_pipeline_json_keeps_codes(book: Path) -> None:
-    out = zh("pipeline", "list", "--db", str(book), "--as-of", AS_OF, "--format", "json")
+def test_pipeline_json_keeps_codes(demo_db: Path) -> None:
+    out = zh("pipeline", "list", "--db", str(demo_db), "--as-of", AS_OF, "--format", "json")
     rows = json.loads(out)["opportunities"]
     assert rows
     assert {row["stage"] for row in rows} <= {"qualification", "needs_analysis", "proposal",
                                               "negotiation"}
 
 
-def test_pipeline_errors_are_chinese(book: Path) -> None:
-    status, out, err = run("pipeline", "list", "--db", str(book), "--stage", "nowhere",
+def test_pipeline_errors_are_chinese(demo_db: Path) -> None:
+    status, out, err = run("pipeline", "list", "--db", str(demo_db), "--stage", "nowhere",
                            "--lang", "zh_CN")
     assert status != 0
     assert out == ""
     assert "--stage：'nowhere' 不是阶段（已知：" in err
 
 
-def test_forecast_is_chinese(book: Path) -> None:
-    out = zh("forecast", "--db", str(book), "--as-of", AS_OF, "--why")
+def test_forecast_is_chinese(demo_db: Path) -> None:
+    out = zh("forecast", "--db", str(demo_db), "--as-of", AS_OF, "--why")
     assert out.startswith(f"截至 {AS_OF} 按期间的预测")
     assert "区间：90% 的正态近似" in out
     assert left_english(out) == []
 
 
-def test_receivables_tables_are_chinese(book: Path) -> None:
-    listed = zh("receivables", "list", "--db", str(book), "--as-of", AS_OF)
+def test_receivables_tables_are_chinese(demo_db: Path) -> None:
+    listed = zh("receivables", "list", "--db", str(demo_db), "--as-of", AS_OF)
     assert listed.splitlines()[0].split() == ["客户", "币种", "未结金额", "发票", "逾期天数"]
     assert left_english(listed) == []
-    over = zh("receivables", "over-limit", "--db", str(book), "--as-of", AS_OF)
+    over = zh("receivables", "over-limit", "--db", str(demo_db), "--as-of", AS_OF)
     assert "额度" in over.splitlines()[0]
     assert left_english(over) == []
 
@@ -120,16 +111,16 @@ def test_receivables_warnings_are_chinese(copy: Path) -> None:
     assert left_english(out) == []
 
 
-def test_differentiation_report_is_chinese(book: Path) -> None:
-    out = zh("report", "differentiation", "--db", str(book), "--as-of", AS_OF)
+def test_differentiation_report_is_chinese(demo_db: Path) -> None:
+    out = zh("report", "differentiation", "--db", str(demo_db), "--as-of", AS_OF)
     for title in ("去年反复投诉的大客户", "去年最大的客户：他们还在订货吗？",
                   "只向我们购买一两种产品的客户", "带来成本的客户"):
         assert title in out
     assert left_english(out) == []
 
 
-def test_differentiation_json_keeps_keys_and_codes(book: Path) -> None:
-    out = zh("report", "differentiation", "--db", str(book), "--as-of", AS_OF,
+def test_differentiation_json_keeps_keys_and_codes(demo_db: Path) -> None:
+    out = zh("report", "differentiation", "--db", str(demo_db), "--as-of", AS_OF,
              "--report", "still-ordering", "--format", "json")
     rows = json.loads(out)[0]["rows"]
     assert rows
@@ -137,20 +128,12 @@ def test_differentiation_json_keeps_keys_and_codes(book: Path) -> None:
     assert {row["status"] for row in rows} <= {"stopped", "ordering less", "ordering"}
 
 
-@pytest.fixture(scope="module")
-def zh_book(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The demo book stored in Chinese (the PDCA cycle's texts are stored as worded)."""
-    path = tmp_path_factory.mktemp("more") / "zh.db"
-    status, _, err = run("demo", "--db", str(path), "--customers", CUSTOMERS, "--lang", "zh_CN")
-    assert status == 0, err
-    return path
 
-
-def test_pdca_list_and_show_are_chinese(zh_book: Path) -> None:
-    listed = zh("pdca", "list", "--db", str(zh_book))
+def test_pdca_list_and_show_are_chinese(zh_db: Path) -> None:
+    listed = zh("pdca", "list", "--db", str(zh_db))
     assert listed.splitlines()[0].split() == ["循环", "时期", "起始", "从", "转入", "标题"]
     assert left_english(listed) == []
-    shown = zh("pdca", "show", "demo-complaints", "--db", str(zh_book))
+    shown = zh("pdca", "show", "demo-complaints", "--db", str(zh_db))
     described, history = shown.split("\n\n", 1)
     assert left_english(described) == []
     lines = history.splitlines()
@@ -163,9 +146,9 @@ def test_pdca_list_and_show_are_chinese(zh_book: Path) -> None:
     assert lines[-1] == "循环链：demo-complaints (已关闭) -> demo-complaints-2 (计划)"
 
 
-def test_pdca_open_and_plan_print_chinese(zh_book: Path, tmp_path: Path) -> None:
+def test_pdca_open_and_plan_print_chinese(zh_db: Path, tmp_path: Path) -> None:
     database = tmp_path / "pdca.db"
-    shutil.copyfile(zh_book, database)
+    shutil.copyfile(zh_db, database)
     opened = zh("pdca", "open", "--db", str(database), "--measure", "complaint_rate",
                 "--period", "2026-Q1", "--problem", "投诉太多", "--id", "P-9",
                 "--at", "2026-04-02")
@@ -180,20 +163,20 @@ def test_pdca_open_and_plan_print_chinese(zh_book: Path, tmp_path: Path) -> None
     assert "--target：'csat' 不是 MEASURE<=GOAL 或 MEASURE>=GOAL[@PROBLEM] 的形式" in err
 
 
-def test_pdca_warnings_summary_is_chinese(zh_book: Path) -> None:
-    out = zh("pdca", "warnings", "--db", str(zh_book), "--targets", "demo-complaints-2",
+def test_pdca_warnings_summary_is_chinese(zh_db: Path) -> None:
+    out = zh("pdca", "warnings", "--db", str(zh_db), "--targets", "demo-complaints-2",
              "--as-of", AS_OF, "--format", "table")
     assert left_english(out) == []
     assert chinese(out)
 
 
-def test_schedule_is_chinese(book: Path) -> None:
-    out = zh("schedule", "--db", str(book), "--from", "2026-06-01", "--to", "2026-07-15")
+def test_schedule_is_chinese(demo_db: Path) -> None:
+    out = zh("schedule", "--db", str(demo_db), "--from", "2026-06-01", "--to", "2026-07-15")
     lines = out.splitlines()
     assert lines[0].split() == ["负责人", "开始", "结束", "编号", "客户", "目的", "状态", "重叠"]
     assert lines[-1].startswith("2026-06-01T00:00:00+00:00 至 2026-07-15T00:00:00+00:00 共 ")
     assert left_english(out) == []
-    status, _, err = run("schedule", "--db", str(book), "--from", "2026-06-02", "--to",
+    status, _, err = run("schedule", "--db", str(demo_db), "--from", "2026-06-02", "--to",
                          "2026-06-01", "--lang", "zh_CN")
     assert status != 0
     assert "--to：2026-06-01T00:00:00+00:00 不晚于 --from 2026-06-02T00:00:00+00:00" in err
@@ -242,8 +225,8 @@ def test_erase_refusal_and_tombstone_are_chinese(copy: Path) -> None:
     assert left_english(out) == []
 
 
-def test_stale_and_deliver_are_chinese(book: Path, copy: Path) -> None:
-    out = zh("stale", "--older-than", "90", "--db", str(book), "--as-of", AS_OF)
+def test_stale_and_deliver_are_chinese(demo_db: Path, copy: Path) -> None:
+    out = zh("stale", "--older-than", "90", "--db", str(demo_db), "--as-of", AS_OF)
     assert out.splitlines()[0].split() == ["客户", "名称", "负责人", "核实日期", "天数"]
     assert re.search(r"\n\d+ 位客户已 90 天未核实\n$", out)
     assert left_english(out) == []
@@ -281,8 +264,8 @@ def test_pipeline_refusals_are_chinese_and_store_nothing(copy: Path) -> None:
     assert "stage：'nowhere' 不是 sales-pipeline 流程的阶段（已知：qualification" in err
 
 
-def test_survey_ipa_without_responses_says_so_in_chinese(book: Path) -> None:
-    status, out, err = run("survey", "ipa", "--db", str(book), "--lang", "zh_CN")
+def test_survey_ipa_without_responses_says_so_in_chinese(demo_db: Path) -> None:
+    status, out, err = run("survey", "ipa", "--db", str(demo_db), "--lang", "zh_CN")
     assert status != 0
     assert out == ""
     assert "responses：0 没有对调查 'service_quality' 的任何一项同时给出重要性和表现评分" in err
