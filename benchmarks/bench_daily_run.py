@@ -150,14 +150,14 @@ ranked.select("customer_id", grade).sort("customer_id").collect().write_csv(out)
 """
 
 # Grading what is stored, in the same SQLite file crmcore wrote: every stored customer,
-# revenue of the window from the transaction documents (times are fixed-width UTC text).
+# revenue of the window from the transactions' own table (ADR 0009: the amount is a native
+# column ``f_amount``; times are fixed-width UTC text).
 SQLITE_PER_CUSTOMER = """
 SELECT c.id AS customer_id, coalesce(t.revenue, 0) AS revenue
 FROM records AS c LEFT JOIN (
   SELECT customer_id,
-         sum(CAST(round(CAST(json_extract(body, '$.amount') AS REAL) * 100) AS INTEGER))
-           AS revenue
-  FROM records WHERE kind = 'transaction' AND at >= ? AND at < ?
+         sum(CAST(round(CAST(f_amount AS REAL) * 100) AS INTEGER)) AS revenue
+  FROM "kind.transaction" WHERE at >= ? AND at < ?
   GROUP BY customer_id) AS t ON t.customer_id = c.id
 WHERE c.kind = 'customer'
 """

@@ -34,7 +34,7 @@ def _book(path: Path, customers: int) -> tuple[int, int]:
     with CRM.open("sqlite", path=str(path), clock=FixedClock(AS_OF), auto_deliver=False) as crm:
         crm.record_many(generate_book(customers, seed=3).all())
     with sqlite3.connect(path) as db:
-        counts = (db.execute("SELECT COUNT(*) FROM records").fetchone()[0],
+        counts = (db.execute("SELECT COUNT(*) FROM all_records").fetchone()[0],
                   db.execute("SELECT COUNT(*) FROM outbox").fetchone()[0])
     db.close()
     return counts
@@ -53,10 +53,13 @@ def _crmcore(path: Path, ids: list[str]) -> list[float]:
 def _plain(path: Path, ids: list[str]) -> list[float]:
     times = []
     db = sqlite3.connect(path, isolation_level=None)
+    tables = ["records", *(f'"{name}"' for (name,) in db.execute(
+        "SELECT table_name FROM kind_tables"))]
     for customer_id in ids:
         started = time.perf_counter()
         db.execute("BEGIN IMMEDIATE")
-        db.execute("DELETE FROM records WHERE customer_id = ?", (customer_id,))
+        for table in tables:
+            db.execute(f"DELETE FROM {table} WHERE customer_id = ?", (customer_id,))
         db.execute("UPDATE outbox SET body = json_set(body, '$.data', json('{}')) "
                    "WHERE body ->> '$.customer_id' = ?", (customer_id,))
         db.execute("COMMIT")

@@ -125,7 +125,8 @@ def test_create_customers_option_adds_bare_customers(tmp_path: Path) -> None:
 
 def _dump(database: str) -> list[tuple[object, ...]]:
     with sqlite3.connect(database) as connection:
-        return [*connection.execute("SELECT kind, id, version, body FROM records ORDER BY 1, 2"),
+        return [*connection.execute(
+                    "SELECT kind, id, version, body FROM all_records ORDER BY 1, 2"),
                 *connection.execute("SELECT seq, type FROM outbox ORDER BY seq")]
 
 

@@ -78,7 +78,7 @@ ADVANCE = textwrap.dedent("""
         watcher = sqlite3.connect(path, timeout=30)
         while True:
             stored = watcher.execute(
-                "SELECT COUNT(*) FROM records WHERE kind = 'flow_state'").fetchone()[0]
+                "SELECT COUNT(*) FROM all_records WHERE kind = 'flow_state'").fetchone()[0]
             if stored >= kill_after:
                 os.kill(os.getpid(), signal.SIGKILL)  # wherever the advance is now
             time.sleep(0.001)

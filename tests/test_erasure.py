@@ -136,7 +136,7 @@ def _dump(path: Path) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
     """Every stored record and outbox row, for before/after comparisons."""
     with sqlite3.connect(path) as connection:
         records = connection.execute(
-            "SELECT kind, id, version, customer_id, at, body FROM records ORDER BY kind, id"
+            "SELECT kind, id, version, customer_id, at, body FROM all_records ORDER BY kind, id"
         ).fetchall()
         events = connection.execute("SELECT * FROM outbox ORDER BY seq").fetchall()
     connection.close()

@@ -39,7 +39,8 @@ def run(*argv: str) -> int:
 
 def _records(database: Path) -> list[tuple[object, ...]]:
     with sqlite3.connect(database) as connection:
-        return list(connection.execute("SELECT kind, id, version, body FROM records ORDER BY 1, 2"))
+        return list(connection.execute(
+            "SELECT kind, id, version, body FROM all_records ORDER BY 1, 2"))
 
 
 def _dump(database: Path) -> list[tuple[object, ...]]:

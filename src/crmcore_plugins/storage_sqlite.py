@@ -23,22 +23,14 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
-from functools import partial
+from datetime import datetime
+from operator import attrgetter
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 
-from crmcore.columns import (
-    body_path,
-    check_columns,
-    check_scan,
-    decimal_json_text,
-    instant_micros,
-    rows_as_columns,
-    typed_json_text,
-)
+from crmcore.columns import check_columns, check_scan, rows_as_columns
 from crmcore.errors import ConflictError, DuplicateError, NotFoundError, StorageError
 from crmcore.events import DomainEvent
 from crmcore.hookspecs import hookimpl
@@ -58,6 +50,18 @@ from crmcore.ports import (
     outbox_entry,
 )
 from crmcore.serialization import dump_json, unstructure
+from crmcore_plugins.sqlite_layout import (
+    DEDICATED_KINDS,
+    KIND_TABLES_DDL,
+    PYTHON_FINISH,
+    KindLayout,
+    SharedLayout,
+    create_dedicated,
+    stored_layouts,
+    utc_text,
+)
+
+T = TypeVar("T")
 
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
     (
@@ -79,29 +83,22 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             attempts INTEGER NOT NULL DEFAULT 0, last_error TEXT, retry_at TEXT,
             delivered_at TEXT, PRIMARY KEY (event_id, notifier)) WITHOUT ROWID""",
     ),
+    (KIND_TABLES_DDL,),
 )
-"""Schema steps; version N of a database means the first N steps are applied."""
+"""Schema steps; version N of a database means the first N steps are applied.
+
+After step 3 the high-volume kinds get tables of their own and their rows move
+out of ``records`` (:func:`~crmcore_plugins.sqlite_layout.create_dedicated`, ADR 0009).
+"""
+
+DEDICATED_TABLES_STEP = 3
+"""The schema step after which kinds are moved to their own tables."""
 
 SCHEMA_VERSION = len(MIGRATIONS)
 """The schema version this code writes."""
 
 
-def _utc_text(moment: datetime | None) -> str | None:
-    """A fixed-width UTC ISO text, so that text order is time order."""
-    if moment is None:
-        return None
-    return moment.astimezone(UTC).isoformat(timespec="microseconds")
-
-
-def _parse_utc(text: str | None) -> datetime | None:
-    return None if text is None else datetime.fromisoformat(text)
-
-
-def _record(row: sqlite3.Row) -> StoredRecord:
-    return StoredRecord(
-        kind=row["kind"], id=row["id"], version=row["version"],
-        customer_id=row["customer_id"], at=_parse_utc(row["at"]), body=json.loads(row["body"]),
-    )
+_utc_text = utc_text
 
 
 PAGE_CACHE_KIB = 65_536
@@ -110,54 +107,13 @@ PAGE_CACHE_KIB = 65_536
 SQL_VARIABLES_PER_STATEMENT = 900
 """Ids per ``IN (...)`` list: well below SQLite's limit on bound parameters."""
 
-_INDEX_EXPRESSIONS: dict[str, str] = {
-    "id": "id",
-    "customer_id": "customer_id",
-    "version": "version",
-    # ``at`` is fixed-width UTC text ("2026-01-05T09:00:00.000000+00:00", or with a space
-    # as SQLAlchemy writes it): whole seconds from SQLite, microseconds from the text.
-    "at": "(CAST(strftime('%s', substr(at, 1, 19)) AS INTEGER) * 1000000"
-          " + CAST(substr(at, 21, 6) AS INTEGER))",
-}
-
-_BODY_EXPRESSIONS: dict[ColumnType, str] = {
-    "text": "CASE json_type(body, {p}) WHEN 'text' THEN body ->> {p} WHEN 'null' THEN NULL"
-            " ELSE body -> {p} END",
-    "integer": "CAST(body ->> {p} AS INTEGER)",
-    "real": "CAST(body ->> {p} AS REAL)",
-    "decimal": "body -> {p}",
-    "instant": "body ->> {p}",
-    "json": "body -> {p}",
-}
-
-_PYTHON_FINISH: dict[ColumnType, Callable[[Any], Any]] = {
-    "instant": instant_micros,
-    "decimal": decimal_json_text,
-    "json": partial(typed_json_text, column_type="json"),
-}
-"""Body column types that SQLite hands over as text and Python finishes.
-
-SQLite's ``CAST(... AS TEXT)`` writes ``1e-07`` as ``1.0e-07``, so a decimal
-column reads the value's JSON text and formats it as the reference does.
-"""
-
-
-def _column_sql(name: str, column_type: ColumnType, parameters: list[Any]) -> str:
-    """The SQL expression reading column ``name`` (checked) as ``column_type``."""
-    if name in INDEX_COLUMNS:
-        return _INDEX_EXPRESSIONS[name]
-    template = _BODY_EXPRESSIONS[column_type]
-    path = "$." + ".".join(f'"{part}"' for part in body_path(name))
-    parameters.extend([path] * template.count("{p}"))
-    return template.format(p="?")
-
 
 @attrs.frozen
 class ColumnRead:
-    """A columnar read of a records table in SQLite, ready to run on a connection.
+    """A columnar read of one kind's table in SQLite, ready to run on a connection.
 
     Built by :func:`column_read`; shared by this backend and the ``sql``
-    backend on SQLite, whose tables have the same columns.
+    backend on SQLite, whose ``records`` table has the same columns.
     """
 
     sql: str
@@ -174,9 +130,9 @@ class ColumnRead:
             yield rows_as_columns(rows, self.names, self.finishing)
 
 
-def column_read(table: str, kind: str, columns: Mapping[str, ColumnType],
+def layout_read(layout: KindLayout, columns: Mapping[str, ColumnType],
                 filters: Sequence[tuple[str, Any]]) -> ColumnRead:
-    """The read of ``columns`` of the records of ``kind`` in ``table`` (a quoted name).
+    """The read of ``columns`` of the records stored as ``layout`` says.
 
     ``filters`` are ``(condition, value)`` pairs such as ``("at >= ?", text)``;
     a None value leaves its condition out. Raises ValueError for a column
@@ -185,17 +141,32 @@ def column_read(table: str, kind: str, columns: Mapping[str, ColumnType],
     check_columns(columns)
     names = list(columns)
     parameters: list[Any] = []
-    selected = [_column_sql(name, columns[name], parameters) for name in names]
-    sql = [f"SELECT {', '.join(selected) or 'NULL'} FROM {table} WHERE kind = ?"]
-    parameters.append(kind)
+    selected = [layout.column_sql(name, columns[name], parameters) for name in names]
+    sql = [f"SELECT {', '.join(selected) or 'NULL'} FROM {layout.source}"]
+    parameters.extend(layout.source_parameters)
     for condition, value in filters:
         if value is not None:
             sql.append("AND " + condition)
             parameters.append(value)
-    finishing = [(position, _PYTHON_FINISH[columns[name]])
+    finishing = [(position, PYTHON_FINISH[columns[name]])
                  for position, name in enumerate(names)
-                 if name not in INDEX_COLUMNS and columns[name] in _PYTHON_FINISH]
+                 if name not in INDEX_COLUMNS and columns[name] in PYTHON_FINISH]
     return ColumnRead(" ".join(sql), parameters, names, finishing)
+
+
+def column_read(table: str, kind: str, columns: Mapping[str, ColumnType],
+                filters: Sequence[tuple[str, Any]]) -> ColumnRead:
+    """:func:`layout_read` of ``kind`` in a shared records table named ``table`` (quoted)."""
+    return layout_read(SharedLayout(kind, table), columns, filters)
+
+
+def _by_kind(items: Sequence[T], key: Callable[[T], str] = attrgetter("kind")
+             ) -> Iterator[tuple[str, list[T]]]:
+    """``items`` grouped by kind, in order of first appearance (one group per kind)."""
+    groups: dict[str, list[T]] = {}
+    for item in items:
+        groups.setdefault(key(item), []).append(item)
+    return iter(groups.items())
 
 
 def _chunks(values: Sequence[Any], size: int = SQL_VARIABLES_PER_STATEMENT
@@ -209,33 +180,36 @@ def _entry(row: sqlite3.Row) -> OutboxEntry:
 
 
 class _SqliteSession:
-    def __init__(self, connection: sqlite3.Connection) -> None:
+    def __init__(self, connection: sqlite3.Connection, layouts: Callable[[str], KindLayout]
+                 ) -> None:
         self._db = connection
+        self._layout = layouts
+
+    def _select(self, layout: KindLayout, condition: str, parameters: Sequence[Any],
+                selected: str | None = None) -> sqlite3.Cursor:
+        """``SELECT`` the rows of ``layout`` matching ``AND condition``."""
+        cursor = self._db.cursor()
+        cursor.row_factory = None
+        return cursor.execute(
+            f"SELECT {selected or layout.selected} FROM {layout.source} {condition}",
+            (*layout.source_parameters, *parameters))
 
     def get(self, kind: str, entity_id: str) -> StoredRecord | None:
-        row = self._db.execute(
-            "SELECT * FROM records WHERE kind = ? AND id = ?", (kind, entity_id)
-        ).fetchone()
-        return None if row is None else _record(row)
+        layout = self._layout(kind)
+        row = self._select(layout, "AND id = ?", (entity_id,)).fetchone()
+        return None if row is None else layout.record(row)
 
     def insert(self, record: StoredRecord) -> None:
+        layout = self._layout(record.kind)
         try:
-            self._db.execute(
-                "INSERT INTO records (kind, id, version, customer_id, at, body) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                (record.kind, record.id, record.version, record.customer_id,
-                 _utc_text(record.at), dump_json(record.body)),
-            )
+            self._db.execute(layout.insert_sql, layout.row(record))
         except sqlite3.IntegrityError:
             raise DuplicateError(record.kind, record.id) from None
 
     def update(self, record: StoredRecord, expected_version: int) -> None:
-        changed = self._db.execute(
-            "UPDATE records SET version = ?, customer_id = ?, at = ?, body = ? "
-            "WHERE kind = ? AND id = ? AND version = ?",
-            (record.version, record.customer_id, _utc_text(record.at), dump_json(record.body),
-             record.kind, record.id, expected_version),
-        ).rowcount
+        layout = self._layout(record.kind)
+        changed = self._db.execute(layout.update_sql,
+                                   (*layout.row(record), expected_version)).rowcount
         if changed == 0:
             current = self.get(record.kind, record.id)
             if current is None:
@@ -250,23 +224,20 @@ class _SqliteSession:
         since: datetime | None = None,
         until: datetime | None = None,
     ) -> Iterator[StoredRecord]:
-        sql = ["SELECT * FROM records WHERE kind = ?"]
-        parameters: list[Any] = [kind]
-        if customer_id is not None:
-            sql.append("AND customer_id = ?")
-            parameters.append(customer_id)
-        if since is not None:
-            sql.append("AND at >= ?")
-            parameters.append(_utc_text(since))
-        if until is not None:
-            sql.append("AND at < ?")
-            parameters.append(_utc_text(until))
+        layout = self._layout(kind)
+        sql: list[str] = []
+        parameters: list[Any] = []
+        for condition, value in (("AND customer_id = ?", customer_id),
+                                 ("AND at >= ?", _utc_text(since)),
+                                 ("AND at < ?", _utc_text(until))):
+            if value is not None:
+                sql.append(condition)
+                parameters.append(value)
         sql.append("ORDER BY at IS NOT NULL, at, id")
-        return (_record(row) for row in self._db.execute(" ".join(sql), parameters))
+        return map(layout.record, self._select(layout, " ".join(sql), parameters))
 
     def count(self, kind: str) -> int:
-        row = self._db.execute("SELECT COUNT(*) FROM records WHERE kind = ?", (kind,)).fetchone()
-        return int(row[0])
+        return int(self._select(self._layout(kind), "", (), "COUNT(*)").fetchone()[0])
 
     def scan(
         self,
@@ -279,34 +250,30 @@ class _SqliteSession:
         batch_size: int = DEFAULT_SCAN_BATCH,
     ) -> Iterator[Columns]:
         check_scan(columns, batch_size)
-        read = column_read("records", kind, columns, (
+        read = layout_read(self._layout(kind), columns, (
             ("customer_id = ?", customer_id), ("at >= ?", _utc_text(since)),
             ("at < ?", _utc_text(until))))
         return read.chunks(self._db, batch_size)
 
-    def _rows_with_ids(self, selected: str, kind: str, ids: Sequence[str]
-                       ) -> Iterator[sqlite3.Row]:
-        """``SELECT selected`` of the records of ``kind`` among ``ids``, in batches."""
+    def _rows_with_ids(self, layout: KindLayout, ids: Sequence[str],
+                       selected: str | None = None) -> Iterator[Sequence[Any]]:
+        """``SELECT selected`` of the records of ``layout`` among ``ids``, in batches."""
         for chunk in _chunks(list(dict.fromkeys(ids))):
             marks = ", ".join("?" * len(chunk))
-            yield from self._db.execute(
-                f"SELECT {selected} FROM records WHERE kind = ? AND id IN ({marks})",
-                [kind, *chunk])
+            yield from self._select(layout, f"AND id IN ({marks})", chunk, selected)
 
     def get_many(self, kind: str, ids: Sequence[str]) -> dict[str, StoredRecord]:
-        return {row["id"]: _record(row) for row in self._rows_with_ids("*", kind, ids)}
+        layout = self._layout(kind)
+        return {row[0]: layout.record(row) for row in self._rows_with_ids(layout, ids)}
 
     def insert_many(self, records: Sequence[StoredRecord]) -> None:
         # A savepoint undoes the rows written before a clash, so that the search
         # for the first duplicate sees only what was stored before this call.
         self._db.execute("SAVEPOINT insert_many")
         try:
-            self._db.executemany(
-                "INSERT INTO records (kind, id, version, customer_id, at, body) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                ((r.kind, r.id, r.version, r.customer_id, _utc_text(r.at), dump_json(r.body))
-                 for r in records),
-            )
+            for kind, group in _by_kind(records):
+                layout = self._layout(kind)
+                self._db.executemany(layout.insert_sql, map(layout.row, group))
         except sqlite3.IntegrityError:
             self._db.execute("ROLLBACK TO insert_many")
             raise self._first_duplicate(records) from None
@@ -317,8 +284,7 @@ class _SqliteSession:
         seen: set[tuple[str, str]] = set()
         for record in records:
             key = (record.kind, record.id)
-            if key in seen or self._db.execute(
-                    "SELECT 1 FROM records WHERE kind = ? AND id = ?", key).fetchone():
+            if key in seen or self.get(*key) is not None:
                 return DuplicateError(*key)
             seen.add(key)
         return DuplicateError(records[0].kind if records else "?", "?")
@@ -326,20 +292,19 @@ class _SqliteSession:
     def update_many(self, changes: Sequence[tuple[StoredRecord, int]]) -> None:
         stored: dict[tuple[str, str], int] = {}
         for kind, ids in ids_by_kind(record for record, _ in changes).items():
-            stored.update(((kind, row["id"]), row["version"])
-                          for row in self._rows_with_ids("id, version", kind, ids))
+            stored.update(((kind, row[0]), row[1]) for row in self._rows_with_ids(
+                self._layout(kind), ids, "id, version"))
         check_versions(changes, stored)  # the write lock is held: nothing changes meanwhile
-        self._db.executemany(
-            "UPDATE records SET version = ?, customer_id = ?, at = ?, body = ? "
-            "WHERE kind = ? AND id = ? AND version = ?",
-            ((r.version, r.customer_id, _utc_text(r.at), dump_json(r.body), r.kind, r.id,
-              expected) for r, expected in changes),
-        )
+        for kind, group in _by_kind(changes, key=lambda change: change[0].kind):
+            layout = self._layout(kind)
+            self._db.executemany(layout.update_sql, (
+                (*layout.row(record), expected) for record, expected in group))
 
     def delete_many(self, kind: str, ids: Sequence[str]) -> int:
+        layout = self._layout(kind)
         return int(self._db.executemany(
-            "DELETE FROM records WHERE kind = ? AND id = ?",
-            ((kind, entity_id) for entity_id in dict.fromkeys(ids)),
+            f"DELETE FROM {layout.source} AND id = ?",
+            ((*layout.source_parameters, entity_id) for entity_id in dict.fromkeys(ids)),
         ).rowcount)
 
     def append_events(self, events: Sequence[DomainEvent]) -> None:
@@ -448,9 +413,12 @@ class SqliteStorage:
     """Storage in one SQLite database file (or ``":memory:"``)."""
 
     def __init__(self, path: str | Path = "crmcore.db", *, timeout: float = 30.0,
-                 read_only: bool = False) -> None:
+                 read_only: bool = False,
+                 dedicated_kinds: Mapping[str, Sequence[str]] = DEDICATED_KINDS) -> None:
         self.path = path
         self.read_only = read_only
+        self.dedicated_kinds = dedicated_kinds
+        self._layouts: dict[str, KindLayout] = {}
         self._lock = threading.RLock()
         self._closed = True
         if read_only and (str(path) == ":memory:" or not Path(path).is_file()):
@@ -488,6 +456,14 @@ class SqliteStorage:
         # mid-transaction cost imports half their time (measured, issue 10).
         self._db.execute(f"PRAGMA cache_size = -{PAGE_CACHE_KIB}")
         self._migrate()
+        self._layouts = dict(stored_layouts(self._db))
+
+    def _layout(self, kind: str) -> KindLayout:
+        """Where ``kind`` is stored: its own table, or the shared one."""
+        layout = self._layouts.get(kind)
+        if layout is None:
+            layout = self._layouts[kind] = SharedLayout(kind)
+        return layout
 
     def schema_version(self) -> int:
         """The database's ``PRAGMA user_version``."""
@@ -514,9 +490,11 @@ class SqliteStorage:
                         f"database {str(self.path)!r} has schema version {current}, newer than "
                         f"this crmcore understands ({SCHEMA_VERSION}); upgrade crmcore"
                     )
-                for statements in MIGRATIONS[current:]:
+                for step, statements in enumerate(MIGRATIONS[current:], start=current + 1):
                     for statement in statements:
                         self._db.execute(statement)
+                    if step == DEDICATED_TABLES_STEP:
+                        create_dedicated(self._db, self.dedicated_kinds)
                 self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
                 self._db.execute("COMMIT")
             except BaseException:
@@ -556,7 +534,7 @@ class SqliteStorage:
                 raise StorageError(f"cannot start a transaction on {str(self.path)!r}: "
                                    f"{error}") from error
             try:
-                yield _SqliteSession(self._db)
+                yield _SqliteSession(self._db, self._layout)
             except sqlite3.OperationalError as error:
                 self._db.execute("ROLLBACK")
                 if self.read_only and "readonly" in str(error):

@@ -55,7 +55,7 @@ def _stored_state(path: Path) -> tuple[list[tuple[str, str, str]], Counter[str]]
     """Every stored record but the run's own progress, and the outbox by event content."""
     with sqlite3.connect(path) as db:
         records = sorted(db.execute(
-            "SELECT kind, id, body FROM records WHERE kind NOT IN (?) ORDER BY kind, id",
+            "SELECT kind, id, body FROM all_records WHERE kind NOT IN (?) ORDER BY kind, id",
             RUN_KINDS))
         events: Counter[str] = Counter()
         for (body,) in db.execute("SELECT body FROM outbox"):

@@ -63,7 +63,8 @@ PURCHASE_ROWS: list[list[Cell]] = [
 def _stored(database: Path) -> list[tuple[object, ...]]:
     with sqlite3.connect(database) as connection:
         return list(connection.execute(
-            "SELECT kind, id, version, body FROM records WHERE kind = 'transaction' ORDER BY id"))
+            "SELECT kind, id, version, body FROM all_records WHERE kind = 'transaction' "
+            "ORDER BY id"))
 
 
 def _import(tmp_path: Path, name: str, *options: str) -> list[tuple[object, ...]]:
