@@ -30,6 +30,15 @@ def escape_cell(value: Any) -> Any:
     return value
 
 
+_FORMULA_FIRST = frozenset(FORMULA_STARTS)
+
+
+def escape_column(values: Iterable[Any]) -> list[Any]:
+    """Every cell of a column through :func:`escape_cell`, checking only text that may need it."""
+    return [escape_cell(value) if type(value) is str and value[:1] in _FORMULA_FIRST else value
+            for value in values]
+
+
 def escape_row(row: Iterable[Any]) -> list[Any]:
     """Every cell of ``row`` through :func:`escape_cell`."""
     return [escape_cell(cell) for cell in row]
@@ -48,6 +57,10 @@ class SafeWriter:
     def writerows(self, rows: Iterable[Iterable[Any]]) -> None:
         """Write many rows."""
         self._writer.writerows(escape_row(row) for row in rows)
+
+    def writecolumns(self, columns: Sequence[Iterable[Any]]) -> None:
+        """Write the rows of equally long ``columns``, escaped a column at a time."""
+        self._writer.writerows(zip(*map(escape_column, columns), strict=True))
 
 
 class SafeDictWriter:

@@ -102,3 +102,17 @@ def test_dict_writer_refuses_unknown_fields() -> None:
     out = io.StringIO()
     SafeWriter(out).writerow(["=1", "1"])
     assert out.getvalue() == "'=1,1\n"
+
+
+_CELL = st.one_of(st.text(max_size=8), st.sampled_from(HOSTILE), st.integers(), st.floats(),
+                  st.none())
+
+
+@given(st.integers(0, 6).flatmap(lambda rows: st.lists(
+    st.lists(_CELL, min_size=rows, max_size=rows), max_size=5)))
+def test_writing_columns_equals_writing_their_rows(columns: list[list[object]]) -> None:
+    """The column-at-a-time writer (bulk CSV output) escapes exactly as the row writer does."""
+    by_columns, by_rows = io.StringIO(), io.StringIO()
+    SafeWriter(by_columns).writecolumns(columns)
+    SafeWriter(by_rows).writerows(zip(*columns, strict=True))
+    assert by_columns.getvalue() == by_rows.getvalue()

@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from crmcore.grading import Explanation, grade_metrics, load_scheme
+from crmcore.grading.results import SummaryColumns
 from crmcore.serialization import structure, unstructure
 
 from .helpers import table
@@ -40,3 +41,17 @@ def test_explanations_are_codes_and_parameters() -> None:
     assert best.params["grade"] == "A"
     assert best.as_dict()["decided_by"] == best.decided_by
     assert best.decided_by.startswith("rank 1 of 40 by revenue = 40; A: ranks 1-2")
+
+
+@given(VALUES.flatmap(lambda values: st.tuples(
+    st.just(values), st.permutations(range(len(values))).flatmap(
+        lambda order: st.lists(st.sampled_from(order), max_size=len(order) + 3)))),
+       st.sampled_from(["pareto-abc", "pareto-abc-value-share", "pyramid"]), st.booleans())
+def test_summary_columns_equal_the_summaries_one_by_one(
+        chosen: tuple[list[float], list[int]], name: str, fast: bool) -> None:
+    """The bulk columns (CSV output) equal :meth:`SummaryColumns.of` the per-customer summaries,
+    for any positions in any order, repeated ones and non-finite metrics included."""
+    values, positions = chosen
+    explainer = grade_metrics(load_scheme(name), table(values), fast=fast).explainer
+    assert explainer.summary_columns(positions) == SummaryColumns.of(
+        explainer.summaries(positions))

@@ -16,7 +16,7 @@ The tie and rounding rules are those of :mod:`crmcore.grading.rank`.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
@@ -28,7 +28,13 @@ from crmcore.grading._document import Table
 from crmcore.grading.conditions import float_text, format_value
 from crmcore.grading.explain import RANK_HEAD, rank_middle, rank_tail
 from crmcore.grading.rank import Basis, RankCut, RankOutcome, rank_cut
-from crmcore.grading.results import Explainer, Explanation, GradeTable, Summary
+from crmcore.grading.results import (
+    Explainer,
+    Explanation,
+    GradeTable,
+    Summary,
+    SummaryColumns,
+)
 from crmcore.i18n import tr
 
 if TYPE_CHECKING:
@@ -106,6 +112,16 @@ def parse_ranked_rules(table: Table, *, by_value_only: bool) -> RankedRules:
     nonpositive_last = table.flag("nonpositive_last", True)
     table.check_all_used()
     return RankedRules(RankCut(shares, basis, nonpositive_last), metric, weights)
+
+
+def _shown_first_first(metrics: dict[str, list[float | None]]
+                       ) -> dict[str, list[float | None]]:
+    """The metrics some summary shows, in the order :meth:`SummaryColumns.of` finds them."""
+    first = {name: next((i for i, value in enumerate(column) if value is not None), None)
+             for name, column in metrics.items()}
+    shown = sorted((position, order, name) for order, (name, position) in
+                   enumerate(first.items()) if position is not None)
+    return {name: metrics[name] for _, _, name in shown}
 
 
 def grade_ranked(scheme: GradeScheme, metrics: MetricTable, *, fast: bool | None = None
@@ -206,3 +222,29 @@ class RankExplainer(Explainer):
             metrics = {name: v for name, v in shown if math.isfinite(v)}
             yield Summary(ranks[position], population, outcome.cutoffs[codes[position]],
                           metrics, text)
+
+    def summary_columns(self, positions: Sequence[int]) -> SummaryColumns:
+        """:meth:`summaries` as columns, without an object per customer."""
+        outcome = self.outcome
+        if use_numpy(None) and not isinstance(outcome.ranks, list):
+            chosen = np.asarray(positions, dtype=np.int64)
+            ranks = outcome.ranks[chosen].tolist()
+            cutoffs = np.asarray(outcome.cutoffs, dtype=object)[outcome.codes[chosen]].tolist()
+            metrics = {}
+            for name in self.used:
+                values = np.asarray(self.metrics.column(name), dtype=np.float64)[chosen]
+                shown: list[float | None] = values.tolist()
+                if not np.isfinite(values).all():
+                    shown = [v if math.isfinite(v) else None for v in shown]  # type: ignore[arg-type]
+                metrics[name] = shown
+        else:
+            codes, all_ranks = to_list(outcome.codes), to_list(outcome.ranks)
+            ranks = [all_ranks[p] for p in positions]
+            cutoffs = [outcome.cutoffs[codes[p]] for p in positions]
+            metrics = {}
+            for name in self.used:
+                column = to_list(self.metrics.column(name))
+                metrics[name] = [v if math.isfinite(v := float(column[p])) else None
+                                 for p in positions]
+        return SummaryColumns(ranks, [outcome.population] * len(positions), cutoffs,
+                              _shown_first_first(metrics), list(self.texts(positions)))

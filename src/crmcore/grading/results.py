@@ -85,6 +85,31 @@ class Summary(NamedTuple):
     text: str
 
 
+@attrs.frozen
+class SummaryColumns:
+    """The :class:`Summary` of many positions as columns, for tables and CSV in bulk.
+
+    ``metrics`` maps each metric shown to one value per position, None where
+    the summary does not show it (a metric that is not finite).
+    """
+
+    rank: Sequence[int | None]
+    population: Sequence[int | None]
+    cutoff: Sequence[float | None]
+    metrics: Mapping[str, Sequence[float | None]]
+    text: Sequence[str]
+
+    @classmethod
+    def of(cls, summaries: Iterable[Summary]) -> SummaryColumns:
+        """Columns of summaries given one by one (the reference the bulk paths equal)."""
+        rows = list(summaries)
+        names = list(dict.fromkeys(name for row in rows for name in row.metrics))
+        return cls([row.rank for row in rows], [row.population for row in rows],
+                   [row.cutoff for row in rows],
+                   {name: [row.metrics.get(name) for row in rows] for name in names},
+                   [row.text for row in rows])
+
+
 class Explainer:
     """Explains the grades of one table on demand, one customer or many.
 
@@ -109,6 +134,10 @@ class Explainer:
     def texts(self, positions: Iterable[int]) -> Iterator[str]:
         """The ``decided_by`` sentence of each position."""
         return (summary.text for summary in self.summaries(positions))
+
+    def summary_columns(self, positions: Sequence[int]) -> SummaryColumns:
+        """The summaries of ``positions`` as columns (bulk explainers make it cheap)."""
+        return SummaryColumns.of(self.summaries(positions))
 
 
 class FunctionExplainer(Explainer):
