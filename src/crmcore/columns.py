@@ -73,7 +73,9 @@ def decimal_json_text(text: str | None) -> str | None:
     The same as :func:`typed_json_text` with ``"decimal"``, without decoding
     plain JSON strings (amounts are stored as text).
     """
-    if text is not None and text.startswith('"') and "\\" not in text:
+    if text is None or text == "null":
+        return None
+    if text.startswith('"') and "\\" not in text:
         return text[1:-1]
     return typed_json_text(text, "decimal")  # type: ignore[no-any-return]
 

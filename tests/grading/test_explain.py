@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import math
 
+import attrs
 from hypothesis import given
 from hypothesis import strategies as st
 
 from crmcore.grading import Explanation, grade_metrics, load_scheme
-from crmcore.grading.results import SummaryColumns
-from crmcore.serialization import structure, unstructure
+from crmcore.grading.results import SummaryColumns, explanation_data
+from crmcore.serialization import dump_json, structure, unstructure
 
 from .helpers import table
 
@@ -55,3 +56,13 @@ def test_summary_columns_equal_the_summaries_one_by_one(
     explainer = grade_metrics(load_scheme(name), table(values), fast=fast).explainer
     assert explainer.summary_columns(positions) == SummaryColumns.of(
         explainer.summaries(positions))
+
+
+@given(VALUES, st.sampled_from(["pareto-abc", "pareto-abc-value-share", "pyramid"]))
+def test_explanation_data_is_the_stored_shape(values: list[float], name: str) -> None:
+    """The fast explanation body of stored first grades equals ``attrs.asdict`` (as JSON, so
+    NaN metrics compare)."""
+    explainer = grade_metrics(load_scheme(name), table(values)).explainer
+    for position in range(len(values)):
+        explanation = explainer.explain(position)
+        assert dump_json(explanation_data(explanation)) == dump_json(attrs.asdict(explanation))

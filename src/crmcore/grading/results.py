@@ -75,6 +75,20 @@ class Explanation:
                 "rule": self.rule, "scores": dict(self.scores), "held": self.held}
 
 
+def explanation_data(explanation: Explanation) -> dict[str, Any]:
+    """``attrs.asdict(explanation)`` (the stored shape) without its generic, slow recursion."""
+    return {name: _plain(getattr(explanation, name)) for name in _EXPLANATION_FIELDS}
+
+
+def _plain(value: Any) -> Any:
+    kind = type(value)
+    if kind is dict:
+        return {key: _plain(item) for key, item in value.items()}
+    if kind is list or kind is tuple:
+        return [_plain(item) for item in value]
+    return value
+
+
 class Summary(NamedTuple):
     """What a table or CSV row shows of one explanation."""
 
@@ -149,6 +163,9 @@ class FunctionExplainer(Explainer):
     def explain(self, position: int) -> Explanation:
         """The explanation the function gives."""
         return self._explain(position)
+
+
+_EXPLANATION_FIELDS = tuple(field.name for field in attrs.fields(Explanation))
 
 
 def _legacy_explanation_hook(converter: Any) -> None:

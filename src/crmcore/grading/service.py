@@ -49,7 +49,14 @@ from crmcore.grading.records import (
     pending_id,
     run_id,
 )
-from crmcore.grading.results import GRADE_RESULT, Explanation, GradeResult, GradeTable, result_id
+from crmcore.grading.results import (
+    GRADE_RESULT,
+    Explanation,
+    GradeResult,
+    GradeTable,
+    explanation_data,
+    result_id,
+)
 from crmcore.grading.schemes import GradeScheme, SchemeKind
 from crmcore.model import Opportunity, Transaction
 from crmcore.ports import ColumnType, StorageSession, StoredRecord
@@ -351,7 +358,7 @@ def _first_grade(table: GradeTable, position: int, run: GradingRun, as_of_text: 
     body = {"id": identifier, "customer_id": customer_id, "scheme": table.scheme.name,
             "version": table.scheme.version, "as_of": as_of_text,
             "grade": run.grades[position], "proposed": table.grade_list[position],
-            "explanation": attrs.asdict(explanation), "previous": None,
+            "explanation": explanation_data(explanation), "previous": None,
             "value": table.value_of(position), "run": run.run_id}
     return StoredRecord(GRADE_RESULT.kind, identifier, 1, customer_id, table.as_of, body)
 
