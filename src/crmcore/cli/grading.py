@@ -49,6 +49,7 @@ from crmcore.grading import (
 from crmcore.grading.csv_arrow import read_transaction_file
 from crmcore.grading.engine import columnar_potential, metrics_needed
 from crmcore.i18n import tr
+from crmcore.i18n_help import help_text
 from crmcore.i18n_terms import term
 from crmcore.model import Customer, Opportunity
 
@@ -57,9 +58,10 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     """Register ``grade``."""
     parser = commands.add_parser(
         "grade", help="grade customers from a CSV export of transactions",
-        description="Grade every customer of a transactions CSV export, or of the stored "
-                    "book when no file is given, with a grade scheme "
-                    f"(built-in: {', '.join(builtin_schemes())}; or a scheme TOML file).")
+        description=help_text("Grade every customer of a transactions CSV export, or of the "
+                              "stored book when no file is given, with a grade scheme "
+                              "(built-in: {schemes}; or a scheme TOML file).",
+                              schemes=", ".join(builtin_schemes())))
     parser.add_argument("file", metavar="TRANSACTIONS.csv", nargs="?",
                         help="the export to grade; without it, grade what --db/--config stores")
     parser.add_argument("--erp", metavar="odoo|erpnext|MAPPING.toml",
