@@ -417,19 +417,23 @@ def schema_problems(value: Any, schema: JsonSchema, path: str = "") -> Iterator[
             yield ValidationError(path, value, "matches none of the allowed shapes")
         return
     if "const" in schema and value != schema["const"]:
-        yield ValidationError(path, value, f"is not {schema['const']!r}")
+        yield ValidationError(path, value, tr("is not {expected!r}").format(
+            expected=schema["const"]))
     if "enum" in schema and value not in schema["enum"]:
-        yield ValidationError(path, value, f"is not one of {schema['enum']!r}")
+        yield ValidationError(path, value, tr("is not one of {known}").format(
+            known=repr(schema["enum"])))
     expected = schema.get("type")
     if expected is not None and not _is_type(value, expected):
-        yield ValidationError(path, value, f"is not of JSON type {expected}")
+        yield ValidationError(path, value, tr("is not of JSON type {type}").format(
+            type=expected))
         return
     if schema.get("format") == "date-time" and not _is_datetime(value):
         yield ValidationError(path, value, "is not an ISO date-time with offset")
     if isinstance(value, str) and len(value) < schema.get("minLength", 0):
         yield ValidationError(path, value, "is empty")
     if isinstance(value, str) and "pattern" in schema and not re.search(schema["pattern"], value):
-        yield ValidationError(path, value, f"does not match {schema['pattern']}")
+        yield ValidationError(path, value, tr("does not match {pattern}").format(
+            pattern=schema["pattern"]))
     if isinstance(value, dict):
         yield from _object_problems(value, schema, path)
     if isinstance(value, list):
