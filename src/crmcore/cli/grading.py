@@ -81,6 +81,10 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
                         help="months of transactions the metrics cover (default: 12)")
     parser.add_argument("--customers", metavar="FILE.csv",
                         help="customer file with attributes for threshold rules (G2)")
+    parser.add_argument("--customers-sheet", metavar="NAME|NUMBER",
+                        help="workbook (.xlsx, .xls, .ods) --customers file: the sheet to "
+                             "read, by name or number from 1 (default: the first; --sheet "
+                             "chooses the TRANSACTIONS file's)")
     parser.add_argument("--customer", action="append", default=[], metavar="ID",
                         help="print only this customer (repeatable)")
     add_format_argument(parser, "table", "json", "csv")
@@ -133,8 +137,8 @@ def _customers(path: str | None, arguments: argparse.Namespace) -> list[Customer
         return []
     progress = Progress(f"reading {path}")
     layout = layout_from(arguments)
-    customers = list(read_customers(open_input(arguments, path, layout, sheet=False).lines(),
-                                    layout, progress=progress))
+    source = open_input(arguments, path, layout, sheet="--customers-sheet")
+    customers = list(read_customers(source.lines(), layout, progress=progress))
     progress.done()
     return customers
 
@@ -209,6 +213,10 @@ def run_grade(arguments: argparse.Namespace) -> int:
         if scheme.kind is SchemeKind.PROSPECT_ABCD:
             raise CommandError(f"--scheme: {scheme.name} grades stored opportunities; give "
                                "--db or --config")
+    if arguments.customers_sheet is not None and not arguments.customers:
+        raise CommandError(tr("--customers-sheet: {sheet!r} chooses a sheet of the --customers "
+                              "workbook; give --customers").format(
+            sheet=arguments.customers_sheet))
     if arguments.file is None and arguments.customers:
         raise CommandError("--customers: only with a TRANSACTIONS.csv file (stored customers "
                            "already have their attributes)")

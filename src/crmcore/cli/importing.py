@@ -137,14 +137,17 @@ def import_settings(config: str | None) -> dict[str, str | None]:
 
 
 def open_input(arguments: argparse.Namespace, path: str, layout: CsvLayout, *,
-               sheet: bool = True) -> TableFile:
+               sheet: str | None = "--sheet") -> TableFile:
     """Open a data file of a command (:func:`crmcore.sources.open_table`) with its
-    ``--encoding`` and, when ``sheet``, its ``--sheet``; errors become one line."""
+    ``--encoding`` and the sheet the option ``sheet`` chose (``--sheet`` for the main
+    FILE, ``--customers-sheet`` for ``--customers``; None: the first sheet); errors
+    become one line naming the option."""
+    chosen = None if sheet is None else getattr(arguments, sheet[2:].replace("-", "_"), None)
     try:
         encoding = getattr(arguments, "encoding", None) or \
             import_settings(getattr(arguments, "config", None))["encoding"]
-        return open_table(path, layout, encoding=encoding,
-                          sheet=getattr(arguments, "sheet", None) if sheet else None)
+        return open_table(path, layout, encoding=encoding, sheet=chosen,
+                          sheet_option=sheet or "--sheet")
     except OSError as error:
         raise CommandError(f"cannot read {path!r}: {error.strerror}") from None
 

@@ -122,7 +122,7 @@ def run_import(arguments: argparse.Namespace) -> int:
     layout = _layout(arguments)
     with open_crm(arguments) as crm:
         try:
-            lines = open_input(arguments, arguments.file, layout.csv, sheet=False).lines()
+            lines = open_input(arguments, arguments.file, layout.csv, sheet=None).lines()
             report = import_receivables(crm, lines, layout, source=arguments.file)
         except HeaderError as error:
             raise CommandError(tr("{file}: {error}; name it with --column").format(
