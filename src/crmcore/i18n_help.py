@@ -26,7 +26,7 @@ from contextvars import ContextVar
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs start-up time
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
-    from typing import Any
+    from typing import Any, NoReturn
 
 
 def N_(message: str) -> str:  # noqa: N802 - the gettext convention (see crmcore.i18n.N_)
@@ -38,6 +38,30 @@ ARGPARSE_TEXTS = (N_("usage: "), N_("options"), N_("positional arguments"),
                   N_("show this help message and exit"),
                   N_("show program's version number and exit"))
 """The texts argparse writes itself, translated like crmcore's own help."""
+
+
+USAGE_ERRORS = (
+    (r"the following arguments are required: (?P<names>.+)",
+     N_("the following arguments are required: {names}")),
+    (r"unrecognized arguments: (?P<words>.*)", N_("unrecognized arguments: {words}")),
+    (r"argument (?P<argument>\S+): (?P<message>.+)", N_("argument {argument}: {message}")),
+    (r"invalid choice: (?P<value>.+) \(choose from (?P<choices>.+)\)",
+     N_("invalid choice: {value} (choose from {choices})")),
+    (r"invalid (?P<type>\w+) value: (?P<value>.+)", N_("invalid {type} value: {value}")),
+    (r"expected one argument", N_("expected one argument")),
+    (r"expected at most one argument", N_("expected at most one argument")),
+    (r"expected at least one argument", N_("expected at least one argument")),
+    (r"one of the arguments (?P<names>.+) is required",
+     N_("one of the arguments {names} is required")),
+    (r"not allowed with argument (?P<other>.+)", N_("not allowed with argument {other}")),
+    (r"ambiguous option: (?P<option>\S+) could match (?P<matches>.+)",
+     N_("ambiguous option: {option} could match {matches}")),
+)
+"""argparse's usage errors (as it words them in English) and their catalogue messages;
+the parts they name (``message``: an inner error) are filled in, translated in turn."""
+
+USAGE_ERROR = N_("{prog}: error: {message}")
+"""The line a usage error ends with (argparse's ``%(prog)s: error: %(message)s``)."""
 
 
 class HelpText(str):
@@ -204,10 +228,34 @@ class HelpFormatter(argparse.HelpFormatter):
         return "\n".join(indent + line for line in wrap(text, width - len(indent)))
 
 
+def translate_usage_error(message: str) -> str:
+    """An argparse usage error ``message`` in :func:`help_language` (as it is when it is
+    not one of :data:`USAGE_ERRORS`: crmcore's own errors are translated already)."""
+    if help_language() == "en":
+        return message
+    for pattern, template in USAGE_ERRORS:
+        found = re.fullmatch(pattern, message, re.S)
+        if found is not None:
+            parts = found.groupdict()
+            if "message" in parts:
+                parts["message"] = translate_usage_error(parts["message"])
+            return translate_help(template).format(**parts)
+    return message
+
+
 class HelpParser(argparse.ArgumentParser):
-    """An argument parser whose help is translated (:class:`HelpFormatter`); the parsers
-    of its subcommands are HelpParsers too."""
+    """An argument parser whose help and usage errors are translated
+    (:class:`HelpFormatter`, :func:`translate_usage_error`); the parsers of its
+    subcommands are HelpParsers too."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("formatter_class", HelpFormatter)
         super().__init__(*args, **kwargs)
+
+    def error(self, message: str) -> NoReturn:
+        """Print the usage and ``message`` in the help's language; exit with status 2."""
+        if help_language() == "en":
+            super().error(message)
+        self.print_usage(sys.stderr)
+        self.exit(2, translate_help(USAGE_ERROR).format(
+            prog=self.prog, message=translate_usage_error(message)) + "\n")

@@ -128,3 +128,27 @@ def test_english_help_loads_no_catalogue() -> None:
 ])
 def test_chinese_wraps_by_display_width(text: str, width: int, lines: list[str]) -> None:
     assert wrap(text, width) == lines
+
+
+@pytest.mark.parametrize(("argv", "chinese", "english"), [
+    (["grade", "t.csv"], "crmcore grade：错误：缺少以下必需参数：--scheme",
+     "crmcore grade: error: the following arguments are required: --scheme"),
+    (["demo", "--customers", "many"], "crmcore demo：错误：参数 --customers：无效的 int 值：'many'",
+     "crmcore demo: error: argument --customers: invalid int value: 'many'"),
+    (["events", "list", "--format", "xml"],
+     "crmcore events list：错误：参数 --format：无效的选择：'xml'（可选：'table', 'json'）",
+     "crmcore events list: error: argument --format: invalid choice: 'xml' (choose from "
+     "'table', 'json')"),
+    (["agenda", "--db", "a.db", "--config", "c.toml"],
+     "crmcore agenda：错误：参数 --config：不能与参数 --db 同时使用",
+     "crmcore agenda: error: argument --config: not allowed with argument --db"),
+])
+def test_usage_errors_are_worded_in_the_language(argv: list[str], chinese: str, english: str,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    for lang, expected, usage in (("zh_CN", chinese, "用法："), ("en", english, "usage: ")):
+        with pytest.raises(SystemExit) as done:
+            main([*argv, "--lang", lang])
+        assert done.value.code == 2
+        err = capsys.readouterr().err
+        assert err.startswith(usage)
+        assert err.endswith(f"\n{expected}\n")
