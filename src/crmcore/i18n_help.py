@@ -168,8 +168,20 @@ def translate_help(text: str) -> str:
     return catalogue.gettext(text)
 
 
-_TOKEN = re.compile(r"\s+|[\u2e80-\ufffd]|[^\s\u2e80-\ufffd]+")
-"""Wrapping units: spaces, one wide (CJK) character, or a run of other characters."""
+def _tokens(text: str) -> Iterator[str]:
+    """The wrapping units of ``text`` (spaces already single): a space, one CJK character
+    (from U+2E80), or a run of other characters (a word, an option, a number)."""
+    word = ""
+    for char in text:
+        if char == " " or ord(char) >= 0x2E80:
+            if word:
+                yield word
+                word = ""
+            yield char
+        else:
+            word += char
+    if word:
+        yield word
 
 _NO_LINE_START = frozenset("，。、；：？！）》」』”’")
 """Punctuation a line must not start with (it stays on the line before, a little over)."""
@@ -182,7 +194,7 @@ def wrap(text: str, width: int) -> list[str]:
 
     lines: list[str] = []
     line, used = "", 0
-    for token in _TOKEN.findall(" ".join(text.split())):
+    for token in _tokens(" ".join(text.split())):
         if token.isspace():
             if line:
                 line, used = line + " ", used + 1
