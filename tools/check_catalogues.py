@@ -4,21 +4,32 @@
     python tools/check_catalogues.py update    # re-extract the .pot, merge it into each .po
     python tools/check_catalogues.py compile   # compile each .po to its .mo (packaging)
 
-The check fails when a message marked in the sources (``tr``, ``ntr``, ``N_``; see
-``babel.cfg``) is missing from the committed ``crmcore.pot``, or when a message of the
-``.pot`` has no translation in a shipped language, a fuzzy one, or one whose
-``{placeholders}`` differ from the message's. Messages of the ``.pot`` no longer in
-the sources are noted, not failed (they are never shown; ``update`` drops them).
+The messages are those marked in the sources (``tr``, ``ntr``, ``N_``,
+``help_text``; see ``babel.cfg``) and the command line's help texts, which stay
+plain literals: every string ``help=``, ``description=`` or ``epilog=`` of a call
+in ``src/crmcore/cli`` (both strings of ``"a" if x else "b"``), the title of an
+argument group or subcommand list, each :data:`crmcore.cli.COMMANDS` line and the
+text of :data:`HELP_ARGUMENTS` calls (see :mod:`crmcore.i18n_help`); and the
+literal reasons of :class:`crmcore.errors.ValidationError` and the other errors of
+:data:`REASON_ARGUMENTS` anywhere in ``src/crmcore``, which those errors translate.
+
+The check fails when a message of the sources is missing from the committed
+``crmcore.pot``, or when a message of the ``.pot`` has no translation in a shipped
+language, a fuzzy one, or one whose ``{placeholders}`` or ``%(fields)s`` differ from
+the message's. Messages of the ``.pot`` no longer in the sources are noted, not
+failed (they are never shown; ``update`` drops them).
 """
 
 from __future__ import annotations
 
+import ast
 import configparser
 import copy
 import io
+import re
 import string
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 from babel.messages.catalog import Catalog, Message
@@ -31,8 +42,19 @@ LOCALE = ROOT / "src" / "crmcore" / "locale"
 POT = LOCALE / "crmcore.pot"
 CONFIG = ROOT / "babel.cfg"
 LANGUAGES = ("en", "zh_CN")
-KEYWORDS = {"tr": None, "ntr": (1, 2), "N_": None}
-"""The marking functions of :mod:`crmcore.i18n` and the arguments that are messages."""
+KEYWORDS = {"tr": None, "ntr": (1, 2), "N_": None, "help_text": None}
+"""The marking functions of :mod:`crmcore.i18n` (and :func:`crmcore.i18n_help.help_text`)
+and the arguments that are messages."""
+CLI = ROOT / "src" / "crmcore" / "cli"
+HELP_KEYWORDS = ("help", "description", "epilog")
+"""The keyword arguments of argparse calls whose string literals are help texts."""
+TITLED_CALLS = ("add_subparsers", "add_argument_group")
+"""argparse calls whose ``title`` (keyword or first argument) is a heading of the help."""
+HELP_ARGUMENTS = {"Command": 1, "recording_parser": 2, "_recording": 2}
+"""Calls of crmcore.cli whose positional argument (by index) is a help text."""
+REASON_ARGUMENTS = {"ValidationError": 2, "NoTerritoryError": 2, "UnauthorisedOwnerError": 2,
+                    "ImportRowError": 3}
+"""Errors whose positional argument (by index) or ``reason=`` is a reason they translate."""
 
 
 def po_path(language: str, locale_dir: Path = LOCALE) -> Path:
@@ -55,7 +77,57 @@ def extract(root: Path = ROOT) -> Catalog:
             strip_comment_tags=True):
         catalog.add(message, None, [(filename, lineno)], auto_comments=comments,
                     context=context)
+    cli = root / CLI.relative_to(ROOT)
+    for path in sorted(cli.parent.rglob("*.py")):
+        source = path.read_text(encoding="utf-8")
+        found = reason_texts(source)
+        if path.parent == cli:
+            found += help_texts(source)
+        for text, lineno in found:
+            catalog.add(text, None, [(path.relative_to(root).as_posix(), lineno)])
     return catalog
+
+
+def help_texts(source: str) -> list[tuple[str, int]]:
+    """The help texts of a command-line module (see the module's docstring), with lines."""
+    found = []
+    for node, name in _calls(source):
+        values = [k.value for k in node.keywords if k.arg in HELP_KEYWORDS]
+        if name in TITLED_CALLS:
+            values += [k.value for k in node.keywords if k.arg == "title"] + node.args[:1]
+        if name in HELP_ARGUMENTS:
+            values += node.args[HELP_ARGUMENTS[name]:HELP_ARGUMENTS[name] + 1]
+        found += _literals(values)
+    return found
+
+
+def reason_texts(source: str) -> list[tuple[str, int]]:
+    """The literal reasons of the errors of :data:`REASON_ARGUMENTS` raised in ``source``
+    (their classes translate the reason when they word the error), with lines."""
+    found = []
+    for node, name in _calls(source):
+        if name in REASON_ARGUMENTS:
+            index = REASON_ARGUMENTS[name]
+            found += _literals([*node.args[index:index + 1],
+                                *(k.value for k in node.keywords if k.arg == "reason")])
+    return found
+
+
+def _calls(source: str) -> Iterator[tuple[ast.Call, str]]:
+    """Every call of ``source`` with the name it calls (``f`` of ``f(...)`` or ``x.f(...)``)."""
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Call):
+            func = node.func
+            yield node, func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+
+
+def _literals(values: list[ast.expr]) -> list[tuple[str, int]]:
+    """The non-empty string literals among ``values`` (both of ``"a" if x else "b"``)."""
+    while any(isinstance(v, ast.IfExp) for v in values):
+        values = [part for v in values for part in (
+            (v.body, v.orelse) if isinstance(v, ast.IfExp) else (v,))]
+    return [(v.value, v.lineno) for v in values
+            if isinstance(v, ast.Constant) and isinstance(v.value, str) and v.value]
 
 
 def _read(path: Path, locale: str | None = None) -> Catalog:
@@ -79,12 +151,18 @@ def _singular(message_id: str | Sequence[str]) -> str:
     return message_id if isinstance(message_id, str) else message_id[0]
 
 
+PERCENT_FIELD = re.compile(r"%\([a-z_]+\)[sdr]|%%")
+"""A field of argparse's %-formatting in a help text (``%(default)s``) or an escaped ``%``."""
+
+
 def placeholders(text: str) -> list[str]:
-    """The ``{name}`` fields of ``text``, sorted (conversion and format spec included)."""
+    """The ``{name}`` fields of ``text`` and its argparse ``%(name)s`` fields and ``%%``,
+    sorted (conversion and format spec included)."""
     fields = []
     for _, name, spec, conversion in string.Formatter().parse(text):
         if name is not None:
             fields.append(f"{name}!{conversion or ''}:{spec or ''}")
+    fields += PERCENT_FIELD.findall(text)  # argparse help: %(default)s, %%
     return sorted(fields)
 
 

@@ -31,6 +31,7 @@ from decimal import Decimal
 import attrs
 
 from crmcore.errors import ValidationError
+from crmcore.i18n import tr
 
 __all__ = ["AMOUNT_FORMATS", "FORMATS", "AmountFormat", "amount_format"]
 
@@ -102,7 +103,8 @@ def amount_format(name: str, decimal_comma: bool = False) -> AmountFormat:
     form = FORMATS.get(name)
     if form is None:
         raise ValidationError("amount_format", name,
-                              f"is not an amount form (known: {', '.join(AMOUNT_FORMATS)})")
+                              tr("is not an amount form (known: {known})").format(
+                                  known=", ".join(AMOUNT_FORMATS)))
     if decimal_comma and form.name == "plain":
         return FORMATS["comma"]
     if decimal_comma and form.point != ",":

@@ -30,6 +30,8 @@ import attrs
 
 from crmcore.errors import NotFoundError, ValidationError
 from crmcore.events import ENTITY_IMPORTED, ENTITY_RECORDED, ENTITY_UPDATED, DomainEvent
+from crmcore.i18n import N_, tr
+from crmcore.i18n_terms import term
 
 ENVELOPE_VERSION = 1
 """The version of the event envelope; it grows when a field changes meaning or goes away."""
@@ -194,38 +196,60 @@ class ErasedData:
 class EventType:
     """One entry of the catalogue: a type name, what it means and the class of its data.
 
-    ``entity`` is the entity class for ``<kind>.recorded`` / ``.updated``
-    events, whose data is ``{"entity": ..., "version": ...}``; ``data`` is the
-    attrs class of the data otherwise.
+    ``summary`` is in English (the JSON Schema's ``description``); people read
+    :meth:`summary_text`, in the current language. ``entity`` is the entity
+    class for ``<kind>.recorded`` / ``.updated`` events, whose data is
+    ``{"entity": ..., "version": ...}``; ``data`` is the attrs class of the data
+    otherwise; ``kind`` is the entity kind of the three entity events.
     """
 
     name: str
     summary: str
     data: type[Any] | None = None
     entity: type[Any] | None = None
+    kind: str | None = None
+
+    def summary_text(self) -> str:
+        """The summary in the current language (:func:`crmcore.i18n.tr`), the entity kind
+        of an entity event worded too (:func:`crmcore.i18n_terms.term`)."""
+        if self.kind is None:
+            return tr(self.summary)
+        template = ENTITY_SUMMARIES[self.name.rpartition(".")[2]]
+        return tr(template).format(kind=term(self.kind))
 
 
-def _doc(cls: type[Any]) -> str:
-    """The summary of a data class: its docstring's first line after the type names."""
-    return (cls.__doc__ or "").split("\n", 1)[0].split(": ", 1)[-1]
+ENTITY_SUMMARIES = {
+    "recorded": N_("A new {kind} was recorded."),
+    "updated": N_("A stored {kind} was replaced by a new version."),
+    "imported": N_("A file of {kind} rows was imported."),
+}
+"""The summary of each entity event (``<kind>.recorded`` ...), by the type's last word."""
 
+KIND_WORDS = (N_("grading_run"), N_("daily_run"), N_("pdca_cycle"), N_("erasure"))
+"""Entity kinds with a word only here (the others are words of the erasure report)."""
 
 _FIXED: tuple[EventType, ...] = (
-    EventType("grade.changed", _doc(GradeChangedData), GradeChangedData),
-    EventType("grading.completed", _doc(GradingCompletedData), GradingCompletedData),
-    EventType("flow.started", "A flow started for a subject (its first state).", FlowData),
-    EventType("flow.transitioned", "A subject moved from one state to another.", FlowData),
-    EventType("problem.opened", _doc(ProblemOpenedData), ProblemOpenedData),
-    EventType("task.overdue", "An escalation step notified someone of an overdue task.",
+    EventType("grade.changed", N_("A customer's grade under a scheme moved up or down "
+                                  "(G1-G8)."), GradeChangedData),
+    EventType("grading.completed", N_("A grading run finished; counts per grade."),
+              GradingCompletedData),
+    EventType("flow.started", N_("A flow started for a subject (its first state)."), FlowData),
+    EventType("flow.transitioned", N_("A subject moved from one state to another."), FlowData),
+    EventType("problem.opened", N_("Recurring incidents were linked to a new problem record "
+                                   "(S7)."), ProblemOpenedData),
+    EventType("task.overdue", N_("An escalation step notified someone of an overdue task."),
               TaskStepData),
-    EventType("task.escalated", "An escalation step raised an overdue task.", TaskStepData),
-    EventType("task.transferred", "An escalation step moved a task to a new owner.",
+    EventType("task.escalated", N_("An escalation step raised an overdue task."), TaskStepData),
+    EventType("task.transferred", N_("An escalation step moved a task to a new owner."),
               TaskStepData),
-    EventType("improvement.warning", _doc(ImprovementWarningData),
+    EventType("improvement.warning", N_("An early-warning rule fired on a measure (P7)."),
               ImprovementWarningData),
-    EventType("customer.erased", _doc(CustomerErasedData), CustomerErasedData),
-    EventType("opportunity.assigned", _doc(OpportunityAssignedData), OpportunityAssignedData),
-    EventType("lead.assigned", _doc(LeadAssignedData), LeadAssignedData),
+    EventType("customer.erased", N_("A customer's personal data was erased, a tombstone kept "
+                                    "(K2)."), CustomerErasedData),
+    EventType("opportunity.assigned", N_("An opportunity got a territory and an owner "
+                                         "(M1-M3)."), OpportunityAssignedData),
+    EventType("lead.assigned", N_("A lead was given an owner and a report form with its due "
+                                  "date (L2)."), LeadAssignedData),
 )
 
 
@@ -246,13 +270,15 @@ def catalogue() -> tuple[EventType, ...]:
         importlib.import_module(module)
     entries = list(_FIXED)
     for kind in registered_entity_types():
+        name = kind.kind
         entries += [
-            EventType(ENTITY_RECORDED.format(kind=kind.kind), f"A new {kind.kind} was recorded.",
-                      entity=kind.cls),
-            EventType(ENTITY_UPDATED.format(kind=kind.kind),
-                      f"A stored {kind.kind} was replaced by a new version.", entity=kind.cls),
-            EventType(ENTITY_IMPORTED.format(kind=kind.kind),
-                      f"A file of {kind.kind} rows was imported.", EntityImportedData),
+            EventType(ENTITY_RECORDED.format(kind=name),
+                      ENTITY_SUMMARIES["recorded"].format(kind=name), entity=kind.cls, kind=name),
+            EventType(ENTITY_UPDATED.format(kind=name),
+                      ENTITY_SUMMARIES["updated"].format(kind=name), entity=kind.cls, kind=name),
+            EventType(ENTITY_IMPORTED.format(kind=name),
+                      ENTITY_SUMMARIES["imported"].format(kind=name), EntityImportedData,
+                      kind=name),
         ]
     return tuple(sorted(entries, key=lambda entry: entry.name))
 
@@ -391,19 +417,23 @@ def schema_problems(value: Any, schema: JsonSchema, path: str = "") -> Iterator[
             yield ValidationError(path, value, "matches none of the allowed shapes")
         return
     if "const" in schema and value != schema["const"]:
-        yield ValidationError(path, value, f"is not {schema['const']!r}")
+        yield ValidationError(path, value, tr("is not {expected!r}").format(
+            expected=schema["const"]))
     if "enum" in schema and value not in schema["enum"]:
-        yield ValidationError(path, value, f"is not one of {schema['enum']!r}")
+        yield ValidationError(path, value, tr("is not one of {known}").format(
+            known=repr(schema["enum"])))
     expected = schema.get("type")
     if expected is not None and not _is_type(value, expected):
-        yield ValidationError(path, value, f"is not of JSON type {expected}")
+        yield ValidationError(path, value, tr("is not of JSON type {type}").format(
+            type=expected))
         return
     if schema.get("format") == "date-time" and not _is_datetime(value):
         yield ValidationError(path, value, "is not an ISO date-time with offset")
     if isinstance(value, str) and len(value) < schema.get("minLength", 0):
         yield ValidationError(path, value, "is empty")
     if isinstance(value, str) and "pattern" in schema and not re.search(schema["pattern"], value):
-        yield ValidationError(path, value, f"does not match {schema['pattern']}")
+        yield ValidationError(path, value, tr("does not match {pattern}").format(
+            pattern=schema["pattern"]))
     if isinstance(value, dict):
         yield from _object_problems(value, schema, path)
     if isinstance(value, list):

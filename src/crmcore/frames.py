@@ -43,6 +43,7 @@ from typing import TYPE_CHECKING, Any, cast
 from crmcore.errors import MISSING, ConfigError, ValidationError
 from crmcore.grading.columns import UNKNOWN_COST, TransactionColumns, to_cents
 from crmcore.grading.results import GradeResult, GradeTable
+from crmcore.i18n import tr
 from crmcore.lifecycle.measures import RetentionRow
 from crmcore.lifecycle.service import StageRow
 from crmcore.model import Transaction
@@ -170,8 +171,9 @@ def columns(records: Any, *, kind: str | None = None) -> tuple[str, Columns]:
         rows = list(records)
         if not rows:
             if kind not in _SCHEMAS:
-                raise ValidationError("kind", kind, f"is not one of {', '.join(KINDS)} "
-                                      "(an empty sequence needs it)")
+                raise ValidationError("kind", kind, tr(
+                    "is not one of {known} (an empty sequence needs it)").format(
+                    known=", ".join(KINDS)))
             return kind, {name: [] for name, _ in _SCHEMAS[kind]}
         entry = _ROWS.get(type(rows[0]))
         if entry is None or any(type(row) is not type(rows[0]) for row in rows):
@@ -184,7 +186,8 @@ def columns(records: Any, *, kind: str | None = None) -> tuple[str, Columns]:
         table = {name: [row[i] for row in values]
                  for i, (name, _) in enumerate(_SCHEMAS[found])}
     if kind is not None and kind != found:
-        raise ValidationError("kind", kind, f"does not match the records, which are {found}")
+        raise ValidationError("kind", kind, tr("does not match the records, which are "
+                                                "{found}").format(found=found))
     return found, table
 
 
@@ -249,8 +252,8 @@ def frame_to_arrow(frame: Any) -> pyarrow.Table:
 def _column(table: pyarrow.Table, name: str, *, required: bool = True) -> Any:
     """Column ``name`` as one Arrow array; a null in a required column raises."""
     if name not in table.column_names:
-        raise ValidationError("column", name, f"is missing (columns: "
-                              f"{', '.join(table.column_names) or 'none'})")
+        raise ValidationError("column", name, tr("is missing (columns: {columns})").format(
+            columns=", ".join(table.column_names) or tr("none")))
     column = table.column(name).combine_chunks()
     if required and column.null_count:
         row = column.is_null().to_pylist().index(True)

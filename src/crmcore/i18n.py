@@ -30,11 +30,12 @@ Adding a message: write it in English inside ``tr("...")`` with named
 placeholders, run ``python tools/check_catalogues.py update`` and translate the
 new ``zh_CN`` entries in ``crmcore/locale/zh_CN/LC_MESSAGES/crmcore.po``; CI's
 ``tools/check_catalogues.py`` fails until every message has its translation.
+The command line's help texts are extracted without marks (plain ``help=``
+literals) and translated when printed: see :mod:`crmcore.i18n_help`.
 """
 
 from __future__ import annotations
 
-import ast
 import gettext as _gettext
 import os
 import unicodedata
@@ -163,16 +164,25 @@ def read_po(path: Path) -> dict[str, str]:
             next_fuzzy = next_fuzzy or (line.startswith("#,") and "fuzzy" in line)
             continue
         if line.startswith('"'):
-            entry[field] += ast.literal_eval(line)
+            entry[field] += _unquote(line)
             continue
         keyword, _, quoted = line.partition(" ")
         if keyword == "msgid":
             finish()
             entry, fuzzy, next_fuzzy = {}, next_fuzzy, False
         field = keyword
-        entry[field] = ast.literal_eval(quoted)
+        entry[field] = _unquote(quoted)
     finish()
     return catalogue
+
+
+def _unquote(quoted: str) -> str:
+    """The text of a ``.po`` string literal (``"..."``); escapes are read as Python's."""
+    if "\\" not in quoted:  # most lines: no escapes, no need for the parser
+        return quoted[1:-1]
+    import ast
+
+    return str(ast.literal_eval(quoted))
 
 
 class _PoTranslations(_gettext.NullTranslations):

@@ -23,6 +23,7 @@ from cattrs.cols import homogenous_tuple_structure_factory, list_structure_facto
 from cattrs.errors import ClassValidationError, IterableValidationError
 
 from crmcore.errors import MISSING, InvalidDataError, ValidationError
+from crmcore.i18n import N_, tr
 from crmcore.model.customer import AttributeValue
 from crmcore.validation import parse_date
 
@@ -78,14 +79,14 @@ def _structure_decimal(value: Any, _type: type[Any]) -> Decimal:
     raise ValidationError("", value, "is not a decimal number")
 
 
-def _strict(kind: type[Any], label: str) -> Callable[[Any, type[Any]], Any]:
+def _strict(kind: type[Any], reason: str) -> Callable[[Any, type[Any]], Any]:
     def structure(value: Any, _type: type[Any]) -> Any:
         if isinstance(value, bool) and kind is not bool:
-            raise ValidationError("", value, f"is not {label}")
+            raise ValidationError("", value, reason)
         if kind is float and isinstance(value, int):
             return float(value)
         if not isinstance(value, kind):
-            raise ValidationError("", value, f"is not {label}")
+            raise ValidationError("", value, reason)
         return value
 
     return structure
@@ -99,10 +100,11 @@ def _enum_value(member: Enum) -> Any:
     return member.value
 
 
-def _passthrough(kinds: tuple[type[Any], ...], label: str) -> Callable[[Any, type[Any]], Any]:
+def _passthrough(kinds: tuple[type[Any], ...], reason: str
+                 ) -> Callable[[Any, type[Any]], Any]:
     def structure(value: Any, _type: type[Any]) -> Any:
         if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
-            raise ValidationError("", value, f"is not {label}")
+            raise ValidationError("", value, reason)
         return value
 
     return structure
@@ -186,19 +188,19 @@ def make_converter() -> cattrs.Converter:
     converter.register_structure_hook(time, _structure_time)
     converter.register_unstructure_hook(Decimal, str)
     converter.register_structure_hook(Decimal, _structure_decimal)
-    for scalar, label in ((str, "a text"), (int, "a whole number"), (float, "a number"),
-                          (bool, "true or false")):
-        converter.register_structure_hook(scalar, _strict(scalar, label))
+    for scalar, reason in ((str, N_("is not a text")), (int, N_("is not a whole number")),
+                           (float, N_("is not a number")), (bool, N_("is not true or false"))):
+        converter.register_structure_hook(scalar, _strict(scalar, reason))
     for enum_base in (Enum, StrEnum):  # StrEnum: ahead of str in its MRO
         converter.register_structure_hook(enum_base, _structure_enum)
         converter.register_unstructure_hook(enum_base, _enum_value)
     converter.register_structure_hook_factory(_is_homogeneous_sequence, _sequence_factory)
     converter.register_unstructure_hook_func(_is_exactly(dict[str, Any]),
                                              _json_mapping(converter))
-    for union, label in ((AttributeValue, "a text, number or true/false value"),
-                         (int | str, "a whole number or a text")):
+    for union, reason in ((AttributeValue, N_("is not a text, number or true/false value")),
+                          (int | str, N_("is not a whole number or a text"))):
         converter.register_structure_hook_func(
-            _is_exactly(union), _passthrough(get_args(union), label)
+            _is_exactly(union), _passthrough(get_args(union), reason)
         )
     return converter
 
@@ -259,7 +261,7 @@ def describe_structure_error(error: BaseException, path: str = "") -> list[Valid
 
 def _describe_other(error: BaseException) -> str:
     text = str(error) or type(error).__name__
-    return f"could not be read: {text}"
+    return tr("could not be read: {error}").format(error=text)
 
 
 def _join(path: str, note: Any) -> str:

@@ -22,12 +22,14 @@ TableFile = DecodedFile | WorkbookSheet
 
 
 def open_table(path: str | Path, layout: CsvLayout = CsvLayout(),  # noqa: B008
-               *, encoding: str | None = None, sheet: str | None = None) -> TableFile:
+               *, encoding: str | None = None, sheet: str | None = None,
+               sheet_option: str = "--sheet") -> TableFile:
     """Open ``path`` for reading rows in ``layout``.
 
     A workbook takes ``sheet`` (a name or a number from 1; the first by default) and
     refuses ``encoding``; a text file takes ``encoding`` (detected when None) and
-    refuses ``sheet``. Errors: :class:`~crmcore.encodings.TextDecodeError`,
+    refuses ``sheet``. Errors about the sheet name ``sheet_option``, the option that
+    chose it. Errors: :class:`~crmcore.encodings.TextDecodeError`,
     :class:`~crmcore.encodings.UnknownEncodingError`,
     :class:`~crmcore.xlsx.SheetChoiceError`, :class:`~crmcore.errors.CrmError` for
     an option that does not fit the file, :class:`OSError`.
@@ -37,8 +39,12 @@ def open_table(path: str | Path, layout: CsvLayout = CsvLayout(),  # noqa: B008
             raise CrmError(f"--encoding: {encoding!r} does not apply to the workbook {path} "
                            "(a workbook names its own encoding)")
         return open_workbook_sheet(path, sheet, delimiter=layout.delimiter,
-                                   point=layout.amounts.point, date_format=layout.date_format)
+                                   point=layout.amounts.point, date_format=layout.date_format,
+                                   option=sheet_option)
     if sheet is not None:
-        raise CrmError(f"--sheet: {sheet!r} applies to workbooks "
-                       f"(.xlsx, .xls, .ods...), not to the text file {path}")
+        from crmcore.i18n import tr
+
+        raise CrmError(tr("{option}: {sheet!r} applies to workbooks (.xlsx, .xls, .ods...), "
+                          "not to the text file {path}").format(
+            option=sheet_option, sheet=sheet, path=path))
     return open_text(path, encoding)

@@ -30,6 +30,7 @@ from enum import Enum
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from crmcore.errors import ValidationError
+from crmcore.i18n import tr
 
 if TYPE_CHECKING:
     from crmcore.lifecycle.taxonomy import ChurnReason
@@ -126,10 +127,12 @@ def member(enum: type[E], value: Any, field: str, *, label: str | None = None) -
         if found is not None:
             return found  # type: ignore[return-value]
     codes = ", ".join(str(item.value) for item in enum)
-    known = f"a {label} (known: {codes})" if label else f"one of {codes}"
+    reason = (tr("is not a {label} (known: {known})").format(label=tr(label), known=codes)
+              if label else tr("is not one of {known}").format(known=codes))
     terms = known_terms(enum)
-    raise ValidationError(field, value, f"is not {known}" + (
-        f" nor a term of one: {terms}" if terms else ""))
+    if terms:
+        reason += tr(" nor a term of one: {terms}").format(terms=terms)
+    raise ValidationError(field, value, reason)
 
 
 def term_of(enum: type[E]) -> Callable[[str], E]:

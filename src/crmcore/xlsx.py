@@ -41,13 +41,20 @@ WORKBOOK_SUFFIXES: tuple[str, ...] = (".xlsx", ".xlsm", ".xlsb", ".xls", ".ods")
 
 
 class SheetChoiceError(CrmError):
-    """``--sheet`` names no sheet of the workbook; the message lists the sheets."""
+    """``--sheet`` (or the ``option`` that chose it) names no sheet of the workbook; the
+    message names the option and lists the sheets."""
 
-    def __init__(self, path: str, sheet: str, names: list[str]) -> None:
+    def __init__(self, path: str, sheet: str, names: list[str], *,
+                 option: str = "--sheet") -> None:
+        from crmcore.i18n import tr
+
         self.sheet = sheet
         self.names = tuple(names)
+        self.option = option
         listed = ", ".join(f"{n} {name!r}" for n, name in enumerate(names, start=1))
-        super().__init__(f"--sheet: {sheet!r} is not a sheet of {path} (sheets: {listed})")
+        super().__init__(tr("{option}: {sheet!r} is not a sheet of {path} (sheets: {sheets})")
+                         .format(option=option, sheet=sheet, path=path,
+                                 sheets=listed or tr("none")))
 
 
 def is_workbook(path: str | Path) -> bool:
@@ -118,11 +125,13 @@ class WorkbookSheet:
 
 def open_workbook_sheet(path: str | Path, sheet: str | int | None = None, *,
                         delimiter: str = ",", point: str = ".",
-                        date_format: str | None = None) -> WorkbookSheet:
+                        date_format: str | None = None,
+                        option: str = "--sheet") -> WorkbookSheet:
     """The sheet of ``path`` named ``sheet``, or numbered ``sheet`` (1 is the first);
     the first sheet when None. A name wins over a number (a sheet may be called "2").
 
-    Raises :class:`SheetChoiceError` listing the sheets for an unknown sheet, and
+    Raises :class:`SheetChoiceError` naming ``option`` (the choice's name for the user)
+    and listing the sheets for an unknown sheet, and
     :class:`~crmcore.errors.PluginError` when python-calamine is not installed.
     """
     calamine = _calamine()
@@ -139,7 +148,7 @@ def open_workbook_sheet(path: str | Path, sheet: str | int | None = None, *,
     elif str(sheet).strip().isdigit() and 1 <= int(sheet) <= len(names):
         index = int(sheet) - 1
     else:
-        raise SheetChoiceError(str(path), str(sheet), names)
+        raise SheetChoiceError(str(path), str(sheet), names, option=option)
     if not names:
-        raise SheetChoiceError(str(path), str(sheet or 1), names)
+        raise SheetChoiceError(str(path), str(sheet or 1), names, option=option)
     return WorkbookSheet(str(path), names[index], index, delimiter, point, date_format)

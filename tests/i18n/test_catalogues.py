@@ -67,6 +67,22 @@ def test_a_message_marked_but_not_extracted_fails_the_check() -> None:
         "crmcore.pot lacks 'a brand new message {x}' (run tools/check_catalogues.py update)"]
 
 
+def test_a_help_translation_losing_its_argparse_field_fails_the_check(locale_copy: Path
+                                                                      ) -> None:
+    _replace_in_zh(locale_copy, "输出格式（默认：%(default)s）", "输出格式（默认）")
+    [problem] = tool.problems(locale_copy)
+    assert problem.startswith("zh_CN: placeholders of 'output format (default: %(default)s)'")
+
+
+def test_help_texts_are_extracted_from_literals_without_marks() -> None:
+    source = ('p.add_argument("--x", help="the x" if a else "an x")\n'
+              'p.add_parser("y", help=f"not {literal}", description="Why y.")\n'
+              'Command("crmcore.cli.z", "the z command")\n'
+              'p.add_subparsers(title="z commands")\n')
+    assert [text for text, _ in tool.help_texts(source)] == [
+        "the x", "an x", "Why y.", "the z command", "z commands"]
+
+
 def test_placeholders_compare_names_conversions_and_formats() -> None:
     assert tool.placeholders("{a:>6} {b!r}") == tool.placeholders("{b!r}，{a:>6}")
     assert tool.placeholders("{a:>6}") != tool.placeholders("{a}")

@@ -96,5 +96,6 @@ def test_p6_step_help_lists_each_event_and_what_it_needs(
     with pytest.raises(SystemExit):
         main(["pdca", "knowledge", "step", "--help"])
     text = " ".join(capsys.readouterr().out.split())
-    assert "focus (plan -> focus; needs --field topic=...)" in text
-    assert "close (apply -> closed; needs --reason)" in text
+    assert "events (from -> to: the options each needs)" in text
+    assert "focus (plan -> focus: --field topic=...)" in text
+    assert "close (apply -> closed: --reason)" in text

@@ -16,6 +16,7 @@ import sys
 from collections.abc import Sequence
 
 from crmcore._version import __version__
+from crmcore.i18n_help import HelpParser, help_language_of
 
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs start-up time
 if TYPE_CHECKING:
@@ -193,7 +194,7 @@ def build_parser(*, lazy: bool = False) -> argparse.ArgumentParser:
     With ``lazy=True`` the subcommands are only listed; a command's module is
     imported when the command is parsed (what :func:`main` uses).
     """
-    parser = argparse.ArgumentParser(
+    parser = HelpParser(
         prog="crmcore",
         description="Customer-relationship rules as code: grading, lifecycle, CCPR service "
                     "policies and PDCA loops.",
@@ -248,7 +249,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         failed = _add_plugin_commands(parser)
         if failed:
             return failed
-    arguments = parser.parse_args(words)
+    with help_language_of(lang, words):  # --help prints in the run's language
+        arguments = parser.parse_args(words)
     if lang is not None:
         arguments.lang = lang
     import logging
@@ -258,7 +260,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO if arguments.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
     if not hasattr(arguments, "run"):
-        parser.print_help()
+        with help_language_of(lang, words):
+            parser.print_help()
         return 2
     from crmcore.i18n import language, tr
 

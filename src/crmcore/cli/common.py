@@ -27,8 +27,8 @@ def add_storage_arguments(parser: argparse.ArgumentParser, *, default_db: str | 
     """``--db PATH`` (SQLite) or ``--config FILE`` (TOML), and ``--read-only``."""
     group = parser.add_mutually_exclusive_group(required=default_db is None)
     group.add_argument("--db", default=default_db, metavar="PATH",
-                       help="SQLite database file" + (f" (default: {default_db})"
-                                                      if default_db else ""))
+                       help=("SQLite database file (default: %(default)s)" if default_db
+                             else "SQLite database file"))
     group.add_argument("--config", metavar="FILE", help="TOML configuration file")
     parser.add_argument("--read-only", action="store_true",
                         help="open the SQLite database for reading only (never created, "
@@ -128,7 +128,7 @@ def _input_error_kind(error: Exception) -> str | None:
 def add_format_argument(parser: argparse.ArgumentParser, *choices: str) -> None:
     """``--format`` with ``choices`` (the first is the default)."""
     parser.add_argument("--format", choices=choices, default=choices[0],
-                        help=f"output format (default: {choices[0]})")
+                        help="output format (default: %(default)s)")
 
 
 def parse_as_of(text: str | None) -> datetime | None:

@@ -16,6 +16,7 @@ from crmcore.demo.receivables import store_demo_receivables
 from crmcore.demo.sales import store_demo_pipeline
 from crmcore.errors import DuplicateError
 from crmcore.i18n import tr
+from crmcore.i18n_help import help_text
 from crmcore.policies.demo import policy_records
 
 DEFAULT_DEMO_DB = "crmcore-demo.db"
@@ -25,13 +26,14 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     """Register ``demo``."""
     demo = commands.add_parser("demo", help="store a generated book of business and report")
     demo.add_argument("--db", default=DEFAULT_DEMO_DB, metavar="PATH",
-                      help=f"SQLite database file (default: {DEFAULT_DEMO_DB})")
+                      help="SQLite database file (default: %(default)s)")
     demo.add_argument("--customers", type=int, default=200, metavar="N",
                       help="how many customers to generate (default: 200)")
     demo.add_argument("--seed", type=int, default=7, metavar="N",
                       help="random seed; the same seed gives the same book (default: 7)")
     demo.add_argument("--as-of", metavar="DATE",
-                      help=f"the demo's today (default: {DEFAULT_AS_OF.date()})")
+                      help=help_text("the demo's today (default: {date})",
+                                     date=DEFAULT_AS_OF.date()))
     demo.set_defaults(run=run_demo)
 
 

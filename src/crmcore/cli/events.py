@@ -36,9 +36,10 @@ def run_list(arguments: argparse.Namespace) -> int:
     entries = catalogue()
     if arguments.format == "json":
         print_json({"envelope_version": ENVELOPE_VERSION,
-                    "types": [{"type": e.name, "summary": e.summary} for e in entries]})
+                    "types": [{"type": e.name, "summary": e.summary_text()}
+                              for e in entries]})
         return 0
-    print_table([(e.name, e.summary) for e in entries], (tr("type"), tr("summary")))
+    print_table([(e.name, e.summary_text()) for e in entries], (tr("type"), tr("summary")))
     return 0
 
 
@@ -50,9 +51,9 @@ def run_show(arguments: argparse.Namespace) -> int:
     own = data_schema(entry)["anyOf"][0]
     fields = {name: _type_text(schema) for name, schema in own["properties"].items()}
     if arguments.format == "json":
-        print_json({"type": entry.name, "summary": entry.summary, "data": fields})
+        print_json({"type": entry.name, "summary": entry.summary_text(), "data": fields})
         return 0
-    print(f"{entry.name}: {entry.summary}")
+    print(f"{entry.name}: {entry.summary_text()}")
     print_table(sorted(fields.items()), (tr("data field"), tr("JSON type")))
     return 0
 
@@ -72,8 +73,9 @@ def _type_text(schema: dict[str, object]) -> str:
         assert isinstance(options, list)
         return " | ".join(_type_text(option) for option in options)
     if "enum" in schema:
-        return "one of " + ", ".join(map(repr, schema["enum"]))  # type: ignore[call-overload]
+        values = ", ".join(map(repr, schema["enum"]))  # type: ignore[call-overload]
+        return tr("one of {values}").format(values=values)
     if "title" in schema:
-        return f"object ({schema['title']})"
+        return tr("object ({title})").format(title=schema["title"])
     kind = str(schema.get("type", "any"))
     return f"{kind} ({schema['format']})" if "format" in schema else kind

@@ -49,6 +49,7 @@ from crmcore.grading import (
 from crmcore.grading.csv_arrow import read_transaction_file
 from crmcore.grading.engine import columnar_potential, metrics_needed
 from crmcore.i18n import tr
+from crmcore.i18n_help import help_text
 from crmcore.i18n_terms import term
 from crmcore.model import Customer, Opportunity
 
@@ -57,9 +58,10 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     """Register ``grade``."""
     parser = commands.add_parser(
         "grade", help="grade customers from a CSV export of transactions",
-        description="Grade every customer of a transactions CSV export, or of the stored "
-                    "book when no file is given, with a grade scheme "
-                    f"(built-in: {', '.join(builtin_schemes())}; or a scheme TOML file).")
+        description=help_text("Grade every customer of a transactions CSV export, or of the "
+                              "stored book when no file is given, with a grade scheme "
+                              "(built-in: {schemes}; or a scheme TOML file).",
+                              schemes=", ".join(builtin_schemes())))
     parser.add_argument("file", metavar="TRANSACTIONS.csv", nargs="?",
                         help="the export to grade; without it, grade what --db/--config stores")
     parser.add_argument("--erp", metavar="odoo|erpnext|MAPPING.toml",
@@ -79,6 +81,10 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
                         help="months of transactions the metrics cover (default: 12)")
     parser.add_argument("--customers", metavar="FILE.csv",
                         help="customer file with attributes for threshold rules (G2)")
+    parser.add_argument("--customers-sheet", metavar="NAME|NUMBER",
+                        help="workbook (.xlsx, .xls, .ods) --customers file: the sheet to "
+                             "read, by name or number from 1 (default: the first; --sheet "
+                             "chooses the TRANSACTIONS file's)")
     parser.add_argument("--customer", action="append", default=[], metavar="ID",
                         help="print only this customer (repeatable)")
     add_format_argument(parser, "table", "json", "csv")
@@ -131,8 +137,8 @@ def _customers(path: str | None, arguments: argparse.Namespace) -> list[Customer
         return []
     progress = Progress(f"reading {path}")
     layout = layout_from(arguments)
-    customers = list(read_customers(open_input(arguments, path, layout, sheet=False).lines(),
-                                    layout, progress=progress))
+    source = open_input(arguments, path, layout, sheet="--customers-sheet")
+    customers = list(read_customers(source.lines(), layout, progress=progress))
     progress.done()
     return customers
 
@@ -207,6 +213,10 @@ def run_grade(arguments: argparse.Namespace) -> int:
         if scheme.kind is SchemeKind.PROSPECT_ABCD:
             raise CommandError(f"--scheme: {scheme.name} grades stored opportunities; give "
                                "--db or --config")
+    if arguments.customers_sheet is not None and not arguments.customers:
+        raise CommandError(tr("--customers-sheet: {sheet!r} chooses a sheet of the --customers "
+                              "workbook; give --customers").format(
+            sheet=arguments.customers_sheet))
     if arguments.file is None and arguments.customers:
         raise CommandError("--customers: only with a TRANSACTIONS.csv file (stored customers "
                            "already have their attributes)")

@@ -24,6 +24,7 @@ from crmcore.csv_import import (
 from crmcore.encodings import ENCODINGS, UnknownEncodingError, encoding_name
 from crmcore.errors import ImportRowError, ValidationError
 from crmcore.i18n import N_, tr
+from crmcore.i18n_help import help_text
 from crmcore.i18n_terms import term
 from crmcore.sources import TableFile, open_table
 from crmcore.validation import is_time_zone
@@ -33,20 +34,23 @@ def add_layout_arguments(parser: argparse.ArgumentParser) -> None:
     """Options that describe a CSV export's columns and dates."""
     defaults = CsvLayout()
     parser.add_argument("--customer-col", default=defaults.customer_col, metavar="NAME",
-                        help=f"customer id column (default: {defaults.customer_col})")
+                        help="customer id column (default: %(default)s)")
     parser.add_argument("--date-col", default=defaults.date_col, metavar="NAME",
-                        help=f"date column (default: {defaults.date_col})")
+                        help="date column (default: %(default)s)")
     parser.add_argument("--amount-col", default=defaults.amount_col, metavar="NAME",
-                        help=f"amount column (default: {defaults.amount_col})")
+                        help="amount column (default: %(default)s)")
     parser.add_argument("--id-col", metavar="NAME",
-                        help=f"row id column (default: {defaults.id_col}, if present); rows "
-                             "without one get an id from their parsed content")
+                        help=help_text("row id column (default: {name}, if present); rows "
+                                       "without one get an id from their parsed content",
+                                       name=defaults.id_col))
     parser.add_argument("--quantity-col", metavar="NAME",
-                        help=f"quantity column (default: {defaults.quantity_col}, if present)")
+                        help=help_text("quantity column (default: {name}, if present)",
+                                       name=defaults.quantity_col))
     parser.add_argument("--cost-col", metavar="NAME",
-                        help=f"cost column (default: {defaults.cost_col}, if present)")
+                        help=help_text("cost column (default: {name}, if present)",
+                                       name=defaults.cost_col))
     parser.add_argument("--name-col", default=defaults.name_col, metavar="NAME",
-                        help=f"customer name column (default: {defaults.name_col})")
+                        help="customer name column (default: %(default)s)")
     parser.add_argument("--date-format", metavar="FORMAT",
                         help="strptime format of dates, e.g. %%d/%%m/%%Y (default: ISO 8601)")
     parser.add_argument("--time-zone", metavar="ZONE",
@@ -62,10 +66,11 @@ def add_layout_arguments(parser: argparse.ArgumentParser) -> None:
                              "¥1,200.00 / 1,200.00 元; eu 1 200,50 € (default: [import] "
                              "amount_format, else plain)")
     parser.add_argument("--encoding", metavar="NAME",
-                        help=f"text encoding of the file ({', '.join(ENCODINGS)}; gbk and gb2312 "
-                             "read as gb18030; default: [import] encoding, else detected from "
-                             "a byte-order mark, else utf-8 when the whole file is valid "
-                             "utf-8, else gb18030)")
+                        help=help_text("text encoding of the file ({encodings}; gbk and "
+                                       "gb2312 read as gb18030; default: [import] encoding, "
+                                       "else detected from a byte-order mark, else utf-8 when "
+                                       "the whole file is valid utf-8, else gb18030)",
+                                       encodings=", ".join(ENCODINGS)))
     parser.add_argument("--sheet", metavar="NAME|NUMBER",
                         help="workbook (.xlsx, .xls, .ods) FILE: the sheet to read, by name or "
                              "number from 1 (default: the first)")
@@ -132,14 +137,17 @@ def import_settings(config: str | None) -> dict[str, str | None]:
 
 
 def open_input(arguments: argparse.Namespace, path: str, layout: CsvLayout, *,
-               sheet: bool = True) -> TableFile:
+               sheet: str | None = "--sheet") -> TableFile:
     """Open a data file of a command (:func:`crmcore.sources.open_table`) with its
-    ``--encoding`` and, when ``sheet``, its ``--sheet``; errors become one line."""
+    ``--encoding`` and the sheet the option ``sheet`` chose (``--sheet`` for the main
+    FILE, ``--customers-sheet`` for ``--customers``; None: the first sheet); errors
+    become one line naming the option."""
+    chosen = None if sheet is None else getattr(arguments, sheet[2:].replace("-", "_"), None)
     try:
         encoding = getattr(arguments, "encoding", None) or \
             import_settings(getattr(arguments, "config", None))["encoding"]
-        return open_table(path, layout, encoding=encoding,
-                          sheet=getattr(arguments, "sheet", None) if sheet else None)
+        return open_table(path, layout, encoding=encoding, sheet=chosen,
+                          sheet_option=sheet or "--sheet")
     except OSError as error:
         raise CommandError(f"cannot read {path!r}: {error.strerror}") from None
 

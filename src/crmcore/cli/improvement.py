@@ -367,7 +367,8 @@ def run_report(arguments: argparse.Namespace) -> int:
     if counted:
         written.append(pareto_chart(pareto({k: int(v) for k, v in counted.items() if v}),
                                     out / f"{cycle.id}-pareto.{arguments.image}",
-                                    title=f"Causes of cycle {cycle.id}"))
+                                    title=tr("Causes of cycle {cycle}").format(
+                                        cycle=cycle.id)))
     for measure in dict.fromkeys(t.measure for t in cycle.plan.targets):
         points = run_points(chain, measure)
         if points:

@@ -28,6 +28,7 @@ from crmcore.cli.common import (
 )
 from crmcore.errors import ConfigError
 from crmcore.i18n import N_, tr
+from crmcore.i18n_help import help_text
 from crmcore.i18n_terms import event_term, term
 from crmcore.improvement import (
     EarlyWarning,
@@ -65,10 +66,11 @@ def recording_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser], n
     """A subcommand that records something: ``SUBJECT``, storage, ``--actor``, ``--at``."""
     parser = sub.add_parser(name, help=text, description=description, epilog=epilog)
     if subject is not None:
-        parser.add_argument(subject, metavar=subject.upper(), help=f"the {subject} id")
+        parser.add_argument(subject, metavar=subject.upper(),
+                            help="the cycle id" if subject == "cycle" else "the loop id")
     add_storage_arguments(parser)
     parser.add_argument("--actor", default=DEFAULT_ACTOR, metavar="WHO",
-                        help=f"who records it (default: {DEFAULT_ACTOR})")
+                        help="who records it (default: %(default)s)")
     parser.add_argument("--at", metavar="DATE", help="when (default: now)")
     return parser
 
@@ -208,8 +210,10 @@ def add_knowledge(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         actions, "step", "take a step of a loop, recording what it produced", subject="loop",
         description="Apply EVENT to the loop through the transition door. Each step requires "
                     "the field that records what it produced; a field given twice is a list.",
-        epilog="events: " + "; ".join(_event_help(flow)))
-    step.add_argument("event", metavar="EVENT", help="the step: " + ", ".join(flow.events()))
+        epilog=help_text("events (from -> to: the options each needs): {events}",
+                         events="; ".join(_event_help(flow))))
+    step.add_argument("event", metavar="EVENT", help=help_text("the step: {events}",
+                                                          events=", ".join(flow.events())))
     step.add_argument("--field", action="append", default=[], metavar="NAME=TEXT",
                       help="a field recorded with the step (repeatable)")
     step.add_argument("--reason", default="", metavar="TEXT", help="why (recorded)")
@@ -232,8 +236,7 @@ def _event_help(flow: FlowDefinition) -> list[str]:
         needs = [f"--field {name}=..." for name in transition.required_fields]
         needs += ["--reason" for v in transition.validators if v.name == "reason_given"]
         made.append(f"{transition.event} ({', '.join(transition.sources)} -> "
-                    f"{transition.target or 'same'}"
-                    f"{'; needs ' + ', '.join(needs) if needs else ''})")
+                    f"{transition.target or 'same'}{': ' + ', '.join(needs) if needs else ''})")
     return made
 
 

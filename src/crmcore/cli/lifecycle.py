@@ -20,6 +20,7 @@ from crmcore.cli.common import (
     print_table,
 )
 from crmcore.i18n import tr
+from crmcore.i18n_help import help_text
 from crmcore.i18n_terms import field_text, term
 from crmcore.lifecycle import (
     FLOW_FILES,
@@ -48,8 +49,7 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     add_storage_arguments(advance)
     advance.add_argument("--as-of", metavar="DATE", help="the date to judge as of (default: now)")
     advance.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE, metavar="N",
-                         help=f"customers stored per transaction (default: "
-                              f"{DEFAULT_BATCH_SIZE})")
+                         help="customers stored per transaction (default: %(default)s)")
     add_format_argument(advance, "table", "json")
     advance.set_defaults(run=run_advance)
 
@@ -98,8 +98,8 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
     diagram = sub.add_parser("diagram", help="draw a flow definition (generated, not drawn)")
     diagram.add_argument("flow", nargs="?", default="customer",
-                         help=f"a shipped flow ({', '.join(FLOW_FILES)}) or a TOML file "
-                              "(default: customer)")
+                         help=help_text("a shipped flow ({flows}) or a TOML file "
+                                        "(default: customer)", flows=", ".join(FLOW_FILES)))
     add_format_argument(diagram, "mermaid", "dot", "svg")
     diagram.set_defaults(run=run_diagram)
     parser.set_defaults(run=lambda arguments: _help(parser))

@@ -68,7 +68,7 @@ def _common(parser: argparse.ArgumentParser, *, actor: bool = True) -> None:
     add_storage_arguments(parser)
     if actor:
         parser.add_argument("--actor", default=DEFAULT_ACTOR, metavar="NAME",
-                            help=f"who does it (recorded; default: {DEFAULT_ACTOR})")
+                            help="who does it (recorded; default: %(default)s)")
 
 
 def _add(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

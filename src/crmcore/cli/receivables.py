@@ -17,6 +17,7 @@ from crmcore.cli.reports import FORMATS, print_rows
 from crmcore.csv_import import CsvLayout, HeaderError
 from crmcore.errors import ValidationError
 from crmcore.i18n import tr
+from crmcore.i18n_help import help_text
 from crmcore.sales.credit import (
     CreditState,
     credit_statuses,
@@ -46,8 +47,9 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
                               "[receivables]; needs --url)")
     loading.add_argument("--url", metavar="URL", help="the ERP's database (with --erp)")
     loading.add_argument("--column", action="append", default=[], metavar="FIELD=NAME",
-                         help=f"the column holding FIELD (fields: {', '.join(RECEIVABLE_FIELDS)};"
-                              " default: the field's own name); repeatable")
+                         help=help_text("the column holding FIELD (fields: {fields}; default: "
+                                        "the field's own name); repeatable",
+                                        fields=", ".join(RECEIVABLE_FIELDS)))
     loading.add_argument("--currency", metavar="CODE",
                          help="the currency of a file without a currency column")
     loading.add_argument("--date-format", metavar="FORMAT",
@@ -120,7 +122,7 @@ def run_import(arguments: argparse.Namespace) -> int:
     layout = _layout(arguments)
     with open_crm(arguments) as crm:
         try:
-            lines = open_input(arguments, arguments.file, layout.csv, sheet=False).lines()
+            lines = open_input(arguments, arguments.file, layout.csv, sheet=None).lines()
             report = import_receivables(crm, lines, layout, source=arguments.file)
         except HeaderError as error:
             raise CommandError(tr("{file}: {error}; name it with --column").format(

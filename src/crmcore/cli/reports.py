@@ -45,9 +45,22 @@ WORDS = (
 )
 """Column names and cell codes of the report tables, shown as words with :func:`term`."""
 
+OPTIONS = {"large_share": "--large-share", "largest": "--largest"}
+"""The settings of :class:`DifferentiationRules` the command line sets, with their options."""
+
 HEADINGS = {"open": N_("open amount")}
 """Column names whose word differs from the code's (``open`` is a ticket state elsewhere)."""
 
+
+
+def _as_option(message: str, options: dict[str, str]) -> str:
+    """``message`` (``large_share: ...``, worded in any language) naming the option instead
+    of the setting it starts with."""
+    for key, option in options.items():
+        if message.startswith(key) and not message[len(key):][:1].isalnum() and \
+                message[len(key):][:1] != "_":
+            return option + message[len(key):]
+    return message
 
 
 def print_rows(rows: Sequence[Sequence[Any]], headers: Sequence[str], form: str) -> None:
@@ -99,9 +112,8 @@ def run_differentiation(arguments: argparse.Namespace) -> int:
     try:
         rules = DifferentiationRules(large_share=arguments.large_share,
                                      largest=arguments.largest)
-    except ConfigError as error:  # name the option, not the field
-        name, _, rest = str(error).partition(":")
-        raise CommandError(f"--{name.replace('_', '-')}:{rest}") from None
+    except ConfigError as error:  # name the option, not the field (in any language)
+        raise CommandError(_as_option(str(error), OPTIONS)) from None
     names = arguments.report or list(REPORTS)
     if arguments.format == "csv" and len(names) != 1:
         raise CommandError(tr("--format csv: name one report with --report (a CSV file "

@@ -16,6 +16,7 @@ from crmcore.cli.common import (
     print_table,
 )
 from crmcore.i18n import N_, tr
+from crmcore.i18n_help import help_text
 from crmcore.i18n_terms import term
 
 STATUSES = (N_("planned"), N_("confirmed"), N_("completed"), N_("cancelled"))
@@ -37,8 +38,8 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser.add_argument("--from", dest="since", metavar="T",
                         help="start of the period: a date or ISO date-time (default: today)")
     parser.add_argument("--to", dest="until", metavar="T",
-                        help=f"end of the period, excluded (default: {DEFAULT_DAYS} days "
-                             "after --from)")
+                        help=help_text("end of the period, excluded (default: {days} days "
+                                       "after --from)", days=DEFAULT_DAYS))
     add_format_argument(parser, "table", "json")
     parser.set_defaults(run=run)
 

@@ -12,6 +12,7 @@ import argparse
 
 from crmcore.cli.common import CommandError, add_storage_arguments, open_crm, parse_as_of
 from crmcore.i18n import tr
+from crmcore.i18n_help import help_text
 from crmcore.i18n_terms import event_term, term
 from crmcore.model import Ticket, TicketStatus
 from crmcore.policies.service import change_ticket_status
@@ -34,9 +35,9 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
         description="Move TICKET to STATUS through the ticket flow. The move is refused, "
                     "and nothing is stored, when the flow does not allow it from the "
                     "ticket's current status.",
-        epilog="statuses and the moves into them: " + "; ".join(
-            f"{target} (from {', '.join(sources)})"
-            for target, sources in _sources_by_target(flow).items()))
+        epilog=help_text("statuses, each with the statuses it is reached from: {moves}",
+                         moves="; ".join(f"{target} ({', '.join(sources)})" for target, sources
+                                         in _sources_by_target(flow).items())))
     status.add_argument("ticket", metavar="TICKET", help="the ticket id")
     status.add_argument("status", metavar="STATUS", help="the status to move to")
     add_storage_arguments(status)
@@ -45,7 +46,7 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
                         help="when the status changed: a date or ISO date-time "
                              "(default: now)")
     status.add_argument("--actor", default=DEFAULT_ACTOR, metavar="NAME",
-                        help=f"who changed it (default: {DEFAULT_ACTOR})")
+                        help="who changed it (default: %(default)s)")
     status.set_defaults(run=run_status)
     parser.set_defaults(run=lambda arguments: _help(parser))
 

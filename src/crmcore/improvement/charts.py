@@ -19,12 +19,17 @@ from typing import TYPE_CHECKING
 import attrs
 
 from crmcore.errors import CrmError, ValidationError
+from crmcore.i18n import N_, SOURCE_LANGUAGE, current_language, tr
+from crmcore.i18n_terms import term
 from crmcore.improvement.cycle import Cycle
 from crmcore.improvement.measures import MeasureKind, measure_definition
 from crmcore.improvement.pareto import ParetoTable
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
+
+POINT_KINDS = (N_("baseline"), N_("result"))
+"""The kinds of run-chart point, shown as words under each point."""
 
 FORMATS = ("svg", "png")
 """The image formats the charts are written in."""
@@ -99,39 +104,46 @@ def _format(path: Path) -> str:
 
 
 def _save(figure: Figure, path: Path) -> Path:
+    import warnings
+
     import matplotlib
 
     kind = _format(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with matplotlib.rc_context({"svg.hashsalt": "crmcore", "svg.fonttype": "none"}):
+    with matplotlib.rc_context({"svg.hashsalt": "crmcore", "svg.fonttype": "none"}), \
+            warnings.catch_warnings():
+        if kind == "svg" and current_language() != SOURCE_LANGUAGE:
+            # SVG keeps its texts as text: the viewer's fonts show the Chinese, whether
+            # or not matplotlib has a font with those glyphs to measure them
+            warnings.filterwarnings("ignore", message=r"Glyph \d+ .*missing from")
         figure.savefig(path, format=kind, dpi=110,
                        metadata={"Date": None} if kind == "svg" else {"Software": None})
     return path
 
 
-def pareto_chart(table: ParetoTable, path: str | Path, *, title: str = "Pareto chart of causes"
-                 ) -> Path:
-    """Draw ``table``: bars by count (the vital few marked), the cumulative share line."""
+def pareto_chart(table: ParetoTable, path: str | Path, *, title: str | None = None) -> Path:
+    """Draw ``table``: bars by count (the vital few marked), the cumulative share line; the
+    texts in the current language (``title`` default: "Pareto chart of causes")."""
     target = Path(path)
     _format(target)
     figure = _figure()
     bars = figure.add_subplot()
-    labels = [row.category for row in table.rows]
+    labels = [term(row.category) for row in table.rows]  # a code's word, else as written
     positions = list(range(len(labels)))
     bars.bar(positions, [row.count for row in table.rows],
              color=[_VITAL if row.vital else _TRIVIAL for row in table.rows])
     bars.set_xticks(positions, labels, rotation=30, ha="right")
-    bars.set_ylabel("count")
-    figure.suptitle(title)
-    vital = ", ".join(table.vital_few) or "none"
-    bars.set_title(f"vital few (cumulative share to {table.threshold:.0%}): {vital}",
-                   fontsize=8)
+    bars.set_ylabel(tr("count"))
+    figure.suptitle(title or tr("Pareto chart of causes"))
+    vital = ", ".join(table.vital_few) or tr("none")
+    bars.set_title(tr("vital few (cumulative share to {threshold:.0%}): {vital}").format(
+        threshold=table.threshold, vital=vital), fontsize=8)
     share = bars.twinx()
     share.plot(positions, [100 * row.cumulative for row in table.rows], color=_LINE,
                marker="o")
     share.axhline(100 * table.threshold, color=_LINE, linestyle=":", linewidth=1)
     share.set_ylim(0, 105)
-    share.set_ylabel("cumulative share (%)")
+    share.set_ylabel(tr("cumulative share (%)"))
     return _save(figure, target)
 
 
@@ -150,16 +162,18 @@ def run_chart(points: Sequence[RunPoint], path: str | Path, *, measure: str,
     for position, point, value in zip(positions, points, values, strict=True):
         axes.plot([position], [value], marker="o", markersize=7, color=_LINE,
                   markerfacecolor="white" if point.small_sample else _LINE)
-        note = f"n={point.n}" + (f", {point.verdict}" if point.verdict else "")
+        note = f"n={point.n}" + (f", {term(point.verdict)}" if point.verdict else "")
         axes.annotate(note, (position, value), textcoords="offset points",
                       xytext=(0, 9), ha="center", fontsize=7,
                     bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none"})
     goals = [p.target * scale if p.target is not None else float("nan") for p in points]
-    axes.step(positions, goals, where="mid", color=_TARGET, linestyle="--", label="target")
-    axes.set_xticks(positions, [f"{p.label}\n{p.cycle} {p.kind}" for p in points], fontsize=7)
+    axes.step(positions, goals, where="mid", color=_TARGET, linestyle="--", label=tr("target"))
+    axes.set_xticks(positions, [f"{p.label}\n{p.cycle} {term(p.kind)}" for p in points],
+                    fontsize=7)
     unit = " (%)" if scale == 100.0 else ""
     axes.margins(x=0.08, y=0.2)
-    axes.set_ylabel(f"{definition.label}{unit}")
-    axes.set_title(title or f"{definition.label} across cycles")
+    label = term(definition.label)
+    axes.set_ylabel(f"{label}{unit}")
+    axes.set_title(title or tr("{measure} across cycles").format(measure=label))
     axes.legend(loc="best", fontsize=8)
     return _save(figure, target_path)

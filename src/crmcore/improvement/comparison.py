@@ -9,6 +9,7 @@ test (see :mod:`crmcore.improvement.statistics`). Without enough data
 from __future__ import annotations
 
 from crmcore.errors import ValidationError
+from crmcore.i18n import tr
 from crmcore.improvement.measures import MeasureKind, MeasureValue
 from crmcore.improvement.statistics import (
     TestResult,
@@ -22,7 +23,8 @@ def compare(before: MeasureValue, after: MeasureValue) -> TestResult | None:
     """Test ``after - before`` of one measure; None when the data cannot support a test."""
     if before.measure != after.measure or before.kind is not after.kind:
         raise ValidationError("after", after.measure,
-                              f"cannot be compared with {before.measure!r}")
+                              tr("cannot be compared with {measure!r}").format(
+                                  measure=before.measure))
     if before.value is None or after.value is None:
         return None
     if before.kind is MeasureKind.PROPORTION:

@@ -313,8 +313,9 @@ def settle(cycle: Cycle, key: str, status: CountermeasureStatus, *, at: datetime
     """``cycle`` with countermeasure ``key`` marked done, dropped (needs ``note``) or planned."""
     found = next((c for c in cycle.plan.countermeasures if c.key == key), None)
     if found is None:
-        known = ", ".join(c.key for c in cycle.plan.countermeasures) or "none"
-        raise ValidationError("countermeasure", key, f"is not in the plan (known: {known})")
+        known = ", ".join(c.key for c in cycle.plan.countermeasures) or tr("none")
+        raise ValidationError("countermeasure", key, tr("is not in the plan (known: {known})")
+                              .format(known=known))
     changed = attrs.evolve(found, status=status, note=note or found.note,
                            settled_at=None if status is CountermeasureStatus.PLANNED else at)
     return revise_plan(cycle, countermeasures=[changed])
@@ -324,7 +325,8 @@ def judge(target: Target, baseline: MeasureValue | None, result: MeasureValue, *
           alpha: float = DEFAULT_ALPHA) -> CheckResult:
     """The :class:`CheckResult` of ``result`` against ``target`` (see :class:`Verdict`)."""
     if result.measure != target.measure:
-        raise ValidationError("result", result.measure, f"is not a value of {target.measure!r}")
+        raise ValidationError("result", result.measure, tr("is not a value of {measure!r}")
+                              .format(measure=target.measure))
     test = compare(baseline, result) if baseline is not None else None
     if result.value is None:
         verdict = Verdict.NO_DATA
@@ -361,7 +363,8 @@ def record_act(cycle: Cycle, *, standardised: Iterable[str] = (), next_cycle: st
     carried = tuple(p.key for p in cycle.unsolved())
     if carried and next_cycle is None:
         raise ValidationError("next_cycle", None,
-                              f"must be given: problems {', '.join(carried)} are unsolved")
+                              tr("must be given: problems {problems} are unsolved").format(
+                                  problems=", ".join(carried)))
     standards = tuple(s.strip() for s in standardised)
     if not all(standards):
         raise ValidationError("standardised", list(standardised), "must not hold empty texts")

@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from crmcore.errors import MISSING, ConfigError, ValidationError
+from crmcore.i18n import tr
 from crmcore.improvement.cycle import Cycle
 from crmcore.transitions import CheckRegistry, FlowDefinition, TransitionContext
 from crmcore.transitions import load_flow as _load_flow
@@ -53,7 +54,8 @@ def plan_complete(context: TransitionContext) -> None:
     """The plan has problems, causes, key factors, countermeasures and a target per measure."""
     missing = _cycle(context).plan.missing()
     if missing:
-        raise ValidationError("plan", MISSING, f"lacks {'; '.join(missing)}")
+        raise ValidationError("plan", MISSING, tr("lacks {missing}").format(
+            missing="; ".join(missing)))
 
 
 def all_countermeasures_settled(context: TransitionContext) -> None:
@@ -79,7 +81,8 @@ def unsolved_carried_over(context: TransitionContext) -> None:
     unsolved = sorted(p.key for p in cycle.unsolved())
     if sorted(cycle.act.carried_over) != unsolved:
         raise ValidationError("act.carried_over", list(cycle.act.carried_over),
-                              f"must be the unsolved problems {unsolved}")
+                              tr("must be the unsolved problems {unsolved}").format(
+                                  unsolved=unsolved))
     if not unsolved:
         return
     following = _cycle(context, "next_cycle")
@@ -87,7 +90,8 @@ def unsolved_carried_over(context: TransitionContext) -> None:
     if following.id != cycle.act.next_cycle or following.parent_id != cycle.id or not (
             set(unsolved) <= held):
         raise ValidationError("next_cycle", following.id,
-                              f"must be linked to {cycle.id} and hold problems {unsolved}")
+                              tr("must be linked to {cycle} and hold problems {unsolved}")
+                              .format(cycle=cycle.id, unsolved=unsolved))
 
 
 def improvement_checks() -> CheckRegistry:

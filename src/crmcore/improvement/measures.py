@@ -43,6 +43,7 @@ from statistics import fmean, stdev
 import attrs
 
 from crmcore.errors import ValidationError
+from crmcore.i18n import tr
 from crmcore.improvement.statistics import (
     Interval,
     mean_interval,
@@ -110,7 +111,8 @@ MEASURES: dict[str, MeasureDefinition] = {m.name: m for m in (
 def measure_definition(name: str) -> MeasureDefinition:
     """The definition of measure ``name``; :class:`ValidationError` if unknown."""
     if name not in MEASURES:
-        raise ValidationError("measure", name, f"is not a measure (known: {', '.join(MEASURES)})")
+        raise ValidationError("measure", name, tr("is not a measure (known: {known})").format(
+            known=", ".join(MEASURES)))
     return MEASURES[name]
 
 
@@ -167,7 +169,8 @@ def proportion(measure: str, period: Period, successes: int, n: int, *,
                minimum_sample: int = 30) -> MeasureValue:
     """A proportion measure ``successes / n``."""
     if not 0 <= successes <= n:
-        raise ValidationError("successes", successes, f"must be between 0 and n ({n})")
+        raise ValidationError("successes", successes,
+                              tr("must be between 0 and n ({n})").format(n=n))
     return MeasureValue(measure, period, MeasureKind.PROPORTION, n,
                         successes / n if n else None, n < minimum_sample, successes=successes)
 
@@ -301,7 +304,8 @@ def span(start: datetime, end: datetime) -> Period:
     """The period ``[start, end)`` labelled by its first and last day (``2026-01-01..2026-03-31``).
     """
     if end <= start:
-        raise ValidationError("end", end.isoformat(), f"is not after start {start.isoformat()}")
+        raise ValidationError("end", end.isoformat(), tr("is not after start {start}").format(
+            start=start.isoformat()))
     last = (end - timedelta(microseconds=1)).date()
     return Period(f"{start.date().isoformat()}..{last.isoformat()}", start, end)
 

@@ -444,7 +444,8 @@ class ImprovementService:
         found = current_state(self.crm, self.flow, cycle_id)
         if found is None:
             self.cycle(cycle_id)
-            raise ValidationError("cycle", cycle_id, f"is not in flow {self.flow.name!r}")
+            raise ValidationError("cycle", cycle_id, tr("is not in flow {flow!r}").format(
+                flow=self.flow.name))
         return found
 
     def history(self, cycle_id: str) -> list[HistoryEntry]:

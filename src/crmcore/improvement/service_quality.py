@@ -122,7 +122,8 @@ class SurveyTemplate:
 
     def __attrs_post_init__(self) -> None:
         if self.high <= self.low:
-            raise ValidationError("high", self.high, f"must be above low ({self.low})")
+            raise ValidationError("high", self.high, tr("must be above low ({low})").format(
+                low=self.low))
 
     @staticmethod
     def importance_key(item: str) -> str:
@@ -151,7 +152,8 @@ class SurveyTemplate:
         if isinstance(answer, bool) or not isinstance(answer, int) \
                 or not self.low <= answer <= self.high:
             raise ValidationError(f"survey_response[{response.id!r}].answers.{key}", answer,
-                                  f"is not a rating from {self.low} to {self.high}")
+                                  tr("is not a rating from {low} to {high}").format(
+                                      low=self.low, high=self.high))
         return answer
 
     def as_dict(self) -> dict[str, Any]:

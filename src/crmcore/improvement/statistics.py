@@ -30,6 +30,7 @@ from statistics import NormalDist
 import attrs
 
 from crmcore.errors import ValidationError
+from crmcore.i18n import tr
 
 _STANDARD_NORMAL = NormalDist()
 _EPSILON = 1e-15
@@ -75,7 +76,8 @@ def _check_confidence(confidence: float) -> None:
 
 def _check_count(name: str, value: int, *, low: int = 0) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value < low:
-        raise ValidationError(name, value, f"must be a whole number of at least {low}")
+        raise ValidationError(name, value, tr("must be a whole number of at least {low}")
+                              .format(low=low))
 
 
 def normal_quantile(probability: float) -> float:
@@ -194,7 +196,7 @@ def wilson_interval(successes: int, n: int, confidence: float = 0.95) -> Interva
     _check_count("successes", successes)
     _check_count("n", n, low=1)
     if successes > n:
-        raise ValidationError("successes", successes, f"must not exceed n ({n})")
+        raise ValidationError("successes", successes, tr("must not exceed n ({n})").format(n=n))
     _check_confidence(confidence)
     z = normal_quantile(0.5 + confidence / 2)
     share = successes / n
@@ -218,7 +220,7 @@ def two_proportion_z_test(successes_before: int, n_before: int, successes_after:
         _check_count(name.replace("successes", "n"), n, low=1)
         _check_count(name, count)
         if count > n:
-            raise ValidationError(name, count, f"must not exceed its n ({n})")
+            raise ValidationError(name, count, tr("must not exceed its n ({n})").format(n=n))
     before, after = successes_before / n_before, successes_after / n_after
     pooled = (successes_before + successes_after) / (n_before + n_after)
     error = math.sqrt(pooled * (1 - pooled) * (1 / n_before + 1 / n_after))
@@ -275,7 +277,7 @@ def _nps_parts(promoters: int, detractors: int, n: int, suffix: str = "") -> tup
     _check_count(f"detractors{suffix}", detractors)
     if promoters + detractors > n:
         raise ValidationError(f"promoters{suffix} + detractors{suffix}", promoters + detractors,
-                              f"must not exceed n ({n})")
+                              tr("must not exceed n ({n})").format(n=n))
     p, d = promoters / n, detractors / n
     return 100 * (p - d), 100 * math.sqrt((p + d - (p - d) ** 2) / n)
 

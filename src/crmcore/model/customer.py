@@ -11,6 +11,7 @@ from typing import Any
 import attrs
 
 from crmcore.errors import ValidationError
+from crmcore.i18n import tr
 from crmcore.validation import (
     as_dict,
     as_tuple,
@@ -101,7 +102,8 @@ class Celebration:
     def __attrs_post_init__(self) -> None:
         longest = calendar.monthrange(self.year or 2000, self.month)[1]
         if self.day > longest:
-            raise ValidationError("day", self.day, f"does not exist in month {self.month}")
+            raise ValidationError("day", self.day, tr("does not exist in month {month}").format(
+                month=self.month))
 
 
 @attrs.frozen

@@ -10,6 +10,7 @@ from typing import Any
 import attrs
 
 from crmcore.errors import ValidationError
+from crmcore.i18n import tr
 from crmcore.validation import (
     as_tuple,
     aware_datetime,
@@ -76,5 +77,6 @@ class Opportunity:
             raise ValidationError(
                 "expected_close",
                 self.expected_close.isoformat(),
-                f"is before received_at {self.received_at.date().isoformat()}",
+                tr("is before {field} {value}").format(
+                    field="received_at", value=self.received_at.date().isoformat()),
             )

@@ -8,6 +8,7 @@ from enum import StrEnum
 import attrs
 
 from crmcore.errors import ValidationError
+from crmcore.i18n import tr
 from crmcore.validation import (
     aware_datetime,
     identifier,
@@ -51,7 +52,8 @@ class TicketStatus(StrEnum):
 
 def _not_before(earlier: str, later: str, start: datetime, end: datetime | None) -> None:
     if end is not None and end < start:
-        raise ValidationError(later, end.isoformat(), f"is before {earlier} {start.isoformat()}")
+        raise ValidationError(later, end.isoformat(), tr("is before {field} {value}").format(
+            field=earlier, value=start.isoformat()))
 
 
 @attrs.frozen

@@ -80,21 +80,23 @@ US_PER_HOUR = 3_600_000_000
 
 def _positive_share(_instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
     if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 1:
-        raise ConfigError(f"{attribute.name}: {value!r} must be a share in (0, 1]")
+        raise ConfigError(tr("{key}: {value!r} must be a share in (0, 1]").format(
+            key=attribute.name, value=value))
 
 
 def _count(low: int) -> Any:
     def check(_instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
         if isinstance(value, bool) or not isinstance(value, int) or value < low:
-            raise ConfigError(f"{attribute.name}: {value!r} must be a whole number of at "
-                              f"least {low}")
+            raise ConfigError(tr("{key}: {value!r} must be a whole number of at least {low}")
+                              .format(key=attribute.name, value=value, low=low))
     return check
 
 
 def _hours(_instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
     if isinstance(value, bool) or not isinstance(value, int | float) or not value >= 0 or \
             math.isinf(value):
-        raise ConfigError(f"{attribute.name}: {value!r} must be a number of hours, at least 0")
+        raise ConfigError(tr("{key}: {value!r} must be a number of hours, at least 0").format(
+            key=attribute.name, value=value))
 
 
 @attrs.frozen

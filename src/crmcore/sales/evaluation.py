@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from crmcore.errors import ValidationError
+from crmcore.i18n import tr
 
 __all__ = ["ReliabilityBin", "auc", "brier_score", "calibration_error", "reliability_curve"]
 
@@ -25,7 +26,8 @@ __all__ = ["ReliabilityBin", "auc", "brier_score", "calibration_error", "reliabi
 def _checked(probabilities: Sequence[float], outcomes: Sequence[bool]) -> None:
     if len(probabilities) != len(outcomes):
         raise ValidationError("outcomes", len(outcomes),
-                              f"outcomes given for {len(probabilities)} probabilities")
+                              tr("outcomes given for {count} probabilities").format(
+                                  count=len(probabilities)))
     if not probabilities:
         raise ValidationError("probabilities", [], "is empty")
     for index, p in enumerate(probabilities):

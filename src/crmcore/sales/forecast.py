@@ -146,8 +146,8 @@ def _rate(rates: Mapping[str, Decimal | float], source: str, target: str) -> flo
     if source == target:
         return 1.0
     if source not in rates:
-        raise ValidationError("rates", source, f"has no rate to {target}: add one or "
-                              "forecast per currency")
+        raise ValidationError("rates", source, tr("has no rate to {target}: add one or "
+                                                  "forecast per currency").format(target=target))
     rate = float(rates[source])
     if not (math.isfinite(rate) and rate > 0):
         raise ValidationError(f"rates.{source}", rates[source], "is not a rate > 0")
@@ -189,7 +189,8 @@ def forecast(
     :param level: the interval's coverage, between 0 and 1.
     """
     if by not in GROUPINGS:
-        raise ValidationError("by", by, f"is not one of {', '.join(GROUPINGS)}")
+        raise ValidationError("by", by, tr("is not one of {known}").format(
+            known=", ".join(GROUPINGS)))
     if isinstance(level, bool) or not isinstance(level, int | float) or not 0 < level < 1:
         raise ValidationError("level", level, "is not a coverage strictly between 0 and 1")
     if (rates is None) != (currency is None):

@@ -85,7 +85,8 @@ REPORT_FORM: dict[str, str] = {
 def _interest(_instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
     if value not in INTEREST_LEVELS:
         raise ValidationError(attribute.name, value,
-                              f"is not an interest level (known: {', '.join(INTEREST_LEVELS)})")
+                              tr("is not an interest level (known: {known})").format(
+                                  known=", ".join(INTEREST_LEVELS)))
 
 
 def _optional_date(_instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
@@ -118,12 +119,15 @@ class LeadReport:
             first, second = getattr(self, before), getattr(self, after)
             if first is not None and second is not None and second < first:
                 raise ValidationError(after, second.isoformat(),
-                                      f"is before {before} {first.isoformat()}")
+                                      tr("is before {field} {value}").format(
+                                          field=before, value=first.isoformat()))
         for name in ("sample_sent_at", "sample_arrived_at", "opinion_asked_at"):
             moment = getattr(self, name)
             if moment is not None and moment > self.reported_at:
                 raise ValidationError(name, moment.isoformat(),
-                                      f"is after reported_at {self.reported_at.isoformat()}")
+                                      tr("is after {field} {value}").format(
+                                          field="reported_at",
+                                          value=self.reported_at.isoformat()))
 
     def to_fields(self) -> dict[str, Any]:
         """The form as JSON values (ISO texts for dates), as stored in the flow history."""

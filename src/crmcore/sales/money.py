@@ -79,8 +79,9 @@ def single_total(amounts: Iterable[tuple[Decimal | None, str | None]]
     """
     totals = totals_by_currency(amounts)
     if totals.unknown:
-        raise ValidationError("amount", None, f"is not stated for {totals.unknown} amount(s) "
-                                              "(or their currency is not): the total is unknown")
+        raise ValidationError("amount", None, tr(
+            "is not stated for {count} amount(s) (or their currency is not): the total is "
+            "unknown").format(count=totals.unknown))
     if len(totals.by_currency) > 1:
         raise MixedCurrencyError(totals.by_currency)
     for currency, value in totals.by_currency.items():

@@ -22,6 +22,7 @@ from typing import Any
 import attrs
 
 from crmcore.errors import ConfigError, ValidationError
+from crmcore.i18n import tr
 from crmcore.model import Opportunity
 from crmcore.options import Options
 from crmcore.transitions import (
@@ -89,7 +90,8 @@ class LostReasons:
         reason = fields.get("lost_reason")
         if reason not in self.reasons:
             raise ValidationError("lost_reason", reason,
-                                  f"is not a lost reason (known: {', '.join(self.reasons)})")
+                                  tr("is not a lost reason (known: {known})").format(
+                                      known=", ".join(self.reasons)))
         note = fields.get("lost_note")
         if reason == "other" and (not isinstance(note, str) or not note.strip()):
             raise ValidationError("lost_note", note, "must say what 'other' means")

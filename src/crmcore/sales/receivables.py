@@ -26,6 +26,7 @@ from typing import Any
 import attrs
 
 from crmcore.errors import ValidationError
+from crmcore.i18n import tr
 from crmcore.model.registry import EntityType, register_entity_type
 from crmcore.model.sales import currency_code
 from crmcore.sales.money import MixedCurrencyError
@@ -89,20 +90,25 @@ class Receivable:
     def __attrs_post_init__(self) -> None:
         if self.due_on < self.issued_on:
             raise ValidationError("due_on", self.due_on.isoformat(),
-                                  f"is before issued_on {self.issued_on.isoformat()}")
+                                  tr("is before {field} {value}").format(
+                                      field="issued_on", value=self.issued_on.isoformat()))
         if self.paid_amount > self.amount:
             raise ValidationError("paid_amount", self.paid_amount,
-                                  f"is more than the amount {self.amount}")
+                                  tr("is more than the amount {amount}").format(
+                                      amount=self.amount))
         if self.paid_on is None and self.paid_amount:
             raise ValidationError("paid_on", None,
-                                  f"is missing: paid_amount {self.paid_amount} needs its date")
+                                  tr("is missing: paid_amount {amount} needs its date").format(
+                                      amount=self.paid_amount))
         if self.paid_on is not None:
             if not self.paid_amount:
                 raise ValidationError("paid_amount", self.paid_amount,
-                                      f"is zero although paid_on {self.paid_on} is given")
+                                      tr("is zero although paid_on {date} is given").format(
+                                          date=self.paid_on))
             if self.paid_on < self.issued_on:
                 raise ValidationError("paid_on", self.paid_on.isoformat(),
-                                      f"is before issued_on {self.issued_on.isoformat()}")
+                                      tr("is before {field} {value}").format(
+                                          field="issued_on", value=self.issued_on.isoformat()))
 
     @property
     def issued_at(self) -> datetime:

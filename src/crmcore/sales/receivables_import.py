@@ -32,6 +32,7 @@ from crmcore.batch_import import (
 )
 from crmcore.csv_import import CsvLayout, _cell, _cells, _entity, _Header, _records
 from crmcore.errors import ImportRowError, ValidationError
+from crmcore.i18n import tr
 from crmcore.sales.receivables import Receivable
 
 if TYPE_CHECKING:
@@ -71,8 +72,8 @@ class ReceivableLayout:
         for field in self.columns:
             if field not in RECEIVABLE_FIELDS:
                 raise ValidationError(f"columns.{field}", self.columns[field],
-                                      f"names no invoice field (known: "
-                                      f"{', '.join(RECEIVABLE_FIELDS)})")
+                                      tr("names no invoice field (known: {known})").format(
+                                          known=", ".join(RECEIVABLE_FIELDS)))
 
     def column(self, field: str) -> str:
         """The column of ``field`` (its own name unless renamed)."""
@@ -176,7 +177,8 @@ def receivables_from_rows(rows: Iterable[Mapping[str, Any]],
     """
     missing = [field for field in _REQUIRED if field not in columns]
     if missing:
-        raise ValidationError("columns", sorted(columns), f"do not map {', '.join(missing)}")
+        raise ValidationError("columns", sorted(columns), tr("do not map {fields}").format(
+            fields=", ".join(missing)))
     ReceivableLayout(columns)  # unknown fields are refused
     for index, row in enumerate(rows):
         values: dict[str, Any] = {}

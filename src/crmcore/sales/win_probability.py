@@ -277,7 +277,8 @@ class WinProbabilityModel:
                        int(data.get("iterations", 0)))
         except (KeyError, TypeError, ValueError, IndexError, ConfigError) as error:
             raise ValidationError("model", type(error).__name__,
-                                  f"is what reading the stored model raised: {error}") from None
+                                  tr("is what reading the stored model raised: {error}")
+                                  .format(error=error)) from None
 
     @property
     def closed(self) -> int:

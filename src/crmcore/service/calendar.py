@@ -44,6 +44,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import attrs
 
 from crmcore.errors import ValidationError
+from crmcore.i18n import tr
 from crmcore.service._localtime import (
     DAY_US,
     ONE_US,
@@ -143,7 +144,7 @@ def _to_weekday(value: object, field: str) -> int:
 
 def _items(value: object, field: str, what: str) -> list[Any]:
     if isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
-        raise ValidationError(field, value, f"is not a list of {what}")
+        raise ValidationError(field, value, tr("is not a list of {what}").format(what=what))
     return list(value)
 
 
@@ -165,14 +166,16 @@ def _to_intervals(value: object, field: str) -> Intervals:
     )
     for earlier, later in pairwise(intervals):
         if _offsets(earlier)[1] > _offsets(later)[0]:
-            raise ValidationError(field, str(later), f"overlaps {earlier}")
+            raise ValidationError(field, str(later), tr("overlaps {other}").format(
+                other=earlier))
     return tuple(intervals)
 
 
 def _check_next_day(field: str, today: Intervals, tomorrow: Intervals, label: str) -> None:
     """Reject an interval running past midnight into the first interval of the next day."""
     if today and tomorrow and _offsets(today[-1])[1] - DAY_US > _offsets(tomorrow[0])[0]:
-        raise ValidationError(field, str(today[-1]), f"overlaps {tomorrow[0]} on {label}")
+        raise ValidationError(field, str(today[-1]), tr("overlaps {other} on {day}").format(
+            other=tomorrow[0], day=label))
 
 
 def _to_week(value: Mapping[Any, Any] | Sequence[Any]) -> tuple[Intervals, ...]:
