@@ -9,6 +9,7 @@ records, validation, the API a host calls with one customer.
 
 from __future__ import annotations
 
+import json
 from array import array
 from collections.abc import Sequence
 from datetime import datetime
@@ -17,9 +18,12 @@ from typing import Any
 
 import attrs
 
+from crmcore.errors import ValidationError
 from crmcore.grading._backend import use_numpy
 from crmcore.grading.columns import UNKNOWN_COST, TransactionColumns, to_cents
+from crmcore.model import ContactPreferences, Customer, PartyKind
 from crmcore.ports import StorageSession
+from crmcore.serialization import structure
 
 CUSTOMER_KIND = "customer"
 TRANSACTION_KIND = "transaction"
@@ -119,3 +123,76 @@ def select_ids(columns: CustomerColumns, wanted: Sequence[str] | None) -> Custom
         tuple(columns.ids[i] for i in positions), tuple(columns.acquired_us[i] for i in positions),
         None if columns.attributes is None
         else tuple(columns.attributes[i] for i in positions))
+
+
+def ids_starting(session: StorageSession, kind: str, prefix: str, *,
+                 until: datetime | None = None) -> list[str]:
+    """Ids of the stored records of ``kind`` (with their time index before ``until``)
+    that start with ``prefix``.
+
+    Only the id column is read (ADR 0007: filters run after the read), so no
+    stored body is parsed, not even in the engine; e.g. the ticket flow's
+    status history among every lifecycle history entry.
+    """
+    return [record_id for chunk in session.scan(kind, {"id": "text"}, until=until)
+            for record_id in chunk["id"] if record_id.startswith(prefix)]
+
+
+_CUSTOMER_COLUMNS: dict[str, Any] = {
+    "id": "text", "at": "instant", "name": "text", "kind": "text", "owner": "text",
+    "acquired_at": "text", "parent_id": "text", "attributes": "json", "preferences": "text",
+    "tags": "json", "verified_at": "text"}
+
+
+def customer_entities(session: StorageSession) -> list[Customer]:
+    """Every stored customer as a :class:`~crmcore.model.Customer`, in the order of
+    :meth:`~crmcore.ports.StorageSession.query` (time index, then id).
+
+    Built from its columns: no stored document is decoded through cattrs, and
+    each distinct ``preferences`` value is structured once (most customers
+    share a few). A customer that does not validate raises the
+    :class:`~crmcore.errors.InvalidDataError` a decoded read raises.
+    """
+    shared: dict[tuple[str, str | None], Any] = {}
+
+    def decoded(field: str, text: str | None, cls: type[Any]) -> Any:
+        key = (field, text)
+        if key not in shared:
+            value = text if cls is PartyKind else json.loads(text or "null")
+            shared[key] = None if value is None else structure(value, cls)
+        return shared[key]
+
+    rows: list[tuple[bool, int, str, Customer]] = []
+    for chunk in session.scan(CUSTOMER_KIND, _CUSTOMER_COLUMNS):
+        for values in zip(*chunk.values(), strict=True):
+            row = dict(zip(chunk, values, strict=True))
+            customer = None
+            if isinstance(row["attributes"], dict) and isinstance(row["tags"], list):
+                try:
+                    customer = Customer(
+                        id=row["id"], name=row["name"],
+                        kind=decoded("kind", row["kind"], PartyKind), owner=row["owner"],
+                        acquired_at=_moment(row["acquired_at"]), parent_id=row["parent_id"],
+                        attributes=row["attributes"],
+                        preferences=decoded("preferences", row["preferences"],
+                                            ContactPreferences),
+                        tags=row["tags"], verified_at=_moment(row["verified_at"]))
+                except (ValidationError, TypeError, ValueError):
+                    customer = None
+            if customer is None:  # absent fields or a bad value: decode it, as find does
+                customer = _decoded_customer(row)
+            rows.append((row["at"] is not None, row["at"] or 0, row["id"], customer))
+    rows.sort(key=lambda found: found[:3])
+    return [found[3] for found in rows]
+
+
+def _decoded_customer(row: dict[str, Any]) -> Customer:
+    """The customer of a row through the converter: defaults and errors as a decoded read."""
+    body = {name: value for name, value in row.items() if name != "at" and value is not None}
+    if "preferences" in body:
+        body["preferences"] = json.loads(body["preferences"])
+    return structure(body, Customer, path=f"{CUSTOMER_KIND}[{row['id']!r}]")
+
+
+def _moment(text: str | None) -> datetime | None:
+    return None if text is None else datetime.fromisoformat(text)
