@@ -2,14 +2,14 @@
 
 :class:`PolicyService` reads customers, tickets and their status history (the
 ``ticket`` flow of :mod:`crmcore.transitions`), commitments, interactions,
-appointments, contracts and warranties, and the latest stored grade results
-(:class:`crmcore.grading.GradeResult`), then runs the pure policies: the agenda, the
-compliance report and the SLA clocks. :meth:`PolicyService.apply_escalations` applies
-the escalation chains of overdue tasks once each step (records, owner transfers,
-``task.*`` events); :meth:`PolicyService.record_problems` stores problem records for
-recurring complaints and links their incidents;
-:func:`change_ticket_status` moves a ticket through the transition door and keeps the
-ticket record in step.
+appointments, contracts and warranties (through :mod:`crmcore.policies.reading`), and
+the latest stored grade results (:class:`crmcore.grading.GradeResult`), then runs the
+pure policies: the agenda, the compliance report and the SLA clocks.
+:meth:`PolicyService.apply_escalations` applies the escalation chains of overdue tasks
+once each step (records, owner transfers, ``task.*`` events);
+:meth:`PolicyService.record_problems` stores problem records for recurring complaints and
+links their incidents; :func:`change_ticket_status` moves a ticket through the transition
+door and keeps the ticket record in step.
 """
 
 from __future__ import annotations
