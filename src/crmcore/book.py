@@ -148,50 +148,45 @@ def customer_entities(session: StorageSession) -> list[Customer]:
     """Every stored customer as a :class:`~crmcore.model.Customer`, in the order of
     :meth:`~crmcore.ports.StorageSession.query` (time index, then id).
 
-    Built from its columns: no stored document is decoded through cattrs, and
-    each distinct ``preferences`` value is structured once (most customers
-    share a few). A customer that does not validate raises the
-    :class:`~crmcore.errors.InvalidDataError` a decoded read raises.
+    Built from its columns without decoding the stored document through
+    cattrs: each distinct ``preferences`` value is structured once (most
+    customers share a few). A customer
+    whose columns do not build one (an absent field, a bad value) is decoded
+    as :meth:`~crmcore.CRM.find` decodes it, defaults and errors alike.
     """
-    shared: dict[tuple[str, str | None], Any] = {}
+    preferences: dict[str, ContactPreferences] = {}
 
-    def decoded(field: str, text: str | None, cls: type[Any]) -> Any:
-        key = (field, text)
-        if key not in shared:
-            value = text if cls is PartyKind else json.loads(text or "null")
-            shared[key] = None if value is None else structure(value, cls)
-        return shared[key]
+    def preferences_of(text: str | None) -> ContactPreferences:
+        if text is None:
+            raise ValueError("no preferences")  # the defaults: decoded below
+        if text not in preferences:
+            preferences[text] = structure(json.loads(text), ContactPreferences)
+        return preferences[text]
 
     rows: list[tuple[bool, int, str, Customer]] = []
     for chunk in session.scan(CUSTOMER_KIND, _CUSTOMER_COLUMNS):
         for values in zip(*chunk.values(), strict=True):
             row = dict(zip(chunk, values, strict=True))
-            customer = None
-            if isinstance(row["attributes"], dict) and isinstance(row["tags"], list):
-                try:
-                    customer = Customer(
-                        id=row["id"], name=row["name"],
-                        kind=decoded("kind", row["kind"], PartyKind), owner=row["owner"],
-                        acquired_at=_moment(row["acquired_at"]), parent_id=row["parent_id"],
-                        attributes=row["attributes"],
-                        preferences=decoded("preferences", row["preferences"],
-                                            ContactPreferences),
-                        tags=row["tags"], verified_at=_moment(row["verified_at"]))
-                except (ValidationError, TypeError, ValueError):
-                    customer = None
-            if customer is None:  # absent fields or a bad value: decode it, as find does
-                customer = _decoded_customer(row)
+            try:
+                customer = Customer(
+                    id=row["id"], name=row["name"], kind=PartyKind(row["kind"]),
+                    owner=row["owner"], acquired_at=_moment(row["acquired_at"]),
+                    parent_id=row["parent_id"], attributes=row["attributes"],
+                    preferences=preferences_of(row["preferences"]),
+                    tags=row["tags"], verified_at=_moment(row["verified_at"]))
+            except (ValidationError, TypeError, ValueError):
+                customer = _decoded_customer(session, row["id"])
             rows.append((row["at"] is not None, row["at"] or 0, row["id"], customer))
     rows.sort(key=lambda found: found[:3])
     return [found[3] for found in rows]
 
 
-def _decoded_customer(row: dict[str, Any]) -> Customer:
-    """The customer of a row through the converter: defaults and errors as a decoded read."""
-    body = {name: value for name, value in row.items() if name != "at" and value is not None}
-    if "preferences" in body:
-        body["preferences"] = json.loads(body["preferences"])
-    return structure(body, Customer, path=f"{CUSTOMER_KIND}[{row['id']!r}]")
+def _decoded_customer(session: StorageSession, customer_id: str) -> Customer:
+    """The stored customer decoded as :meth:`~crmcore.CRM.find` decodes it."""
+    record = session.get(CUSTOMER_KIND, customer_id)
+    if record is None:  # removed since the scan began: not possible inside one transaction
+        raise ValueError(f"customer {customer_id!r} vanished while it was read")
+    return structure(record.body, Customer, path=f"{CUSTOMER_KIND}[{customer_id!r}]")
 
 
 def _moment(text: str | None) -> datetime | None:
