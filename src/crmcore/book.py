@@ -125,19 +125,6 @@ def select_ids(columns: CustomerColumns, wanted: Sequence[str] | None) -> Custom
         else tuple(columns.attributes[i] for i in positions))
 
 
-def ids_starting(session: StorageSession, kind: str, prefix: str, *,
-                 until: datetime | None = None) -> list[str]:
-    """Ids of the stored records of ``kind`` (with their time index before ``until``)
-    that start with ``prefix``.
-
-    Only the id column is read (ADR 0007: filters run after the read), so no
-    stored body is parsed, not even in the engine; e.g. the ticket flow's
-    status history among every lifecycle history entry.
-    """
-    return [record_id for chunk in session.scan(kind, {"id": "text"}, until=until)
-            for record_id in chunk["id"] if record_id.startswith(prefix)]
-
-
 _CUSTOMER_COLUMNS: dict[str, Any] = {
     "id": "text", "at": "instant", "name": "text", "kind": "text", "owner": "text",
     "acquired_at": "text", "parent_id": "text", "attributes": "json", "preferences": "text",

@@ -6,8 +6,9 @@ intervals, commitments, contracts, warranties, escalation records);
 appointments, unpaid balances, unexplained churns, survey comments).
 Customer-sized kinds are read through :mod:`crmcore.book` and
 :meth:`~crmcore.ports.StorageSession.scan` (ADR 0007): customers are built
-from their columns, and of the status history only the ticket flow's
-entries are decoded (the lifecycle's, one per customer move, are not).
+from their columns; of the status history only the tickets' entries are
+looked up by id and decoded (the lifecycle's, one per customer move, are
+not read).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from datetime import datetime, timedelta
 import attrs
 
 from crmcore.app import CRM
-from crmcore.book import customer_entities, ids_starting
+from crmcore.book import customer_entities
 from crmcore.lifecycle.taxonomy import UNKNOWN_REASON, ChurnType
 from crmcore.model import Commitment, Customer, Interaction, SurveyResponse, Ticket
 from crmcore.policies.agenda import Book, UnexplainedChurn
@@ -29,7 +30,8 @@ from crmcore.policies.expiry import Contract, Warranty
 from crmcore.policies.tickets import TICKET_FLOW, StatusInterval, intervals_from_history
 from crmcore.sales.receivables_agenda import unpaid_notes
 from crmcore.transitions import HistoryEntry
-from crmcore.transitions.records import FLOW_HISTORY, FLOW_STATE
+from crmcore.transitions.batch import load_states
+from crmcore.transitions.records import FLOW_HISTORY, FLOW_STATE, history_id
 from crmcore.unit_of_work import from_record
 
 __all__ = ["PeoplePart", "TaskPart", "book_of", "read_people", "read_tasks", "through",
@@ -68,20 +70,26 @@ class PeoplePart:
     surveys: Sequence[SurveyResponse]
 
 
-def ticket_history(crm: CRM, until: datetime) -> dict[str, list[HistoryEntry]]:
-    """The ticket flow's status history recorded before ``until``, by ticket id, in the
-    order stored (time, then id).
+def ticket_history(crm: CRM, tickets: Sequence[Ticket], until: datetime
+                   ) -> dict[str, list[HistoryEntry]]:
+    """The status history of ``tickets`` (the ticket flow's entries recorded before
+    ``until``), by ticket id, in the order stored (time, then id).
 
-    Entries are found by their id (:func:`~crmcore.transitions.records.history_id`
-    starts with the flow's name), so only the ticket flow's are decoded.
+    Looked up by id: each ticket's flow state counts its entries, whose ids
+    :func:`~crmcore.transitions.records.history_id` gives. No other flow's
+    history (the lifecycle's: a few entries per customer) is read at all.
     """
-    prefix = f"{TICKET_FLOW}:"  # history_id(flow, subject, sequence) is "flow:subject:seq"
-    with crm.storage.transaction() as session:
-        ids = ids_starting(session, FLOW_HISTORY.kind, prefix, until=until)
-        records = session.get_many(FLOW_HISTORY.kind, ids)
+    if not tickets:
+        return {}
+    with crm.reading() as work:
+        states = load_states(work, TICKET_FLOW, [ticket.id for ticket in tickets])
+        ids = [history_id(TICKET_FLOW, subject, sequence)
+               for subject, (state, _) in states.items()
+               for sequence in range(1, state.sequence + 1)]
+        records = work.session.get_many(FLOW_HISTORY.kind, ids)
     entries = sorted((entry for entry in (from_record(record, HistoryEntry)
                                           for record in records.values())
-                      if entry.flow == TICKET_FLOW),
+                      if entry.at < until),
                      key=lambda entry: (entry.at, entry.id))
     history: dict[str, list[HistoryEntry]] = {}
     for entry in entries:
@@ -93,7 +101,7 @@ def read_tasks(crm: CRM, as_of: datetime) -> TaskPart:
     """The :class:`TaskPart` of the book as of ``as_of`` (inclusive)."""
     until = through(as_of)
     tickets = crm.find(Ticket, until=until)
-    history = ticket_history(crm, until)
+    history = ticket_history(crm, tickets, until)
     return TaskPart(
         tickets=tickets,
         intervals={t.id: intervals_from_history(t, history[t.id])
