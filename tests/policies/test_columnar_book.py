@@ -47,7 +47,7 @@ from crmcore.policies import (
     Warranty,
     change_ticket_status,
 )
-from crmcore.policies.agenda import Book, build_agenda, due_escalations
+from crmcore.policies.agenda import Book, build_agenda, due_escalations, graded_ticket_sla
 from crmcore.policies.escalation import EscalationRecord, history_of
 from crmcore.policies.reading import through, unexplained_churns
 from crmcore.policies.tickets import TICKET_FLOW, intervals_from_history
@@ -193,6 +193,11 @@ def test_s4_columnar_book_plans_and_agendas_as_the_entity_read(
         assert [planned.record for planned in service.plan_escalations(as_of)] == \
             due_escalations(reference, as_of=as_of, policies=POLICIES)
         assert service.agenda(as_of) == build_agenda(reference, as_of=as_of, policies=POLICIES)
+        complaints = [t for t in reference.tickets if t.kind is TicketKind.COMPLAINT]
+        assert service.response_due(complaints, as_of) == {  # S7: the lifecycle's one clock
+            t.id: graded_ticket_sla(t, grades.get(t.customer_id), POLICIES, as_of,
+                                    reference.intervals.get(t.id)).first_response.due_at
+            for t in complaints}
 
         shared = PolicyService(crm, POLICIES, grades=grades, share_reads=True)
         before = shared.agenda(as_of)  # the daily run's order: read, escalate, agenda

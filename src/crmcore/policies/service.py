@@ -52,12 +52,13 @@ from crmcore.policies.reading import (
     read_people,
     read_tasks,
     through,
+    ticket_history,
 )
 from crmcore.policies.scheme import grades_in_force, policy_scheme
 from crmcore.policies.settings import PolicySet
 from crmcore.policies.sla import TicketSla
-from crmcore.policies.tickets import TICKET_FLOW, intervals_from_history, ticket_flow
-from crmcore.transitions import HistoryEntry, Transition, load_state, start_in, transition_in
+from crmcore.policies.tickets import intervals_from_history, ticket_flow
+from crmcore.transitions import Transition, load_state, start_in, transition_in
 
 __all__ = ["PROBLEM_OPENED", "PolicyService", "change_ticket_status"]
 
@@ -160,12 +161,10 @@ class PolicyService:
             return {}
         policies = self.effective_policies(as_of)
         grades = self.grades(as_of)
+        history = ticket_history(self.crm, complaints, through(as_of))
         due: dict[str, datetime | None] = {}
         for ticket in complaints:
-            entries = [entry for entry in self.crm.find(HistoryEntry,
-                                                        customer_id=ticket.customer_id,
-                                                        until=through(as_of))
-                       if entry.flow == TICKET_FLOW and entry.subject_id == ticket.id]
+            entries = history.get(ticket.id)
             intervals = intervals_from_history(ticket, entries) if entries else None
             sla = graded_ticket_sla(ticket, grades.get(ticket.customer_id), policies, as_of,
                                     intervals)
