@@ -175,8 +175,15 @@ class UnexplainedChurn:
 
 def order_agenda(items: Iterable[AgendaItem], grade_order: Sequence[str]) -> list[AgendaItem]:
     """Urgency first, then grade (best first), then due time, customer and subject."""
-    return sorted(items, key=lambda i: (i.kind.urgency, grade_rank(i.grade, grade_order),
-                                        i.due_at, i.customer_id, i.subject, i.owner))
+    ranks: dict[str | None, int] = {}  # grade_rank once per grade, not once per item
+
+    def rank(grade: str | None) -> int:
+        if grade not in ranks:
+            ranks[grade] = grade_rank(grade, grade_order)
+        return ranks[grade]
+
+    return sorted(items, key=lambda i: (i.kind.urgency, rank(i.grade), i.due_at,
+                                        i.customer_id, i.subject, i.owner))
 
 
 def graded_ticket_sla(ticket: Ticket, grade: str | None, policies: PolicySet,
