@@ -58,7 +58,7 @@ class RunSettings:
 
 @attrs.define
 class RunContext:
-    """What every step of one run shares: with :attr:`policies`, the book read once."""
+    """What every step of one run shares (:attr:`shared`: the book read once)."""
 
     crm: CRM
     as_of: datetime

@@ -14,9 +14,9 @@ door and keeps the ticket record in step.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 
@@ -24,10 +24,7 @@ from crmcore.app import CRM
 from crmcore.errors import ConfigError
 from crmcore.events import DomainEvent
 from crmcore.grading import GradeScheme
-from crmcore.model import (
-    Ticket,
-    TicketStatus,
-)
+from crmcore.model import Ticket, TicketStatus
 from crmcore.policies.agenda import (
     AgendaItem,
     Book,
@@ -61,6 +58,8 @@ from crmcore.policies.tickets import intervals_from_history, ticket_flow
 from crmcore.transitions import Transition, load_state, start_in, transition_in
 
 __all__ = ["PROBLEM_OPENED", "PolicyService", "change_ticket_status"]
+
+_Part = TypeVar("_Part", TaskPart, PeoplePart)
 
 PROBLEM_OPENED = "problem.opened"
 """Event type: a problem record was opened for recurring incidents (data: key, incidents)."""
@@ -137,19 +136,20 @@ class PolicyService:
 
     def _tasks(self, as_of: datetime) -> TaskPart:
         """The tasks part of the book (kept when reads are shared, until a write here)."""
-        if not self.share_reads:
-            return read_tasks(self.crm, as_of)
-        if as_of not in self._task_parts:
-            self._task_parts[as_of] = read_tasks(self.crm, as_of)
-        return self._task_parts[as_of]
+        return self._kept(self._task_parts, as_of, read_tasks)
 
     def _people(self, as_of: datetime) -> PeoplePart:
         """The people part of the book (kept when reads are shared)."""
+        return self._kept(self._people_parts, as_of, read_people)
+
+    def _kept(self, kept: dict[datetime, _Part], as_of: datetime,
+              read: Callable[[CRM, datetime], _Part]) -> _Part:
+        """``read(crm, as_of)``, kept in ``kept`` for the next call when reads are shared."""
         if not self.share_reads:
-            return read_people(self.crm, as_of)
-        if as_of not in self._people_parts:
-            self._people_parts[as_of] = read_people(self.crm, as_of)
-        return self._people_parts[as_of]
+            return read(self.crm, as_of)
+        if as_of not in kept:
+            kept[as_of] = read(self.crm, as_of)
+        return kept[as_of]
 
     def response_due(self, complaints: Sequence[Ticket], as_of: datetime
                      ) -> dict[str, datetime | None]:
