@@ -100,6 +100,33 @@ def test_the_run_stores_each_owners_agenda_as_the_policies_compute_it(
         assert stored_agenda(crm, "nobody") is None
 
 
+def test_escalate_problems_and_agenda_read_each_part_of_the_book_once(
+        book_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 10: the steps share one read of the book (the tasks are read again only after
+    a step stored escalations or problems)."""
+    from crmcore.policies import service as policy_service
+
+    path = _copy(book_db, tmp_path)
+    with _open(path, RecordingNotifier()) as crm:
+        run_daily(crm, AS_OF, settings=RunSettings(steps=("grade", "lifecycle")))
+        before = PolicyService(crm, PolicySet(), scheme="pareto-abc")
+        assert before.apply_escalations(AS_OF).applied  # the demo book has overdue tasks
+        before.record_problems(AS_OF)
+    reads: Counter[str] = Counter()
+    for name in ("read_tasks", "read_people"):
+        def counted(*args: object, _real: object = getattr(policy_service, name),
+                    _name: str = name) -> object:
+            reads[_name] += 1
+            return _real(*args)  # type: ignore[operator]
+        monkeypatch.setattr(policy_service, name, counted)
+    with _open(path, RecordingNotifier()) as crm:
+        report = run_daily(crm, AS_OF)
+    assert report.ran == ("escalate", "problems", "agenda", "deliver")
+    done = {step.name: step.summary for step in report.steps}
+    assert (done["escalate"]["applied"], done["problems"]["opened"]) == (0, 0)
+    assert reads == {"read_people": 1, "read_tasks": 1}
+
+
 def test_agenda_command_reads_the_stored_agenda_of_one_owner(
         book_db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = _copy(book_db, tmp_path)

@@ -58,11 +58,13 @@ class RunSettings:
 
 @attrs.define
 class RunContext:
-    """What every step of one run shares."""
+    """What every step of one run shares (:attr:`shared`: the book read once)."""
 
     crm: CRM
     as_of: datetime
     settings: RunSettings
+    shared: dict[str, Any] = attrs.field(factory=dict)
+    """Services the steps of this call share (``policies``: the one PolicyService)."""
 
 
 @attrs.frozen
@@ -128,10 +130,15 @@ def _source(crm: CRM) -> Any:
 
 
 def _policies(context: RunContext) -> Any:
+    """The run's one PolicyService: escalate, problems and agenda share its reads of the
+    book (it reads the tasks again after storing escalations or problems)."""
     from crmcore.policies import PolicyService, PolicySet
 
-    return PolicyService(context.crm, PolicySet.from_config(context.crm.config),
-                         scheme=context.settings.scheme)
+    if "policies" not in context.shared:
+        context.shared["policies"] = PolicyService(
+            context.crm, PolicySet.from_config(context.crm.config),
+            scheme=context.settings.scheme, share_reads=True)
+    return context.shared["policies"]
 
 
 def _escalate(context: RunContext) -> Mapping[str, Any]:

@@ -29,7 +29,15 @@ import attrs
 
 from crmcore.i18n import tr
 from crmcore.i18n_terms import term
-from crmcore.model import Commitment, Customer, Direction, Interaction, SurveyResponse, Ticket
+from crmcore.model import (
+    Commitment,
+    ContactPreferences,
+    Customer,
+    Direction,
+    Interaction,
+    SurveyResponse,
+    Ticket,
+)
 from crmcore.policies.appointments import Appointment, appointment_actions
 from crmcore.policies.care import (
     MESSAGE_KINDS,
@@ -100,7 +108,10 @@ class ActionKind(StrEnum):
     @property
     def urgency(self) -> int:
         """0 for the most urgent kind."""
-        return list(ActionKind).index(self)
+        return _URGENCY[self]
+
+
+_URGENCY: dict[ActionKind, int] = {kind: rank for rank, kind in enumerate(ActionKind)}
 
 
 @attrs.frozen
@@ -164,8 +175,15 @@ class UnexplainedChurn:
 
 def order_agenda(items: Iterable[AgendaItem], grade_order: Sequence[str]) -> list[AgendaItem]:
     """Urgency first, then grade (best first), then due time, customer and subject."""
-    return sorted(items, key=lambda i: (i.kind.urgency, grade_rank(i.grade, grade_order),
-                                        i.due_at, i.customer_id, i.subject, i.owner))
+    ranks: dict[str | None, int] = {}  # grade_rank once per grade, not once per item
+
+    def rank(grade: str | None) -> int:
+        if grade not in ranks:
+            ranks[grade] = grade_rank(grade, grade_order)
+        return ranks[grade]
+
+    return sorted(items, key=lambda i: (i.kind.urgency, rank(i.grade), i.due_at,
+                                        i.customer_id, i.subject, i.owner))
 
 
 def graded_ticket_sla(ticket: Ticket, grade: str | None, policies: PolicySet,
@@ -272,6 +290,8 @@ class _Collector:
         self.owners = {c.id: c.owner for c in book.customers}
         self.slas = ticket_slas(book, policies, as_of)
         self.items: list[AgendaItem] = []
+        self.suggested: dict[ContactPreferences, str] = {}
+        """The contact suggestion by preferences: customers who share them share it."""
 
     def add(self, owner: str | None, kind: ActionKind, customer_id: str, subject: str,
             due_at: datetime, why: str, recorded: EscalationRecord | None = None) -> None:
@@ -440,11 +460,15 @@ class _Collector:
                                                           id=churn.customer_id))
 
     def _how(self, customer: Customer) -> str:
+        known = self.suggested.get(customer.preferences)
+        if known is not None:
+            return known
         try:
             slot = plan_contact(customer, self.as_of, rules=self.policies.contact)
         except ContactRefusedError as error:
-            return str(error)
-        return tr("suggested: {why}").format(why=slot.why)
+            return str(error)  # names the customer: not shared
+        how = self.suggested[customer.preferences] = tr("suggested: {why}").format(why=slot.why)
+        return how
 
     def collect(self) -> Iterator[AgendaItem]:
         for step in (self.late, self.tickets, self.commitments, self.appointments,

@@ -24,7 +24,6 @@ from crmcore.events import ENTITY_UPDATED, DomainEvent, entity_event
 from crmcore.model import Commitment, Ticket
 from crmcore.policies.escalation import EscalationAction, EscalationRecord
 from crmcore.policies.expiry import Contract, Warranty
-from crmcore.unit_of_work import unit_of_work
 
 __all__ = [
     "TASK_CLASSES",
@@ -111,10 +110,11 @@ def event_type(record: EscalationRecord) -> str:
 def task_versions(crm: CRM) -> dict[str, int]:
     """The stored version of every task entity, by subject (``ticket:T1``)."""
     versions: dict[str, int] = {}
-    with unit_of_work(crm.storage) as work:
+    with crm.storage.transaction() as session:  # two columns read, no document decoded
         for kind in TASK_CLASSES:
-            for stored in work.session.query(kind):
-                versions[f"{kind}:{stored.id}"] = stored.version
+            for chunk in session.scan(kind, {"id": "text", "version": "integer"}):
+                versions.update((f"{kind}:{task_id}", version) for task_id, version in zip(
+                    chunk["id"], chunk["version"], strict=True))
     return versions
 
 

@@ -2,21 +2,21 @@
 
 :class:`PolicyService` reads customers, tickets and their status history (the
 ``ticket`` flow of :mod:`crmcore.transitions`), commitments, interactions,
-appointments, contracts and warranties, and the latest stored grade results
-(:class:`crmcore.grading.GradeResult`), then runs the pure policies: the agenda, the
-compliance report and the SLA clocks. :meth:`PolicyService.apply_escalations` applies
-the escalation chains of overdue tasks once each step (records, owner transfers,
-``task.*`` events); :meth:`PolicyService.record_problems` stores problem records for
-recurring complaints and links their incidents;
-:func:`change_ticket_status` moves a ticket through the transition door and keeps the
-ticket record in step.
+appointments, contracts and warranties (through :mod:`crmcore.policies.reading`), and
+the latest stored grade results (:class:`crmcore.grading.GradeResult`), then runs the
+pure policies: the agenda, the compliance report and the SLA clocks.
+:meth:`PolicyService.apply_escalations` applies the escalation chains of overdue tasks
+once each step (records, owner transfers, ``task.*`` events);
+:meth:`PolicyService.record_problems` stores problem records for recurring complaints and
+links their incidents; :func:`change_ticket_status` moves a ticket through the transition
+door and keeps the ticket record in step.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+from typing import Any, TypeVar
 
 import attrs
 
@@ -24,26 +24,16 @@ from crmcore.app import CRM
 from crmcore.errors import ConfigError
 from crmcore.events import DomainEvent
 from crmcore.grading import GradeScheme
-from crmcore.lifecycle.taxonomy import UNKNOWN_REASON, ChurnType
-from crmcore.model import (
-    Commitment,
-    Customer,
-    Interaction,
-    SurveyResponse,
-    Ticket,
-    TicketStatus,
-)
+from crmcore.model import Ticket, TicketStatus
 from crmcore.policies.agenda import (
     AgendaItem,
     Book,
-    UnexplainedChurn,
     build_agenda,
     due_escalations,
     graded_ticket_sla,
     order_agenda,
     ticket_slas,
 )
-from crmcore.policies.appointments import Appointment
 from crmcore.policies.assignments import (
     EscalationReport,
     PlannedStep,
@@ -52,48 +42,27 @@ from crmcore.policies.assignments import (
 )
 from crmcore.policies.complaints import ProblemRecord, find_recurring, link_incidents
 from crmcore.policies.compliance import ComplianceReport, compliance_report
-from crmcore.policies.escalation import EscalationRecord, history_of
-from crmcore.policies.expiry import Contract, Warranty
+from crmcore.policies.reading import (
+    PeoplePart,
+    TaskPart,
+    book_of,
+    read_people,
+    read_tasks,
+    through,
+    ticket_history,
+)
 from crmcore.policies.scheme import grades_in_force, policy_scheme
 from crmcore.policies.settings import PolicySet
 from crmcore.policies.sla import TicketSla
-from crmcore.policies.tickets import TICKET_FLOW, intervals_from_history, ticket_flow
-from crmcore.sales.receivables_agenda import unpaid_notes
-from crmcore.transitions import HistoryEntry, Transition, load_state, start_in, transition_in
-from crmcore.transitions.records import FLOW_STATE
+from crmcore.policies.tickets import intervals_from_history, ticket_flow
+from crmcore.transitions import Transition, load_state, start_in, transition_in
 
 __all__ = ["PROBLEM_OPENED", "PolicyService", "change_ticket_status"]
 
+_Part = TypeVar("_Part", TaskPart, PeoplePart)
+
 PROBLEM_OPENED = "problem.opened"
 """Event type: a problem record was opened for recurring incidents (data: key, incidents)."""
-
-
-def _through(as_of: datetime) -> datetime:
-    """The exclusive ``until`` bound of a stored read that keeps records at ``as_of``.
-
-    The pure policies count what happens at ``as_of`` (a ticket opened, a status
-    changed, a contact made), so the book read for them must too.
-    """
-    return as_of + timedelta(microseconds=1)
-
-
-def unexplained_churns(crm: CRM, until: datetime) -> list[UnexplainedChurn]:
-    """Customers whose lifecycle stands in a churn recorded before ``until`` with its reason
-    unknown (L3), read as columns (only flow states are scanned, none decoded)."""
-    found: list[UnexplainedChurn] = []
-    with crm.storage.transaction() as session:
-        for chunk in session.scan(FLOW_STATE.kind, {"subject_id": "text", "state": "text",
-                                                    "entered_at": "text", "fields": "json"}):
-            for subject, state, entered, fields in zip(
-                    chunk["subject_id"], chunk["state"], chunk["entered_at"], chunk["fields"],
-                    strict=True):
-                if state != "churned" or not isinstance(fields, Mapping):
-                    continue
-                at = datetime.fromisoformat(entered)
-                if at < until and (fields.get("churn_type") == ChurnType.UNKNOWN.value
-                                   or UNKNOWN_REASON in (fields.get("churn_reasons") or ())):
-                    found.append(UnexplainedChurn(subject, at, str(fields.get("churn_note", ""))))
-    return found
 
 
 class PolicyService:
@@ -106,16 +75,25 @@ class PolicyService:
     else each customer's latest stored grade of the scheme
     (:func:`~crmcore.policies.scheme.grades_in_force`). The scheme's follow-up
     principles per grade always apply (G6).
+
+    With ``share_reads`` the book read for an ``as_of`` (:mod:`crmcore.policies.reading`)
+    and its grades are kept and reused, and the tasks part is read again only after this
+    service stored escalations or problems: for one pass of work such as the daily run
+    (escalate, problems, agenda), not for a service kept while others write the book.
     """
 
     def __init__(self, crm: CRM, policies: PolicySet | None = None, *,
                  scheme: str | GradeScheme | None = None,
-                 grades: Mapping[str, str] | None = None) -> None:
+                 grades: Mapping[str, str] | None = None, share_reads: bool = False) -> None:
         self.crm = crm
         self.policies = policies or PolicySet()
         self.scheme = scheme
+        self.share_reads = share_reads
         self._grades = None if grades is None else dict(grades)
         self._schemes: dict[datetime, GradeScheme | None] = {}
+        self._grades_at: dict[datetime, dict[str, str]] = {}
+        self._task_parts: dict[datetime, TaskPart] = {}
+        self._people_parts: dict[datetime, PeoplePart] = {}
 
     def grading_scheme(self, as_of: datetime) -> GradeScheme | None:
         """The grading scheme followed as of ``as_of`` (see the class); None for a book
@@ -128,8 +106,13 @@ class PolicyService:
         """Customer id -> grade, as described for the class."""
         if self._grades is not None:
             return self._grades
+        if as_of in self._grades_at:
+            return self._grades_at[as_of]
         scheme = self.grading_scheme(as_of)
-        return {} if scheme is None else grades_in_force(self.crm, scheme, as_of=as_of)
+        grades = {} if scheme is None else grades_in_force(self.crm, scheme, as_of=as_of)
+        if self.share_reads:
+            self._grades_at[as_of] = grades
+        return grades
 
     def effective_policies(self, as_of: datetime) -> PolicySet:
         """The policies with the grade order and follow-up principles of the grading scheme
@@ -143,28 +126,30 @@ class PolicyService:
     def book(self, as_of: datetime) -> Book:
         """The customer file as of ``as_of`` (inclusive) as a
         :class:`~crmcore.policies.agenda.Book`."""
-        crm = self.crm
-        until = _through(as_of)
-        tickets = crm.find(Ticket, until=until)
-        history: dict[str, list[HistoryEntry]] = {}
-        for entry in crm.find(HistoryEntry, until=until):
-            if entry.flow == TICKET_FLOW:
-                history.setdefault(entry.subject_id, []).append(entry)
-        appointments = crm.find(Appointment)
-        return Book(
-            customers=crm.find(Customer), grades=self.grades(as_of), tickets=tickets,
-            intervals={t.id: intervals_from_history(t, history[t.id])
-                       for t in tickets if t.id in history},
-            commitments=crm.find(Commitment),
-            interactions=crm.find(Interaction, until=until),
-            appointments=appointments,
-            expiring=[*crm.find(Contract), *crm.find(Warranty)],
-            escalations=history_of(crm.find(EscalationRecord)),
-            unpaid=unpaid_notes(crm, {a.customer_id for a in appointments}, as_of),
-            unexplained_churns=unexplained_churns(crm, until),
-            surveys=[answer for answer in crm.find(SurveyResponse, until=until)
-                     if answer.comment],
-        )
+        return book_of(self.grades(as_of), self._tasks(as_of), self._people(as_of))
+
+    def task_book(self, as_of: datetime) -> Book:
+        """The part of :meth:`book` that escalations read (S4, S6): grades, tickets with
+        their status intervals, commitments, contracts, warranties and escalation records;
+        no customer, interaction or appointment is read."""
+        return book_of(self.grades(as_of), self._tasks(as_of))
+
+    def _tasks(self, as_of: datetime) -> TaskPart:
+        """The tasks part of the book (kept when reads are shared, until a write here)."""
+        return self._kept(self._task_parts, as_of, read_tasks)
+
+    def _people(self, as_of: datetime) -> PeoplePart:
+        """The people part of the book (kept when reads are shared)."""
+        return self._kept(self._people_parts, as_of, read_people)
+
+    def _kept(self, kept: dict[datetime, _Part], as_of: datetime,
+              read: Callable[[CRM, datetime], _Part]) -> _Part:
+        """``read(crm, as_of)``, kept in ``kept`` for the next call when reads are shared."""
+        if not self.share_reads:
+            return read(self.crm, as_of)
+        if as_of not in kept:
+            kept[as_of] = read(self.crm, as_of)
+        return kept[as_of]
 
     def response_due(self, complaints: Sequence[Ticket], as_of: datetime
                      ) -> dict[str, datetime | None]:
@@ -176,12 +161,10 @@ class PolicyService:
             return {}
         policies = self.effective_policies(as_of)
         grades = self.grades(as_of)
+        history = ticket_history(self.crm, complaints, through(as_of))
         due: dict[str, datetime | None] = {}
         for ticket in complaints:
-            entries = [entry for entry in self.crm.find(HistoryEntry,
-                                                        customer_id=ticket.customer_id,
-                                                        until=_through(as_of))
-                       if entry.flow == TICKET_FLOW and entry.subject_id == ticket.id]
+            entries = history.get(ticket.id)
             intervals = intervals_from_history(ticket, entries) if entries else None
             sla = graded_ticket_sla(ticket, grades.get(ticket.customer_id), policies, as_of,
                                     intervals)
@@ -219,7 +202,7 @@ class PolicyService:
         each task read before the book (see :meth:`apply_escalations`)."""
         versions = task_versions(self.crm)
         return [PlannedStep(record, versions.get(record.subject))
-                for record in due_escalations(self.book(as_of), as_of=as_of,
+                for record in due_escalations(self.task_book(as_of), as_of=as_of,
                                               policies=self.effective_policies(as_of))]
 
     def apply_escalations(self, as_of: datetime, *,
@@ -235,14 +218,17 @@ class PolicyService:
         alone and reported in :attr:`EscalationReport.conflicts`.
         """
         steps = self.plan_escalations(as_of) if plan is None else plan
-        return apply_steps(self.crm, steps, as_of=as_of)
+        report = apply_steps(self.crm, steps, as_of=as_of)
+        if report.applied:  # records stored, owners moved: read the tasks again
+            self._task_parts.clear()
+        return report
 
     def record_problems(self, as_of: datetime) -> list[ProblemRecord]:
         """Store a problem record for each new cluster of recurring complaints (S7), link
         its incidents, and emit ``problem.opened``; all in one transaction."""
         opened: list[ProblemRecord] = []
         with self.crm.transaction() as work:
-            tickets = list(work.repository(Ticket).find(until=_through(as_of)))
+            tickets = list(work.repository(Ticket).find(until=through(as_of)))
             problems = work.repository(ProblemRecord)
             seen: set[str] = set()
             while True:  # linking changes what recurs: look again after each problem
@@ -264,6 +250,8 @@ class PolicyService:
                     data={"key": problem.key, "incidents": list(problem.incident_ids),
                           "summary": problem.summary}))
                 opened.append(problem)
+        if opened:  # tickets were linked to their problem: read the tasks again
+            self._task_parts.clear()
         return opened
 
 
