@@ -13,40 +13,33 @@ import logging
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
-from pathlib import Path
-from types import TracebackType
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import pluggy
-
-from crmcore.batch_import import (
-    DEFAULT_BATCH_SIZE,
-    BatchWriter,
-    ImportReport,  # re-exported: crmcore.ImportReport lives here for hosts
-    RecordBatch,
-    RowClashError,
-    UnknownCustomerError,
-    entity_batches,
-)
+from crmcore._lazy import lazy_exports
 from crmcore.clock import Clock, system_clock
-from crmcore.config import ComponentConfig, CRMConfig, load_config
-from crmcore.delivery_worker import DeliveryWorker
 from crmcore.errors import ConfigError, CrmError, DuplicateError, NotFoundError
-from crmcore.events import (
-    ENTITY_IMPORTED,
-    ENTITY_RECORDED,
-    ENTITY_UPDATED,
-    DomainEvent,
-    entity_event,
-)
-from crmcore.model.customer import Customer
-from crmcore.options import Options
-from crmcore.outbox import DeliveryReport, RetryPolicy, deliver_pending
-from crmcore.plugins import PluginHost
-from crmcore.ports import Notifier, OutboxEntry, StorageBackend, StoredRecord
-from crmcore.unit_of_work import UnitOfWork, to_record, unit_of_work
+
+if TYPE_CHECKING:
+    from pathlib import Path
+    from types import TracebackType
+
+    import pluggy
+
+    from crmcore.batch_import import ImportReport, RecordBatch
+    from crmcore.config import ComponentConfig, CRMConfig
+    from crmcore.delivery_worker import DeliveryWorker
+    from crmcore.events import DomainEvent
+    from crmcore.options import Options
+    from crmcore.outbox import DeliveryReport, RetryPolicy
+    from crmcore.plugins import PluginHost
+    from crmcore.ports import Notifier, OutboxEntry, StorageBackend, StoredRecord
+    from crmcore.unit_of_work import UnitOfWork
 
 __all__ = ["CRM", "ImportReport"]
+
+_MODULE_OF, __getattr__, __dir__ = lazy_exports(
+    "crmcore.app", {"crmcore.batch_import": ("ImportReport",)}, globals())
+"""``crmcore.app.ImportReport`` (re-exported for hosts), imported on first use."""
 
 E = TypeVar("E")
 _log = logging.getLogger(__name__)
@@ -66,16 +59,22 @@ class CRM:
         notifiers: Mapping[str, Notifier] | None = None,
         plugins: PluginHost | None = None,
         clock: Clock = system_clock,
-        retry: RetryPolicy = RetryPolicy(),  # noqa: B008 - frozen value
+        retry: RetryPolicy | None = None,
         auto_deliver: bool = True,
         config: CRMConfig | None = None,
     ) -> None:
+        from crmcore.config import CRMConfig
+        from crmcore.outbox import RetryPolicy
+        from crmcore.plugins import PluginHost
+
         self.storage = storage
         self.config = config if config is not None else CRMConfig()
         self.notifiers: dict[str, Notifier] = dict(notifiers or {})
         self.plugins = plugins if plugins is not None else PluginHost()
+        """The plugins: a host made here loads them when first needed (the first write,
+        a notifier, a calendar...), not to open a built-in store."""
         self.clock = clock
-        self.retry = retry
+        self.retry = retry if retry is not None else RetryPolicy()
         self.auto_deliver = auto_deliver
         self._worker: DeliveryWorker | None = None
         if self.notifiers and not getattr(storage, "read_only", False):
@@ -101,6 +100,8 @@ class CRM:
         ``CRM.open("sqlite", path="crm.db", notifiers=["log"])``; the
         keyword arguments not listed here are the storage backend's options.
         """
+        from crmcore.config import ComponentConfig, CRMConfig
+
         config = CRMConfig(
             storage=ComponentConfig(storage, storage_options),
             notifiers=tuple(
@@ -120,6 +121,8 @@ class CRM:
         clock: Clock = system_clock,
     ) -> CRM:
         """Open from a TOML configuration file (see :mod:`crmcore.config`)."""
+        from crmcore.config import load_config
+
         return cls.from_config(load_config(path), plugins=plugins, clock=clock)
 
     @classmethod
@@ -130,14 +133,20 @@ class CRM:
         plugins: PluginHost | pluggy.PluginManager | None = None,
         clock: Clock = system_clock,
     ) -> CRM:
-        """Open from a :class:`~crmcore.config.CRMConfig`."""
+        """Open from a :class:`~crmcore.config.CRMConfig`.
+
+        A built-in storage backend opened without notifiers loads no plugin yet
+        (see :meth:`~crmcore.plugins.PluginHost.storage_backend`).
+        """
+        from crmcore.plugins import PluginHost
+
         host = plugins if isinstance(plugins, PluginHost) else PluginHost(plugins)
         notifiers = {
             notifier.name: _build(host.notifiers().get(notifier.use, key=f"notifiers[{i}].use"),
                                   notifier, f"notifiers[{i}]", config.base_dir)
             for i, notifier in enumerate(config.notifiers)
         }
-        factory = host.storage_backends().get(config.storage.use, key="storage.backend")
+        factory = host.storage_backend(config.storage.use, key="storage.backend")
         storage = _build(factory, config.storage, "storage", config.base_dir)
         return cls(storage, notifiers=notifiers, plugins=host, clock=clock,
                    retry=config.retry, auto_deliver=config.auto_deliver, config=config)
@@ -174,7 +183,11 @@ class CRM:
 
         Events emitted on it are stored with the writes; after the commit
         they go to observers and, with ``auto_deliver``, to the notifiers.
+        The plugins are loaded first, so one that fails to load stops the write.
         """
+        from crmcore.unit_of_work import unit_of_work
+
+        self.plugins.load()
         with unit_of_work(self.storage) as work:
             yield work
         self._after_commit(work.events)
@@ -197,17 +210,21 @@ class CRM:
             return sum(self._record_into(work, entities, emit_each=True).new.values())
 
     def import_entities(self, entities: Iterable[Any], *, source: str,
-                        batch_size: int = DEFAULT_BATCH_SIZE) -> ImportReport:
+                        batch_size: int | None = None) -> ImportReport:
         """Store a stream of entities (a file's rows) in one transaction: all of it, or none.
 
-        The entities are consumed in batches of ``batch_size``, each checked and
+        The entities are consumed in batches of ``batch_size`` (default
+        :data:`~crmcore.batch_import.DEFAULT_BATCH_SIZE`), each checked and
         stored with set-based statements, so memory does not grow with the
         stream. Unlike :meth:`record_many`, emits one ``<kind>.imported`` event
         per kind (with the counts and ``source``) instead of one per row, so a
         million-row import does not flood the notifiers.
         """
-        return self.import_records(entity_batches(enumerate(entities, start=1), batch_size),
-                                   source=source)
+        from crmcore.batch_import import DEFAULT_BATCH_SIZE, entity_batches
+
+        return self.import_records(
+            entity_batches(enumerate(entities, start=1), batch_size or DEFAULT_BATCH_SIZE),
+            source=source)
 
     def import_records(self, batches: Iterable[RecordBatch], *, source: str,
                        create_customers: bool = False) -> ImportReport:
@@ -220,6 +237,9 @@ class CRM:
         named by its id. Other content under a stored id raises
         :class:`~crmcore.batch_import.RowClashError`.
         """
+        from crmcore.batch_import import BatchWriter
+        from crmcore.events import ENTITY_IMPORTED, DomainEvent
+
         create = _bare_customer if create_customers else None
         with self.transaction() as work:
             writer = BatchWriter(work.session, create_customer=create)
@@ -237,6 +257,16 @@ class CRM:
     def _record_into(
         self, work: UnitOfWork, entities: Iterable[Any], *, emit_each: bool
     ) -> ImportReport:
+        from crmcore.batch_import import (
+            DEFAULT_BATCH_SIZE,
+            BatchWriter,
+            RecordBatch,
+            RowClashError,
+            UnknownCustomerError,
+        )
+        from crmcore.events import ENTITY_RECORDED, entity_event
+        from crmcore.unit_of_work import to_record
+
         writer = BatchWriter(work.session)
         stream = iter(entities)
         done = 0
@@ -260,6 +290,8 @@ class CRM:
         :class:`~crmcore.errors.ConflictError` if someone else changed it
         meanwhile. Emits ``<kind>.updated``.
         """
+        from crmcore.events import ENTITY_UPDATED, entity_event
+
         with self.transaction() as work:
             version = work.repository(type(entity)).replace(
                 entity, expected_version=expected_version
@@ -286,6 +318,8 @@ class CRM:
         On a backend with ``read_transaction`` (SQLite) it is a read
         transaction that never waits for a writer; elsewhere a transaction.
         """
+        from crmcore.unit_of_work import UnitOfWork
+
         opener = getattr(self.storage, "read_transaction", None)
         context = opener() if callable(opener) else self.storage.transaction()
         with context as session:
@@ -340,6 +374,8 @@ class CRM:
         A notifier receives the events stored since it was first configured
         on this storage.
         """
+        from crmcore.outbox import deliver_pending
+
         return deliver_pending(self.storage, self.notifiers, clock=self.clock, retry=self.retry)
 
     def start_delivery(self, *, interval: float = 5.0) -> DeliveryWorker:
@@ -349,6 +385,8 @@ class CRM:
         ``interval`` seconds for retries. Stopped, after a last run, by
         :meth:`stop_delivery` or :meth:`close`. See :mod:`crmcore.delivery_worker`.
         """
+        from crmcore.delivery_worker import DeliveryWorker
+
         if self._worker is None:
             self._worker = DeliveryWorker(self.deliver_events, interval=interval).start()
         return self._worker
@@ -372,6 +410,9 @@ class CRM:
 
 def _bare_customer(customer_id: str) -> StoredRecord:
     """The record of a customer known only by its id (``--create-customers``)."""
+    from crmcore.model.customer import Customer
+    from crmcore.unit_of_work import to_record
+
     return to_record(Customer(id=customer_id, name=customer_id))
 
 
