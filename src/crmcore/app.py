@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import itertools
 import logging
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
+from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from crmcore._lazy import lazy_exports
 from crmcore.clock import Clock, system_clock
 from crmcore.errors import ConfigError, CrmError, DuplicateError, NotFoundError
+from crmcore.options import Options
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -29,7 +31,6 @@ if TYPE_CHECKING:
     from crmcore.config import ComponentConfig, CRMConfig
     from crmcore.delivery_worker import DeliveryWorker
     from crmcore.events import DomainEvent
-    from crmcore.options import Options
     from crmcore.outbox import DeliveryReport, RetryPolicy
     from crmcore.plugins import PluginHost
     from crmcore.ports import Notifier, OutboxEntry, StorageBackend, StoredRecord
@@ -63,18 +64,17 @@ class CRM:
         auto_deliver: bool = True,
         config: CRMConfig | None = None,
     ) -> None:
-        from crmcore.config import CRMConfig
-        from crmcore.outbox import RetryPolicy
         from crmcore.plugins import PluginHost
 
         self.storage = storage
-        self.config = config if config is not None else CRMConfig()
+        self._config = config
+        self._config_later: Callable[[], CRMConfig] | None = None
         self.notifiers: dict[str, Notifier] = dict(notifiers or {})
         self.plugins = plugins if plugins is not None else PluginHost()
         """The plugins: a host made here loads them when first needed (the first write,
         a notifier, a calendar...), not to open a built-in store."""
         self.clock = clock
-        self.retry = retry if retry is not None else RetryPolicy()
+        self._retry = retry
         self.auto_deliver = auto_deliver
         self._worker: DeliveryWorker | None = None
         if self.notifiers and not getattr(storage, "read_only", False):
@@ -99,18 +99,17 @@ class CRM:
 
         ``CRM.open("sqlite", path="crm.db", notifiers=["log"])``; the
         keyword arguments not listed here are the storage backend's options.
+        Without notifiers, :attr:`config` is built when first read, so opening a
+        store imports no configuration code.
         """
-        from crmcore.config import ComponentConfig, CRMConfig
-
-        config = CRMConfig(
-            storage=ComponentConfig(storage, storage_options),
-            notifiers=tuple(
-                item if isinstance(item, ComponentConfig) else ComponentConfig(item)
-                for item in notifiers
-            ),
-            auto_deliver=auto_deliver,
-        )
-        return cls.from_config(config, plugins=plugins, clock=clock)
+        if notifiers:
+            return cls.from_config(_named_config(storage, storage_options, notifiers, auto_deliver),
+                                   plugins=plugins, clock=clock)
+        host = _plugin_host(plugins)
+        crm = cls(_open_storage(host, storage, Options(storage_options, "storage")),
+                  plugins=host, clock=clock, auto_deliver=auto_deliver)
+        crm._config_later = partial(_named_config, storage, storage_options, (), auto_deliver)
+        return crm
 
     @classmethod
     def from_file(
@@ -138,18 +137,48 @@ class CRM:
         A built-in storage backend opened without notifiers loads no plugin yet
         (see :meth:`~crmcore.plugins.PluginHost.storage_backend`).
         """
-        from crmcore.plugins import PluginHost
-
-        host = plugins if isinstance(plugins, PluginHost) else PluginHost(plugins)
+        host = _plugin_host(plugins)
         notifiers = {
             notifier.name: _build(host.notifiers().get(notifier.use, key=f"notifiers[{i}].use"),
-                                  notifier, f"notifiers[{i}]", config.base_dir)
+                                  notifier.use, notifier.reader(f"notifiers[{i}]", config.base_dir),
+                                  f"notifiers[{i}]")
             for i, notifier in enumerate(config.notifiers)
         }
-        factory = host.storage_backend(config.storage.use, key="storage.backend")
-        storage = _build(factory, config.storage, "storage", config.base_dir)
+        storage = _open_storage(host, config.storage.use,
+                                config.storage.reader("storage", config.base_dir))
         return cls(storage, notifiers=notifiers, plugins=host, clock=clock,
                    retry=config.retry, auto_deliver=config.auto_deliver, config=config)
+
+    @property
+    def config(self) -> CRMConfig:
+        """The configuration this service was opened from (:meth:`open`: its names and
+        options, built when first read; made directly without one: the defaults)."""
+        if self._config is None:
+            if self._config_later is not None:
+                self._config = self._config_later()
+            else:
+                from crmcore.config import CRMConfig
+
+                self._config = CRMConfig()
+        return self._config
+
+    @config.setter
+    def config(self, config: CRMConfig) -> None:
+        self._config = config
+
+    @property
+    def retry(self) -> RetryPolicy:
+        """How failed deliveries are retried (the configuration's when opened from one,
+        else the default :class:`~crmcore.outbox.RetryPolicy`)."""
+        if self._retry is None:
+            from crmcore.outbox import RetryPolicy
+
+            self._retry = RetryPolicy()
+        return self._retry
+
+    @retry.setter
+    def retry(self, retry: RetryPolicy) -> None:
+        self._retry = retry
 
     def close(self) -> None:
         """Stop the background deliverer (after a last run), then close the storage."""
@@ -416,14 +445,39 @@ def _bare_customer(customer_id: str) -> StoredRecord:
     return to_record(Customer(id=customer_id, name=customer_id))
 
 
-def _build(factory: Any, component: ComponentConfig, prefix: str, base_dir: Path | None) -> Any:
-    options = component.reader(prefix, base_dir)
+def _plugin_host(plugins: PluginHost | pluggy.PluginManager | None) -> PluginHost:
+    from crmcore.plugins import PluginHost
+
+    return plugins if isinstance(plugins, PluginHost) else PluginHost(plugins)
+
+
+def _named_config(storage: str, storage_options: Mapping[str, Any],
+                  notifiers: Sequence[str | ComponentConfig], auto_deliver: bool) -> CRMConfig:
+    """The configuration :meth:`CRM.open` describes with names and keyword options."""
+    from crmcore.config import ComponentConfig, CRMConfig
+
+    return CRMConfig(
+        storage=ComponentConfig(storage, storage_options),
+        notifiers=tuple(item if isinstance(item, ComponentConfig) else ComponentConfig(item)
+                        for item in notifiers),
+        auto_deliver=auto_deliver,
+    )
+
+
+def _open_storage(host: PluginHost, use: str, options: Options) -> StorageBackend:
+    """The storage backend registered as ``use``, built from ``options``."""
+    storage: StorageBackend = _build(host.storage_backend(use, key="storage.backend"), use,
+                                     options, "storage")
+    return storage
+
+
+def _build(factory: Any, use: str, options: Options, prefix: str) -> Any:
     try:
         built = factory(options)
     except CrmError:
         raise
     except Exception as error:
-        raise ConfigError(f"{prefix}: {component.use!r} could not be set up: {error}") from error
+        raise ConfigError(f"{prefix}: {use!r} could not be set up: {error}") from error
     try:
         options.check_all_used()
     except ConfigError:
