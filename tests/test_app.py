@@ -147,3 +147,26 @@ def test_transaction_groups_writes_and_events(crm: CRM) -> None:
     with pytest.raises(RuntimeError):
         fail_half_way()
     assert crm.get(Transaction, "T2") is None
+
+
+def test_open_describes_itself_with_the_configuration_it_was_given_by_name(
+        tmp_path: Path) -> None:
+    """CRM.open builds its CRMConfig when first read; it is the one the names describe,
+    with or without notifiers, and the retry policy is the configuration's default."""
+    from crmcore.config import CRMConfig
+    from crmcore.outbox import RetryPolicy
+
+    path = str(tmp_path / "crm.db")
+    with CRM.open("sqlite", path=path, auto_deliver=False) as crm:
+        assert crm.config == CRMConfig(storage=ComponentConfig("sqlite", {"path": path}),
+                                       auto_deliver=False)
+        assert crm.retry == RetryPolicy() == crm.config.retry
+        assert crm.settings("run").has("scheme") is False
+    with CRM.open("memory", notifiers=["log"]) as crm:
+        assert crm.config == CRMConfig(storage=ComponentConfig("memory"),
+                                       notifiers=(ComponentConfig("log"),))
+        assert set(crm.notifiers) == {"log"}
+    with CRM(CRM.open("memory").storage) as crm:
+        assert crm.config == CRMConfig()
+        crm.retry = RetryPolicy(first_delay=timedelta(seconds=1))
+        assert crm.retry.first_delay == timedelta(seconds=1)

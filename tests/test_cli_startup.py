@@ -20,6 +20,15 @@ ROOT = Path(__file__).resolve().parents[1]
 
 COMMAND_MODULES = sorted({command.module for command in COMMANDS.values()})
 
+PLUGIN_LOADING = {"importlib.metadata", "smtplib", "crmcore_plugins.notify_smtp",
+                  "crmcore_plugins.notify_webhook", "crmcore_plugins.storage_memory",
+                  "crmcore_plugins.calendar_holidays"}
+"""What building the plugin manager imports (entry points, every built-in adapter): a
+command that only prints its help or reads a stored agenda needs none of it."""
+
+SHARED_COMMAND_MODULES = {"crmcore.cli.importing", "crmcore.cli.reports"}
+"""Command modules whose argument helpers other commands import (their --help loads them)."""
+
 
 def modules_after(code: str) -> set[str]:
     """The modules a fresh interpreter holds after running ``code``."""
@@ -38,9 +47,20 @@ def run_cli(*argv: str) -> set[str]:
 def test_version_and_help_import_no_command_and_no_heavy_module(argv: tuple[str, ...]) -> None:
     loaded = run_cli(*argv)
     assert "crmcore.cli" in loaded
-    heavy = {"numpy", "sqlite3", "crmcore.app", "crmcore.model", "attrs", "pluggy",
-             "importlib.metadata", *COMMAND_MODULES}
+    heavy = {"numpy", "sqlite3", "crmcore.app", "crmcore.model", "attrs", "pluggy", "cattrs",
+             "crmcore.plugins", "crmcore.config", *PLUGIN_LOADING, *COMMAND_MODULES}
     assert not loaded & heavy
+
+
+@pytest.mark.parametrize("name", list(COMMANDS))
+def test_a_command_help_loads_no_plugin_and_no_other_command(name: str) -> None:
+    """``crmcore COMMAND --help`` imports its own module (and what that imports), never
+    the plugin manager, the entry points or the adapters, nor the other commands."""
+    loaded = run_cli(name, "--help")
+    own = COMMANDS[name].module
+    assert own in loaded
+    assert not loaded & {"pluggy", "crmcore_plugins.storage_sqlite", *PLUGIN_LOADING}
+    assert loaded & set(COMMAND_MODULES) - {own} <= SHARED_COMMAND_MODULES
 
 
 def test_grade_help_imports_grading_only() -> None:
@@ -116,24 +136,53 @@ def test_a_command_whose_module_cannot_import_says_what_to_install(
     assert "clv " in capsys.readouterr().out  # still listed
 
 
-def test_reading_the_stored_agenda_imports_no_policy_and_no_numpy(tmp_path: Path) -> None:
-    """An owner's materialised agenda is a read (target <= 100 ms): neither the policies
-    that made it nor numpy (imported by the grading columns when first used) are loaded."""
-    database = tmp_path / "crm.db"
-    code = (f"from crmcore.cli import main; main(['agenda', '--db', {str(database)!r}, "
-            "'--owner', 'li', '--format', 'json'])")
+@pytest.fixture(scope="module")
+def stored_agenda_book(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite book whose daily run stored li's agenda as of 2 March 2026."""
     from crmcore import CRM
     from crmcore.daily import store_agendas
     from crmcore.policies import PolicyService, PolicySet
 
+    database = tmp_path_factory.mktemp("agenda") / "crm.db"
     with CRM.open("sqlite", path=str(database)) as crm:
         crm.record(crmcore.Customer(id="C1", name="Acme", owner="li"))
         as_of = datetime(2026, 3, 2, tzinfo=UTC)
         items = PolicyService(crm, PolicySet()).agenda(as_of)
         assert store_agendas(crm, items, as_of=as_of) == 1
-    loaded = modules_after(code)
+    return database
+
+
+def agenda_json(*argv: str, capsys: pytest.CaptureFixture[str]) -> list[dict[str, object]]:
+    assert main(["agenda", *argv, "--owner", "li", "--format", "json"]) == 0
+    rows: list[dict[str, object]] = json.loads(capsys.readouterr().out)
+    return rows
+
+
+def test_reading_the_stored_agenda_imports_no_policy_and_no_numpy(
+        stored_agenda_book: Path) -> None:
+    """An owner's materialised agenda is a read (target <= 100 ms): neither the policies
+    that made it, nor numpy (imported by the grading columns when first used), nor the
+    plugin manager, the other adapters, the configuration code or cattrs are loaded;
+    only the SQLite backend."""
+    loaded = run_cli("agenda", "--db", str(stored_agenda_book), "--owner", "li",
+                     "--format", "json")
     assert "crmcore.cli.agenda" in loaded
     assert "crmcore.daily.agenda_store" in loaded
     assert not loaded & {"numpy", "crmcore.daily.run", "crmcore.policies",
                          "crmcore.policies.service", "crmcore.lifecycle", "crmcore.grading",
-                         "crmcore.event_catalogue"}
+                         "crmcore.event_catalogue", "crmcore.config", "crmcore.outbox",
+                         "cattrs", *PLUGIN_LOADING}
+    assert {name for name in loaded if name.startswith("crmcore_plugins.")} == {
+        "crmcore_plugins.storage_sqlite"}
+
+
+def test_the_stored_agenda_reads_the_same_through_a_configuration_file(
+        stored_agenda_book: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Storage named by a configuration file still opens (and reads the same rows)."""
+    config = tmp_path / "crm.toml"
+    config.write_text(f'[storage]\nbackend = "sqlite"\npath = {str(stored_agenda_book)!r}\n',
+                      encoding="utf-8")
+    by_db = agenda_json("--db", str(stored_agenda_book), capsys=capsys)
+    assert by_db
+    assert {row["owner"] for row in by_db} == {"li"}
+    assert agenda_json("--config", str(config), capsys=capsys) == by_db

@@ -16,8 +16,10 @@ from crmcore.errors import ConfigError
 from crmcore.options import Options
 from crmcore.plugins import (
     BUILTIN_PLUGINS,
+    BUILTIN_STORAGE,
     DISABLE_AUTOLOAD_ENV,
     PluginHost,
+    builtin_storage,
     make_plugin_manager,
 )
 
@@ -215,6 +217,89 @@ def test_a_broken_entry_point_names_itself(fake_distribution: Path,
     with pytest.raises(PluginError, match=r"plugin 'fake' \(fake_crm_plugin\) from "
                                           r"fake-crm-plugin failed to load: missing lib"):
         make_plugin_manager()
+
+
+def test_the_builtin_storage_table_is_what_the_builtin_plugins_register() -> None:
+    """The shortcut that opens a built-in store without the manager gives the same
+    factory the full registry would, for every built-in storage name and no other."""
+    registry = PluginHost(make_plugin_manager(load_entry_points=False)).storage_backends()
+    builtin = {r.name: r.plugin for r in registry if r.plugin in BUILTIN_PLUGINS}
+    assert builtin == BUILTIN_STORAGE
+    for name in BUILTIN_STORAGE:
+        assert builtin_storage(name) is registry.get(name)
+
+
+def test_a_host_builds_its_manager_when_first_used_not_when_made(
+    fake_distribution: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(DISABLE_AUTOLOAD_ENV, raising=False)
+    host = PluginHost()
+    assert host.storage_backend("sqlite", key="storage.backend") is builtin_storage("sqlite")
+    assert "fake_crm_plugin" not in sys.modules  # opening a built-in store loads no plugin
+    assert "fake" in host.notifiers()
+    assert "fake_crm_plugin" in sys.modules
+    given = make_plugin_manager(load_entry_points=False)
+    assert PluginHost(given).manager is given
+
+
+def test_entry_point_plugins_still_supply_storage_and_notifiers_and_see_writes(
+    fake_distribution: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from crmcore import CRM, Customer
+    from crmcore.config import ComponentConfig, CRMConfig
+
+    monkeypatch.delenv(DISABLE_AUTOLOAD_ENV, raising=False)
+    (fake_distribution / "fake_crm_plugin.py").write_text(textwrap.dedent("""
+        from crmcore import hookimpl
+        from crmcore_plugins.storage_memory import open_memory_storage
+
+        notified, observed = [], []
+
+        class Notifier:
+            def notify(self, event):
+                notified.append(event.type)
+
+        @hookimpl
+        def crmcore_register_storage(register):
+            register("fake-store", open_memory_storage)
+
+        @hookimpl
+        def crmcore_register_notifiers(register):
+            register("fake", lambda options: Notifier())
+
+        @hookimpl
+        def crmcore_event_committed(event):
+            observed.append(event.type)
+    """))
+    config = CRMConfig(storage=ComponentConfig("fake-store"),
+                       notifiers=(ComponentConfig("fake"),))
+    with CRM.from_config(config) as crm:
+        assert crm.record(Customer(id="C1", name="Acme"))
+    plugin = sys.modules["fake_crm_plugin"]
+    assert plugin.observed == plugin.notified == ["customer.recorded"]
+    with CRM.open("memory") as crm:  # built-in store: the plugin still observes writes
+        assert crm.record(Customer(id="C2", name="Beta"))
+    assert plugin.observed == ["customer.recorded"] * 2
+
+
+def test_a_broken_entry_point_stops_a_write_before_it_is_stored(
+    fake_distribution: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Reading a built-in store needs no plugin; the first write loads them all first."""
+    from crmcore import CRM, Customer
+
+    monkeypatch.delenv(DISABLE_AUTOLOAD_ENV, raising=False)
+    database = str(tmp_path / "crm.db")
+    with CRM.open("sqlite", path=database, plugins=make_plugin_manager(
+            load_entry_points=False)) as crm:
+        crm.record(Customer(id="C1", name="Acme"))
+    (fake_distribution / "fake_crm_plugin.py").write_text("raise ImportError('missing lib')\n")
+    with CRM.open("sqlite", path=database) as crm:
+        assert crm.get(Customer, "C1") is not None
+        with pytest.raises(PluginError, match="plugin 'fake' .* failed to load: missing lib"):
+            crm.record(Customer(id="C2", name="Beta"))
+        assert crm.get(Customer, "C2") is None
+        assert len(crm.events()) == 1
 
 
 def test_options_reject_wrong_types_and_unknown_keys() -> None:

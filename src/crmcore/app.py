@@ -10,43 +10,37 @@ from __future__ import annotations
 
 import itertools
 import logging
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
-from pathlib import Path
-from types import TracebackType
-from typing import Any, TypeVar
+from functools import partial
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import pluggy
-
-from crmcore.batch_import import (
-    DEFAULT_BATCH_SIZE,
-    BatchWriter,
-    ImportReport,  # re-exported: crmcore.ImportReport lives here for hosts
-    RecordBatch,
-    RowClashError,
-    UnknownCustomerError,
-    entity_batches,
-)
+from crmcore._lazy import lazy_exports
 from crmcore.clock import Clock, system_clock
-from crmcore.config import ComponentConfig, CRMConfig, load_config
-from crmcore.delivery_worker import DeliveryWorker
 from crmcore.errors import ConfigError, CrmError, DuplicateError, NotFoundError
-from crmcore.events import (
-    ENTITY_IMPORTED,
-    ENTITY_RECORDED,
-    ENTITY_UPDATED,
-    DomainEvent,
-    entity_event,
-)
-from crmcore.model.customer import Customer
 from crmcore.options import Options
-from crmcore.outbox import DeliveryReport, RetryPolicy, deliver_pending
-from crmcore.plugins import PluginHost
-from crmcore.ports import Notifier, OutboxEntry, StorageBackend, StoredRecord
-from crmcore.unit_of_work import UnitOfWork, to_record, unit_of_work
+
+if TYPE_CHECKING:
+    from pathlib import Path
+    from types import TracebackType
+
+    import pluggy
+
+    from crmcore.batch_import import ImportReport, RecordBatch
+    from crmcore.config import ComponentConfig, CRMConfig
+    from crmcore.delivery_worker import DeliveryWorker
+    from crmcore.events import DomainEvent
+    from crmcore.outbox import DeliveryReport, RetryPolicy
+    from crmcore.plugins import PluginHost
+    from crmcore.ports import Notifier, OutboxEntry, StorageBackend, StoredRecord
+    from crmcore.unit_of_work import UnitOfWork
 
 __all__ = ["CRM", "ImportReport"]
+
+_MODULE_OF, __getattr__, __dir__ = lazy_exports(
+    "crmcore.app", {"crmcore.batch_import": ("ImportReport",)}, globals())
+"""``crmcore.app.ImportReport`` (re-exported for hosts), imported on first use."""
 
 E = TypeVar("E")
 _log = logging.getLogger(__name__)
@@ -66,16 +60,21 @@ class CRM:
         notifiers: Mapping[str, Notifier] | None = None,
         plugins: PluginHost | None = None,
         clock: Clock = system_clock,
-        retry: RetryPolicy = RetryPolicy(),  # noqa: B008 - frozen value
+        retry: RetryPolicy | None = None,
         auto_deliver: bool = True,
         config: CRMConfig | None = None,
     ) -> None:
+        from crmcore.plugins import PluginHost
+
         self.storage = storage
-        self.config = config if config is not None else CRMConfig()
+        self._config = config
+        self._config_later: Callable[[], CRMConfig] | None = None
         self.notifiers: dict[str, Notifier] = dict(notifiers or {})
         self.plugins = plugins if plugins is not None else PluginHost()
+        """The plugins: a host made here loads them when first needed (the first write,
+        a notifier, a calendar...), not to open a built-in store."""
         self.clock = clock
-        self.retry = retry
+        self._retry = retry
         self.auto_deliver = auto_deliver
         self._worker: DeliveryWorker | None = None
         if self.notifiers and not getattr(storage, "read_only", False):
@@ -100,16 +99,17 @@ class CRM:
 
         ``CRM.open("sqlite", path="crm.db", notifiers=["log"])``; the
         keyword arguments not listed here are the storage backend's options.
+        Without notifiers, :attr:`config` is built when first read, so opening a
+        store imports no configuration code.
         """
-        config = CRMConfig(
-            storage=ComponentConfig(storage, storage_options),
-            notifiers=tuple(
-                item if isinstance(item, ComponentConfig) else ComponentConfig(item)
-                for item in notifiers
-            ),
-            auto_deliver=auto_deliver,
-        )
-        return cls.from_config(config, plugins=plugins, clock=clock)
+        if notifiers:
+            return cls.from_config(_named_config(storage, storage_options, notifiers, auto_deliver),
+                                   plugins=plugins, clock=clock)
+        host = _plugin_host(plugins)
+        crm = cls(_open_storage(host, storage, Options(storage_options, "storage")),
+                  plugins=host, clock=clock, auto_deliver=auto_deliver)
+        crm._config_later = partial(_named_config, storage, storage_options, (), auto_deliver)
+        return crm
 
     @classmethod
     def from_file(
@@ -120,6 +120,8 @@ class CRM:
         clock: Clock = system_clock,
     ) -> CRM:
         """Open from a TOML configuration file (see :mod:`crmcore.config`)."""
+        from crmcore.config import load_config
+
         return cls.from_config(load_config(path), plugins=plugins, clock=clock)
 
     @classmethod
@@ -130,17 +132,53 @@ class CRM:
         plugins: PluginHost | pluggy.PluginManager | None = None,
         clock: Clock = system_clock,
     ) -> CRM:
-        """Open from a :class:`~crmcore.config.CRMConfig`."""
-        host = plugins if isinstance(plugins, PluginHost) else PluginHost(plugins)
+        """Open from a :class:`~crmcore.config.CRMConfig`.
+
+        A built-in storage backend opened without notifiers loads no plugin yet
+        (see :meth:`~crmcore.plugins.PluginHost.storage_backend`).
+        """
+        host = _plugin_host(plugins)
         notifiers = {
             notifier.name: _build(host.notifiers().get(notifier.use, key=f"notifiers[{i}].use"),
-                                  notifier, f"notifiers[{i}]", config.base_dir)
+                                  notifier.use, notifier.reader(f"notifiers[{i}]", config.base_dir),
+                                  f"notifiers[{i}]")
             for i, notifier in enumerate(config.notifiers)
         }
-        factory = host.storage_backends().get(config.storage.use, key="storage.backend")
-        storage = _build(factory, config.storage, "storage", config.base_dir)
+        storage = _open_storage(host, config.storage.use,
+                                config.storage.reader("storage", config.base_dir))
         return cls(storage, notifiers=notifiers, plugins=host, clock=clock,
                    retry=config.retry, auto_deliver=config.auto_deliver, config=config)
+
+    @property
+    def config(self) -> CRMConfig:
+        """The configuration this service was opened from (:meth:`open`: its names and
+        options, built when first read; made directly without one: the defaults)."""
+        if self._config is None:
+            if self._config_later is not None:
+                self._config = self._config_later()
+            else:
+                from crmcore.config import CRMConfig
+
+                self._config = CRMConfig()
+        return self._config
+
+    @config.setter
+    def config(self, config: CRMConfig) -> None:
+        self._config = config
+
+    @property
+    def retry(self) -> RetryPolicy:
+        """How failed deliveries are retried (the configuration's when opened from one,
+        else the default :class:`~crmcore.outbox.RetryPolicy`)."""
+        if self._retry is None:
+            from crmcore.outbox import RetryPolicy
+
+            self._retry = RetryPolicy()
+        return self._retry
+
+    @retry.setter
+    def retry(self, retry: RetryPolicy) -> None:
+        self._retry = retry
 
     def close(self) -> None:
         """Stop the background deliverer (after a last run), then close the storage."""
@@ -174,7 +212,11 @@ class CRM:
 
         Events emitted on it are stored with the writes; after the commit
         they go to observers and, with ``auto_deliver``, to the notifiers.
+        The plugins are loaded first, so one that fails to load stops the write.
         """
+        from crmcore.unit_of_work import unit_of_work
+
+        self.plugins.load()
         with unit_of_work(self.storage) as work:
             yield work
         self._after_commit(work.events)
@@ -197,17 +239,21 @@ class CRM:
             return sum(self._record_into(work, entities, emit_each=True).new.values())
 
     def import_entities(self, entities: Iterable[Any], *, source: str,
-                        batch_size: int = DEFAULT_BATCH_SIZE) -> ImportReport:
+                        batch_size: int | None = None) -> ImportReport:
         """Store a stream of entities (a file's rows) in one transaction: all of it, or none.
 
-        The entities are consumed in batches of ``batch_size``, each checked and
+        The entities are consumed in batches of ``batch_size`` (default
+        :data:`~crmcore.batch_import.DEFAULT_BATCH_SIZE`), each checked and
         stored with set-based statements, so memory does not grow with the
         stream. Unlike :meth:`record_many`, emits one ``<kind>.imported`` event
         per kind (with the counts and ``source``) instead of one per row, so a
         million-row import does not flood the notifiers.
         """
-        return self.import_records(entity_batches(enumerate(entities, start=1), batch_size),
-                                   source=source)
+        from crmcore.batch_import import DEFAULT_BATCH_SIZE, entity_batches
+
+        return self.import_records(
+            entity_batches(enumerate(entities, start=1), batch_size or DEFAULT_BATCH_SIZE),
+            source=source)
 
     def import_records(self, batches: Iterable[RecordBatch], *, source: str,
                        create_customers: bool = False) -> ImportReport:
@@ -220,6 +266,9 @@ class CRM:
         named by its id. Other content under a stored id raises
         :class:`~crmcore.batch_import.RowClashError`.
         """
+        from crmcore.batch_import import BatchWriter
+        from crmcore.events import ENTITY_IMPORTED, DomainEvent
+
         create = _bare_customer if create_customers else None
         with self.transaction() as work:
             writer = BatchWriter(work.session, create_customer=create)
@@ -237,6 +286,16 @@ class CRM:
     def _record_into(
         self, work: UnitOfWork, entities: Iterable[Any], *, emit_each: bool
     ) -> ImportReport:
+        from crmcore.batch_import import (
+            DEFAULT_BATCH_SIZE,
+            BatchWriter,
+            RecordBatch,
+            RowClashError,
+            UnknownCustomerError,
+        )
+        from crmcore.events import ENTITY_RECORDED, entity_event
+        from crmcore.unit_of_work import to_record
+
         writer = BatchWriter(work.session)
         stream = iter(entities)
         done = 0
@@ -260,6 +319,8 @@ class CRM:
         :class:`~crmcore.errors.ConflictError` if someone else changed it
         meanwhile. Emits ``<kind>.updated``.
         """
+        from crmcore.events import ENTITY_UPDATED, entity_event
+
         with self.transaction() as work:
             version = work.repository(type(entity)).replace(
                 entity, expected_version=expected_version
@@ -286,6 +347,8 @@ class CRM:
         On a backend with ``read_transaction`` (SQLite) it is a read
         transaction that never waits for a writer; elsewhere a transaction.
         """
+        from crmcore.unit_of_work import UnitOfWork
+
         opener = getattr(self.storage, "read_transaction", None)
         context = opener() if callable(opener) else self.storage.transaction()
         with context as session:
@@ -340,6 +403,8 @@ class CRM:
         A notifier receives the events stored since it was first configured
         on this storage.
         """
+        from crmcore.outbox import deliver_pending
+
         return deliver_pending(self.storage, self.notifiers, clock=self.clock, retry=self.retry)
 
     def start_delivery(self, *, interval: float = 5.0) -> DeliveryWorker:
@@ -349,6 +414,8 @@ class CRM:
         ``interval`` seconds for retries. Stopped, after a last run, by
         :meth:`stop_delivery` or :meth:`close`. See :mod:`crmcore.delivery_worker`.
         """
+        from crmcore.delivery_worker import DeliveryWorker
+
         if self._worker is None:
             self._worker = DeliveryWorker(self.deliver_events, interval=interval).start()
         return self._worker
@@ -372,17 +439,45 @@ class CRM:
 
 def _bare_customer(customer_id: str) -> StoredRecord:
     """The record of a customer known only by its id (``--create-customers``)."""
+    from crmcore.model.customer import Customer
+    from crmcore.unit_of_work import to_record
+
     return to_record(Customer(id=customer_id, name=customer_id))
 
 
-def _build(factory: Any, component: ComponentConfig, prefix: str, base_dir: Path | None) -> Any:
-    options = component.reader(prefix, base_dir)
+def _plugin_host(plugins: PluginHost | pluggy.PluginManager | None) -> PluginHost:
+    from crmcore.plugins import PluginHost
+
+    return plugins if isinstance(plugins, PluginHost) else PluginHost(plugins)
+
+
+def _named_config(storage: str, storage_options: Mapping[str, Any],
+                  notifiers: Sequence[str | ComponentConfig], auto_deliver: bool) -> CRMConfig:
+    """The configuration :meth:`CRM.open` describes with names and keyword options."""
+    from crmcore.config import ComponentConfig, CRMConfig
+
+    return CRMConfig(
+        storage=ComponentConfig(storage, storage_options),
+        notifiers=tuple(item if isinstance(item, ComponentConfig) else ComponentConfig(item)
+                        for item in notifiers),
+        auto_deliver=auto_deliver,
+    )
+
+
+def _open_storage(host: PluginHost, use: str, options: Options) -> StorageBackend:
+    """The storage backend registered as ``use``, built from ``options``."""
+    storage: StorageBackend = _build(host.storage_backend(use, key="storage.backend"), use,
+                                     options, "storage")
+    return storage
+
+
+def _build(factory: Any, use: str, options: Options, prefix: str) -> Any:
     try:
         built = factory(options)
     except CrmError:
         raise
     except Exception as error:
-        raise ConfigError(f"{prefix}: {component.use!r} could not be set up: {error}") from error
+        raise ConfigError(f"{prefix}: {use!r} could not be set up: {error}") from error
     try:
         options.check_all_used()
     except ConfigError:

@@ -5,6 +5,11 @@ built-in adapters of :mod:`crmcore_plugins` first, then every entry point of
 the ``crmcore`` group (unless ``CRMCORE_DISABLE_PLUGIN_AUTOLOAD`` is set),
 then ``extra_plugins``. Core code never calls ``pm.hook`` directly; it goes
 through :class:`PluginHost`.
+
+A :class:`PluginHost` made without a manager builds its own when first used,
+and opening a built-in storage backend (:data:`BUILTIN_STORAGE`) does not use
+it: a command that only reads a SQLite file loads no other plugin, while the
+first write, notifier, calendar or scoring strategy loads them all.
 """
 
 from __future__ import annotations
@@ -14,17 +19,21 @@ import logging
 import os
 import weakref
 from collections.abc import Iterable, Iterator
-from importlib import metadata
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import attrs
-import pluggy
-from pluggy import HookImpl
 
-from crmcore import hookspecs
 from crmcore.errors import PluginError
-from crmcore.events import DomainEvent
-from crmcore.ports import CalendarFactory, NotifierFactory, ScoringFactory, StorageFactory
+
+if TYPE_CHECKING:
+    from importlib import metadata
+
+    import pluggy
+    from pluggy import HookImpl
+
+    from crmcore import hookspecs
+    from crmcore.events import DomainEvent
+    from crmcore.ports import CalendarFactory, NotifierFactory, ScoringFactory, StorageFactory
 
 ENTRY_POINT_GROUP = "crmcore"
 """The entry-point group third-party plugins are published under."""
@@ -47,6 +56,14 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
 )
 """Modules registered in every plugin manager, through the same hooks as others."""
 
+BUILTIN_STORAGE: dict[str, str] = {
+    "memory": "crmcore_plugins.storage_memory",
+    "sqlite": "crmcore_plugins.storage_sqlite",
+    "sql": "crmcore_plugins.storage_sql",
+}
+"""The storage backends of :data:`BUILTIN_PLUGINS`, each with the module that registers
+it: :meth:`PluginHost.storage_backend` opens them without loading every plugin."""
+
 _log = logging.getLogger(__name__)
 _DISTRIBUTIONS: weakref.WeakKeyDictionary[pluggy.PluginManager, dict[str, metadata.Distribution]]
 _DISTRIBUTIONS = weakref.WeakKeyDictionary()
@@ -67,6 +84,10 @@ def make_plugin_manager(
     A plugin that fails to import raises :class:`~crmcore.errors.PluginError`
     naming the entry point and its distribution.
     """
+    import pluggy
+
+    from crmcore import hookspecs
+
     manager = pluggy.PluginManager(hookspecs.PROJECT_NAME)
     manager.add_hookspecs(hookspecs)
     for module_name in BUILTIN_PLUGINS:
@@ -91,6 +112,8 @@ def _plugin_name(manager: pluggy.PluginManager, plugin: object) -> str:
 
 
 def _load_entry_points(manager: pluggy.PluginManager) -> None:
+    from importlib import metadata
+
     for entry_point in metadata.entry_points(group=ENTRY_POINT_GROUP):
         if manager.get_plugin(entry_point.name) is not None:
             continue
@@ -168,11 +191,37 @@ class PluginInfo:
 
 
 class PluginHost:
-    """Typed access to the hooks of one plugin manager."""
+    """Typed access to the hooks of one plugin manager.
+
+    Without ``manager``, the host builds one with :func:`make_plugin_manager` when
+    first used (see :meth:`load`), not when made.
+    """
 
     def __init__(self, manager: pluggy.PluginManager | None = None) -> None:
-        self.manager = manager if manager is not None else make_plugin_manager()
+        self._manager = manager
         self._cache: dict[str, Registry[Any]] = {}
+
+    @property
+    def manager(self) -> pluggy.PluginManager:
+        """The plugin manager, built (loading every plugin) on first use if none was given."""
+        if self._manager is None:
+            self._manager = make_plugin_manager()
+        return self._manager
+
+    def load(self) -> None:
+        """Load the plugins now if they are not loaded yet: a plugin that fails to import
+        raises :class:`~crmcore.errors.PluginError` here, before any write it should see."""
+        self.manager  # noqa: B018 - built on first access
+
+    def storage_backend(self, name: str, *, key: str | None = None) -> StorageFactory:
+        """The storage factory registered as ``name``, as ``storage_backends().get``.
+
+        While the host has not built its own manager yet, a built-in backend
+        (:data:`BUILTIN_STORAGE`) comes from its module alone, loading no other plugin.
+        """
+        if self._manager is None and name in BUILTIN_STORAGE:
+            return builtin_storage(name)
+        return self.storage_backends().get(name, key=key)
 
     def _collect(self, hook_name: str, category: str) -> Registry[Any]:
         if hook_name not in self._cache:
@@ -245,6 +294,15 @@ class PluginHost:
                 registers={k: v for k, v in registers.items() if v},
             ))
         return infos
+
+
+def builtin_storage(name: str) -> StorageFactory:
+    """The factory the built-in module of :data:`BUILTIN_STORAGE` registers as ``name``
+    (through its own ``crmcore_register_storage`` hook)."""
+    module = importlib.import_module(BUILTIN_STORAGE[name])
+    registered: dict[str, StorageFactory] = {}
+    module.crmcore_register_storage(register=registered.__setitem__)
+    return registered[name]
 
 
 def _call(implementation: HookImpl, **arguments: Any) -> Any:

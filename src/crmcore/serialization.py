@@ -6,6 +6,10 @@ are the convenient entry points; :func:`structure` turns every cattrs error
 into :class:`~crmcore.errors.InvalidDataError` whose message names the path
 and the value, e.g. ``customers[3].preferences.time_zone: 'Mars/Base' is not a
 time zone``.
+
+cattrs is imported when a converter is first built or an error described, not
+with this module: :func:`dump_json` and the readers of stored JSON that never
+structure an entity (a materialised agenda) do not pay for it.
 """
 
 from __future__ import annotations
@@ -16,16 +20,14 @@ from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
 from enum import Enum, StrEnum
 from functools import cache
-from typing import Any, TypeVar, get_args, get_origin
-
-import cattrs
-from cattrs.cols import homogenous_tuple_structure_factory, list_structure_factory
-from cattrs.errors import ClassValidationError, IterableValidationError
+from typing import TYPE_CHECKING, Any, TypeVar, get_args, get_origin
 
 from crmcore.errors import MISSING, InvalidDataError, ValidationError
 from crmcore.i18n import N_, tr
-from crmcore.model.customer import AttributeValue
 from crmcore.validation import parse_date
+
+if TYPE_CHECKING:
+    import cattrs
 
 T = TypeVar("T")
 
@@ -129,6 +131,8 @@ def _is_homogeneous_sequence(cls: Any) -> bool:
 def _sequence_factory(
     cls: Any, converter: cattrs.Converter
 ) -> Callable[[Any, type[Any]], Any]:
+    from cattrs.cols import homogenous_tuple_structure_factory, list_structure_factory
+
     if get_origin(cls) is list:
         inner = list_structure_factory(cls, converter)
     else:
@@ -177,6 +181,10 @@ def make_converter() -> cattrs.Converter:
     text (exact), enums by value. Scalars are strict: ``"5"`` is not an int
     and ``"false"`` is not a bool.
     """
+    import cattrs
+
+    from crmcore.model.customer import AttributeValue
+
     converter = cattrs.Converter(detailed_validation=True, forbid_extra_keys=True)
     converter.register_unstructure_hook(datetime, datetime.isoformat)
     converter.register_structure_hook(datetime, _structure_datetime)
@@ -237,6 +245,12 @@ def structure(data: Any, cls: type[T], *, path: str = "") -> T:
 
 def describe_structure_error(error: BaseException, path: str = "") -> list[ValidationError]:
     """Flatten a cattrs (or validator) error into problems with full paths."""
+    from cattrs.errors import (
+        ClassValidationError,
+        ForbiddenExtraKeysError,
+        IterableValidationError,
+    )
+
     if isinstance(error, ClassValidationError | IterableValidationError):
         problems: list[ValidationError] = []
         with_notes, without_notes = error.group_exceptions()
@@ -251,7 +265,7 @@ def describe_structure_error(error: BaseException, path: str = "") -> list[Valid
         return [error.at(path)]
     if isinstance(error, KeyError):
         return [ValidationError(path, MISSING, "is required")]
-    if isinstance(error, cattrs.ForbiddenExtraKeysError):
+    if isinstance(error, ForbiddenExtraKeysError):
         return [
             ValidationError(_join_name(path, key), MISSING, "is not a known field")
             for key in sorted(error.extra_fields)

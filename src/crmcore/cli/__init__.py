@@ -99,10 +99,17 @@ class _LazyCommands(_SubParsers):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._pending: dict[str, str] = {}
+        self._placeholder: argparse.ArgumentParser | None = None
 
     def add_lazy(self, name: str, command: Command) -> None:
-        """List ``name`` with its help; its module is imported only when it is chosen."""
-        self.add_parser(name, help=command.help, add_help=False)
+        """List ``name`` with its help; its module is imported only when it is chosen.
+
+        Until then ``name`` maps to one shared empty parser, so listing every command
+        builds one parser, not one each (argparse only checks that the name is known)."""
+        if self._placeholder is None:
+            self._placeholder = argparse.ArgumentParser(add_help=False)
+        self._choices_actions.append(self._ChoicesPseudoAction(name, (), command.help))
+        self._name_parser_map[name] = self._placeholder
         self._pending[name] = command.module
 
     def add_parser(self, name: str, **kwargs: Any) -> argparse.ArgumentParser:
