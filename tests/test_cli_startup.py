@@ -173,7 +173,7 @@ def test_reading_the_stored_agenda_imports_no_policy_and_no_numpy(
                          "crmcore.event_catalogue", "crmcore.config", "crmcore.outbox",
                          "cattrs", *PLUGIN_LOADING}
     assert {name for name in loaded if name.startswith("crmcore_plugins.")} == {
-        "crmcore_plugins.storage_sqlite"}
+        "crmcore_plugins.storage_sqlite", "crmcore_plugins.sqlite_layout"}  # ADR 0009
 
 
 def test_the_stored_agenda_reads_the_same_through_a_configuration_file(
