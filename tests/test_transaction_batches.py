@@ -13,6 +13,7 @@ import hashlib
 import io
 import re
 from collections import Counter
+from decimal import Decimal
 
 import pytest
 from hypothesis import given, settings
@@ -106,6 +107,15 @@ def _files(draw: st.DrawFn) -> tuple[CsvLayout, str, int]:
 def test_fast_batches_equal_the_row_by_row_reference(file: tuple[CsvLayout, str, int]) -> None:
     layout, text, batch_size = file
     assert _fast(text, layout, batch_size) == _reference(text, layout)
+
+
+@given(st.lists(st.tuples(st.decimals(min_value=0, max_value=10**7, places=3),
+                          st.sampled_from(["{}", "{:.2f}", "{:.1f}", "{:.3f}", "{:,.2f}", "0{}"])),
+                max_size=30))
+def test_any_amount_reads_as_the_reference_reads_it(amounts: list[tuple[Decimal, str]]) -> None:
+    text = "customer_id,date,amount\n" + "".join(
+        f'C1,2026-03-01,"{form.format(amount)}"\n' for amount, form in amounts)
+    assert _fast(text, _PLAIN, 7) == _reference(text, _PLAIN)
 
 
 def test_the_objects_read_equal_the_records_read() -> None:

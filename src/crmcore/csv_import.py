@@ -229,8 +229,16 @@ def _entity(line: int, columns: Mapping[str, str], build: Callable[[], Any]) -> 
 
 def content_id(prefix: str, *parts: str) -> str:
     """A stable id from row content: ``prefix`` plus 20 hex digits of SHA-256."""
-    digest = hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:20]
-    return f"{prefix}{digest}"
+    return prefix + _digest("\x1f".join(parts))[:_ID_BYTES].hex()
+
+
+_ID_BYTES = 10
+"""Bytes of the digest in a content id (20 hex digits)."""
+
+
+def _digest(text: str) -> bytes:
+    """The SHA-256 digest of ``text`` in UTF-8."""
+    return hashlib.sha256(text.encode("utf-8")).digest()
 
 
 def transaction_key(customer_id: str, occurred_at: datetime, amount: Decimal, quantity: int,
@@ -303,7 +311,6 @@ _MONEY_CACHE_SIZE = 1 << 16
 """Distinct amount and cost cells remembered (parsed, validated) before the cache restarts."""
 _CENTS = re.compile(r"(0|[1-9][0-9]*)\.[0-9][0-9]")
 """Amounts written as their own :func:`amount_key` and ``str(Decimal)`` (``1200.50``)."""
-_SIGNED = 1 << 63
 
 _Instant = tuple[datetime, str]
 """A date cell parsed: the instant in UTC and its ISO text."""
@@ -441,9 +448,10 @@ class _TransactionParser:
 def _number(rows: _Rows, occurrences: OccurrenceCounter) -> list[str]:
     """Each row's id: its own, or ``content_id("t-", *transaction_key(...), occurrence)``.
 
-    One SHA-256 per row: the id of a first occurrence is computed for every
-    row without an id and its first 64 bits are the key the counter numbers;
-    only a repeat (occurrence 2 and up) needs a second digest.
+    One SHA-256 per row: the digest of a first occurrence is computed for
+    every row without an id, its first 8 bytes are the key the counter
+    numbers and its first 10 the id; only a repeat (occurrence 2 and up)
+    needs a second digest.
     """
     ids, identities = rows.ids, rows.identities
     missing = [index for index, identity in enumerate(identities) if identity]
@@ -451,10 +459,14 @@ def _number(rows: _Rows, occurrences: OccurrenceCounter) -> list[str]:
         return ids
     if len(missing) < len(ids):
         identities = [identities[index] for index in missing]
-    firsts = [content_id("t-", identity, "1") for identity in identities]
-    numbers = occurrences.number([int(first[2:18], 16) - _SIGNED for first in firsts])
-    for index, identity, first, number in zip(missing, identities, firsts, numbers, strict=True):
-        ids[index] = first if number == 1 else content_id("t-", identity, str(number))
+    digests = [_digest(identity + "\x1f1") for identity in identities]
+    from_bytes = int.from_bytes
+    numbers = occurrences.number([from_bytes(digest[:8], "big", signed=True)
+                                  for digest in digests])
+    for index, identity, digest, number in zip(missing, identities, digests, numbers,
+                                               strict=True):
+        ids[index] = "t-" + digest[:_ID_BYTES].hex() if number == 1 else \
+            content_id("t-", identity, str(number))
     return ids
 
 
