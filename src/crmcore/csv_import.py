@@ -357,7 +357,8 @@ class _TransactionParser:
         self.amount_reason = f"is not an amount in the {form.name} form ({form.description})"
         self.dates: dict[str, _Instant] = {}
         self.money: dict[str, _Money] = {}
-        self.customers: set[str] = set()
+        self.customers: dict[str, str] = {}
+        """Customer ids seen, each the one string all its rows share (memory: by customers)."""
 
     def read(self, reader: Any, count: int) -> _Rows:
         """Up to ``count`` rows of ``reader`` (a :func:`csv.reader`), parsed.
@@ -380,10 +381,8 @@ class _TransactionParser:
                     continue
                 row = _fitted(line, row, width)
             try:
-                customer_id = row[who].strip()
-                if customer_id not in customers:
-                    _validate("customer_id", customer_id)
-                    customers.add(customer_id)
+                text = row[who].strip()
+                customer_id = customers.get(text) or self._customer(text)
                 text = row[when].strip()
                 instant = dates.get(text) or self._date(line, text)
                 text = row[how_much].strip()
@@ -411,6 +410,11 @@ class _TransactionParser:
             if not left:
                 break
         return rows
+
+    def _customer(self, text: str) -> str:
+        _validate("customer_id", text)
+        self.customers[text] = text
+        return text
 
     def _date(self, line: int, text: str) -> _Instant:
         occurred_at: datetime = _cell(line, self.layout.date_col, text,
@@ -449,9 +453,9 @@ def _number(rows: _Rows, occurrences: OccurrenceCounter) -> list[str]:
     """Each row's id: its own, or ``content_id("t-", *transaction_key(...), occurrence)``.
 
     One SHA-256 per row: the digest of a first occurrence is computed for
-    every row without an id, its first 8 bytes are the key the counter
-    numbers and its first 10 the id; only a repeat (occurrence 2 and up)
-    needs a second digest.
+    every row without an id, its first 60 bits are the key the counter
+    numbers and its first 10 bytes the id; only a repeat (occurrence 2 and
+    up) needs a second digest.
     """
     ids, identities = rows.ids, rows.identities
     missing = [index for index, identity in enumerate(identities) if identity]
@@ -461,8 +465,8 @@ def _number(rows: _Rows, occurrences: OccurrenceCounter) -> list[str]:
         identities = [identities[index] for index in missing]
     digests = [_digest(identity + "\x1f1") for identity in identities]
     from_bytes = int.from_bytes
-    numbers = occurrences.number([from_bytes(digest[:8], "big", signed=True)
-                                  for digest in digests])
+    numbers = occurrences.number([from_bytes(digest[:8], "big", signed=True) >> 4
+                                  for digest in digests])  # 60 bits: a 32-byte int, not 48
     for index, identity, digest, number in zip(missing, identities, digests, numbers,
                                                strict=True):
         ids[index] = "t-" + digest[:_ID_BYTES].hex() if number == 1 else \
