@@ -85,8 +85,10 @@ _FORMS = {
 def _files(draw: st.DrawFn) -> tuple[CsvLayout, str, int]:
     layout = draw(st.sampled_from(list(_FORMS)))
     dates, amounts = _FORMS[layout]
-    with_id = draw(st.booleans())
+    with_id, bare = draw(st.booleans()), draw(st.booleans())
     columns = ["customer_id", "date", "amount", "quantity", "cost", *(["id"] if with_id else [])]
+    if bare:  # no optional column: the rows are read column by column
+        with_id, columns = False, ["customer_id", "date", "amount", "note"]
     rows = draw(st.lists(st.tuples(
         st.sampled_from(["C1", "C2", "01234", " C3 "]), st.sampled_from(dates),
         st.sampled_from(amounts), st.sampled_from(["", "1", "2", "0", "01"]),
@@ -96,6 +98,8 @@ def _files(draw: st.DrawFn) -> tuple[CsvLayout, str, int]:
     lines = [sep.join(columns)]
     for customer, date, amount, quantity, cost, given_id in rows:
         cells = [customer, date, amount, quantity, cost, *([given_id] if with_id else [])]
+        if bare:
+            cells = [customer, date, amount, *([quantity] if quantity else [])]
         lines.append(sep.join(cells))
         if draw(st.integers(0, 9)) == 0:
             lines.append("")
@@ -186,6 +190,25 @@ _HEAD = "customer_id,date,amount,quantity,cost\nC1,2026-03-01,5,,\nC1,2026-03-01
 def test_a_bad_cell_names_its_line_column_and_value(row: str, message: str,
                                                     batch_size: int) -> None:
     text = _HEAD + "\n" + row + "\nC1,2026-03-01,5,,\n"
+    with pytest.raises(ImportRowError, match=f"^line 5, {re.escape(message)}"):
+        list(transaction_batches(io.StringIO(text), batch_size=batch_size))
+
+
+@pytest.mark.parametrize(("row", "message"), [
+    ("C1,2026-13-01,ten", "column 'date': '2026-13-01' is not a date"),
+    ("C1,2026-03-01,ten", "column 'amount': 'ten' is not an amount in the plain form"),
+    ("C1,2026-03-01,-5", "column 'amount': Decimal('-5') must not be negative"),
+    ("C/1,2026-13-01,5", "column 'customer_id': 'C/1' is not a valid id"),
+    ("C1,2026-03-01", "column 'amount': '' is not an amount"),
+    ("C1,2026-03-01,5,9", "column '(extra)': ['9'] are values beyond the header's columns"),
+])
+@pytest.mark.parametrize("batch_size", [1, 3, 1000])
+def test_a_bad_cell_of_a_file_read_by_columns_names_the_first_bad_line(
+        row: str, message: str, batch_size: int) -> None:
+    """Customer, date and amount only: a later row's bad cell in an earlier column
+    must not be reported before this row's."""
+    text = "customer_id,date,amount\nC1,2026-03-01,5\n\nC2,2026-03-02,6.50\n" + row + \
+        "\nC1,2026-03-01,bad\nC/2,2026-99-01,5\n"
     with pytest.raises(ImportRowError, match=f"^line 5, {re.escape(message)}"):
         list(transaction_batches(io.StringIO(text), batch_size=batch_size))
 
