@@ -25,17 +25,22 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from functools import partial
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 from zoneinfo import ZoneInfo
 
 import attrs
 
 from crmcore.amounts import AmountFormat, amount_format
-from crmcore.batch_import import DEFAULT_BATCH_SIZE, RecordBatch, entity_batches
+from crmcore.batch_import import (
+    DEFAULT_BATCH_SIZE,
+    RecordBatch,
+    collector_paused,
+    entity_batches,
+)
 from crmcore.errors import ImportRowError, ValidationError
 from crmcore.model.activity import Transaction
 from crmcore.model.customer import AttributeValue, Channel, ContactPreferences, Customer, PartyKind
-from crmcore.occurrences import OccurrenceCounter, digest64
+from crmcore.occurrences import OccurrenceCounter
 from crmcore.ports import StoredRecord
 from crmcore.validation import time_zone
 from crmcore.vocabulary import known_terms, term_of
@@ -166,11 +171,16 @@ def _cells(reader: Any, width: int) -> Iterator[tuple[int, list[str]]]:
         if len(row) != width:
             if not row:
                 continue
-            if len(row) > width:
-                raise ImportRowError(reader.line_num, "(extra)", row[width:],
-                                     "are values beyond the header's columns")
-            row = row + [""] * (width - len(row))
+            row = _fitted(reader.line_num, row, width)
         yield reader.line_num, row
+
+
+def _fitted(line: int, row: list[str], width: int) -> list[str]:
+    """A short row padded to ``width`` cells; values beyond it are refused."""
+    if len(row) > width:
+        raise ImportRowError(line, "(extra)", row[width:],
+                             "are values beyond the header's columns")
+    return row + [""] * (width - len(row))
 
 
 def parse_timestamp(text: str, layout: CsvLayout) -> datetime:
@@ -219,8 +229,16 @@ def _entity(line: int, columns: Mapping[str, str], build: Callable[[], Any]) -> 
 
 def content_id(prefix: str, *parts: str) -> str:
     """A stable id from row content: ``prefix`` plus 20 hex digits of SHA-256."""
-    digest = hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:20]
-    return f"{prefix}{digest}"
+    return prefix + _digest("\x1f".join(parts))[:_ID_BYTES].hex()
+
+
+_ID_BYTES = 10
+"""Bytes of the digest in a content id (20 hex digits)."""
+
+
+def _digest(text: str) -> bytes:
+    """The SHA-256 digest of ``text`` in UTF-8."""
+    return hashlib.sha256(text.encode("utf-8")).digest()
 
 
 def transaction_key(customer_id: str, occurred_at: datetime, amount: Decimal, quantity: int,
@@ -269,25 +287,60 @@ def transaction_record(values: TransactionValues, occurred_text: str | None = No
     ``occurred_text`` is ``values.occurred_at.isoformat()`` when the caller has it.
     """
     cost = values.cost
-    return StoredRecord(
-        kind="transaction", id=values.id, version=1, customer_id=values.customer_id,
-        at=values.occurred_at, body={
-            "id": values.id, "customer_id": values.customer_id,
-            "occurred_at": occurred_text or values.occurred_at.isoformat(),
-            "amount": str(values.amount), "quantity": values.quantity,
-            "cost": None if cost is None else str(cost), "reference": None,
-        })
+    return _stored(values.id, values.occurred_at, _body(
+        values.customer_id, occurred_text or values.occurred_at.isoformat(),
+        str(values.amount), values.quantity, None if cost is None else str(cost)))
+
+
+def _body(customer_id: str, occurred_text: str, amount_text: str, quantity: int,
+          cost_text: str | None) -> dict[str, Any]:
+    """The stored body of a transaction, its id still to be set (``to_record`` equals it)."""
+    return {"id": "", "customer_id": customer_id, "occurred_at": occurred_text,
+            "amount": amount_text, "quantity": quantity, "cost": cost_text, "reference": None}
+
+
+def _stored(transaction_id: str, occurred_at: datetime, body: dict[str, Any]) -> StoredRecord:
+    """The stored record of a transaction :func:`_body` once its id is known."""
+    body["id"] = transaction_id
+    return StoredRecord("transaction", transaction_id, 1, body["customer_id"], occurred_at, body)
 
 
 _CACHE_SIZE = 4096
-_Row = tuple[str, str, datetime, Decimal, int, "Decimal | None"]
+"""Distinct date cells remembered (parsed, with their ISO text) before the cache restarts."""
+_MONEY_CACHE_SIZE = 1 << 16
+"""Distinct amount and cost cells remembered (parsed, validated) before the cache restarts."""
+_CENTS = re.compile(r"(0|[1-9][0-9]*)\.[0-9][0-9]")
+"""Amounts written as their own :func:`amount_key` and ``str(Decimal)`` (``1200.50``)."""
+
+_Instant = tuple[datetime, str]
+"""A date cell parsed: the instant in UTC and its ISO text."""
+_Money = tuple[str, str]
+"""An amount cell parsed and validated: its stored text (``str(Decimal)``) and
+:func:`amount_key`."""
+
+
+class _Rows(NamedTuple):
+    """A batch of rows parsed, as parallel lists (no object per row for the collector)."""
+
+    lines: list[int]
+    bodies: list[dict[str, Any]]
+    instants: list[datetime]
+    ids: list[str]
+    """The row's own id, or "" when it has none."""
+    identities: list[str]
+    """For a row without an id: :func:`transaction_key` joined by ``\\x1f``; else ""."""
 
 
 class _TransactionParser:
-    """Parses the rows of one transactions file; ids come per batch (occurrences)."""
+    """Parses the rows of one transactions file, remembering the cells it has seen.
+
+    Files repeat their customers, dates and prices, so each distinct cell is
+    parsed and validated once; caches are bounded (they restart when full).
+    """
 
     def __init__(self, layout: CsvLayout, header: _Header) -> None:
         self.layout = layout
+        self.width = len(header.names)
         self.who = header.positions[layout.customer_col]
         self.when = header.positions[layout.date_col]
         self.how_much = header.positions[layout.amount_col]
@@ -299,54 +352,164 @@ class _TransactionParser:
                         "quantity": layout.quantity_col, "cost": layout.cost_col}
         self.date_reason = f"is not a date in the format {layout.date_format or 'ISO 8601'}"
         form = layout.amounts
+        self.form = form
+        self.point_is_dot = form.point != ","
         self.amount_reason = f"is not an amount in the {form.name} form ({form.description})"
-        self.dates: dict[str, datetime] = {}
-        self.customers: set[str] = set()
+        self.dates: dict[str, _Instant] = {}
+        self.money: dict[str, _Money] = {}
+        self.customers: dict[str, str] = {}
+        """Customer ids seen, each the one string all its rows share (memory: by customers)."""
 
-    def parse(self, line: int, row: list[str]) -> _Row:
-        """The values of one row: given id (or ""), customer, instant, amount, quantity, cost."""
-        try:
-            return self._parse(line, row)
-        except ValidationError as error:
-            column = self.columns.get(error.field, error.field)
-            raise ImportRowError(line, column, error.value, error.reason) from None
+    def read(self, reader: Any, count: int) -> _Rows:
+        """Up to ``count`` rows of ``reader`` (a :func:`csv.reader`), parsed.
 
-    def _parse(self, line: int, row: list[str]) -> _Row:
-        layout = self.layout
-        customer_id = row[self.who].strip()
-        if customer_id not in self.customers:
-            _validate("customer_id", customer_id)
-            self.customers.add(customer_id)
-        date_text = row[self.when].strip()
-        occurred_at = self.dates.get(date_text)
-        if occurred_at is None:
-            if len(self.dates) >= _CACHE_SIZE:
-                self.dates.clear()
-            occurred_at = self.dates[date_text] = _cell(
-                line, layout.date_col, date_text, partial(parse_timestamp, layout=layout),
-                self.date_reason)
-        amount = self._money(line, layout.amount_col, row[self.how_much].strip(), "amount")
-        quantity = 1
-        if self.how_many is not None and (text := row[self.how_many].strip()):
-            quantity = _cell(line, layout.quantity_col, text, int, "is not a whole number")
-            if quantity < 0:
-                _validate("quantity", quantity)
-        cost = None
-        if self.cost_at is not None and (text := row[self.cost_at].strip()):
-            cost = self._money(line, layout.cost_col, text, "cost")
-        transaction_id = row[self.which].strip() if self.which is not None else ""
-        if transaction_id:
-            _validate("id", transaction_id)
-        return transaction_id, customer_id, occurred_at, amount, quantity, cost
+        Raises :class:`~crmcore.errors.ImportRowError` at the first bad cell.
+        """
+        rows = _Rows([], [], [], [], [])
+        lines, bodies, instants = rows.lines.append, rows.bodies.append, rows.instants.append
+        ids, identities = rows.ids.append, rows.identities.append
+        width, who, when, how_much = self.width, self.who, self.when, self.how_much
+        which, how_many, cost_at = self.which, self.how_many, self.cost_at
+        customers, dates, money = self.customers, self.dates, self.money
+        amount_col, cost_col = self.layout.amount_col, self.layout.cost_col
+        join = "\x1f".join
+        left = count
+        for row in reader:
+            line = reader.line_num
+            if len(row) != width:
+                if not row:
+                    continue
+                row = _fitted(line, row, width)
+            try:
+                text = row[who].strip()
+                customer_id = customers.get(text) or self._customer(text)
+                text = row[when].strip()
+                instant = dates.get(text) or self._date(line, text)
+                text = row[how_much].strip()
+                amount = money.get(text) or self._money(line, amount_col, text, "amount")
+                quantity = 1
+                if how_many is not None and (text := row[how_many].strip()):
+                    quantity = self._quantity(line, text)
+                cost = None
+                if cost_at is not None and (text := row[cost_at].strip()):
+                    cost = money.get(text) or self._money(line, cost_col, text, "cost")
+                given = row[which].strip() if which is not None else ""
+                if given:
+                    _validate("id", given)
+            except ValidationError as error:
+                column = self.columns.get(error.field, error.field)
+                raise ImportRowError(line, column, error.value, error.reason) from None
+            lines(line)
+            instants(instant[0])
+            bodies(_body(customer_id, instant[1], amount[0], quantity,
+                         None if cost is None else cost[0]))
+            ids(given)
+            identities("" if given else join((customer_id, instant[1], amount[1], str(quantity),
+                                              "" if cost is None else cost[1])))
+            left -= 1
+            if not left:
+                break
+        return rows
 
-    def _money(self, line: int, column: str, text: str, field: str) -> Decimal:
+    def _customer(self, text: str) -> str:
+        _validate("customer_id", text)
+        self.customers[text] = text
+        return text
+
+    def _date(self, line: int, text: str) -> _Instant:
+        occurred_at: datetime = _cell(line, self.layout.date_col, text,
+                                      partial(parse_timestamp, layout=self.layout),
+                                      self.date_reason)
+        if len(self.dates) >= _CACHE_SIZE:
+            self.dates.clear()
+        instant = self.dates[text] = (occurred_at, occurred_at.isoformat())
+        return instant
+
+    def _money(self, line: int, column: str, text: str, field: str) -> _Money:
         """An amount cell; plain ``1234.50`` skips the pattern (digits cannot be negative)."""
-        if not self.layout.comma_point and text.isascii() and \
-                text.replace(".", "", 1).isdigit():
-            return Decimal(text)
-        amount: Decimal = _cell(line, column, text, self.layout.amount, self.amount_reason)
-        _validate(field, amount)
-        return amount
+        if self.point_is_dot and text.isascii() and text.replace(".", "", 1).isdigit():
+            if _CENTS.fullmatch(text):
+                parsed = (text, text)
+            else:
+                amount = Decimal(text)
+                parsed = (str(amount), amount_key(amount))
+        else:
+            amount = _cell(line, column, text, self.form.parse, self.amount_reason)
+            _validate(field, amount)
+            parsed = (str(amount), amount_key(amount))
+        if len(self.money) >= _MONEY_CACHE_SIZE:
+            self.money.clear()
+        self.money[text] = parsed
+        return parsed
+
+    def _quantity(self, line: int, text: str) -> int:
+        quantity: int = _cell(line, self.layout.quantity_col, text, int, "is not a whole number")
+        if quantity < 0:
+            _validate("quantity", quantity)
+        return quantity
+
+
+def _number(rows: _Rows, occurrences: OccurrenceCounter) -> list[str]:
+    """Each row's id: its own, or ``content_id("t-", *transaction_key(...), occurrence)``.
+
+    One SHA-256 per row: the digest of a first occurrence is computed for
+    every row without an id, its first 60 bits are the key the counter
+    numbers and its first 10 bytes the id; only a repeat (occurrence 2 and
+    up) needs a second digest.
+    """
+    ids, identities = rows.ids, rows.identities
+    missing = [index for index, identity in enumerate(identities) if identity]
+    if not missing:
+        return ids
+    if len(missing) < len(ids):
+        identities = [identities[index] for index in missing]
+    digests = [_digest(identity + "\x1f1") for identity in identities]
+    from_bytes = int.from_bytes
+    numbers = occurrences.number([from_bytes(digest[:8], "big", signed=True) >> 4
+                                  for digest in digests])  # 60 bits: a 32-byte int, not 48
+    for index, identity, digest, number in zip(missing, identities, digests, numbers,
+                                               strict=True):
+        ids[index] = "t-" + digest[:_ID_BYTES].hex() if number == 1 else \
+            content_id("t-", identity, str(number))
+    return ids
+
+
+_Batch = TypeVar("_Batch")
+
+
+def _row_batches(lines: Iterable[str], layout: CsvLayout, progress: Progress | None,
+                 batch_size: int, build: Callable[[_Rows], _Batch]) -> Iterator[_Batch]:
+    """A transactions file in batches: ``build`` of the rows parsed, their ids set."""
+    reader, names = _records(lines, layout)
+    header = _Header(names, layout, {"customer_col": layout.customer_col,
+                                     "date_col": layout.date_col,
+                                     "amount_col": layout.amount_col}, OPTIONAL_COLUMNS)
+    parser = _TransactionParser(layout, header)
+    count = 0
+    with OccurrenceCounter() as occurrences:
+        while True:
+            with collector_paused():
+                rows = parser.read(reader, batch_size)
+                if not rows.lines:
+                    break
+                _number(rows, occurrences)
+                batch = build(rows)
+            count += len(rows.lines)
+            yield batch
+            if progress is not None:
+                progress(count)
+
+
+def _values(rows: _Rows) -> list[TransactionValues]:
+    return [TransactionValues(line, transaction_id, body["customer_id"], instant,
+                              Decimal(body["amount"]), body["quantity"],
+                              None if body["cost"] is None else Decimal(body["cost"]))
+            for line, transaction_id, instant, body
+            in zip(rows.lines, rows.ids, rows.instants, rows.bodies, strict=True)]
+
+
+def _record_batch(rows: _Rows) -> RecordBatch:
+    return RecordBatch(list(map(_stored, rows.ids, rows.instants, rows.bodies)), rows.lines)
 
 
 def parsed_transactions(
@@ -357,44 +520,7 @@ def parsed_transactions(
 
     Rows without an id get ``content_id("t-", *transaction_key(...), occurrence)``.
     """
-    reader, names = _records(lines, layout)
-    header = _Header(names, layout, {"customer_col": layout.customer_col,
-                                     "date_col": layout.date_col,
-                                     "amount_col": layout.amount_col}, OPTIONAL_COLUMNS)
-    parser = _TransactionParser(layout, header)
-    count = 0
-    with OccurrenceCounter() as occurrences:
-        rows: list[tuple[int, _Row]] = []
-        for line, cells in _cells(reader, len(names)):
-            rows.append((line, parser.parse(line, cells)))
-            if len(rows) >= batch_size:
-                count += len(rows)
-                yield _with_ids(rows, occurrences)
-                rows = []
-                if progress is not None:
-                    progress(count)
-        if rows:
-            count += len(rows)
-            yield _with_ids(rows, occurrences)
-            if progress is not None:
-                progress(count)
-
-
-def _with_ids(rows: list[tuple[int, _Row]], occurrences: OccurrenceCounter
-              ) -> list[TransactionValues]:
-    keys = {index: transaction_key(*values[1:]) for index, (_, values) in enumerate(rows)
-            if not values[0]}
-    numbers = dict(zip(keys, occurrences.number(
-        [digest64("\x1f".join(key)) for key in keys.values()]), strict=True))
-    parsed = []
-    for index, (line, (given_id, customer_id, occurred_at, amount, quantity, cost)) in \
-            enumerate(rows):
-        key = keys.get(index)
-        transaction_id = given_id if key is None else content_id(
-            "t-", *key, str(numbers[index]))
-        parsed.append(TransactionValues(line, transaction_id, customer_id, occurred_at, amount,
-                                        quantity, cost))
-    return parsed
+    return _row_batches(lines, layout, progress, batch_size, _values)
 
 
 def read_transactions(
@@ -414,19 +540,9 @@ def transaction_batches(
     """Read transactions as batches of stored records, for :meth:`crmcore.CRM.import_records`.
 
     The records equal ``to_record(Transaction(...))`` of the same values
-    (a property test holds this fast path to it) without building the objects.
+    (property tests hold this fast path to it) without building the objects.
     """
-    texts: dict[datetime, str] = {}
-    for batch in parsed_transactions(lines, layout, progress=progress, batch_size=batch_size):
-        if len(texts) >= _CACHE_SIZE:
-            texts.clear()
-        records = []
-        for row in batch:
-            text = texts.get(row.occurred_at)
-            if text is None:
-                text = texts[row.occurred_at] = row.occurred_at.isoformat()
-            records.append(transaction_record(row, text))
-        yield RecordBatch(records, [row.line for row in batch])
+    return _row_batches(lines, layout, progress, batch_size, _record_batch)
 
 
 _NUMBER = re.compile(r"-?(0|[1-9][0-9]*)(\.[0-9]+)?")

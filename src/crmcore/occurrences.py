@@ -3,14 +3,14 @@
 Rows of a CSV export without an id get an id from their content plus their
 occurrence number (two identical purchases in one file stay two). Counting
 needs to remember every key of the file; :class:`OccurrenceCounter` keeps
-64-bit digests of them in a set (about 64 bytes a key) up to ``memory_keys``
-keys, then moves them to a temporary SQLite file and keeps only the newest
-keys in memory, so memory stays bounded whatever the file size.
+64-bit digests of them (signed integers, e.g. the first 64 bits of a SHA-256
+the caller computes anyway) in a set (about 64 bytes a key) up to
+``memory_keys`` keys, then moves them to a temporary SQLite file and keeps
+only the newest keys in memory, so memory stays bounded whatever the file size.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
 import sqlite3
 import tempfile
@@ -21,12 +21,6 @@ DEFAULT_MEMORY_KEYS = 1 << 20
 """Keys held in memory (about 64 MiB) before older ones move to a temporary file."""
 
 _SQL_VARIABLES = 900
-
-
-def digest64(text: str) -> int:
-    """A signed 64-bit digest of ``text`` (SHA-256 based), the key the counter stores."""
-    return int.from_bytes(hashlib.sha256(text.encode("utf-8")).digest()[:8], "big",
-                          signed=True)
 
 
 class OccurrenceCounter:
@@ -48,6 +42,19 @@ class OccurrenceCounter:
     def number(self, keys: Sequence[int]) -> list[int]:
         """The occurrence number of each key (a batch, in order), counting earlier batches."""
         earlier = self._spilled_counts(keys) if self._spilled is not None else {}
+        once, more = self._once, self._more
+        distinct = set(keys)
+        if len(distinct) == len(keys) and not earlier and distinct.isdisjoint(once) and \
+                distinct.isdisjoint(more):  # all first seen: the common case, in bulk
+            once |= distinct
+            numbers = [1] * len(keys)
+        else:
+            numbers = self._counted(keys, earlier)
+        if len(once) + len(more) > self.memory_keys:
+            self._spill()
+        return numbers
+
+    def _counted(self, keys: Sequence[int], earlier: dict[int, int]) -> list[int]:
         numbers = []
         once, more = self._once, self._more
         for key in keys:
@@ -66,8 +73,6 @@ class OccurrenceCounter:
                 count = 1
                 once.add(key)
             numbers.append(count)
-        if len(once) + len(more) > self.memory_keys:
-            self._spill()
         return numbers
 
     def _spilled_counts(self, keys: Iterable[int]) -> dict[int, int]:
