@@ -408,10 +408,15 @@ class _IndexedView(_View):
 
     __slots__ = ("count", "line")
 
-    def __init__(self, line: _Timeline, t: datetime) -> None:
-        super().__init__(line.facts, t, line.thresholds)
+    def __init__(self, line: _Timeline, t: datetime) -> None:  # one per moment: kept flat
+        self.facts = line.facts
+        self.t = t
+        self.thresholds = line.thresholds
         self.line = line
         self.count = bisect_right(line.times, t)
+
+    def limit(self, multiple: float, minimum: float) -> float:
+        return max(minimum, multiple * self.line.rhythm(self.count)[0])
 
     @property
     def purchases(self) -> list[datetime]:
