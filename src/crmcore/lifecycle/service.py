@@ -151,7 +151,7 @@ class LifecycleService:
         """
         moment = as_of or self.crm.now()
         until = moment + timedelta(microseconds=1)
-        with self.crm.storage.transaction() as session:
+        with collection_paused(), self.crm.storage.transaction() as session:
             book = self.evidence(session, until, customer_ids=customer_ids)
             p_alive, source = self._probability_alive(session, until, moment)
         book = attrs.evolve(book, response_due=self._response_due(book, moment))
