@@ -30,7 +30,11 @@ from typing import Any
 from crmcore.ports import StoredRecord
 from crmcore_plugins.storage_sqlite import SqliteStorage
 
-CDNOW_FILE = Path(__file__).resolve().parents[2] / "shared" / "data" / "CDNOW_sample.txt"
+CDNOW_FILE = next(
+    (folder / "shared" / "data" / "CDNOW_sample.txt" for folder in Path(__file__).resolve().parents
+     if (folder / "shared" / "data" / "CDNOW_sample.txt").exists()),
+    Path("/work/shared/data/CDNOW_sample.txt"))
+"""The CDNOW sample, in the first ``shared/data`` above this file (a worktree sits deeper)."""
 CDNOW_AS_OF = datetime(1998, 6, 30, 23, 59, tzinfo=UTC)
 GENERATED_AS_OF = datetime(2025, 1, 1, tzinfo=UTC)
 BATCH = 50_000

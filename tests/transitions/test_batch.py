@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import gc
+import os
+import re
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -22,12 +25,14 @@ from crmcore.transitions import (
 )
 from crmcore.transitions.batch import (
     SubjectRun,
+    collection_paused,
     entry_body,
     load_states,
     state_body,
     state_from_body,
     store_runs,
 )
+from crmcore.transitions.door import _new_event_id
 from crmcore.unit_of_work import to_record
 
 T0 = datetime(2024, 3, 1, 9, tzinfo=UTC)
@@ -83,3 +88,42 @@ def test_a_state_changed_meanwhile_fails_the_whole_batch(crm: CRM) -> None:
     assert [s.subject_id for s in states_of(crm, FLOW)] == ["C1"]
     assert crm.count(HistoryEntry) == 2
     assert len(crm.events()) == 2
+
+
+def test_collection_paused_restores_the_collector_even_when_the_batch_fails() -> None:
+    assert gc.isenabled()
+    seen: list[bool] = []
+
+    def failing_batch() -> None:
+        with collection_paused():
+            seen.append(gc.isenabled())
+            raise RuntimeError("batch failed")
+
+    with pytest.raises(RuntimeError):
+        failing_batch()
+    assert seen == [False]
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with collection_paused():
+            pass
+        assert not gc.isenabled()  # a caller's own pause is left as it was
+    finally:
+        gc.enable()
+
+
+def test_event_ids_drawn_in_bulk_are_random_hex_and_new_after_a_fork() -> None:
+    ids = [_new_event_id() for _ in range(1500)]  # three draws of the pool
+    assert len(set(ids)) == 1500
+    assert all(re.fullmatch(r"[0-9a-f]{32}", value) for value in ids)
+    reader, writer = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover - runs in the child
+        os.write(writer, _new_event_id().encode())
+        os._exit(0)
+    os.close(writer)
+    os.waitpid(child, 0)
+    from_child = os.read(reader, 64).decode()
+    os.close(reader)
+    assert re.fullmatch(r"[0-9a-f]{32}", from_child)
+    assert from_child != _new_event_id()

@@ -168,18 +168,18 @@ class _MovePrinter:
         self.printed = 0
 
     def print(self, moves: Sequence[Move]) -> None:
-        rows = [{"customer_id": m.customer_id, "from": m.from_state, "to": m.to_state,
-                 "event": m.event, "at": m.at.isoformat(), "rule": m.rule, "reason": m.reason,
-                 "evidence": list(m.evidence)} for m in moves]
         if self.as_json:
+            rows = ({"customer_id": m.customer_id, "from": m.from_state, "to": m.to_state,
+                     "event": m.event, "at": m.at.isoformat(), "rule": m.rule,
+                     "reason": m.reason, "evidence": list(m.evidence)} for m in moves)
             items = (textwrap.indent(json.dumps(row, indent=2, ensure_ascii=False), "  ")
                      for row in rows)
             sys.stdout.write(("[\n" if not self.printed else ",\n") + ",\n".join(items))
-        else:
-            print_table([(m["customer_id"], m["at"][:10], term(str(m["from"])), term(str(m["to"])),
-                          f"{m['rule']}: {m['reason']}") for m in rows],
+        else:  # the table shows the date in the move's own offset, as its text begins
+            print_table([(m.customer_id, m.at.date().isoformat(), term(m.from_state),
+                          term(m.to_state), f"{m.rule}: {m.reason}") for m in moves],
                         (tr("customer"), tr("at"), tr("from"), tr("to"), tr("why")))
-        self.printed += len(rows)
+        self.printed += len(moves)
 
     def close(self) -> None:
         if self.as_json:

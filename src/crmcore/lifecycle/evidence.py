@@ -32,7 +32,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right, insort
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 from statistics import mean, median
 from typing import Any
@@ -408,10 +408,15 @@ class _IndexedView(_View):
 
     __slots__ = ("count", "line")
 
-    def __init__(self, line: _Timeline, t: datetime) -> None:
-        super().__init__(line.facts, t, line.thresholds)
+    def __init__(self, line: _Timeline, t: datetime) -> None:  # one per moment: kept flat
+        self.facts = line.facts
+        self.t = t
+        self.thresholds = line.thresholds
         self.line = line
         self.count = bisect_right(line.times, t)
+
+    def limit(self, multiple: float, minimum: float) -> float:
+        return max(minimum, multiple * self.line.rhythm(self.count)[0])
 
     @property
     def purchases(self) -> list[datetime]:
@@ -673,11 +678,12 @@ def plan_moves(state: str, entered_at: datetime, facts: CustomerFacts, as_of: da
 
     Each move happens at the moment its evidence appeared (never before the
     previous move); ``max_moves`` bounds one run. The facts are indexed once
-    for every moment looked at; :func:`plan_moves_reference` gives the same
-    moves the simple way.
+    for every moment looked at, and the moments before the purchase that a
+    courtship or churned stage waits for are skipped (nothing else moves
+    them); :func:`plan_moves_reference` gives the same moves the simple way.
     """
     return _plan(state, entered_at, facts, as_of, thresholds,
-                 _Timeline(facts, thresholds).view, max_moves)
+                 _Timeline(facts, thresholds).view, max_moves, skip=True)
 
 
 def plan_moves_reference(state: str, entered_at: datetime, facts: CustomerFacts,
@@ -685,14 +691,33 @@ def plan_moves_reference(state: str, entered_at: datetime, facts: CustomerFacts,
                          max_moves: int = 50) -> list[Move]:
     """:func:`plan_moves` recomputing every fact from ``facts`` at every moment (slow, plain)."""
     return _plan(state, entered_at, facts, as_of, thresholds,
-                 lambda t: _View(facts, t, thresholds), max_moves)
+                 lambda t: _View(facts, t, thresholds), max_moves, skip=False)
+
+
+def _awaited_purchase(state: str, entered_at: datetime,
+                      purchases: Sequence[datetime]) -> datetime | None:
+    """The purchase before which no rule can move a courtship or churned stage (None: any
+    moment may move it; a time past every purchase when no purchase ever will)."""
+    if state in COURTSHIP:
+        return purchases[0] if purchases else _NEVER
+    if state == "churned":
+        after = bisect_right(purchases, entered_at)
+        return purchases[after] if after < len(purchases) else _NEVER
+    return None
+
+
+_NEVER = datetime.max.replace(tzinfo=UTC)
 
 
 def _plan(state: str, entered_at: datetime, facts: CustomerFacts, as_of: datetime,
           thresholds: Thresholds, view_at: Callable[[datetime], _View],
-          max_moves: int) -> list[Move]:
+          max_moves: int, *, skip: bool) -> list[Move]:
     moves: list[Move] = []
+    purchases = facts.purchases
+    awaited = _awaited_purchase(state, entered_at, purchases) if skip else None
     for t in _candidate_times(facts, thresholds, view_at, entered_at, as_of):
+        if awaited is not None and t < awaited:
+            continue
         view = view_at(t)
         while len(moves) < max_moves:
             move = _decide(state, entered_at, view, final=t == as_of)
@@ -700,4 +725,6 @@ def _plan(state: str, entered_at: datetime, facts: CustomerFacts, as_of: datetim
                 break
             moves.append(move)
             state, entered_at = move.to_state, move.at
+            if skip:
+                awaited = _awaited_purchase(state, entered_at, purchases)
     return moves

@@ -49,7 +49,7 @@ from crmcore.transitions import (
     states_of,
     transition,
 )
-from crmcore.transitions.batch import SubjectRun, load_states, store_runs
+from crmcore.transitions.batch import SubjectRun, collection_paused, load_states, store_runs
 from crmcore.vocabulary import lifecycle_fields
 
 _log = logging.getLogger(__name__)
@@ -151,7 +151,7 @@ class LifecycleService:
         """
         moment = as_of or self.crm.now()
         until = moment + timedelta(microseconds=1)
-        with self.crm.storage.transaction() as session:
+        with collection_paused(), self.crm.storage.transaction() as session:
             book = self.evidence(session, until, customer_ids=customer_ids)
             p_alive, source = self._probability_alive(session, until, moment)
         book = attrs.evolve(book, response_due=self._response_due(book, moment))
@@ -159,7 +159,7 @@ class LifecycleService:
         moved = 0
         for chunk in in_batches(book.ids, batch_size):
             outcome = _Outcome()
-            with self.crm.transaction() as work:
+            with collection_paused(), self.crm.transaction() as work:
                 stored = load_states(work, self.flow.name, chunk)
                 runs = [self._advance_one(book, customer_id, stored.get(customer_id),
                                           p_alive.get(customer_id), source, moment, outcome)

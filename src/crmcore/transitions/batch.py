@@ -14,7 +14,9 @@ field for field what :func:`crmcore.unit_of_work.to_record` gives.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import gc
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -37,6 +39,24 @@ class SubjectRun:
 
     version: int | None
     made: tuple[Transition, ...]
+
+
+@contextmanager
+def collection_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector for one batch, then restore it.
+
+    A batch allocates hundreds of thousands of small acyclic objects (states,
+    entries, events, bodies) that reference counting frees; the collector's
+    generation-0 passes over them cost up to a third of an advance. What a
+    batch leaves behind is collected once the collector runs again.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def state_body(state: FlowState) -> dict[str, Any]:

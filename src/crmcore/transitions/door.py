@@ -13,6 +13,7 @@ Storing the three together is :mod:`crmcore.transitions.store`'s job.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -65,8 +66,21 @@ _Refuse = Callable[[str], RefusedTransitionError]
 
 _ENTERED_AT = attrs.fields(FlowState).entered_at
 _AT = attrs.fields(HistoryEntry).at
-_EVENT_ID: Any = attrs.fields(DomainEvent).id.default  # its factory makes a new event id
-_new_event_id: Callable[[], str] = _EVENT_ID.factory
+_ID_POOL: list[str] = []
+_IDS_PER_DRAW = 512
+
+
+def _new_event_id() -> str:
+    """A new event id as :class:`~crmcore.events.DomainEvent` makes one (16 random bytes in
+    hex), taken from a pool filled by one ``os.urandom`` call per 512 ids; a forked child
+    starts with an empty pool, so it never repeats its parent's ids."""
+    if not _ID_POOL:
+        drawn = os.urandom(16 * _IDS_PER_DRAW).hex()
+        _ID_POOL.extend(drawn[i:i + 32] for i in range(0, len(drawn), 32))
+    return _ID_POOL.pop()
+
+
+os.register_at_fork(after_in_child=_ID_POOL.clear)
 
 
 class Transition(NamedTuple):
@@ -162,10 +176,11 @@ def apply_transition(
     missing = [name for name in transition.required_fields if _blank(given.get(name))]
     if missing:
         raise refuse(f"{', '.join(missing)} required on entry to {target!r}")
-    context = TransitionContext(flow=flow, transition=transition, state=record, target=target,
-                                at=at, actor=actor, reason=reason, fields=given,
-                                facts=dict(facts or {}))
-    _run_checks(transition, context, refuse)
+    if transition.guards or transition.validators:
+        context = TransitionContext(flow=flow, transition=transition, state=record,
+                                    target=target, at=at, actor=actor, reason=reason,
+                                    fields=given, facts=dict(facts or {}))
+        _run_checks(transition, context, refuse)
     recorded = _jsonable(given)
     if transition.target is not None:
         new_fields = dict(recorded)

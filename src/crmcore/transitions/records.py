@@ -7,6 +7,8 @@ keeps them without changes.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
@@ -32,14 +34,28 @@ def assemble(cls: type[_Record], **values: Any) -> _Record:
     definition); ``values`` must name every field. Dicts are stored as given,
     so pass a private copy.
     """
-    names = cls.__attrs_attrs__  # type: ignore[attr-defined]
-    if len(values) != len(names):
+    try:
+        return _builder(cls)(**values)  # type: ignore[no-any-return, arg-type]
+    except TypeError:
+        names = cls.__attrs_attrs__  # type: ignore[attr-defined]
         missing = sorted({field.name for field in names} - set(values))
-        raise TypeError(f"{cls.__name__}: every field needs a value (missing: {missing})")
-    record = object.__new__(cls)
-    for name, value in values.items():
-        object.__setattr__(record, name, value)
-    return record
+        unknown = sorted(set(values) - {field.name for field in names})
+        raise TypeError(f"{cls.__name__}: every field needs a value (missing: {missing}, "
+                        f"unknown: {unknown})") from None
+
+
+@functools.cache
+def _builder(cls: type[Any]) -> Callable[..., Any]:
+    """A function taking every field of the slotted attrs class ``cls`` by name and
+    setting each slot directly (generated once per class: no loop, no dict walk)."""
+    names = [field.name for field in cls.__attrs_attrs__]
+    namespace: dict[str, Any] = {"new": object.__new__, "cls": cls}
+    namespace.update({f"set_{name}": getattr(cls, name).__set__ for name in names})
+    lines = [f"def build(*, {', '.join(names)}):", "    record = new(cls)"]
+    lines += [f"    set_{name}(record, {name})" for name in names]
+    lines.append("    return record")
+    exec("\n".join(lines), namespace)  # the names are the class's own field names
+    return namespace["build"]  # type: ignore[no-any-return]
 
 
 def state_id(flow: str, subject_id: str) -> str:
