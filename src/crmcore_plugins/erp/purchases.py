@@ -164,9 +164,10 @@ def _valid_rates(documents: Any, rates: Any) -> Any:
 
 
 def _document_rows(backend: Any, document: DocumentMapping, mapping: PurchasesMapping,
-                   rates: Any, schema: str | None, index: int, zone: str, *,
+                   rates: Any, schema: str | None, prefix: str, zone: str, *,
                    credit_note: bool) -> Any:
-    """One row per document: ``_doc``, ``_id``, ``customer_id`` (rolled up), ``at``,
+    """One row per document: ``_doc`` (``prefix`` and its id), ``_id``, ``customer_id``
+    (rolled up), ``at``,
     ``_cents`` (company currency; never negative for credit notes), ``_factor`` (one unit of
     the amount in company currency; NULL when a rate is needed and none is valid),
     ``_currency`` and ``_against`` (credit notes).
@@ -224,7 +225,7 @@ def _document_rows(backend: Any, document: DocumentMapping, mapping: PurchasesMa
         company_cents = ibis.cases((same, _rounded_cents(amount)),
                                    else_=_rounded_cents(amount, factor))
     return _named(joined.select(
-        _doc=ibis.literal(f"{index}:") + joined["_id"], _id=joined["_id"],
+        _doc=ibis.literal(prefix) + joined["_id"], _id=joined["_id"],
         _table=ibis.literal(document.table), _key=ibis.literal(document.key),
         _currency=joined["_currency"], customer_id=customer, at=joined["at"],
         _cents=company_cents.abs() if credit_note else company_cents, _factor=factor,
@@ -264,11 +265,14 @@ def check_rates(rows: Any) -> None:
 
 
 def erp_purchases(backend: Any, mapping: ErpMapping, *, rates: Any = None,
-                  schema: str | None = None, check: bool = True) -> Any:
+                  schema: str | None = None, check: bool = True, ids: bool = False) -> Any:
     """The purchases of ``mapping``'s ``[purchases]`` section as an Ibis table in ``backend``.
 
     ``rates`` is a rate table to use instead of the mapping's (an Ibis table
     with :data:`RATE_COLUMNS`); ``schema`` overrides the mapping's. With
+    ``ids``, a first column ``id`` holds each purchase document's id as text
+    (prefixed by its table and a colon when the mapping has several orders
+    tables; see :func:`order_prefix`). With
     ``check`` (default), a document whose currency has no rate on its date
     raises :class:`~crmcore.errors.ValidationError` naming table, row and
     column (one small query); a missing table or column raises
@@ -283,11 +287,11 @@ def erp_purchases(backend: Any, mapping: ErpMapping, *, rates: Any = None,
     rate_table = (_rate_table(backend, purchases.rates, rates, schema)
                   if needs_rates and (rates is not None or purchases.rates is not None) else None)
     zone = mapping.time_zone
-    orders = [_document_rows(backend, document, purchases, rate_table, schema, index, zone,
-                             credit_note=False)
-              for index, document in enumerate(purchases.orders)]
-    notes = [_document_rows(backend, document, purchases, rate_table, schema, index, zone,
-                            credit_note=True)
+    orders = [_document_rows(backend, document, purchases, rate_table, schema,
+                             order_prefix(purchases, document), zone, credit_note=False)
+              for document in purchases.orders]
+    notes = [_document_rows(backend, document, purchases, rate_table, schema,
+                            f"{index}:", zone, credit_note=True)
              for index, document in enumerate(purchases.credit_notes)]
     shape = ("_doc", "_id", "_table", "_key", "_currency", "customer_id", "at", "_factor")
     everything = _union([rows.select(*shape) for rows in (*orders, *notes)])
@@ -296,11 +300,17 @@ def erp_purchases(backend: Any, mapping: ErpMapping, *, rates: Any = None,
     order_rows = _union([rows.select("_doc", "customer_id", "at", "_cents")
                          for rows in orders])
     if not notes:
-        return _finish(order_rows)
+        return _finish(order_rows, ids=ids)
     note_rows = _union([rows.select("_doc", "customer_id", "at", "_cents", "_against")
                         for rows in notes])
     netted = _net(order_rows, note_rows, linked=any(n.against for n in purchases.credit_notes))
-    return _finish(_named(netted, "netted"))
+    return _finish(_named(netted, "netted"), ids=ids)
+
+
+def order_prefix(purchases: PurchasesMapping, document: DocumentMapping) -> str:
+    """What precedes a purchase document's id in :func:`erp_purchases`' ``id`` column:
+    nothing with one orders table, else its table's name and a colon."""
+    return "" if len(purchases.orders) == 1 else f"{document.table}:"
 
 
 def _union(tables: list[Any]) -> Any:
@@ -315,7 +325,7 @@ def _net(orders: Any, notes: Any, *, linked: bool) -> Any:
     targets = []
     if linked:
         by_link = notes.filter(notes["_against"].notnull())
-        targets.append(by_link.select(_target=ibis.literal("0:") + by_link["_against"],
+        targets.append(by_link.select(_target=by_link["_against"],  # one orders table
                                       _credit=by_link["_cents"]))
         notes = notes.filter(notes["_against"].isnull())
     candidates = notes.select(_note=notes["_doc"], _note_customer=notes["customer_id"],
@@ -331,10 +341,11 @@ def _net(orders: Any, notes: Any, *, linked: bool) -> Any:
     netted = orders.left_join(credits, orders["_doc"] == credits["_target"])
     credited: Any = netted["_credited"]
     kept = netted.filter(credited.isnull() | (netted["_cents"] > credited))
-    return kept.select("customer_id", "at",
+    return kept.select("_doc", "customer_id", "at",
                        _cents=(kept["_cents"] - kept["_credited"].fill_null(0)))
 
 
-def _finish(rows: Any) -> Any:
-    return rows.select(customer_id=rows["customer_id"], at=rows["at"],
+def _finish(rows: Any, *, ids: bool) -> Any:
+    named = {"id": rows["_doc"]} if ids else {}
+    return rows.select(**named, customer_id=rows["customer_id"], at=rows["at"],
                        amount_cents=rows["_cents"].cast("int64"))
