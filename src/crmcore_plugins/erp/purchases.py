@@ -47,7 +47,8 @@ PURCHASE_COLUMNS = ("customer_id", "at", "amount_cents")
 
 RATE_COLUMNS = ("currency", "date", "rate")
 """The columns a rate table given in Python must have (``rate`` read per
-``purchases.rates.meaning``, per_company_unit when the mapping names none)."""
+``purchases.rates.meaning``, per_company_unit when the mapping names none); an
+optional ``company`` column makes its rates per company, as ``purchases.rates.company``."""
 
 _COMPARE: dict[str, Callable[[Any, Any], Any]] = {
     "=": lambda column, value: column == value,
@@ -134,31 +135,50 @@ def _lookup_table(backend: Any, lookup: Lookup, schema: str | None, key_name: st
 
 
 def _rate_table(backend: Any, rates: RateTable | None, given: Any, schema: str | None) -> Any:
+    """The rates as ``_rate_currency``, ``_rate_date``, ``_rate`` and ``_rate_company``
+    (NULL: a rate of any company), from ``given`` or the mapping's rate table."""
+    import ibis
+
     if given is not None:
         missing = [name for name in RATE_COLUMNS if name not in given.columns]
         if missing:
             raise ConfigError(f"rates: column {missing[0]!r} is missing (a rate table has "
                               f"{', '.join(RATE_COLUMNS)})")
         table = given
+        company = given["company"] if "company" in given.columns else None
     else:
         assert rates is not None
-        found = mapped_table(backend, rates.table, rates.every_column(), rates.key, schema)
-        table = found.select(currency=found[rates.currency], date=found[rates.date],
-                             rate=found[rates.rate])
+        table = mapped_table(backend, rates.table, rates.every_column(), rates.key, schema)
+        table = table.select(currency=table[rates.currency], date=table[rates.date],
+                             rate=table[rates.rate],
+                             company=(table[rates.company] if rates.company
+                                      else ibis.null("string")))
+        company = table["company"] if rates.company else None
     return table.select(_rate_currency=table["currency"].cast("string"),
                         _rate_date=table["date"].cast("date"),
-                        _rate=table["rate"].cast("float64"))
+                        _rate=table["rate"].cast("float64"),
+                        _rate_company=(ibis.null("string") if company is None
+                                       else company.cast("string")))
 
 
 def _valid_rates(documents: Any, rates: Any) -> Any:
-    """Per document id, the rate of its currency valid on its day: the latest on or before."""
+    """Per document id, the rate of its currency valid on its day, as Odoo picks it: among
+    the rates on or before that day of the document's company or of no company, the
+    company's own first, then the latest."""
     import ibis
 
     candidates = documents.select(_rated_id=documents["_id"], _day=documents["_day"],
-                                  _rated_currency=documents["_currency"])
+                                  _rated_currency=documents["_currency"],
+                                  _rated_company=documents["_company"].cast("string"))
+    company: Any = rates["_rate_company"]
     matched = candidates.join(rates, (candidates["_rated_currency"] == rates["_rate_currency"])
-                              & (rates["_rate_date"] <= candidates["_day"]))
-    latest = ibis.window(group_by="_rated_id", order_by=ibis.desc(matched["_rate_date"]))
+                              & (rates["_rate_date"] <= candidates["_day"])
+                              & (company.isnull()
+                                 | (company == candidates["_rated_company"])))
+    matched = matched.mutate(_shared=ibis.cases((matched["_rate_company"].isnull(), 1),
+                                                else_=0))
+    latest = ibis.window(group_by="_rated_id",
+                         order_by=[matched["_shared"], ibis.desc(matched["_rate_date"])])
     matched = matched.mutate(_pick=ibis.row_number().over(latest))
     return matched.filter(matched["_pick"] == 0).select("_rated_id", "_rate")
 
