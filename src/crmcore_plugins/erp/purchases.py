@@ -268,6 +268,11 @@ def _rounded_cents(amount: Any, factor: Any = None) -> Any:
     expression shallow enough for SQLite's parser.
     """
     if factor is None:
+        kind = amount.type()
+        if kind.is_decimal() and kind.scale is not None and kind.scale <= 2:
+            from crmcore_plugins.pushdown.metrics import cents
+
+            return cents(amount)  # a plain cast where decimals are exact
         return (amount * 100).round(0).cast("int64")
     return (amount.cast("float64") * factor * 100).round(0).cast("int64")
 
