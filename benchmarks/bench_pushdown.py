@@ -32,7 +32,8 @@ first pushdown call of a process also pays Ibis's one-time backend set-up
 wall time (the server's work included) and the CPU seconds of this client
 process (user + system) in that run.
 
-Run: ``python benchmarks/bench_pushdown.py [--rows N] [--customers M] [--url URL] [--smoke]``.
+Run: ``python benchmarks/bench_pushdown.py [--rows N] [--customers M] [--url URL]
+[--server-cpu ROUNDS] [--smoke]``.
 Without ``--url`` a throw-away PostgreSQL server is started as tests/sql
 starts its own (the server binaries must be installed: ``.ci/postgres.sh``).
 """
@@ -42,6 +43,7 @@ from __future__ import annotations
 import argparse
 import os
 import resource
+import statistics
 import sys
 import time
 from array import array
@@ -213,13 +215,15 @@ GROUP BY customer_id
 """
 
 
+def _hand_parameters() -> dict[str, Any]:
+    return {"start": window_start(AS_OF, 12).replace(tzinfo=None),
+            "as_of": AS_OF.replace(tzinfo=None), "day": int(AS_OF.timestamp()) // 86_400}
+
+
 def by_hand(dsn: str) -> dict[str, tuple[Any, ...]]:
     """One hand-written query, fetched with psycopg."""
-    start = window_start(AS_OF, 12).replace(tzinfo=None)
     with psycopg.connect(dsn) as connection:
-        rows = connection.execute(HAND_WRITTEN, {
-            "start": start, "as_of": AS_OF.replace(tzinfo=None),
-            "day": int(AS_OF.timestamp()) // 86_400}).fetchall()
+        rows = connection.execute(HAND_WRITTEN, _hand_parameters()).fetchall()
     return {row[0]: row[1:] for row in rows}
 
 
@@ -267,6 +271,58 @@ def by_erp_source_rules(url: str) -> MetricTable:
     return compute_metrics(columns, AS_OF)
 
 
+def pushdown_sql(dsn: str) -> str:
+    """The SQL the pushdown sends for the benchmark's metrics (as :func:`by_pushdown`)."""
+    import ibis
+
+    from crmcore_plugins.pushdown.metrics import grading_metrics
+
+    source = MappedSource(connect(dsn), MAPPING)
+    try:
+        metrics = grading_metrics(source.purchases(), as_of=AS_OF)
+        fetched = ("frequency", "profit_cents", "recency_days", "revenue_cents",
+                   "tenure_days", "transactions")
+        return str(ibis.to_sql(metrics.select("customer_id", *fetched), dialect="postgres"))
+    finally:
+        source.backend.disconnect()
+
+
+def server_cpu_per_query(dsn: str, rounds: int) -> None:
+    """The server CPU seconds of the pushdown's SQL and of the hand-written query, each run
+    and fetched ``rounds`` times, interleaved, on one connection (its backend's CPU, read
+    from ``/proc``): the engine's work alone, steadier than whole-program times."""
+    queries = {"hand-written SQL": (HAND_WRITTEN, _hand_parameters()),
+               "pushdown's SQL": (pushdown_sql(dsn), None)}
+    found: dict[str, list[float]] = {label: [] for label in queries}
+    tick = float(os.sysconf("SC_CLK_TCK"))
+    with psycopg.connect(dsn) as connection:
+        connection.execute("SET TIME ZONE 'UTC'")  # as Ibis sets it
+        row = connection.execute("SELECT pg_backend_pid()").fetchone()
+        assert row is not None
+        stat = Path(f"/proc/{row[0]}/stat")
+        if not stat.exists():
+            print("server CPU per query: the server is not on this machine")
+            return
+
+        def used() -> float:
+            text = stat.read_text()
+            fields = text[text.rindex(")") + 2:].split()
+            return (int(fields[11]) + int(fields[12])) / tick
+
+        for _ in range(rounds):
+            for label, (query, parameters) in queries.items():
+                before = used()
+                connection.execute(query, parameters).fetchall()
+                found[label].append(used() - before)
+    for label, seconds in found.items():
+        print(f"{label:<20} server CPU per query: min {min(seconds):.2f} s, "
+              f"median {statistics.median(seconds):.2f} s")
+    hand = [max(seconds, 1 / tick) for seconds in found["hand-written SQL"]]  # one tick
+    pushed = found["pushdown's SQL"]
+    print(f"pushdown's SQL / hand-written SQL, server CPU: {min(pushed) / min(hand):.2f}x "
+          f"(min), {statistics.median(pushed) / statistics.median(hand):.2f}x (median)")
+
+
 def _column(table: MetricTable, name: str) -> dict[str, float]:
     return dict(zip(table.ids, np.asarray(table.columns[name], dtype=np.float64).tolist(),
                     strict=True))
@@ -292,6 +348,10 @@ def main() -> None:
     parser.add_argument("--best-of", type=int, default=3, metavar="K")
     parser.add_argument("--no-erp-source", action="store_true",
                         help="leave out ErpSource (minutes and gigabytes at 10M purchases)")
+    parser.add_argument("--server-cpu", type=int, default=0, metavar="ROUNDS",
+                        help="then run the pushdown's SQL and the hand-written query ROUNDS "
+                             "times each, interleaved on one connection, and compare the "
+                             "server's CPU per query")
     parser.add_argument("--smoke", action="store_true",
                         help="a quick run: 20,000 purchases of 2,000 customers, once")
     arguments = parser.parse_args()
@@ -327,6 +387,8 @@ def main() -> None:
             print(f"{label + ':':<32} wall {slower[0] / faster[0]:5.2f}x   "
                   f"CPU {slower[1] / faster[1]:5.2f}x {target}")
         print(f"customers: {len(pushed[2].ids):,}; every way gave the same metrics")
+        if arguments.server_cpu:
+            server_cpu_per_query(dsn, arguments.server_cpu)
 
 
 if __name__ == "__main__":
