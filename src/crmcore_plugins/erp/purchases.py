@@ -148,11 +148,10 @@ def _rate_table(backend: Any, rates: RateTable | None, given: Any, schema: str |
         company = given["company"] if "company" in given.columns else None
     else:
         assert rates is not None
-        table = mapped_table(backend, rates.table, rates.every_column(), rates.key, schema)
-        table = table.select(currency=table[rates.currency], date=table[rates.date],
-                             rate=table[rates.rate],
-                             company=(table[rates.company] if rates.company
-                                      else ibis.null("string")))
+        found = mapped_table(backend, rates.table, rates.every_column(), rates.key, schema)
+        owner = {"company": found[rates.company]} if rates.company else {}
+        table = found.select(currency=found[rates.currency], date=found[rates.date],
+                             rate=found[rates.rate], **owner)
         company = table["company"] if rates.company else None
     return table.select(_rate_currency=table["currency"].cast("string"),
                         _rate_date=table["date"].cast("date"),
@@ -187,10 +186,9 @@ def _document_rows(backend: Any, document: DocumentMapping, mapping: PurchasesMa
                    rates: Any, schema: str | None, prefix: str, zone: str, *,
                    credit_note: bool) -> Any:
     """One row per document: ``_doc`` (``prefix`` and its id), ``_id``, ``customer_id``
-    (rolled up), ``at``,
-    ``_cents`` (company currency; never negative for credit notes), ``_factor`` (one unit of
-    the amount in company currency; NULL when a rate is needed and none is valid),
-    ``_currency`` and ``_against`` (credit notes).
+    (rolled up), ``at``, ``_cents`` (company currency; never negative for credit notes),
+    ``_factor`` (one unit of the amount in company currency; NULL when a rate is needed
+    and none is valid), ``_currency`` and ``_against`` (credit notes).
 
     The look-ups are one chain of joins and one projection, so the SQL stays shallow.
     """
