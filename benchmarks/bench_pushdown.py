@@ -133,13 +133,12 @@ class ServerCpu:
     ``cutime``), read from ``/proc``. Unavailable (None) for a server elsewhere."""
 
     def __init__(self, dsn: str) -> None:
-        with psycopg.connect(dsn) as connection:
-            row = connection.execute("SELECT pg_backend_pid()").fetchone()
-        assert row is not None
         self.postmaster: int | None = None
-        stat = Path(f"/proc/{row[0]}/stat")
-        if stat.exists():
-            self.postmaster = int(self._fields(row[0])[1])
+        with psycopg.connect(dsn) as connection:  # read while the backend lives
+            row = connection.execute("SELECT pg_backend_pid()").fetchone()
+            assert row is not None
+            if Path(f"/proc/{row[0]}/stat").exists():
+                self.postmaster = int(self._fields(row[0])[1])
         self.tick = float(os.sysconf("SC_CLK_TCK"))
 
     @staticmethod
