@@ -11,19 +11,29 @@ recency, tenure) as of one date:
   :class:`~crmcore.grading.MetricTable`;
 * ``hand-written SQL``: one ``GROUP BY`` query computing the same metrics,
   fetched with psycopg (what a user would write by hand);
+* ``pushdown (revenue)``: the same, computing only the revenue, as grading by
+  a scheme ranking by revenue (``pareto-abc``) does: no distinct purchase
+  days, so no sort;
 * ``pull rows``: every purchase fetched into Python (streamed, three integer
   columns the server computes) and the metrics computed by crmcore's numpy
   kernel: the fastest way to pull;
 * ``ErpSource``: what crmcore did before the pushdown: the mapping read row
   by row through SQLAlchemy (:meth:`ErpSource.transaction_columns
-  <crmcore_plugins.erp.ErpSource.transaction_columns>`), then the kernel.
+  <crmcore_plugins.erp.ErpSource.transaction_columns>`), then the kernel;
+* ``ErpSource (rules)``: the row path of a mapping with a ``[purchases]``
+  section (as the shipped Odoo and ERPNext mappings have): the purchases by
+  the ERP's rules, computed by the pushdown's expression and streamed row by
+  row into Python (one object per purchase), then the kernel.
 
 Targets (issue 11): pushdown <= 1.2x the hand-written SQL and >= 5x faster
 than pulling the rows. The results are checked to be equal. The
 first pushdown call of a process also pays Ibis's one-time backend set-up
-(about a second): it is shown apart and not counted.
+(about a second): it is shown apart and not counted. Each way shows its best
+wall time (the server's work included) and the CPU seconds of this client
+process (user + system) in that run.
 
-Run: ``python benchmarks/bench_pushdown.py [--rows N] [--customers M] [--url URL] [--smoke]``.
+Run: ``python benchmarks/bench_pushdown.py [--rows N] [--customers M] [--url URL]
+[--server-cpu ROUNDS] [--smoke]``.
 Without ``--url`` a throw-away PostgreSQL server is started as tests/sql
 starts its own (the server binaries must be installed: ``.ci/postgres.sh``).
 """
@@ -31,6 +41,9 @@ starts its own (the server binaries must be installed: ``.ci/postgres.sh``).
 from __future__ import annotations
 
 import argparse
+import os
+import resource
+import statistics
 import sys
 import time
 from array import array
@@ -57,6 +70,15 @@ MAPPING = mapping_from_dict({
     "transactions": {"table": "purchases", "require_customer": False,
                      "columns": {"id": "id", "customer_id": "customer_id", "occurred_at": "at",
                                  "amount": "amount"}},
+})
+RULES_MAPPING = mapping_from_dict({
+    "name": "bench-rules",
+    "customers": {"table": "customers", "columns": {"id": "id", "name": "name"}},
+    "transactions": {"table": "purchases",
+                     "columns": {"id": "id", "customer_id": "customer_id", "occurred_at": "at",
+                                 "amount": "amount"}},
+    "purchases": {"orders": [{"table": "purchases", "id": "id", "customer": "customer_id",
+                              "at": "at", "amount": "amount"}]},
 })
 COMPARED = ("revenue", "transactions", "frequency", "recency_days", "tenure_days")
 
@@ -96,25 +118,85 @@ def load(dsn: str, rows: int, customers: int) -> None:
         connection.execute("CREATE TABLE customers AS SELECT g::text AS id, 'customer ' || g "
                            "AS name FROM generate_series(0, %(m)s - 1) AS g", {"m": customers})
         connection.execute("ANALYZE purchases")
+        for table in ("purchases", "customers"):  # no autovacuum in the measured CPU
+            connection.execute(f"ALTER TABLE {table} SET (autovacuum_enabled = false)")
 
 
-def timed(label: str, work: Callable[[], T], best_of: int) -> tuple[float, T]:
-    """The best wall time of ``best_of`` runs of ``work`` and its last result."""
-    best, result = float("inf"), None
+def _cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+class ServerCpu:
+    """CPU seconds used by a PostgreSQL server on this machine: the postmaster and its
+    children (backends, parallel workers; those that exited count in the postmaster's
+    ``cutime``), read from ``/proc``. Unavailable (None) for a server elsewhere."""
+
+    def __init__(self, dsn: str) -> None:
+        self.postmaster: int | None = None
+        with psycopg.connect(dsn) as connection:  # read while the backend lives
+            row = connection.execute("SELECT pg_backend_pid()").fetchone()
+            assert row is not None
+            if Path(f"/proc/{row[0]}/stat").exists():
+                self.postmaster = int(self._fields(row[0])[1])
+        self.tick = float(os.sysconf("SC_CLK_TCK"))
+
+    @staticmethod
+    def _fields(pid: int | str) -> list[str]:
+        text = Path(f"/proc/{pid}/stat").read_text()
+        return text[text.rindex(")") + 2:].split()  # after "pid (name) "
+
+    def seconds(self) -> float | None:
+        """The server's CPU seconds so far (user + system)."""
+        if self.postmaster is None:
+            return None
+        own = self._fields(self.postmaster)  # utime stime cutime cstime: fields 12-15
+        total = sum(int(value) for value in own[11:15])
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                fields = self._fields(entry.name)
+            except (FileNotFoundError, ProcessLookupError):
+                continue
+            if int(fields[1]) == self.postmaster:
+                total += int(fields[11]) + int(fields[12])
+        return total / self.tick
+
+
+SERVER: ServerCpu | None = None
+
+
+def timed(label: str, work: Callable[[], T], best_of: int) -> tuple[float, float, T]:
+    """The best wall time of ``best_of`` runs of ``work``, the least CPU seconds of a run
+    (this client process and, for a local server, the server's) and the last result."""
+    best, least, result = float("inf"), float("inf"), None
+    client = server = 0.0
     for _ in range(best_of):
-        start = time.perf_counter()
+        start, used = time.perf_counter(), _cpu()
+        served = SERVER.seconds() if SERVER else None
         result = work()
-        best = min(best, time.perf_counter() - start)
-    print(f"{label:<18} {best:8.3f} s")
+        wall = time.perf_counter() - start
+        used = _cpu() - used
+        time.sleep(0.5)  # the way's server process has exited and been reaped: it counts
+        after = SERVER.seconds() if SERVER else None
+        served = None if served is None or after is None else after - served
+        best = min(best, wall)
+        if used + (served or 0.0) < least:
+            least, client, server = used + (served or 0.0), used, served or 0.0
+    shown = f"server {server:7.2f} s" if SERVER and SERVER.postmaster else "server n/a"
+    print(f"{label:<20} wall {best:7.2f} s   CPU {least:7.2f} s (client {client:6.2f} s, "
+          f"{shown})")
     assert result is not None
-    return best, result
+    return best, least, result
 
 
-def by_pushdown(dsn: str) -> MetricTable:
-    """crmcore's pushdown: the mapping's purchases, metrics in the engine, one row back."""
+def by_pushdown(dsn: str, only: tuple[str, ...] | None = None) -> MetricTable:
+    """crmcore's pushdown: the mapping's purchases, metrics in the engine, one row back
+    (``only`` those metrics, as grading by a scheme asks for the ones it uses)."""
     source = MappedSource(connect(dsn), MAPPING)
     try:
-        return pushdown_metrics(source.purchases(), as_of=AS_OF)
+        return pushdown_metrics(source.purchases(), as_of=AS_OF, only=only)
     finally:
         source.backend.disconnect()
 
@@ -132,13 +214,15 @@ GROUP BY customer_id
 """
 
 
+def _hand_parameters() -> dict[str, Any]:
+    return {"start": window_start(AS_OF, 12).replace(tzinfo=None),
+            "as_of": AS_OF.replace(tzinfo=None), "day": int(AS_OF.timestamp()) // 86_400}
+
+
 def by_hand(dsn: str) -> dict[str, tuple[Any, ...]]:
     """One hand-written query, fetched with psycopg."""
-    start = window_start(AS_OF, 12).replace(tzinfo=None)
     with psycopg.connect(dsn) as connection:
-        rows = connection.execute(HAND_WRITTEN, {
-            "start": start, "as_of": AS_OF.replace(tzinfo=None),
-            "day": int(AS_OF.timestamp()) // 86_400}).fetchall()
+        rows = connection.execute(HAND_WRITTEN, _hand_parameters()).fetchall()
     return {row[0]: row[1:] for row in rows}
 
 
@@ -172,6 +256,72 @@ def by_erp_source(url: str) -> MetricTable:
     return compute_metrics(columns, AS_OF)
 
 
+def by_erp_source_rules(url: str) -> MetricTable:
+    """The row path of a mapping with ``[purchases]`` rules: :class:`ErpSource` streams the
+    rules' purchases (the pushdown's expression, row by row into Python), then the kernel."""
+    from crmcore_plugins.erp import ErpSource
+
+    with ErpSource(RULES_MAPPING, url) as source:
+        read = source.transaction_columns(until=AS_OF)
+    index: dict[str, int] = {}
+    codes = [index.setdefault(customer_id, len(index)) for customer_id in read.customer_ids]
+    columns = TransactionColumns(tuple(index), codes, [to_micros(t) for t in read.occurred_at],
+                                 [to_cents(a) for a in read.amounts]).as_numpy()
+    return compute_metrics(columns, AS_OF)
+
+
+def pushdown_sql(dsn: str) -> str:
+    """The SQL the pushdown sends for the benchmark's metrics (as :func:`by_pushdown`)."""
+    import ibis
+
+    from crmcore_plugins.pushdown.metrics import grading_metrics
+
+    source = MappedSource(connect(dsn), MAPPING)
+    try:
+        metrics = grading_metrics(source.purchases(), as_of=AS_OF)
+        fetched = ("frequency", "profit_cents", "recency_days", "revenue_cents",
+                   "tenure_days", "transactions")
+        return str(ibis.to_sql(metrics.select("customer_id", *fetched), dialect="postgres"))
+    finally:
+        source.backend.disconnect()
+
+
+def server_cpu_per_query(dsn: str, rounds: int) -> None:
+    """The server CPU seconds of the pushdown's SQL and of the hand-written query, each run
+    and fetched ``rounds`` times, interleaved, on one connection (its backend's CPU, read
+    from ``/proc``): the engine's work alone, steadier than whole-program times."""
+    queries = {"hand-written SQL": (HAND_WRITTEN, _hand_parameters()),
+               "pushdown's SQL": (pushdown_sql(dsn), None)}
+    found: dict[str, list[float]] = {label: [] for label in queries}
+    tick = float(os.sysconf("SC_CLK_TCK"))
+    with psycopg.connect(dsn) as connection:
+        connection.execute("SET TIME ZONE 'UTC'")  # as Ibis sets it
+        row = connection.execute("SELECT pg_backend_pid()").fetchone()
+        assert row is not None
+        stat = Path(f"/proc/{row[0]}/stat")
+        if not stat.exists():
+            print("server CPU per query: the server is not on this machine")
+            return
+
+        def used() -> float:
+            text = stat.read_text()
+            fields = text[text.rindex(")") + 2:].split()
+            return (int(fields[11]) + int(fields[12])) / tick
+
+        for _ in range(rounds):
+            for label, (query, parameters) in queries.items():
+                before = used()
+                connection.execute(query, parameters).fetchall()
+                found[label].append(used() - before)
+    for label, seconds in found.items():
+        print(f"{label:<20} server CPU per query: min {min(seconds):.2f} s, "
+              f"median {statistics.median(seconds):.2f} s")
+    hand = [max(seconds, 1 / tick) for seconds in found["hand-written SQL"]]  # one tick
+    pushed = found["pushdown's SQL"]
+    print(f"pushdown's SQL / hand-written SQL, server CPU: {min(pushed) / min(hand):.2f}x "
+          f"(min), {statistics.median(pushed) / statistics.median(hand):.2f}x (median)")
+
+
 def _column(table: MetricTable, name: str) -> dict[str, float]:
     return dict(zip(table.ids, np.asarray(table.columns[name], dtype=np.float64).tolist(),
                     strict=True))
@@ -197,6 +347,10 @@ def main() -> None:
     parser.add_argument("--best-of", type=int, default=3, metavar="K")
     parser.add_argument("--no-erp-source", action="store_true",
                         help="leave out ErpSource (minutes and gigabytes at 10M purchases)")
+    parser.add_argument("--server-cpu", type=int, default=0, metavar="ROUNDS",
+                        help="then run the pushdown's SQL and the hand-written query ROUNDS "
+                             "times each, interleaved on one connection, and compare the "
+                             "server's CPU per query")
     parser.add_argument("--smoke", action="store_true",
                         help="a quick run: 20,000 purchases of 2,000 customers, once")
     arguments = parser.parse_args()
@@ -207,21 +361,33 @@ def main() -> None:
         dsn = url.replace("postgresql+psycopg://", "postgresql://")
         started = time.perf_counter()
         load(dsn, rows, customers)
+        global SERVER
+        SERVER = ServerCpu(dsn)
         print(f"PostgreSQL: {rows:,} purchases of up to {customers:,} customers "
               f"(loaded in {time.perf_counter() - started:.1f} s); best of {best_of}")
         timed("pushdown (first)", lambda: by_pushdown(dsn), 1)  # Ibis sets up its backend once
-        pushed_s, pushed = timed("pushdown", lambda: by_pushdown(dsn), best_of)
-        hand_s, hand = timed("hand-written SQL", lambda: by_hand(dsn), best_of)
-        pulled_s, pulled = timed("pull rows", lambda: by_pulling(dsn), best_of)
-        check_equal(pushed, pulled, hand)
+        pushed = timed("pushdown", lambda: by_pushdown(dsn), best_of)
+        hand = timed("hand-written SQL", lambda: by_hand(dsn), best_of)
+        pulled = timed("pull rows", lambda: by_pulling(dsn), best_of)
+        check_equal(pushed[2], pulled[2], hand[2])
+        revenue = timed("pushdown (revenue)", lambda: by_pushdown(dsn, ("revenue",)), best_of)
+        assert _column(revenue[2], "revenue") == _column(pushed[2], "revenue")
+        ratios = [("pushdown / hand-written SQL", pushed, hand, "(target <= 1.2x)"),
+                  ("pull rows / pushdown", pulled, pushed, "(target >= 5x)"),
+                  ("pull rows / pushdown (revenue)", pulled, revenue, "(pareto-abc's grading)")]
         if not arguments.no_erp_source:
-            erp_s, erp = timed("ErpSource", lambda: by_erp_source(url), 1)
-            check_equal(pushed, erp, hand)
-        print(f"pushdown / hand-written SQL: {pushed_s / hand_s:.2f}x (target <= 1.2x)")
-        print(f"pull rows / pushdown:        {pulled_s / pushed_s:.1f}x (target >= 5x)")
-        if not arguments.no_erp_source:
-            print(f"ErpSource / pushdown:        {erp_s / pushed_s:.1f}x")
-        print(f"customers: {len(pushed.ids):,}; every way gave the same metrics")
+            erp = timed("ErpSource", lambda: by_erp_source(url), 1)
+            check_equal(pushed[2], erp[2], hand[2])
+            rules = timed("ErpSource (rules)", lambda: by_erp_source_rules(url), 1)
+            check_equal(pushed[2], rules[2], hand[2])
+            ratios += [("ErpSource / pushdown", erp, pushed, ""),
+                       ("ErpSource (rules) / pushdown", rules, pushed, "")]
+        for label, slower, faster, target in ratios:
+            print(f"{label + ':':<32} wall {slower[0] / faster[0]:5.2f}x   "
+                  f"CPU {slower[1] / faster[1]:5.2f}x {target}")
+        print(f"customers: {len(pushed[2].ids):,}; every way gave the same metrics")
+        if arguments.server_cpu:
+            server_cpu_per_query(dsn, arguments.server_cpu)
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ try:
 except ModuleNotFoundError:  # without the pushdown extra there is nothing here to test
     collect_ignore_glob = ["test_*.py"]
 
+from tests.pushdown.erp_book_engines import books, mariadb  # noqa: F401 - fixtures
 from tests.sql.conftest import postgres_url  # noqa: F401 - a fixture, reused
 
 DATA = Path(__file__).parents[2].parent / "shared" / "data"

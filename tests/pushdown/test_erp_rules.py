@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import attrs
@@ -21,11 +19,10 @@ import pyarrow as pa  # type: ignore[import-untyped]
 import pytest
 
 from crmcore import ConfigError, ValidationError
-from crmcore.testing.servers import MariaDbServer
 from crmcore_plugins.erp import ErpSource, erp_purchases, load_mapping, parse_mapping
-from crmcore_plugins.pushdown.sources import MappedSource, connect
+from crmcore_plugins.pushdown.sources import MappedSource
 
-from .engine_servers import running_mariadb
+from .erp_book_engines import Books
 from .erp_books import (
     ERPNEXT_CUSTOMERS,
     ERPNEXT_EXPECTED,
@@ -33,76 +30,7 @@ from .erp_books import (
     ODOO_EXPECTED,
     ODOO_PARTNERS,
     USD,
-    write_books,
 )
-
-sa = pytest.importorskip("sqlalchemy")
-
-ENGINES = ("sqlite", "postgresql", "mariadb")
-
-
-@attrs.frozen
-class Books:
-    """Where the books are: an Ibis backend and the schema holding the tables."""
-
-    backend: Any
-    schema: str | None
-    url: str
-
-
-@pytest.fixture(scope="module")
-def mariadb() -> Iterator[MariaDbServer]:
-    """A throw-away MariaDB server for this module."""
-    yield from running_mariadb()
-
-
-def _sqlite(tmp: Path) -> Books:
-    path = tmp / "erp.db"
-    engine = sa.create_engine(f"sqlite:///{path}")
-    write_books(engine)
-    engine.dispose()
-    return Books(connect(f"sqlite:///{path}"), None, f"sqlite:///{path}")
-
-
-def _postgresql(request: pytest.FixtureRequest) -> Iterator[Books]:
-    """The books in a database of their own on the session's PostgreSQL server."""
-    server: str = request.getfixturevalue("postgres_url")
-    name = f"erp_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    url = f"{server.rsplit('/', 1)[0]}/{name}"
-    engine = sa.create_engine(url)
-    write_books(engine)
-    engine.dispose()
-    backend = connect(url)
-    yield Books(backend, None, url)
-    backend.disconnect()
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
-
-
-def _mariadb(request: pytest.FixtureRequest) -> Iterator[Books]:
-    server: MariaDbServer = request.getfixturevalue("mariadb")
-    engine = sa.create_engine(server.sqlalchemy_url)
-    write_books(engine)
-    engine.dispose()
-    backend = connect(server.ibis_url)
-    yield Books(backend, None, server.sqlalchemy_url)
-    backend.disconnect()
-
-
-@pytest.fixture(scope="module", params=ENGINES)
-def books(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-          ) -> Iterator[Books]:
-    """The Odoo and ERPNext books in each engine."""
-    if request.param == "sqlite":
-        yield _sqlite(tmp_path_factory.mktemp("erp"))
-    elif request.param == "postgresql":
-        yield from _postgresql(request)
-    else:
-        yield from _mariadb(request)
 
 
 def _rows(table: Any) -> list[tuple[str, datetime, int]]:

@@ -47,7 +47,8 @@ PURCHASE_COLUMNS = ("customer_id", "at", "amount_cents")
 
 RATE_COLUMNS = ("currency", "date", "rate")
 """The columns a rate table given in Python must have (``rate`` read per
-``purchases.rates.meaning``, per_company_unit when the mapping names none)."""
+``purchases.rates.meaning``, per_company_unit when the mapping names none); an
+optional ``company`` column makes its rates per company, as ``purchases.rates.company``."""
 
 _COMPARE: dict[str, Callable[[Any, Any], Any]] = {
     "=": lambda column, value: column == value,
@@ -134,42 +135,60 @@ def _lookup_table(backend: Any, lookup: Lookup, schema: str | None, key_name: st
 
 
 def _rate_table(backend: Any, rates: RateTable | None, given: Any, schema: str | None) -> Any:
+    """The rates as ``_rate_currency``, ``_rate_date``, ``_rate`` and ``_rate_company``
+    (NULL: a rate of any company), from ``given`` or the mapping's rate table."""
+    import ibis
+
     if given is not None:
         missing = [name for name in RATE_COLUMNS if name not in given.columns]
         if missing:
             raise ConfigError(f"rates: column {missing[0]!r} is missing (a rate table has "
                               f"{', '.join(RATE_COLUMNS)})")
         table = given
+        company = given["company"] if "company" in given.columns else None
     else:
         assert rates is not None
         found = mapped_table(backend, rates.table, rates.every_column(), rates.key, schema)
+        owner = {"company": found[rates.company]} if rates.company else {}
         table = found.select(currency=found[rates.currency], date=found[rates.date],
-                             rate=found[rates.rate])
+                             rate=found[rates.rate], **owner)
+        company = table["company"] if rates.company else None
     return table.select(_rate_currency=table["currency"].cast("string"),
                         _rate_date=table["date"].cast("date"),
-                        _rate=table["rate"].cast("float64"))
+                        _rate=table["rate"].cast("float64"),
+                        _rate_company=(ibis.null("string") if company is None
+                                       else company.cast("string")))
 
 
 def _valid_rates(documents: Any, rates: Any) -> Any:
-    """Per document id, the rate of its currency valid on its day: the latest on or before."""
+    """Per document id, the rate of its currency valid on its day, as Odoo picks it: among
+    the rates on or before that day of the document's company or of no company, the
+    company's own first, then the latest."""
     import ibis
 
     candidates = documents.select(_rated_id=documents["_id"], _day=documents["_day"],
-                                  _rated_currency=documents["_currency"])
+                                  _rated_currency=documents["_currency"],
+                                  _rated_company=documents["_company"].cast("string"))
+    company: Any = rates["_rate_company"]
     matched = candidates.join(rates, (candidates["_rated_currency"] == rates["_rate_currency"])
-                              & (rates["_rate_date"] <= candidates["_day"]))
-    latest = ibis.window(group_by="_rated_id", order_by=ibis.desc(matched["_rate_date"]))
+                              & (rates["_rate_date"] <= candidates["_day"])
+                              & (company.isnull()
+                                 | (company == candidates["_rated_company"])))
+    matched = matched.mutate(_shared=ibis.cases((matched["_rate_company"].isnull(), 1),
+                                                else_=0))
+    latest = ibis.window(group_by="_rated_id",
+                         order_by=[matched["_shared"], ibis.desc(matched["_rate_date"])])
     matched = matched.mutate(_pick=ibis.row_number().over(latest))
     return matched.filter(matched["_pick"] == 0).select("_rated_id", "_rate")
 
 
 def _document_rows(backend: Any, document: DocumentMapping, mapping: PurchasesMapping,
-                   rates: Any, schema: str | None, index: int, zone: str, *,
+                   rates: Any, schema: str | None, prefix: str, zone: str, *,
                    credit_note: bool) -> Any:
-    """One row per document: ``_doc``, ``_id``, ``customer_id`` (rolled up), ``at``,
-    ``_cents`` (company currency; never negative for credit notes), ``_factor`` (one unit of
-    the amount in company currency; NULL when a rate is needed and none is valid),
-    ``_currency`` and ``_against`` (credit notes).
+    """One row per document: ``_doc`` (``prefix`` and its id), ``_id``, ``customer_id``
+    (rolled up), ``at``, ``_cents`` (company currency; never negative for credit notes),
+    ``_factor`` (one unit of the amount in company currency; NULL when a rate is needed
+    and none is valid), ``_currency`` and ``_against`` (credit notes).
 
     The look-ups are one chain of joins and one projection, so the SQL stays shallow.
     """
@@ -224,7 +243,7 @@ def _document_rows(backend: Any, document: DocumentMapping, mapping: PurchasesMa
         company_cents = ibis.cases((same, _rounded_cents(amount)),
                                    else_=_rounded_cents(amount, factor))
     return _named(joined.select(
-        _doc=ibis.literal(f"{index}:") + joined["_id"], _id=joined["_id"],
+        _doc=ibis.literal(prefix) + joined["_id"], _id=joined["_id"],
         _table=ibis.literal(document.table), _key=ibis.literal(document.key),
         _currency=joined["_currency"], customer_id=customer, at=joined["at"],
         _cents=company_cents.abs() if credit_note else company_cents, _factor=factor,
@@ -247,6 +266,11 @@ def _rounded_cents(amount: Any, factor: Any = None) -> Any:
     expression shallow enough for SQLite's parser.
     """
     if factor is None:
+        kind = amount.type()
+        if kind.is_decimal() and kind.scale is not None and kind.scale <= 2:
+            from crmcore_plugins.pushdown.metrics import cents
+
+            return cents(amount)  # a plain cast where decimals are exact
         return (amount * 100).round(0).cast("int64")
     return (amount.cast("float64") * factor * 100).round(0).cast("int64")
 
@@ -264,11 +288,14 @@ def check_rates(rows: Any) -> None:
 
 
 def erp_purchases(backend: Any, mapping: ErpMapping, *, rates: Any = None,
-                  schema: str | None = None, check: bool = True) -> Any:
+                  schema: str | None = None, check: bool = True, ids: bool = False) -> Any:
     """The purchases of ``mapping``'s ``[purchases]`` section as an Ibis table in ``backend``.
 
     ``rates`` is a rate table to use instead of the mapping's (an Ibis table
     with :data:`RATE_COLUMNS`); ``schema`` overrides the mapping's. With
+    ``ids``, a first column ``id`` holds each purchase document's id as text
+    (prefixed by its table and a colon when the mapping has several orders
+    tables; see :func:`order_prefix`). With
     ``check`` (default), a document whose currency has no rate on its date
     raises :class:`~crmcore.errors.ValidationError` naming table, row and
     column (one small query); a missing table or column raises
@@ -283,11 +310,11 @@ def erp_purchases(backend: Any, mapping: ErpMapping, *, rates: Any = None,
     rate_table = (_rate_table(backend, purchases.rates, rates, schema)
                   if needs_rates and (rates is not None or purchases.rates is not None) else None)
     zone = mapping.time_zone
-    orders = [_document_rows(backend, document, purchases, rate_table, schema, index, zone,
-                             credit_note=False)
-              for index, document in enumerate(purchases.orders)]
-    notes = [_document_rows(backend, document, purchases, rate_table, schema, index, zone,
-                            credit_note=True)
+    orders = [_document_rows(backend, document, purchases, rate_table, schema,
+                             order_prefix(purchases, document), zone, credit_note=False)
+              for document in purchases.orders]
+    notes = [_document_rows(backend, document, purchases, rate_table, schema,
+                            f"{index}:", zone, credit_note=True)
              for index, document in enumerate(purchases.credit_notes)]
     shape = ("_doc", "_id", "_table", "_key", "_currency", "customer_id", "at", "_factor")
     everything = _union([rows.select(*shape) for rows in (*orders, *notes)])
@@ -296,11 +323,17 @@ def erp_purchases(backend: Any, mapping: ErpMapping, *, rates: Any = None,
     order_rows = _union([rows.select("_doc", "customer_id", "at", "_cents")
                          for rows in orders])
     if not notes:
-        return _finish(order_rows)
+        return _finish(order_rows, ids=ids)
     note_rows = _union([rows.select("_doc", "customer_id", "at", "_cents", "_against")
                         for rows in notes])
     netted = _net(order_rows, note_rows, linked=any(n.against for n in purchases.credit_notes))
-    return _finish(_named(netted, "netted"))
+    return _finish(_named(netted, "netted"), ids=ids)
+
+
+def order_prefix(purchases: PurchasesMapping, document: DocumentMapping) -> str:
+    """What precedes a purchase document's id in :func:`erp_purchases`' ``id`` column:
+    nothing with one orders table, else its table's name and a colon."""
+    return "" if len(purchases.orders) == 1 else f"{document.table}:"
 
 
 def _union(tables: list[Any]) -> Any:
@@ -315,7 +348,7 @@ def _net(orders: Any, notes: Any, *, linked: bool) -> Any:
     targets = []
     if linked:
         by_link = notes.filter(notes["_against"].notnull())
-        targets.append(by_link.select(_target=ibis.literal("0:") + by_link["_against"],
+        targets.append(by_link.select(_target=by_link["_against"],  # one orders table
                                       _credit=by_link["_cents"]))
         notes = notes.filter(notes["_against"].isnull())
     candidates = notes.select(_note=notes["_doc"], _note_customer=notes["customer_id"],
@@ -331,10 +364,11 @@ def _net(orders: Any, notes: Any, *, linked: bool) -> Any:
     netted = orders.left_join(credits, orders["_doc"] == credits["_target"])
     credited: Any = netted["_credited"]
     kept = netted.filter(credited.isnull() | (netted["_cents"] > credited))
-    return kept.select("customer_id", "at",
+    return kept.select("_doc", "customer_id", "at",
                        _cents=(kept["_cents"] - kept["_credited"].fill_null(0)))
 
 
-def _finish(rows: Any) -> Any:
-    return rows.select(customer_id=rows["customer_id"], at=rows["at"],
+def _finish(rows: Any, *, ids: bool) -> Any:
+    named = {"id": rows["_doc"]} if ids else {}
+    return rows.select(**named, customer_id=rows["customer_id"], at=rows["at"],
                        amount_cents=rows["_cents"].cast("int64"))

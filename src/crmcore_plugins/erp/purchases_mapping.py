@@ -27,6 +27,7 @@ It describes what the pushdown computes inside the ERP's database (see
     date = "name"
     rate = "rate"
     meaning = "per_company_unit"  # company amount = amount / rate (Odoo); or "company_per_unit"
+    company = "company_id"        # optional: rates per company (NULL: any company's)
 
 A document may instead carry its own rate (``rate = "conversion_rate"``:
 company amount = amount × rate, as ERPNext stores it). Reading checks the shape
@@ -98,7 +99,13 @@ class DocumentMapping:
 
 @attrs.frozen
 class RateTable:
-    """The ERP's rate table: the rate of ``currency`` valid from ``date`` on."""
+    """The ERP's rate table: the rate of ``currency`` valid from ``date`` on.
+
+    With ``company`` (the column naming the company a rate belongs to; Odoo's
+    ``company_id``), a document converts with its own company's rate, and with
+    a rate of no company (NULL) only when its company has none on or before its
+    date, as Odoo chooses (a company's rate wins over a newer shared one).
+    """
 
     table: str
     currency: str
@@ -106,11 +113,13 @@ class RateTable:
     rate: str
     meaning: str = "per_company_unit"
     key: str = "purchases.rates"
+    company: str | None = None
 
     def every_column(self) -> list[tuple[str, str]]:
         """``(config key, column)`` of every column the rate table names."""
-        return [(f"{self.key}.{field}", getattr(self, field))
-                for field in ("currency", "date", "rate")]
+        named = [(f"{self.key}.{field}", getattr(self, field))
+                 for field in ("currency", "date", "rate")]
+        return named + ([(f"{self.key}.company", self.company)] if self.company else [])
 
 
 @attrs.frozen
@@ -199,8 +208,13 @@ def purchases_from_dict(raw: Mapping[str, Any], key: str = "purchases") -> Purch
         rates = RateTable(inner.text("table"), inner.text("currency"), inner.text("date"),
                           inner.text("rate"),
                           inner.choice("meaning", RATE_MEANINGS, "per_company_unit"),
-                          f"{key}.rates")
+                          f"{key}.rates", inner.text("company", None))
         inner.check_all_used()
+        if rates.company is not None:
+            for document in (*orders, *credit_notes):
+                if document.currency is not None and document.company is None:
+                    raise ConfigError(f"{document.key}.company: is required (rates are "
+                                      f"per company: {key}.rates.company)")
     for document in (*orders, *credit_notes):
         if document.currency is not None and document.rate is None and company is None:
             raise ConfigError(f"{key}.company_currency: is required when documents name a "

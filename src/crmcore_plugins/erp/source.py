@@ -30,6 +30,7 @@ from crmcore_plugins.erp.mapping import (
     TableMapping,
     load_mapping,
 )
+from crmcore_plugins.erp.rule_rows import RulePurchase, ibis_backend, rule_purchases
 
 if TYPE_CHECKING:
     import sqlalchemy as sa
@@ -127,6 +128,8 @@ class ErpSource:
         require_sqlalchemy()
         import sqlalchemy as sa
 
+        self._rules_backend: Any = None  # an Ibis backend, opened for [purchases] rules
+
         zone_name = time_zone or mapping.time_zone
         if not is_time_zone(zone_name):
             raise ConfigError(f"time_zone: {zone_name!r} is not a time zone")
@@ -193,9 +196,23 @@ class ErpSource:
         return table
 
     def close(self) -> None:
-        """Close the pooled connections of an engine this source made."""
+        """Close the pooled connections of an engine this source made (and the Ibis
+        connection the ``[purchases]`` rules run on, if one was opened)."""
+        backend = self._rules_backend
+        if backend is not None:
+            backend.disconnect()
+            self._rules_backend = None
         if self._owns_engine:
             self.engine.dispose()
+
+    def _rule_purchases(self, since: datetime | None, until: datetime | None
+                        ) -> Iterator[RulePurchase]:
+        """The purchases by the mapping's ``[purchases]`` rules (see
+        :mod:`crmcore_plugins.erp.rule_rows`), on an Ibis connection to the same database."""
+        if self._rules_backend is None:
+            url = self.engine.url.render_as_string(hide_password=False)
+            self._rules_backend = ibis_backend(url, key="url")
+        return rule_purchases(self._rules_backend, self.mapping, since, until)
 
     def __enter__(self) -> ErpSource:
         return self
@@ -269,7 +286,8 @@ class ErpSource:
     def transactions_query(
         self, since: datetime | None = None, until: datetime | None = None
     ) -> sa.Select[Any]:
-        """The SELECT that :meth:`transactions` runs; time bounds are widened by a day.
+        """The SELECT of the ``[transactions]`` section (what :meth:`transactions` runs for a
+        mapping without ``[purchases]``); time bounds are widened by a day.
 
         The exact ``since <= occurred_at < until`` test is made on the converted
         times (naive host times and dates are only comparable in their zone).
@@ -390,7 +408,22 @@ class ErpSource:
 
         With ``require_customer`` (the default) only transactions of customers
         that :meth:`customers` yields are read.
+
+        A mapping with a ``[purchases]`` section yields the purchases its ERP rules
+        make instead, the very ones the pushdown grades (one per purchase document
+        that counts: its customer rolled up, its amount converted to the company
+        currency and net of credit notes; ``[transactions]`` is not read). They
+        are computed by the pushdown's expression in the ERP's database, which
+        needs the ``pushdown`` extra (:mod:`crmcore_plugins.erp.rule_rows`).
         """
+        if self.mapping.purchases is not None:
+            for bought in self._rule_purchases(since, until):
+                try:
+                    yield Transaction(id=bought.id, customer_id=bought.customer_id,
+                                      occurred_at=bought.occurred_at, amount=bought.amount)
+                except ValidationError as error:
+                    self._invalid_purchase(bought, error)
+            return
         mapping = self.mapping.transactions
         for row in self._rows(self.transactions_query(since, until)):
             values = self._transaction_values(row)
@@ -408,6 +441,13 @@ class ErpSource:
     ) -> TransactionColumns:
         """Like :meth:`transactions`, as :class:`TransactionColumns` (no entity validation)."""
         columns = TransactionColumns([], [], [], [])
+        if self.mapping.purchases is not None:
+            for bought in self._rule_purchases(since, until):
+                columns.ids.append(bought.id)
+                columns.customer_ids.append(bought.customer_id)
+                columns.occurred_at.append(bought.occurred_at)
+                columns.amounts.append(bought.amount)
+            return columns
         for row in self._rows(self.transactions_query(since, until)):
             values = self._transaction_values(row)
             if values is None or not _within(values["occurred_at"], since, until):
@@ -417,6 +457,17 @@ class ErpSource:
             columns.occurred_at.append(values["occurred_at"])
             columns.amounts.append(values["amount"])
         return columns
+
+
+    def _invalid_purchase(self, bought: RulePurchase, error: ValidationError) -> None:
+        """A purchase by the rules that makes no valid transaction (a negative order total):
+        raised naming its document, or skipped with a warning (``invalid_rows = "skip"``)."""
+        named = ValidationError(f"purchases[{bought.id!r}].{error.field}", error.value,
+                                error.reason)
+        if self.mapping.invalid_rows == "skip":
+            _log.warning("skipping a purchase that makes no valid transaction: %s", named)
+            return
+        raise named from error
 
 
 def _within(moment: datetime, since: datetime | None, until: datetime | None) -> bool:
