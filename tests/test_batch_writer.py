@@ -15,7 +15,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from crmcore import CRM, Customer, Transaction
@@ -80,6 +80,9 @@ def _contents(crm: CRM) -> dict[tuple[str, str], object]:
 
 @settings(max_examples=60, deadline=None)
 @given(st.lists(_entities, max_size=12), st.integers(1, 5), st.booleans())
+@example(  # a created customer, then the customer's own row in the same batch: was stored twice
+    [Transaction(id="T2", customer_id="C2", occurred_at=_DAY, amount=Decimal("5")),
+     Customer(id="C2", name="C2")], 2, True)
 def test_batches_store_what_one_row_at_a_time_would(
         entities: list[Customer | Transaction], size: int, create: bool) -> None:
     expected = _reference(entities, create)

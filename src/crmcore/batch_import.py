@@ -192,7 +192,10 @@ class BatchWriter:
             if kind == CUSTOMER_KIND:
                 known.add(record.id)
             elif record.customer_id not in known:
-                inserts.append(self._missing(record.customer_id, batch.lines[position]))
+                created = self._missing(record.customer_id, batch.lines[position])
+                # a later row of this customer in the batch compares with what was created
+                fresh[CUSTOMER_KIND, created.id] = created
+                inserts.append(created)
             key = (kind, record.id)
             earlier = fresh.get(key)
             if earlier is None:
