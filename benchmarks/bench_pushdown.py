@@ -243,11 +243,11 @@ def by_pulling(dsn: str) -> MetricTable:
     return compute_metrics(columns, AS_OF)
 
 
-def by_erp_source(url: str) -> MetricTable:
+def by_erp_source(url: str, mapping: Any = None) -> MetricTable:
     """crmcore before the pushdown: :class:`ErpSource` row by row, then the kernel."""
     from crmcore_plugins.erp import ErpSource
 
-    with ErpSource(MAPPING, url) as source:
+    with ErpSource(MAPPING if mapping is None else mapping, url) as source:
         read = source.transaction_columns(until=AS_OF)
     index: dict[str, int] = {}
     codes = [index.setdefault(customer_id, len(index)) for customer_id in read.customer_ids]
@@ -259,15 +259,7 @@ def by_erp_source(url: str) -> MetricTable:
 def by_erp_source_rules(url: str) -> MetricTable:
     """The row path of a mapping with ``[purchases]`` rules: :class:`ErpSource` streams the
     rules' purchases (the pushdown's expression, row by row into Python), then the kernel."""
-    from crmcore_plugins.erp import ErpSource
-
-    with ErpSource(RULES_MAPPING, url) as source:
-        read = source.transaction_columns(until=AS_OF)
-    index: dict[str, int] = {}
-    codes = [index.setdefault(customer_id, len(index)) for customer_id in read.customer_ids]
-    columns = TransactionColumns(tuple(index), codes, [to_micros(t) for t in read.occurred_at],
-                                 [to_cents(a) for a in read.amounts]).as_numpy()
-    return compute_metrics(columns, AS_OF)
+    return by_erp_source(url, RULES_MAPPING)
 
 
 def pushdown_sql(dsn: str) -> str:
