@@ -21,7 +21,7 @@ from decimal import Decimal, InvalidOperation
 from enum import Enum, StrEnum
 from functools import cache
 from json.encoder import c_make_encoder as _make_encoder  # type: ignore[attr-defined]
-from json.encoder import encode_basestring as _encode_text  # type: ignore[attr-defined]
+from json.encoder import encode_basestring as _encode_text
 from typing import TYPE_CHECKING, Any, TypeVar, get_args, get_origin
 
 from crmcore.errors import MISSING, InvalidDataError, ValidationError
