@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime, time, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
@@ -22,7 +22,8 @@ from crmcore import (
     structure,
     unstructure,
 )
-from crmcore.serialization import default_converter, make_converter
+from crmcore.events import DomainEvent, event_json
+from crmcore.serialization import default_converter, dump_json, make_converter
 
 
 def _customer_data(**preferences: object) -> dict[str, object]:
@@ -125,3 +126,36 @@ def test_json_mapping_fast_path_equals_cattrs_generic_unstructure(value: dict[st
     converter = default_converter()
     assert converter.unstructure(value, unstructure_as=dict[str, Any]) == \
         converter.unstructure(value)
+
+
+@given(_VALUES)
+def test_dump_json_writes_what_json_dumps_writes(value: Any) -> None:
+    """dump_json calls the C encoder directly: the text is json.dumps' with the same options,
+    and a value that is not JSON data is refused the same way."""
+    options: dict[str, Any] = {"ensure_ascii": False, "sort_keys": True,
+                               "separators": (",", ":")}
+    try:
+        expected = json.dumps(value, **options)
+    except TypeError as error:
+        expected = str(error)
+        with pytest.raises(TypeError, match="is not JSON serializable") as refused:
+            dump_json(value)
+        assert str(refused.value) == expected
+    else:
+        assert dump_json(value) == expected
+    assert dump_json(value, default=unstructure) == \
+        json.dumps(unstructure(value), **options)
+
+
+@given(st.text(min_size=1, max_size=8), st.datetimes(timezones=st.sampled_from(
+    [UTC, timezone(timedelta(hours=8))])), st.text(min_size=1, max_size=8),
+    st.none() | st.sampled_from(["C1", "0-0001"]),
+    st.dictionaries(st.text(max_size=4), _VALUES, max_size=4))
+def test_event_json_is_the_text_of_the_unstructured_event(
+        kind: str, at: datetime, subject: str, customer_id: str | None,
+        data: dict[str, Any]) -> None:
+    """The outbox encodes an event in one pass (event_json): the same text as the shared
+    converter's unstructured event, whatever the data holds (Decimals, datetimes, enums)."""
+    event = DomainEvent(type=kind, occurred_at=at, subject=subject, customer_id=customer_id,
+                        data=data)
+    assert event_json(event) == dump_json(unstructure(event))

@@ -20,6 +20,8 @@ from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
 from enum import Enum, StrEnum
 from functools import cache
+from json.encoder import c_make_encoder as _make_encoder  # type: ignore[attr-defined]
+from json.encoder import encode_basestring as _encode_text
 from typing import TYPE_CHECKING, Any, TypeVar, get_args, get_origin
 
 from crmcore.errors import MISSING, InvalidDataError, ValidationError
@@ -219,10 +221,26 @@ def default_converter() -> cattrs.Converter:
     return make_converter()
 
 
-def dump_json(data: Any) -> str:
+_JSON_OPTIONS: dict[str, Any] = {"ensure_ascii": False, "sort_keys": True,
+                                 "separators": (",", ":")}
+_NOT_JSON = json.JSONEncoder(**_JSON_OPTIONS).default  # raises json.dumps' TypeError
+
+
+def dump_json(data: Any, *, default: Callable[[Any], Any] | None = None) -> str:
     """Compact JSON text of already-unstructured ``data`` (UTF-8 kept, keys sorted),
-    as storage backends write it."""
-    return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    as storage backends write it.
+
+    ``default`` turns a value that is not JSON data into JSON data as the
+    encoder meets it (:func:`unstructure`: the text of ``unstructure(data)``
+    without copying ``data`` first); without it such a value is a TypeError.
+    The text is :func:`json.dumps`'s with these options; the C encoder is called
+    directly (``json.dumps`` builds an encoder object per call, which costs as
+    much as encoding a small body on the write path of every transition).
+    """
+    if _make_encoder is None:  # an interpreter without the C accelerator
+        return json.dumps(data, default=default, **_JSON_OPTIONS)
+    return "".join(_make_encoder({}, default or _NOT_JSON, _encode_text, None, ":", ",", True,
+                                 False, True)(data, 0))
 
 
 def unstructure(value: Any) -> Any:

@@ -32,7 +32,7 @@ import attrs
 
 from crmcore.columns import check_columns, check_scan, rows_as_columns
 from crmcore.errors import ConflictError, DuplicateError, NotFoundError, StorageError
-from crmcore.events import DomainEvent
+from crmcore.events import DomainEvent, event_json
 from crmcore.hookspecs import hookimpl
 from crmcore.options import Options
 from crmcore.ports import (
@@ -49,7 +49,7 @@ from crmcore.ports import (
     ids_by_kind,
     outbox_entry,
 )
-from crmcore.serialization import dump_json, unstructure
+from crmcore.serialization import dump_json
 from crmcore_plugins.sqlite_layout import (
     DEDICATED_KINDS,
     KIND_TABLES_DDL,
@@ -311,7 +311,7 @@ class _SqliteSession:
         try:
             self._db.executemany(
                 "INSERT INTO outbox (event_id, type, occurred_at, body) VALUES (?, ?, ?, ?)",
-                [(e.id, e.type, _utc_text(e.occurred_at), dump_json(unstructure(e)))
+                [(e.id, e.type, _utc_text(e.occurred_at), event_json(e))
                  for e in events],
             )
         except sqlite3.IntegrityError:

@@ -176,8 +176,10 @@ class _MovePrinter:
                      for row in rows)
             sys.stdout.write(("[\n" if not self.printed else ",\n") + ",\n".join(items))
         else:  # the table shows the date in the move's own offset, as its text begins
-            print_table([(m.customer_id, m.at.date().isoformat(), term(m.from_state),
-                          term(m.to_state), f"{m.rule}: {m.reason}") for m in moves],
+            words = {code: term(code) for code in {m.from_state for m in moves}
+                     | {m.to_state for m in moves}}  # a few stages, looked up once a batch
+            print_table([(m.customer_id, m.at.date().isoformat(), words[m.from_state],
+                          words[m.to_state], f"{m.rule}: {m.reason}") for m in moves],
                         (tr("customer"), tr("at"), tr("from"), tr("to"), tr("why")))
         self.printed += len(moves)
 

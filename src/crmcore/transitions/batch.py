@@ -43,12 +43,14 @@ class SubjectRun:
 
 @contextmanager
 def collection_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector for one batch, then restore it.
+    """Pause Python's cyclic garbage collector for a batched write (or a run of them), then
+    restore it.
 
     A batch allocates hundreds of thousands of small acyclic objects (states,
     entries, events, bodies) that reference counting frees; the collector's
-    generation-0 passes over them cost up to a third of an advance. What a
-    batch leaves behind is collected once the collector runs again.
+    passes over them, and over the long-lived data they are made from, cost up
+    to a third of an advance. What is left behind is collected once the
+    collector runs again. Nested pauses keep it paused until the outermost ends.
     """
     was_enabled = gc.isenabled()
     gc.disable()
