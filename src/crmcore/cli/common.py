@@ -89,8 +89,9 @@ def command_failed(error: Exception, *, verbose: bool = False) -> int:
     """Report an error that is not a :class:`~crmcore.errors.CrmError` in one line; its status.
 
     A closed standard output (``crmcore ... | head``) ends quietly with 0; a
-    file problem names the file (exit 6); anything else is a crmcore bug (exit
-    70), whose traceback ``-v`` prints.
+    file problem names the file (exit 5, :data:`~crmcore.errors.EXIT_FILE`); input a
+    library refused (undecodable text, malformed CSV) exits 1; anything else is a
+    crmcore bug (exit 70), whose traceback ``-v`` prints.
     """
     from crmcore.errors import EXIT_REFUSED, exit_status
 
