@@ -48,7 +48,7 @@ def _purchases(arguments: argparse.Namespace) -> tuple[list[str], list[dt.date],
         cdnow = read_cdnow(arguments.file)
         return ([str(i) for i in cdnow.customer_ids], list(cdnow.dates.astype(object)),
                 [float(a) for a in cdnow.amounts])
-    progress = Progress(f"reading {arguments.file}")
+    progress = Progress(tr("reading {file}").format(file=arguments.file))
     layout = layout_from(arguments)
     rows = list(read_transactions(open_input(arguments, arguments.file, layout).lines(),
                                   layout, progress=progress))

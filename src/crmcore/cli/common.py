@@ -207,10 +207,13 @@ class Progress:
     def __call__(self, count: int) -> None:
         self.count = count
         if self.enabled and count % self.every == 0:
-            self.stream.write(f"\r{self.label}: {count:,} rows")
+            self.stream.write("\r" + self._text(count))
             self.stream.flush()
+
+    def _text(self, count: int) -> str:
+        return tr("{label}: {count:,} rows").format(label=self.label, count=count)
 
     def done(self) -> None:
         """End the progress line."""
         if self.enabled and self.count >= self.every:
-            self.stream.write(f"\r{self.label}: {self.count:,} rows\n")
+            self.stream.write("\r" + self._text(self.count) + "\n")

@@ -139,7 +139,7 @@ def _as_of(text: str | None) -> datetime:
 def _customers(path: str | None, arguments: argparse.Namespace) -> list[Customer]:
     if path is None:
         return []
-    progress = Progress(f"reading {path}")
+    progress = Progress(tr("reading {file}").format(file=path))
     layout = layout_from(arguments)
     source = open_input(arguments, path, layout, sheet="--customers-sheet",
                         encoding="--customers-encoding")
@@ -155,7 +155,7 @@ def _grade(arguments: argparse.Namespace, scheme: GradeScheme, as_of: datetime,
     if scheme.kind is SchemeKind.PROSPECT_ABCD:
         assert crm is not None  # refused earlier without storage
         return grade_book(scheme, as_of=as_of, opportunities=crm.find(Opportunity))
-    progress = Progress(f"reading {arguments.file}")
+    progress = Progress(tr("reading {file}").format(file=arguments.file))
     source = open_input(arguments, arguments.file, layout)
     columns = read_transaction_file(arguments.file, layout, progress=progress,
                                     lines=source.lines,

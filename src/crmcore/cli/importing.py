@@ -23,6 +23,7 @@ from crmcore.csv_import import (
 )
 from crmcore.encodings import (
     ENCODINGS,
+    DecodedFile,
     TextDecodeError,
     UnknownEncodingError,
     encoding_name,
@@ -170,6 +171,15 @@ def open_input(arguments: argparse.Namespace, path: str, layout: CsvLayout, *,
         raise CommandError(_undecodable(error, encoding, given_by)) from None
 
 
+def source_text(source: TableFile) -> str:
+    """How a data file was read, in the run's language (as its ``describe()`` words it in
+    English): ``gb18030 (detected)``, ``utf-8 (given)`` or ``sheet 2 '购买'``."""
+    if isinstance(source, DecodedFile):
+        template = tr("{encoding} (detected)") if source.detected else tr("{encoding} (given)")
+        return template.format(encoding=source.encoding)
+    return tr("sheet {number} {name!r}").format(number=source.index + 1, name=source.sheet)
+
+
 def _option_value(arguments: argparse.Namespace, option: str) -> str | None:
     """The value of ``option`` (``--customers-encoding``) in ``arguments``, if given."""
     value: str | None = getattr(arguments, option[2:].replace("-", "_"), None)
@@ -218,7 +228,7 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
 def run_import(arguments: argparse.Namespace) -> int:
     """Read the file in batches and store them in one transaction (all rows or none)."""
     layout = layout_from(arguments)
-    progress = Progress(f"importing {arguments.file}")
+    progress = Progress(tr("importing {file}").format(file=arguments.file))
     source = open_input(arguments, arguments.file, layout)
     lines = source.lines()
     reader = customer_batches if arguments.kind == "customers" else transaction_batches
@@ -242,7 +252,7 @@ def run_import(arguments: argparse.Namespace) -> int:
             raise CommandError(tr("{file}, line {line}: {error}").format(
                 file=arguments.file, line=error.line, error=error)) from None
     progress.done()
-    print(f"{arguments.file}: {source.describe()}")
+    print(tr("{file}: {source}").format(file=arguments.file, source=source_text(source)))
     for kind in sorted(report.rows):
         print(tr("{kind}: {rows:,} rows, {new:,} new, {skipped:,} already stored").format(
             kind=term(kind), rows=report.rows[kind], new=report.new[kind],
