@@ -164,3 +164,16 @@ def test_refusals_are_chinese_lines_of_the_catalogue(files: Path) -> None:
         assert template is not None, (name, last)
         modules.add(TEMPLATES[template])
     assert modules == {"config.py", "cli/common.py", "cli/grading.py", "cli/importing.py"}
+
+
+def test_a_configuration_that_cannot_be_read_is_refused_in_the_environments_language(
+        files: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Its own ``lang`` cannot be known, so the environment's language words the error."""
+    for variable in ("LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("LANG", "zh_CN.UTF-8")
+    status, err = _refused(["agenda", "--config", str(files / "section.toml")])
+    assert (status, err.split("（")[0]) == (1, "crmcore：错误：nonsense：不是已知的配置节")
+    monkeypatch.setenv("LANG", "C")
+    status, err = _refused(["agenda", "--config", str(files / "section.toml")])
+    assert err.startswith("crmcore: error: nonsense: is not a known section (known: ")

@@ -274,10 +274,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         with help_language_of(lang, words):
             parser.print_help()
         return 2
-    from crmcore.i18n import language, tr
+    from crmcore.i18n import language, resolve_language, tr
 
     with contextlib.ExitStack() as stack:  # the language is the run's, restored after it
         try:
+            # --lang or the environment first: the configuration's own errors are worded in it
+            stack.enter_context(language(resolve_language(getattr(arguments, "lang", None))))
             stack.enter_context(language(_choose_language(arguments)))
             status: int = arguments.run(arguments)
             sys.stdout.flush()  # a closed pipe (| head) surfaces here, not at exit
