@@ -13,6 +13,10 @@ text of :data:`HELP_ARGUMENTS` calls (see :mod:`crmcore.i18n_help`); and the
 literal reasons of :class:`crmcore.errors.ValidationError` and the other errors of
 :data:`REASON_ARGUMENTS` anywhere in ``src/crmcore``, which those errors translate.
 
+The check also fails when a :data:`MESSAGE_ERRORS` error of the command line or the
+configuration reader is raised with its message written in (an f-string or a literal)
+instead of a catalogue template: such a message would stay English.
+
 The check fails when a message of the sources is missing from the committed
 ``crmcore.pot``, or when a message of the ``.pot`` has no translation in a shipped
 language, a fuzzy one, or one whose ``{placeholders}`` or ``%(fields)s`` differ from
@@ -55,6 +59,16 @@ HELP_ARGUMENTS = {"Command": 1, "recording_parser": 2, "_recording": 2}
 REASON_ARGUMENTS = {"ValidationError": 2, "NoTerritoryError": 2, "UnauthorisedOwnerError": 2,
                     "ImportRowError": 3}
 """Errors whose positional argument (by index) or ``reason=`` is a reason they translate."""
+MESSAGE_ERRORS = ("CommandError", "ConfigError", "ArgumentTypeError")
+"""Errors whose message is printed as it is given: in :data:`MESSAGE_SOURCES` it must be a
+catalogue template (``tr("... {name} ...").format(name=...)``, or
+``translate_help(help_text(...))`` while arguments are parsed), never an f-string or a
+bare literal, which would stay English."""
+MESSAGE_SOURCES = ("src/crmcore/cli", "src/crmcore/config.py")
+"""The command line and the configuration reader, whose errors :func:`written_in_messages`
+checks."""
+TEMPLATE_CALLS = ("tr", "ntr", "N_", "help_text")
+"""The calls whose first argument is a catalogue template."""
 
 
 def po_path(language: str, locale_dir: Path = LOCALE) -> Path:
@@ -113,12 +127,63 @@ def reason_texts(source: str) -> list[tuple[str, int]]:
     return found
 
 
+def message_files(root: Path = ROOT) -> list[Path]:
+    """The Python files of :data:`MESSAGE_SOURCES` under ``root``."""
+    files: list[Path] = []
+    for name in MESSAGE_SOURCES:
+        path = root / name
+        files += sorted(path.rglob("*.py")) if path.is_dir() else [path]
+    return files
+
+
+def error_messages(source: str) -> tuple[list[tuple[str, int]], list[int]]:
+    """The errors of :data:`MESSAGE_ERRORS` raised in ``source``: the catalogue templates
+    their messages are made of (with lines), and the lines of those whose message is
+    written in (an f-string or a literal, perhaps joined with ``+``)."""
+    templates: list[tuple[str, int]] = []
+    written_in: list[int] = []
+    for node, name in _calls(source):
+        if name not in MESSAGE_ERRORS or not node.args:
+            continue
+        message = node.args[0]
+        if _written_in(message):
+            written_in.append(node.lineno)
+        for inner, inner_name in _calls_in(message):
+            if inner_name in TEMPLATE_CALLS:
+                templates += _literals(inner.args[:1])
+    return templates, written_in
+
+
+def _written_in(message: ast.expr) -> bool:
+    """Whether ``message`` is text written in the source (not a catalogue template)."""
+    if isinstance(message, ast.BinOp):
+        return _written_in(message.left) or _written_in(message.right)
+    return isinstance(message, ast.JoinedStr) or (
+        isinstance(message, ast.Constant) and isinstance(message.value, str))
+
+
+def _calls_in(node: ast.AST) -> Iterator[tuple[ast.Call, str]]:
+    """Every call inside ``node`` with the name it calls (``f`` of ``f(...)`` or ``x.f(...)``)."""
+    for inner in ast.walk(node):
+        if isinstance(inner, ast.Call):
+            func = inner.func
+            yield inner, func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+
+
+def written_in_messages(root: Path = ROOT) -> list[str]:
+    """A problem for each error of :data:`MESSAGE_ERRORS` in :data:`MESSAGE_SOURCES` whose
+    message is written in rather than a catalogue template (it would stay English)."""
+    found = []
+    for path in message_files(root):
+        for line in error_messages(path.read_text(encoding="utf-8"))[1]:
+            found.append(f"{path.relative_to(root).as_posix()}:{line}: the message is not a "
+                         "catalogue template (write tr(\"... {name} ...\").format(name=...))")
+    return found
+
+
 def _calls(source: str) -> Iterator[tuple[ast.Call, str]]:
     """Every call of ``source`` with the name it calls (``f`` of ``f(...)`` or ``x.f(...)``)."""
-    for node in ast.walk(ast.parse(source)):
-        if isinstance(node, ast.Call):
-            func = node.func
-            yield node, func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+    return _calls_in(ast.parse(source))
 
 
 def _literals(values: list[ast.expr]) -> list[tuple[str, int]]:
@@ -251,7 +316,7 @@ def main(argv: list[str]) -> int:
     for message in obsolete(fresh):
         print(f"note: crmcore.pot still has {message!r}, no longer in the sources",
               file=sys.stderr)
-    found = problems(fresh=fresh)
+    found = problems(fresh=fresh) + written_in_messages()
     for problem in found:
         print(problem, file=sys.stderr)
     return 1 if found else 0

@@ -38,6 +38,7 @@ from typing import Any
 import attrs
 
 from crmcore.errors import ConfigError
+from crmcore.i18n import file_problem, tr
 from crmcore.options import Options
 from crmcore.outbox import RetryPolicy
 from crmcore.redaction import redacted_repr
@@ -89,8 +90,8 @@ class CRMConfig:
         _unique_names(self.notifiers)
         unknown = sorted(set(self.capabilities) - set(CAPABILITY_SECTIONS))
         if unknown:
-            raise ConfigError(f"{unknown[0]}: is not a capability section "
-                              f"(known: {', '.join(CAPABILITY_SECTIONS)})")
+            raise ConfigError(tr("{section}: is not a capability section (known: {known})")
+                              .format(section=unknown[0], known=", ".join(CAPABILITY_SECTIONS)))
 
     def settings(self, section: str) -> Options:
         """The options of a capability section (``[lifecycle]``...), empty if absent.
@@ -99,8 +100,8 @@ class CRMConfig:
         accessors, so a wrong type or a typo names ``section.key``.
         """
         if section not in CAPABILITY_SECTIONS:
-            raise ConfigError(f"{section}: is not a capability section "
-                              f"(known: {', '.join(CAPABILITY_SECTIONS)})")
+            raise ConfigError(tr("{section}: is not a capability section (known: {known})")
+                              .format(section=section, known=", ".join(CAPABILITY_SECTIONS)))
         return Options(self.capabilities.get(section, {}), section, base_dir=self.base_dir)
 
 
@@ -110,10 +111,13 @@ def load_config(path: str | Path) -> CRMConfig:
     try:
         text = file.read_text(encoding="utf-8")
     except OSError as error:
-        raise ConfigError(f"cannot read configuration file {str(file)!r}: {error}") from error
+        raise ConfigError(tr("cannot read configuration file {path!r}: {error}").format(
+            path=str(file), error=file_problem(error))) from error
     except UnicodeDecodeError as error:
-        raise ConfigError(f"configuration file {str(file)!r} is not UTF-8 text (byte "
-                          f"{error.start}: {error.reason}); save it as UTF-8") from None
+        raise ConfigError(tr("configuration file {path!r} is not UTF-8 text (line {line}, "
+                             "byte offset {offset}: bytes {bytes}); save it as UTF-8").format(
+            path=str(file), line=error.object.count(b"\n", 0, error.start) + 1,
+            offset=error.start, bytes=error.object[error.start:error.end].hex(" "))) from None
     return parse_config(text, base_dir=file.resolve().parent, source=str(file))
 
 
@@ -122,7 +126,8 @@ def parse_config(text: str, *, base_dir: Path | None = None, source: str = "<tex
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        raise ConfigError(f"{source}: not valid TOML: {error}") from error
+        raise ConfigError(tr("{source}: not valid TOML: {error}").format(
+            source=source, error=error)) from error
     return config_from_mapping(data, base_dir=base_dir)
 
 
@@ -140,11 +145,13 @@ def config_from_mapping(data: Mapping[str, Any], *, base_dir: Path | None = None
              *CAPABILITY_SECTIONS)
     unknown = sorted(set(data) - set(known))
     if unknown:
-        raise ConfigError(f"{unknown[0]}: is not a known section (known: {', '.join(known)})")
+        raise ConfigError(tr("{section}: is not a known section (known: {known})").format(
+            section=unknown[0], known=", ".join(known)))
     storage = _component(_table(data, "storage"), "storage", "backend", "sqlite")
     notifiers_data = data.get("notifiers", [])
     if not isinstance(notifiers_data, list):
-        raise ConfigError(f"notifiers: {notifiers_data!r} is not a list of tables ([[notifiers]])")
+        raise ConfigError(tr("{key}: {value!r} is not a list of tables ({form})").format(
+            key="notifiers", value=notifiers_data, form="[[notifiers]]"))
     notifiers = tuple(
         _component(_require_table(item, f"notifiers[{index}]"), f"notifiers[{index}]", "use", None)
         for index, item in enumerate(notifiers_data)
@@ -171,7 +178,7 @@ def _language(data: Mapping[str, Any]) -> str | None:
     nested: str | None = table.text("lang", None)
     table.check_all_used()
     if "lang" in data and nested is not None:
-        raise ConfigError("lang: given both at the top level and in [locale]; keep one")
+        raise ConfigError(tr("lang: given both at the top level and in [locale]; keep one"))
     if "lang" in data:
         return check_language(data["lang"], option="lang")
     return None if nested is None else check_language(nested, option="locale.lang")
@@ -180,7 +187,8 @@ def _language(data: Mapping[str, Any]) -> str | None:
 def _positive(options: Options, key: str, default: float) -> float:
     value: float = options.number(key, default)
     if value <= 0:
-        raise ConfigError(f"{options.key(key)}: {value!r} must be greater than 0")
+        raise ConfigError(tr("{key}: {value!r} must be greater than 0").format(
+            key=options.key(key), value=value))
     return value
 
 
@@ -190,7 +198,7 @@ def _table(data: Mapping[str, Any], key: str) -> Mapping[str, Any]:
 
 def _require_table(value: Any, key: str) -> Mapping[str, Any]:
     if not isinstance(value, Mapping):
-        raise ConfigError(f"{key}: {value!r} is not a table")
+        raise ConfigError(tr("{key}: {value!r} is not a table").format(key=key, value=value))
     return value
 
 
@@ -200,11 +208,13 @@ def _component(
     options = dict(table)
     use = options.pop(selector, default)
     if not isinstance(use, str) or not use:
-        raise ConfigError(f"{prefix}.{selector}: {use!r} is not a registered name "
-                          "(give one, e.g. \"log\")")
+        raise ConfigError(tr("{key}: {value!r} is not a registered name (give one, e.g. "
+                             "{example})").format(key=f"{prefix}.{selector}", value=use,
+                                                  example='"log"'))
     name = options.pop("name", use)
     if not isinstance(name, str) or not name:
-        raise ConfigError(f"{prefix}.name: {name!r} is not a non-empty text")
+        raise ConfigError(tr("{key}: {value!r} is not a non-empty text").format(
+            key=f"{prefix}.name", value=name))
     return ComponentConfig(use, options, name)
 
 
@@ -212,6 +222,7 @@ def _unique_names(notifiers: tuple[ComponentConfig, ...]) -> None:
     seen: set[str] = set()
     for index, notifier in enumerate(notifiers):
         if notifier.name in seen:
-            raise ConfigError(f"notifiers[{index}].name: {notifier.name!r} is used twice; "
-                              "give each notifier its own name")
+            raise ConfigError(tr("{key}: {value!r} is used twice; give each notifier its own "
+                                 "name").format(key=f"notifiers[{index}].name",
+                                                value=notifier.name))
         seen.add(notifier.name)

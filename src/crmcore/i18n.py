@@ -249,6 +249,22 @@ def render(code: str, params: Mapping[str, Any], *, lang: str | None = None) -> 
         return render_explanation(code, params)
 
 
+FILE_PROBLEMS = ((FileNotFoundError, N_("no such file or folder")),
+                 (IsADirectoryError, N_("is a folder, not a file")),
+                 (NotADirectoryError, N_("a part of the path is not a folder")),
+                 (PermissionError, N_("permission denied")))
+"""The file problems :func:`file_problem` words itself (others keep the system's words)."""
+
+
+def file_problem(error: OSError) -> str:
+    """What went wrong with a file, in the current language: the common problems of
+    :data:`FILE_PROBLEMS` from the catalogue, else the system's own text (``strerror``)."""
+    for kind, message in FILE_PROBLEMS:
+        if isinstance(error, kind):
+            return tr(message)
+    return error.strerror or str(error)
+
+
 def display_width(text: str) -> int:
     """How many terminal columns ``text`` takes (wide East Asian characters take two)."""
     return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)

@@ -39,6 +39,10 @@ ARGPARSE_TEXTS = (N_("usage: "), N_("options"), N_("positional arguments"),
                   N_("show program's version number and exit"))
 """The texts argparse writes itself, translated like crmcore's own help."""
 
+HEADING = N_("{heading}:")
+"""A help section's heading line (argparse writes ``options:``); the catalogue chooses the
+colon (the full-width ``：`` in Chinese, as ``用法：`` has it)."""
+
 
 USAGE_ERRORS = (
     (r"the following arguments are required: (?P<names>.+)",
@@ -211,6 +215,17 @@ def wrap(text: str, width: int) -> list[str]:
 
 class HelpFormatter(argparse.HelpFormatter):
     """argparse's formatter printing every text through :func:`translate_help`."""
+
+    class _Section(argparse.HelpFormatter._Section):
+        """A section whose heading line ends as :data:`HEADING` has it."""
+
+        def format_help(self) -> str:
+            text: str = super().format_help()
+            heading = self.heading
+            if not heading or heading is argparse.SUPPRESS or help_language() == "en":
+                return text
+            return text.replace(f"{heading}:\n",
+                                translate_help(HEADING).format(heading=heading) + "\n", 1)
 
     def add_usage(self, usage: str | None, actions: Any, groups: Any,
                   prefix: str | None = None) -> None:

@@ -152,3 +152,19 @@ def test_usage_errors_are_worded_in_the_language(argv: list[str], chinese: str, 
         err = capsys.readouterr().err
         assert err.startswith(usage)
         assert err.endswith(f"\n{expected}\n")
+
+
+def test_help_headings_end_with_the_languages_colon(capsys: pytest.CaptureFixture[str]) -> None:
+    """Chinese headings end with the full-width colon, as ``用法：`` does; English keeps
+    argparse's ``options:``."""
+    headings = {"zh_CN": ("位置参数：", "选项："), "en": ("positional arguments:", "options:")}
+    for lang, (positional, options) in headings.items():
+        with pytest.raises(SystemExit):
+            main(["grade", "--help", "--lang", lang])
+        lines = capsys.readouterr().out.splitlines()
+        assert positional in lines
+        assert options in lines
+    with pytest.raises(SystemExit):
+        main(["grade", "--help", "--lang", "zh_CN"])
+    assert not [line for line in capsys.readouterr().out.splitlines()
+                if line.endswith(":") and not line.isascii()]

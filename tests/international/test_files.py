@@ -285,7 +285,7 @@ def test_item3_import_table_gives_the_defaults_and_the_profile_the_zone(
                       "[policies]\ncalendar_years = [2025, 2026]\n", encoding="utf-8")
     assert main(["import", "transactions", str(yuan), "--config", str(config),
                  "--create-customers"]) == 0
-    assert "yuan.csv: gb18030 (given)" in capsys.readouterr().out
+    assert "yuan.csv：gb18030（已指定）" in capsys.readouterr().out  # the profile: zh_CN
     assert _stored(tmp_path / "cfg.db") == expected
     config.write_text('[import]\nencoding = "big5"\n', encoding="utf-8")
     assert main(["import", "transactions", str(yuan), "--config", str(config)]) == 1

@@ -16,7 +16,7 @@ import sys
 from collections.abc import Sequence
 
 from crmcore._version import __version__
-from crmcore.i18n_help import HelpParser, help_language_of
+from crmcore.i18n_help import HelpParser, help_language_of, help_text, translate_help
 
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs start-up time
 if TYPE_CHECKING:
@@ -189,10 +189,14 @@ def _choose_language(arguments: argparse.Namespace) -> str:
 
 
 def _unavailable(name: str, error: ImportError) -> str:
+    """Why command ``name`` cannot start, in the help's language (it is a usage error)."""
     extra = COMMANDS[name].extra
-    hint = (f"pip install 'crmcore[{extra}]'" if extra
-            else "reinstall crmcore or the missing package")
-    return f"command {name!r} cannot start: {error} ({hint})"
+    if extra:
+        install = "pip install 'crmcore[" + extra + "]'"
+        return translate_help(help_text("command {name!r} cannot start: {error} ({install})",
+                                        name=name, error=error, install=install))
+    return translate_help(help_text("command {name!r} cannot start: {error} (reinstall "
+                                    "crmcore or the missing package)", name=name, error=error))
 
 
 def build_parser(*, lazy: bool = False) -> argparse.ArgumentParser:
@@ -270,10 +274,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         with help_language_of(lang, words):
             parser.print_help()
         return 2
-    from crmcore.i18n import language, tr
+    from crmcore.i18n import language, resolve_language, tr
 
     with contextlib.ExitStack() as stack:  # the language is the run's, restored after it
         try:
+            # --lang or the environment first: the configuration's own errors are worded in it
+            stack.enter_context(language(resolve_language(getattr(arguments, "lang", None))))
             stack.enter_context(language(_choose_language(arguments)))
             status: int = arguments.run(arguments)
             sys.stdout.flush()  # a closed pipe (| head) surfaces here, not at exit

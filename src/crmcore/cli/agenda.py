@@ -110,7 +110,8 @@ def _service(crm: CRM, arguments: argparse.Namespace) -> PolicyService:
     for item in arguments.reports_to:
         person, equals, boss = item.partition("=")
         if not equals or not person.strip() or not boss.strip():
-            raise CommandError(f"--reports-to: {item!r} is not PERSON=BOSS")
+            raise CommandError(tr("--reports-to: {value!r} is not PERSON=BOSS").format(
+                value=item))
         superiors[person.strip()] = boss.strip()
     policies = PolicySet.from_config(crm.config)
     if superiors:

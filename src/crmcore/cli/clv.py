@@ -15,6 +15,7 @@ from crmcore.cli.common import (
 )
 from crmcore.cli.importing import add_layout_arguments, layout_from, open_input
 from crmcore.csv_import import read_transactions
+from crmcore.i18n import tr
 
 
 def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -47,7 +48,7 @@ def _purchases(arguments: argparse.Namespace) -> tuple[list[str], list[dt.date],
         cdnow = read_cdnow(arguments.file)
         return ([str(i) for i in cdnow.customer_ids], list(cdnow.dates.astype(object)),
                 [float(a) for a in cdnow.amounts])
-    progress = Progress(f"reading {arguments.file}")
+    progress = Progress(tr("reading {file}").format(file=arguments.file))
     layout = layout_from(arguments)
     rows = list(read_transactions(open_input(arguments, arguments.file, layout).lines(),
                                   layout, progress=progress))
@@ -61,11 +62,11 @@ def run_clv(arguments: argparse.Namespace) -> int:
     try:
         from crmcore_plugins.clv import analyse_purchases
     except ImportError:
-        raise CommandError("crmcore clv needs numpy and scipy: pip install 'crmcore[clv]'"
-                           ) from None
+        raise CommandError(tr("crmcore clv needs numpy and scipy: {install}").format(
+            install="pip install 'crmcore[clv]'")) from None
     ids, dates, amounts = _purchases(arguments)
     if not ids:
-        raise CommandError(f"{arguments.file!r} holds no purchases")
+        raise CommandError(tr("{file!r} holds no purchases").format(file=arguments.file))
     end = (dt.date.fromisoformat(arguments.calibration_end) if arguments.calibration_end
            else max(dates))
     analysis = analyse_purchases(ids, dates, amounts, calibration_end=end,

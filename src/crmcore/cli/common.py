@@ -15,7 +15,8 @@ import attrs
 
 from crmcore.app import CRM
 from crmcore.errors import CrmError
-from crmcore.i18n import display_width, tr
+from crmcore.i18n import display_width, file_problem, tr
+from crmcore.i18n_help import help_text, translate_help
 
 
 class CommandError(CrmError):
@@ -80,8 +81,8 @@ def open_crm(arguments: argparse.Namespace) -> CRM:
                 config.storage, options={**config.storage.options, "read_only": True}))
         return CRM.from_config(config)
     if read_only and not os.path.isfile(arguments.db):
-        raise CommandError(f"--db: {arguments.db!r} does not exist (a reading command does "
-                           "not create a database)")
+        raise CommandError(tr("--db: {path!r} does not exist (a reading command does not "
+                              "create a database)").format(path=arguments.db))
     return CRM.open("sqlite", path=arguments.db, read_only=read_only)
 
 
@@ -89,8 +90,9 @@ def command_failed(error: Exception, *, verbose: bool = False) -> int:
     """Report an error that is not a :class:`~crmcore.errors.CrmError` in one line; its status.
 
     A closed standard output (``crmcore ... | head``) ends quietly with 0; a
-    file problem names the file (exit 6); anything else is a crmcore bug (exit
-    70), whose traceback ``-v`` prints.
+    file problem names the file (exit 5, :data:`~crmcore.errors.EXIT_FILE`); input a
+    library refused (undecodable text, malformed CSV) exits 1; anything else is a
+    crmcore bug (exit 70), whose traceback ``-v`` prints.
     """
     from crmcore.errors import EXIT_REFUSED, exit_status
 
@@ -98,30 +100,35 @@ def command_failed(error: Exception, *, verbose: bool = False) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)  # no second error when Python flushes
         os.dup2(devnull, sys.stdout.fileno())
         return 0
+    kind = None if isinstance(error, OSError) else _input_error_kind(error)
     if isinstance(error, OSError):
-        where = f"{error.filename}: " if error.filename else ""
-        print(f"crmcore: error: {where}{error.strerror or error}", file=sys.stderr)
-    elif (kind := _input_error_kind(error)) is not None:
-        print(f"crmcore: error: {kind}: {error}", file=sys.stderr)
-        return EXIT_REFUSED
+        problem = file_problem(error)
+        text = tr("{path}: {error}").format(path=error.filename, error=problem) \
+            if error.filename else problem
+    elif kind is not None:
+        text = tr("{kind}: {error}").format(kind=kind, error=error)
     else:
-        print(f"crmcore: error: internal error ({type(error).__name__}: {error}); "
-              "run with -v for details and please report it", file=sys.stderr)
-        if verbose:
-            import traceback
+        text = tr("internal error ({kind}: {error}); run with -v for details and please "
+                  "report it").format(kind=type(error).__name__, error=error)
+    print(tr("crmcore: error: {error}").format(error=text), file=sys.stderr)
+    if kind is not None:
+        return EXIT_REFUSED
+    if verbose and not isinstance(error, OSError):
+        import traceback
 
-            traceback.print_exception(error)
+        traceback.print_exception(error)
     return exit_status(error)
 
 
 def _input_error_kind(error: Exception) -> str | None:
     """What kind of refused input a library error means, or None for a bug."""
     if isinstance(error, UnicodeDecodeError):
-        return "a file is not UTF-8 text (give --encoding if the command has it, or save as UTF-8)"
+        return tr("a file is not UTF-8 text (give --encoding if the command has it, or save "
+                  "as UTF-8)")
     if isinstance(error, csv.Error):
-        return "malformed CSV"
+        return tr("malformed CSV")
     if isinstance(error, OverflowError):
-        return "a number or date is out of range"
+        return tr("a number or date is out of range")
     return None
 
 
@@ -141,8 +148,8 @@ def parse_as_of(text: str | None) -> datetime | None:
         raise CommandError(tr("--as-of: {value!r} is not a date (YYYY-MM-DD) or ISO date-time")
                            .format(value=text)) from None
     if not AS_OF_YEARS[0] <= parsed.year <= AS_OF_YEARS[1]:
-        raise CommandError(f"--as-of: {text!r} is out of range (years {AS_OF_YEARS[0]} to "
-                           f"{AS_OF_YEARS[1]})")
+        raise CommandError(tr("--as-of: {value!r} is out of range (years {first} to {last})")
+                           .format(value=text, first=AS_OF_YEARS[0], last=AS_OF_YEARS[1]))
     return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
 
 
@@ -154,8 +161,8 @@ def delimiter(text: str) -> str:
     """``--delimiter``: one character; ``\\t`` or ``tab`` mean a tab (what shells hand over)."""
     named = {"\\t": "\t", "tab": "\t", "\\x09": "\t"}.get(text.lower(), text)
     if len(named) != 1 or named in "\r\n\"":
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is not one character (write \\t or tab for a tab)")
+        raise argparse.ArgumentTypeError(translate_help(help_text(  # parsing: help's language
+            "{value!r} is not one character (write \\t or tab for a tab)", value=text)))
     return named
 
 
@@ -200,10 +207,13 @@ class Progress:
     def __call__(self, count: int) -> None:
         self.count = count
         if self.enabled and count % self.every == 0:
-            self.stream.write(f"\r{self.label}: {count:,} rows")
+            self.stream.write("\r" + self._text(count))
             self.stream.flush()
+
+    def _text(self, count: int) -> str:
+        return tr("{label}: {count:,} rows").format(label=self.label, count=count)
 
     def done(self) -> None:
         """End the progress line."""
         if self.enabled and self.count >= self.every:
-            self.stream.write(f"\r{self.label}: {self.count:,} rows\n")
+            self.stream.write("\r" + self._text(self.count) + "\n")

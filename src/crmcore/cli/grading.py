@@ -85,6 +85,10 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
                         help="workbook (.xlsx, .xls, .ods) --customers file: the sheet to "
                              "read, by name or number from 1 (default: the first; --sheet "
                              "chooses the TRANSACTIONS file's)")
+    parser.add_argument("--customers-encoding", metavar="NAME",
+                        help="text encoding of the --customers file (default: [import] "
+                             "encoding, else detected as for TRANSACTIONS; --encoding is the "
+                             "TRANSACTIONS file's)")
     parser.add_argument("--customer", action="append", default=[], metavar="ID",
                         help="print only this customer (repeatable)")
     add_format_argument(parser, "table", "json", "csv")
@@ -111,7 +115,7 @@ def parse_overrides(items: Sequence[str]) -> dict[str, Any]:
     for item in items:
         key, equals, text = item.partition("=")
         if not equals or not key.strip():
-            raise CommandError(f"--set: {item!r} is not KEY=VALUE")
+            raise CommandError(tr("--set: {value!r} is not KEY=VALUE").format(value=item))
         try:
             value = tomllib.loads(f"value = {text}")["value"]
         except tomllib.TOMLDecodeError:
@@ -135,9 +139,10 @@ def _as_of(text: str | None) -> datetime:
 def _customers(path: str | None, arguments: argparse.Namespace) -> list[Customer]:
     if path is None:
         return []
-    progress = Progress(f"reading {path}")
+    progress = Progress(tr("reading {file}").format(file=path))
     layout = layout_from(arguments)
-    source = open_input(arguments, path, layout, sheet="--customers-sheet")
+    source = open_input(arguments, path, layout, sheet="--customers-sheet",
+                        encoding="--customers-encoding")
     customers = list(read_customers(source.lines(), layout, progress=progress))
     progress.done()
     return customers
@@ -150,7 +155,7 @@ def _grade(arguments: argparse.Namespace, scheme: GradeScheme, as_of: datetime,
     if scheme.kind is SchemeKind.PROSPECT_ABCD:
         assert crm is not None  # refused earlier without storage
         return grade_book(scheme, as_of=as_of, opportunities=crm.find(Opportunity))
-    progress = Progress(f"reading {arguments.file}")
+    progress = Progress(tr("reading {file}").format(file=arguments.file))
     source = open_input(arguments, arguments.file, layout)
     columns = read_transaction_file(arguments.file, layout, progress=progress,
                                     lines=source.lines,
@@ -181,10 +186,10 @@ def _grade_erp(arguments: argparse.Namespace, scheme: GradeScheme, as_of: dateti
     if arguments.erp is None and arguments.url is None:
         return None
     if arguments.erp is None or arguments.url is None:
-        raise CommandError("--erp/--url: give both (the mapping and the ERP's database)")
+        raise CommandError(tr("--erp/--url: give both (the mapping and the ERP's database)"))
     if arguments.file is not None or arguments.customers:
-        raise CommandError("--erp: grades the ERP's own tables; give no TRANSACTIONS.csv "
-                           "or --customers")
+        raise CommandError(tr("--erp: grades the ERP's own tables; give no TRANSACTIONS.csv "
+                              "or --customers"))
     from crmcore_plugins.pushdown.service import grade_source
     from crmcore_plugins.pushdown.sources import SourceSpec
 
@@ -197,29 +202,35 @@ def run_grade(arguments: argparse.Namespace) -> int:
     scheme = load_scheme(arguments.scheme, overrides=parse_overrides(arguments.set))
     as_of = _as_of(arguments.as_of)
     if arguments.window_months < 1:
-        raise CommandError(f"--window-months: {arguments.window_months} must be at least 1")
+        raise CommandError(tr("--window-months: {value} must be at least 1").format(
+            value=arguments.window_months))
     if arguments.keep_runs is not None and arguments.keep_runs < 1:
-        raise CommandError(f"--keep-runs: {arguments.keep_runs} must be at least 1")
+        raise CommandError(tr("--keep-runs: {value} must be at least 1").format(
+            value=arguments.keep_runs))
     hysteresis = Hysteresis(arguments.downgrade_runs, arguments.margin)
     storing = bool(arguments.db or arguments.config)
     erp_table = _grade_erp(arguments, scheme, as_of)  # read and checked before storing
     if not storing and erp_table is None:
         if arguments.file is None:
-            raise CommandError("TRANSACTIONS.csv: give a file to grade, or --db/--config to "
-                               "grade what is stored")
+            raise CommandError(tr("TRANSACTIONS.csv: give a file to grade, or --db/--config "
+                                  "to grade what is stored"))
         if hysteresis != Hysteresis() or arguments.keep_runs is not None:
-            raise CommandError("--downgrade-runs/--margin/--keep-runs: hysteresis needs the "
-                               "stored history (give --db or --config)")
+            raise CommandError(tr("--downgrade-runs/--margin/--keep-runs: hysteresis needs "
+                                  "the stored history (give --db or --config)"))
         if scheme.kind is SchemeKind.PROSPECT_ABCD:
-            raise CommandError(f"--scheme: {scheme.name} grades stored opportunities; give "
-                               "--db or --config")
+            raise CommandError(tr("--scheme: {scheme} grades stored opportunities; give --db "
+                                  "or --config").format(scheme=scheme.name))
     if arguments.customers_sheet is not None and not arguments.customers:
         raise CommandError(tr("--customers-sheet: {sheet!r} chooses a sheet of the --customers "
                               "workbook; give --customers").format(
             sheet=arguments.customers_sheet))
+    if arguments.customers_encoding is not None and not arguments.customers:
+        raise CommandError(tr("--customers-encoding: {value!r} is the encoding of the "
+                              "--customers file; give --customers").format(
+            value=arguments.customers_encoding))
     if arguments.file is None and arguments.customers:
-        raise CommandError("--customers: only with a TRANSACTIONS.csv file (stored customers "
-                           "already have their attributes)")
+        raise CommandError(tr("--customers: only with a TRANSACTIONS.csv file (stored "
+                              "customers already have their attributes)"))
     if storing:
         with open_crm(arguments) as crm:
             keep_runs = (arguments.keep_runs if arguments.keep_runs is not None
@@ -239,7 +250,7 @@ def run_grade(arguments: argparse.Namespace) -> int:
     wanted = set(arguments.customer)
     unknown = sorted(wanted - set(table.ids))
     if unknown:
-        raise CommandError(f"--customer: {unknown[0]!r} was not graded")
+        raise CommandError(tr("--customer: {value!r} was not graded").format(value=unknown[0]))
     chosen = [position for position, customer_id in enumerate(table.ids)
               if not wanted or customer_id in wanted]
     _print(run, chosen, arguments.format, storing)

@@ -21,13 +21,20 @@ from crmcore.csv_import import (
     customer_batches,
     transaction_batches,
 )
-from crmcore.encodings import ENCODINGS, UnknownEncodingError, encoding_name
+from crmcore.encodings import (
+    ENCODINGS,
+    DecodedFile,
+    TextDecodeError,
+    UnknownEncodingError,
+    encoding_name,
+)
 from crmcore.errors import ImportRowError, ValidationError
-from crmcore.i18n import N_, tr
+from crmcore.i18n import N_, SOURCE_LANGUAGE, current_language, file_problem, tr
 from crmcore.i18n_help import help_text
 from crmcore.i18n_terms import term
 from crmcore.sources import TableFile, open_table
 from crmcore.validation import is_time_zone
+from crmcore.xlsx import is_workbook
 
 
 def add_layout_arguments(parser: argparse.ArgumentParser) -> None:
@@ -99,8 +106,9 @@ def layout_from(arguments: argparse.Namespace) -> CsvLayout:
             text_columns=getattr(arguments, "text_col", ()), **declared,
         )
     except ValidationError as error:
-        raise CommandError(f"--{error.field.replace('_', '-')}: {error.value!r} "
-                           f"{error.reason}") from None
+        raise CommandError(tr("{field}: {value!r} {reason}").format(
+            field=f"--{error.field.replace('_', '-')}", value=error.value,
+            reason=tr(error.reason))) from None
 
 
 IMPORT_KEYS = ("amount_format", "encoding", "time_zone")
@@ -125,31 +133,83 @@ def import_settings(config: str | None) -> dict[str, str | None]:
     for key in ("time_zone",):
         zone = values[key]
         if zone is not None and not is_time_zone(zone):
-            raise CommandError(f"import.{key}: {zone!r} is not a time zone (an IANA name "
-                               "such as Asia/Shanghai)")
+            raise CommandError(tr("{key}: {value!r} is not a time zone (an IANA name such as "
+                                  "Asia/Shanghai)").format(key=f"import.{key}", value=zone))
     if values["encoding"] is not None:
-        try:
-            values["encoding"] = encoding_name(values["encoding"])
-        except UnknownEncodingError as error:
-            raise CommandError(f"import.encoding: {str(error).removeprefix('--encoding: ')}"
-                               ) from None
+        values["encoding"] = checked_encoding(values["encoding"], "import.encoding")
     return values
 
 
 def open_input(arguments: argparse.Namespace, path: str, layout: CsvLayout, *,
-               sheet: str | None = "--sheet") -> TableFile:
-    """Open a data file of a command (:func:`crmcore.sources.open_table`) with its
-    ``--encoding`` and the sheet the option ``sheet`` chose (``--sheet`` for the main
-    FILE, ``--customers-sheet`` for ``--customers``; None: the first sheet); errors
-    become one line naming the option."""
-    chosen = None if sheet is None else getattr(arguments, sheet[2:].replace("-", "_"), None)
+               sheet: str | None = "--sheet", encoding: str = "--encoding") -> TableFile:
+    """Open a data file of a command (:func:`crmcore.sources.open_table`) with the sheet
+    the option ``sheet`` chose (``--sheet`` for the main FILE, ``--customers-sheet`` for
+    ``--customers``; None: the first sheet) and the encoding the option ``encoding``
+    gave (``--encoding``, ``--customers-encoding``); without it a text file is read in
+    the ``[import]`` encoding, else detected. Errors become one line naming the option."""
+    chosen = None if sheet is None else _option_value(arguments, sheet)
+    given = _option_value(arguments, encoding)
+    given_by: str | None = encoding
+    if given is not None:
+        if is_workbook(path):
+            raise CommandError(tr("{option}: {value!r} does not apply to the workbook {path} "
+                                  "(a workbook names its own encoding)").format(
+                option=encoding, value=given, path=path))
+        given = checked_encoding(given, encoding)
+    elif not is_workbook(path):
+        given = import_settings(getattr(arguments, "config", None))["encoding"]
+        given_by = None if given is None else "import.encoding"
     try:
-        encoding = getattr(arguments, "encoding", None) or \
-            import_settings(getattr(arguments, "config", None))["encoding"]
-        return open_table(path, layout, encoding=encoding, sheet=chosen,
+        return open_table(path, layout, encoding=given, sheet=chosen,
                           sheet_option=sheet or "--sheet")
     except OSError as error:
-        raise CommandError(f"cannot read {path!r}: {error.strerror}") from None
+        raise CommandError(tr("cannot read {path!r}: {error}").format(
+            path=path, error=file_problem(error))) from None
+    except TextDecodeError as error:
+        if encoding == "--encoding" and current_language() == SOURCE_LANGUAGE:
+            raise  # the library's own words, which also show the bytes
+        raise CommandError(_undecodable(error, encoding, given_by)) from None
+
+
+def source_text(source: TableFile) -> str:
+    """How a data file was read, in the run's language (as its ``describe()`` words it in
+    English): ``gb18030 (detected)``, ``utf-8 (given)`` or ``sheet 2 '购买'``."""
+    if isinstance(source, DecodedFile):
+        template = tr("{encoding} (detected)") if source.detected else tr("{encoding} (given)")
+        return template.format(encoding=source.encoding)
+    return tr("sheet {number} {name!r}").format(number=source.index + 1, name=source.sheet)
+
+
+def _option_value(arguments: argparse.Namespace, option: str) -> str | None:
+    """The value of ``option`` (``--customers-encoding``) in ``arguments``, if given."""
+    value: str | None = getattr(arguments, option[2:].replace("-", "_"), None)
+    return value
+
+
+def checked_encoding(name: str, option: str) -> str:
+    """The canonical name of encoding ``name`` (:func:`crmcore.encodings.encoding_name`),
+    or a :class:`~crmcore.cli.common.CommandError` naming ``option`` and listing the
+    encodings available."""
+    try:
+        return encoding_name(name)
+    except UnknownEncodingError:
+        raise CommandError(tr("{option}: {value!r} is not a supported encoding (available: "
+                              "{encodings}; gbk and gb2312 read as gb18030)").format(
+            option=option, value=name, encodings=", ".join(ENCODINGS))) from None
+
+
+def _undecodable(error: TextDecodeError, option: str, given_by: str | None) -> str:
+    """A file that does not decode, in the run's language: the encoding was detected
+    (``given_by`` None; ``option`` names one) or given by ``given_by``."""
+    if given_by is None:
+        return tr("{path}: line {line}, byte offset {offset}: does not decode as {encoding} "
+                  "(the detected encoding); name the file's encoding with {option}").format(
+            path=error.path, line=error.line, offset=error.offset, encoding=error.encoding,
+            option=option)
+    return tr("{path}: line {line}, byte offset {offset}: does not decode as {encoding} "
+              "(the encoding {option} gave)").format(
+        path=error.path, line=error.line, offset=error.offset, encoding=error.encoding,
+        option=given_by)
 
 
 def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -168,7 +228,7 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
 def run_import(arguments: argparse.Namespace) -> int:
     """Read the file in batches and store them in one transaction (all rows or none)."""
     layout = layout_from(arguments)
-    progress = Progress(f"importing {arguments.file}")
+    progress = Progress(tr("importing {file}").format(file=arguments.file))
     source = open_input(arguments, arguments.file, layout)
     lines = source.lines()
     reader = customer_batches if arguments.kind == "customers" else transaction_batches
@@ -178,17 +238,21 @@ def run_import(arguments: argparse.Namespace) -> int:
                 reader(lines, layout, progress=progress), source=arguments.file,
                 create_customers=arguments.kind == "transactions" and arguments.create_customers)
         except HeaderError as error:
-            hint = f"; the column is named by --{error.field[:-4].replace('_', '-')}-col" \
-                if error.field and error.field.endswith("_col") else ""
-            raise CommandError(f"{arguments.file}: {error}{hint}") from None
+            if error.field and error.field.endswith("_col"):
+                raise CommandError(tr("{file}: {error}; the column is named by {option}").format(
+                    file=arguments.file, error=error,
+                    option=f"--{error.field[:-4].replace('_', '-')}-col")) from None
+            raise CommandError(tr("{file}: {error}").format(file=arguments.file, error=error)
+                               ) from None
         except UnknownCustomerError as error:
             raise ImportRowError(error.line, layout.customer_col, error.entity_id,
                                  N_("is not a stored customer (import customers first, or "
                                     "pass --create-customers)")) from None
         except RowClashError as error:
-            raise CommandError(f"{arguments.file}, line {error.line}: {error}") from None
+            raise CommandError(tr("{file}, line {line}: {error}").format(
+                file=arguments.file, line=error.line, error=error)) from None
     progress.done()
-    print(f"{arguments.file}: {source.describe()}")
+    print(tr("{file}: {source}").format(file=arguments.file, source=source_text(source)))
     for kind in sorted(report.rows):
         print(tr("{kind}: {rows:,} rows, {new:,} new, {skipped:,} already stored").format(
             kind=term(kind), rows=report.rows[kind], new=report.new[kind],

@@ -30,8 +30,8 @@ def run_erp_import(arguments: argparse.Namespace) -> int:
                                      new=f"{report.new['receivable']:,}",
                                      skipped=f"{report.skipped['receivable']:,}",
                                      settled=f"{stored.left_out:,}"))
-    # not yet in the catalogues (being edited concurrently): English until they are
-    print(f"receivable: {stored.updated:,} updated (paid or credited since the last import)")
+    print(tr("receivable: {updated} updated (paid or credited since the last import)").format(
+        updated=f"{stored.updated:,}"))
     for (customer, currency), amount in read.unapplied.items():
         print(tr("unapplied credit of {customer}: {amount} (not stored)").format(
             customer=customer, amount=money_text(to_hundredths(amount), currency)))

@@ -67,7 +67,10 @@ def add_months(moment: datetime, months: int) -> datetime:
 
 def _check_unit(unit: str) -> None:
     if unit not in UNITS:
-        raise ValidationError("unit", unit, f"is not one of {', '.join(UNITS)}")
+        from crmcore.i18n import tr
+
+        raise ValidationError("unit", unit, tr("is not one of {known}").format(
+            known=", ".join(UNITS)))
 
 
 def periods(start: datetime, end: datetime, unit: str = "quarter") -> list[Period]:

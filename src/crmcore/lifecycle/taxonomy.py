@@ -162,8 +162,10 @@ class ChurnTaxonomy:
                    for code in reasons]
         for index, code in enumerate(reasons):
             if code not in codes:
-                raise ValidationError(f"churn_reasons[{index}]", code,
-                                      f"is not a churn reason (known: {', '.join(self.codes())})")
+                from crmcore.i18n import tr
+
+                raise ValidationError(f"churn_reasons[{index}]", code, tr(
+                    "is not a churn reason (known: {known})").format(known=", ".join(codes)))
         if len(set(reasons)) != len(reasons):
             raise ValidationError("churn_reasons", list(reasons), "lists a reason twice")
         note = fields.get("churn_note", "")
@@ -172,8 +174,10 @@ class ChurnTaxonomy:
         if OTHER in reasons and not note.strip():
             raise ValidationError("churn_note", note, "must explain the reason 'other'")
         if UNKNOWN_REASON in reasons and len(reasons) > 1:
-            raise ValidationError("churn_reasons", list(reasons),
-                                  f"lists {UNKNOWN_REASON!r} beside known reasons")
+            from crmcore.i18n import tr
+
+            raise ValidationError("churn_reasons", list(reasons), tr(
+                "lists {code!r} beside known reasons").format(code=UNKNOWN_REASON))
         return ChurnDetails(churn_type, cause, tuple(reasons), note.strip())
 
 

@@ -93,8 +93,9 @@ class Appointment:
 
     def __attrs_post_init__(self) -> None:
         if self.ends_at is not None and self.ends_at <= self.starts_at:
-            raise ValidationError("ends_at", self.ends_at.isoformat(),
-                                  f"is not after starts_at {self.starts_at.isoformat()}")
+            raise ValidationError("ends_at", self.ends_at.isoformat(), tr(
+                "is not after {field} {value}").format(field="starts_at",
+                                                        value=self.starts_at.isoformat()))
 
     def end(self, default_duration: timedelta = DEFAULT_DURATION) -> datetime:
         """When it ends: ``ends_at``, or ``default_duration`` after the start."""

@@ -334,8 +334,11 @@ def sla_clock(intervals: Sequence[StatusInterval], target: timedelta,
     if not intervals:
         raise ValidationError("intervals", (), "is empty: a ticket has at least one status")
     if as_of < intervals[0].start:
-        raise ValidationError("as_of", as_of.isoformat(),
-                              f"is before the ticket was opened ({intervals[0].start.isoformat()})")
+        from crmcore.i18n import tr
+
+        raise ValidationError("as_of", as_of.isoformat(), tr(
+            "is before the ticket was opened ({opened})").format(
+            opened=intervals[0].start.isoformat()))
     clock_end = as_of if stop_at is None else min(as_of, stop_at)
     running: list[tuple[datetime, int]] = []  # (start, business µs) of running segments
     elapsed = paused = 0

@@ -141,8 +141,11 @@ class PeriodTable:
             limit = self.last + _MAX_EXTENSION_DAYS
             while not self.after.size or int(self.after[-1]) < need:
                 if self.last >= limit:
-                    raise ValidationError("target", need, f"cannot be met: calendar "
-                                          f"{self.calendar.name!r} has too little working time")
+                    from crmcore.i18n import tr
+
+                    raise ValidationError("target", need, tr(
+                        "cannot be met: calendar {calendar!r} has too little working time"
+                    ).format(calendar=self.calendar.name))
                 self._extend(self.last + max(64, self.last - self.first + 1))
         index = numpy.searchsorted(self.after, totals, side="left")
         return self.starts[index] + (totals - self.before[index])

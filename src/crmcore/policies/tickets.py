@@ -41,8 +41,10 @@ class StatusInterval:
 
     def __attrs_post_init__(self) -> None:
         if self.end is not None and self.end < self.start:
-            raise ValidationError("end", self.end.isoformat(),
-                                  f"is before start {self.start.isoformat()}")
+            from crmcore.i18n import tr
+
+            raise ValidationError("end", self.end.isoformat(), tr(
+                "is before {field} {value}").format(field="start", value=self.start.isoformat()))
 
 
 def status_intervals(opened_at: datetime, changes: Iterable[tuple[datetime, str]], *,
@@ -54,8 +56,10 @@ def status_intervals(opened_at: datetime, changes: Iterable[tuple[datetime, str]
     """
     ordered = sorted(changes, key=lambda change: change[0])
     if ordered and ordered[0][0] < opened_at:
-        raise ValidationError("changes", ordered[0][0].isoformat(),
-                              f"is before the ticket was opened ({opened_at.isoformat()})")
+        from crmcore.i18n import tr
+
+        raise ValidationError("changes", ordered[0][0].isoformat(), tr(
+            "is before the ticket was opened ({opened})").format(opened=opened_at.isoformat()))
     starts = [(opened_at, initial), *ordered]
     ends: list[datetime | None] = [at for at, _ in ordered]
     ends.append(None)

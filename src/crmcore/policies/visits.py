@@ -104,8 +104,10 @@ def reschedule(appointment: Appointment, new_start: datetime, *, consent_by: str
         raise ValidationError("appointment", appointment.id,
                               "is cancelled or completed: nothing to reschedule")
     if new_start <= consent_at:
-        raise ValidationError("new_start", new_start.isoformat(),
-                              f"is not after the consent ({consent_at.isoformat()})")
+        from crmcore.i18n import tr
+
+        raise ValidationError("new_start", new_start.isoformat(), tr(
+            "is not after the consent ({consent})").format(consent=consent_at.isoformat()))
     if new_start == appointment.starts_at:
         raise ValidationError("new_start", new_start.isoformat(), "is the current time")
     moved = Rescheduling(appointment.starts_at, new_start, consent_by.strip(), consent_at,
