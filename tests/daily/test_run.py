@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import shutil
@@ -20,6 +21,7 @@ from tests.conftest import RecordingNotifier, RecordingPlugin
 from crmcore import CRM, FixedClock
 from crmcore.cli import main
 from crmcore.daily import STEP_NAMES, RunSettings, run_daily, stored_agenda
+from crmcore.daily.run import STEPS, RunContext, cycles_collected_after
 from crmcore.demo.generator import generate_book
 from crmcore.errors import ConfigError
 from crmcore.plugins import PluginHost, make_plugin_manager
@@ -125,6 +127,34 @@ def test_escalate_problems_and_agenda_read_each_part_of_the_book_once(
     done = {step.name: step.summary for step in report.steps}
     assert (done["escalate"]["applied"], done["problems"]["opened"]) == (0, 0)
     assert reads == {"read_people": 1, "read_tasks": 1}
+
+
+def test_policy_steps_run_with_the_cycle_collector_paused_and_restore_it(
+        book_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 10: the collector is off while escalate, problems and agenda run (listener
+    calls happen outside the step, so a step of our own observes it), on again after."""
+    seen: dict[str, bool] = {}
+
+    def observed(context: RunContext) -> dict[str, int]:
+        seen["agenda"] = gc.isenabled()
+        return real_agenda(context)
+
+    real_agenda = STEPS["agenda"]
+    monkeypatch.setitem(STEPS, "agenda", observed)
+    with _open(_copy(book_db, tmp_path), RecordingNotifier()) as crm:
+        run_daily(crm, AS_OF)
+    assert seen == {"agenda": False}
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError), cycles_collected_after():
+        raise RuntimeError("a step failed")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with cycles_collected_after():
+            pass
+        assert not gc.isenabled()  # a host that runs without the collector keeps it off
+    finally:
+        gc.enable()
 
 
 def test_agenda_command_reads_the_stored_agenda_of_one_owner(
