@@ -133,7 +133,7 @@ class AgendaItem:
     def as_dict(self) -> dict[str, Any]:
         """The item as JSON values; ``escalation`` is the recorded state (or None)."""
         step = self.recorded
-        return {"owner": self.owner, "kind": self.kind.value, "customer_id": self.customer_id,
+        return {"owner": self.owner, "kind": str(self.kind), "customer_id": self.customer_id,
                 "subject": self.subject, "due_at": self.due_at.isoformat(),
                 "grade": self.grade, "why": self.why,
                 "escalation": None if step is None else {
@@ -177,14 +177,11 @@ class UnexplainedChurn:
 
 def order_agenda(items: Iterable[AgendaItem], grade_order: Sequence[str]) -> list[AgendaItem]:
     """Urgency first, then grade (best first), then due time, customer and subject."""
-    ranks: dict[str | None, int] = {}  # grade_rank once per grade, not once per item
-
-    def rank(grade: str | None) -> int:
-        if grade not in ranks:
-            ranks[grade] = grade_rank(grade, grade_order)
-        return ranks[grade]
-
-    return sorted(items, key=lambda i: (i.kind.urgency, rank(i.grade), i.due_at,
+    found = list(items)
+    ranks = {grade: grade_rank(grade, grade_order)  # once per grade, not once per item
+             for grade in {item.grade for item in found}}
+    urgency = _URGENCY
+    return sorted(found, key=lambda i: (urgency[i.kind], ranks[i.grade], i.due_at,
                                         i.customer_id, i.subject, i.owner))
 
 

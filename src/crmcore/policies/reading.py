@@ -153,11 +153,11 @@ def unexplained_churns(crm: CRM, until: datetime) -> list[UnexplainedChurn]:
                     continue
                 at = datetime.fromisoformat(entered)
                 if at < until:
-                    found.append(UnexplainedChurn(subject, at, "" if note is None else str(note)))
+                    found.append(UnexplainedChurn(subject, at, note or ""))
     return found
 
 
 _CHURN_COLUMNS: dict[str, ColumnType] = {
     "subject_id": "text", "state": "text", "entered_at": "text", "fields.churn_type": "text",
-    "fields.churn_reasons": "json", "fields.churn_note": "json"}
+    "fields.churn_reasons": "json", "fields.churn_note": "text"}
 """What :func:`unexplained_churns` reads of each flow state."""
