@@ -127,8 +127,8 @@ def select_ids(columns: CustomerColumns, wanted: Sequence[str] | None) -> Custom
 
 _CUSTOMER_COLUMNS: dict[str, Any] = {
     "id": "text", "at": "instant", "name": "text", "kind": "text", "owner": "text",
-    "acquired_at": "text", "parent_id": "text", "attributes": "json", "preferences": "text",
-    "tags": "json", "verified_at": "text"}
+    "acquired_at": "text", "parent_id": "text", "attributes": "text", "preferences": "text",
+    "tags": "text", "verified_at": "text"}
 
 
 def customer_entities(session: StorageSession) -> list[Customer]:
@@ -136,8 +136,9 @@ def customer_entities(session: StorageSession) -> list[Customer]:
     :meth:`~crmcore.ports.StorageSession.query` (time index, then id).
 
     Built from its columns without decoding the stored document through
-    cattrs: each distinct ``preferences`` value is structured once (most
-    customers share a few). A customer
+    cattrs: each distinct ``preferences``, ``attributes`` and ``tags`` text is
+    decoded once (most customers share a few; the entity copies its
+    attributes, so none is shared). A customer
     whose columns do not build one (an absent field, a bad value) is decoded
     as :meth:`~crmcore.CRM.find` decodes it, defaults and errors alike.
     """
@@ -150,6 +151,15 @@ def customer_entities(session: StorageSession) -> list[Customer]:
             preferences[text] = structure(json.loads(text), ContactPreferences)
         return preferences[text]
 
+    decoded: dict[str, Any] = {}
+
+    def json_of(text: str | None) -> Any:
+        if text is None:
+            raise ValueError("absent")  # the defaults: decoded below
+        if text not in decoded:
+            decoded[text] = json.loads(text)
+        return decoded[text]
+
     rows: list[tuple[bool, int, str, Customer]] = []
     for chunk in session.scan(CUSTOMER_KIND, _CUSTOMER_COLUMNS):
         for values in zip(*chunk.values(), strict=True):
@@ -158,9 +168,9 @@ def customer_entities(session: StorageSession) -> list[Customer]:
                 customer = Customer(
                     id=row["id"], name=row["name"], kind=PartyKind(row["kind"]),
                     owner=row["owner"], acquired_at=_moment(row["acquired_at"]),
-                    parent_id=row["parent_id"], attributes=row["attributes"],
+                    parent_id=row["parent_id"], attributes=json_of(row["attributes"]),
                     preferences=preferences_of(row["preferences"]),
-                    tags=row["tags"], verified_at=_moment(row["verified_at"]))
+                    tags=json_of(row["tags"]), verified_at=_moment(row["verified_at"]))
             except (ValidationError, TypeError, ValueError):
                 customer = _decoded_customer(session, row["id"])
             rows.append((row["at"] is not None, row["at"] or 0, row["id"], customer))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import shutil
@@ -11,8 +12,10 @@ import subprocess
 import sys
 import textwrap
 from collections import Counter
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from tests.conftest import RecordingNotifier, RecordingPlugin
@@ -20,6 +23,7 @@ from tests.conftest import RecordingNotifier, RecordingPlugin
 from crmcore import CRM, FixedClock
 from crmcore.cli import main
 from crmcore.daily import STEP_NAMES, RunSettings, run_daily, stored_agenda
+from crmcore.daily.run import STEPS, RunContext, StepRunner
 from crmcore.demo.generator import generate_book
 from crmcore.errors import ConfigError
 from crmcore.plugins import PluginHost, make_plugin_manager
@@ -125,6 +129,27 @@ def test_escalate_problems_and_agenda_read_each_part_of_the_book_once(
     done = {step.name: step.summary for step in report.steps}
     assert (done["escalate"]["applied"], done["problems"]["opened"]) == (0, 0)
     assert reads == {"read_people": 1, "read_tasks": 1}
+
+
+def test_bulk_steps_run_with_the_cycle_collector_paused_and_restore_it(
+        book_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 10: the collector is off while grade, escalate, problems and agenda run
+    (observed from inside each step), and on again after the run."""
+    seen: dict[str, bool] = {}
+
+    def observing(name: str, real: StepRunner) -> StepRunner:
+        def observed(context: RunContext) -> Mapping[str, Any]:
+            seen[name] = gc.isenabled()
+            return real(context)
+        return observed
+
+    for name in STEP_NAMES:
+        monkeypatch.setitem(STEPS, name, observing(name, STEPS[name]))
+    with _open(_copy(book_db, tmp_path), RecordingNotifier()) as crm:
+        run_daily(crm, AS_OF)
+    assert seen == {"grade": False, "lifecycle": True, "escalate": False, "problems": False,
+                    "agenda": False, "deliver": True}
+    assert gc.isenabled()
 
 
 def test_agenda_command_reads_the_stored_agenda_of_one_owner(

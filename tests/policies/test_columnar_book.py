@@ -19,6 +19,7 @@ from crmcore.book import customer_entities
 from crmcore.clock import FixedClock
 from crmcore.errors import InvalidDataError
 from crmcore.lifecycle.service import LifecycleService
+from crmcore.lifecycle.taxonomy import UNKNOWN_REASON
 from crmcore.model import (
     Celebration,
     Channel,
@@ -47,13 +48,20 @@ from crmcore.policies import (
     Warranty,
     change_ticket_status,
 )
-from crmcore.policies.agenda import Book, build_agenda, due_escalations, graded_ticket_sla
+from crmcore.policies.agenda import (
+    Book,
+    UnexplainedChurn,
+    build_agenda,
+    due_escalations,
+    graded_ticket_sla,
+)
 from crmcore.policies.escalation import EscalationRecord, history_of
 from crmcore.policies.reading import through, unexplained_churns
 from crmcore.policies.tickets import TICKET_FLOW, intervals_from_history
 from crmcore.ports import StoredRecord
 from crmcore.sales.receivables_agenda import unpaid_notes
-from crmcore.transitions import HistoryEntry
+from crmcore.transitions import FlowState, HistoryEntry
+from crmcore.unit_of_work import to_record
 
 START = datetime(2026, 3, 2, tzinfo=UTC)
 """Monday 2 March 2026: the random books happen in the weeks after it."""
@@ -240,3 +248,47 @@ def test_a_bad_stored_customer_is_named_as_the_decoded_read_names_it(raw_custome
     assert str(columnar.value) == str(decoded.value)
     assert "customer['BAD'].preferences.time_zone" in str(columnar.value)
     assert "Mars/Base" in str(columnar.value)
+
+
+CHURN_FIELDS = (
+    {}, {"churn_type": "unknown"}, {"churn_type": "negligence", "churn_reasons": ["other"]},
+    {"churn_type": "negligence", "churn_reasons": [UNKNOWN_REASON, "other"], "churn_note": "?"},
+    {"churn_type": "unknown", "churn_reasons": [UNKNOWN_REASON], "churn_note": "no cause"},
+    {"churn_type": "competitive", "churn_reasons": f"said {UNKNOWN_REASON}"},  # a text: in it
+    {"churn_type": "unknown", "churn_note": 7}, {"churn_type": "unknown", "churn_note": None},
+    {"churn_type": 3, "churn_reasons": None, "evidence": {"silent_days": 400}})
+
+
+def reference_churns(crm: CRM, until: datetime) -> list[UnexplainedChurn]:
+    """L3's unexplained churns as read before issue 10: every flow state decoded."""
+    found = []
+    for state in crm.find(FlowState):
+        fields = state.fields
+        if state.state == "churned" and state.entered_at < until and (
+                fields.get("churn_type") == "unknown"
+                or UNKNOWN_REASON in (fields.get("churn_reasons") or ())):
+            note = fields.get("churn_note")
+            found.append(UnexplainedChurn(state.subject_id, state.entered_at,
+                                          "" if note is None else str(note)))
+    return sorted(found, key=lambda churn: churn.customer_id)
+
+
+@pytest.mark.parametrize("storage", ["memory", "sqlite"])
+@settings(max_examples=20, deadline=None)
+@given(states=st.lists(st.tuples(st.sampled_from(("churned", "active", "lost")),
+                                 st.sampled_from(CHURN_FIELDS), st.integers(0, 40)),
+                       max_size=8),
+       until_day=st.integers(0, 40))
+def test_l3_unexplained_churns_read_three_fields_as_the_decoded_states(
+        storage: str, states: list[tuple[str, dict[str, object], int]], until_day: int) -> None:
+    until = START + timedelta(days=until_day)
+    with tempfile.TemporaryDirectory() as folder:
+        options = {"path": str(Path(folder) / "crm.db")} if storage == "sqlite" else {}
+        with CRM.open(storage, clock=FixedClock(START), **options) as crm:
+            with crm.storage.transaction() as session:
+                session.insert_many([to_record(FlowState(
+                    f"lifecycle:C{i}", "lifecycle", 1, f"C{i}", f"C{i}", state,
+                    START + timedelta(days=day), 2, fields))
+                    for i, (state, fields, day) in enumerate(states)])
+            read = sorted(unexplained_churns(crm, until), key=lambda churn: churn.customer_id)
+            assert read == reference_churns(crm, until)

@@ -21,6 +21,7 @@ from crmcore.app import CRM
 from crmcore.daily.agenda_store import store_agendas
 from crmcore.daily.records import DailyRunRecord, StepOutcome
 from crmcore.errors import ConfigError
+from crmcore.transitions.batch import collection_paused
 from crmcore.unit_of_work import unit_of_work
 
 DEFAULT_SCHEME = "pareto-abc"
@@ -171,6 +172,13 @@ STEPS: dict[str, StepRunner] = {
 STEP_NAMES: tuple[str, ...] = tuple(STEPS)
 """The names of the steps, in the order they run (``[run] steps`` chooses among them)."""
 
+PAUSED_COLLECTOR_STEPS: frozenset[str] = frozenset({"grade", "escalate", "problems", "agenda"})
+"""The steps run with the cyclic collector paused
+(:func:`~crmcore.transitions.batch.collection_paused`; the lifecycle pauses it per batch):
+they build a few acyclic objects per customer and item, and the collector's full passes
+over the live book cost 28% of the agenda step's CPU and 13% of the grade step's at
+100,000 customers."""
+
 
 def run_id(as_of: datetime) -> str:
     """The id of the run record for ``as_of`` (the instant in UTC)."""
@@ -198,7 +206,11 @@ def run_daily(crm: CRM, as_of: datetime, *, settings: RunSettings | None = None,
             if listener is not None:
                 listener(name, position, len(chosen.steps), None)
             started = time.perf_counter()
-            summary = STEPS[name](context)
+            if name in PAUSED_COLLECTOR_STEPS:
+                with collection_paused():
+                    summary = STEPS[name](context)
+            else:
+                summary = STEPS[name](context)
             outcome = StepOutcome(name, crm.now(), time.perf_counter() - started, dict(summary))
             record = attrs.evolve(record, steps=(*record.steps, outcome))
             with unit_of_work(crm.storage) as work:  # bookkeeping: no event to announce

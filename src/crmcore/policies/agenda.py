@@ -41,7 +41,9 @@ from crmcore.model import (
 from crmcore.policies.appointments import Appointment, appointment_actions
 from crmcore.policies.care import (
     MESSAGE_KINDS,
+    CareDue,
     contact_due,
+    contact_every,
     counts_as_message,
     greetings_due,
     personal_message_due,
@@ -131,7 +133,7 @@ class AgendaItem:
     def as_dict(self) -> dict[str, Any]:
         """The item as JSON values; ``escalation`` is the recorded state (or None)."""
         step = self.recorded
-        return {"owner": self.owner, "kind": self.kind.value, "customer_id": self.customer_id,
+        return {"owner": self.owner, "kind": str(self.kind), "customer_id": self.customer_id,
                 "subject": self.subject, "due_at": self.due_at.isoformat(),
                 "grade": self.grade, "why": self.why,
                 "escalation": None if step is None else {
@@ -175,14 +177,11 @@ class UnexplainedChurn:
 
 def order_agenda(items: Iterable[AgendaItem], grade_order: Sequence[str]) -> list[AgendaItem]:
     """Urgency first, then grade (best first), then due time, customer and subject."""
-    ranks: dict[str | None, int] = {}  # grade_rank once per grade, not once per item
-
-    def rank(grade: str | None) -> int:
-        if grade not in ranks:
-            ranks[grade] = grade_rank(grade, grade_order)
-        return ranks[grade]
-
-    return sorted(items, key=lambda i: (i.kind.urgency, rank(i.grade), i.due_at,
+    found = list(items)
+    ranks = {grade: grade_rank(grade, grade_order)  # once per grade, not once per item
+             for grade in {item.grade for item in found}}
+    urgency = _URGENCY
+    return sorted(found, key=lambda i: (urgency[i.kind], ranks[i.grade], i.due_at,
                                         i.customer_id, i.subject, i.owner))
 
 
@@ -292,6 +291,12 @@ class _Collector:
         self.items: list[AgendaItem] = []
         self.suggested: dict[ContactPreferences, str] = {}
         """The contact suggestion by preferences: customers who share them share it."""
+        self.nurture_why: dict[str | None, str | None] = {}
+        """The nurture goal's text by grade (None: the grade has none)."""
+        self.greetings: dict[ContactPreferences, list[CareDue]] = {}
+        """The greetings due by preferences: they depend on nothing else of a customer."""
+        self.every: dict[tuple[int | None, str | None], tuple[int, str]] = {}
+        """:func:`~crmcore.policies.care.contact_every` by wanted days and grade."""
 
     def add(self, owner: str | None, kind: ActionKind, customer_id: str, subject: str,
             due_at: datetime, why: str, recorded: EscalationRecord | None = None) -> None:
@@ -410,8 +415,11 @@ class _Collector:
         for customer in self.book.customers:
             grade = self.book.grades.get(customer.id)
             subject = f"customer:{customer.id}"
+            every = (customer.preferences.contact_every_days, grade)
+            if every not in self.every:
+                self.every[every] = contact_every(customer, grade, plan)
             due = contact_due(customer, grade, last_contact.get(customer.id), as_of=self.as_of,
-                              plan=plan)
+                              plan=plan, cadence=self.every[every])
             if due is not None:
                 self.add(customer.owner, ActionKind.CONTACT, customer.id, subject, due.due_at,
                          f"{due.why}; {self._how(customer)}")
@@ -422,19 +430,25 @@ class _Collector:
                 self.add(customer.owner, ActionKind.PERSONAL_MESSAGE, customer.id, subject,
                          due.due_at, tr("{why}; write it one by one, signed by you (S2)")
                          .format(why=due.why))
-            for greeting in greetings_due(customer, as_of=self.as_of, plan=plan,
-                                          holidays=self.policies.holidays):
+            if customer.preferences not in self.greetings:
+                self.greetings[customer.preferences] = greetings_due(
+                    customer, as_of=self.as_of, plan=plan, holidays=self.policies.holidays)
+            for greeting in self.greetings[customer.preferences]:
                 self.add(customer.owner, ActionKind.GREETING, customer.id, subject,
                          greeting.due_at, tr("greet: {why}").format(why=greeting.why))
 
     def nurture(self, customer: Customer, grade: str | None, due_at: datetime) -> None:
         """With a due contact, the scheme's nurture goal for the grade (G6: B toward A)."""
-        toward = self.policies.nurture.get(grade) if grade is not None else None
-        if toward is not None:
+        if grade not in self.nurture_why:
+            toward = self.policies.nurture.get(grade) if grade is not None else None
+            self.nurture_why[grade] = None if toward is None else tr(
+                "grade {grade}: nurture toward {toward} (G6): learn their needs and what "
+                "would make them {toward}; find causes, improve service").format(
+                grade=term(grade or ""), toward=term(toward))
+        why = self.nurture_why[grade]
+        if why is not None:
             self.add(customer.owner, ActionKind.NURTURE, customer.id, f"customer:{customer.id}",
-                     due_at, tr("grade {grade}: nurture toward {toward} (G6): learn their "
-                                "needs and what would make them {toward}; find causes, improve "
-                                "service").format(grade=term(grade or ""), toward=term(toward)))
+                     due_at, why)
 
     def thanks(self) -> None:
         """Thank-you letters for feedback, signed by a senior person (S2)."""

@@ -228,12 +228,16 @@ def counts_as_message(interaction: Interaction, customer: Customer) -> bool:
 
 
 def contact_due(customer: Customer, grade: str | None, last_contact: datetime | None, *,
-                as_of: datetime, plan: CarePlan | None = None) -> CareDue | None:
+                as_of: datetime, plan: CarePlan | None = None,
+                cadence: tuple[int, str] | None = None) -> CareDue | None:
     """The next contact if it is due by ``as_of`` (S2, G6; S1 when the customer chose a
-    frequency). Never contacted: due since the relationship started (or now)."""
+    frequency). Never contacted: due since the relationship started (or now).
+
+    ``cadence`` is :func:`contact_every` of the customer, when the caller has it (the
+    agenda computes it once per wanted frequency and grade)."""
     if customer.preferences.do_not_contact:
         return None
-    every, rule = contact_every(customer, grade, plan)
+    every, rule = cadence or contact_every(customer, grade, plan)
     if last_contact is None:
         due_at = customer.acquired_at or as_of
         why = tr("never contacted; {rule}").format(rule=rule)

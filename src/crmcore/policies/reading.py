@@ -13,7 +13,6 @@ not read).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
@@ -28,6 +27,7 @@ from crmcore.policies.appointments import Appointment
 from crmcore.policies.escalation import EscalationRecord, history_of
 from crmcore.policies.expiry import Contract, Warranty
 from crmcore.policies.tickets import TICKET_FLOW, StatusInterval, intervals_from_history
+from crmcore.ports import ColumnType
 from crmcore.sales.receivables_agenda import unpaid_notes
 from crmcore.transitions import HistoryEntry
 from crmcore.transitions.batch import load_states
@@ -138,21 +138,26 @@ def book_of(grades: Mapping[str, str], tasks: TaskPart, people: PeoplePart | Non
 
 def unexplained_churns(crm: CRM, until: datetime) -> list[UnexplainedChurn]:
     """Customers whose lifecycle stands in a churn recorded before ``until`` with its reason
-    unknown (L3), read as columns (only flow states are scanned, none decoded)."""
+    unknown (L3), read as columns: only the three churn fields of each flow state are
+    extracted in the engine, none decoded whole (a null ``churn_note`` reads as none)."""
     found: list[UnexplainedChurn] = []
+    unknown = ChurnType.UNKNOWN.value
     with crm.storage.transaction() as session:
-        for chunk in session.scan(FLOW_STATE.kind, {"subject_id": "text", "state": "text",
-                                                    "entered_at": "text", "fields": "text"}):
-            for subject, state, entered, fields in zip(
-                    chunk["subject_id"], chunk["state"], chunk["entered_at"], chunk["fields"],
-                    strict=True):
-                if state != "churned" or fields is None:
-                    continue
-                fields = json.loads(fields)  # decoded for churns only
-                if not isinstance(fields, Mapping):
+        for chunk in session.scan(FLOW_STATE.kind, _CHURN_COLUMNS):
+            for subject, state, entered, churn_type, reasons, note in zip(
+                    chunk["subject_id"], chunk["state"], chunk["entered_at"],
+                    chunk["fields.churn_type"], chunk["fields.churn_reasons"],
+                    chunk["fields.churn_note"], strict=True):
+                if state != "churned" or (churn_type != unknown
+                                          and UNKNOWN_REASON not in (reasons or ())):
                     continue
                 at = datetime.fromisoformat(entered)
-                if at < until and (fields.get("churn_type") == ChurnType.UNKNOWN.value
-                                   or UNKNOWN_REASON in (fields.get("churn_reasons") or ())):
-                    found.append(UnexplainedChurn(subject, at, str(fields.get("churn_note", ""))))
+                if at < until:
+                    found.append(UnexplainedChurn(subject, at, note or ""))
     return found
+
+
+_CHURN_COLUMNS: dict[str, ColumnType] = {
+    "subject_id": "text", "state": "text", "entered_at": "text", "fields.churn_type": "text",
+    "fields.churn_reasons": "json", "fields.churn_note": "text"}
+"""What :func:`unexplained_churns` reads of each flow state."""
