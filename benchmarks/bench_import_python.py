@@ -9,7 +9,8 @@ ids, records, the per-batch checks. Beside it, the floor: ``csv.reader``
 alone over the same file. CPU seconds (``time.process_time``), best of
 ``--repeat`` runs.
 
-Run: ``python benchmarks/bench_import_python.py [--file FILE.csv | --rows N] [--repeat R]``
+Run: ``python benchmarks/bench_import_python.py [--file FILE.csv | --rows N] [--repeat R]
+[--smoke]``
 (``--rows`` writes a file of N rows, N/10 customers, in a temporary folder).
 """
 
@@ -87,7 +88,11 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=100_000,
                         help="rows of the generated file (without --file)")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--smoke", action="store_true",
+                        help="2,000 generated rows, one run: for CI")
     arguments = parser.parse_args()
+    if arguments.smoke:
+        arguments.file, arguments.rows, arguments.repeat = None, 2_000, 1
     with tempfile.TemporaryDirectory() as folder:
         path = arguments.file
         if path is None:
