@@ -38,11 +38,11 @@ def english_sentence(text: str) -> str | None:
 
 
 def _templates() -> dict[str, str]:
-    """Every template of the errors the check guards, with the file raising it."""
+    """Every template of the errors the check guards, with the first file raising it."""
     found = {}
     for path in tool.message_files(ROOT):
         for template, _ in tool.error_messages(path.read_text(encoding="utf-8"))[0]:
-            found[template] = path.relative_to(ROOT / "src" / "crmcore").as_posix()
+            found.setdefault(template, path.relative_to(ROOT / "src" / "crmcore").as_posix())
     return found
 
 

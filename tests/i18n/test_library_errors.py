@@ -15,8 +15,10 @@ import pytest
 from tests.i18n.test_command_errors import CATALOGUE, english_sentence
 
 from crmcore import i18n
+from crmcore.config import parse_config
 from crmcore.errors import CrmError
 from crmcore.options import Options
+from crmcore.policies.configuration import policies_from_config
 
 
 def _options_choice() -> None:
@@ -31,6 +33,10 @@ def _options_unknown() -> None:
     Options({"colour": "red"}, "report").refuse_unknown(("lang", "width"))
 
 
+def _policies(text: str) -> Callable[[], Any]:
+    return lambda: policies_from_config(parse_config(text))
+
+
 CASES: dict[str, tuple[Callable[[], Any], str, dict[str, Any]]] = {
     "options choice": (_options_choice, "{key}: {value!r} is not one of {choices}",
                        {"key": "notify.mode", "value": "loud", "choices": "quiet, normal"}),
@@ -38,8 +44,22 @@ CASES: dict[str, tuple[Callable[[], Any], str, dict[str, Any]]] = {
                         {"key": "delivery.retries", "value": 0, "minimum": 1}),
     "options unknown": (_options_unknown, "{key}: is not a known option (known: {known})",
                         {"key": "report.colour", "known": "lang, width"}),
+    "policies chain": (_policies("[[policies.chain]]\nrole = 'lead'\nafter_hours = 4\n"
+                                 "[[policies.chain]]\nrole = 'boss'\nafter_hours = 2\n"),
+                       "{key}: {value!r} is earlier than the step before it ({before!r})",
+                       {"key": "policies.chain[1].after_hours", "value": 2.0, "before": 4.0}),
+    "policies key grades": (_policies("[policies.care]\nkey_grades = ['A', '']\n"),
+                            "{key}: {value!r} is not a {what} (a non-empty text)",
+                            {"key": "policies.care.key_grades[1]", "value": "",
+                             "what": "grade"}),
 }
 """Refusals to provoke: a function raising it, its template and the values it fills in."""
+
+
+def _translated(values: dict[str, Any]) -> dict[str, Any]:
+    """``values`` with the words of the catalogue (``what``) in Chinese."""
+    return {name: CATALOGUE.gettext(value) if name == "what" else value
+            for name, value in values.items()}
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
@@ -49,7 +69,7 @@ def test_a_library_refusal_is_its_chinese_template(name: str) -> None:
     assert chinese != template
     with i18n.language("zh_CN"), pytest.raises(CrmError) as raised:
         provoke()
-    assert str(raised.value) == chinese.format(**values)
+    assert str(raised.value) == chinese.format(**_translated(values))
     assert english_sentence(str(raised.value)) is None
 
 
