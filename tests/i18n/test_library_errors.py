@@ -17,6 +17,7 @@ from tests.i18n.test_command_errors import CATALOGUE, english_sentence
 from crmcore import i18n
 from crmcore.config import parse_config
 from crmcore.errors import CrmError
+from crmcore.grading import builtin_schemes, load_scheme
 from crmcore.options import Options
 from crmcore.policies.configuration import policies_from_config
 
@@ -52,6 +53,12 @@ CASES: dict[str, tuple[Callable[[], Any], str, dict[str, Any]]] = {
                             "{key}: {value!r} is not a {what} (a non-empty text)",
                             {"key": "policies.care.key_grades[1]", "value": "",
                              "what": "grade"}),
+    "scheme unknown": (lambda: load_scheme("no-such-scheme"),
+                       "scheme: {value!r} is neither a built-in scheme ({schemes}) nor a file",
+                       {"value": "no-such-scheme", "schemes": ", ".join(builtin_schemes())}),
+    "scheme grade": (lambda: load_scheme("pareto-abc").grade("Z"),
+                     "grade: {name!r} is not a grade of {scheme} ({grades})",
+                     {"name": "Z", "scheme": "pareto-abc", "grades": "A, B, C"}),
 }
 """Refusals to provoke: a function raising it, its template and the values it fills in."""
 
