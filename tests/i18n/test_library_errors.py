@@ -59,6 +59,10 @@ CASES: dict[str, tuple[Callable[[], Any], str, dict[str, Any]]] = {
     "scheme grade": (lambda: load_scheme("pareto-abc").grade("Z"),
                      "grade: {name!r} is not a grade of {scheme} ({grades})",
                      {"name": "Z", "scheme": "pareto-abc", "grades": "A, B, C"}),
+    "calendar time zone": (_policies("[policies]\ncalendar = 'CN'\n"),
+                           "{key}: is required with calendar = {code!r} (the company's time "
+                           "zone, e.g. \"Asia/Shanghai\")",
+                           {"key": "policies.time_zone", "code": "CN"}),
 }
 """Refusals to provoke: a function raising it, its template and the values it fills in."""
 
