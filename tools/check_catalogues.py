@@ -66,7 +66,7 @@ catalogue template (``tr("... {name} ...").format(name=...)``, or
 bare literal, which would stay English."""
 MESSAGE_SOURCES = ("src/crmcore/cli", "src/crmcore/config.py", "src/crmcore/options.py",
                    "src/crmcore/policies/configuration.py", "src/crmcore/grading/schemes.py",
-                   "src/crmcore/calendars.py")
+                   "src/crmcore/calendars.py", "src/crmcore/policies/sla.py")
 """The command line, the configuration reader and the modules it reads options with, whose
 errors :func:`written_in_messages` checks (each added once its messages are templates)."""
 TEMPLATE_CALLS = ("tr", "ntr", "N_", "help_text")

@@ -20,6 +20,7 @@ from crmcore.errors import CrmError
 from crmcore.grading import builtin_schemes, load_scheme
 from crmcore.options import Options
 from crmcore.policies.configuration import policies_from_config
+from crmcore.policies.sla import SlaTable
 
 
 def _options_choice() -> None:
@@ -63,6 +64,9 @@ CASES: dict[str, tuple[Callable[[], Any], str, dict[str, Any]]] = {
                            "{key}: is required with calendar = {code!r} (the company's time "
                            "zone, e.g. \"Asia/Shanghai\")",
                            {"key": "policies.time_zone", "code": "CN"}),
+    "sla hours": (lambda: SlaTable.from_hours({"A": {"urgent": (1, -4)}}),
+                  "{key}: {value!r} is not a positive number of hours",
+                  {"key": "sla.A.urgent.resolution_hours", "value": -4}),
 }
 """Refusals to provoke: a function raising it, its template and the values it fills in."""
 
