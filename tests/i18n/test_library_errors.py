@@ -9,6 +9,7 @@ with the values as given (``{value!r}`` stays the repr), with no English sentenc
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,6 +17,7 @@ from tests.i18n.test_command_errors import CATALOGUE, english_sentence
 
 from crmcore import i18n
 from crmcore.config import parse_config
+from crmcore.encodings import ENCODINGS, TextDecodeError, encoding_name, open_text
 from crmcore.errors import CrmError
 from crmcore.grading import builtin_schemes, load_scheme
 from crmcore.options import Options
@@ -67,6 +69,10 @@ CASES: dict[str, tuple[Callable[[], Any], str, dict[str, Any]]] = {
     "sla hours": (lambda: SlaTable.from_hours({"A": {"urgent": (1, -4)}}),
                   "{key}: {value!r} is not a positive number of hours",
                   {"key": "sla.A.urgent.resolution_hours", "value": -4}),
+    "encoding": (lambda: encoding_name("big5"),
+                 "{option}: {value!r} is not a supported encoding (available: {encodings}; "
+                 "gbk and gb2312 read as gb18030)",
+                 {"option": "--encoding", "value": "big5", "encodings": ", ".join(ENCODINGS)}),
 }
 """Refusals to provoke: a function raising it, its template and the values it fills in."""
 
@@ -94,3 +100,14 @@ def test_the_english_refusal_keeps_its_wording(name: str) -> None:
     with pytest.raises(CrmError) as raised:
         provoke()
     assert str(raised.value) == template.format(**values)
+
+
+def test_a_file_that_does_not_decode_is_refused_in_chinese(tmp_path: Path) -> None:
+    path = tmp_path / "gbk.csv"
+    path.write_bytes("customer_id\n客户\n".encode("gbk"))
+    template = ("{path}: line {line}, byte offset {offset}: bytes {bytes} do not decode as "
+                "{encoding} (the given encoding)")
+    with i18n.language("zh_CN"), pytest.raises(TextDecodeError) as raised:
+        open_text(path, "utf-8")
+    assert str(raised.value) == CATALOGUE.gettext(template).format(
+        path=path, line=2, offset=12, bytes="bf", encoding="utf-8")
