@@ -23,6 +23,7 @@ from crmcore.grading import builtin_schemes, load_scheme
 from crmcore.options import Options
 from crmcore.policies.configuration import policies_from_config
 from crmcore.policies.sla import SlaTable
+from crmcore.service import BusinessCalendar
 
 
 def _options_choice() -> None:
@@ -73,12 +74,20 @@ CASES: dict[str, tuple[Callable[[], Any], str, dict[str, Any]]] = {
                  "{option}: {value!r} is not a supported encoding (available: {encodings}; "
                  "gbk and gb2312 read as gb18030)",
                  {"option": "--encoding", "value": "big5", "encodings": ", ".join(ENCODINGS)}),
+    "business calendar": (lambda: BusinessCalendar("c", "UTC", {"monday": "09:00-18:00"}),
+                          "{field}: {value!r} {reason}",
+                          {"field": "week.monday", "value": "09:00-18:00",
+                           "reason": "is not a list of time ranges HH:MM-HH:MM"}),
 }
 """Refusals to provoke: a function raising it, its template and the values it fills in."""
 
 
 def _translated(values: dict[str, Any]) -> dict[str, Any]:
-    """``values`` with the words of the catalogue (``what``) in Chinese."""
+    """``values`` with the words of the catalogue (``what``, ``reason``) in Chinese."""
+    if "reason" in values:  # "is not a list of {what}" filled with its "what"
+        what = values["reason"].removeprefix("is not a list of ")
+        values = {**values, "reason": CATALOGUE.gettext("is not a list of {what}").format(
+            what=CATALOGUE.gettext(what))}
     return {name: CATALOGUE.gettext(value) if name == "what" else value
             for name, value in values.items()}
 
