@@ -68,7 +68,8 @@ arguments are parsed), never an f-string or a bare literal, which would stay Eng
 MESSAGE_SOURCES = ("src/crmcore/cli", "src/crmcore/config.py", "src/crmcore/options.py",
                    "src/crmcore/policies/configuration.py", "src/crmcore/grading/schemes.py",
                    "src/crmcore/calendars.py", "src/crmcore/policies/sla.py",
-                   "src/crmcore/encodings.py", "src/crmcore/service/calendar.py")
+                   "src/crmcore/encodings.py", "src/crmcore/service/calendar.py",
+                   "src/crmcore_plugins/erp/conditions.py", "src/crmcore_plugins/erp/mapping.py")
 """The command line, the configuration reader and the modules it reads options with, whose
 errors :func:`written_in_messages` checks (each added once its messages are templates)."""
 TEMPLATE_CALLS = ("tr", "ntr", "N_", "help_text")

@@ -42,8 +42,15 @@ def _templates() -> dict[str, str]:
     found = {}
     for path in tool.message_files(ROOT):
         for template, _ in tool.error_messages(path.read_text(encoding="utf-8"))[0]:
-            found.setdefault(template, path.relative_to(ROOT / "src" / "crmcore").as_posix())
+            found.setdefault(template, _module(path))
     return found
+
+
+def _module(path: Path) -> str:
+    """``path`` from ``src/crmcore`` (``config.py``), or from ``src`` for the plugins."""
+    crmcore = ROOT / "src" / "crmcore"
+    return (path.relative_to(crmcore) if path.is_relative_to(crmcore)
+            else path.relative_to(ROOT / "src")).as_posix()
 
 
 TEMPLATES = _templates()

@@ -24,6 +24,8 @@ from crmcore.options import Options
 from crmcore.policies.configuration import policies_from_config
 from crmcore.policies.sla import SlaTable
 from crmcore.service import BusinessCalendar
+from crmcore_plugins.erp.conditions import read_conditions
+from crmcore_plugins.erp.mapping import mapping_from_dict
 
 
 def _options_choice() -> None:
@@ -78,6 +80,12 @@ CASES: dict[str, tuple[Callable[[], Any], str, dict[str, Any]]] = {
                           "{field}: {value!r} {reason}",
                           {"field": "week.monday", "value": "09:00-18:00",
                            "reason": "is not a list of time ranges HH:MM-HH:MM"}),
+    "erp condition": (lambda: read_conditions([{"column": "state", "op": "is null",
+                                                 "value": 1}], "where"),
+                      "{key}: {op!r} takes no value", {"key": "where[0].value", "op": "is null"}),
+    "erp mapping": (lambda: mapping_from_dict({"time_zone": "Mars/Base"}),
+                    "{key}: {value!r} is not a time zone (e.g. 'Europe/Berlin')",
+                    {"key": "time_zone", "value": "Mars/Base"}),
 }
 """Refusals to provoke: a function raising it, its template and the values it fills in."""
 
