@@ -24,9 +24,10 @@ from crmcore import i18n
 from crmcore.cli import main
 
 CODE = (r"'[^']*'", r"--[\w-]+", r"\[[\w.\[\]]+\]", r"\S*[./=_\\]\S*", r"\b[A-Z][A-Z0-9-]+\b",
-        r"\bcrmcore\b", r"\b(?:tab|numpy|scipy|lang|gbk|gb2312|gb18030|utf-(?:8|16)(?:-sig)?)\b")
+        r"\bcrmcore\b", r"\bpip install\b",
+        r"\b(?:tab|numpy|scipy|lang|gbk|gb2312|gb18030|utf-(?:8|16)(?:-sig)?)\b")
 """What may stay ASCII in a Chinese error: quoted values, options, [tables], paths, keys,
-codes and acronyms, and names a user types (tab, numpy, gbk...)."""
+codes and acronyms, and names a user types (tab, numpy, gbk, pip install...)."""
 
 
 def english_sentence(text: str) -> str | None:

@@ -26,6 +26,7 @@ from crmcore.policies.sla import SlaTable
 from crmcore.service import BusinessCalendar
 from crmcore_plugins.erp.conditions import read_conditions
 from crmcore_plugins.erp.mapping import mapping_from_dict
+from crmcore_plugins.erp.purchases_mapping import purchases_from_dict
 
 
 def _options_choice() -> None:
@@ -86,6 +87,9 @@ CASES: dict[str, tuple[Callable[[], Any], str, dict[str, Any]]] = {
     "erp mapping": (lambda: mapping_from_dict({"time_zone": "Mars/Base"}),
                     "{key}: {value!r} is not a time zone (e.g. 'Europe/Berlin')",
                     {"key": "time_zone", "value": "Mars/Base"}),
+    "erp purchases": (lambda: purchases_from_dict({}),
+                      "{key}.orders: is required (at least one [[{key}.orders]] table)",
+                      {"key": "purchases"}),
 }
 """Refusals to provoke: a function raising it, its template and the values it fills in."""
 
