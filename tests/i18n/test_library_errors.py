@@ -27,6 +27,7 @@ from crmcore.service import BusinessCalendar
 from crmcore_plugins.erp.conditions import read_conditions
 from crmcore_plugins.erp.mapping import mapping_from_dict
 from crmcore_plugins.erp.purchases_mapping import purchases_from_dict
+from crmcore_plugins.notify_smtp import TEMPLATE_FIELDS, check_template
 
 
 def _options_choice() -> None:
@@ -90,6 +91,10 @@ CASES: dict[str, tuple[Callable[[], Any], str, dict[str, Any]]] = {
     "erp purchases": (lambda: purchases_from_dict({}),
                       "{key}.orders: is required (at least one [[{key}.orders]] table)",
                       {"key": "purchases"}),
+    "smtp template": (lambda: check_template("{nope}", "subject"),
+                      "{key}: {value!r} uses {field}; known fields: {known}",
+                      {"key": "subject", "value": "{nope}", "field": "{nope}",
+                       "known": ", ".join(f"{{{name}}}" for name in TEMPLATE_FIELDS)}),
 }
 """Refusals to provoke: a function raising it, its template and the values it fills in."""
 
