@@ -28,6 +28,7 @@ from crmcore_plugins.erp.conditions import read_conditions
 from crmcore_plugins.erp.mapping import mapping_from_dict
 from crmcore_plugins.erp.purchases_mapping import purchases_from_dict
 from crmcore_plugins.notify_smtp import TEMPLATE_FIELDS, check_template
+from crmcore_plugins.notify_webhook import WebhookNotifier
 
 
 def _options_choice() -> None:
@@ -95,6 +96,9 @@ CASES: dict[str, tuple[Callable[[], Any], str, dict[str, Any]]] = {
                       "{key}: {value!r} uses {field}; known fields: {known}",
                       {"key": "subject", "value": "{nope}", "field": "{nope}",
                        "known": ", ".join(f"{{{name}}}" for name in TEMPLATE_FIELDS)}),
+    "webhook url": (lambda: WebhookNotifier("ftp://example.com/hook", "s3cret"),
+                    "{key}: {value!r} is not an http:// or https:// URL",
+                    {"key": "url", "value": "ftp://example.com"}),  # the path is redacted
 }
 """Refusals to provoke: a function raising it, its template and the values it fills in."""
 
