@@ -40,7 +40,7 @@ def english_sentence(text: str) -> str | None:
 
 def _templates() -> dict[str, str]:
     """Every template of the errors the check guards, with the first file raising it."""
-    found = {}
+    found: dict[str, str] = {}
     for path in tool.message_files(ROOT):
         for template, _ in tool.error_messages(path.read_text(encoding="utf-8"))[0]:
             found.setdefault(template, _module(path))

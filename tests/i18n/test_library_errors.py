@@ -141,3 +141,13 @@ def test_a_file_that_does_not_decode_is_refused_in_chinese(tmp_path: Path) -> No
         open_text(path, "utf-8")
     assert str(raised.value) == CATALOGUE.gettext(template).format(
         path=path, line=2, offset=12, bytes="bf", encoding="utf-8")
+
+
+def test_a_pushdown_refusal_is_its_chinese_template() -> None:
+    """The pushdown plugin needs the ``pushdown`` extra (Ibis)."""
+    metrics = pytest.importorskip("crmcore_plugins.pushdown.metrics")
+    template = "metric: {value!r} is not a metric (known: {known})"
+    with i18n.language("zh_CN"), pytest.raises(CrmError) as raised:
+        metrics.needed_aggregates(["loyalty"])
+    assert str(raised.value) == CATALOGUE.gettext(template).format(
+        value="loyalty", known=", ".join(metrics.AGGREGATES))
