@@ -29,6 +29,7 @@ from crmcore_plugins.erp.mapping import mapping_from_dict
 from crmcore_plugins.erp.purchases_mapping import purchases_from_dict
 from crmcore_plugins.notify_smtp import TEMPLATE_FIELDS, check_template
 from crmcore_plugins.notify_webhook import WebhookNotifier
+from crmcore_plugins.storage_memory import MemoryStorage
 
 
 def _options_choice() -> None:
@@ -45,6 +46,13 @@ def _options_unknown() -> None:
 
 def _policies(text: str) -> Callable[[], Any]:
     return lambda: policies_from_config(parse_config(text))
+
+
+def _closed_memory_storage() -> None:
+    storage = MemoryStorage()
+    storage.close()
+    with storage.transaction():
+        pass
 
 
 CASES: dict[str, tuple[Callable[[], Any], str, dict[str, Any]]] = {
@@ -99,6 +107,7 @@ CASES: dict[str, tuple[Callable[[], Any], str, dict[str, Any]]] = {
     "webhook url": (lambda: WebhookNotifier("ftp://example.com/hook", "s3cret"),
                     "{key}: {value!r} is not an http:// or https:// URL",
                     {"key": "url", "value": "ftp://example.com"}),  # the path is redacted
+    "memory storage closed": (_closed_memory_storage, "the memory storage is closed", {}),
 }
 """Refusals to provoke: a function raising it, its template and the values it fills in."""
 
