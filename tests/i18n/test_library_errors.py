@@ -30,6 +30,7 @@ from crmcore_plugins.erp.purchases_mapping import purchases_from_dict
 from crmcore_plugins.notify_smtp import TEMPLATE_FIELDS, check_template
 from crmcore_plugins.notify_webhook import WebhookNotifier
 from crmcore_plugins.storage_memory import MemoryStorage
+from crmcore_plugins.storage_sqlite import SqliteStorage
 
 
 def _options_choice() -> None:
@@ -160,3 +161,13 @@ def test_a_pushdown_refusal_is_its_chinese_template() -> None:
         metrics.needed_aggregates(["loyalty"])
     assert str(raised.value) == CATALOGUE.gettext(template).format(
         value="loyalty", known=", ".join(metrics.AGGREGATES))
+
+
+def test_a_read_only_sqlite_database_that_does_not_exist_is_refused_in_chinese(
+        tmp_path: Path) -> None:
+    path = tmp_path / "none.db"
+    template = "storage.path: {path!r} does not exist (a read-only database is never created)"
+    with i18n.language("zh_CN"), pytest.raises(CrmError) as raised:
+        SqliteStorage(path, read_only=True)
+    assert str(raised.value) == CATALOGUE.gettext(template).format(path=str(path))
+    assert not path.exists()
