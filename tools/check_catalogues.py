@@ -74,7 +74,8 @@ MESSAGE_SOURCES = ("src/crmcore/cli", "src/crmcore/config.py", "src/crmcore/opti
                    "src/crmcore_plugins/pushdown", "src/crmcore_plugins/storage_memory.py",
                    "src/crmcore_plugins/calendar_toml.py",
                    "src/crmcore_plugins/calendar_holidays.py",
-                   "src/crmcore_plugins/scoring_clv.py", "src/crmcore_plugins/storage_sqlite.py")
+                   "src/crmcore_plugins/scoring_clv.py", "src/crmcore_plugins/storage_sqlite.py",
+                   "src/crmcore_plugins/storage_sql.py")
 """The command line, the configuration reader and the modules it reads options with, whose
 errors :func:`written_in_messages` checks (each added once its messages are templates)."""
 TEMPLATE_CALLS = ("tr", "ntr", "N_", "help_text")
