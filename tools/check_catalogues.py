@@ -59,14 +59,25 @@ HELP_ARGUMENTS = {"Command": 1, "recording_parser": 2, "_recording": 2}
 REASON_ARGUMENTS = {"ValidationError": 2, "NoTerritoryError": 2, "UnauthorisedOwnerError": 2,
                     "ImportRowError": 3}
 """Errors whose positional argument (by index) or ``reason=`` is a reason they translate."""
-MESSAGE_ERRORS = ("CommandError", "ConfigError", "ArgumentTypeError")
-"""Errors whose message is printed as it is given: in :data:`MESSAGE_SOURCES` it must be a
-catalogue template (``tr("... {name} ...").format(name=...)``, or
-``translate_help(help_text(...))`` while arguments are parsed), never an f-string or a
-bare literal, which would stay English."""
-MESSAGE_SOURCES = ("src/crmcore/cli", "src/crmcore/config.py")
-"""The command line and the configuration reader, whose errors :func:`written_in_messages`
-checks."""
+MESSAGE_ERRORS = ("CommandError", "ConfigError", "ArgumentTypeError", "CrmError", "StorageError",
+                  "PluginError", "__init__")
+"""Errors whose message is printed as it is given (and ``super().__init__(message)`` of an
+error class words its own): in :data:`MESSAGE_SOURCES` it must be a catalogue template
+(``tr("... {name} ...").format(name=...)``, or ``translate_help(help_text(...))`` while
+arguments are parsed), never an f-string or a bare literal, which would stay English."""
+MESSAGE_SOURCES = ("src/crmcore/cli", "src/crmcore/config.py", "src/crmcore/options.py",
+                   "src/crmcore/policies/configuration.py", "src/crmcore/grading/schemes.py",
+                   "src/crmcore/calendars.py", "src/crmcore/policies/sla.py",
+                   "src/crmcore/encodings.py", "src/crmcore/service/calendar.py",
+                   "src/crmcore_plugins/erp", "src/crmcore_plugins/notify_smtp.py",
+                   "src/crmcore_plugins/notify_apprise.py", "src/crmcore_plugins/notify_webhook.py",
+                   "src/crmcore_plugins/pushdown", "src/crmcore_plugins/storage_memory.py",
+                   "src/crmcore_plugins/calendar_toml.py",
+                   "src/crmcore_plugins/calendar_holidays.py",
+                   "src/crmcore_plugins/scoring_clv.py", "src/crmcore_plugins/storage_sqlite.py",
+                   "src/crmcore_plugins/storage_sql.py")
+"""The command line, the configuration reader and the modules it reads options with, whose
+errors :func:`written_in_messages` checks (each added once its messages are templates)."""
 TEMPLATE_CALLS = ("tr", "ntr", "N_", "help_text")
 """The calls whose first argument is a catalogue template."""
 

@@ -29,6 +29,7 @@ from datetime import UTC, date, datetime, time
 from typing import TYPE_CHECKING, Any
 
 from crmcore.errors import ConfigError, ValidationError
+from crmcore.i18n import tr
 from crmcore.options import Options
 from crmcore.service import BusinessCalendar
 from crmcore.service.calendar import WEEKDAY_NAMES
@@ -62,8 +63,8 @@ def zone_option(options: Options, name: str) -> str | None:
     if value is None:
         return None
     if not is_time_zone(value):
-        raise ConfigError(f"{options.key(name)}: {value!r} is not a time zone "
-                          "(an IANA name such as Asia/Shanghai)")
+        raise ConfigError(tr("{key}: {value!r} is not a time zone (an IANA name such as "
+                             "Asia/Shanghai)").format(key=options.key(name), value=value))
     return value
 
 
@@ -76,7 +77,8 @@ def calendar_years(options: Options, today: datetime | None = None) -> range:
     key = options.key("calendar_years")
     if len(given) != 2 or not all(isinstance(y, int) and not isinstance(y, bool)
                                   and 1900 <= y <= 2200 for y in given) or given[0] > given[1]:
-        raise ConfigError(f"{key}: {given!r} is not [first, last] years (e.g. [2018, 2027])")
+        raise ConfigError(tr("{key}: {value!r} is not [first, last] years (e.g. [2018, "
+                             "2027])").format(key=key, value=given))
     return range(given[0], given[1] + 1)
 
 
@@ -92,13 +94,16 @@ def region_calendar(options: Options, today: datetime | None = None) -> Business
     code = options.text("calendar")
     zone = zone_option(options, "time_zone")
     if zone is None:
-        raise ConfigError(f"{options.key('time_zone')}: is required with calendar = {code!r} "
-                          "(the company's time zone, e.g. \"Asia/Shanghai\")")
+        raise ConfigError(tr("{key}: is required with calendar = {code!r} (the company's time "
+                             "zone, e.g. \"Asia/Shanghai\")").format(
+                                 key=options.key("time_zone"), code=code))
     years = calendar_years(options, today)
     try:
         official = official_calendar(code, years, time_zone=zone)
     except ValidationError as error:
-        raise ConfigError(f"{options.key('calendar')}: {error.value!r} {error.reason}") from None
+        raise ConfigError(tr("{field}: {value!r} {reason}").format(
+            field=options.key("calendar"), value=error.value,
+            reason=tr(error.reason))) from None
     beyond = official.years_beyond_data()
     this_year = (today or datetime.now(UTC)).year
     for level, missing in ((logging.WARNING, [y for y in beyond if y <= this_year]),
@@ -128,8 +133,9 @@ def message_slot_options(options: Options) -> dict[str, Any]:
     weekday = options.text("message_weekday", None)
     if weekday is not None:
         if weekday.strip().lower() not in WEEKDAY_NAMES:
-            raise ConfigError(f"{options.key('message_weekday')}: {weekday!r} is not a weekday "
-                              f"({', '.join(WEEKDAY_NAMES)})")
+            raise ConfigError(tr("{key}: {value!r} is not a weekday ({weekdays})").format(
+                key=options.key("message_weekday"), value=weekday,
+                weekdays=", ".join(WEEKDAY_NAMES)))
         values["message_weekday"] = WEEKDAY_NAMES.index(weekday.strip().lower())
     at = options.text("message_time", None)
     if at is not None:
@@ -139,15 +145,17 @@ def message_slot_options(options: Options) -> dict[str, Any]:
         except ValueError:
             values["message_time"] = None
         if values["message_time"] is None:
-            raise ConfigError(f"{options.key('message_time')}: {at!r} is not a local time "
-                              "HH:MM (e.g. \"18:00\")")
+            raise ConfigError(tr("{key}: {value!r} is not a local time HH:MM (e.g. "
+                                 "\"18:00\")").format(key=options.key("message_time"),
+                                                      value=at))
     channel = options.text("message_channel", None)
     if channel is not None:
         try:
             values["message_channel"] = member(Channel, channel, "message_channel")
         except ValidationError as error:
-            raise ConfigError(f"{options.key('message_channel')}: {channel!r} "
-                              f"{error.reason}") from None
+            raise ConfigError(tr("{field}: {value!r} {reason}").format(
+                field=options.key("message_channel"), value=channel,
+                reason=tr(error.reason))) from None
     return values
 
 
@@ -165,11 +173,14 @@ def festival_days(options: Options, today: datetime | None = None) -> list[Holid
     names = options.texts("festivals")
     code = options.raw("calendar")
     if not isinstance(code, str) or not is_region_code(code):
-        raise ConfigError(f"{key}: needs calendar = a country code (e.g. \"CN\") to date them")
+        raise ConfigError(tr("{key}: needs calendar = a country code (e.g. \"CN\") to date "
+                             "them").format(key=key))
     try:
         named = holiday_names(code, calendar_years(options, today))
     except ValidationError as error:
-        raise ConfigError(f"{options.key('calendar')}: {error.value!r} {error.reason}") from None
+        raise ConfigError(tr("{field}: {value!r} {reason}").format(
+            field=options.key("calendar"), value=error.value,
+            reason=tr(error.reason))) from None
     days: list[Holiday] = []
     for index, name in enumerate(names):
         wanted = fold(name)
@@ -178,8 +189,9 @@ def festival_days(options: Options, today: datetime | None = None) -> list[Holid
         if not found:
             known = sorted({part for _, own, _ in named for part in own.split("; ")
                             if not any(c.isdigit() for c in part)})
-            raise ConfigError(f"{key}[{index}]: {name!r} is not a holiday of {code} "
-                              f"(known: {', '.join(known)})")
+            raise ConfigError(tr("{key}: {value!r} is not a holiday of {code} (known: "
+                                 "{known})").format(key=f"{key}[{index}]", value=name,
+                                                    code=code, known=", ".join(known)))
         first: dict[int, date] = {}
         for day, _own in sorted(found):
             first.setdefault(day.year, day)

@@ -30,6 +30,7 @@ from pathlib import Path
 import attrs
 
 from crmcore.errors import CrmError
+from crmcore.i18n import tr
 
 __all__ = [
     "ENCODINGS",
@@ -64,8 +65,9 @@ class UnknownEncodingError(CrmError):
 
     def __init__(self, name: str) -> None:
         self.name = name
-        super().__init__(f"--encoding: {name!r} is not a supported encoding "
-                         f"(available: {', '.join(ENCODINGS)}; gbk and gb2312 read as gb18030)")
+        super().__init__(tr("{option}: {value!r} is not a supported encoding (available: "
+                            "{encodings}; gbk and gb2312 read as gb18030)").format(
+            option="--encoding", value=name, encodings=", ".join(ENCODINGS)))
 
 
 class TextDecodeError(CrmError):
@@ -81,10 +83,13 @@ class TextDecodeError(CrmError):
         self.encoding = encoding
         self.offset = offset
         self.line = line
-        how = "detected" if detected else "given"
-        hint = " (name the file's encoding with --encoding)" if detected else ""
-        super().__init__(f"{path}: line {line}, byte offset {offset}: bytes {bad.hex(' ')} "
-                         f"do not decode as {encoding} (the {how} encoding){hint}")
+        message = tr("{path}: line {line}, byte offset {offset}: bytes {bytes} do not decode "
+                     "as {encoding} (the detected encoding) (name the file's encoding with "
+                     "--encoding)") if detected else tr(
+            "{path}: line {line}, byte offset {offset}: bytes {bytes} do not decode as "
+            "{encoding} (the given encoding)")
+        super().__init__(message.format(path=path, line=line, offset=offset,
+                                        bytes=bad.hex(" "), encoding=encoding))
 
 
 def encoding_name(name: str) -> str:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from crmcore.errors import ConfigError, ValidationError
+from crmcore.i18n import N_, tr
 
 T = TypeVar("T")
 
@@ -48,21 +49,23 @@ class Options:
         self._used.add(name)
         if name not in self._values:
             if default is _NO_DEFAULT:
-                raise ConfigError(f"{self.key(name)}: is required ({label})")
+                raise ConfigError(tr("{key}: is required ({label})").format(
+                    key=self.key(name), label=tr(label)))
             return default
         value = self._values[name]
         if (isinstance(value, bool) and bool not in kinds) or not isinstance(value, kinds):
-            raise ConfigError(f"{self.key(name)}: {value!r} is not {label}")
+            raise ConfigError(tr("{key}: {value!r} is not {label}").format(
+                key=self.key(name), value=value, label=tr(label)))
         return value
 
     def text(self, name: str, default: Any = _NO_DEFAULT) -> Any:
         """A string option."""
-        return self._get(name, (str,), "a text", default)
+        return self._get(name, (str,), N_("a text"), default)
 
     def path(self, name: str, default: Any = _NO_DEFAULT) -> Any:
         """A file path option; ``~`` is expanded and a relative path is taken
         from the configuration file's folder. ``":memory:"`` stays as it is."""
-        value = self._get(name, (str, Path), "a file path", default)
+        value = self._get(name, (str, Path), N_("a file path"), default)
         if value is default or value == ":memory:":
             return value
         path = Path(value).expanduser()
@@ -72,44 +75,46 @@ class Options:
 
     def integer(self, name: str, default: Any = _NO_DEFAULT, *, minimum: int | None = None) -> Any:
         """A whole-number option, optionally with a lower bound."""
-        value = self._get(name, (int,), "a whole number", default)
+        value = self._get(name, (int,), N_("a whole number"), default)
         if minimum is not None and isinstance(value, int) and value < minimum:
-            raise ConfigError(f"{self.key(name)}: {value!r} must be at least {minimum}")
+            raise ConfigError(tr("{key}: {value!r} must be at least {minimum}").format(
+                key=self.key(name), value=value, minimum=minimum))
         return value
 
     def number(self, name: str, default: Any = _NO_DEFAULT) -> Any:
         """A finite number option (int or float); ``inf`` and ``nan`` are refused."""
-        value = self._get(name, (int, float), "a number", default)
+        value = self._get(name, (int, float), N_("a number"), default)
         if isinstance(value, float) and not math.isfinite(value):
-            raise ConfigError(f"{self.key(name)}: {value!r} is not a finite number")
+            raise ConfigError(tr("{key}: {value!r} is not a finite number").format(
+                key=self.key(name), value=value))
         return float(value) if isinstance(value, int) else value
 
     def flag(self, name: str, default: Any = _NO_DEFAULT) -> Any:
         """A true/false option."""
-        return self._get(name, (bool,), "true or false", default)
+        return self._get(name, (bool,), N_("true or false"), default)
 
     def choice(self, name: str, choices: tuple[str, ...], default: Any = _NO_DEFAULT) -> Any:
         """A string option that must be one of ``choices``."""
         value = self.text(name, default)
         if value not in choices and value is not default:
-            raise ConfigError(
-                f"{self.key(name)}: {value!r} is not one of {', '.join(choices)}"
-            )
+            raise ConfigError(tr("{key}: {value!r} is not one of {choices}").format(
+                key=self.key(name), value=value, choices=", ".join(choices)))
         return value
 
     def table(self, name: str, default: Any = _NO_DEFAULT) -> Any:
         """A nested table (mapping) option."""
-        return self._get(name, (Mapping,), "a table", default)
+        return self._get(name, (Mapping,), N_("a table"), default)
 
     def texts(self, name: str) -> list[str]:
         """A required option given as one text or a non-empty list of texts."""
-        value = self._get(name, (str, list), "a text or a list of texts", _NO_DEFAULT)
+        value = self._get(name, (str, list), N_("a text or a list of texts"), _NO_DEFAULT)
         items = [value] if isinstance(value, str) else value
         if not items:
-            raise ConfigError(f"{self.key(name)}: is an empty list")
+            raise ConfigError(tr("{key}: is an empty list").format(key=self.key(name)))
         for index, item in enumerate(items):
             if not isinstance(item, str) or not item.strip():
-                raise ConfigError(f"{self.key(name)}[{index}]: {item!r} is not a non-empty text")
+                raise ConfigError(tr("{key}: {value!r} is not a non-empty text").format(
+                    key=f"{self.key(name)}[{index}]", value=item))
         return list(items)
 
     def secret(self, name: str, *, required: bool) -> str | None:
@@ -124,21 +129,23 @@ class Options:
         self._used.add(name)
         value = self._values.get(name)
         if value is not None and not isinstance(value, str):
-            raise ConfigError(f"{self.key(name)}: is not a text (a {type(value).__name__}; "
-                              "the value is not shown because it is a secret)")
+            raise ConfigError(tr("{key}: is not a text (a {type}; the value is not shown because "
+                                 "it is a secret)").format(key=self.key(name),
+                                                           type=type(value).__name__))
         variable: str | None = self.text(env_key, None)
         if value is not None and variable is not None:
-            raise ConfigError(f"{self.key(name)}: give either {name} or {env_key}, not both")
+            raise ConfigError(tr("{key}: give either {name} or {env_key}, not both").format(
+                key=self.key(name), name=name, env_key=env_key))
         if variable is not None:
             value = os.environ.get(variable)
             if not value:
-                raise ConfigError(
-                    f"{self.key(env_key)}: environment variable {variable!r} is not set or empty"
-                )
+                raise ConfigError(tr("{key}: environment variable {variable!r} is not set or "
+                                     "empty").format(key=self.key(env_key), variable=variable))
         elif value == "":
-            raise ConfigError(f"{self.key(name)}: is empty")
+            raise ConfigError(tr("{key}: is empty").format(key=self.key(name)))
         if value is None and required:
-            raise ConfigError(f"{self.key(name)}: is required (a text), or give {env_key}")
+            raise ConfigError(tr("{key}: is required (a text), or give {env_key}").format(
+                key=self.key(name), env_key=env_key))
         return value
 
     def has(self, name: str) -> bool:
@@ -147,9 +154,9 @@ class Options:
 
     def raw(self, name: str) -> Any:
         """The value of ``name`` as written, whatever its type (None when absent)."""
-        return self._get(name, (object,), "a value", None)
+        return self._get(name, (object,), N_("a value"), None)
 
-    def items(self, name: str, label: str = "a list") -> list[Any] | None:
+    def items(self, name: str, label: str = N_("a list")) -> list[Any] | None:
         """A list option, or None when absent."""
         items: list[Any] | None = self._get(name, (list,), label, None)
         return items
@@ -160,14 +167,14 @@ class Options:
 
     def sections(self, name: str) -> list[Options] | None:
         """A list of tables (``[[name]]`` in TOML) as readers, or None when absent."""
-        items = self.items(name, "a list of tables")
+        items = self.items(name, N_("a list of tables"))
         if items is None:
             return None
         readers = []
         for index, item in enumerate(items):
             key = f"{self.key(name)}[{index}]"
             if not isinstance(item, Mapping):
-                raise ConfigError(f"{key}: {item!r} is not a table")
+                raise ConfigError(tr("{key}: {value!r} is not a table").format(key=key, value=item))
             readers.append(Options(item, key, base_dir=self._base_dir))
         return readers
 
@@ -175,8 +182,8 @@ class Options:
         """Raise :class:`ConfigError` naming the first given key not in ``known``."""
         unknown = sorted(set(self._values) - set(known))
         if unknown:
-            raise ConfigError(f"{self.key(unknown[0])}: is not a known option "
-                              f"(known: {', '.join(known)})")
+            raise ConfigError(tr("{key}: is not a known option (known: {known})").format(
+                key=self.key(unknown[0]), known=", ".join(known)))
 
     def invalid(self, error: ValidationError) -> ConfigError:
         """A domain :class:`ValidationError` restated under this table's key path."""
@@ -186,7 +193,6 @@ class Options:
         """Raise :class:`ConfigError` naming the first key no accessor asked for."""
         unknown = sorted(set(self._values) - self._used)
         if unknown:
-            known = ", ".join(sorted(self._used)) or "none"
-            raise ConfigError(
-                f"{self.key(unknown[0])}: is not a known option (known: {known})"
-            )
+            known = ", ".join(sorted(self._used)) or tr("none")
+            raise ConfigError(tr("{key}: is not a known option (known: {known})").format(
+                key=self.key(unknown[0]), known=known))

@@ -44,6 +44,7 @@ import attrs
 from crmcore.calendars import REGION_CODE
 from crmcore.errors import ConfigError, PluginError, ValidationError
 from crmcore.hookspecs import hookimpl
+from crmcore.i18n import tr
 from crmcore.options import Options
 from crmcore.ports import CalendarFactory
 from crmcore.service.calendar import (
@@ -104,14 +105,15 @@ def _holidays_package() -> Any:
     try:
         import holidays
     except ImportError:
-        raise PluginError("the 'holidays' calendar needs the holidays package: "
-                          "pip install 'crmcore[holidays]'") from None
+        raise PluginError(tr("the 'holidays' calendar needs the holidays package: pip install "
+                             "'crmcore[holidays]'")) from None
     installed = str(getattr(holidays, "__version__", "unknown"))
     if _release(installed) < _release(MINIMUM_HOLIDAYS_VERSION):
         raise ConfigError(
-            f"the 'holidays' calendar needs holidays>={MINIMUM_HOLIDAYS_VERSION} (older "
-            f"releases get China's holidays and make-up days wrong), but holidays "
-            f"{installed} is installed: pip install -U 'crmcore[holidays]'")
+            tr("the 'holidays' calendar needs holidays>={minimum} (older releases get China's "
+               "holidays and make-up days wrong), but holidays {installed} is installed: pip "
+               "install -U 'crmcore[holidays]'").format(minimum=MINIMUM_HOLIDAYS_VERSION,
+                                                        installed=installed))
     return holidays
 
 
@@ -236,7 +238,8 @@ def _open_holidays_calendar(options: Options) -> BusinessCalendar:
         )
     except ValidationError as error:
         key = options.key("subdivision" if error.field == "subdiv" else error.field)
-        raise ConfigError(f"{key}: {error.value!r} {error.reason}") from None
+        raise ConfigError(tr("{field}: {value!r} {reason}").format(
+            field=key, value=error.value, reason=tr(error.reason))) from None
 
 
 @hookimpl

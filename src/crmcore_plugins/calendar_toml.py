@@ -13,6 +13,7 @@ from pathlib import Path
 
 from crmcore.errors import ConfigError
 from crmcore.hookspecs import hookimpl
+from crmcore.i18n import tr
 from crmcore.options import Options
 from crmcore.ports import CalendarFactory
 from crmcore.service.calendar import BusinessCalendar
@@ -25,12 +26,13 @@ def open_toml_calendar(options: Options) -> BusinessCalendar:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as error:
-        raise ConfigError(f"{options.key('path')}: cannot read {str(path)!r}: "
-                          f"{error.strerror}") from None
+        raise ConfigError(tr("{key}: {error}").format(key=options.key("path"), error=tr(
+            "cannot read {path!r}: {error}").format(path=str(path),
+                                                    error=error.strerror))) from None
     try:
         return calendar_from_toml(text)
     except ConfigError as error:
-        raise ConfigError(f"{path}: {error}") from None
+        raise ConfigError(tr("{path}: {error}").format(path=path, error=error)) from None
 
 
 @hookimpl

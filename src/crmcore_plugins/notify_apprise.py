@@ -31,6 +31,7 @@ from typing import Any, Protocol
 from crmcore.errors import ConfigError
 from crmcore.events import DomainEvent
 from crmcore.hookspecs import hookimpl
+from crmcore.i18n import tr
 from crmcore.options import Options
 from crmcore.ports import NotifierFactory
 from crmcore_plugins.notify_smtp import (
@@ -64,17 +65,17 @@ def apprise_client(urls: Sequence[str], key: str = "urls") -> AppriseClient:
     try:
         apprise = importlib.import_module("apprise")
     except ImportError:
-        raise ConfigError(
-            f"{key}: the apprise notifier needs the apprise package: {INSTALL_HINT}"
-        ) from None
+        raise ConfigError(tr("{key}: the apprise notifier needs the apprise package: "
+                             "{hint}").format(key=key, hint=INSTALL_HINT)) from None
     if not urls:
-        raise ConfigError(f"{key}: is an empty list")
+        raise ConfigError(tr("{key}: is an empty list").format(key=key))
     client = apprise.Apprise()
     for index, url in enumerate(urls):
         if not client.add(url):
             scheme = url.partition("://")[0] if "://" in url else "?"
-            raise ConfigError(f"{key}[{index}]: apprise does not understand this "
-                              f"{scheme}:// URL (see apprise's documentation)")
+            raise ConfigError(tr("{key}: apprise does not understand this {scheme}:// URL (see "
+                                 "apprise's documentation)").format(key=f"{key}[{index}]",
+                                                                    scheme=scheme))
     checked: AppriseClient = client
     return checked
 

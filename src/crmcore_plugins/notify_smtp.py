@@ -51,6 +51,7 @@ from typing import Any
 from crmcore.errors import ConfigError
 from crmcore.events import DomainEvent
 from crmcore.hookspecs import hookimpl
+from crmcore.i18n import tr
 from crmcore.options import Options
 from crmcore.ports import NotifierFactory
 from crmcore.serialization import unstructure
@@ -85,17 +86,20 @@ def check_template(template: str, key: str) -> str:
     try:
         parsed = list(string.Formatter().parse(template))
     except ValueError as error:
-        raise ConfigError(f"{key}: {template!r} is not a valid template: {error}") from None
+        raise ConfigError(tr("{key}: {value!r} is not a valid template: {error}").format(
+            key=key, value=template, error=error)) from None
     for _literal, field, spec, _conversion in parsed:
         if field is None:
             continue
         if field not in TEMPLATE_FIELDS or "{" in (spec or ""):
-            raise ConfigError(f"{key}: {template!r} uses {{{field}}}; known fields: "
-                              + ", ".join(f"{{{name}}}" for name in TEMPLATE_FIELDS))
+            raise ConfigError(tr("{key}: {value!r} uses {field}; known fields: {known}").format(
+                key=key, value=template, field=f"{{{field}}}",
+                known=", ".join(f"{{{name}}}" for name in TEMPLATE_FIELDS)))
     try:
         template.format_map(dict.fromkeys(TEMPLATE_FIELDS, ""))
     except ValueError as error:
-        raise ConfigError(f"{key}: {template!r} is not a valid template: {error}") from None
+        raise ConfigError(tr("{key}: {value!r} is not a valid template: {error}").format(
+            key=key, value=template, error=error)) from None
     return template
 
 
@@ -129,7 +133,8 @@ def _address(value: str, key: str) -> str:
     _name, address = parseaddr(value)
     local, _at, domain = address.rpartition("@")
     if not local or not domain or "\n" in value or "\r" in value or " " in address:
-        raise ConfigError(f"{key}: {value!r} is not an e-mail address")
+        raise ConfigError(tr("{key}: {value!r} is not an e-mail address").format(key=key,
+                                                                                 value=value))
     return address
 
 
@@ -140,27 +145,31 @@ def _checked(
 ) -> int:
     """Check the settings, naming the option with ``key``; return the port to use."""
     if not host:
-        raise ConfigError(f"{key('host')}: is empty")
+        raise ConfigError(tr("{key}: is empty").format(key=key("host")))
     if use_ssl and starttls:
-        raise ConfigError(f"{key('ssl')}: cannot be combined with starttls; choose one "
-                          "(ssl for port 465, starttls for port 587)")
+        raise ConfigError(tr("{key}: cannot be combined with starttls; choose one (ssl for port "
+                             "465, starttls for port 587)").format(key=key("ssl")))
     if username and not password:
-        raise ConfigError(f"{key('password')}: is required when username is given "
-                          "(or give password_env)")
+        raise ConfigError(tr("{key}: is required when username is given (or give "
+                             "password_env)").format(key=key("password")))
     if password and not username:
-        raise ConfigError(f"{key('username')}: is required when a password is given")
+        raise ConfigError(tr("{key}: is required when a password is given").format(
+            key=key("username")))
     if username and not (use_ssl or starttls):
-        raise ConfigError(f"{key('username')}: logging in would send the password "
-                          "unencrypted; set starttls = true or ssl = true")
+        raise ConfigError(tr("{key}: logging in would send the password unencrypted; set "
+                             "starttls = true or ssl = true").format(key=key("username")))
     if ca_file is not None and not (use_ssl or starttls):
-        raise ConfigError(f"{key('ca_file')}: is only used with starttls or ssl")
+        raise ConfigError(tr("{key}: is only used with starttls or ssl").format(
+            key=key("ca_file")))
     if port is not None and not 0 < port < 65536:
-        raise ConfigError(f"{key('port')}: {port!r} is not a TCP port (1-65535)")
+        raise ConfigError(tr("{key}: {value!r} is not a TCP port (1-65535)").format(
+            key=key("port"), value=port))
     if timeout <= 0:
-        raise ConfigError(f"{key('timeout')}: {timeout!r} must be greater than 0")
+        raise ConfigError(tr("{key}: {value!r} must be greater than 0").format(
+            key=key("timeout"), value=timeout))
     _address(from_address, key("from_address"))
     if not to:
-        raise ConfigError(f"{key('to')}: is an empty list")
+        raise ConfigError(tr("{key}: is an empty list").format(key=key("to")))
     for index, recipient in enumerate(to):
         _address(recipient, f"{key('to')}[{index}]")
     check_template(subject, key("subject"))

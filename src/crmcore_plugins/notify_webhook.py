@@ -64,6 +64,7 @@ from typing import Any
 from crmcore.errors import ConfigError, CrmError
 from crmcore.events import DomainEvent
 from crmcore.hookspecs import hookimpl
+from crmcore.i18n import tr
 from crmcore.options import Options
 from crmcore.ports import NotifierFactory
 
@@ -145,7 +146,8 @@ def quoted_event_id(event_id: str) -> str:
 
 def _nonempty(secret: str) -> str:
     if not secret:
-        raise ConfigError("secret: is empty (an empty secret lets anyone forge requests)")
+        raise ConfigError(tr("{key}: is empty (an empty secret lets anyone forge "
+                             "requests)").format(key="secret"))
     return secret
 
 
@@ -213,8 +215,9 @@ def standard_key(secret: str) -> bytes:
         try:
             return base64.b64decode(secret[len(STANDARD_SECRET_PREFIX):], validate=True)
         except (binascii.Error, ValueError):
-            raise ConfigError("secret: starts with whsec_ but the rest is not base64 "
-                              "(the value is not shown because it is a secret)") from None
+            raise ConfigError(tr("{key}: starts with whsec_ but the rest is not base64 (the "
+                                 "value is not shown because it is a secret)").format(
+                                     key="secret")) from None
     return secret.encode("utf-8")
 
 
@@ -262,7 +265,8 @@ def verify_standard_signature(
 def _http_url(url: str, key: str) -> str:
     parts = urllib.parse.urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigError(f"{key}: {_redacted(url)!r} is not an http:// or https:// URL")
+        raise ConfigError(tr("{key}: {value!r} is not an http:// or https:// URL").format(
+            key=key, value=_redacted(url)))
     return url
 
 
@@ -282,18 +286,21 @@ def _extra_headers(headers: Mapping[str, Any], key: str) -> dict[str, str]:
     for name, value in headers.items():
         where = f"{key}.{name}"
         if not isinstance(name, str) or not name.isascii() or not name.replace("-", "").isalnum():
-            raise ConfigError(f"{where}: is not a valid header name")
+            raise ConfigError(tr("{key}: is not a valid header name").format(key=where))
         if name.lower() in _RESERVED_HEADERS:
-            raise ConfigError(f"{where}: is set by the webhook notifier and cannot be overridden")
+            raise ConfigError(tr("{key}: is set by the webhook notifier and cannot be "
+                                 "overridden").format(key=where))
         if not isinstance(value, str) or "\r" in value or "\n" in value:
-            raise ConfigError(f"{where}: is not a one-line text")
+            raise ConfigError(tr("{key}: is not a one-line text").format(key=where))
         checked[name] = value
     return checked
 
 
 def _positive(value: float, key: str, *, zero_ok: bool = False) -> float:
     if value < 0 or (value == 0 and not zero_ok):
-        raise ConfigError(f"{key}: {value!r} must be greater than {'or equal to ' * zero_ok}0")
+        raise ConfigError((tr("{key}: {value!r} must be greater than or equal to 0") if zero_ok
+                           else tr("{key}: {value!r} must be greater than 0")).format(
+                               key=key, value=value))
     return value
 
 
@@ -360,7 +367,8 @@ class WebhookNotifier:
     ) -> None:
         standard_key(secret)  # refuses an empty or malformed secret, naming the key
         if max_attempts < 1:
-            raise ConfigError(f"max_attempts: {max_attempts!r} must be at least 1")
+            raise ConfigError(tr("{key}: {value!r} must be at least {minimum}").format(
+                key="max_attempts", value=max_attempts, minimum=1))
         self.url = _http_url(url, "url")
         self._secret = secret
         self.timeout = _positive(timeout, "timeout")

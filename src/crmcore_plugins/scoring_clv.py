@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 from crmcore.errors import ConfigError
 from crmcore.hookspecs import hookimpl
+from crmcore.i18n import tr
 from crmcore.model import Transaction
 from crmcore.options import Options
 from crmcore.ports import ScoringFactory
@@ -41,7 +42,8 @@ class ClvScoring:
                  unit_days: float = 7.0, period_days: float = 30.0,
                  discount_rate_per_period: float = 0.01) -> None:
         if measure not in MEASURES:
-            raise ConfigError(f"measure: {measure!r} is not one of {', '.join(MEASURES)}")
+            raise ConfigError(tr("{key}: {value!r} is not one of {choices}").format(
+                key="measure", value=measure, choices=", ".join(MEASURES)))
         self.measure = measure
         self.horizon_days = horizon_days
         self.unit_days = unit_days
@@ -66,8 +68,8 @@ class ClvScoring:
                   "expected_purchases": analysis.expected_purchases,
                   "clv": analysis.clv}[self.measure]
         if values is None:
-            raise ConfigError(f"measure: 'clv' cannot be computed here: "
-                              f"{analysis.clv_unavailable}")
+            raise ConfigError(tr("measure: 'clv' cannot be computed here: {why}").format(
+                why=analysis.clv_unavailable))
         return dict(zip(map(str, analysis.summary.customer_ids.tolist()), values.tolist(),
                         strict=True))
 
@@ -101,8 +103,8 @@ def open_clv_scoring(options: Options) -> ClvScoring:
     try:
         import scipy  # noqa: F401
     except ImportError:
-        raise ConfigError("the 'clv' scoring strategy needs numpy and scipy: "
-                          "pip install 'crmcore[clv]'") from None
+        raise ConfigError(tr("the 'clv' scoring strategy needs numpy and scipy: pip install "
+                             "'crmcore[clv]'")) from None
     return ClvScoring(
         options.choice("measure", MEASURES, "clv"),
         horizon_days=options.number("horizon_days", 365.0),

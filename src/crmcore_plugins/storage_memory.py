@@ -19,6 +19,7 @@ import attrs
 from crmcore.errors import ConflictError, DuplicateError, NotFoundError, StorageError
 from crmcore.events import DomainEvent
 from crmcore.hookspecs import hookimpl
+from crmcore.i18n import tr
 from crmcore.options import Options
 from crmcore.ports import (
     REDACTED_ERROR,
@@ -210,9 +211,9 @@ class MemoryStorage:
         """Open a transaction; see :meth:`crmcore.ports.StorageBackend.transaction`."""
         with self._lock:
             if self._closed:
-                raise StorageError("the memory storage is closed")
+                raise StorageError(tr("the memory storage is closed"))
             if self._active:
-                raise StorageError("a transaction is already open on this storage")
+                raise StorageError(tr("a transaction is already open on this storage"))
             session = _MemorySession(self)
             self._active = True
             try:
@@ -226,7 +227,7 @@ class MemoryStorage:
     def schema_version(self) -> int:
         """Always 0: memory storage has no schema to migrate."""
         if self._closed:
-            raise StorageError("the memory storage is closed")
+            raise StorageError(tr("the memory storage is closed"))
         return 0
 
     def close(self) -> None:

@@ -64,6 +64,7 @@ from crmcore.errors import (
 )
 from crmcore.events import DomainEvent
 from crmcore.hookspecs import hookimpl
+from crmcore.i18n import tr
 from crmcore.options import Options
 from crmcore.ports import (
     DEFAULT_SCAN_BATCH,
@@ -110,9 +111,8 @@ def require_sqlalchemy() -> None:
     try:
         import sqlalchemy  # noqa: F401
     except ImportError as error:
-        raise PluginError(
-            f"the 'sql' storage backend needs SQLAlchemy: {INSTALL_HINT} ({error})"
-        ) from error
+        raise PluginError(tr("the 'sql' storage backend needs SQLAlchemy: {hint} "
+                             "({error})").format(hint=INSTALL_HINT, error=error)) from error
 
 
 # -- column types and the migrations ---------------------------------------------------------
@@ -227,8 +227,9 @@ def migrate(connection: sa.Connection, schema: str | None = None) -> int:
     current = read_schema_version(connection, schema)
     if current > SCHEMA_VERSION:
         raise StorageError(
-            f"the database has crmcore schema version {current}, newer than this crmcore "
-            f"understands ({SCHEMA_VERSION}); upgrade crmcore"
+            tr("the database has crmcore schema version {current}, newer than this crmcore "
+               "understands ({expected}); upgrade crmcore").format(current=current,
+                                                                   expected=SCHEMA_VERSION)
         )
     if current == SCHEMA_VERSION:
         return current
@@ -290,8 +291,9 @@ def create_sql_engine(
     try:
         parsed = sa.make_url(url)
     except sa.exc.ArgumentError as error:
-        raise ConfigError(f"{key}: {str(url)!r} is not a SQLAlchemy URL "
-                          f"(e.g. postgresql+psycopg://user@host/db): {error}") from None
+        raise ConfigError(tr("{key}: {value!r} is not a SQLAlchemy URL (e.g. "
+                             "postgresql+psycopg://user@host/db): {error}").format(
+                                 key=key, value=str(url), error=error)) from None
     shown = parsed.render_as_string(hide_password=True)
     options: dict[str, Any] = {"json_serializer": dump_json, "pool_timeout": timeout}
     backend = parsed.get_backend_name()
@@ -310,8 +312,9 @@ def create_sql_engine(
     try:
         engine = sa.create_engine(parsed, **options)
     except (sa.exc.ArgumentError, ImportError) as error:
-        raise ConfigError(f"{key}: cannot use {shown!r}: {error} "
-                          f"(a missing driver? {INSTALL_HINT})") from None
+        raise ConfigError(tr("{key}: cannot use {value!r}: {error} (a missing driver? "
+                             "{hint})").format(key=key, value=shown, error=error,
+                                               hint=INSTALL_HINT)) from None
     if backend == "sqlite" and sqlite_write_lock:
         _sqlite_events(engine, wal=not _is_sqlite_memory(parsed))
     return engine
@@ -628,7 +631,8 @@ class SqlSession:
         except psycopg.errors.IntegrityError as error:
             raise _raced(batch, error) from None
         except psycopg.Error as error:
-            raise StorageError(f"bulk insert into {name} failed: {error}") from error
+            raise StorageError(tr("bulk insert into {name} failed: {error}").format(
+                name=name, error=error)) from error
 
     def update(self, record: StoredRecord, expected_version: int) -> None:
         """Compare-and-set: replace the record only if its stored version is the expected one."""
@@ -740,8 +744,9 @@ class SqlSession:
                 yield rows_as_columns(rows, names, finishing)
         except sa.exc.DataError as error:  # e.g. a text that is no number in an integer column
             typed = ", ".join(f"{name}: {columns[name]}" for name in names)
-            raise StorageError(f"scan of {kind} ({typed}): a stored value does not read as "
-                               f"its column's type: {error.orig}") from error
+            raise StorageError(tr("scan of {kind} ({typed}): a stored value does not read as its "
+                                  "column's type: {error}").format(kind=kind, typed=typed,
+                                                                   error=error.orig)) from error
 
     def get_many(self, kind: str, ids: Sequence[str]) -> dict[str, StoredRecord]:
         """The stored records of ``kind`` among ``ids``, by id (one statement per batch)."""
@@ -995,7 +1000,8 @@ class SqlStorage:
         self.url = self.engine.url.render_as_string(hide_password=True)
         if schema is not None and self.engine.dialect.name == "sqlite":
             self._dispose()
-            raise ConfigError(f"schema: {schema!r}: SQLite has no schemas")
+            raise ConfigError(tr("{key}: {value!r}: SQLite has no schemas").format(
+                key="schema", value=schema))
         self._tables = _Tables(schema)
         self._local = threading.local()
         self._serial: AbstractContextManager[Any] = (
@@ -1007,8 +1013,8 @@ class SqlStorage:
                 migrate(connection, schema)
         except sa.exc.DBAPIError as error:
             self._dispose()
-            raise StorageError(f"cannot open the SQL storage {self.url!r}: {error.orig}"
-                               ) from error
+            raise StorageError(tr("cannot open the SQL storage {url!r}: {error}").format(
+                url=self.url, error=error.orig)) from error
         except BaseException:
             self._dispose()
             raise
@@ -1019,7 +1025,7 @@ class SqlStorage:
 
     def _check_open(self) -> None:
         if self._closed:
-            raise StorageError(f"the SQL storage {self.url!r} is closed")
+            raise StorageError(tr("the SQL storage {url!r} is closed").format(url=self.url))
 
     def schema_version(self) -> int:
         """The version stored in ``crmcore_schema_version``."""
@@ -1037,7 +1043,7 @@ class SqlStorage:
 
         self._check_open()
         if getattr(self._local, "active", False):
-            raise StorageError("a transaction is already open on this storage in this thread")
+            raise StorageError(tr("a transaction is already open on this storage in this thread"))
         self._local.active = True
         try:
             with self._serial, self.engine.connect() as connection:
@@ -1049,7 +1055,8 @@ class SqlStorage:
                     raise
                 transaction.commit()
         except sa.exc.DBAPIError as error:
-            raise StorageError(f"SQL storage {self.url!r}: {error.orig}") from error
+            raise StorageError(tr("SQL storage {url!r}: {error}").format(
+                url=self.url, error=error.orig)) from error
         finally:
             self._local.active = False
 
@@ -1079,7 +1086,8 @@ def open_sql_storage(options: Options) -> SqlStorage:
     engine = create_sql_engine(url, pool_size=pool_size, timeout=timeout, key=options.key("url"))
     if schema is not None and engine.dialect.name == "sqlite":
         engine.dispose()
-        raise ConfigError(f"{options.key('schema')}: {schema!r}: SQLite has no schemas")
+        raise ConfigError(tr("{key}: {value!r}: SQLite has no schemas").format(
+            key=options.key("schema"), value=schema))
     return SqlStorage(engine, schema=schema, close_engine=True)
 
 

@@ -34,6 +34,7 @@ from crmcore.columns import check_columns, check_scan, rows_as_columns
 from crmcore.errors import ConflictError, DuplicateError, NotFoundError, StorageError
 from crmcore.events import DomainEvent, event_json
 from crmcore.hookspecs import hookimpl
+from crmcore.i18n import tr
 from crmcore.options import Options
 from crmcore.ports import (
     DEFAULT_SCAN_BATCH,
@@ -422,25 +423,25 @@ class SqliteStorage:
         self._lock = threading.RLock()
         self._closed = True
         if read_only and (str(path) == ":memory:" or not Path(path).is_file()):
-            raise StorageError(f"storage.path: {str(path)!r} does not exist "
-                               "(a read-only database is never created)")
+            raise StorageError(tr("storage.path: {path!r} does not exist (a read-only database "
+                                  "is never created)").format(path=str(path)))
         try:
             target = f"{Path(path).resolve().as_uri()}?mode=ro" if read_only else str(path)
             self._db = sqlite3.connect(target, timeout=timeout, isolation_level=None,
                                        check_same_thread=False, uri=read_only)
         except sqlite3.Error as error:
-            raise StorageError(f"storage.path: cannot open SQLite database {str(path)!r}: "
-                               f"{error}") from error
+            raise StorageError(tr("storage.path: cannot open SQLite database {path!r}: "
+                                  "{error}").format(path=str(path), error=error)) from error
         try:
             self._set_up()
         except sqlite3.OperationalError as error:  # locked, busy, read-only directory...
             self._db.close()
-            raise StorageError(f"storage.path: cannot open SQLite database {str(path)!r}: "
-                               f"{error}") from None
+            raise StorageError(tr("storage.path: cannot open SQLite database {path!r}: "
+                                  "{error}").format(path=str(path), error=error)) from None
         except sqlite3.DatabaseError as error:
             self._db.close()
-            raise StorageError(f"storage.path: {str(path)!r} is not a usable SQLite "
-                               f"database: {error}") from None
+            raise StorageError(tr("storage.path: {path!r} is not a usable SQLite database: "
+                                  "{error}").format(path=str(path), error=error)) from None
 
     def _set_up(self) -> None:
         self._db.row_factory = sqlite3.Row
@@ -470,16 +471,18 @@ class SqliteStorage:
     def schema_version(self) -> int:
         """The database's ``PRAGMA user_version``."""
         if self._closed:
-            raise StorageError(f"the SQLite storage {str(self.path)!r} is closed")
+            raise StorageError(tr("the SQLite storage {path!r} is closed").format(
+                path=str(self.path)))
         return int(self._db.execute("PRAGMA user_version").fetchone()[0])
 
     def _migrate(self) -> None:
         if self.read_only:
             current = self.schema_version()
             if current != SCHEMA_VERSION:
-                raise StorageError(
-                    f"storage.path: {str(self.path)!r} has schema version {current}, not "
-                    f"{SCHEMA_VERSION}; open it once without read-only to upgrade it")
+                raise StorageError(tr(
+                    "storage.path: {path!r} has schema version {current}, not {expected}; "
+                    "open it once without read-only to upgrade it").format(
+                        path=str(self.path), current=current, expected=SCHEMA_VERSION))
             return
         if self.schema_version() == SCHEMA_VERSION:
             return  # up to date: no write lock needed (a writer may hold it for minutes)
@@ -488,10 +491,10 @@ class SqliteStorage:
             try:
                 current = self.schema_version()
                 if current > SCHEMA_VERSION:
-                    raise StorageError(
-                        f"database {str(self.path)!r} has schema version {current}, newer than "
-                        f"this crmcore understands ({SCHEMA_VERSION}); upgrade crmcore"
-                    )
+                    raise StorageError(tr(
+                        "database {path!r} has schema version {current}, newer than this "
+                        "crmcore understands ({expected}); upgrade crmcore").format(
+                            path=str(self.path), current=current, expected=SCHEMA_VERSION))
                 for step, statements in enumerate(MIGRATIONS[current:], start=current + 1):
                     for statement in statements:
                         self._db.execute(statement)
@@ -527,21 +530,22 @@ class SqliteStorage:
     def _begin(self, mode: str) -> Iterator[_SqliteSession]:
         with self._lock:
             if self._closed:
-                raise StorageError(f"the SQLite storage {str(self.path)!r} is closed")
+                raise StorageError(tr("the SQLite storage {path!r} is closed").format(
+                path=str(self.path)))
             if self._db.in_transaction:
-                raise StorageError("a transaction is already open on this storage")
+                raise StorageError(tr("a transaction is already open on this storage"))
             try:
                 self._db.execute(f"BEGIN {mode}")
             except sqlite3.OperationalError as error:
-                raise StorageError(f"cannot start a transaction on {str(self.path)!r}: "
-                                   f"{error}") from error
+                raise StorageError(tr("cannot start a transaction on {path!r}: {error}").format(
+                    path=str(self.path), error=error)) from error
             try:
                 yield _SqliteSession(self._db, self._layout)
             except sqlite3.OperationalError as error:
                 self._db.execute("ROLLBACK")
                 if self.read_only and "readonly" in str(error):
-                    raise StorageError(f"{str(self.path)!r} is open read-only; this "
-                                       "operation writes") from None
+                    raise StorageError(tr("{path!r} is open read-only; this operation "
+                                          "writes").format(path=str(self.path))) from None
                 raise
             except BaseException:
                 self._db.execute("ROLLBACK")
@@ -558,7 +562,8 @@ class SqliteStorage:
         """
         with self._lock:
             if self._closed:
-                raise StorageError(f"the SQLite storage {str(self.path)!r} is closed")
+                raise StorageError(tr("the SQLite storage {path!r} is closed").format(
+                path=str(self.path)))
             busy, _, _ = self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
             return not busy
 

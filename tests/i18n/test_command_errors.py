@@ -24,9 +24,10 @@ from crmcore import i18n
 from crmcore.cli import main
 
 CODE = (r"'[^']*'", r"--[\w-]+", r"\[[\w.\[\]]+\]", r"\S*[./=_\\]\S*", r"\b[A-Z][A-Z0-9-]+\b",
-        r"\bcrmcore\b", r"\b(?:tab|numpy|scipy|lang|gbk|gb2312|gb18030|utf-(?:8|16)(?:-sig)?)\b")
+        r"\bcrmcore\b", r"\bpip install\b",
+        r"\b(?:tab|numpy|scipy|lang|gbk|gb2312|gb18030|utf-(?:8|16)(?:-sig)?)\b")
 """What may stay ASCII in a Chinese error: quoted values, options, [tables], paths, keys,
-codes and acronyms, and names a user types (tab, numpy, gbk...)."""
+codes and acronyms, and names a user types (tab, numpy, gbk, pip install...)."""
 
 
 def english_sentence(text: str) -> str | None:
@@ -38,12 +39,19 @@ def english_sentence(text: str) -> str | None:
 
 
 def _templates() -> dict[str, str]:
-    """Every template of the errors the check guards, with the file raising it."""
-    found = {}
+    """Every template of the errors the check guards, with the first file raising it."""
+    found: dict[str, str] = {}
     for path in tool.message_files(ROOT):
         for template, _ in tool.error_messages(path.read_text(encoding="utf-8"))[0]:
-            found[template] = path.relative_to(ROOT / "src" / "crmcore").as_posix()
+            found.setdefault(template, _module(path))
     return found
+
+
+def _module(path: Path) -> str:
+    """``path`` from ``src/crmcore`` (``config.py``), or from ``src`` for the plugins."""
+    crmcore = ROOT / "src" / "crmcore"
+    return (path.relative_to(crmcore) if path.is_relative_to(crmcore)
+            else path.relative_to(ROOT / "src")).as_posix()
 
 
 TEMPLATES = _templates()
@@ -163,7 +171,8 @@ def test_refusals_are_chinese_lines_of_the_catalogue(files: Path) -> None:
         template = _template_of(last)
         assert template is not None, (name, last)
         modules.add(TEMPLATES[template])
-    assert modules == {"config.py", "cli/common.py", "cli/grading.py", "cli/importing.py"}
+    assert modules == {"config.py", "cli/common.py", "cli/grading.py", "cli/importing.py",
+                       "options.py"}
 
 
 def test_a_configuration_that_cannot_be_read_is_refused_in_the_environments_language(

@@ -12,6 +12,7 @@ import inspect
 
 from crmcore.errors import PluginError
 from crmcore.hookspecs import CommandFactory
+from crmcore.i18n import tr
 from crmcore.plugins import PluginHost
 
 
@@ -28,16 +29,18 @@ def add_plugin_commands(commands: argparse._SubParsersAction[argparse.ArgumentPa
     registry = (host or PluginHost()).commands()
     for registration in registry:
         if registration.name in builtins:
-            raise PluginError(f"{registration.plugin} registers the command "
-                              f"{registration.name!r}, which is a built-in command")
+            raise PluginError(tr("{plugin} registers the command {name!r}, which is a "
+                                 "built-in command").format(plugin=registration.plugin,
+                                                            name=registration.name))
         parser = commands.add_parser(
             registration.name, help=help_line(registration.factory),
             description=inspect.getdoc(registration.factory),
             formatter_class=argparse.RawDescriptionHelpFormatter)
         run = registration.factory(parser)
         if not callable(run):
-            raise PluginError(f"{registration.plugin}: the factory of command "
-                              f"{registration.name!r} returned {run!r}, not a function "
-                              f"that runs it")
+            raise PluginError(tr("{plugin}: the factory of command {name!r} returned "
+                                 "{value!r}, not a function that runs it").format(
+                                     plugin=registration.plugin, name=registration.name,
+                                     value=run))
         parser.set_defaults(run=run)
     return registry.names()

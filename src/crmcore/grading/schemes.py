@@ -45,6 +45,7 @@ from crmcore.grading.prospects import ProspectRules, parse_prospect_rules
 from crmcore.grading.ranked import RankedRules, parse_ranked_rules
 from crmcore.grading.rfm import RfmRules, parse_rfm_rules
 from crmcore.grading.thresholds import ThresholdRules, parse_threshold_rules
+from crmcore.i18n import file_problem, tr
 
 
 class SchemeKind(StrEnum):
@@ -94,28 +95,34 @@ class GradeScheme:
         every = [*names, *(alias for grade in self.grades for alias in grade.aliases)]
         duplicate = next((name for name in every if every.count(name) > 1), None)
         if duplicate is not None:
-            raise ConfigError(f"grades: {duplicate!r} names more than one grade")
+            raise ConfigError(tr("grades: {value!r} names more than one grade").format(
+                value=duplicate))
         if len(self.grades) < 2:
-            raise ConfigError(f"grades: {names!r} must list at least two grades")
+            raise ConfigError(tr("grades: {names!r} must list at least two grades").format(
+                names=names))
         needed = _FIXED_GRADES.get(self.kind)
         if needed is not None and len(self.grades) != needed:
-            raise ConfigError(f"grades: {names!r} must list exactly {needed} grades for "
-                              f"kind {self.kind.value!r}")
+            raise ConfigError(tr("grades: {names!r} must list exactly {needed} grades for kind "
+                                 "{kind!r}").format(names=names, needed=needed,
+                                                    kind=self.kind.value))
         used = self.rules.grade_names() if hasattr(self.rules, "grade_names") else ()
         for index, name in enumerate(used):
             if name not in every:
-                raise ConfigError(f"rules: grade {name!r} (rule {index}) is not one of the "
-                                  f"grades ({', '.join(names)})")
+                raise ConfigError(tr("rules: grade {name!r} (rule {index}) is not one of the "
+                                     "grades ({grades})").format(name=name, index=index,
+                                                                 grades=", ".join(names)))
         expected = self.rules.grade_count() if hasattr(self.rules, "grade_count") else None
         if expected is not None and expected != len(self.grades):
-            raise ConfigError(f"grades: {len(names)} grades {names!r}, but the rules make "
-                              f"{expected}")
+            raise ConfigError(tr("grades: {count} grades {names!r}, but the rules make "
+                                 "{expected}").format(count=len(names), names=names,
+                                                      expected=expected))
         for grade, policy in self.followup.items():
             if grade not in every:
-                raise ConfigError(f"followup.{grade}: is not a grade ({', '.join(names)})")
+                raise ConfigError(tr("{key}: is not a grade ({grades})").format(
+                    key=f"followup.{grade}", grades=", ".join(names)))
             if policy.nurture_toward is not None and policy.nurture_toward not in every:
-                raise ConfigError(f"followup.{grade}.nurture_toward: "
-                                  f"{policy.nurture_toward!r} is not a grade")
+                raise ConfigError(tr("{key}: {value!r} is not a grade").format(
+                    key=f"followup.{grade}.nurture_toward", value=policy.nurture_toward))
 
     @property
     def grade_names(self) -> tuple[str, ...]:
@@ -134,8 +141,8 @@ class GradeScheme:
         for grade in self.grades:
             if wanted in {fold(grade.name), *map(fold, grade.aliases)}:
                 return grade
-        raise ConfigError(f"grade: {name!r} is not a grade of {self.name} "
-                          f"({', '.join(self.grade_names)})")
+        raise ConfigError(tr("grade: {name!r} is not a grade of {scheme} ({grades})").format(
+            name=name, scheme=self.name, grades=", ".join(self.grade_names)))
 
     def order(self, name: str) -> int:
         """0 for the best grade, 1 for the next...; aliases accepted."""
@@ -181,7 +188,7 @@ def scheme_from_mapping(data: Mapping[str, Any]) -> GradeScheme:
     elif hasattr(rules, "grade_names"):
         grades = tuple(Grade(name) for name in dict.fromkeys(rules.grade_names()))
     else:
-        raise ConfigError("grades: is required ([[grades]] tables, best first)")
+        raise ConfigError(tr("grades: is required ([[grades]] tables, best first)"))
     followup_table = top.child("followup")
     followup = {}
     for grade in followup_table.values:
@@ -202,17 +209,23 @@ def _grade(table: Table) -> Grade:
     return grade
 
 
+def _reading_problem(error: OSError | UnicodeDecodeError) -> str:
+    """What went wrong reading a scheme file, in the current language."""
+    return file_problem(error) if isinstance(error, OSError) else str(error)
+
+
 def parse_scheme(text: str, *, source: str = "<text>",
                  overrides: Mapping[str, Any] | None = None) -> GradeScheme:
     """Read a scheme from TOML text; ``overrides`` are merged in first (nested tables merge)."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        raise ConfigError(f"{source}: not valid TOML: {error}") from error
+        raise ConfigError(tr("{source}: not valid TOML: {error}").format(
+            source=source, error=error)) from error
     try:
         return scheme_from_mapping(_merged(data, overrides or {}))
     except ConfigError as error:
-        raise ConfigError(f"{source}: {error}") from None
+        raise ConfigError(tr("{key}: {error}").format(key=source, error=error)) from None
 
 
 def _merged(base: Mapping[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
@@ -240,13 +253,16 @@ def load_scheme(name_or_path: str | Path, *, overrides: Mapping[str, Any] | None
     if isinstance(name_or_path, str) and text_name in builtin_schemes():
         document = resources.files("crmcore.grading") / "schemes" / f"{text_name}.toml"
         return parse_scheme(document.read_text(encoding="utf-8"),
-                            source=f"built-in scheme {text_name}", overrides=overrides)
+                            source=tr("built-in scheme {name}").format(name=text_name),
+                            overrides=overrides)
     path = Path(name_or_path)
     if not path.is_file():
-        raise ConfigError(f"scheme: {text_name!r} is neither a built-in scheme "
-                          f"({', '.join(builtin_schemes())}) nor a file")
+        raise ConfigError(tr("scheme: {value!r} is neither a built-in scheme ({schemes}) nor a "
+                             "file").format(value=text_name,
+                                            schemes=", ".join(builtin_schemes())))
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
-        raise ConfigError(f"scheme: cannot read {text_name!r}: {error}") from None
+        raise ConfigError(tr("scheme: cannot read {path!r}: {error}").format(
+            path=text_name, error=_reading_problem(error))) from None
     return parse_scheme(text, source=text_name, overrides=overrides)

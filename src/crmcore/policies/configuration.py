@@ -63,6 +63,7 @@ from crmcore.calendars import (
     zone_option,
 )
 from crmcore.errors import ConfigError, ValidationError
+from crmcore.i18n import N_, file_problem, tr
 from crmcore.model import TicketStatus
 from crmcore.options import Options
 from crmcore.policies.care import EVERYONE, CarePlan
@@ -134,23 +135,28 @@ def _calendar(options: Options) -> BusinessCalendar:
         try:
             return calendar_from_mapping(value)
         except ConfigError as error:
-            raise ConfigError(f"{key}: {error}") from None
+            raise ConfigError(tr("{key}: {error}").format(key=key, error=error)) from None
     if not isinstance(value, str) or not value.strip():
-        raise ConfigError(f"{key}: {value!r} is not a calendar file path or a calendar table")
+        raise ConfigError(tr("{key}: {value!r} is not a calendar file path or a calendar "
+                             "table").format(key=key, value=value))
     path = Path(options.path("calendar"))
     if is_region_code(value) and not path.exists():  # "CN", "DE-BY": crmcore.calendars
         return region_calendar(options)
     if options.has("time_zone"):
-        raise ConfigError(f"{options.key('time_zone')}: the calendar {value!r} names its own "
-                          "time zone; give time_zone with a country-code calendar only")
+        raise ConfigError(tr("{key}: the calendar {value!r} names its own time zone; give "
+                             "time_zone with a country-code calendar only").format(
+                                 key=options.key("time_zone"), value=value))
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as error:
-        raise ConfigError(f"{key}: cannot read {str(path)!r}: {error.strerror}") from None
+        raise ConfigError(tr("{key}: {error}").format(key=key, error=tr(
+            "cannot read {path!r}: {error}").format(path=str(path),
+                                                    error=file_problem(error)))) from None
     try:
         return calendar_from_toml(text)
     except ConfigError as error:
-        raise ConfigError(f"{key}: {path}: {error}") from None
+        raise ConfigError(tr("{key}: {path}: {error}").format(key=key, path=path,
+                                                             error=error)) from None
 
 
 def _sla(options: Options, default: SlaPolicy) -> SlaPolicy:
@@ -164,8 +170,9 @@ def _sla(options: Options, default: SlaPolicy) -> SlaPolicy:
             continue
         for index, status in enumerate(statuses):
             if status not in _STATUSES:
-                raise ConfigError(f"{options.key(name)}[{index}]: {status!r} is not one of "
-                                  f"{', '.join(_STATUSES)}")
+                raise ConfigError(tr("{key}: {value!r} is not one of {choices}").format(
+                    key=f"{options.key(name)}[{index}]", value=status,
+                    choices=", ".join(_STATUSES)))
         values[name] = frozenset(statuses)
     if options.has("warn_at"):
         values["warn_at"] = _fractions(options, "warn_at")
@@ -183,8 +190,8 @@ def _fractions(options: Options, name: str) -> tuple[float, ...]:
             if isinstance(value, list) else [options.key(name)])
     for key, item in zip(keys, items, strict=True):
         if isinstance(item, bool) or not isinstance(item, int | float) or not 0 < item < 1:
-            raise ConfigError(f"{key}: {item!r} is not a fraction between 0 and 1 "
-                              "(0.75: warn when 75% of the target is used)")
+            raise ConfigError(tr("{key}: {value!r} is not a fraction between 0 and 1 (0.75: warn "
+                                 "when 75% of the target is used)").format(key=key, value=item))
     return tuple(float(item) for item in items)
 
 
@@ -192,20 +199,24 @@ def _chain(options: Options) -> EscalationChain:
     key = options.key("chain")
     tables = options.sections("chain")
     if not tables:
-        raise ConfigError(f"{key}: is empty: a chain has at least one step ([[{key}]])")
+        raise ConfigError(tr("{key}: is empty: a chain has at least one step ([[{key}]])").format(
+            key=key))
     steps: list[EscalationStep] = []
     for table in tables:
         role = table.text("role")
         if not role.strip():
-            raise ConfigError(f"{table.key('role')}: {role!r} is not a non-empty text")
+            raise ConfigError(tr("{key}: {value!r} is not a non-empty text").format(
+                key=table.key("role"), value=role))
         hours = table.number("after_hours")
         if not math.isfinite(hours) or hours < 0 or hours > _MAX_HOURS:
-            raise ConfigError(f"{table.key('after_hours')}: {hours!r} is not a number of "
-                              f"hours from 0 to {_MAX_HOURS}")
+            raise ConfigError(tr("{key}: {value!r} is not a number of hours from 0 to "
+                                 "{most}").format(key=table.key("after_hours"), value=hours,
+                                                  most=_MAX_HOURS))
         if steps and timedelta(hours=hours) < steps[-1].after:
             before = steps[-1].after / timedelta(hours=1)
-            raise ConfigError(f"{table.key('after_hours')}: {hours!r} is earlier than the "
-                              f"step before it ({before!r})")
+            raise ConfigError(tr("{key}: {value!r} is earlier than the step before it "
+                                 "({before!r})").format(key=table.key("after_hours"),
+                                                        value=hours, before=before))
         action = table.choice("action", _ACTIONS, EscalationAction.ESCALATE.value)
         table.check_all_used()
         try:
@@ -220,19 +231,20 @@ def _lines(options: Options) -> ReportingLines:
     superiors = options.table("lines")
     for person, boss in superiors.items():
         if not isinstance(boss, str) or not boss.strip():
-            raise ConfigError(f"{key}.{person}: {boss!r} is not a person (a non-empty text)")
+            raise ConfigError(tr("{key}: {value!r} is not a person (a non-empty text)").format(
+                key=f"{key}.{person}", value=boss))
     return ReportingLines({str(person): boss.strip() for person, boss in superiors.items()})
 
 
 def _texts(options: Options, name: str, what: str) -> frozenset[str] | None:
     """The list ``name`` of non-empty texts (each a ``what``), or None when absent."""
-    items = options.items(name, f"a list of {what}s")
+    items = options.items(name, tr("a list of {what}s").format(what=tr(what)))
     if items is None:
         return None
     for index, item in enumerate(items):
         if not isinstance(item, str) or not item.strip():
-            raise ConfigError(f"{options.key(name)}[{index}]: {item!r} is not a {what} "
-                              "(a non-empty text)")
+            raise ConfigError(tr("{key}: {value!r} is not a {what} (a non-empty text)").format(
+                key=f"{options.key(name)}[{index}]", value=item, what=tr(what)))
     return frozenset(items)
 
 
@@ -241,13 +253,14 @@ def _care(options: Options, default: CarePlan) -> CarePlan:
     if options.has("cadence_days"):
         cadence = options.table("cadence_days")
         if not cadence:
-            raise ConfigError(f"{options.key('cadence_days')}: is empty: give days per grade")
+            raise ConfigError(tr("{key}: is empty: give days per grade").format(
+                key=options.key("cadence_days")))
         for grade, days in cadence.items():
             if isinstance(days, bool) or not isinstance(days, int) or days < 1:
-                raise ConfigError(f"{options.key('cadence_days')}.{grade}: {days!r} is not a "
-                                  "number of days >= 1")
+                raise ConfigError(tr("{key}: {value!r} is not a number of days >= 1").format(
+                    key=f"{options.key('cadence_days')}.{grade}", value=days))
         values["cadence_days"] = dict(cadence)
-    for name, what in (("key_grades", "grade"), ("key_tags", "customer tag")):
+    for name, what in (("key_grades", N_("grade")), ("key_tags", N_("customer tag"))):
         texts = _texts(options, name, what)
         if texts is not None:
             values[name] = texts

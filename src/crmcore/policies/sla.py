@@ -37,6 +37,7 @@ from typing import Any, Protocol
 import attrs
 
 from crmcore.errors import ConfigError, ValidationError
+from crmcore.i18n import tr
 from crmcore.model import Priority, Ticket, TicketStatus
 from crmcore.policies.grades import grade_or_last
 from crmcore.policies.tickets import StatusInterval, intervals_of_ticket
@@ -117,11 +118,12 @@ class SlaTable:
 
     def __attrs_post_init__(self) -> None:
         if not self.targets:
-            raise ConfigError("sla: the table needs at least one grade")
+            raise ConfigError(tr("{key}: the table needs at least one grade").format(key="sla"))
         for grade, row in self.targets.items():
             missing = [p.value for p in Priority if p not in row]
             if missing:
-                raise ConfigError(f"sla.{grade}: no target for priority {', '.join(missing)}")
+                raise ConfigError(tr("{key}: no target for priority {missing}").format(
+                    key=f"sla.{grade}", missing=", ".join(missing)))
 
     @property
     def grades(self) -> tuple[str, ...]:
@@ -145,8 +147,8 @@ class SlaTable:
         rows = dict(rows or {})
         unknown = sorted({*rows.values()} - set(self.targets))
         if unknown:
-            raise ConfigError(f"sla: {unknown[0]!r} is not a grade of the table "
-                              f"({', '.join(self.targets)})")
+            raise ConfigError(tr("sla: {value!r} is not a grade of the table ({grades})").format(
+                value=unknown[0], grades=", ".join(self.targets)))
         if not names or (not rows and set(names) <= set(self.targets)):
             return self
         order = self.grades
@@ -163,13 +165,15 @@ class SlaTable:
         with ``prefix`` (``policies.sla.table`` for the configuration file).
         """
         if not isinstance(hours, Mapping):
-            raise ConfigError(f"{prefix}: {hours!r} is not a table of grades")
+            raise ConfigError(tr("{key}: {value!r} is not a table of grades").format(
+                key=prefix, value=hours))
         if not hours:
-            raise ConfigError(f"{prefix}: the table needs at least one grade")
+            raise ConfigError(tr("{key}: the table needs at least one grade").format(key=prefix))
         targets: dict[str, dict[Priority, SlaTarget]] = {}
         for grade, row in hours.items():
             if not isinstance(row, Mapping):
-                raise ConfigError(f"{prefix}.{grade}: {row!r} is not a table of priorities")
+                raise ConfigError(tr("{key}: {value!r} is not a table of priorities").format(
+                    key=f"{prefix}.{grade}", value=row))
             targets[grade] = {}
             for name, value in row.items():
                 key = f"{prefix}.{grade}.{name}"
@@ -177,13 +181,13 @@ class SlaTable:
                     priority = member(Priority, name, key)
                 except ValueError:
                     known = ", ".join(p.value for p in Priority)
-                    raise ConfigError(f"{key}: is not a priority ({known}; "
-                                      f"{known_terms(Priority)})") from None
+                    raise ConfigError(tr("{key}: is not a priority ({known}; {terms})").format(
+                        key=key, known=known, terms=known_terms(Priority))) from None
                 targets[grade][priority] = _target(key, value)
             missing = [p.value for p in Priority if p not in targets[grade]]
             if missing:
-                raise ConfigError(f"{prefix}.{grade}: no target for priority "
-                                  f"{', '.join(missing)}")
+                raise ConfigError(tr("{key}: no target for priority {missing}").format(
+                    key=f"{prefix}.{grade}", missing=", ".join(missing)))
         return cls(targets)
 
     def with_response_hours(self, policies: Mapping[str, ResponseHours]) -> SlaTable:
@@ -210,17 +214,19 @@ def _target(key: str, value: Any) -> SlaTarget:
     if isinstance(value, Mapping):
         unknown = set(value) - {"first_response_hours", "resolution_hours"}
         if unknown:
-            raise ConfigError(f"{key}.{sorted(unknown)[0]}: is not a known key "
-                              "(first_response_hours, resolution_hours)")
+            raise ConfigError(tr("{key}: is not a known key (first_response_hours, "
+                                 "resolution_hours)").format(key=f"{key}.{sorted(unknown)[0]}"))
         pair = (value.get("first_response_hours"), value.get("resolution_hours"))
     elif isinstance(value, Sequence) and not isinstance(value, str) and len(value) == 2:
         pair = (value[0], value[1])
     else:
-        raise ConfigError(f"{key}: {value!r} is not (first_response_hours, resolution_hours)")
+        raise ConfigError(tr("{key}: {value!r} is not (first_response_hours, "
+                             "resolution_hours)").format(key=key, value=value))
     hours: list[float] = []
     for name, item in zip(("first_response_hours", "resolution_hours"), pair, strict=True):
         if isinstance(item, bool) or not isinstance(item, int | float) or not item > 0:
-            raise ConfigError(f"{key}.{name}: {item!r} is not a positive number of hours")
+            raise ConfigError(tr("{key}: {value!r} is not a positive number of hours").format(
+                key=f"{key}.{name}", value=item))
         hours.append(item)
     return SlaTarget(_hours(hours[0]), _hours(hours[1]))
 

@@ -44,7 +44,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import attrs
 
 from crmcore.errors import ValidationError
-from crmcore.i18n import tr
+from crmcore.i18n import N_, tr
 from crmcore.service._localtime import (
     DAY_US,
     ONE_US,
@@ -144,7 +144,7 @@ def _to_weekday(value: object, field: str) -> int:
 
 def _items(value: object, field: str, what: str) -> list[Any]:
     if isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
-        raise ValidationError(field, value, tr("is not a list of {what}").format(what=what))
+        raise ValidationError(field, value, tr("is not a list of {what}").format(what=tr(what)))
     return list(value)
 
 
@@ -159,7 +159,7 @@ def _to_interval(value: object, field: str) -> WorkingInterval:
 
 def _to_intervals(value: object, field: str) -> Intervals:
     """Convert a list of intervals or ``"HH:MM-HH:MM"`` texts; sort and check overlaps."""
-    items = _items(value, field, "time ranges HH:MM-HH:MM")
+    items = _items(value, field, N_("time ranges HH:MM-HH:MM"))
     intervals = sorted(
         (_to_interval(item, f"{field}[{i}]") for i, item in enumerate(items)),
         key=lambda interval: interval.start,
@@ -231,12 +231,12 @@ class ExtraWorkingDay:
 
 
 def _to_holidays(value: Iterable[date | str]) -> frozenset[date]:
-    items = _items(value, "holidays", "dates")
+    items = _items(value, "holidays", N_("dates"))
     return frozenset(parse_date(item, f"holidays[{i}]") for i, item in enumerate(items))
 
 
 def _to_extra_days(value: Iterable[ExtraWorkingDay]) -> tuple[ExtraWorkingDay, ...]:
-    items = _items(value, "extra_working_days", "extra working days")
+    items = _items(value, "extra_working_days", N_("extra working days"))
     for i, item in enumerate(items):
         if not isinstance(item, ExtraWorkingDay):
             raise ValidationError(f"extra_working_days[{i}]", item, "is not an ExtraWorkingDay")
@@ -353,12 +353,14 @@ class BusinessCalendar:
 
     def _never(self, field: str, value: object) -> ValidationError:
         if any(self.week):
-            reason = "cannot be met before the end of year 9999"
+            reason = tr("cannot be met before the end of year 9999")
         elif self._extra_hours:
             last = max(self._extra_hours).isoformat()
-            reason = f"cannot be met: calendar {self.name!r} has no working time after {last}"
+            reason = tr("cannot be met: calendar {calendar!r} has no working time after "
+                        "{last}").format(calendar=self.name, last=last)
         else:
-            reason = f"cannot be met: calendar {self.name!r} has no working time at all"
+            reason = tr("cannot be met: calendar {calendar!r} has no working time at "
+                        "all").format(calendar=self.name)
         return ValidationError(field, value, reason)
 
     def _hours_of(self, extra: ExtraWorkingDay) -> Intervals:
@@ -367,7 +369,8 @@ class BusinessCalendar:
         hours = self.week[extra.like_weekday]
         if not hours:
             weekday = WEEKDAY_NAMES[extra.like_weekday]
-            reason = f"is worked like {weekday}, which has no working hours"
+            reason = tr("is worked like {weekday}, which has no working hours").format(
+                weekday=weekday)
             raise ValidationError("extra_working_days", extra.day.isoformat(), reason)
         return hours
 

@@ -8,6 +8,7 @@ from typing import Any
 import attrs
 
 from crmcore.errors import ConfigError
+from crmcore.i18n import tr
 from crmcore.options import Options
 
 OPERATORS = ("=", "!=", "<", "<=", ">", ">=", "in", "not in", "is null", "is not null")
@@ -32,27 +33,30 @@ class Condition:
 
 def _condition(raw: Any, key: str) -> Condition:
     if not isinstance(raw, Mapping):
-        raise ConfigError(f"{key}: {raw!r} is not a table like "
-                          "{ column = \"state\", op = \"=\", value = \"done\" }")
+        raise ConfigError(tr("{key}: {value!r} is not a table like {{ column = \"state\", op "
+                             "= \"=\", value = \"done\" }}").format(key=key, value=raw))
     options = Options(raw, key)
     column = options.text("column")
     op = options.choice("op", OPERATORS, "=")
     value: Any = raw.get("value")  # checked by hand: its type depends on op
     if op in ("is null", "is not null"):
         if "value" in raw:
-            raise ConfigError(f"{key}.value: {op!r} takes no value")
+            raise ConfigError(tr("{key}: {op!r} takes no value").format(key=f"{key}.value",
+                                                                        op=op))
     elif op in ("in", "not in"):
         if not isinstance(value, list) or not value or not all(
                 isinstance(item, Scalar) for item in value):
-            raise ConfigError(f"{key}.value: {value!r} is not a non-empty list of values "
-                              f"(needed by {op!r})")
+            raise ConfigError(tr("{key}: {value!r} is not a non-empty list of values (needed "
+                                 "by {op!r})").format(key=f"{key}.value", value=value, op=op))
         value = tuple(value)
     elif not isinstance(value, Scalar):
-        what = "is required" if "value" not in raw else f"{value!r} is not a text, number or bool"
-        raise ConfigError(f"{key}.value: {what}")
+        raise ConfigError((tr("{key}: is required") if "value" not in raw else tr(
+            "{key}: {value!r} is not a text, number or bool")).format(key=f"{key}.value",
+                                                                      value=value))
     unknown = sorted(set(raw) - {"column", "op", "value"})
     if unknown:
-        raise ConfigError(f"{key}.{unknown[0]}: is not a known key (known: column, op, value)")
+        raise ConfigError(tr("{key}: is not a known key (known: {known})").format(
+            key=f"{key}.{unknown[0]}", known="column, op, value"))
     return Condition(column, op, value, key)
 
 
@@ -61,5 +65,6 @@ def read_conditions(raw: Any, key: str) -> tuple[Condition, ...]:
     if isinstance(raw, Mapping):
         raw = [raw]
     if not isinstance(raw, list):
-        raise ConfigError(f"{key}: {raw!r} is not a list of conditions")
+        raise ConfigError(tr("{key}: {value!r} is not a list of conditions").format(
+            key=key, value=raw))
     return tuple(_condition(item, f"{key}[{index}]") for index, item in enumerate(raw))

@@ -46,6 +46,7 @@ from typing import Any
 import attrs
 
 from crmcore.errors import ConfigError
+from crmcore.i18n import tr
 from crmcore.options import Options
 from crmcore.validation import is_time_zone
 from crmcore_plugins.erp.conditions import OPERATORS, Condition, read_conditions
@@ -143,13 +144,16 @@ def _column_table(options: Options, name: str, allowed: tuple[str, ...] | None,
     key = options.key(name)
     for field in required:
         if field not in raw:
-            raise ConfigError(f"{key}.{field}: is required (the column holding it)")
+            raise ConfigError(tr("{key}: is required (the column holding it)").format(
+                key=f"{key}.{field}"))
     columns: dict[str, str] = {}
     for field, column in raw.items():
         if allowed is not None and field not in allowed:
-            raise ConfigError(f"{key}.{field}: is not a known field (known: {', '.join(allowed)})")
+            raise ConfigError(tr("{key}: is not a known field (known: {known})").format(
+                key=f"{key}.{field}", known=", ".join(allowed)))
         if not isinstance(column, str) or not column:
-            raise ConfigError(f"{key}.{field}: {column!r} is not a column name")
+            raise ConfigError(tr("{key}: {value!r} is not a column name").format(
+                key=f"{key}.{field}", value=column))
         columns[field] = column
     return columns
 
@@ -158,7 +162,8 @@ def _table_mapping(data: Mapping[str, Any], key: str, fields: tuple[str, ...],
                    required: tuple[str, ...]) -> TableMapping:
     raw = data.get(key)
     if not isinstance(raw, Mapping):
-        raise ConfigError(f"{key}: is required (a table with 'table' and '[{key}.columns]')")
+        raise ConfigError(tr("{key}: is required (a table with 'table' and "
+                             "'[{key}.columns]')").format(key=key))
     options = Options({k: v for k, v in raw.items()
                        if k not in ("where", "organisation_when")}, key)
     table = options.text("table")
@@ -179,7 +184,8 @@ def _table_mapping(data: Mapping[str, Any], key: str, fields: tuple[str, ...],
     organisation_when: tuple[Condition, ...] = ()
     if "organisation_when" in raw:
         if not is_customers:
-            raise ConfigError(f"{key}.organisation_when: is only known for customers")
+            raise ConfigError(tr("{key}: is only known for customers").format(
+                key=f"{key}.organisation_when"))
         organisation_when = read_conditions(raw["organisation_when"], f"{key}.organisation_when")
     return TableMapping(key, table, columns, where, attributes, organisation_when,
                         require_customer, joined)
@@ -200,7 +206,8 @@ def mapping_from_dict(data: Mapping[str, Any], *, default_name: str = "erp") -> 
     name = top.text("name", default_name)
     zone = top.text("time_zone", "UTC")
     if not is_time_zone(zone):
-        raise ConfigError(f"time_zone: {zone!r} is not a time zone (e.g. 'Europe/Berlin')")
+        raise ConfigError(tr("{key}: {value!r} is not a time zone (e.g. 'Europe/Berlin')").format(
+            key="time_zone", value=zone))
     schema = top.text("schema", None)
     invalid_rows = top.choice("invalid_rows", INVALID_ROW_POLICIES, "raise")
     top.check_all_used()
@@ -209,11 +216,13 @@ def mapping_from_dict(data: Mapping[str, Any], *, default_name: str = "erp") -> 
                                   ("id", "customer_id", "occurred_at", "amount"))
     purchases_raw = data.get("purchases")
     if purchases_raw is not None and not isinstance(purchases_raw, Mapping):
-        raise ConfigError(f"purchases: {purchases_raw!r} is not a table")
+        raise ConfigError(tr("{key}: {value!r} is not a table").format(key="purchases",
+                                                                       value=purchases_raw))
     purchases = None if purchases_raw is None else purchases_from_dict(purchases_raw)
     receivables_raw = data.get("receivables")
     if receivables_raw is not None and not isinstance(receivables_raw, Mapping):
-        raise ConfigError(f"receivables: {receivables_raw!r} is not a table")
+        raise ConfigError(tr("{key}: {value!r} is not a table").format(key="receivables",
+                                                                       value=receivables_raw))
     receivables = (None if receivables_raw is None
                    else receivables_from_dict(receivables_raw))
     return ErpMapping(name, customers, transactions, zone, schema, invalid_rows, purchases,
@@ -225,7 +234,8 @@ def parse_mapping(text: str, *, source: str = "<text>", default_name: str = "erp
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        raise ConfigError(f"{source}: not valid TOML: {error}") from error
+        raise ConfigError(tr("{source}: not valid TOML: {error}").format(
+            source=source, error=error)) from error
     return mapping_from_dict(data, default_name=default_name)
 
 
@@ -240,6 +250,7 @@ def load_mapping(name_or_path: str | Path) -> ErpMapping:
         text = path.read_text(encoding="utf-8")
     except OSError as error:
         known = ", ".join(BUILTIN_MAPPINGS)
-        raise ConfigError(f"cannot read mapping {str(path)!r} (shipped mappings: {known}): "
-                          f"{error}") from error
+        raise ConfigError(tr("cannot read mapping {path!r} (shipped mappings: {known}): "
+                             "{error}").format(path=str(path), known=known,
+                                               error=error)) from error
     return parse_mapping(text, source=str(path), default_name=path.stem)

@@ -33,6 +33,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from crmcore.errors import ConfigError, ValidationError
+from crmcore.i18n import tr
 from crmcore_plugins.erp.conditions import Condition
 from crmcore_plugins.erp.mapping import ErpMapping
 from crmcore_plugins.erp.purchases_mapping import (
@@ -86,13 +87,16 @@ def mapped_table(backend: Any, name: str, columns: Sequence[tuple[str, str]], ke
     try:
         table = (backend.table(name, database=schema) if schema else backend.table(name))
     except Exception as error:
-        where = f" in schema {schema!r}" if schema else ""
-        raise ConfigError(f"{key}.table: table {name!r} does not exist{where} "
-                          f"({type(error).__name__})") from error
+        raise ConfigError((tr("{key}: table {name!r} does not exist in schema {schema!r} "
+                              "({kind})") if schema else tr(
+            "{key}: table {name!r} does not exist ({kind})")).format(
+                key=f"{key}.table", name=name, schema=schema,
+                kind=type(error).__name__)) from error
     for column_key, column in columns:
         if column not in table.columns:
-            raise ConfigError(f"{column_key}: column {column!r} is not in table {name!r} "
-                              f"(columns: {', '.join(table.columns)})")
+            raise ConfigError(tr("{key}: column {column!r} is not in table {name!r} (columns: "
+                                 "{columns})").format(key=column_key, column=column, name=name,
+                                                      columns=", ".join(table.columns)))
     return table
 
 
@@ -116,10 +120,12 @@ def utc_timestamp(column: Any, key: str, zone: str = "UTC") -> Any:
     if kind.is_date():
         return column.cast("timestamp")
     if not kind.is_timestamp():
-        raise ConfigError(f"{key}: column type {kind} is not a date or timestamp")
+        raise ConfigError(tr("{key}: column type {kind} is not a date or timestamp").format(
+            key=key, kind=kind))
     if kind.timezone is None and zone != "UTC":
-        raise ConfigError(f"time_zone: {zone!r}: pushdown reads timestamps without an offset "
-                          "as UTC; convert them in the mapping or store them in UTC")
+        raise ConfigError(tr("{key}: {value!r}: pushdown reads timestamps without an offset as "
+                             "UTC; convert them in the mapping or store them in UTC").format(
+                                 key="time_zone", value=zone))
     # one timestamp type whatever the column's precision (a union of tables needs it)
     return column if kind.scale is None else column.cast(dt.Timestamp(kind.timezone))
 
@@ -142,8 +148,9 @@ def _rate_table(backend: Any, rates: RateTable | None, given: Any, schema: str |
     if given is not None:
         missing = [name for name in RATE_COLUMNS if name not in given.columns]
         if missing:
-            raise ConfigError(f"rates: column {missing[0]!r} is missing (a rate table has "
-                              f"{', '.join(RATE_COLUMNS)})")
+            raise ConfigError(tr("rates: column {column!r} is missing (a rate table has "
+                                 "{columns})").format(column=missing[0],
+                                                      columns=", ".join(RATE_COLUMNS)))
         table = given
         company = given["company"] if "company" in given.columns else None
     else:
@@ -217,8 +224,9 @@ def _document_rows(backend: Any, document: DocumentMapping, mapping: PurchasesMa
         joined = joined.left_join(companies, base["_company"] == companies["_company_key"])
     if converts:
         if rates is None:
-            raise ConfigError(f"{document.key}.currency: converting needs purchases.rates "
-                              "(the ERP's rate table) or a rate table given in Python")
+            raise ConfigError(tr("{key}: converting needs purchases.rates (the ERP's rate table) "
+                                 "or a rate table given in Python").format(
+                                     key=f"{document.key}.currency"))
         valid = _valid_rates(base, rates)
         joined = joined.left_join(valid, base["_id"] == valid["_rated_id"])
     customer: Any = base["_customer"].cast("string")
@@ -303,7 +311,8 @@ def erp_purchases(backend: Any, mapping: ErpMapping, *, rates: Any = None,
     """
     purchases = mapping.purchases
     if purchases is None:
-        raise ConfigError(f"purchases: mapping {mapping.name!r} has no [purchases] section")
+        raise ConfigError(tr("purchases: mapping {name!r} has no [purchases] section").format(
+            name=mapping.name))
     schema = schema if schema is not None else mapping.schema
     needs_rates = any(d.currency is not None and d.rate is None
                       for d in (*purchases.orders, *purchases.credit_notes))

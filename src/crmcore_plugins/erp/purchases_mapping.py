@@ -43,6 +43,7 @@ from typing import Any
 import attrs
 
 from crmcore.errors import ConfigError
+from crmcore.i18n import tr
 from crmcore.options import Options
 from crmcore_plugins.erp.conditions import Condition, Scalar, read_conditions
 
@@ -161,7 +162,8 @@ def _document(options: Options, *, credit_note: bool) -> DocumentMapping:
     optional = {name: options.text(name, None) for name in ("currency", "rate", "company")}
     against = options.text("against", None)
     if against is not None and not credit_note:
-        raise ConfigError(f"{options.key('against')}: only credit notes reverse a document")
+        raise ConfigError(tr("{key}: only credit notes reverse a document").format(
+            key=options.key("against")))
     options.refuse_unknown(_DOCUMENT_KEYS)
     options.check_all_used()
     key = options.key("").rstrip(".")
@@ -183,11 +185,12 @@ def purchases_from_dict(raw: Mapping[str, Any], key: str = "purchases") -> Purch
     options.refuse_unknown(("orders", "credit_notes", "roll_up", "company_currency", "rates"))
     orders = _documents(options, "orders", credit_note=False)
     if not orders:
-        raise ConfigError(f"{key}.orders: is required (at least one [[{key}.orders]] table)")
+        raise ConfigError(tr("{key}.orders: is required (at least one [[{key}.orders]] "
+                             "table)").format(key=key))
     credit_notes = _documents(options, "credit_notes", credit_note=True)
     if any(note.against for note in credit_notes) and len(orders) > 1:
-        raise ConfigError(f"{key}.credit_notes: 'against' needs exactly one orders table "
-                          f"(there are {len(orders)})")
+        raise ConfigError(tr("{key}: 'against' needs exactly one orders table (there are "
+                             "{count})").format(key=f"{key}.credit_notes", count=len(orders)))
     roll_up = _lookup(options, "roll_up")
     company: Scalar | Lookup | None
     given = options.raw("company_currency")
@@ -195,12 +198,14 @@ def purchases_from_dict(raw: Mapping[str, Any], key: str = "purchases") -> Purch
         company = _lookup(options, "company_currency")
         for document in (*orders, *credit_notes):
             if document.currency is not None and document.company is None:
-                raise ConfigError(f"{document.key}.company: is required (company_currency "
-                                  "is looked up through each document's company)")
+                raise ConfigError(tr("{key}: is required (company_currency is looked up "
+                                     "through each document's company)").format(
+                                         key=f"{document.key}.company"))
     elif given is None or isinstance(given, Scalar):
         company = given
     else:
-        raise ConfigError(f"{key}.company_currency: {given!r} is not a value or a table")
+        raise ConfigError(tr("{key}: {value!r} is not a value or a table").format(
+            key=f"{key}.company_currency", value=given))
     rates: RateTable | None = None
     rates_raw = options.table("rates", None)
     if rates_raw is not None:
@@ -213,11 +218,13 @@ def purchases_from_dict(raw: Mapping[str, Any], key: str = "purchases") -> Purch
         if rates.company is not None:
             for document in (*orders, *credit_notes):
                 if document.currency is not None and document.company is None:
-                    raise ConfigError(f"{document.key}.company: is required (rates are "
-                                      f"per company: {key}.rates.company)")
+                    raise ConfigError(tr("{key}: is required (rates are per company: "
+                                         "{rates})").format(key=f"{document.key}.company",
+                                                            rates=f"{key}.rates.company"))
     for document in (*orders, *credit_notes):
         if document.currency is not None and document.rate is None and company is None:
-            raise ConfigError(f"{key}.company_currency: is required when documents name a "
-                              f"currency ({document.key}.currency)")
+            raise ConfigError(tr("{key}: is required when documents name a currency "
+                                 "({currency})").format(key=f"{key}.company_currency",
+                                                        currency=f"{document.key}.currency"))
     options.check_all_used()
     return PurchasesMapping(orders, credit_notes, roll_up, company, rates)

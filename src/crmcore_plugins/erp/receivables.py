@@ -36,6 +36,7 @@ from typing import Any
 import attrs
 
 from crmcore.errors import ConfigError, ValidationError
+from crmcore.i18n import tr
 from crmcore.sales.receivables import Receivable
 from crmcore.sales.receivables_import import receivables_from_rows
 from crmcore_plugins.erp.mapping import ErpMapping
@@ -160,7 +161,8 @@ def erp_receivables(backend: Any, mapping: ErpMapping, *, as_of: date,
     """
     receivables = mapping.receivables
     if receivables is None:
-        raise ConfigError(f"receivables: mapping {mapping.name!r} has no [receivables] section")
+        raise ConfigError(tr("receivables: mapping {name!r} has no [receivables] section").format(
+            name=mapping.name))
     schema = schema if schema is not None else mapping.schema
     invoices = receivables.invoices
     credit = _credits(backend, receivables, schema)

@@ -33,6 +33,7 @@ from typing import Any
 import attrs
 
 from crmcore.errors import ConfigError
+from crmcore.i18n import tr
 from crmcore.options import Options
 from crmcore_plugins.erp.conditions import Condition, read_conditions
 from crmcore_plugins.erp.purchases_mapping import Lookup, _lookup
@@ -94,7 +95,8 @@ def _invoice_table(options: Options, name: str, *, credit_note: bool) -> Invoice
     fields = {field: inner.text(field) for field in _REQUIRED}
     optional = {field: inner.text(field, None) for field in _OPTIONAL}
     if optional["against"] is not None and not credit_note:
-        raise ConfigError(f"{inner.key('against')}: only credit notes reverse an invoice")
+        raise ConfigError(tr("{key}: only credit notes reverse an invoice").format(
+            key=inner.key("against")))
     inner.check_all_used()
     return InvoiceTable(options.key(name), where=where, **fields, **optional)
 
@@ -105,7 +107,8 @@ def receivables_from_dict(raw: Mapping[str, Any], key: str = "receivables"
     options = Options(raw, key)
     options.refuse_unknown(("invoices", "credit_notes", "roll_up", "currency_names"))
     if not isinstance(raw.get("invoices"), Mapping):
-        raise ConfigError(f"{key}.invoices: is required (a [{key}.invoices] table)")
+        raise ConfigError(tr("{key}.invoices: is required (a [{key}.invoices] table)").format(
+            key=key))
     invoices = _invoice_table(options, "invoices", credit_note=False)
     credit_notes = (_invoice_table(options, "credit_notes", credit_note=True)
                     if "credit_notes" in raw else None)

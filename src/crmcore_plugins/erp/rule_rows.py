@@ -20,6 +20,7 @@ from typing import Any
 import attrs
 
 from crmcore.errors import ConfigError
+from crmcore.i18n import tr
 from crmcore_plugins.erp.mapping import ErpMapping
 from crmcore_plugins.erp.purchases import erp_purchases
 
@@ -44,9 +45,9 @@ def ibis_backend(url: str, key: str = "url") -> Any:
     try:
         from crmcore_plugins.pushdown.sources import connect
     except ImportError as error:
-        raise ConfigError(f"{key}: a mapping with a [purchases] section is read by its "
-                          f"rules through Ibis ({error.name or error}); "
-                          "pip install 'crmcore[pushdown]'") from error
+        raise ConfigError(tr("{key}: a mapping with a [purchases] section is read by its rules "
+                             "through Ibis ({missing}); pip install 'crmcore[pushdown]'").format(
+                                 key=key, missing=error.name or error)) from error
     return connect(url, key=key)
 
 

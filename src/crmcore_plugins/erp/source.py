@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 import attrs
 
 from crmcore.errors import ConfigError, StorageError, ValidationError
+from crmcore.i18n import tr
 from crmcore.model.activity import Transaction
 from crmcore.model.customer import ContactPreferences, Customer, PartyKind
 from crmcore.validation import is_time_zone
@@ -132,7 +133,8 @@ class ErpSource:
 
         zone_name = time_zone or mapping.time_zone
         if not is_time_zone(zone_name):
-            raise ConfigError(f"time_zone: {zone_name!r} is not a time zone")
+            raise ConfigError(tr("{field}: {value!r} {reason}").format(
+                field="time_zone", value=zone_name, reason=tr("is not a time zone")))
         self.mapping = attrs.evolve(mapping, time_zone=zone_name,
                                     schema=schema if schema is not None else mapping.schema)
         self._zone = ZoneInfo(zone_name)
@@ -147,7 +149,8 @@ class ErpSource:
                                 for name, attribute in self.mapping.customers.joined.items()}
         except sa.exc.DBAPIError as error:
             self.close()
-            raise StorageError(f"cannot read the ERP database: {error.orig}") from error
+            raise StorageError(tr("cannot read the ERP database: {error}").format(
+                error=error.orig)) from error
         except BaseException:
             self.close()
             raise
@@ -186,13 +189,15 @@ class ErpSource:
         try:
             table = sa.Table(name, sa.MetaData(), schema=schema, autoload_with=connection)
         except sa.exc.NoSuchTableError:
-            where = f" in schema {schema!r}" if schema else ""
-            raise ConfigError(f"{key}.table: table {name!r} does not exist{where}") from None
+            raise ConfigError((tr("{key}: table {name!r} does not exist in schema {schema!r}")
+                               if schema else tr("{key}: table {name!r} does not exist")).format(
+                key=f"{key}.table", name=name, schema=schema)) from None
         for column_key, column in columns:
             if column not in table.c:
                 known = ", ".join(table.c.keys())
-                raise ConfigError(f"{column_key}: column {column!r} is not in table "
-                                  f"{name!r} (columns: {known})")
+                raise ConfigError(tr("{key}: column {column!r} is not in table {name!r} (columns: "
+                                     "{columns})").format(key=column_key, column=column,
+                                                          name=name, columns=known))
         return table
 
     def close(self) -> None:
@@ -317,7 +322,8 @@ class ErpSource:
                 result = connection.execution_options(yield_per=_STREAM_ROWS).execute(statement)
                 yield from result.mappings()
         except sa.exc.DBAPIError as error:
-            raise StorageError(f"cannot read the ERP database: {error.orig}") from error
+            raise StorageError(tr("cannot read the ERP database: {error}").format(
+                error=error.orig)) from error
 
     def _invalid(self, mapping: TableMapping, row: Mapping[Any, Any], field: str, value: Any,
                  reason: str) -> None:

@@ -21,6 +21,7 @@ from crmcore.errors import ConfigError
 from crmcore.grading import GradeScheme, GradeTable, MetricTable, SchemeKind, grade_metrics
 from crmcore.grading.engine import metrics_needed
 from crmcore.grading.metrics import METRICS
+from crmcore.i18n import tr
 from crmcore_plugins.pushdown.metrics import METRIC_COLUMNS, check_columns, grading_metrics
 
 PUSHED_KINDS = (SchemeKind.PARETO_ABC, SchemeKind.PYRAMID, SchemeKind.RFM, SchemeKind.THRESHOLDS)
@@ -104,9 +105,10 @@ def grade_pushdown(scheme: GradeScheme, purchases: ir.Table, *, as_of: datetime,
     :data:`PUSHED_KINDS`).
     """
     if scheme.kind not in PUSHED_KINDS:
-        raise ConfigError(f"scheme {scheme.name}: {scheme.kind.value} schemes are not graded "
-                          f"from pushed-down metrics (supported: "
-                          f"{', '.join(kind.value for kind in PUSHED_KINDS)})")
+        raise ConfigError(tr("scheme {name}: {kind} schemes are not graded from pushed-down "
+                             "metrics (supported: {supported})").format(
+                                 name=scheme.name, kind=scheme.kind.value,
+                                 supported=", ".join(kind.value for kind in PUSHED_KINDS)))
     metrics = pushdown_metrics(purchases, as_of=as_of, window_months=window_months,
                                customers=customers, only=metrics_needed(scheme))
     return grade_metrics(scheme, metrics)

@@ -35,6 +35,7 @@ from crmcore.errors import ConfigError
 from crmcore.grading.metrics import window_start
 from crmcore.grading.rank import Basis, RankCut
 from crmcore.grading.rfm import QUINTILES
+from crmcore.i18n import tr
 
 SECONDS_PER_DAY = 86_400
 """Seconds in a UTC day."""
@@ -55,8 +56,8 @@ def check_columns(table: ir.Table, wanted: Sequence[str], key: str) -> None:
     """Raise :class:`ConfigError` naming ``key`` when ``table`` lacks one of ``wanted``."""
     missing = [name for name in wanted if name not in table.columns]
     if missing:
-        raise ConfigError(f"{key}: column {missing[0]!r} is missing (columns: "
-                          f"{', '.join(table.columns)})")
+        raise ConfigError(tr("{key}: column {column!r} is missing (columns: {columns})").format(
+            key=key, column=missing[0], columns=", ".join(table.columns)))
 
 
 def moment(column: ir.Value, when: datetime) -> ir.Value:
@@ -158,8 +159,8 @@ def needed_aggregates(only: Collection[str] | None) -> frozenset[str]:
         return frozenset(name for names in AGGREGATES.values() for name in names)
     unknown = sorted(set(only) - set(AGGREGATES))
     if unknown:
-        raise ConfigError(f"metric: {unknown[0]!r} is not a metric (known: "
-                          f"{', '.join(AGGREGATES)})")
+        raise ConfigError(tr("metric: {value!r} is not a metric (known: {known})").format(
+            value=unknown[0], known=", ".join(AGGREGATES)))
     return frozenset(name for metric in only for name in AGGREGATES[metric])
 
 
@@ -184,7 +185,8 @@ def grading_metrics(purchases: ir.Table, *, as_of: datetime, window_months: int 
     wanted = needed_aggregates(only)
     check_columns(purchases, PURCHASE_COLUMNS, "purchases")
     if not isinstance(as_of, datetime) or as_of.tzinfo is None:
-        raise ConfigError(f"as_of: {as_of!r} must be a timezone-aware datetime")
+        raise ConfigError(tr("as_of: {value!r} must be a timezone-aware datetime").format(
+            value=as_of))
     at = purchases["at"]
     start = window_start(as_of, window_months)
     before = purchases.filter(at < moment(at, as_of))
@@ -308,7 +310,8 @@ def count_rank(table: ir.Table, value: str, cut: RankCut, *, higher_is_better: b
     Window functions only: several axes (RFM) fit in one query without nesting.
     """
     if cut.basis is not Basis.COUNT:
-        raise ConfigError(f"basis: {cut.basis.value!r}: count_rank needs the count basis")
+        raise ConfigError(tr("basis: {value!r}: count_rank needs the count basis").format(
+            value=cut.basis.value))
     keyed = _keyed(table, value, higher_is_better)
     ahead = _ahead(keyed)
     population: Any = keyed.isnull().count().over()

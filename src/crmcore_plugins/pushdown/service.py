@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from crmcore.errors import ConfigError
 from crmcore.grading import GradeScheme, GradeTable, GradingRun, configured_keep_runs, record_grades
+from crmcore.i18n import tr
 from crmcore.lifecycle.reading import EvidenceBook, EvidenceReader, read_evidence
 from crmcore.ports import StorageSession
 from crmcore_plugins.pushdown.sources import MappedSource, SourceSpec, source_from_options
@@ -68,7 +69,7 @@ def _utc(moment: Any) -> datetime | None:
     if moment is None:
         return None
     if not isinstance(moment, datetime):
-        raise ConfigError(f"source: {moment!r} is not a timestamp")
+        raise ConfigError(tr("source: {value!r} is not a timestamp").format(value=moment))
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
 
 

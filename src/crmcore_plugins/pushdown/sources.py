@@ -20,6 +20,7 @@ from typing import Any
 import attrs
 
 from crmcore.errors import ConfigError
+from crmcore.i18n import tr
 from crmcore.options import Options
 from crmcore.redaction import redacted_url
 from crmcore_plugins.erp.joined import join_attributes
@@ -33,8 +34,9 @@ _ALIASES = {"postgresql": "postgres", "mariadb": "mysql"}
 
 
 def _missing_extra(key: str, scheme: str, error: ImportError) -> ConfigError:
-    return ConfigError(f"{key}: the {scheme!r} engine is not installed ({error.name or error}); "
-                       "pip install 'crmcore[pushdown]'")
+    return ConfigError(tr("{key}: the {engine!r} engine is not installed ({missing}); pip "
+                          "install 'crmcore[pushdown]'").format(
+                              key=key, engine=scheme, missing=error.name or error))
 
 
 def connect(url: str, *, key: str = "source.url") -> Any:
@@ -53,21 +55,23 @@ def connect(url: str, *, key: str = "source.url") -> Any:
         return _file_backend(files, key)
     scheme, separator, rest = url.partition("://")
     if not separator:
-        raise ConfigError(f"{key}: {shown!r} is not a URL (postgresql://..., sqlite:///FILE, "
-                          "duckdb:///FILE) nor a .parquet/.csv file or folder")
+        raise ConfigError(tr("{key}: {value!r} is not a URL (postgresql://..., sqlite:///FILE, "
+                             "duckdb:///FILE) nor a .parquet/.csv file or folder").format(
+                                 key=key, value=shown))
     engine = scheme.split("+", 1)[0].lower()
     engine = _ALIASES.get(engine, engine)
     if engine in ("sqlite", "duckdb") and rest not in ("", "/:memory:"):
         path = Path(rest[1:] if rest.startswith("/") else rest)
         if not path.is_file():
-            raise ConfigError(f"{key}: {shown!r}: database file {str(path)!r} does not exist")
+            raise ConfigError(tr("{key}: {value!r}: database file {path!r} does not exist").format(
+                key=key, value=shown, path=str(path)))
     try:
         return ibis.connect(f"{engine}://{rest}")
     except ImportError as error:
         raise _missing_extra(key, engine, error) from error
     except Exception as error:
-        raise ConfigError(f"{key}: cannot connect to {shown!r}: "
-                          f"{redacted_url(str(error)).strip()}") from error
+        raise ConfigError(tr("{key}: cannot connect to {value!r}: {error}").format(
+            key=key, value=shown, error=redacted_url(str(error)).strip())) from error
 
 
 def _data_files(url: str) -> list[Path] | None:
@@ -90,15 +94,17 @@ def _file_backend(files: list[Path], key: str) -> Any:
     except ImportError as error:
         raise _missing_extra(key, "duckdb", error) from error
     if not files:
-        raise ConfigError(f"{key}: the folder holds no .parquet or .csv file")
+        raise ConfigError(tr("{key}: the folder holds no .parquet or .csv file").format(key=key))
     for path in files:
         if not path.is_file():
-            raise ConfigError(f"{key}: file {str(path)!r} does not exist")
+            raise ConfigError(tr("{key}: file {path!r} does not exist").format(key=key,
+                                                                          path=str(path)))
         read = backend.read_parquet if path.suffix.lower() == ".parquet" else backend.read_csv
         try:
             read(path, table_name=path.stem)
         except Exception as error:
-            raise ConfigError(f"{key}: cannot read {str(path)!r}: {error}") from error
+            raise ConfigError(tr("{key}: {error}").format(key=key, error=tr(
+                "cannot read {path!r}: {error}").format(path=str(path), error=error))) from error
     return backend
 
 
@@ -117,12 +123,15 @@ class MappedSource:
             table = (self.backend.table(section.table, database=self.mapping.schema)
                      if self.mapping.schema else self.backend.table(section.table))
         except Exception as error:
-            raise ConfigError(f"{section.key}.table: {section.table!r} is not a table of the "
-                              f"source ({type(error).__name__})") from error
+            raise ConfigError(tr("{key}: {value!r} is not a table of the source ({kind})").format(
+                key=f"{section.key}.table", value=section.table,
+                kind=type(error).__name__)) from error
         for key, column in section.every_column():
             if column not in table.columns:
-                raise ConfigError(f"{key}: column {column!r} is not in table "
-                                  f"{section.table!r} (columns: {', '.join(table.columns)})")
+                raise ConfigError(tr("{key}: column {column!r} is not in table {name!r} (columns: "
+                                     "{columns})").format(key=key, column=column,
+                                                          name=section.table,
+                                                          columns=", ".join(table.columns)))
         for condition in section.where:
             table = table.filter(condition_filter(table, condition))
         return table
