@@ -38,6 +38,7 @@ from crmcore.batch_import import (
     entity_batches,
 )
 from crmcore.errors import ImportRowError, ValidationError
+from crmcore.i18n import N_, tr
 from crmcore.model.activity import Transaction
 from crmcore.model.customer import AttributeValue, Channel, ContactPreferences, Customer, PartyKind
 from crmcore.occurrences import OccurrenceCounter
@@ -118,14 +119,26 @@ class HeaderError(ImportRowError):
     """The header does not fit the layout: a named column is missing, or a name repeats.
 
     ``field`` is the :class:`CsvLayout` field that named the missing column
-    (None for a repeated name); ``columns`` is the header as read.
+    (None for a repeated name); ``columns`` is the header as read; ``repeated``
+    the two (1-based) positions of a name the header gives twice, else None.
     """
 
-    def __init__(self, column: str, reason: str, *, field: str | None,
-                 columns: Sequence[str]) -> None:
+    def __init__(self, column: str, *, field: str | None, columns: Sequence[str],
+                 repeated: tuple[int, int] | None = None) -> None:
         self.field = field
         self.columns = tuple(columns)
-        super().__init__(1, column, None, reason)
+        self.repeated = repeated
+        super().__init__(1, column, None, N_("names two columns") if repeated
+                         else N_("is missing from the header"))
+
+    def _message(self) -> str:
+        if self.repeated is not None:
+            first, second = self.repeated
+            return tr("line 1: the header names two columns {column!r} (columns {first} and "
+                      "{second}); rename one").format(column=self.column, first=first,
+                                                      second=second)
+        return tr("line 1: the column {column!r} is missing from the header (columns: "
+                  "{columns})").format(column=self.column, columns=", ".join(self.columns))
 
 
 class _Header:
@@ -138,9 +151,8 @@ class _Header:
         for position, name in enumerate(names):
             first = self.positions.setdefault(name, position)
             if name and first != position:
-                raise HeaderError(name, f"names two columns (columns {first + 1} and "
-                                        f"{position + 1}); rename one",
-                                  field=None, columns=names)
+                raise HeaderError(name, field=None, columns=names,
+                                  repeated=(first + 1, position + 1))
         for field, column in required.items():
             self.require(column, field)
         for field in optional:
@@ -150,13 +162,23 @@ class _Header:
     def require(self, column: str, field: str) -> None:
         """Fail unless ``column`` (named by layout ``field``) is in the header."""
         if column not in self.positions:
-            raise HeaderError(column, "is missing from the header "
-                                      f"(columns: {', '.join(self.names)})",
-                              field=field, columns=self.names)
+            raise HeaderError(column, field=field, columns=self.names)
 
     def get(self, column: str) -> int | None:
         """The position of ``column``, or None."""
         return self.positions.get(column)
+
+
+def transaction_header(names: list[str], layout: CsvLayout) -> _Header:
+    """The column positions of a transactions file's header ``names``.
+
+    Raises :class:`HeaderError` when a column the layout names (the customer,
+    date and amount columns, and an optional one declared or renamed) is
+    missing, or when two columns share a name.
+    """
+    return _Header(names, layout, {"customer_col": layout.customer_col,
+                                   "date_col": layout.date_col,
+                                   "amount_col": layout.amount_col}, OPTIONAL_COLUMNS)
 
 
 def _records(lines: Iterable[str], layout: CsvLayout) -> tuple[Any, list[str]]:
@@ -481,9 +503,7 @@ def _row_batches(lines: Iterable[str], layout: CsvLayout, progress: Progress | N
                  batch_size: int, build: Callable[[_Rows], _Batch]) -> Iterator[_Batch]:
     """A transactions file in batches: ``build`` of the rows parsed, their ids set."""
     reader, names = _records(lines, layout)
-    header = _Header(names, layout, {"customer_col": layout.customer_col,
-                                     "date_col": layout.date_col,
-                                     "amount_col": layout.amount_col}, OPTIONAL_COLUMNS)
+    header = transaction_header(names, layout)
     parser = _TransactionParser(layout, header)
     count = 0
     with OccurrenceCounter() as occurrences:

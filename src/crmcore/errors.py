@@ -45,9 +45,9 @@ class ValidationError(CrmError, ValueError):
             return tr("{field}: {reason}").format(field=self.field, reason=reason) \
                 if self.field else reason
         if not self.field:
-            return tr("{value!r} {reason}").format(value=self.value, reason=reason)
-        return tr("{field}: {value!r} {reason}").format(field=self.field, value=self.value,
-                                                        reason=reason)
+            return tr("{value!r} {reason}").format(value=_cell(self.value), reason=reason)
+        return tr("{field}: {value!r} {reason}").format(field=self.field,
+                                                        value=_cell(self.value), reason=reason)
 
     def at(self, parent: str) -> ValidationError:
         """Return a copy whose ``field`` is prefixed by ``parent``."""
@@ -183,5 +183,21 @@ class ImportRowError(CrmError):
         self.reason = reason
         from crmcore.i18n import tr
 
-        super().__init__(tr("line {line}, column {column!r}: {value!r} {reason}").format(
-            line=line, column=column, value=value, reason=tr(reason)))
+        super().__init__(self._message() if value is None else tr(
+            "line {line}, column {column!r}: {value!r} {reason}").format(
+                line=line, column=column, value=_cell(value), reason=tr(reason)))
+
+    def _message(self) -> str:
+        """The message of an error about a column rather than a cell (``value`` is None)."""
+        from crmcore.i18n import tr
+
+        return tr("line {line}, column {column!r}: {reason}").format(
+            line=self.line, column=self.column, reason=tr(self.reason))
+
+
+def _cell(value: Any) -> Any:
+    """``value`` as a message shows it: a parsed amount as the text it was read from
+    (``'-10'``, not ``Decimal('-10')``), anything else as it is."""
+    from decimal import Decimal
+
+    return str(value) if isinstance(value, Decimal) else value

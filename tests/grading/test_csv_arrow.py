@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from crmcore.csv_import import CsvLayout
+from crmcore.csv_import import CsvLayout, HeaderError, read_transactions
 from crmcore.errors import ImportRowError
 from crmcore.grading import TransactionColumns, read_transaction_columns
 from crmcore.grading._backend import to_list
@@ -99,3 +99,26 @@ def test_decimal_comma_and_semicolons(tmp_path: Path) -> None:
     path.write_text(text)
     assert _fast(path, layout) == _exact(text, layout)
     assert _plain(read_transaction_file(path, layout))[3] == [1050, 123450]
+
+
+@pytest.mark.parametrize(("text", "layout", "message", "field"), [
+    ("customer_id,date,amount,amount\nC1,2026-01-02,5,6\n", CsvLayout(),
+     r"line 1: the header names two columns 'amount' \(columns 3 and 4\); rename one", None),
+    ("customer_id,date,amount\nC1,2026-01-02,5\n", CsvLayout(id_col="ordr_no"),
+     r"line 1: the column 'ordr_no' is missing from the header \(columns: customer_id, "
+     r"date, amount\)", "id_col"),
+    ("client,date,amount\nC1,2026-01-02,5\n", CsvLayout(),
+     r"the column 'customer_id' is missing", "customer_col"),
+])
+@pytest.mark.parametrize("fast", [True, False])
+def test_grading_refuses_a_header_as_import_does(tmp_path: Path, text: str, layout: CsvLayout,
+                                                 message: str, field: str | None,
+                                                 fast: bool) -> None:
+    path = tmp_path / "sales.csv"
+    path.write_text(text)
+    with pytest.raises(HeaderError, match=message) as raised:
+        read_transaction_file(path, layout, fast=fast)
+    assert raised.value.field == field
+    assert "None" not in str(raised.value)
+    with pytest.raises(HeaderError, match=message):
+        list(read_transactions(path.open(newline=""), layout))

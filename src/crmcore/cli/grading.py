@@ -27,9 +27,9 @@ from crmcore.cli.common import (
     parse_as_of,
     print_json,
 )
-from crmcore.cli.importing import add_layout_arguments, layout_from, open_input
+from crmcore.cli.importing import add_layout_arguments, header_refusal, layout_from, open_input
 from crmcore.clock import system_clock
-from crmcore.csv_import import read_customers, read_transactions
+from crmcore.csv_import import HeaderError, read_customers, read_transactions
 from crmcore.csv_output import SafeWriter
 from crmcore.grading import (
     GradeScheme,
@@ -157,9 +157,12 @@ def _grade(arguments: argparse.Namespace, scheme: GradeScheme, as_of: datetime,
         return grade_book(scheme, as_of=as_of, opportunities=crm.find(Opportunity))
     progress = Progress(tr("reading {file}").format(file=arguments.file))
     source = open_input(arguments, arguments.file, layout)
-    columns = read_transaction_file(arguments.file, layout, progress=progress,
-                                    lines=source.lines,
-                                    encoding=getattr(source, "encoding", None))
+    try:
+        columns = read_transaction_file(arguments.file, layout, progress=progress,
+                                        lines=source.lines,
+                                        encoding=getattr(source, "encoding", None))
+    except HeaderError as error:
+        raise header_refusal(arguments.file, error) from None
     progress.done()
     customers = _customers(arguments.customers, arguments)
     if customers:

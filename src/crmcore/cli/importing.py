@@ -140,6 +140,15 @@ def import_settings(config: str | None) -> dict[str, str | None]:
     return values
 
 
+def header_refusal(path: str, error: HeaderError) -> CommandError:
+    """The command's error for a file whose header does not fit its column options:
+    the file, the problem, and the option that names a missing column."""
+    if error.field and error.field.endswith("_col"):
+        return CommandError(tr("{file}: {error}; the column is named by {option}").format(
+            file=path, error=error, option=f"--{error.field[:-4].replace('_', '-')}-col"))
+    return CommandError(tr("{file}: {error}").format(file=path, error=error))
+
+
 def open_input(arguments: argparse.Namespace, path: str, layout: CsvLayout, *,
                sheet: str | None = "--sheet", encoding: str = "--encoding") -> TableFile:
     """Open a data file of a command (:func:`crmcore.sources.open_table`) with the sheet
@@ -238,12 +247,7 @@ def run_import(arguments: argparse.Namespace) -> int:
                 reader(lines, layout, progress=progress), source=arguments.file,
                 create_customers=arguments.kind == "transactions" and arguments.create_customers)
         except HeaderError as error:
-            if error.field and error.field.endswith("_col"):
-                raise CommandError(tr("{file}: {error}; the column is named by {option}").format(
-                    file=arguments.file, error=error,
-                    option=f"--{error.field[:-4].replace('_', '-')}-col")) from None
-            raise CommandError(tr("{file}: {error}").format(file=arguments.file, error=error)
-                               ) from None
+            raise header_refusal(arguments.file, error) from None
         except UnknownCustomerError as error:
             raise ImportRowError(error.line, layout.customer_col, error.entity_id,
                                  N_("is not a stored customer (import customers first, or "

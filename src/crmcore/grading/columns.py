@@ -23,7 +23,13 @@ from typing import Any
 
 import attrs
 
-from crmcore.csv_import import CsvLayout, Progress, _cell, parse_timestamp
+from crmcore.csv_import import (
+    CsvLayout,
+    Progress,
+    _cell,
+    parse_timestamp,
+    transaction_header,
+)
 from crmcore.errors import ImportRowError
 from crmcore.grading._backend import np, use_numpy
 from crmcore.model import Customer, Transaction
@@ -144,14 +150,10 @@ def read_transaction_columns(lines: Iterable[str], layout: CsvLayout = CsvLayout
     """
     reader = csv.reader(lines, delimiter=layout.delimiter)
     header = next(reader, [])
-    positions = []
-    for column in (layout.customer_col, layout.date_col, layout.amount_col):
-        if column not in header:
-            raise ImportRowError(1, column, None,
-                                 f"is missing from the header (columns: {', '.join(header)})")
-        positions.append(header.index(column))
-    cost_at = header.index(layout.cost_col) if layout.cost_col in header else None
-    who_at, when_at, amount_at = positions
+    checked = transaction_header(header, layout)
+    who_at, when_at, amount_at = (checked.positions[column] for column in (
+        layout.customer_col, layout.date_col, layout.amount_col))
+    cost_at = checked.get(layout.cost_col)
     date_reason = f"is not a date in the format {layout.date_format or 'ISO 8601'}"
     index: dict[str, int] = {}
     dates: dict[str, int] = {}

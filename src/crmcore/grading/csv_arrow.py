@@ -29,7 +29,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from crmcore.csv_import import CsvLayout, Progress, parse_timestamp
+from crmcore.csv_import import CsvLayout, HeaderError, Progress, parse_timestamp, transaction_header
 from crmcore.errors import CrmError
 from crmcore.grading._backend import np, use_numpy
 from crmcore.grading.columns import (
@@ -73,6 +73,8 @@ def read_transaction_file(path: str | Path, layout: CsvLayout = CsvLayout(),  # 
     if use_numpy(fast) and HAVE_PYARROW and encoding is not None:
         try:
             columns = _read_arrow(Path(path), layout, encoding)
+        except HeaderError:
+            raise
         except (_FastPathError, pa.ArrowInvalid, OSError, CrmError, ValueError, ArithmeticError):
             pass
         else:
@@ -91,11 +93,7 @@ def _lines(path: Path, encoding: str) -> Iterable[str]:
 def _header(path: Path, layout: CsvLayout, encoding: str) -> list[str]:
     with path.open(encoding=encoding, newline="") as file:
         header = next(csv.reader(file, delimiter=layout.delimiter), [])
-    if len(set(header)) != len(header):
-        raise _FastPathError
-    for column in (layout.customer_col, layout.date_col, layout.amount_col):
-        if column not in header:
-            raise _FastPathError
+    transaction_header(header, layout)  # refused here as the exact reader refuses it
     return header
 
 

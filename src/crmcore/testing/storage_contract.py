@@ -103,6 +103,14 @@ def _within(storage: StorageBackend, action: Callable[[StorageSession], T]) -> T
         return action(session)
 
 
+def _exactly(stored: StoredRecord | None, record: StoredRecord) -> bool:
+    """Whether ``stored`` is ``record`` to the JSON type of every body value: ``==`` alone
+    takes ``True`` for ``1`` and ``1.0`` for ``1``, which a backend must not turn one into
+    the other."""
+    return stored == record and stored is not None and \
+        dump_json(stored.body) == dump_json(record.body)
+
+
 def _insert(storage: StorageBackend, *records: StoredRecord) -> None:
     with storage.transaction() as session:
         for record in records:
@@ -330,7 +338,7 @@ class StorageContract:
         """Bodies are kept exactly: unicode, big integers, float precision, nesting."""
         record = _record(uuid.uuid4().hex, body=body)
         _insert(storage, record)
-        assert _within(storage, lambda s: s.get(record.kind, record.id)) == record
+        assert _exactly(_within(storage, lambda s: s.get(record.kind, record.id)), record)
 
     @given(entity=entities())
     @_MODEL_SETTINGS
@@ -339,7 +347,7 @@ class StorageContract:
         record = attrs.evolve(to_record(entity), kind=f"{uuid.uuid4().hex}.entity")
         _insert(storage, record)
         stored = _within(storage, lambda s: s.get(record.kind, record.id))
-        assert stored == record
+        assert _exactly(stored, record)
         assert stored is not None
         assert structure(stored.body, type(entity)) == entity
 
@@ -562,7 +570,9 @@ class StorageContract:
         with storage.transaction() as session:
             session.insert_many(records)
             session.insert_many([])
-        assert _query(storage, "thing") == records
+        found = _query(storage, "thing")
+        assert len(found) == len(records)
+        assert all(map(_exactly, found, records))
         assert _ids(_query(storage, "thing", customer_id="C1")) == ["R1", "R3"]
 
     @pytest.mark.parametrize("count", [4, 1500])
