@@ -66,7 +66,7 @@ error class words its own): in :data:`MESSAGE_SOURCES` it must be a catalogue te
 (``tr("... {name} ...").format(name=...)``, or ``translate_help(help_text(...))`` while
 arguments are parsed), never an f-string or a bare literal, which would stay English."""
 MESSAGE_SOURCES = ("src/crmcore/cli", "src/crmcore/config.py", "src/crmcore/options.py",
-                   "src/crmcore/policies/configuration.py", "src/crmcore/grading/schemes.py",
+                   "src/crmcore/policies/configuration.py", "src/crmcore/grading",
                    "src/crmcore/calendars.py", "src/crmcore/policies/sla.py",
                    "src/crmcore/encodings.py", "src/crmcore/service/calendar.py",
                    "src/crmcore_plugins/erp", "src/crmcore_plugins/notify_smtp.py",

@@ -28,6 +28,7 @@ import attrs
 
 from crmcore.errors import ConfigError
 from crmcore.grading._document import SCALAR_LABEL, Table
+from crmcore.i18n import tr
 
 Scalar = str | int | float | bool
 """A value a condition compares with."""
@@ -326,8 +327,9 @@ def parse_condition(table: Table) -> Condition:
 def _field(table: Table) -> FieldRef:
     given = [source for source in Source if table.has(source.value)]
     if len(given) != 1:
-        raise ConfigError(f"{table.key('')[:-1] or 'condition'}: give exactly one of "
-                          "metric = NAME, attribute = NAME, all = [...], any = [...]")
+        raise ConfigError(tr("{key}: give exactly one of metric = NAME, attribute = NAME, "
+                             "all = [...], any = [...]").format(
+                                 key=table.key("")[:-1] or "condition"))
     source = given[0]
     name = table.text(source.value)
     if not name.strip():
@@ -390,14 +392,18 @@ def _check_pair(name: str, first: Interval, first_label: str, second: Interval,
     touching = first.high == second.low
     if first.high > second.low or (touching and first.high_closed and second.low_closed):
         shared = first.intersect(second)
-        raise ConfigError(f"{first_label} and {second_label} overlap on {name}: {shared} is "
-                          f"covered by both ({first} and {second}); make the ranges meet "
-                          "without overlapping")
+        raise ConfigError(tr("{first_label} and {second_label} overlap on {name}: {shared} is "
+                             "covered by both ({first} and {second}); make the ranges meet "
+                             "without overlapping").format(
+            first_label=first_label, second_label=second_label, name=name, shared=shared,
+            first=first, second=second))
     if first.high < second.low or (touching and not first.high_closed
                                    and not second.low_closed):
         gap = Interval(first.high, second.low, not first.high_closed, not second.low_closed)
-        raise ConfigError(f"{first_label} and {second_label} leave a gap on {name}: {gap} is "
-                          f"covered by neither ({first} and {second}); make the ranges meet")
+        raise ConfigError(tr("{first_label} and {second_label} leave a gap on {name}: {gap} is "
+                             "covered by neither ({first} and {second}); make the ranges "
+                             "meet").format(first_label=first_label, second_label=second_label,
+                                            name=name, gap=gap, first=first, second=second))
 
 
 def mapping_lookup(metrics: Mapping[str, float], attributes: Mapping[str, Scalar]) -> Lookup:

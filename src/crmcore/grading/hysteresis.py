@@ -18,16 +18,19 @@ import attrs
 from crmcore.errors import ConfigError
 from crmcore.grading.conditions import format_value
 from crmcore.grading.schemes import GradeScheme
+from crmcore.i18n import tr
 
 
 def _check_margin(_instance: object, _attribute: object, value: float) -> None:
     if not 0 <= value < 1:
-        raise ConfigError(f"margin: {value!r} must be from 0 up to (not including) 1")
+        raise ConfigError(tr("{key}: {value!r} must be from 0 up to (not including) 1").format(
+            key="margin", value=value))
 
 
 def _check_runs(_instance: object, _attribute: object, value: int) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ConfigError(f"downgrade_runs: {value!r} must be a whole number of at least 1")
+        raise ConfigError(tr("{key}: {value!r} must be a whole number of at least 1").format(
+            key="downgrade_runs", value=value))
 
 
 @attrs.frozen

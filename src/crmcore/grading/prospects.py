@@ -27,6 +27,7 @@ from crmcore.errors import ConfigError
 from crmcore.grading._document import Table
 from crmcore.grading.metrics import shift_months
 from crmcore.grading.results import Explanation, FunctionExplainer, GradeTable
+from crmcore.i18n import tr
 from crmcore.model import Opportunity, OpportunityStatus
 
 if TYPE_CHECKING:
@@ -103,7 +104,8 @@ def grade_prospects(scheme: GradeScheme, opportunities: Iterable[Opportunity],
     """Grade every customer with an open opportunity received before ``as_of``."""
     rules = scheme.rules
     if not isinstance(rules, ProspectRules):
-        raise ConfigError(f"scheme {scheme.name}: not a prospect-abcd scheme")
+        raise ConfigError(tr("scheme {name}: not a prospect-abcd scheme").format(
+            name=scheme.name))
     today = as_of.date()
     best: dict[str, tuple[int, str, Opportunity]] = {}
     for opportunity in opportunities:

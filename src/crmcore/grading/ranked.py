@@ -129,7 +129,7 @@ def grade_ranked(scheme: GradeScheme, metrics: MetricTable, *, fast: bool | None
     """Grade every customer of ``metrics`` by a rank-based scheme."""
     rules = scheme.rules
     if not isinstance(rules, RankedRules):
-        raise ConfigError(f"scheme {scheme.name}: not a rank-based scheme")
+        raise ConfigError(tr("scheme {name}: not a rank-based scheme").format(name=scheme.name))
     values = rules.values(metrics, fast=fast)
     outcome = rank_cut(values, rules.cut, fast=fast)
     return GradeTable(scheme, metrics.as_of, metrics.ids, outcome.codes,

@@ -1,0 +1,73 @@
+"""Refusals of grading, the improvement loop, the service policies and the app in zh_CN
+(issue 13).
+
+Each refusal is provoked for real through the public API under ``zh_CN`` and must be
+exactly the Chinese translation of its template, filled with the values as given
+(``{value!r}`` stays the repr), with no English sentence left; in English it keeps the
+wording it had before it came from the catalogue.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from tests.i18n.test_command_errors import CATALOGUE, english_sentence
+
+from crmcore import i18n
+from crmcore.errors import CrmError
+from crmcore.grading import MetricTable, grade_metrics, load_scheme
+from crmcore.grading.hysteresis import Hysteresis
+from crmcore.grading.metrics import window_start
+from crmcore.grading.schemes import GradeScheme, scheme_from_mapping
+
+AS_OF = datetime(2026, 6, 30, tzinfo=UTC)
+METRICS = MetricTable(("C1", "C2"), {"revenue": [1.0, 2.0]}, AS_OF)
+
+
+def _thresholds(*tiers: dict[str, Any]) -> GradeScheme:
+    """A thresholds scheme of ``tiers`` (its ``[[rules.tiers]]``)."""
+    return scheme_from_mapping({"name": "t", "version": 1, "kind": "thresholds",
+                                "rules": {"tiers": list(tiers)}})
+
+
+CASES: dict[str, tuple[Callable[[], Any], str, dict[str, Any]]] = {
+    "hysteresis margin": (lambda: Hysteresis(margin=1.5),
+                          "{key}: {value!r} must be from 0 up to (not including) 1",
+                          {"key": "margin", "value": 1.5}),
+    "metrics window": (lambda: window_start(AS_OF, 0),
+                       "{key}: {value!r} must be a whole number of at least 1",
+                       {"key": "window_months", "value": 0}),
+    "metric unknown": (lambda: METRICS.column("loyalty", key="rules.metric"),
+                       "{key}: {value!r} is not a metric (known: {known})",
+                       {"key": "rules.metric", "value": "loyalty", "known": "revenue"}),
+    "matrix needs potential": (lambda: grade_metrics(load_scheme("value-matrix"), METRICS),
+                               "scheme {name}: value-matrix grading needs potential scores "
+                               "(from a scoring strategy)", {"name": "value-matrix"}),
+    "catch-all missing": (lambda: _thresholds({"grade": "A", "when": {
+                              "metric": "revenue", "op": ">=", "value": 1}}),
+                          "{key}: the last rule must be the explicit catch-all "
+                          "(otherwise = true)", {"key": "rules.tiers"}),
+}
+"""Refusals to provoke: a function raising it, its template and the values it fills in."""
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_a_refusal_is_its_chinese_template(name: str) -> None:
+    provoke, template, values = CASES[name]
+    chinese = CATALOGUE.gettext(template)
+    assert chinese != template
+    with i18n.language("zh_CN"), pytest.raises(CrmError) as raised:
+        provoke()
+    assert str(raised.value) == chinese.format(**values)
+    assert english_sentence(str(raised.value)) is None
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_the_english_refusal_keeps_its_wording(name: str) -> None:
+    provoke, template, values = CASES[name]
+    with pytest.raises(CrmError) as raised:
+        provoke()
+    assert str(raised.value) == template.format(**values)
