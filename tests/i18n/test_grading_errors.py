@@ -50,8 +50,26 @@ CASES: dict[str, tuple[Callable[[], Any], str, dict[str, Any]]] = {
                               "metric": "revenue", "op": ">=", "value": 1}}),
                           "{key}: the last rule must be the explicit catch-all "
                           "(otherwise = true)", {"key": "rules.tiers"}),
+    "shares over 1": (lambda: scheme_from_mapping({"name": "p", "version": 1,
+                                                   "kind": "pareto-abc",
+                                                   "rules": {"shares": [0.6, 0.5]}}),
+                      "{key}: {value!r} {reason}",
+                      {"key": "rules.shares", "value": [0.6, 0.5],
+                       "reason": "add up to more than 1"}),
+    "condition in": (lambda: _thresholds({"grade": "A", "when": {"metric": "revenue",
+                                                                 "in": []}}),
+                     "{key}: {value!r} {reason}",
+                     {"key": "rules.tiers[0].when.in", "value": [],
+                      "reason": "must be a non-empty list of texts, numbers or true/false "
+                                "values"}),
 }
 """Refusals to provoke: a function raising it, its template and the values it fills in."""
+
+
+def _translated(values: dict[str, Any]) -> dict[str, Any]:
+    """``values`` with the ``reason`` (a scheme document's refusal) in Chinese."""
+    return {name: CATALOGUE.gettext(value) if name == "reason" else value
+            for name, value in values.items()}
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
@@ -61,7 +79,7 @@ def test_a_refusal_is_its_chinese_template(name: str) -> None:
     assert chinese != template
     with i18n.language("zh_CN"), pytest.raises(CrmError) as raised:
         provoke()
-    assert str(raised.value) == chinese.format(**values)
+    assert str(raised.value) == chinese.format(**_translated(values))
     assert english_sentence(str(raised.value)) is None
 
 

@@ -27,7 +27,7 @@ from typing import Any
 import attrs
 
 from crmcore.errors import ConfigError
-from crmcore.grading._document import SCALAR_LABEL, Table
+from crmcore.grading._document import Table
 from crmcore.i18n import tr
 
 Scalar = str | int | float | bool
@@ -303,7 +303,7 @@ def parse_condition(table: Table) -> Condition:
         if table.has(combinator):
             items = table.children(combinator)
             if not items:
-                raise table.fail(combinator, [], "must list at least one condition")
+                raise table.fail(combinator, [], tr("must list at least one condition"))
             table.check_all_used()
             return cls(tuple(parse_condition(item) for item in items))
     field = _field(table)
@@ -312,13 +312,15 @@ def parse_condition(table: Table) -> Condition:
     elif table.has("in"):
         values = table.array("in")
         if not values or not all(isinstance(v, str | int | float | bool) for v in values):
-            raise table.fail("in", values, f"must be a non-empty list of {SCALAR_LABEL}s")
+            raise table.fail("in", values, tr("must be a non-empty list of texts, numbers or "
+                                              "true/false values"))
         condition = OneOf(field, tuple(values))
     else:
         op = table.choice("op", tuple(_OPS))
         value = table.scalar("value")
         if op in _ORDERED and not _is_number(value):
-            raise table.fail("value", value, f"is not a number (needed by op {op!r})")
+            raise table.fail("value", value, tr("is not a number (needed by op {op!r})").format(
+                op=op))
         condition = Compare(field, op, value)
     table.check_all_used()
     return condition
@@ -333,18 +335,19 @@ def _field(table: Table) -> FieldRef:
     source = given[0]
     name = table.text(source.value)
     if not name.strip():
-        raise table.fail(source.value, name, "is not a field name")
+        raise table.fail(source.value, name, tr("is not a field name"))
     return FieldRef(source, name)
 
 
 def _between(table: Table, field: FieldRef) -> Between:
     ends = table.array("between")
     if len(ends) != 2 or not all(_is_number(end) for end in ends):
-        raise table.fail("between", ends, "is not a list of two numbers [low, high]")
+        raise table.fail("between", ends, tr("is not a list of two numbers [low, high]"))
     bounds = table.choice("bounds", BOUNDS)
     low, high = float(ends[0]), float(ends[1])
     if low > high or (low == high and bounds != "[]"):
-        raise table.fail("between", ends, f"with bounds {bounds!r} contains no number")
+        raise table.fail("between", ends, tr("with bounds {bounds!r} contains no number").format(
+            bounds=bounds))
     return Between(field, low, high, bounds)
 
 

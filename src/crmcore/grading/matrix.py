@@ -113,11 +113,12 @@ def _split(table: Table, name: str) -> AxisSplit:
         if spec.has("quantile"):
             q = spec.number("quantile")
             if not 0 < q < 1:
-                raise spec.fail("quantile", q, "must be between 0 and 1 (exclusive)")
+                raise spec.fail("quantile", q, tr("must be between 0 and 1 (exclusive)"))
             return AxisSplit(SplitMethod.QUANTILE, q)
         if spec.has("above"):
             return AxisSplit(SplitMethod.ABSOLUTE, spec.number("above"))
-    raise table.fail(name, raw, 'is not "median", { quantile = Q } or { above = VALUE }')
+    raise table.fail(name, raw, tr('is not "median", {{ quantile = Q }} or '
+                                   '{{ above = VALUE }}').format())
 
 
 def parse_matrix_rules(table: Table) -> MatrixRules:

@@ -53,11 +53,12 @@ def parse_prospect_rules(table: Table) -> ProspectRules:
     if (len(months) != 3 or not all(isinstance(m, int) and not isinstance(m, bool) and m > 0
                                     for m in months) or sorted(set(months)) != months):
         raise table.fail("within_months", months,
-                         "is not three increasing whole numbers of months, e.g. [3, 6, 12]")
+                         tr("is not three increasing whole numbers of months, e.g. [3, 6, 12]"))
     flags = table.array("flags", list(FLAGS))
     for index, flag in enumerate(flags):
         if flag not in FLAGS:
-            raise table.fail(f"flags[{index}]", flag, f"is not a flag ({', '.join(FLAGS)})")
+            raise table.fail(f"flags[{index}]", flag, tr("is not a flag ({flags})").format(
+                flags=", ".join(FLAGS)))
     table.check_all_used()
     return ProspectRules((months[0], months[1], months[2]), tuple(flags))
 

@@ -101,7 +101,7 @@ def parse_rule_list(table: Table, name: str, *, fields: Collection[str] | None =
     for item in table.children(name):
         grade = item.text("grade")
         if not grade.strip():
-            raise item.fail("grade", grade, "must be a non-empty text")
+            raise item.fail("grade", grade, tr("must be a non-empty text"))
         label = item.text("label", "")
         if item.has("otherwise"):
             if item.has("when") or item.flag("otherwise") is not True:
