@@ -97,7 +97,8 @@ def _require(module: str) -> Any:
     try:
         return importlib.import_module(module)
     except ImportError:
-        raise ConfigError(f"DataFrames need {module}: pip install 'crmcore[{EXTRA}]'") from None
+        raise ConfigError(tr("DataFrames need {module}: pip install 'crmcore[{extra}]'").format(
+            module=module, extra=EXTRA)) from None
 
 
 # -- records to columns -------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Refusals of grading, the improvement loop, the service policies and the app in zh_CN
+"""Refusals of grading, the early warnings, the profiles and the table sources in zh_CN
 (issue 13).
 
 Each refusal is provoked for real through the public API under ``zh_CN`` and must be
@@ -22,6 +22,9 @@ from crmcore.grading import MetricTable, grade_metrics, load_scheme
 from crmcore.grading.hysteresis import Hysteresis
 from crmcore.grading.metrics import window_start
 from crmcore.grading.schemes import GradeScheme, scheme_from_mapping
+from crmcore.improvement.early_warning import rules_from_toml
+from crmcore.profiles import profile_named
+from crmcore.sources import open_table
 
 AS_OF = datetime(2026, 6, 30, tzinfo=UTC)
 METRICS = MetricTable(("C1", "C2"), {"revenue": [1.0, 2.0]}, AS_OF)
@@ -62,6 +65,16 @@ CASES: dict[str, tuple[Callable[[], Any], str, dict[str, Any]]] = {
                      {"key": "rules.tiers[0].when.in", "value": [],
                       "reason": "must be a non-empty list of texts, numbers or true/false "
                                 "values"}),
+    "profile": (lambda: profile_named("mars"),
+                "profile: {value!r} is not a shipped profile (available: {profiles})",
+                {"value": "mars", "profiles": "zh-CN"}),
+    "warning rules key": (lambda: rules_from_toml("[other]\n", source="w.toml"),
+                          "{source}: {key}: is not a known key (known: {known})",
+                          {"source": "w.toml", "key": "other", "known": "warnings"}),
+    "workbook encoding": (lambda: open_table("book.xlsx", encoding="gbk"),
+                          "{option}: {value!r} does not apply to the workbook {path} (a "
+                          "workbook names its own encoding)",
+                          {"option": "--encoding", "value": "gbk", "path": "book.xlsx"}),
 }
 """Refusals to provoke: a function raising it, its template and the values it fills in."""
 

@@ -26,6 +26,7 @@ import attrs
 
 from crmcore.errors import ConfigError, InvalidDataError
 from crmcore.events import DomainEvent
+from crmcore.i18n import tr
 from crmcore.improvement.cycle import IMPROVEMENT_FILE, Cycle
 from crmcore.improvement.measures import Better, MeasureValue, measure_definition
 from crmcore.lifecycle.measures import Period, periods
@@ -129,10 +130,12 @@ def rules_from_toml(text: str, *, source: str = "warning rules") -> tuple[Warnin
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        raise ConfigError(f"{source}: is not valid TOML: {error}") from None
+        raise ConfigError(tr("{source}: is not valid TOML: {error}").format(
+            source=source, error=error)) from None
     unknown = sorted(set(data) - {"warnings"})
     if unknown:
-        raise ConfigError(f"{source}: {unknown[0]}: is not a known key (known: warnings)")
+        raise ConfigError(tr("{source}: {key}: is not a known key (known: {known})").format(
+            source=source, key=unknown[0], known="warnings"))
     return rules_from_data(data.get("warnings", []), source=source)
 
 
@@ -142,11 +145,12 @@ def rules_from_data(items: Any, *, source: str = "warning rules",
     try:
         rules = structure(items, list[WarningRule], path=path)
     except InvalidDataError as error:
-        raise ConfigError(f"{source}: {error}") from None
+        raise ConfigError(tr("{source}: {error}").format(source=source, error=error)) from None
     names = [rule.name for rule in rules]
     for name in names:
         if names.count(name) > 1:
-            raise ConfigError(f"{source}: {path}: rule {name!r} is declared twice")
+            raise ConfigError(tr("{source}: {path}: rule {name!r} is declared twice").format(
+                source=source, path=path, name=name))
     return tuple(rules)
 
 

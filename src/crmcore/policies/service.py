@@ -24,6 +24,7 @@ from crmcore.app import CRM
 from crmcore.errors import ConfigError
 from crmcore.events import DomainEvent
 from crmcore.grading import GradeScheme
+from crmcore.i18n import tr
 from crmcore.model import Ticket, TicketStatus
 from crmcore.policies.agenda import (
     AgendaItem,
@@ -189,7 +190,8 @@ class PolicyService:
         policies = self.effective_policies(as_of)
         chosen = [c for c in book.customers if customer_id is None or c.id == customer_id]
         if customer_id is not None and not chosen:
-            raise ConfigError(f"customer: {customer_id!r} is not a stored customer")
+            raise ConfigError(tr("{key}: {value!r} is not a stored customer").format(
+                key="customer", value=customer_id))
         return [compliance_report(c, book, as_of=as_of, policies=policies, since=since)
                 for c in chosen]
 
