@@ -1,5 +1,5 @@
-"""Refusals of grading, the early warnings, the profiles and the table sources in zh_CN
-(issue 13).
+"""Refusals of grading, the early warnings, the profiles and the table sources, and the
+grading texts they explain with (prospect reasons, held downgrades), in zh_CN (issue 13).
 
 Each refusal is provoked for real through the public API under ``zh_CN`` and must be
 exactly the Chinese translation of its template, filled with the values as given
@@ -10,7 +10,7 @@ wording it had before it came from the catalogue.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -18,11 +18,12 @@ from tests.i18n.test_command_errors import CATALOGUE, english_sentence
 
 from crmcore import i18n
 from crmcore.errors import CrmError
-from crmcore.grading import MetricTable, grade_metrics, load_scheme
-from crmcore.grading.hysteresis import Hysteresis
+from crmcore.grading import GradeTable, MetricTable, grade_book, grade_metrics, load_scheme
+from crmcore.grading.hysteresis import Hysteresis, decide
 from crmcore.grading.metrics import window_start
 from crmcore.grading.schemes import GradeScheme, scheme_from_mapping
 from crmcore.improvement.early_warning import rules_from_toml
+from crmcore.model import Opportunity
 from crmcore.profiles import profile_named
 from crmcore.sources import open_table
 
@@ -102,3 +103,38 @@ def test_the_english_refusal_keeps_its_wording(name: str) -> None:
     with pytest.raises(CrmError) as raised:
         provoke()
     assert str(raised.value) == template.format(**values)
+
+
+def _prospects() -> GradeTable:
+    """Two open opportunities: one flagged twice, one within 3 months but with concerns."""
+    received = AS_OF - timedelta(days=10)
+    close = AS_OF.date() + timedelta(days=30)
+    return grade_book(load_scheme("prospect-abcd"), as_of=AS_OF, opportunities=[
+        Opportunity(id="D-O1", customer_id="D", title="deal", received_at=received,
+                    expected_close=close, poor_credit=True, haggles=True),
+        Opportunity(id="B-O1", customer_id="B", title="deal", received_at=received,
+                    expected_close=close, concerns=("price",))])
+
+
+def test_a_prospects_reason_is_worded_in_chinese() -> None:
+    with i18n.language("zh_CN"):
+        graded = _prospects()
+        flagged, held = graded.explain("D").decided_by, graded.explain("B").decided_by
+    assert "被标记为信用差和讨价还价" in flagged
+    assert "有待消除的顾虑（price）" in held
+    assert "问题解决前最多为 B" in held
+    assert english_sentence(flagged) is None
+    english = _prospects()
+    assert "flagged poor credit and haggles" in english.explain("D").decided_by
+    assert "but concerns to resolve (price): B at best" in english.explain("B").decided_by
+
+
+def test_a_held_downgrade_is_noted_in_chinese() -> None:
+    scheme = load_scheme("pareto-abc")
+    policy = Hysteresis(downgrade_runs=2)
+    with i18n.language("zh_CN"):
+        kept, note = decide(scheme, policy, current="A", proposed="B", streak=1)
+    assert kept == "A"
+    assert note == "保持 A：降级为 B 已在 1 次运行中提出，需要连续 2 次"
+    assert decide(scheme, policy, current="A", proposed="B", streak=1)[1] == (
+        "kept A: a downgrade to B was proposed in 1 of the 2 consecutive runs needed")

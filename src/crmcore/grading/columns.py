@@ -26,6 +26,7 @@ import attrs
 from crmcore.csv_import import CsvLayout, Progress, _cell, parse_timestamp
 from crmcore.errors import ImportRowError
 from crmcore.grading._backend import np, use_numpy
+from crmcore.i18n import tr
 from crmcore.model import Customer, Transaction
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -147,12 +148,14 @@ def read_transaction_columns(lines: Iterable[str], layout: CsvLayout = CsvLayout
     positions = []
     for column in (layout.customer_col, layout.date_col, layout.amount_col):
         if column not in header:
-            raise ImportRowError(1, column, None,
-                                 f"is missing from the header (columns: {', '.join(header)})")
+            raise ImportRowError(1, column, None, tr(
+                "is missing from the header (columns: {columns})").format(
+                    columns=", ".join(header)))
         positions.append(header.index(column))
     cost_at = header.index(layout.cost_col) if layout.cost_col in header else None
     who_at, when_at, amount_at = positions
-    date_reason = f"is not a date in the format {layout.date_format or 'ISO 8601'}"
+    date_reason = tr("is not a date in the format {format}").format(
+        format=layout.date_format or "ISO 8601")
     index: dict[str, int] = {}
     dates: dict[str, int] = {}
     codes, times = array("q"), array("q")
@@ -163,8 +166,8 @@ def read_transaction_columns(lines: Iterable[str], layout: CsvLayout = CsvLayout
         if len(row) != width:
             if not row:
                 continue
-            raise ImportRowError(line, "(row)", row, f"has {len(row)} fields, the header "
-                                                     f"{width}")
+            raise ImportRowError(line, "(row)", row, tr(
+                "has {count} fields, the header {width}").format(count=len(row), width=width))
         customer_id = row[who_at].strip()
         if not customer_id:
             raise ImportRowError(line, layout.customer_col, customer_id, "is not a customer id")

@@ -116,7 +116,8 @@ class MetricTable:
     def with_column(self, name: str, values: Sequence[float] | Any) -> MetricTable:
         """A copy with one more column (for example a potential score)."""
         if len(values) != len(self.ids):
-            raise ValueError(f"{name}: {len(values)} values for {len(self.ids)} customers")
+            raise ValueError(tr("{name}: {count} values for {customers} customers").format(
+                name=name, count=len(values), customers=len(self.ids)))
         return attrs.evolve(self, columns={**self.columns, name: values})
 
 

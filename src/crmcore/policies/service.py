@@ -274,7 +274,7 @@ def change_ticket_status(crm: CRM, ticket_id: str, event: str, *, at: datetime, 
         ticket = work.repository(Ticket).require(ticket_id)
         if load_state(work, flow, ticket_id)[0] is None:
             start_in(work, flow, ticket_id, customer_id=ticket.customer_id,
-                     at=ticket.opened_at, actor=actor, reason="ticket recorded")
+                     at=ticket.opened_at, actor=actor, reason=tr("ticket recorded"))
         made = transition_in(work, flow, ticket_id, event, at=at, actor=actor, reason=reason,
                              fields=fields or None)
         changes: dict[str, Any] = {"status": TicketStatus(made.state.state)}
