@@ -341,8 +341,8 @@ def transactions_from_frame(frame: Any) -> Iterator[Transaction]:
         try:
             yield Transaction(**fields)
         except ValidationError as error:
-            raise ValidationError(f"row {row}: {error.field}", error.value,
-                                  error.reason) from None
+            raise ValidationError(tr("row {row}: {field}").format(row=row, field=error.field),
+                                  error.value, error.reason) from None
 
 
 def _decimal(value: object, field: str) -> Decimal:

@@ -138,3 +138,16 @@ def test_a_held_downgrade_is_noted_in_chinese() -> None:
     assert note == "保持 A：降级为 B 已在 1 次运行中提出，需要连续 2 次"
     assert decide(scheme, policy, current="A", proposed="B", streak=1)[1] == (
         "kept A: a downgrade to B was proposed in 1 of the 2 consecutive runs needed")
+
+
+def test_a_matrix_explanation_words_its_axes_in_chinese() -> None:
+    metrics = MetricTable(("C0", "C1"), {"revenue": [100.0, 1.0]}, AS_OF)
+    graded = grade_metrics(load_scheme("value-matrix", overrides={"rules": {
+        "potential_split": {"quantile": 0.5}}}), metrics, potential={"C0": 9.0, "C1": 1.0})
+    with i18n.language("zh_CN"):
+        chinese = graded.explain("C0").decided_by
+    assert chinese.startswith("贡献 销售收入 100 > 中位数 50.50（高）; "
+                              "潜力 rfm 9 > 0.5 分位数 5（高）")
+    assert graded.explain("C0").decided_by.startswith(
+        "contribution revenue 100 > median 50.50 (high); potential rfm 9 > quantile 0.5 5 "
+        "(high)")
