@@ -34,7 +34,7 @@ METRICS = MetricTable(("C1", "C2"), {"revenue": [1.0, 2.0]}, AS_OF)
 def _thresholds(*tiers: dict[str, Any]) -> GradeScheme:
     """A thresholds scheme of ``tiers`` (its ``[[rules.tiers]]``)."""
     return scheme_from_mapping({"name": "t", "version": 1, "kind": "thresholds",
-                                "rules": {"tiers": list(tiers)}})
+                                "rules": {"tiers": list(tiers), "check_ranges": False}})
 
 
 CASES: dict[str, tuple[Callable[[], Any], str, dict[str, Any]]] = {
@@ -151,3 +151,18 @@ def test_a_matrix_explanation_words_its_axes_in_chinese() -> None:
     assert graded.explain("C0").decided_by.startswith(
         "contribution revenue 100 > median 50.50 (high); potential rfm 9 > quantile 0.5 5 "
         "(high)")
+
+
+def test_a_threshold_rule_is_described_in_chinese() -> None:
+    scheme = _thresholds({"grade": "A", "when": {"all": [
+        {"metric": "revenue", "op": ">=", "value": 2},
+        {"any": [{"metric": "revenue", "in": [2, 3]},
+                 {"metric": "revenue", "op": "<", "value": 9}]},
+    ]}}, {"grade": "B", "otherwise": True})
+    with i18n.language("zh_CN"):  # a rule is worded when grading (its params keep the words)
+        graded = grade_metrics(scheme, METRICS)
+        best, rest = graded.explain("C2").decided_by, graded.explain("C1").decided_by
+    assert best.endswith("：revenue ≥ 2 且 (revenue 属于 {2, 3} 或 revenue < 9)")
+    assert rest.endswith("：其他情况")
+    assert grade_metrics(scheme, METRICS).explain("C2").decided_by.endswith(
+        ": revenue ≥ 2 and (revenue in {2, 3} or revenue < 9)")

@@ -28,7 +28,7 @@ import attrs
 
 from crmcore.errors import ConfigError
 from crmcore.grading._document import Table
-from crmcore.i18n import tr
+from crmcore.i18n import N_, tr
 
 Scalar = str | int | float | bool
 """A value a condition compares with."""
@@ -180,7 +180,7 @@ class Between:
 
     def describe(self) -> str:
         """The condition as text, e.g. ``attributes.turnover in [10,000,000, 50,000,000)``."""
-        return f"{self.field} in {self.interval()}"
+        return tr("{field} in {values}").format(field=self.field, values=self.interval())
 
     def fields(self) -> tuple[FieldRef, ...]:
         """The fields the condition reads."""
@@ -208,7 +208,8 @@ class OneOf:
 
     def describe(self) -> str:
         """The condition as text."""
-        return f"{self.field} in {{{', '.join(format_value(v) for v in self.values)}}}"
+        values = ", ".join(format_value(v) for v in self.values)
+        return tr("{field} in {values}").format(field=self.field, values=f"{{{values}}}")
 
     def fields(self) -> tuple[FieldRef, ...]:
         """The fields the condition reads."""
@@ -231,7 +232,7 @@ class AllOf:
 
     def describe(self) -> str:
         """The items joined with "and"."""
-        return " and ".join(_grouped(item) for item in self.items)
+        return _joined(N_("{left} and {right}"), self.items)
 
     def fields(self) -> tuple[FieldRef, ...]:
         """The fields the items read."""
@@ -254,7 +255,7 @@ class AnyOf:
 
     def describe(self) -> str:
         """The items joined with "or"."""
-        return " or ".join(_grouped(item) for item in self.items)
+        return _joined(N_("{left} or {right}"), self.items)
 
     def fields(self) -> tuple[FieldRef, ...]:
         """The fields the items read."""
@@ -275,7 +276,7 @@ class Always:
 
     def describe(self) -> str:
         """``otherwise``."""
-        return "otherwise"
+        return tr("otherwise")
 
     def fields(self) -> tuple[FieldRef, ...]:
         """None."""
@@ -293,6 +294,17 @@ Condition = Compare | Between | OneOf | AllOf | AnyOf | Always
 def _grouped(item: Condition) -> str:
     text = item.describe()
     return f"({text})" if isinstance(item, AllOf | AnyOf) and len(item.items) > 1 else text
+
+
+def _joined(template: str, items: Sequence[Condition]) -> str:
+    """``items`` described and joined pairwise by the catalogue's ``template``."""
+    texts = [_grouped(item) for item in items]
+    if not texts:
+        return ""
+    joined, worded = texts[0], tr(template)
+    for text in texts[1:]:
+        joined = worded.format(left=joined, right=text)
+    return joined
 
 
 # -- reading --------------------------------------------------------------------------------
