@@ -9,11 +9,13 @@ wording it had before it came from the catalogue.
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from tests.i18n.test_catalogues import ROOT
 from tests.i18n.test_command_errors import CATALOGUE, english_sentence
 
 from crmcore import i18n
@@ -166,3 +168,20 @@ def test_a_threshold_rule_is_described_in_chinese() -> None:
     assert rest.endswith("：其他情况")
     assert grade_metrics(scheme, METRICS).explain("C2").decided_by.endswith(
         ": revenue ≥ 2 and (revenue in {2, 3} or revenue < 9)")
+
+
+def test_every_scheme_document_reason_comes_from_the_catalogue() -> None:
+    """``Table.fail(name, value, reason)`` in grading: ``reason`` is ``tr(...)`` (perhaps
+    ``.format``-ted), never a literal or f-string the check would not see."""
+    written_in = []
+    for path in sorted((ROOT / "src" / "crmcore" / "grading").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                    and node.func.attr == "fail" and len(node.args) == 3):
+                reason = node.args[2]
+                if isinstance(reason, ast.Call) and isinstance(reason.func, ast.Attribute):
+                    reason = reason.func.value  # tr("...").format(...)
+                if not (isinstance(reason, ast.Call) and isinstance(reason.func, ast.Name)
+                        and reason.func.id == "tr"):
+                    written_in.append(f"{path.name}:{node.lineno}")
+    assert not written_in

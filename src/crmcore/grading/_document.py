@@ -54,7 +54,8 @@ class Table(Options):
         return made
 
     def fail(self, name: str, value: Any, reason: str) -> ConfigError:
-        """A :class:`ConfigError` for key ``name`` (``""`` for this table itself)."""
+        """A :class:`ConfigError` for key ``name`` (``""`` for this table itself);
+        ``reason`` comes worded from the catalogue (``tr("is not a number")``)."""
         where = self.key(name) if name else self._prefix
         return ConfigError(tr("{key}: {value!r} {reason}").format(key=where, value=value,
                                                                   reason=reason))
