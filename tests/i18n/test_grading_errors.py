@@ -122,7 +122,7 @@ def test_a_prospects_reason_is_worded_in_chinese() -> None:
     with i18n.language("zh_CN"):
         graded = _prospects()
         flagged, held = graded.explain("D").decided_by, graded.explain("B").decided_by
-    assert "被标记为信用差和讨价还价" in flagged
+    assert "被标记为信用差 且 讨价还价" in flagged
     assert "有待消除的顾虑（price）" in held
     assert "问题解决前最多为 B" in held
     assert english_sentence(flagged) is None

@@ -297,8 +297,13 @@ def _grouped(item: Condition) -> str:
 
 
 def _joined(template: str, items: Sequence[Condition]) -> str:
-    """``items`` described and joined pairwise by the catalogue's ``template``."""
-    texts = [_grouped(item) for item in items]
+    """``items`` described and joined by :func:`join_pairwise`."""
+    return join_pairwise(template, [_grouped(item) for item in items])
+
+
+def join_pairwise(template: str, texts: Sequence[str]) -> str:
+    """``texts`` joined left to right by the catalogue's ``template`` (``{left} and
+    {right}``): ``a and b and c`` in the current language; empty without texts."""
     if not texts:
         return ""
     joined, worded = texts[0], tr(template)

@@ -25,6 +25,7 @@ import attrs
 
 from crmcore.errors import ConfigError
 from crmcore.grading._document import Table
+from crmcore.grading.conditions import join_pairwise
 from crmcore.grading.metrics import shift_months
 from crmcore.grading.results import Explanation, FunctionExplainer, GradeTable
 from crmcore.i18n import N_, tr
@@ -40,14 +41,9 @@ FLAGS = ("poor_credit", "low_loyalty", "haggles")
 FLAG_WORDS = {"poor_credit": N_("poor credit"), "low_loyalty": N_("low loyalty"),
               "haggles": N_("haggles")}
 """Each of :data:`FLAGS` in words (translated when a reason is worded)."""
-
-
-def _and(items: list[str]) -> str:
-    """``a and b and c`` in the current language."""
-    joined = items[0]
-    for item in items[1:]:
-        joined = tr("{first} and {second}").format(first=joined, second=item)
-    return joined
+AND = N_("{left} and {right}")
+"""How the flags of a reason, and what holds it from A, are joined
+(:func:`~crmcore.grading.conditions.join_pairwise`)."""
 
 
 @attrs.frozen
@@ -79,7 +75,8 @@ def grade_opportunity(rules: ProspectRules, opportunity: Opportunity, today: dat
     """The grade index (0 = A .. 3 = D) of one open opportunity, and why."""
     raised = [flag for flag in rules.flags if getattr(opportunity, flag)]
     if raised:
-        return 3, tr("flagged {flags}").format(flags=_and([tr(FLAG_WORDS[f]) for f in raised]))
+        return 3, tr("flagged {flags}").format(flags=join_pairwise(
+            AND, [tr(FLAG_WORDS[f]) for f in raised]))
     close = opportunity.expected_close
     if close is None:
         return 3, tr("no expected close date")
@@ -95,7 +92,7 @@ def grade_opportunity(rules: ProspectRules, opportunity: Opportunity, today: dat
     held = _not_a(opportunity, today)
     if code == 0 and held:
         return 1, tr("{reason}, but {held}: B at best until resolved").format(
-            reason=reason, held=_and(held))
+            reason=reason, held=join_pairwise(AND, held))
     return code, reason
 
 
