@@ -66,7 +66,7 @@ error class words its own): in :data:`MESSAGE_SOURCES` it must be a catalogue te
 (``tr("... {name} ...").format(name=...)``, or ``translate_help(help_text(...))`` while
 arguments are parsed), never an f-string or a bare literal, which would stay English."""
 MESSAGE_SOURCES = ("src/crmcore/cli", "src/crmcore/config.py", "src/crmcore/options.py",
-                   "src/crmcore/policies/configuration.py", "src/crmcore/grading/schemes.py",
+                   "src/crmcore/policies/configuration.py", "src/crmcore/grading",
                    "src/crmcore/calendars.py", "src/crmcore/policies/sla.py",
                    "src/crmcore/encodings.py", "src/crmcore/service/calendar.py",
                    "src/crmcore_plugins/erp", "src/crmcore_plugins/notify_smtp.py",
@@ -75,7 +75,12 @@ MESSAGE_SOURCES = ("src/crmcore/cli", "src/crmcore/config.py", "src/crmcore/opti
                    "src/crmcore_plugins/calendar_toml.py",
                    "src/crmcore_plugins/calendar_holidays.py",
                    "src/crmcore_plugins/scoring_clv.py", "src/crmcore_plugins/storage_sqlite.py",
-                   "src/crmcore_plugins/storage_sql.py")
+                   "src/crmcore_plugins/storage_sql.py",
+                   "src/crmcore/improvement/early_warning.py",
+                   "src/crmcore/improvement/definitions.py", "src/crmcore/policies/scheme.py",
+                   "src/crmcore/policies/service.py", "src/crmcore/policies/sla_batch.py",
+                   "src/crmcore/daily/run.py", "src/crmcore/frames.py", "src/crmcore/app.py",
+                   "src/crmcore/profiles.py", "src/crmcore/sources.py")
 """The command line, the configuration reader and the modules it reads options with, whose
 errors :func:`written_in_messages` checks (each added once its messages are templates)."""
 TEMPLATE_CALLS = ("tr", "ntr", "N_", "help_text")

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from crmcore._lazy import lazy_exports
 from crmcore.clock import Clock, system_clock
 from crmcore.errors import ConfigError, CrmError, DuplicateError, NotFoundError
+from crmcore.i18n import tr
 from crmcore.options import Options
 
 if TYPE_CHECKING:
@@ -477,7 +478,8 @@ def _build(factory: Any, use: str, options: Options, prefix: str) -> Any:
     except CrmError:
         raise
     except Exception as error:
-        raise ConfigError(f"{prefix}: {use!r} could not be set up: {error}") from error
+        raise ConfigError(tr("{key}: {value!r} could not be set up: {error}").format(
+            key=prefix, value=use, error=error)) from error
     try:
         options.check_all_used()
     except ConfigError:

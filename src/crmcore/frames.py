@@ -97,7 +97,8 @@ def _require(module: str) -> Any:
     try:
         return importlib.import_module(module)
     except ImportError:
-        raise ConfigError(f"DataFrames need {module}: pip install 'crmcore[{EXTRA}]'") from None
+        raise ConfigError(tr("DataFrames need {module}: pip install 'crmcore[{extra}]'").format(
+            module=module, extra=EXTRA)) from None
 
 
 # -- records to columns -------------------------------------------------------------------
@@ -340,8 +341,8 @@ def transactions_from_frame(frame: Any) -> Iterator[Transaction]:
         try:
             yield Transaction(**fields)
         except ValidationError as error:
-            raise ValidationError(f"row {row}: {error.field}", error.value,
-                                  error.reason) from None
+            raise ValidationError(tr("row {row}: {field}").format(row=row, field=error.field),
+                                  error.value, error.reason) from None
 
 
 def _decimal(value: object, field: str) -> Decimal:

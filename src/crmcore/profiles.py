@@ -35,6 +35,7 @@ from typing import Any
 import attrs
 
 from crmcore.errors import ConfigError
+from crmcore.i18n import tr
 from crmcore.model import Channel, Customer, PartyKind
 from crmcore.policies.care import CarePlan, Message, Signature, compose_message
 
@@ -120,8 +121,9 @@ def profile_named(name: object) -> Profile:
     """The shipped profile ``name``; :class:`~crmcore.errors.ConfigError` listing them."""
     profile = PROFILES.get(name) if isinstance(name, str) else None
     if profile is None:
-        raise ConfigError(f"profile: {name!r} is not a shipped profile "
-                          f"(available: {', '.join(sorted(PROFILES))})")
+        raise ConfigError(tr("profile: {value!r} is not a shipped profile (available: "
+                             "{profiles})").format(value=name,
+                                                   profiles=", ".join(sorted(PROFILES))))
     return profile
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from crmcore.csv_import import CsvLayout
 from crmcore.encodings import DecodedFile, open_text
 from crmcore.errors import CrmError
+from crmcore.i18n import tr
 from crmcore.xlsx import WorkbookSheet, is_workbook, open_workbook_sheet
 
 __all__ = ["TableFile", "open_table"]
@@ -36,14 +37,13 @@ def open_table(path: str | Path, layout: CsvLayout = CsvLayout(),  # noqa: B008
     """
     if is_workbook(path):
         if encoding is not None:
-            raise CrmError(f"--encoding: {encoding!r} does not apply to the workbook {path} "
-                           "(a workbook names its own encoding)")
+            raise CrmError(tr("{option}: {value!r} does not apply to the workbook {path} (a "
+                              "workbook names its own encoding)").format(
+                option="--encoding", value=encoding, path=path))
         return open_workbook_sheet(path, sheet, delimiter=layout.delimiter,
                                    point=layout.amounts.point, date_format=layout.date_format,
                                    option=sheet_option)
     if sheet is not None:
-        from crmcore.i18n import tr
-
         raise CrmError(tr("{option}: {sheet!r} applies to workbooks (.xlsx, .xls, .ods...), "
                           "not to the text file {path}").format(
             option=sheet_option, sheet=sheet, path=path))

@@ -21,6 +21,7 @@ from crmcore.app import CRM
 from crmcore.daily.agenda_store import store_agendas
 from crmcore.daily.records import DailyRunRecord, StepOutcome
 from crmcore.errors import ConfigError
+from crmcore.i18n import tr
 from crmcore.transitions.batch import collection_paused
 from crmcore.unit_of_work import unit_of_work
 
@@ -49,8 +50,8 @@ class RunSettings:
         steps = tuple(options.texts("steps")) if options.has("steps") else tuple(STEP_NAMES)
         unknown = [step for step in steps if step not in STEP_NAMES]
         if unknown:
-            raise ConfigError(f"run.steps: {unknown[0]!r} is not a step of the daily run "
-                              f"(steps: {', '.join(STEP_NAMES)})")
+            raise ConfigError(tr("run.steps: {value!r} is not a step of the daily run (steps: "
+                                 "{steps})").format(value=unknown[0], steps=", ".join(STEP_NAMES)))
         settings = cls(options.text("scheme", DEFAULT_SCHEME),
                        options.integer("window_months", 12, minimum=1), steps)
         options.check_all_used()
@@ -189,7 +190,8 @@ def run_daily(crm: CRM, as_of: datetime, *, settings: RunSettings | None = None,
               listener: StepListener | None = None) -> DailyRunReport:
     """Run the day's steps for ``as_of`` that have not finished yet; see the module."""
     if as_of.tzinfo is None:
-        raise ConfigError(f"as_of: {as_of.isoformat()!r} is a naive datetime; give a time zone")
+        raise ConfigError(tr("{key}: {value!r} is a naive datetime; give a time zone").format(
+            key="as_of", value=as_of.isoformat()))
     chosen = settings or RunSettings.from_crm(crm)
     context = RunContext(crm, as_of, chosen)
     record = crm.get(DailyRunRecord, run_id(as_of))

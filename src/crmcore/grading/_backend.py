@@ -12,6 +12,7 @@ import importlib.util
 from typing import Any
 
 from crmcore.errors import ConfigError
+from crmcore.i18n import tr
 
 
 class _LazyNumpy:
@@ -36,7 +37,7 @@ def use_numpy(fast: bool | None) -> bool:
     if fast is None:
         return HAVE_NUMPY
     if fast and not HAVE_NUMPY:
-        raise ConfigError("fast: numpy is not installed (pip install 'crmcore[fast]')")
+        raise ConfigError(tr("fast: numpy is not installed (pip install 'crmcore[fast]')"))
     return fast
 
 

@@ -10,10 +10,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from crmcore.errors import ConfigError
+from crmcore.i18n import N_, tr
 from crmcore.options import Options
 
 _NO_DEFAULT: Any = object()
-SCALAR_LABEL = "a text, number or true/false value"
+SCALAR_LABEL = N_("a text, number or true/false value")
 
 
 class Table(Options):
@@ -47,11 +48,14 @@ class Table(Options):
         for index, item in enumerate(items):
             key = f"{self.key(name)}[{index}]"
             if not isinstance(item, Mapping):
-                raise ConfigError(f"{key}: {item!r} is not a table")
+                raise ConfigError(tr("{key}: {value!r} is not a table").format(key=key,
+                                                                               value=item))
             made.append(Table(item, key))
         return made
 
     def fail(self, name: str, value: Any, reason: str) -> ConfigError:
-        """A :class:`ConfigError` for key ``name`` (``""`` for this table itself)."""
+        """A :class:`ConfigError` for key ``name`` (``""`` for this table itself);
+        ``reason`` comes worded from the catalogue (``tr("is not a number")``)."""
         where = self.key(name) if name else self._prefix
-        return ConfigError(f"{where}: {value!r} {reason}")
+        return ConfigError(tr("{key}: {value!r} {reason}").format(key=where, value=value,
+                                                                  reason=reason))

@@ -32,6 +32,7 @@ from crmcore.csv_import import (
 )
 from crmcore.errors import ImportRowError
 from crmcore.grading._backend import np, use_numpy
+from crmcore.i18n import tr
 from crmcore.model import Customer, Transaction
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -154,7 +155,8 @@ def read_transaction_columns(lines: Iterable[str], layout: CsvLayout = CsvLayout
     who_at, when_at, amount_at = (checked.positions[column] for column in (
         layout.customer_col, layout.date_col, layout.amount_col))
     cost_at = checked.get(layout.cost_col)
-    date_reason = f"is not a date in the format {layout.date_format or 'ISO 8601'}"
+    date_reason = tr("is not a date in the format {format}").format(
+        format=layout.date_format or "ISO 8601")
     index: dict[str, int] = {}
     dates: dict[str, int] = {}
     codes, times = array("q"), array("q")
@@ -165,8 +167,8 @@ def read_transaction_columns(lines: Iterable[str], layout: CsvLayout = CsvLayout
         if len(row) != width:
             if not row:
                 continue
-            raise ImportRowError(line, "(row)", row, f"has {len(row)} fields, the header "
-                                                     f"{width}")
+            raise ImportRowError(line, "(row)", row, tr(
+                "has {count} fields, the header {width}").format(count=len(row), width=width))
         customer_id = row[who_at].strip()
         if not customer_id:
             raise ImportRowError(line, layout.customer_col, customer_id, "is not a customer id")

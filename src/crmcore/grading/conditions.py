@@ -27,7 +27,8 @@ from typing import Any
 import attrs
 
 from crmcore.errors import ConfigError
-from crmcore.grading._document import SCALAR_LABEL, Table
+from crmcore.grading._document import Table
+from crmcore.i18n import N_, tr
 
 Scalar = str | int | float | bool
 """A value a condition compares with."""
@@ -179,7 +180,7 @@ class Between:
 
     def describe(self) -> str:
         """The condition as text, e.g. ``attributes.turnover in [10,000,000, 50,000,000)``."""
-        return f"{self.field} in {self.interval()}"
+        return tr("{field} in {values}").format(field=self.field, values=self.interval())
 
     def fields(self) -> tuple[FieldRef, ...]:
         """The fields the condition reads."""
@@ -207,7 +208,8 @@ class OneOf:
 
     def describe(self) -> str:
         """The condition as text."""
-        return f"{self.field} in {{{', '.join(format_value(v) for v in self.values)}}}"
+        values = ", ".join(format_value(v) for v in self.values)
+        return tr("{field} in {values}").format(field=self.field, values=f"{{{values}}}")
 
     def fields(self) -> tuple[FieldRef, ...]:
         """The fields the condition reads."""
@@ -230,7 +232,7 @@ class AllOf:
 
     def describe(self) -> str:
         """The items joined with "and"."""
-        return " and ".join(_grouped(item) for item in self.items)
+        return _joined(N_("{left} and {right}"), self.items)
 
     def fields(self) -> tuple[FieldRef, ...]:
         """The fields the items read."""
@@ -253,7 +255,7 @@ class AnyOf:
 
     def describe(self) -> str:
         """The items joined with "or"."""
-        return " or ".join(_grouped(item) for item in self.items)
+        return _joined(N_("{left} or {right}"), self.items)
 
     def fields(self) -> tuple[FieldRef, ...]:
         """The fields the items read."""
@@ -274,7 +276,7 @@ class Always:
 
     def describe(self) -> str:
         """``otherwise``."""
-        return "otherwise"
+        return tr("otherwise")
 
     def fields(self) -> tuple[FieldRef, ...]:
         """None."""
@@ -294,6 +296,22 @@ def _grouped(item: Condition) -> str:
     return f"({text})" if isinstance(item, AllOf | AnyOf) and len(item.items) > 1 else text
 
 
+def _joined(template: str, items: Sequence[Condition]) -> str:
+    """``items`` described and joined by :func:`join_pairwise`."""
+    return join_pairwise(template, [_grouped(item) for item in items])
+
+
+def join_pairwise(template: str, texts: Sequence[str]) -> str:
+    """``texts`` joined left to right by the catalogue's ``template`` (``{left} and
+    {right}``): ``a and b and c`` in the current language; empty without texts."""
+    if not texts:
+        return ""
+    joined, worded = texts[0], tr(template)
+    for text in texts[1:]:
+        joined = worded.format(left=joined, right=text)
+    return joined
+
+
 # -- reading --------------------------------------------------------------------------------
 
 def parse_condition(table: Table) -> Condition:
@@ -302,7 +320,7 @@ def parse_condition(table: Table) -> Condition:
         if table.has(combinator):
             items = table.children(combinator)
             if not items:
-                raise table.fail(combinator, [], "must list at least one condition")
+                raise table.fail(combinator, [], tr("must list at least one condition"))
             table.check_all_used()
             return cls(tuple(parse_condition(item) for item in items))
     field = _field(table)
@@ -311,13 +329,15 @@ def parse_condition(table: Table) -> Condition:
     elif table.has("in"):
         values = table.array("in")
         if not values or not all(isinstance(v, str | int | float | bool) for v in values):
-            raise table.fail("in", values, f"must be a non-empty list of {SCALAR_LABEL}s")
+            raise table.fail("in", values, tr("must be a non-empty list of texts, numbers or "
+                                              "true/false values"))
         condition = OneOf(field, tuple(values))
     else:
         op = table.choice("op", tuple(_OPS))
         value = table.scalar("value")
         if op in _ORDERED and not _is_number(value):
-            raise table.fail("value", value, f"is not a number (needed by op {op!r})")
+            raise table.fail("value", value, tr("is not a number (needed by op {op!r})").format(
+                op=op))
         condition = Compare(field, op, value)
     table.check_all_used()
     return condition
@@ -326,23 +346,25 @@ def parse_condition(table: Table) -> Condition:
 def _field(table: Table) -> FieldRef:
     given = [source for source in Source if table.has(source.value)]
     if len(given) != 1:
-        raise ConfigError(f"{table.key('')[:-1] or 'condition'}: give exactly one of "
-                          "metric = NAME, attribute = NAME, all = [...], any = [...]")
+        raise ConfigError(tr("{key}: give exactly one of metric = NAME, attribute = NAME, "
+                             "all = [...], any = [...]").format(
+                                 key=table.key("")[:-1] or "condition"))
     source = given[0]
     name = table.text(source.value)
     if not name.strip():
-        raise table.fail(source.value, name, "is not a field name")
+        raise table.fail(source.value, name, tr("is not a field name"))
     return FieldRef(source, name)
 
 
 def _between(table: Table, field: FieldRef) -> Between:
     ends = table.array("between")
     if len(ends) != 2 or not all(_is_number(end) for end in ends):
-        raise table.fail("between", ends, "is not a list of two numbers [low, high]")
+        raise table.fail("between", ends, tr("is not a list of two numbers [low, high]"))
     bounds = table.choice("bounds", BOUNDS)
     low, high = float(ends[0]), float(ends[1])
     if low > high or (low == high and bounds != "[]"):
-        raise table.fail("between", ends, f"with bounds {bounds!r} contains no number")
+        raise table.fail("between", ends, tr("with bounds {bounds!r} contains no number").format(
+            bounds=bounds))
     return Between(field, low, high, bounds)
 
 
@@ -390,14 +412,18 @@ def _check_pair(name: str, first: Interval, first_label: str, second: Interval,
     touching = first.high == second.low
     if first.high > second.low or (touching and first.high_closed and second.low_closed):
         shared = first.intersect(second)
-        raise ConfigError(f"{first_label} and {second_label} overlap on {name}: {shared} is "
-                          f"covered by both ({first} and {second}); make the ranges meet "
-                          "without overlapping")
+        raise ConfigError(tr("{first_label} and {second_label} overlap on {name}: {shared} is "
+                             "covered by both ({first} and {second}); make the ranges meet "
+                             "without overlapping").format(
+            first_label=first_label, second_label=second_label, name=name, shared=shared,
+            first=first, second=second))
     if first.high < second.low or (touching and not first.high_closed
                                    and not second.low_closed):
         gap = Interval(first.high, second.low, not first.high_closed, not second.low_closed)
-        raise ConfigError(f"{first_label} and {second_label} leave a gap on {name}: {gap} is "
-                          f"covered by neither ({first} and {second}); make the ranges meet")
+        raise ConfigError(tr("{first_label} and {second_label} leave a gap on {name}: {gap} is "
+                             "covered by neither ({first} and {second}); make the ranges "
+                             "meet").format(first_label=first_label, second_label=second_label,
+                                            name=name, gap=gap, first=first, second=second))
 
 
 def mapping_lookup(metrics: Mapping[str, float], attributes: Mapping[str, Scalar]) -> Lookup:

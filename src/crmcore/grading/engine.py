@@ -15,6 +15,7 @@ from crmcore.grading.results import GradeTable
 from crmcore.grading.rfm import RfmRules, grade_rfm
 from crmcore.grading.schemes import GradeScheme, SchemeKind
 from crmcore.grading.thresholds import grade_thresholds
+from crmcore.i18n import tr
 from crmcore.model import Customer, Opportunity, Transaction
 from crmcore.options import Options
 from crmcore.plugins import PluginHost
@@ -55,11 +56,11 @@ def grade_metrics(scheme: GradeScheme, metrics: MetricTable, *,
         return grade_rfm(scheme, metrics, fast=fast)
     if scheme.kind is SchemeKind.VALUE_MATRIX:
         if potential is None:
-            raise ConfigError(f"scheme {scheme.name}: value-matrix grading needs potential "
-                              "scores (from a scoring strategy)")
+            raise ConfigError(tr("scheme {name}: value-matrix grading needs potential scores "
+                                 "(from a scoring strategy)").format(name=scheme.name))
         return grade_matrix(scheme, metrics, potential, fast=fast)
-    raise ConfigError(f"scheme {scheme.name}: {scheme.kind.value} grades opportunities, "
-                      "not transaction metrics")
+    raise ConfigError(tr("scheme {name}: {kind} grades opportunities, not transaction "
+                         "metrics").format(name=scheme.name, kind=scheme.kind.value))
 
 
 def potential_strategy(scheme: GradeScheme, plugins: PluginHost | None = None
@@ -67,7 +68,8 @@ def potential_strategy(scheme: GradeScheme, plugins: PluginHost | None = None
     """The scoring strategy a value-matrix scheme names, built from its options (G3)."""
     rules = scheme.rules
     if not isinstance(rules, MatrixRules):
-        raise ConfigError(f"scheme {scheme.name}: only value-matrix schemes use potential")
+        raise ConfigError(tr("scheme {name}: only value-matrix schemes use potential").format(
+            name=scheme.name))
     host = plugins if plugins is not None else PluginHost()
     factory = host.scoring_strategies().get(rules.potential, key="rules.potential")
     options = Options(rules.potential_options, "rules.potential_options")

@@ -113,13 +113,29 @@ def _rfm(code: str, p: Params) -> str:
                                population=p["population"], bounds=bounds, rule=_rule(code, p))
 
 
+AXIS_PARTS = {"contribution": N_("contribution {name} {value} {op} {split} {cut} ({level})"),
+              "potential": N_("potential {name} {value} {op} {split} {cut} ({level})")}
+"""One axis of a ``matrix`` explanation, by axis (``split``: :func:`split_words`)."""
+SPLIT_WORDS = (N_("median"), N_("cut-off"))
+"""The words of :meth:`crmcore.grading.matrix.AxisSplit.describe` (besides ``quantile Q``)."""
+
+
+def split_words(split: str) -> str:
+    """A stored axis split (``median``, ``quantile 0.75``, ``cut-off``) in words."""
+    quantile = split.removeprefix("quantile ")
+    if quantile != split:
+        return tr("quantile {q}").format(q=quantile)
+    return tr(split)
+
+
 def _matrix(_code: str, p: Params) -> str:
     parts = []
     for axis, name, value, cut, split in p["axes"]:
         high = value is not None and cut is not None and value > cut
         shown_cut = "∞" if cut is None else format_value(cut)
-        parts.append(f"{axis} {term(name)} {_shown(value)} {'>' if high else '≤'} {split} "
-                     f"{shown_cut} ({term('high' if high else 'low')})")
+        parts.append(tr(AXIS_PARTS[axis]).format(
+            name=term(name), value=_shown(value), op=">" if high else "≤",
+            split=split_words(split), cut=shown_cut, level=term("high" if high else "low")))
     meaning = ": ".join(tr(part) for part in str(p["meaning"]).split(": ", 1))
     return f"{'; '.join(parts)}; {term(p['grade'])} = {meaning}"
 

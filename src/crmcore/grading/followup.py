@@ -11,6 +11,7 @@ import attrs
 
 from crmcore.errors import ConfigError
 from crmcore.grading._document import Table
+from crmcore.i18n import tr
 from crmcore.model import Priority
 from crmcore.validation import int_between, optional
 from crmcore.vocabulary import member
@@ -42,8 +43,9 @@ def parse_followup(table: Table) -> FollowUpPolicy:
         try:
             priority_text = member(Priority, priority_text, "complaint_priority").value
         except ValueError as error:
-            raise ConfigError(f"{table.key('complaint_priority')}: {priority_text!r} "
-                              f"{getattr(error, 'reason', error)}") from None
+            raise ConfigError(tr("{key}: {value!r} {reason}").format(
+                key=table.key("complaint_priority"), value=priority_text,
+                reason=getattr(error, "reason", error))) from None
     days = table.integer("contact_every_days", None, minimum=1)
     hours = table.integer("response_hours", None, minimum=1)
     toward = table.text("nurture_toward", None)
@@ -53,4 +55,5 @@ def parse_followup(table: Table) -> FollowUpPolicy:
         return FollowUpPolicy(days, hours, None if priority_text is None
                               else Priority(priority_text), toward, notes)
     except ValueError as error:
-        raise ConfigError(f"{table.key('')[:-1]}: {error}") from None
+        raise ConfigError(tr("{key}: {error}").format(key=table.key("")[:-1],
+                                                      error=error)) from None

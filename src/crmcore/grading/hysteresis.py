@@ -18,16 +18,20 @@ import attrs
 from crmcore.errors import ConfigError
 from crmcore.grading.conditions import format_value
 from crmcore.grading.schemes import GradeScheme
+from crmcore.i18n import tr
+from crmcore.i18n_terms import term
 
 
 def _check_margin(_instance: object, _attribute: object, value: float) -> None:
     if not 0 <= value < 1:
-        raise ConfigError(f"margin: {value!r} must be from 0 up to (not including) 1")
+        raise ConfigError(tr("{key}: {value!r} must be from 0 up to (not including) 1").format(
+            key="margin", value=value))
 
 
 def _check_runs(_instance: object, _attribute: object, value: int) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ConfigError(f"downgrade_runs: {value!r} must be a whole number of at least 1")
+        raise ConfigError(tr("{key}: {value!r} must be a whole number of at least 1").format(
+            key="downgrade_runs", value=value))
 
 
 @attrs.frozen
@@ -76,10 +80,14 @@ def decide(scheme: GradeScheme, policy: Hysteresis, *, current: str | None, prop
     if policy.margin and value is not None and cutoffs is not None:
         cutoff = cutoffs[held_at]
         if cutoff is not None and value >= cutoff * (1 - policy.margin):
-            return current, (f"kept {current}: {format_value(value)} is within "
-                             f"{policy.margin:.0%} of the {current} cut-off "
-                             f"{format_value(cutoff)}")
+            return current, tr("kept {grade}: {value} is within {margin:.0%} of the {grade} "
+                               "cut-off {cutoff}").format(grade=term(current),
+                                                          value=format_value(value),
+                                                          margin=policy.margin,
+                                                          cutoff=format_value(cutoff))
     if streak < policy.downgrade_runs:
-        return current, (f"kept {current}: a downgrade to {proposed} was proposed in {streak} "
-                         f"of the {policy.downgrade_runs} consecutive runs needed")
+        return current, tr("kept {grade}: a downgrade to {proposed} was proposed in {streak} "
+                           "of the {runs} consecutive runs needed").format(
+            grade=term(current), proposed=term(proposed), streak=streak,
+            runs=policy.downgrade_runs)
     return proposed, None

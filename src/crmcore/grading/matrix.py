@@ -36,7 +36,7 @@ from crmcore.grading._backend import np, to_list, use_numpy
 from crmcore.grading._document import Table
 from crmcore.grading.conditions import format_value
 from crmcore.grading.results import Explanation, FunctionExplainer, GradeTable, finite
-from crmcore.i18n import N_
+from crmcore.i18n import N_, tr
 
 if TYPE_CHECKING:
     from crmcore.grading.metrics import MetricTable
@@ -113,11 +113,12 @@ def _split(table: Table, name: str) -> AxisSplit:
         if spec.has("quantile"):
             q = spec.number("quantile")
             if not 0 < q < 1:
-                raise spec.fail("quantile", q, "must be between 0 and 1 (exclusive)")
+                raise spec.fail("quantile", q, tr("must be between 0 and 1 (exclusive)"))
             return AxisSplit(SplitMethod.QUANTILE, q)
         if spec.has("above"):
             return AxisSplit(SplitMethod.ABSOLUTE, spec.number("above"))
-    raise table.fail(name, raw, 'is not "median", { quantile = Q } or { above = VALUE }')
+    raise table.fail(name, raw, tr('is not "median", {{ quantile = Q }} or '
+                                   '{{ above = VALUE }}').format())
 
 
 def parse_matrix_rules(table: Table) -> MatrixRules:
@@ -138,7 +139,7 @@ def grade_matrix(scheme: GradeScheme, metrics: MetricTable, potential: Mapping[s
     """Place every customer of ``metrics`` in the matrix; ``potential`` maps id to score."""
     rules = scheme.rules
     if not isinstance(rules, MatrixRules):
-        raise ConfigError(f"scheme {scheme.name}: not a value-matrix scheme")
+        raise ConfigError(tr("scheme {name}: not a value-matrix scheme").format(name=scheme.name))
     contribution = [float(v) for v in to_list(
         metrics.column(rules.contribution, key="rules.contribution"))]
     scores = [float(potential.get(customer_id, math.nan)) for customer_id in metrics.ids]

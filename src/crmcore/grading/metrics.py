@@ -45,6 +45,7 @@ import attrs
 from crmcore.errors import ConfigError
 from crmcore.grading._backend import np, to_list, use_numpy
 from crmcore.grading.columns import UNKNOWN_COST, US_PER_DAY, TransactionColumns, to_micros
+from crmcore.i18n import tr
 from crmcore.model import AttributeValue, Customer, Transaction
 
 METRICS = ("revenue", "profit", "frequency", "transactions", "average_order_value",
@@ -66,7 +67,8 @@ def shift_months(moment: D, months: int) -> D:
 def window_start(as_of: datetime, months: int) -> datetime:
     """The start of the metrics window: ``as_of`` minus ``months`` calendar months."""
     if isinstance(months, bool) or not isinstance(months, int) or months < 1:
-        raise ConfigError(f"window_months: {months!r} must be a whole number of at least 1")
+        raise ConfigError(tr("{key}: {value!r} must be a whole number of at least 1").format(
+            key="window_months", value=months))
     return shift_months(as_of, -months)
 
 
@@ -98,8 +100,8 @@ class MetricTable:
     def column(self, name: str, *, key: str = "metric") -> Any:
         """The column of metric ``name``; :class:`ConfigError` naming ``key`` if unknown."""
         if name not in self.columns:
-            raise ConfigError(f"{key}: {name!r} is not a metric (known: "
-                              f"{', '.join(self.columns)})")
+            raise ConfigError(tr("{key}: {value!r} is not a metric (known: {known})").format(
+                key=key, value=name, known=", ".join(self.columns)))
         return self.columns[name]
 
     def row(self, position: int) -> dict[str, float]:
@@ -114,7 +116,8 @@ class MetricTable:
     def with_column(self, name: str, values: Sequence[float] | Any) -> MetricTable:
         """A copy with one more column (for example a potential score)."""
         if len(values) != len(self.ids):
-            raise ValueError(f"{name}: {len(values)} values for {len(self.ids)} customers")
+            raise ValueError(tr("{name}: {count} values for {customers} customers").format(
+                name=name, count=len(values), customers=len(self.ids)))
         return attrs.evolve(self, columns={**self.columns, name: values})
 
 

@@ -25,8 +25,10 @@ import attrs
 
 from crmcore.errors import ConfigError
 from crmcore.grading._document import Table
+from crmcore.grading.conditions import join_pairwise
 from crmcore.grading.metrics import shift_months
 from crmcore.grading.results import Explanation, FunctionExplainer, GradeTable
+from crmcore.i18n import N_, tr
 from crmcore.model import Opportunity, OpportunityStatus
 
 if TYPE_CHECKING:
@@ -36,6 +38,12 @@ if TYPE_CHECKING:
 
 FLAGS = ("poor_credit", "low_loyalty", "haggles")
 """The opportunity flags that make a prospect D."""
+FLAG_WORDS = {"poor_credit": N_("poor credit"), "low_loyalty": N_("low loyalty"),
+              "haggles": N_("haggles")}
+"""Each of :data:`FLAGS` in words (translated when a reason is worded)."""
+AND = N_("{left} and {right}")
+"""How the flags of a reason, and what holds it from A, are joined
+(:func:`~crmcore.grading.conditions.join_pairwise`)."""
 
 
 @attrs.frozen
@@ -52,11 +60,12 @@ def parse_prospect_rules(table: Table) -> ProspectRules:
     if (len(months) != 3 or not all(isinstance(m, int) and not isinstance(m, bool) and m > 0
                                     for m in months) or sorted(set(months)) != months):
         raise table.fail("within_months", months,
-                         "is not three increasing whole numbers of months, e.g. [3, 6, 12]")
+                         tr("is not three increasing whole numbers of months, e.g. [3, 6, 12]"))
     flags = table.array("flags", list(FLAGS))
     for index, flag in enumerate(flags):
         if flag not in FLAGS:
-            raise table.fail(f"flags[{index}]", flag, f"is not a flag ({', '.join(FLAGS)})")
+            raise table.fail(f"flags[{index}]", flag, tr("is not a flag ({flags})").format(
+                flags=", ".join(FLAGS)))
     table.check_all_used()
     return ProspectRules((months[0], months[1], months[2]), tuple(flags))
 
@@ -66,21 +75,24 @@ def grade_opportunity(rules: ProspectRules, opportunity: Opportunity, today: dat
     """The grade index (0 = A .. 3 = D) of one open opportunity, and why."""
     raised = [flag for flag in rules.flags if getattr(opportunity, flag)]
     if raised:
-        return 3, f"flagged {' and '.join(f.replace('_', ' ') for f in raised)}"
+        return 3, tr("flagged {flags}").format(flags=join_pairwise(
+            AND, [tr(FLAG_WORDS[f]) for f in raised]))
     close = opportunity.expected_close
     if close is None:
-        return 3, "no expected close date"
-    code, reason = 3, (f"expected to close {close.isoformat()}, beyond "
-                       f"{rules.within_months[-1]} months")
+        return 3, tr("no expected close date")
+    code, reason = 3, tr("expected to close {close}, beyond {months} months").format(
+        close=close.isoformat(), months=rules.within_months[-1])
     for index, months in enumerate(rules.within_months):
         limit = shift_months(today, months)
         if close <= limit:
-            code, reason = index, (f"expected to close {close.isoformat()}, within {months} "
-                                   f"months (by {limit.isoformat()})")
+            code, reason = index, tr("expected to close {close}, within {months} months (by "
+                                     "{limit})").format(close=close.isoformat(), months=months,
+                                                        limit=limit.isoformat())
             break
     held = _not_a(opportunity, today)
     if code == 0 and held:
-        return 1, f"{reason}, but {' and '.join(held)}: B at best until resolved"
+        return 1, tr("{reason}, but {held}: B at best until resolved").format(
+            reason=reason, held=join_pairwise(AND, held))
     return code, reason
 
 
@@ -88,13 +100,15 @@ def _not_a(opportunity: Opportunity, today: date) -> list[str]:
     """What keeps an opportunity from grade A, in the source's terms (G4)."""
     held = []
     if opportunity.concerns:
-        held.append(f"concerns to resolve ({', '.join(opportunity.concerns)})")
+        held.append(tr("concerns to resolve ({concerns})").format(
+            concerns=", ".join(opportunity.concerns)))
     if opportunity.estimated_profit is not None and opportunity.estimated_profit < 0:
-        held.append(f"loss-making (estimated profit {opportunity.estimated_profit})")
+        held.append(tr("loss-making (estimated profit {profit})").format(
+            profit=opportunity.estimated_profit))
     close = opportunity.expected_close
     if close is not None and close < today:
-        held.append(f"the expected close date {close.isoformat()} has passed: confirm a "
-                    "new one")
+        held.append(tr("the expected close date {close} has passed: confirm a new one").format(
+            close=close.isoformat()))
     return held
 
 
@@ -103,7 +117,8 @@ def grade_prospects(scheme: GradeScheme, opportunities: Iterable[Opportunity],
     """Grade every customer with an open opportunity received before ``as_of``."""
     rules = scheme.rules
     if not isinstance(rules, ProspectRules):
-        raise ConfigError(f"scheme {scheme.name}: not a prospect-abcd scheme")
+        raise ConfigError(tr("scheme {name}: not a prospect-abcd scheme").format(
+            name=scheme.name))
     today = as_of.date()
     best: dict[str, tuple[int, str, Opportunity]] = {}
     for opportunity in opportunities:

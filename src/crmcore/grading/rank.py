@@ -33,6 +33,7 @@ from typing import Any
 import attrs
 
 from crmcore.grading._backend import np, use_numpy
+from crmcore.i18n import tr
 
 
 class Basis(StrEnum):
@@ -44,7 +45,7 @@ class Basis(StrEnum):
 
 def _check_shares(_instance: Any, _attribute: Any, shares: tuple[Fraction, ...]) -> None:
     if any(share <= 0 for share in shares) or sum(shares, Fraction(0)) > 1:
-        raise ValueError("shares must be positive and add up to at most 1")
+        raise ValueError(tr("shares must be positive and add up to at most 1"))
 
 
 @attrs.frozen

@@ -84,7 +84,7 @@ class RankedRules:
 
 def _fraction(table: Table, index: int, value: object) -> Fraction:
     if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 1:
-        raise table.fail(f"shares[{index}]", value, "is not a share between 0 and 1")
+        raise table.fail(f"shares[{index}]", value, tr("is not a share between 0 and 1"))
     return Fraction(str(value)) if isinstance(value, float) else Fraction(value)
 
 
@@ -95,20 +95,20 @@ def parse_ranked_rules(table: Table, *, by_value_only: bool) -> RankedRules:
     if by_value_only and (metric not in VALUE_METRICS or weights_table):
         shown = dict(weights_table) if weights_table else metric
         raise table.fail("weights" if weights_table else "metric", shown,
-                         "is not allowed: the pyramid grades by revenue or profit, never by "
-                         "number of uses (G5)")
+                         tr("is not allowed: the pyramid grades by revenue or profit, never by "
+                            "number of uses (G5)"))
     weights = {}
     for name, weight in weights_table.items():
         if isinstance(weight, bool) or not isinstance(weight, int | float):
-            raise table.fail(f"weights.{name}", weight, "is not a number")
+            raise table.fail(f"weights.{name}", weight, tr("is not a number"))
         weights[name] = float(weight)
     basis = Basis(table.choice("basis", tuple(b.value for b in Basis), Basis.COUNT.value))
     shares_list = table.array("shares")
     shares = tuple(_fraction(table, index, value) for index, value in enumerate(shares_list))
     if not shares:
-        raise table.fail("shares", shares_list, "must list at least one share")
+        raise table.fail("shares", shares_list, tr("must list at least one share"))
     if sum(shares, Fraction(0)) > 1:
-        raise table.fail("shares", shares_list, "add up to more than 1")
+        raise table.fail("shares", shares_list, tr("add up to more than 1"))
     nonpositive_last = table.flag("nonpositive_last", True)
     table.check_all_used()
     return RankedRules(RankCut(shares, basis, nonpositive_last), metric, weights)
@@ -129,7 +129,7 @@ def grade_ranked(scheme: GradeScheme, metrics: MetricTable, *, fast: bool | None
     """Grade every customer of ``metrics`` by a rank-based scheme."""
     rules = scheme.rules
     if not isinstance(rules, RankedRules):
-        raise ConfigError(f"scheme {scheme.name}: not a rank-based scheme")
+        raise ConfigError(tr("scheme {name}: not a rank-based scheme").format(name=scheme.name))
     values = rules.values(metrics, fast=fast)
     outcome = rank_cut(values, rules.cut, fast=fast)
     return GradeTable(scheme, metrics.as_of, metrics.ids, outcome.codes,

@@ -38,6 +38,7 @@ from crmcore.grading.conditions import mapping_lookup
 from crmcore.grading.rank import Basis, RankCut, RankOutcome, rank_cut
 from crmcore.grading.results import Explanation, FunctionExplainer, GradeTable, finite
 from crmcore.grading.thresholds import ThresholdRule, first_match, parse_rule_list
+from crmcore.i18n import tr
 
 if TYPE_CHECKING:
     from crmcore.grading.metrics import MetricTable
@@ -123,7 +124,7 @@ def grade_rfm(scheme: GradeScheme, metrics: MetricTable, *, fast: bool | None = 
     """Score and segment every customer of ``metrics``."""
     rules = scheme.rules
     if not isinstance(rules, RfmRules):
-        raise ConfigError(f"scheme {scheme.name}: not an rfm scheme")
+        raise ConfigError(tr("scheme {name}: not an rfm scheme").format(name=scheme.name))
     scores = rfm_scores(metrics, recency=rules.recency, frequency=rules.frequency,
                         monetary=rules.monetary, fast=fast)
     table = rules.segment_table()

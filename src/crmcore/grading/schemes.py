@@ -177,7 +177,7 @@ def scheme_from_mapping(data: Mapping[str, Any]) -> GradeScheme:
     top = Table(data, "")
     name = top.text("name")
     if not name.strip():
-        raise top.fail("name", name, "must be a non-empty text")
+        raise top.fail("name", name, tr("must be a non-empty text"))
     version = top.integer("version", minimum=1)
     kind = SchemeKind(top.choice("kind", tuple(kind.value for kind in SchemeKind)))
     description = top.text("description", "")
@@ -200,10 +200,10 @@ def scheme_from_mapping(data: Mapping[str, Any]) -> GradeScheme:
 def _grade(table: Table) -> Grade:
     name = table.text("name")
     if not name.strip():
-        raise table.fail("name", name, "must be a non-empty text")
+        raise table.fail("name", name, tr("must be a non-empty text"))
     aliases = table.array("aliases", [])
     if not all(isinstance(alias, str) and alias.strip() for alias in aliases):
-        raise table.fail("aliases", aliases, "is not a list of names")
+        raise table.fail("aliases", aliases, tr("is not a list of names"))
     grade = Grade(name, table.text("label", ""), tuple(aliases))
     table.check_all_used()
     return grade

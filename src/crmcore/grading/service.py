@@ -58,6 +58,7 @@ from crmcore.grading.results import (
     result_id,
 )
 from crmcore.grading.schemes import GradeScheme, SchemeKind
+from crmcore.i18n import tr
 from crmcore.model import Opportunity, Transaction
 from crmcore.ports import ColumnType, StorageSession, StoredRecord
 from crmcore.unit_of_work import UnitOfWork, to_record
@@ -217,10 +218,11 @@ def record_grades(crm: CRM, table: GradeTable, *,
     """
     scheme = table.scheme
     if hysteresis.margin and not isinstance(scheme.rules, RankedRules):
-        raise ConfigError(f"margin: hysteresis by margin needs a rank-based scheme "
-                          f"(pareto-abc, pyramid), not {scheme.kind.value}")
+        raise ConfigError(tr("margin: hysteresis by margin needs a rank-based scheme "
+                             "(pareto-abc, pyramid), not {kind}").format(kind=scheme.kind.value))
     if keep_runs is not None and keep_runs < 1:
-        raise ConfigError(f"keep_runs: {keep_runs!r} must be at least 1")
+        raise ConfigError(tr("{key}: {value!r} must be at least {minimum}").format(
+            key="keep_runs", value=keep_runs, minimum=1))
     this_run = run_id(scheme.name, table.as_of)
     as_of_us = micros_of(table.as_of)
     with crm.transaction() as work:
@@ -228,8 +230,9 @@ def record_grades(crm: CRM, table: GradeTable, *,
         before = stored_grades(session, scheme.name, as_of=table.as_of)
         runs = stored_runs(session, scheme.name)
         if runs and runs[-1][0] > as_of_us:
-            raise ConfigError(f"as_of: {table.as_of.isoformat()} is before the latest stored "
-                              f"run of {scheme.name}; runs are stored in date order")
+            raise ConfigError(tr("as_of: {as_of} is before the latest stored run of {name}; "
+                                 "runs are stored in date order").format(
+                                     as_of=table.as_of.isoformat(), name=scheme.name))
         if any(found == this_run for _, found in runs) or any(
                 stored.at_us == as_of_us for stored in before.values()):
             return _repeated(table, before, as_of_us)

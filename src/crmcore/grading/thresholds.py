@@ -39,6 +39,7 @@ from crmcore.grading.conditions import (
 )
 from crmcore.grading.explain import render
 from crmcore.grading.results import Explanation, FunctionExplainer, GradeTable, finite
+from crmcore.i18n import tr
 
 if TYPE_CHECKING:
     from crmcore.grading.metrics import MetricTable
@@ -80,12 +81,13 @@ class ThresholdRules:
 def check_catch_all(rules: Sequence[ThresholdRule], key: str) -> None:
     """The last rule, and only it, must be the explicit catch-all."""
     if not rules or not isinstance(rules[-1].condition, Always):
-        raise ConfigError(f"{key}: the last rule must be the explicit catch-all "
-                          "(otherwise = true)")
+        raise ConfigError(tr("{key}: the last rule must be the explicit catch-all "
+                             "(otherwise = true)").format(key=key))
     for index, rule in enumerate(rules[:-1]):
         if isinstance(rule.condition, Always):
-            raise ConfigError(f"{key}[{index}]: only the last rule may be the catch-all; "
-                              "rules after it could never apply")
+            raise ConfigError(tr("{key}[{index}]: only the last rule may be the catch-all; "
+                                 "rules after it could never apply").format(key=key,
+                                                                           index=index))
 
 
 def parse_rule_list(table: Table, name: str, *, fields: Collection[str] | None = None,
@@ -99,19 +101,20 @@ def parse_rule_list(table: Table, name: str, *, fields: Collection[str] | None =
     for item in table.children(name):
         grade = item.text("grade")
         if not grade.strip():
-            raise item.fail("grade", grade, "must be a non-empty text")
+            raise item.fail("grade", grade, tr("must be a non-empty text"))
         label = item.text("label", "")
         if item.has("otherwise"):
             if item.has("when") or item.flag("otherwise") is not True:
-                raise ConfigError(f"{item.key('otherwise')}: must be true, without 'when'")
+                raise ConfigError(tr("{key}: must be true, without 'when'").format(
+                    key=item.key("otherwise")))
             condition: Condition = Always()
         else:
             condition = parse_condition(item.child("when", required=True))
         if fields is not None:
             for field in condition.fields():
                 if field.source is not Source.METRIC or field.name not in fields:
-                    raise ConfigError(f"{item.key('when')}: {str(field)!r} is not one of "
-                                      f"{', '.join(fields)}")
+                    raise ConfigError(tr("{key}: {value!r} is not one of {choices}").format(
+                        key=item.key("when"), value=str(field), choices=", ".join(fields)))
         item.check_all_used()
         rules.append(ThresholdRule(grade, condition, label))
     key = table.key(name)
@@ -142,7 +145,7 @@ def grade_thresholds(scheme: GradeScheme, metrics: MetricTable) -> GradeTable:
     """Grade every customer of ``metrics`` by ordered threshold rules."""
     rules = scheme.rules
     if not isinstance(rules, ThresholdRules):
-        raise ConfigError(f"scheme {scheme.name}: not a thresholds scheme")
+        raise ConfigError(tr("scheme {name}: not a thresholds scheme").format(name=scheme.name))
     for rule in rules.tiers:
         for field in rule.condition.fields():
             if field.source is Source.METRIC:

@@ -129,5 +129,5 @@ def require_events(flow: FlowDefinition, events: Iterable[str] = PDCA_EVENTS) ->
     """:class:`ConfigError` unless ``flow`` declares every one of ``events``."""
     missing = [event for event in events if event not in flow.events()]
     if missing:
-        raise ConfigError(f"flow {flow.name!r} cannot run a PDCA cycle: it lacks the events "
-                          f"{', '.join(missing)}")
+        raise ConfigError(tr("flow {name!r} cannot run a PDCA cycle: it lacks the events "
+                             "{events}").format(name=flow.name, events=", ".join(missing)))

@@ -26,6 +26,7 @@ import attrs
 
 from crmcore.errors import ConfigError, InvalidDataError
 from crmcore.events import DomainEvent
+from crmcore.i18n import N_, tr
 from crmcore.improvement.cycle import IMPROVEMENT_FILE, Cycle
 from crmcore.improvement.measures import Better, MeasureValue, measure_definition
 from crmcore.lifecycle.measures import Period, periods
@@ -124,29 +125,35 @@ def warning_event(warning: EarlyWarning) -> DomainEvent:
               "small_sample": warning.small_sample})
 
 
-def rules_from_toml(text: str, *, source: str = "warning rules") -> tuple[WarningRule, ...]:
+_SOURCE = N_("warning rules")  # the default name of the rules in refusals, in words
+
+
+def rules_from_toml(text: str, *, source: str = _SOURCE) -> tuple[WarningRule, ...]:
     """Rules from a TOML document of ``[[warnings]]`` tables (keys as in :class:`WarningRule`)."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        raise ConfigError(f"{source}: is not valid TOML: {error}") from None
+        raise ConfigError(tr("{source}: is not valid TOML: {error}").format(
+            source=tr(source), error=error)) from None
     unknown = sorted(set(data) - {"warnings"})
     if unknown:
-        raise ConfigError(f"{source}: {unknown[0]}: is not a known key (known: warnings)")
+        raise ConfigError(tr("{source}: {key}: is not a known key (known: {known})").format(
+            source=tr(source), key=unknown[0], known="warnings"))
     return rules_from_data(data.get("warnings", []), source=source)
 
 
-def rules_from_data(items: Any, *, source: str = "warning rules",
+def rules_from_data(items: Any, *, source: str = _SOURCE,
                     path: str = "warnings") -> tuple[WarningRule, ...]:
     """Rules from parsed ``[[warnings]]`` tables (a list of mappings); ``path`` names them."""
     try:
         rules = structure(items, list[WarningRule], path=path)
     except InvalidDataError as error:
-        raise ConfigError(f"{source}: {error}") from None
+        raise ConfigError(tr("{source}: {error}").format(source=tr(source), error=error)) from None
     names = [rule.name for rule in rules]
     for name in names:
         if names.count(name) > 1:
-            raise ConfigError(f"{source}: {path}: rule {name!r} is declared twice")
+            raise ConfigError(tr("{source}: {path}: rule {name!r} is declared twice").format(
+                source=tr(source), path=path, name=name))
     return tuple(rules)
 
 
@@ -168,6 +175,8 @@ def rules_from_targets(cycle: Cycle, *, consecutive: int = 2) -> tuple[WarningRu
         WarningRule(name=f"{cycle.id}:{t.problem}:{t.measure}", measure=t.measure,
                     when=Comparison.ABOVE if t.better is Better.LOWER else Comparison.BELOW,
                     threshold=t.goal, consecutive=consecutive,
-                    message=f"{t.measure} outside the target of cycle {cycle.id} "
-                            f"({t.describe()}) for {consecutive} periods in a row")
+                    message=tr("{measure} outside the target of cycle {cycle} ({target}) for "
+                               "{count} periods in a row").format(
+                        measure=t.measure, cycle=cycle.id, target=t.describe(),
+                        count=consecutive))
         for t in cycle.plan.targets)

@@ -24,6 +24,7 @@ from crmcore.errors import ConfigError
 from crmcore.grading import GradeScheme, GradingRunRecord, builtin_schemes, load_scheme
 from crmcore.grading.history import latest_grades
 from crmcore.grading.service import grade_stored
+from crmcore.i18n import N_, tr
 
 if TYPE_CHECKING:
     from crmcore.app import CRM
@@ -44,11 +45,11 @@ def _named(name: str, origin: str) -> GradeScheme:
     try:
         return load_scheme(name)
     except ConfigError:
-        raise ConfigError(
-            f"scheme: {name!r} ({origin}) is not a built-in scheme "
-            f"({', '.join(builtin_schemes())}) nor a readable file; a scheme loaded from a "
-            "file carries its own follow-up principles: name that file (--scheme FILE or "
-            "[run] scheme = \"FILE\")") from None
+        raise ConfigError(tr(
+            "scheme: {name!r} ({origin}) is not a built-in scheme ({schemes}) nor a readable "
+            "file; a scheme loaded from a file carries its own follow-up principles: name that "
+            "file (--scheme FILE or [run] scheme = \"FILE\")").format(
+                name=name, origin=tr(origin), schemes=", ".join(builtin_schemes()))) from None
 
 
 def policy_scheme(crm: CRM, scheme: str | GradeScheme | None = None, *,
@@ -62,13 +63,13 @@ def policy_scheme(crm: CRM, scheme: str | GradeScheme | None = None, *,
     if isinstance(scheme, GradeScheme):
         return scheme
     if scheme is not None:
-        return _named(scheme, "given")
+        return _named(scheme, N_("given"))
     run = crm.settings("run")
     if run.has("scheme"):
-        return _named(run.text("scheme"), "the configuration's run.scheme")
+        return _named(run.text("scheme"), N_("the configuration's run.scheme"))
     stored = stored_scheme(crm, as_of=as_of)
     if stored is not None:
-        return _named(stored, "the scheme of the latest stored grading run")
+        return _named(stored, N_("the scheme of the latest stored grading run"))
     return None
 
 

@@ -24,6 +24,7 @@ from crmcore.app import CRM
 from crmcore.errors import ConfigError
 from crmcore.events import DomainEvent
 from crmcore.grading import GradeScheme
+from crmcore.i18n import tr
 from crmcore.model import Ticket, TicketStatus
 from crmcore.policies.agenda import (
     AgendaItem,
@@ -189,7 +190,8 @@ class PolicyService:
         policies = self.effective_policies(as_of)
         chosen = [c for c in book.customers if customer_id is None or c.id == customer_id]
         if customer_id is not None and not chosen:
-            raise ConfigError(f"customer: {customer_id!r} is not a stored customer")
+            raise ConfigError(tr("{key}: {value!r} is not a stored customer").format(
+                key="customer", value=customer_id))
         return [compliance_report(c, book, as_of=as_of, policies=policies, since=since)
                 for c in chosen]
 
@@ -272,7 +274,7 @@ def change_ticket_status(crm: CRM, ticket_id: str, event: str, *, at: datetime, 
         ticket = work.repository(Ticket).require(ticket_id)
         if load_state(work, flow, ticket_id)[0] is None:
             start_in(work, flow, ticket_id, customer_id=ticket.customer_id,
-                     at=ticket.opened_at, actor=actor, reason="ticket recorded")
+                     at=ticket.opened_at, actor=actor, reason=tr("ticket recorded"))
         made = transition_in(work, flow, ticket_id, event, at=at, actor=actor, reason=reason,
                              fields=fields or None)
         changes: dict[str, Any] = {"status": TicketStatus(made.state.state)}

@@ -68,7 +68,9 @@ _MAX_EXTENSION_DAYS = 400 * 366
 
 def _numpy() -> Any:
     if np is None:
-        raise PluginError("batch SLA clocks need numpy: pip install 'crmcore[fast]'")
+        from crmcore.i18n import tr
+
+        raise PluginError(tr("batch SLA clocks need numpy: pip install 'crmcore[fast]'"))
     return np
 
 
