@@ -80,7 +80,8 @@ MESSAGE_SOURCES = ("src/crmcore/cli", "src/crmcore/config.py", "src/crmcore/opti
                    "src/crmcore/improvement/definitions.py", "src/crmcore/policies/scheme.py",
                    "src/crmcore/policies/service.py", "src/crmcore/policies/sla_batch.py",
                    "src/crmcore/daily/run.py", "src/crmcore/frames.py", "src/crmcore/app.py",
-                   "src/crmcore/profiles.py", "src/crmcore/sources.py")
+                   "src/crmcore/profiles.py", "src/crmcore/sources.py",
+                   "src/crmcore/csv_import.py", "src/crmcore/amounts.py")
 """The command line, the configuration reader and the modules it reads options with, whose
 errors :func:`written_in_messages` checks (each added once its messages are templates)."""
 TEMPLATE_CALLS = ("tr", "ntr", "N_", "help_text")

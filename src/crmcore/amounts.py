@@ -31,7 +31,7 @@ from decimal import Decimal
 import attrs
 
 from crmcore.errors import ValidationError
-from crmcore.i18n import tr
+from crmcore.i18n import N_, tr
 
 __all__ = ["AMOUNT_FORMATS", "FORMATS", "AmountFormat", "amount_format"]
 
@@ -63,8 +63,9 @@ class AmountFormat:
             not text.isascii() else text
         match = self._pattern.fullmatch(normal)
         if match is None or (self.currencies and _two_currencies(normal)):
-            raise ValueError(f"{text!r} is not an amount in the {self.name} form "
-                             f"({self.description})")
+            raise ValueError(tr("{text!r} is not an amount in the {form} form "
+                                "({description})").format(text=text, form=self.name,
+                                                          description=tr(self.description)))
         whole = match["whole"]
         if match["sep"]:
             whole = whole.replace(match["sep"], "")
@@ -79,12 +80,12 @@ def _two_currencies(text: str) -> bool:
 
 FORMATS: dict[str, AmountFormat] = {
     form.name: form for form in (
-        AmountFormat("plain", ".", (",",), (), "1234.50 or 1,234.50"),
-        AmountFormat("comma", ",", (".",), (), "1234,50 or 1.234,50"),
+        AmountFormat("plain", ".", (",",), (), N_("1234.50 or 1,234.50")),
+        AmountFormat("comma", ",", (".",), (), N_("1234,50 or 1.234,50")),
         AmountFormat("cn", ".", (",",), ("¥", "CNY", "RMB", "元", "人民币"),
-                     "¥1,200.00, ￥1200, 1,200.00 元, CNY 1200"),
+                     N_("¥1,200.00, ￥1200, 1,200.00 元, CNY 1200")),
         AmountFormat("eu", ",", (".", " "), ("€", "EUR"),
-                     "1 200,50 €, 1.200,50 EUR, €1200,50"),
+                     N_("1 200,50 €, 1.200,50 EUR, €1200,50")),
     )
 }
 """The amount forms by name: ``plain`` (the default), ``comma`` (decimal comma), ``cn``

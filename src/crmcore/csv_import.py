@@ -205,6 +205,12 @@ def _fitted(line: int, row: list[str], width: int) -> list[str]:
     return row + [""] * (width - len(row))
 
 
+def date_reason(layout: CsvLayout) -> str:
+    """Why a date cell is refused, in the run's language: the format ``layout`` expects."""
+    return tr("is not a date in the format {format}").format(
+        format=layout.date_format or "ISO 8601")
+
+
 def parse_timestamp(text: str, layout: CsvLayout) -> datetime:
     """Parse a date or date-time cell; naive values are placed in ``layout.time_zone``."""
     if layout.date_format:
@@ -372,11 +378,12 @@ class _TransactionParser:
         self.columns = {"id": layout.id_col, "customer_id": layout.customer_col,
                         "occurred_at": layout.date_col, "amount": layout.amount_col,
                         "quantity": layout.quantity_col, "cost": layout.cost_col}
-        self.date_reason = f"is not a date in the format {layout.date_format or 'ISO 8601'}"
+        self.date_reason = date_reason(layout)
         form = layout.amounts
         self.form = form
         self.point_is_dot = form.point != ","
-        self.amount_reason = f"is not an amount in the {form.name} form ({form.description})"
+        self.amount_reason = tr("is not an amount in the {form} form ({description})").format(
+            form=form.name, description=tr(form.description))
         self.dates: dict[str, _Instant] = {}
         self.money: dict[str, _Money] = {}
         self.customers: dict[str, str] = {}
@@ -611,14 +618,14 @@ def _customer_rows(lines: Iterable[str], layout: CsvLayout,
         acquired_text = row["acquired_at"]
         acquired = _cell(line, "acquired_at", acquired_text,
                          lambda text: parse_timestamp(text, layout),
-                         f"is not a date in the format {layout.date_format or 'ISO 8601'}") \
+                         date_reason(layout)) \
             if acquired_text else None
         kind = _cell(line, "kind", row["kind"] or "organisation", term_of(PartyKind),
                      "is not a party kind (person or organisation; 个人 or 企业)")
         channels = [
             _cell(line, "channels", text, term_of(Channel),
-                  f"is not a channel (known: {', '.join(c.value for c in Channel)}; "
-                  f"{known_terms(Channel)})")
+                  tr("is not a channel (known: {codes}; {terms})").format(
+                      codes=", ".join(c.value for c in Channel), terms=known_terms(Channel)))
             for text in row["channels"].split("|") if text.strip()
         ]
         attributes = {

@@ -27,6 +27,7 @@ from crmcore.csv_import import (
     CsvLayout,
     Progress,
     _cell,
+    date_reason,
     parse_timestamp,
     transaction_header,
 )
@@ -155,8 +156,7 @@ def read_transaction_columns(lines: Iterable[str], layout: CsvLayout = CsvLayout
     who_at, when_at, amount_at = (checked.positions[column] for column in (
         layout.customer_col, layout.date_col, layout.amount_col))
     cost_at = checked.get(layout.cost_col)
-    date_reason = tr("is not a date in the format {format}").format(
-        format=layout.date_format or "ISO 8601")
+    date_refusal = date_reason(layout)
     index: dict[str, int] = {}
     dates: dict[str, int] = {}
     codes, times = array("q"), array("q")
@@ -177,7 +177,7 @@ def read_transaction_columns(lines: Iterable[str], layout: CsvLayout = CsvLayout
         micros = dates.get(text)
         if micros is None:
             micros = dates[text] = to_micros(_cell(
-                line, layout.date_col, text, lambda t: parse_timestamp(t, layout), date_reason))
+                line, layout.date_col, text, lambda t: parse_timestamp(t, layout), date_refusal))
         codes.append(code)
         times.append(micros)
         amounts.append(money_cents(line, layout.amount_col, row[amount_at], layout))
