@@ -17,6 +17,7 @@ from tests.i18n.test_command_errors import CATALOGUE, english_sentence
 
 from crmcore import i18n
 from crmcore.errors import CrmError
+from crmcore.plugins import Registration, Registry
 from crmcore.service.calendar_data import calendar_from_mapping, calendar_from_toml
 
 CASES: dict[str, tuple[Callable[[], Any], str, dict[str, Any]]] = {
@@ -27,8 +28,23 @@ CASES: dict[str, tuple[Callable[[], Any], str, dict[str, Any]]] = {
                               "{key}: is not a known key (known: {known})",
                               {"key": "colour",
                                "known": "name, time_zone, week, holidays, extra_working_days"}),
+    "plugin unknown": (lambda: Registry("notifier", [Registration("log", print, "a")]).get(
+                           "pager", key="notifiers[0].use"),
+                       "{key}: {name!r} is not a registered {category} (known: {known})",
+                       {"key": "notifiers[0].use", "name": "pager", "category": "notifier",
+                        "known": "log"}),
+    "plugin twice": (lambda: Registry("storage backend", [Registration("x", print, "a"),
+                                                         Registration("x", print, "b")]),
+                     "{category} {name!r} is registered twice: by {first} and by {second}",
+                     {"category": "storage backend", "name": "x", "first": "a", "second": "b"}),
 }
 """Refusals to provoke: a function raising it, its template and the values it fills in."""
+
+
+def _translated(values: dict[str, Any]) -> dict[str, Any]:
+    """``values`` with the words of the catalogue (a registry's ``category``) in Chinese."""
+    return {name: CATALOGUE.gettext(value) if name == "category" else value
+            for name, value in values.items()}
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
@@ -38,7 +54,7 @@ def test_a_refusal_is_its_chinese_template(name: str) -> None:
     assert chinese != template
     with i18n.language("zh_CN"), pytest.raises(CrmError) as raised:
         provoke()
-    assert str(raised.value) == chinese.format(**values)
+    assert str(raised.value) == chinese.format(**_translated(values))
     assert english_sentence(str(raised.value)) is None
 
 
