@@ -17,6 +17,9 @@ from tests.i18n.test_command_errors import CATALOGUE, english_sentence
 
 from crmcore import i18n
 from crmcore.errors import CrmError
+from crmcore.lifecycle.evidence import Thresholds
+from crmcore.lifecycle.leads import LeadPolicy
+from crmcore.options import Options
 from crmcore.plugins import Registration, Registry
 from crmcore.service.calendar_data import calendar_from_mapping, calendar_from_toml
 
@@ -37,13 +40,21 @@ CASES: dict[str, tuple[Callable[[], Any], str, dict[str, Any]]] = {
                                                          Registration("x", print, "b")]),
                      "{category} {name!r} is registered twice: by {first} and by {second}",
                      {"category": "storage backend", "name": "x", "first": "a", "second": "b"}),
+    "lead policy": (lambda: LeadPolicy(answer_days=0), "{field}: {value!r} {reason}",
+                    {"field": "lifecycle.lead_answer_days", "value": 0,
+                     "reason": "must be more than 0"}),
+    "lifecycle hours": (lambda: Thresholds.from_options(Options(
+                            {"complaint_response_hours": {"urgent": "soon"}}, "lifecycle")),
+                        "{key}: {value!r} must map priorities to hours",
+                        {"key": "lifecycle.complaint_response_hours",
+                         "value": {"urgent": "soon"}}),
 }
 """Refusals to provoke: a function raising it, its template and the values it fills in."""
 
 
 def _translated(values: dict[str, Any]) -> dict[str, Any]:
-    """``values`` with the words of the catalogue (a registry's ``category``) in Chinese."""
-    return {name: CATALOGUE.gettext(value) if name == "category" else value
+    """``values`` with the words of the catalogue (``category``, ``reason``) in Chinese."""
+    return {name: CATALOGUE.gettext(value) if name in ("category", "reason") else value
             for name, value in values.items()}
 
 

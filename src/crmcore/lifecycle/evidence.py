@@ -99,10 +99,14 @@ class Thresholds:
         for field in attrs.fields(Thresholds):
             value = getattr(self, field.name)
             if isinstance(value, int | float) and not isinstance(value, bool) and value < 0:
-                raise ConfigError(f"lifecycle.{field.name}: {value!r} must not be negative")
+                raise ConfigError(tr("{field}: {value!r} {reason}").format(
+                    field=f"lifecycle.{field.name}", value=value,
+                    reason=tr("must not be negative")))
         if self.at_risk_multiple > self.churn_multiple:
-            raise ConfigError(f"lifecycle.churn_multiple: {self.churn_multiple!r} must be at "
-                              f"least at_risk_multiple ({self.at_risk_multiple!r})")
+            raise ConfigError(tr("{field}: {value!r} {reason}").format(
+                field="lifecycle.churn_multiple", value=self.churn_multiple,
+                reason=tr("must be at least {other} ({minimum!r})").format(
+                    other="at_risk_multiple", minimum=self.at_risk_multiple)))
 
     @classmethod
     def from_options(cls, options: Options) -> Thresholds:
@@ -128,8 +132,8 @@ class Thresholds:
                 try:
                     values[field.name] = {Priority(k): float(v) for k, v in table.items()}
                 except (ValueError, TypeError):
-                    raise ConfigError(f"{options.key(field.name)}: {dict(table)!r} must map "
-                                      f"priorities to hours") from None
+                    raise ConfigError(tr("{key}: {value!r} must map priorities to hours").format(
+                        key=options.key(field.name), value=dict(table))) from None
         return cls(**values)
 
 

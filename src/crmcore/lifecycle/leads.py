@@ -19,6 +19,7 @@ from decimal import Decimal, InvalidOperation
 import attrs
 
 from crmcore.errors import ConfigError
+from crmcore.i18n import tr
 from crmcore.lifecycle.measures import add_months
 from crmcore.model import (
     Direction,
@@ -61,23 +62,28 @@ class LeadPolicy:
 
     def __attrs_post_init__(self) -> None:
         def fail(key: str, value: object, why: str) -> ConfigError:
-            return ConfigError(f"lifecycle.{CONFIG_PREFIX}{key}: {value!r} {why}")
+            """The refusal of ``key``'s ``value``; ``why`` is already in the catalogue's words."""
+            return ConfigError(tr("{field}: {value!r} {reason}").format(
+                field=f"lifecycle.{CONFIG_PREFIX}{key}", value=value, reason=why))
 
         if not self.answer_days > 0:
-            raise fail("answer_days", self.answer_days, "must be more than 0")
+            raise fail("answer_days", self.answer_days, tr("must be more than 0"))
         if not self.overdue_days >= self.answer_days:
             raise fail("overdue_days", self.overdue_days,
-                       f"must be at least answer_days ({self.answer_days!r})")
+                       tr("must be at least {other} ({minimum!r})").format(
+                           other="answer_days", minimum=self.answer_days))
         if not self.report_every_days > 0:
-            raise fail("report_every_days", self.report_every_days, "must be more than 0")
+            raise fail("report_every_days", self.report_every_days, tr("must be more than 0"))
         first, last = self.window_months
         if not 0 <= first <= last:
             raise fail("window_end_months", last,
-                       f"must be at least window_start_months ({first!r}), itself at least 0")
+                       tr("must be at least {other} ({minimum!r}), itself at least 0").format(
+                           other="window_start_months", minimum=first))
         if self.large_extra_months < 0:
-            raise fail("large_extra_months", self.large_extra_months, "must not be negative")
+            raise fail("large_extra_months", self.large_extra_months,
+                       tr("must not be negative"))
         if self.large_value is not None and self.large_value < 0:
-            raise fail("large_value", self.large_value, "must not be negative")
+            raise fail("large_value", self.large_value, tr("must not be negative"))
 
     @classmethod
     def from_options(cls, options: Options) -> LeadPolicy:
@@ -95,8 +101,8 @@ class LeadPolicy:
         try:
             large_value = None if large is None else Decimal(str(large))
         except InvalidOperation:  # nan or inf
-            raise ConfigError(f"{options.key(key('large_value'))}: {large!r} is not a "
-                              "finite number") from None
+            raise ConfigError(tr("{key}: {value!r} is not a finite number").format(
+                key=options.key(key("large_value")), value=large)) from None
         return cls(
             answer_days=options.number(key("answer_days"), default.answer_days),
             overdue_days=options.number(key("overdue_days"), default.overdue_days),

@@ -20,6 +20,7 @@ from typing import Any, Protocol
 
 import attrs
 
+from crmcore.i18n import tr
 from crmcore.lifecycle.evidence import CustomerFacts
 from crmcore.model import Ticket, TicketKind, Transaction
 from crmcore.ports import Columns, ColumnType, StorageSession
@@ -141,6 +142,7 @@ def read_transactions(session: StorageSession, until: datetime) -> list[Transact
 def in_batches(values: Sequence[str], size: int) -> Iterator[Sequence[str]]:
     """``values`` in consecutive slices of at most ``size``."""
     if size < 1:
-        raise ValueError(f"batch_size: {size!r} must be at least 1")
+        raise ValueError(tr("{key}: {value!r} must be at least {minimum}").format(
+            key="batch_size", value=size, minimum=1))
     for start in range(0, len(values), size):
         yield values[start:start + size]
