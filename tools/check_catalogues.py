@@ -69,7 +69,7 @@ MESSAGE_SOURCES = ("src/crmcore/cli", "src/crmcore/config.py", "src/crmcore/opti
                    "src/crmcore/policies/configuration.py", "src/crmcore/grading/schemes.py",
                    "src/crmcore/calendars.py", "src/crmcore/policies/sla.py",
                    "src/crmcore/encodings.py", "src/crmcore/service",
-                   "src/crmcore/plugins.py", "src/crmcore/lifecycle",
+                   "src/crmcore/plugins.py", "src/crmcore/lifecycle", "src/crmcore/transitions",
                    "src/crmcore_plugins/erp", "src/crmcore_plugins/notify_smtp.py",
                    "src/crmcore_plugins/notify_apprise.py", "src/crmcore_plugins/notify_webhook.py",
                    "src/crmcore_plugins/pushdown", "src/crmcore_plugins/storage_memory.py",

@@ -10,6 +10,7 @@ values as given, and stay exactly the English template outside zh_CN.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -17,11 +18,13 @@ from tests.i18n.test_command_errors import CATALOGUE, english_sentence
 
 from crmcore import i18n
 from crmcore.errors import CrmError
+from crmcore.lifecycle.definitions import builtin_flow
 from crmcore.lifecycle.evidence import Thresholds
 from crmcore.lifecycle.leads import LeadPolicy
 from crmcore.options import Options
 from crmcore.plugins import Registration, Registry
 from crmcore.service.calendar_data import calendar_from_mapping, calendar_from_toml
+from crmcore.transitions import flow_from_toml, start_flow
 
 CASES: dict[str, tuple[Callable[[], Any], str, dict[str, Any]]] = {
     "calendar document table": (lambda: calendar_from_mapping(["name"]),  # type: ignore[arg-type]
@@ -48,13 +51,25 @@ CASES: dict[str, tuple[Callable[[], Any], str, dict[str, Any]]] = {
                         "{key}: {value!r} must map priorities to hours",
                         {"key": "lifecycle.complaint_response_hours",
                          "value": {"urgent": "soon"}}),
+    "flow start": (lambda: start_flow(builtin_flow("customer"), "c1", customer_id="c1",
+                                      at=datetime(2026, 3, 1, tzinfo=UTC), actor=" "),
+                   "flow {flow!r}: {subject} {where}: event {event!r} refused: {reason}",
+                   {"flow": "customer-lifecycle", "subject": "c1", "where": "before the start",
+                    "event": "start", "reason": "an actor (who) must be named"}),
+    "flow document": (lambda: flow_from_toml("name = 5\n", source="f.toml"),
+                      "{key}: {value!r} is not {label}",
+                      {"key": "f.toml: name", "value": 5, "label": "a text"}),
 }
 """Refusals to provoke: a function raising it, its template and the values it fills in."""
 
 
+WORDS = ("category", "reason", "where", "label")
+"""The values that are words of the catalogue themselves."""
+
+
 def _translated(values: dict[str, Any]) -> dict[str, Any]:
-    """``values`` with the words of the catalogue (``category``, ``reason``) in Chinese."""
-    return {name: CATALOGUE.gettext(value) if name in ("category", "reason") else value
+    """``values`` with the words of the catalogue (``category``, ``reason``...) in Chinese."""
+    return {name: CATALOGUE.gettext(value) if name in WORDS else value
             for name, value in values.items()}
 
 

@@ -22,7 +22,7 @@ from typing import Any
 import attrs
 
 from crmcore.errors import ConfigError, ValidationError
-from crmcore.i18n import tr
+from crmcore.i18n import N_, tr
 from crmcore.model import Opportunity
 from crmcore.options import Options
 from crmcore.transitions import (
@@ -107,7 +107,7 @@ def pipeline_flow(lost_reasons: LostReasons | None = None) -> FlowDefinition:
 
     checks = CheckRegistry(validators={"lost_reason_in_catalogue": lost_reason_in_catalogue})
     return load_packaged_flow("crmcore.sales", {"pipeline": "pipeline.toml"}, "pipeline",
-                              checks, label="flow")
+                              checks, label=N_("flow"))
 
 
 @attrs.frozen
