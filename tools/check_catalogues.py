@@ -70,6 +70,8 @@ MESSAGE_SOURCES = ("src/crmcore/cli", "src/crmcore/config.py", "src/crmcore/opti
                    "src/crmcore/calendars.py", "src/crmcore/policies/sla.py",
                    "src/crmcore/encodings.py", "src/crmcore/service",
                    "src/crmcore/plugins.py", "src/crmcore/lifecycle", "src/crmcore/transitions",
+                   "src/crmcore/sales/territories.py", "src/crmcore/sales/opportunities.py",
+                   "src/crmcore/sales/differentiation.py",
                    "src/crmcore_plugins/erp", "src/crmcore_plugins/notify_smtp.py",
                    "src/crmcore_plugins/notify_apprise.py", "src/crmcore_plugins/notify_webhook.py",
                    "src/crmcore_plugins/pushdown", "src/crmcore_plugins/storage_memory.py",

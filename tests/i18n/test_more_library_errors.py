@@ -23,8 +23,12 @@ from crmcore.lifecycle.evidence import Thresholds
 from crmcore.lifecycle.leads import LeadPolicy
 from crmcore.options import Options
 from crmcore.plugins import Registration, Registry
+from crmcore.sales.differentiation import REPORTS, differentiation_report, entity_inputs
+from crmcore.sales.territories import Territories, TerritoryRule
 from crmcore.service.calendar_data import calendar_from_mapping, calendar_from_toml
 from crmcore.transitions import flow_from_toml, start_flow
+
+AS_OF = datetime(2026, 3, 1, tzinfo=UTC)
 
 CASES: dict[str, tuple[Callable[[], Any], str, dict[str, Any]]] = {
     "calendar document table": (lambda: calendar_from_mapping(["name"]),  # type: ignore[arg-type]
@@ -52,13 +56,21 @@ CASES: dict[str, tuple[Callable[[], Any], str, dict[str, Any]]] = {
                         {"key": "lifecycle.complaint_response_hours",
                          "value": {"urgent": "soon"}}),
     "flow start": (lambda: start_flow(builtin_flow("customer"), "c1", customer_id="c1",
-                                      at=datetime(2026, 3, 1, tzinfo=UTC), actor=" "),
+                                      at=AS_OF, actor=" "),
                    "flow {flow!r}: {subject} {where}: event {event!r} refused: {reason}",
                    {"flow": "customer-lifecycle", "subject": "c1", "where": "before the start",
                     "event": "start", "reason": "an actor (who) must be named"}),
     "flow document": (lambda: flow_from_toml("name = 5\n", source="f.toml"),
                       "{key}: {value!r} is not {label}",
                       {"key": "f.toml: name", "value": 5, "label": "a text"}),
+    "territory twice": (lambda: Territories((TerritoryRule("east", salespeople=["a"]),
+                                             TerritoryRule("east", salespeople=["b"]))),
+                        "{key}: {value!r} is defined twice",
+                        {"key": "sales.territories", "value": "east"}),
+    "differentiation report": (lambda: differentiation_report(
+                                   entity_inputs(AS_OF, [], [], [], []), "biggest", as_of=AS_OF),
+                               "{key}: {value!r} is not a differentiation report (known: {known})",
+                               {"key": "report", "value": "biggest", "known": ", ".join(REPORTS)}),
 }
 """Refusals to provoke: a function raising it, its template and the values it fills in."""
 

@@ -72,10 +72,12 @@ class LostReasons:
     def _check(self, _attribute: attrs.Attribute[Any], value: tuple[str, ...]) -> None:
         if not isinstance(value, tuple) or not value or not all(
                 isinstance(item, str) and item.strip() for item in value):
-            raise ConfigError(f"sales.lost_reasons: {value!r} must be a non-empty list of "
-                              "non-empty texts")
+            raise ConfigError(tr("{field}: {value!r} {reason}").format(
+                field="sales.lost_reasons", value=value,
+                reason=tr("must be a non-empty list of non-empty texts")))
         if len(set(value)) != len(value):
-            raise ConfigError(f"sales.lost_reasons: {list(value)!r} lists a reason twice")
+            raise ConfigError(tr("{field}: {value!r} {reason}").format(
+                field="sales.lost_reasons", value=list(value), reason=tr("lists a reason twice")))
 
     @classmethod
     def from_options(cls, options: Options) -> LostReasons:
