@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,12 +22,14 @@ from crmcore.errors import CrmError
 from crmcore.lifecycle.definitions import builtin_flow
 from crmcore.lifecycle.evidence import Thresholds
 from crmcore.lifecycle.leads import LeadPolicy
+from crmcore.model.registry import entity_type
 from crmcore.options import Options
 from crmcore.plugins import Registration, Registry
 from crmcore.sales.differentiation import REPORTS, differentiation_report, entity_inputs
 from crmcore.sales.territories import Territories, TerritoryRule
 from crmcore.service.calendar_data import calendar_from_mapping, calendar_from_toml
 from crmcore.transitions import flow_from_toml, start_flow
+from crmcore.xlsx import open_workbook_sheet
 
 AS_OF = datetime(2026, 3, 1, tzinfo=UTC)
 
@@ -102,3 +105,26 @@ def test_the_english_refusal_keeps_its_wording(name: str) -> None:
     with pytest.raises(CrmError) as raised:
         provoke()
     assert str(raised.value) == template.format(**values)
+
+
+def test_a_file_that_is_no_workbook_is_refused_in_chinese(tmp_path: Path) -> None:
+    """The reader's own words (python-calamine's) follow the catalogue's."""
+    pytest.importorskip("python_calamine")
+    path = tmp_path / "bad.xlsx"
+    path.write_bytes(b"not a workbook")
+    template = "{path}: cannot be read as a workbook: {error}"
+    with i18n.language("zh_CN"), pytest.raises(CrmError) as raised:
+        open_workbook_sheet(path)
+    assert str(raised.value).startswith(
+        CATALOGUE.gettext(template).format(path=path, error=""))
+
+
+def test_an_unknown_entity_kind_is_refused_in_chinese() -> None:
+    """The known kinds depend on the capabilities loaded so far: only the words are pinned."""
+    template = "{value!r} is not an entity kind (known: {known})"
+    with i18n.language("zh_CN"), pytest.raises(CrmError) as raised:
+        entity_type("nope")
+    before, after = CATALOGUE.gettext(template).format(value="nope", known="|").split("|")
+    assert str(raised.value).startswith(before)
+    assert str(raised.value).endswith(after)
+    assert "customer, " in str(raised.value)
