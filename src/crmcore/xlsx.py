@@ -101,8 +101,8 @@ class WorkbookSheet:
             book.close()
 
     def describe(self) -> str:
-        """``sheet 1 '购买'``, for a command's report."""
-        return f"sheet {self.index + 1} {self.sheet!r}"
+        """``sheet 1 '购买'``, for a command's report (in the current language)."""
+        return tr("sheet {number} {name!r}").format(number=self.index + 1, name=self.sheet)
 
     def _text(self, cell: Any) -> str:
         if isinstance(cell, str):

@@ -18,6 +18,7 @@ import pytest
 from tests.i18n.test_command_errors import CATALOGUE, english_sentence
 
 from crmcore import i18n
+from crmcore.encodings import open_text
 from crmcore.errors import CrmError
 from crmcore.lifecycle.definitions import builtin_flow
 from crmcore.lifecycle.evidence import Thresholds
@@ -30,6 +31,7 @@ from crmcore.sales.territories import Territories, TerritoryRule
 from crmcore.service.calendar_data import calendar_from_mapping, calendar_from_toml
 from crmcore.transitions import flow_from_toml, start_flow
 from crmcore.xlsx import open_workbook_sheet
+from crmcore_plugins.notify_webhook import verify_signature
 
 AS_OF = datetime(2026, 3, 1, tzinfo=UTC)
 
@@ -74,6 +76,11 @@ CASES: dict[str, tuple[Callable[[], Any], str, dict[str, Any]]] = {
                                    entity_inputs(AS_OF, [], [], [], []), "biggest", as_of=AS_OF),
                                "{key}: {value!r} is not a differentiation report (known: {known})",
                                {"key": "report", "value": "biggest", "known": ", ".join(REPORTS)}),
+    "webhook timestamp": (lambda: verify_signature("s3cret", 1000, b"{}", "00", now=5000.0,
+                                                   tolerance_seconds=300),
+                          "timestamp {value} is more than {tolerance:g} seconds from now "
+                          "(a replayed or delayed request)",
+                          {"value": "1000", "tolerance": 300}),
 }
 """Refusals to provoke: a function raising it, its template and the values it fills in."""
 
@@ -128,3 +135,13 @@ def test_an_unknown_entity_kind_is_refused_in_chinese() -> None:
     assert str(raised.value).startswith(before)
     assert str(raised.value).endswith(after)
     assert "customer, " in str(raised.value)
+
+
+def test_how_a_file_was_read_is_told_in_chinese(tmp_path: Path) -> None:
+    path = tmp_path / "gbk.csv"
+    path.write_bytes("customer_id\n客户\n".encode("gbk"))
+    with i18n.language("zh_CN"):
+        assert open_text(path).describe() == CATALOGUE.gettext(
+            "{encoding} (detected)").format(encoding="gb18030")
+        assert open_text(path, "gbk").describe() == "gb18030（已指定）"
+    assert open_text(path, "gbk").describe() == "gb18030 (given)"
