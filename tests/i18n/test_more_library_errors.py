@@ -10,7 +10,7 @@ values as given, and stay exactly the English template outside zh_CN.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -145,3 +145,16 @@ def test_how_a_file_was_read_is_told_in_chinese(tmp_path: Path) -> None:
             "{encoding} (detected)").format(encoding="gb18030")
         assert open_text(path, "gbk").describe() == "gb18030（已指定）"
     assert open_text(path, "gbk").describe() == "gb18030 (given)"
+
+
+def test_a_clv_input_refusal_is_in_chinese() -> None:
+    """The CLV plugin's reasons are words of the catalogue (it needs the ``clv`` extra)."""
+    summary = pytest.importorskip("crmcore_plugins.clv.summary")
+    end = date(2024, 1, 1)
+    with i18n.language("zh_CN"), pytest.raises(CrmError) as raised:
+        summary.summarize_purchases(["C1"], [date(2024, 2, 1)], [10.0], calibration_end=end,
+                                    unit_days=7.0)
+    assert str(raised.value) == CATALOGUE.gettext("{field}: {value!r} {reason}").format(
+        field="calibration_end", value=end,
+        reason=CATALOGUE.gettext("is before every purchase"))
+    assert english_sentence(str(raised.value)) is None
