@@ -20,7 +20,7 @@ from typing import Any, Protocol
 
 import attrs
 
-from crmcore.i18n import tr
+from crmcore.i18n import N_, tr
 from crmcore.lifecycle.evidence import CustomerFacts
 from crmcore.model import Ticket, TicketKind, Transaction
 from crmcore.ports import Columns, ColumnType, StorageSession
@@ -48,7 +48,7 @@ class EvidenceBook:
                 for ticket in self.complaints[customer_id]]
 
     def facts(self, customer_id: str, *, p_alive: float | None = None,
-              p_alive_source: str = "no lifetime-value strategy") -> CustomerFacts:
+              p_alive_source: str = N_("no lifetime-value strategy")) -> CustomerFacts:
         """One customer's facts for :func:`~crmcore.lifecycle.evidence.plan_moves`."""
         return CustomerFacts(
             customer_id=customer_id, acquired_at=self.acquired.get(customer_id),
