@@ -140,7 +140,11 @@ class Registration(Generic[F]):
 
 
 class Registry(Generic[F]):
-    """The components of one kind (storage backends, notifiers...) by name."""
+    """The components of one kind (storage backends, notifiers...) by name.
+
+    ``category`` names the kind in refusals; it is a word of the catalogue, worded in
+    the current language when a refusal is raised.
+    """
 
     def __init__(self, category: str, registrations: Iterable[Registration[F]]) -> None:
         self.category = category

@@ -1,6 +1,6 @@
 """More refusals of the library in zh_CN (issue 13): the service calendars' documents, the
-plugin registry, lifecycle, transitions and sales settings, the entity registry, storage
-ports and workbooks.
+plugin registry, lifecycle, transitions and sales settings, the entity registry, workbooks,
+the webhook signature check, how a file was read and the CLV plugin's input checks.
 
 Like :mod:`tests.i18n.test_library_errors`: each refusal is provoked for real through the
 public API and must be exactly the Chinese translation of its template, filled with the

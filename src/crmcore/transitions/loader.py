@@ -205,7 +205,8 @@ def load_packaged_flow(
     """Load the definition ``name`` shipped as ``flows/<file>`` inside ``package``.
 
     ``files`` maps the shipped names to their file names; an unknown name is a
-    :class:`~crmcore.errors.ConfigError` under ``label`` listing the known ones.
+    :class:`~crmcore.errors.ConfigError` under ``label`` listing the known ones (``label``
+    is also a word of the catalogue: ``flow``, ``loop``).
     """
     if name not in files:
         raise ConfigError(tr("{key}: {name!r} is not a shipped {label} (known: {known})").format(
