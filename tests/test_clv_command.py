@@ -106,3 +106,20 @@ def test_clv_scoring_strategy_options_are_checked() -> None:
     host = PluginHost(make_plugin_manager(load_entry_points=False))
     with pytest.raises(ConfigError, match="scoring.measure: 'value' is not one of"):
         host.scoring_strategies().get("clv")(Options({"measure": "value"}, "scoring"))
+
+
+def test_clv_command_table_speaks_chinese(tmp_path: Path,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 13: the model lines and the customer table's headers come from the catalogue."""
+    rows = ["customer_id,date,amount"] + [
+        f"{t.customer_id},{t.occurred_at.date().isoformat()},{t.amount}"
+        for t in _rhythmic_purchases(12)]
+    (tmp_path / "p.csv").write_text("\n".join(rows) + "\n")
+    assert main(["clv", str(tmp_path / "p.csv"), "--limit", "2", "--lang", "zh_CN"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("校准截止日")
+    assert any(line.startswith("BG/NBD 模型（购买次数）  {'r': ") for line in lines)
+    header = next(line for line in lines if "购买频次" in line)
+    assert header.split() == ["客户", "购买频次", "最近购买时点", "T", "存活概率", "预期",
+                              "客户终身价值"]
+    assert "calibration_end" not in "\n".join(lines)

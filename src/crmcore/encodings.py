@@ -172,8 +172,10 @@ class DecodedFile:
             yield from file
 
     def describe(self) -> str:
-        """``"gb18030 (detected)"`` or ``"utf-8 (given)"``, for a command's report."""
-        return f"{self.encoding} ({'detected' if self.detected else 'given'})"
+        """``"gb18030 (detected)"`` or ``"utf-8 (given)"``, for a command's report (in the
+        current language)."""
+        template = tr("{encoding} (detected)") if self.detected else tr("{encoding} (given)")
+        return template.format(encoding=self.encoding)
 
 
 def open_text(path: str | Path, encoding: str | None = None) -> DecodedFile:

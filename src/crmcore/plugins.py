@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 import attrs
 
 from crmcore.errors import PluginError
+from crmcore.i18n import N_, tr
 
 if TYPE_CHECKING:
     from importlib import metadata
@@ -120,11 +121,10 @@ def _load_entry_points(manager: pluggy.PluginManager) -> None:
         try:
             plugin = entry_point.load()
         except Exception as error:
-            dist = entry_point.dist.name if entry_point.dist else "unknown distribution"
-            raise PluginError(
-                f"plugin {entry_point.name!r} ({entry_point.value}) from {dist} "
-                f"failed to load: {error}"
-            ) from error
+            dist = entry_point.dist.name if entry_point.dist else tr("unknown distribution")
+            raise PluginError(tr("plugin {name!r} ({value}) from {dist} failed to load: {error}"
+                                 ).format(name=entry_point.name, value=entry_point.value,
+                                          dist=dist, error=error)) from error
         manager.register(plugin, name=entry_point.name)
         if entry_point.dist is not None:
             _DISTRIBUTIONS.setdefault(manager, {})[entry_point.name] = entry_point.dist
@@ -140,7 +140,11 @@ class Registration(Generic[F]):
 
 
 class Registry(Generic[F]):
-    """The components of one kind (storage backends, notifiers...) by name."""
+    """The components of one kind (storage backends, notifiers...) by name.
+
+    ``category`` names the kind in refusals; it is a word of the catalogue, worded in
+    the current language when a refusal is raised.
+    """
 
     def __init__(self, category: str, registrations: Iterable[Registration[F]]) -> None:
         self.category = category
@@ -148,10 +152,10 @@ class Registry(Generic[F]):
         for registration in registrations:
             earlier = self._by_name.get(registration.name)
             if earlier is not None:
-                raise PluginError(
-                    f"{category} {registration.name!r} is registered twice: "
-                    f"by {earlier.plugin} and by {registration.plugin}"
-                )
+                raise PluginError(tr("{category} {name!r} is registered twice: by {first} and "
+                                     "by {second}").format(
+                    category=tr(category), name=registration.name, first=earlier.plugin,
+                    second=registration.plugin))
             self._by_name[registration.name] = registration
 
     def names(self) -> list[str]:
@@ -172,10 +176,11 @@ class Registry(Generic[F]):
         """
         registration = self._by_name.get(name)
         if registration is None:
-            where = f"{key}: " if key else ""
-            known = ", ".join(self.names()) or "none"
-            raise PluginError(f"{where}{name!r} is not a registered {self.category} "
-                              f"(known: {known})")
+            known = ", ".join(self.names()) or tr("none")
+            template = (tr("{key}: {name!r} is not a registered {category} (known: {known})")
+                        if key else tr("{name!r} is not a registered {category} (known: {known})"))
+            raise PluginError(template.format(key=key, name=name, category=tr(self.category),
+                                              known=known))
         return registration.factory
 
 
@@ -231,7 +236,8 @@ class PluginHost:
                 def register(name: str, factory: Any, plugin: str = implementation.plugin_name
                              ) -> None:
                     if not isinstance(name, str) or not name:
-                        raise PluginError(f"{plugin} registered a {category} without a name")
+                        raise PluginError(tr("{plugin} registered a {category} without a name"
+                                             ).format(plugin=plugin, category=tr(category)))
                     registrations.append(Registration(name, factory, plugin))
 
                 _call(implementation, register=register)
@@ -240,23 +246,23 @@ class PluginHost:
 
     def storage_backends(self) -> Registry[StorageFactory]:
         """Storage backends registered through ``crmcore_register_storage``."""
-        return self._collect("crmcore_register_storage", "storage backend")
+        return self._collect("crmcore_register_storage", N_("storage backend"))
 
     def notifiers(self) -> Registry[NotifierFactory]:
         """Notifiers registered through ``crmcore_register_notifiers``."""
-        return self._collect("crmcore_register_notifiers", "notifier")
+        return self._collect("crmcore_register_notifiers", N_("notifier"))
 
     def scoring_strategies(self) -> Registry[ScoringFactory]:
         """Scoring strategies registered through ``crmcore_register_scoring``."""
-        return self._collect("crmcore_register_scoring", "scoring strategy")
+        return self._collect("crmcore_register_scoring", N_("scoring strategy"))
 
     def calendars(self) -> Registry[CalendarFactory]:
         """Business calendars registered through ``crmcore_register_calendars``."""
-        return self._collect("crmcore_register_calendars", "calendar")
+        return self._collect("crmcore_register_calendars", N_("calendar"))
 
     def commands(self) -> Registry[hookspecs.CommandFactory]:
         """Command-line commands registered through ``crmcore_register_commands``."""
-        return self._collect("crmcore_register_commands", "command")
+        return self._collect("crmcore_register_commands", N_("command"))
 
     def registries(self) -> dict[str, Registry[Any]]:
         """Every provider registry by category name."""

@@ -250,16 +250,19 @@ class BatchFallbacks:
     def delete_many(self, kind: str, ids: Sequence[str]) -> int:
         """Refused: a 0.1 backend has no way to remove records."""
         from crmcore.errors import StorageError
+        from crmcore.i18n import tr
 
-        raise StorageError(f"{type(self).__name__} cannot delete {kind} records: implement "
-                           f"delete_many (see ADR 0007)")
+        raise StorageError(tr("{backend} cannot delete {kind} records: implement delete_many "
+                              "(see ADR 0007)").format(backend=type(self).__name__, kind=kind))
 
     def redact_events(self, customer_id: str, data: Mapping[str, Any]) -> int:
         """Refused: a 0.1 backend has no way to rewrite stored events."""
         from crmcore.errors import StorageError
+        from crmcore.i18n import tr
 
-        raise StorageError(f"{type(self).__name__} cannot erase the events about customer "
-                           f"{customer_id!r}: implement redact_events")
+        raise StorageError(tr("{backend} cannot erase the events about customer {customer!r}: "
+                              "implement redact_events").format(backend=type(self).__name__,
+                                                                customer=customer_id))
 
 
 def ids_by_kind(records: Iterable[StoredRecord]) -> dict[str, list[str]]:

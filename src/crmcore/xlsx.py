@@ -32,6 +32,7 @@ from typing import Any
 import attrs
 
 from crmcore.errors import CrmError, PluginError
+from crmcore.i18n import tr
 
 __all__ = ["WORKBOOK_SUFFIXES", "SheetChoiceError", "WorkbookSheet", "is_workbook",
            "open_workbook_sheet"]
@@ -46,8 +47,6 @@ class SheetChoiceError(CrmError):
 
     def __init__(self, path: str, sheet: str, names: list[str], *,
                  option: str = "--sheet") -> None:
-        from crmcore.i18n import tr
-
         self.sheet = sheet
         self.names = tuple(names)
         self.option = option
@@ -66,8 +65,8 @@ def _calamine() -> Any:
     try:
         import python_calamine
     except ImportError:
-        raise PluginError("reading workbooks needs python-calamine: "
-                          "pip install 'crmcore[xlsx]'") from None
+        raise PluginError(tr("reading workbooks needs python-calamine: "
+                             "pip install 'crmcore[xlsx]'")) from None
     return python_calamine
 
 
@@ -102,8 +101,8 @@ class WorkbookSheet:
             book.close()
 
     def describe(self) -> str:
-        """``sheet 1 '购买'``, for a command's report."""
-        return f"sheet {self.index + 1} {self.sheet!r}"
+        """``sheet 1 '购买'``, for a command's report (in the current language)."""
+        return tr("sheet {number} {name!r}").format(number=self.index + 1, name=self.sheet)
 
     def _text(self, cell: Any) -> str:
         if isinstance(cell, str):
@@ -138,7 +137,8 @@ def open_workbook_sheet(path: str | Path, sheet: str | int | None = None, *,
     try:
         book = calamine.CalamineWorkbook.from_path(str(path))
     except calamine.CalamineError as error:
-        raise CrmError(f"{path}: cannot be read as a workbook: {error}") from None
+        raise CrmError(tr("{path}: cannot be read as a workbook: {error}").format(
+            path=path, error=error)) from None
     names = list(book.sheet_names)
     book.close()
     if sheet is None:

@@ -191,20 +191,20 @@ def verify_signature(
     raw = body.encode("utf-8") if isinstance(body, str) else body
     expected = sign(secret, text, raw).encode("ascii")
     if not hmac.compare_digest(expected, signature.strip().lower().encode("utf-8")):
-        raise SignatureError("signature does not match the body and timestamp")
+        raise SignatureError(tr("signature does not match the body and timestamp"))
 
 
 def _fresh_timestamp(timestamp: int | str, now: float | datetime, tolerance: float) -> str:
     """The timestamp as text, if it is unix seconds within ``tolerance`` of ``now``."""
     text = str(timestamp)
     if not (text.isascii() and text.isdigit()):
-        raise SignatureError(f"timestamp {text[:32]!r} is not unix seconds")
+        raise SignatureError(tr("timestamp {value!r} is not unix seconds").format(
+            value=text[:32]))
     current = now.timestamp() if isinstance(now, datetime) else now
     if abs(current - int(text)) > tolerance:
-        raise SignatureError(
-            f"timestamp {text} is more than {tolerance:g} seconds from now "
-            "(a replayed or delayed request)"
-        )
+        raise SignatureError(tr("timestamp {value} is more than {tolerance:g} seconds from now "
+                                "(a replayed or delayed request)").format(
+            value=text, tolerance=tolerance))
     return text
 
 
@@ -249,13 +249,14 @@ def verify_standard_signature(
         timestamp = lowered[STANDARD_TIMESTAMP_HEADER]
         signatures = lowered[STANDARD_SIGNATURE_HEADER]
     except KeyError as missing:
-        raise SignatureError(f"header {missing.args[0]} is missing") from None
+        raise SignatureError(tr("header {name} is missing").format(
+            name=missing.args[0])) from None
     text = _fresh_timestamp(timestamp, now, tolerance_seconds)
     raw = body.encode("utf-8") if isinstance(body, str) else body
     expected = standard_sign(secret, message_id, text, raw).encode("ascii")
     if not any(hmac.compare_digest(expected, given.encode("utf-8"))
                for given in signatures.split()):
-        raise SignatureError("webhook-signature does not match the id, timestamp and body")
+        raise SignatureError(tr("webhook-signature does not match the id, timestamp and body"))
     return message_id
 
 
@@ -388,21 +389,23 @@ class WebhookNotifier:
     def notify(self, event: DomainEvent) -> None:
         """POST ``event``; retry transient failures; raise :class:`DeliveryError` if refused."""
         body = event_json(event)
-        where = f"webhook {self._target}: event {event.id}"
+        where = tr("webhook {target}: event {id}").format(target=self._target, id=event.id)
         for attempt in range(1, self.max_attempts + 1):
             try:
                 self._post(event, body)
                 return
             except _AttemptError as failed:
                 if failed.permanent or attempt == self.max_attempts:
-                    tries = f" (after {attempt} attempts)" if attempt > 1 else ""
-                    raise DeliveryError(f"{where}: {failed}{tries}",
+                    template = (tr("{where}: {error} (after {attempts} attempts)") if attempt > 1
+                                else tr("{where}: {error}"))
+                    raise DeliveryError(template.format(where=where, error=failed,
+                                                        attempts=attempt),
                                         permanent=failed.permanent) from failed.__cause__
                 wait = failed.retry_after or 0.0
                 if wait > self.max_backoff_seconds:
-                    raise DeliveryError(
-                        f"{where}: {failed}; the receiver asked to retry after {wait:g} s, "
-                        "more than max_backoff_seconds"
+                    raise DeliveryError(tr(
+                        "{where}: {error}; the receiver asked to retry after {wait:g} s, more "
+                        "than max_backoff_seconds").format(where=where, error=failed, wait=wait)
                     ) from failed.__cause__
                 backoff = min(self.backoff_seconds * 2 ** (attempt - 1), self.max_backoff_seconds)
                 self._sleep(max(backoff, wait))

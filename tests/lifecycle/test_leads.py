@@ -8,7 +8,14 @@ from decimal import Decimal
 import pytest
 
 from crmcore.errors import ConfigError
-from crmcore.lifecycle import LeadPolicy, builtin_flow, lead_clock, lead_clock_from_history
+from crmcore.i18n import language
+from crmcore.lifecycle import (
+    LeadPolicy,
+    builtin_flow,
+    lead_clock,
+    lead_clock_from_history,
+    lead_row,
+)
 from crmcore.model import Opportunity, OpportunityStatus
 from crmcore.transitions import RefusedTransitionError, apply_transition, start_flow
 
@@ -107,3 +114,16 @@ def test_l2_a_lead_is_won_from_any_open_state_but_only_invoiced() -> None:
 def test_l2_lead_policy_refuses_impossible_numbers(values: dict[str, object], key: str) -> None:
     with pytest.raises(ConfigError, match=f"lifecycle.{key}: "):
         LeadPolicy(**values)  # type: ignore[arg-type]
+
+
+def test_l2_the_clock_explains_itself_in_chinese() -> None:
+    """Issue 13: the lead row's why texts come from the catalogue (English pinned elsewhere)."""
+    lead = Opportunity(id="L1", customer_id="C1", title="lead", received_at=RECEIVED)
+    clock = lead_clock("L1", RECEIVED, days(20), answered_at=days(3))
+    with language("zh_CN"):
+        row = lead_row(lead, "answered", clock, days(20))
+    assert row.answer_why == ("于 2025-03-13 答复，收到后 3 天（目标 7 天，最多 14 天）")
+    assert row.report_why == ("进度报告自 2025-03-27 起逾期（2025-03-13 的答复后 14 天）")
+    assert row.window_why.startswith("20 天前收到；预计自 2025-06-10 至 2025-11-10（3-8 个月）")
+    english = lead_row(lead, "answered", clock, days(20))
+    assert english.answer_why.startswith("answered on 2025-03-13, 3 days after receipt")

@@ -6,6 +6,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
+from crmcore.i18n import language
 from crmcore.lifecycle import FLOW_FILES, builtin_flow
 from crmcore.transitions import to_dot, to_mermaid, to_svg
 
@@ -44,3 +45,15 @@ def test_backward_transitions_of_forward_only_flows_are_dashed() -> None:
         to_dot(flow)
     assert 'stroke-dasharray' in to_svg(flow)
     assert 'stroke-dasharray' not in to_svg(builtin_flow("customer"))
+
+
+def test_svg_title_is_worded_in_the_current_language() -> None:
+    """Issue 13: the drawing's default title comes from the catalogue."""
+    flow = builtin_flow("customer")
+    with language("zh_CN"):
+        chinese = ET.fromstring(to_svg(flow)).find(f"{SVG}title")
+    assert chinese is not None
+    assert chinese.text == f"{flow.name}（第 {flow.version} 版）"
+    english = ET.fromstring(to_svg(flow)).find(f"{SVG}title")
+    assert english is not None
+    assert english.text == f"{flow.name} (version {flow.version})"

@@ -15,7 +15,16 @@ from crmcore.cli.common import (
 )
 from crmcore.cli.importing import add_layout_arguments, layout_from, open_input
 from crmcore.csv_import import read_transactions
-from crmcore.i18n import tr
+from crmcore.i18n import N_, display_width, tr
+
+MODEL_LABELS = {"calibration_end": N_("calibration_end"), "unit_days": N_("unit_days"),
+                "horizon_days": N_("horizon_days"), "customers": N_("customers"),
+                "bgnbd": N_("bgnbd"), "gamma_gamma": N_("gamma_gamma"),
+                "clv_unavailable": N_("clv_unavailable")}
+"""The label of each model line of the table (the JSON keys, words of the catalogue)."""
+TABLE_HEADERS = (N_("customer"), N_("frequency"), N_("recency"), "T", N_("p_alive"),
+                 N_("expected"), N_("clv"))
+"""The columns of the customer table (``T`` is the model's own symbol)."""
 
 
 def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -78,14 +87,15 @@ def run_clv(arguments: argparse.Namespace) -> int:
         print_json({"model": model, "customers": customers})
         return 0
     for key, value in model.items():
-        print(f"{key:<24} {value}")
+        label = tr(MODEL_LABELS[key])
+        print(f"{label}{' ' * max(24 - display_width(label), 0)} {value}")
     print()
     ranked = sorted(customers, key=lambda c: (-(c["clv"] or 0.0), c["customer_id"]))
     print_table([(c["customer_id"], c["frequency"], f"{c['recency']:.2f}", f"{c['T']:.2f}",
                   f"{c['probability_alive']:.3f}", f"{c['expected_purchases']:.3f}",
                   "-" if c["clv"] is None else f"{c['clv']:,.2f}")
                  for c in ranked[: arguments.limit]],
-                ("customer", "frequency", "recency", "T", "p_alive", "expected", "clv"))
+                tuple(map(tr, TABLE_HEADERS)))
     return 0
 
 

@@ -40,7 +40,7 @@ from typing import Any
 import attrs
 
 from crmcore.errors import ConfigError
-from crmcore.i18n import tr
+from crmcore.i18n import N_, tr
 from crmcore.i18n_terms import term
 from crmcore.lifecycle.taxonomy import UNKNOWN_REASON, ChurnCause, ChurnType, LoyaltyType
 from crmcore.model import (
@@ -99,10 +99,14 @@ class Thresholds:
         for field in attrs.fields(Thresholds):
             value = getattr(self, field.name)
             if isinstance(value, int | float) and not isinstance(value, bool) and value < 0:
-                raise ConfigError(f"lifecycle.{field.name}: {value!r} must not be negative")
+                raise ConfigError(tr("{field}: {value!r} {reason}").format(
+                    field=f"lifecycle.{field.name}", value=value,
+                    reason=tr("must not be negative")))
         if self.at_risk_multiple > self.churn_multiple:
-            raise ConfigError(f"lifecycle.churn_multiple: {self.churn_multiple!r} must be at "
-                              f"least at_risk_multiple ({self.at_risk_multiple!r})")
+            raise ConfigError(tr("{field}: {value!r} {reason}").format(
+                field="lifecycle.churn_multiple", value=self.churn_multiple,
+                reason=tr("must be at least {other} ({minimum!r})").format(
+                    other="at_risk_multiple", minimum=self.at_risk_multiple)))
 
     @classmethod
     def from_options(cls, options: Options) -> Thresholds:
@@ -128,8 +132,8 @@ class Thresholds:
                 try:
                     values[field.name] = {Priority(k): float(v) for k, v in table.items()}
                 except (ValueError, TypeError):
-                    raise ConfigError(f"{options.key(field.name)}: {dict(table)!r} must map "
-                                      f"priorities to hours") from None
+                    raise ConfigError(tr("{key}: {value!r} must map priorities to hours").format(
+                        key=options.key(field.name), value=dict(table))) from None
         return cls(**values)
 
 
@@ -161,14 +165,14 @@ class CustomerFacts:
     complaints: tuple[Ticket, ...] = attrs.field(default=(), converter=_tickets)
     attributes: Mapping[str, AttributeValue] = attrs.field(factory=dict)
     p_alive: float | None = None
-    p_alive_source: str = "no lifetime-value strategy"
+    p_alive_source: str = N_("no lifetime-value strategy")
     response_due: Mapping[str, datetime | None] = attrs.field(factory=dict)
 
     @classmethod
     def gather(cls, customer: Customer, transactions: Iterable[Transaction],
                tickets: Iterable[Ticket], surveys: Iterable[SurveyResponse], *,
                p_alive: float | None = None,
-               p_alive_source: str = "no lifetime-value strategy") -> CustomerFacts:
+               p_alive_source: str = N_("no lifetime-value strategy")) -> CustomerFacts:
         """Facts from one customer's stored entities (already limited to the advance date)."""
         return cls(
             customer_id=customer.id, acquired_at=customer.acquired_at,
@@ -540,7 +544,8 @@ def _risk(state: str, view: _View, *, final: bool) -> Move | None:
         return _move(view, "flag_at_risk", state, "at-risk", "L3",
                      tr("probability alive {p:.2f} below {threshold:g} ({source})").format(
                          p=p_alive, threshold=thresholds.p_alive_threshold,
-                         source=view.facts.p_alive_source), [*used, view.facts.p_alive_source])
+                         source=tr(view.facts.p_alive_source)),
+                     [*used, tr(view.facts.p_alive_source)])
     return None
 
 

@@ -18,6 +18,7 @@ import attrs
 
 from crmcore.app import CRM
 from crmcore.errors import TransitionError
+from crmcore.i18n import tr
 from crmcore.lifecycle.definitions import builtin_flow
 from crmcore.lifecycle.leads import (
     LeadPolicy,
@@ -116,7 +117,8 @@ class LeadService:
             try:
                 made = start_in(work, self.flow, lead.id, customer_id=lead.customer_id,
                                 at=lead.received_at, actor=self.actor,
-                                reason="L2: lead received; its identifier is the opportunity id")
+                                reason=tr("L2: lead received; its identifier is the "
+                                          "opportunity id"))
             except TransitionError as error:
                 refused.append((lead.id, str(error)))
                 return None

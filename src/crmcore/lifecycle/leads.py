@@ -19,6 +19,8 @@ from decimal import Decimal, InvalidOperation
 import attrs
 
 from crmcore.errors import ConfigError
+from crmcore.i18n import tr
+from crmcore.i18n_terms import term
 from crmcore.lifecycle.measures import add_months
 from crmcore.model import (
     Direction,
@@ -61,23 +63,28 @@ class LeadPolicy:
 
     def __attrs_post_init__(self) -> None:
         def fail(key: str, value: object, why: str) -> ConfigError:
-            return ConfigError(f"lifecycle.{CONFIG_PREFIX}{key}: {value!r} {why}")
+            """The refusal of ``key``'s ``value``; ``why`` is already in the catalogue's words."""
+            return ConfigError(tr("{field}: {value!r} {reason}").format(
+                field=f"lifecycle.{CONFIG_PREFIX}{key}", value=value, reason=why))
 
         if not self.answer_days > 0:
-            raise fail("answer_days", self.answer_days, "must be more than 0")
+            raise fail("answer_days", self.answer_days, tr("must be more than 0"))
         if not self.overdue_days >= self.answer_days:
             raise fail("overdue_days", self.overdue_days,
-                       f"must be at least answer_days ({self.answer_days!r})")
+                       tr("must be at least {other} ({minimum!r})").format(
+                           other="answer_days", minimum=self.answer_days))
         if not self.report_every_days > 0:
-            raise fail("report_every_days", self.report_every_days, "must be more than 0")
+            raise fail("report_every_days", self.report_every_days, tr("must be more than 0"))
         first, last = self.window_months
         if not 0 <= first <= last:
             raise fail("window_end_months", last,
-                       f"must be at least window_start_months ({first!r}), itself at least 0")
+                       tr("must be at least {other} ({minimum!r}), itself at least 0").format(
+                           other="window_start_months", minimum=first))
         if self.large_extra_months < 0:
-            raise fail("large_extra_months", self.large_extra_months, "must not be negative")
+            raise fail("large_extra_months", self.large_extra_months,
+                       tr("must not be negative"))
         if self.large_value is not None and self.large_value < 0:
-            raise fail("large_value", self.large_value, "must not be negative")
+            raise fail("large_value", self.large_value, tr("must not be negative"))
 
     @classmethod
     def from_options(cls, options: Options) -> LeadPolicy:
@@ -95,8 +102,8 @@ class LeadPolicy:
         try:
             large_value = None if large is None else Decimal(str(large))
         except InvalidOperation:  # nan or inf
-            raise ConfigError(f"{options.key(key('large_value'))}: {large!r} is not a "
-                              "finite number") from None
+            raise ConfigError(tr("{key}: {value!r} is not a finite number").format(
+                key=options.key(key("large_value")), value=large)) from None
         return cls(
             answer_days=options.number(key("answer_days"), default.answer_days),
             overdue_days=options.number(key("overdue_days"), default.overdue_days),
@@ -300,53 +307,60 @@ def lead_row(lead: Opportunity, state: str, clock: LeadClock, as_of: datetime,
 
 
 def _answer_why(clock: LeadClock, as_of: datetime, policy: LeadPolicy) -> str:
-    target = f"target {policy.answer_days:g} days, at most {policy.overdue_days:g}"
+    target = tr("target {answer:g} days, at most {overdue:g}").format(
+        answer=policy.answer_days, overdue=policy.overdue_days)
     answered = clock.answered_at
     if answered is not None:
-        late = " late" if clock.answer_status == "answered late" else ""
-        return (f"answered{late} on {_day(answered)}, "
-                f"{_whole_days(clock.received_at, answered)} days after receipt ({target})")
+        template = (tr("answered late on {day}, {days} days after receipt ({target})")
+                    if clock.answer_status == "answered late"
+                    else tr("answered on {day}, {days} days after receipt ({target})"))
+        return template.format(day=_day(answered),
+                               days=_whole_days(clock.received_at, answered), target=target)
     if clock.answer_status == "overdue":
-        return (f"not answered {_whole_days(clock.received_at, as_of)} days after receipt: "
-                f"overdue since {_day(clock.answer_overdue_at)} ({target})")
-    if as_of > clock.answer_due:
-        return (f"not answered: past the answer date {_day(clock.answer_due)}, overdue on "
-                f"{_day(clock.answer_overdue_at)} ({target})")
-    return (f"not answered yet: due by {_day(clock.answer_due)}, overdue on "
-            f"{_day(clock.answer_overdue_at)} ({target})")
+        return tr("not answered {days} days after receipt: overdue since {overdue} "
+                  "({target})").format(days=_whole_days(clock.received_at, as_of),
+                                       overdue=_day(clock.answer_overdue_at), target=target)
+    template = (tr("not answered: past the answer date {due}, overdue on {overdue} ({target})")
+                if as_of > clock.answer_due
+                else tr("not answered yet: due by {due}, overdue on {overdue} ({target})"))
+    return template.format(due=_day(clock.answer_due), overdue=_day(clock.answer_overdue_at),
+                           target=target)
 
 
 def _report_why(clock: LeadClock, policy: LeadPolicy) -> str:
     if clock.report_status == "closed":
-        return "closed: no more progress reports"
+        return tr("closed: no more progress reports")
     due = clock.next_report_due
     if due is None:
-        return "progress reports are scheduled once the lead is answered"
+        return tr("progress reports are scheduled once the lead is answered")
     last = due - timedelta(days=policy.report_every_days)
-    since = (f"the answer on {_day(last)}" if last == clock.answered_at
-             else f"the last progress report on {_day(last)}")
-    if clock.report_status == "overdue":
-        return (f"progress report overdue since {_day(due)} "
-                f"({policy.report_every_days:g} days after {since})")
-    return (f"next progress report due by {_day(due)} "
-            f"({policy.report_every_days:g} days after {since})")
+    since = (tr("the answer on {day}") if last == clock.answered_at
+             else tr("the last progress report on {day}")).format(day=_day(last))
+    template = (tr("progress report overdue since {day} ({every:g} days after {since})")
+                if clock.report_status == "overdue"
+                else tr("next progress report due by {day} ({every:g} days after {since})"))
+    return template.format(day=_day(due), every=policy.report_every_days, since=since)
 
 
 def _window_why(lead: Opportunity, clock: LeadClock, as_of: datetime,
                 policy: LeadPolicy) -> str:
     first, last = policy.window_months
     large = clock.window_end != add_months(clock.received_at, last)
-    months = f"{first}-{last} months" + (
-        f", +{policy.large_extra_months} for a large lead" if large else "")
-    age = f"received {_whole_days(clock.received_at, as_of)} days ago"
-    span = f"{_day(clock.window_start)} to {_day(clock.window_end)} ({months})"
-    text = {
-        "before window": f"{age}; conversion expected from {span}",
-        "in window": f"{age}; inside the expected conversion window {span}",
-        "past window": f"{age}; past the expected conversion window {span}",
-    }.get(clock.conversion_status, f"{age}; {clock.conversion_status}")
+    months = (tr("{first}-{last} months, +{extra} for a large lead") if large
+              else tr("{first}-{last} months")).format(first=first, last=last,
+                                                       extra=policy.large_extra_months)
+    age = tr("received {days} days ago").format(days=_whole_days(clock.received_at, as_of))
+    span = tr("{start} to {end} ({months})").format(
+        start=_day(clock.window_start), end=_day(clock.window_end), months=months)
+    template = {
+        "before window": tr("{age}; conversion expected from {span}"),
+        "in window": tr("{age}; inside the expected conversion window {span}"),
+        "past window": tr("{age}; past the expected conversion window {span}"),
+    }.get(clock.conversion_status, tr("{age}; {status}"))
+    text = template.format(age=age, span=span, status=term(clock.conversion_status))
     if lead.status is OpportunityStatus.WON:
-        text += "; marked won on the opportunity, followed until invoiced"
+        text = tr("{text}; marked won on the opportunity, followed until invoiced").format(
+            text=text)
     return text
 
 
@@ -396,8 +410,10 @@ def plan_lead_moves(lead: Opportunity, state: str, entered_at: datetime, as_of: 
             after = _whole_days(lead.received_at, contact.occurred_at)
             moves.append(LeadMove(
                 lead.id, "answer", contact.occurred_at,
-                f"L2: outbound {contact.kind.value} {contact.id} with {lead.customer_id} on "
-                f"{_day(contact.occurred_at)}, {after} days after the lead was received"))
+                tr("L2: outbound {kind} {id} with {customer} on {day}, {days} days after the "
+                   "lead was received").format(
+                    kind=term(contact.kind.value), id=contact.id, customer=lead.customer_id,
+                    day=_day(contact.occurred_at), days=after)))
     if close is not None:
         moves.append(close)
     return moves, note
@@ -406,21 +422,25 @@ def plan_lead_moves(lead: Opportunity, state: str, entered_at: datetime, as_of: 
 def _closing(lead: Opportunity, entered_at: datetime, as_of: datetime,
              purchases: Iterable[Transaction]) -> tuple[LeadMove | None, str | None]:
     if lead.status is OpportunityStatus.LOST:
-        concerns = f"; concerns: {', '.join(lead.concerns)}" if lead.concerns else ""
+        lost = (tr("marked lost on opportunity {id}; concerns: {concerns}") if lead.concerns
+                else tr("marked lost on opportunity {id}")).format(
+            id=lead.id, concerns=", ".join(lead.concerns))
         return LeadMove(
             lead.id, "lose", as_of,
-            f"L2: opportunity {lead.id} is marked lost; it stores no closing date, so the "
-            f"loss is recorded as of {_day(as_of)}",
-            {"lost_reason": f"marked lost on opportunity {lead.id}{concerns}"}), None
+            tr("L2: opportunity {id} is marked lost; it stores no closing date, so the loss is "
+               "recorded as of {day}").format(id=lead.id, day=_day(as_of)),
+            {"lost_reason": lost}), None
     if lead.status is not OpportunityStatus.WON:
         return None, None
     invoice = min((p for p in purchases if lead.received_at <= p.occurred_at <= as_of),
                   key=lambda p: (p.occurred_at, p.id), default=None)
     if invoice is None:
-        return None, (f"marked won on the opportunity, but {lead.customer_id} has no purchase "
-                      f"(invoice) since {_day(lead.received_at)}: followed until invoiced")
+        return None, tr("marked won on the opportunity, but {customer} has no purchase "
+                        "(invoice) since {day}: followed until invoiced").format(
+            customer=lead.customer_id, day=_day(lead.received_at))
     return LeadMove(
         lead.id, "win", max(invoice.occurred_at, entered_at),
-        f"L2: opportunity {lead.id} is won, invoiced by purchase {invoice.id} on "
-        f"{_day(invoice.occurred_at)} (the customer's first since the lead was received)",
+        tr("L2: opportunity {id} is won, invoiced by purchase {purchase} on {day} (the "
+           "customer's first since the lead was received)").format(
+            id=lead.id, purchase=invoice.id, day=_day(invoice.occurred_at)),
         {"invoice_id": invoice.reference or invoice.id}), None

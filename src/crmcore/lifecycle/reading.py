@@ -20,6 +20,7 @@ from typing import Any, Protocol
 
 import attrs
 
+from crmcore.i18n import N_, tr
 from crmcore.lifecycle.evidence import CustomerFacts
 from crmcore.model import Ticket, TicketKind, Transaction
 from crmcore.ports import Columns, ColumnType, StorageSession
@@ -47,7 +48,7 @@ class EvidenceBook:
                 for ticket in self.complaints[customer_id]]
 
     def facts(self, customer_id: str, *, p_alive: float | None = None,
-              p_alive_source: str = "no lifetime-value strategy") -> CustomerFacts:
+              p_alive_source: str = N_("no lifetime-value strategy")) -> CustomerFacts:
         """One customer's facts for :func:`~crmcore.lifecycle.evidence.plan_moves`."""
         return CustomerFacts(
             customer_id=customer_id, acquired_at=self.acquired.get(customer_id),
@@ -141,6 +142,7 @@ def read_transactions(session: StorageSession, until: datetime) -> list[Transact
 def in_batches(values: Sequence[str], size: int) -> Iterator[Sequence[str]]:
     """``values`` in consecutive slices of at most ``size``."""
     if size < 1:
-        raise ValueError(f"batch_size: {size!r} must be at least 1")
+        raise ValueError(tr("{key}: {value!r} must be at least {minimum}").format(
+            key="batch_size", value=size, minimum=1))
     for start in range(0, len(values), size):
         yield values[start:start + size]

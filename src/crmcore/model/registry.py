@@ -8,6 +8,7 @@ from typing import Any
 import attrs
 
 from crmcore.errors import CrmError
+from crmcore.i18n import tr
 from crmcore.model.activity import Interaction, Transaction
 from crmcore.model.customer import ContactPerson, Customer
 from crmcore.model.feedback import SurveyResponse
@@ -61,7 +62,8 @@ def register_entity_type(new: EntityType) -> EntityType:
     """
     for index, taken in ((new.kind, _BY_KIND.get(new.kind)), (new.cls, _BY_CLASS.get(new.cls))):
         if taken is not None and taken != new:
-            raise CrmError(f"entity kind {index!r} is already registered as {taken}")
+            raise CrmError(tr("entity kind {kind!r} is already registered as {taken}").format(
+                kind=index, taken=taken))
     _BY_KIND[new.kind] = new
     _BY_CLASS[new.cls] = new
     return new
@@ -84,7 +86,8 @@ def entity_type(kind_or_class: str | type[Any]) -> EntityType:
     )
     if found is None:
         known = ", ".join(sorted(_BY_KIND))
-        raise CrmError(f"{kind_or_class!r} is not an entity kind (known: {known})")
+        raise CrmError(tr("{value!r} is not an entity kind (known: {known})").format(
+            value=kind_or_class, known=known))
     return found
 
 

@@ -391,8 +391,8 @@ def differentiation_report(data: DifferentiationInputs, name: str, *, as_of: dat
                            rules: DifferentiationRules | None = None) -> Report:
     """The G9 report ``name`` (one of :data:`REPORTS`) as of ``as_of``."""
     if name not in REPORTS:
-        raise ConfigError(f"report: {name!r} is not a differentiation report (known: "
-                          f"{', '.join(REPORTS)})")
+        raise ConfigError(tr("{key}: {value!r} is not a differentiation report (known: {known})"
+                             ).format(key="report", value=name, known=", ".join(REPORTS)))
     book = _Book(data, as_of, rules or DifferentiationRules())
     method = {"complained": book.complained, "still-ordering": book.still_ordering,
               "narrow": book.narrow, "costly": book.costly}[name]

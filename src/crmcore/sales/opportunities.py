@@ -22,7 +22,7 @@ from typing import Any
 import attrs
 
 from crmcore.errors import ConfigError, ValidationError
-from crmcore.i18n import tr
+from crmcore.i18n import N_, tr
 from crmcore.model import Opportunity
 from crmcore.options import Options
 from crmcore.transitions import (
@@ -72,10 +72,12 @@ class LostReasons:
     def _check(self, _attribute: attrs.Attribute[Any], value: tuple[str, ...]) -> None:
         if not isinstance(value, tuple) or not value or not all(
                 isinstance(item, str) and item.strip() for item in value):
-            raise ConfigError(f"sales.lost_reasons: {value!r} must be a non-empty list of "
-                              "non-empty texts")
+            raise ConfigError(tr("{field}: {value!r} {reason}").format(
+                field="sales.lost_reasons", value=value,
+                reason=tr("must be a non-empty list of non-empty texts")))
         if len(set(value)) != len(value):
-            raise ConfigError(f"sales.lost_reasons: {list(value)!r} lists a reason twice")
+            raise ConfigError(tr("{field}: {value!r} {reason}").format(
+                field="sales.lost_reasons", value=list(value), reason=tr("lists a reason twice")))
 
     @classmethod
     def from_options(cls, options: Options) -> LostReasons:
@@ -107,7 +109,7 @@ def pipeline_flow(lost_reasons: LostReasons | None = None) -> FlowDefinition:
 
     checks = CheckRegistry(validators={"lost_reason_in_catalogue": lost_reason_in_catalogue})
     return load_packaged_flow("crmcore.sales", {"pipeline": "pipeline.toml"}, "pipeline",
-                              checks, label="flow")
+                              checks, label=N_("flow"))
 
 
 @attrs.frozen

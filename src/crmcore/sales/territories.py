@@ -122,9 +122,12 @@ class TerritoryRule:
             common = _common(dimension, self.values(dimension), other.values(dimension))
             if common is not None and not common:
                 return None
-            starting = "starting with " if dimension == "postcode_prefixes" else ""
-            shared[attribute] = "any" if common is None else starting + " or ".join(
-                repr(value) for value in common)
+            if common is None:
+                shared[attribute] = tr("any")
+                continue
+            values = tr(" or ").join(repr(value) for value in common)
+            shared[attribute] = (tr("starting with {values}").format(values=values)
+                                 if dimension == "postcode_prefixes" else values)
         return shared
 
     def authorises(self, person: str) -> bool:
@@ -157,12 +160,13 @@ class OverlappingTerritoriesError(ConfigError):
 
     def __init__(self, overlaps: Sequence[tuple[str, str, Mapping[str, str]]]) -> None:
         self.overlaps = tuple(overlaps)
-        lines = [f"  - territories {first!r} and {second!r} overlap: a customer with "
-                 + ", ".join(f"{attribute} {value}" for attribute, value in shared.items())
-                 + " is covered by both"
+        lines = [tr("  - territories {first!r} and {second!r} overlap: a customer with {shared} "
+                    "is covered by both").format(
+                     first=first, second=second,
+                     shared=", ".join(f"{name} {value}" for name, value in shared.items()))
                  for first, second, shared in self.overlaps]
-        super().__init__("sales.territories: rules overlap; narrow them so each customer "
-                         "falls in one territory:\n" + "\n".join(lines))
+        super().__init__(tr("sales.territories: rules overlap; narrow them so each customer falls "
+                            "in one territory:\n{overlaps}").format(overlaps="\n".join(lines)))
 
 
 class NoTerritoryError(ValidationError):
@@ -196,7 +200,8 @@ class Territories:
         seen: set[str] = set()
         for rule in self.rules:
             if rule.name in seen:
-                raise ConfigError(f"sales.territories: {rule.name!r} is defined twice")
+                raise ConfigError(tr("{key}: {value!r} is defined twice").format(
+                    key="sales.territories", value=rule.name))
             seen.add(rule.name)
         overlaps = list(self.overlaps())
         if overlaps:
@@ -226,8 +231,9 @@ class Territories:
             try:
                 rules.append(TerritoryRule(**values))
             except ValidationError as error:
-                raise ConfigError(f"{table.key(error.field.split('.')[-1])}: {error.value!r} "
-                                  f"{error.reason}") from None
+                raise ConfigError(tr("{field}: {value!r} {reason}").format(
+                    field=table.key(error.field.split(".")[-1]), value=error.value,
+                    reason=tr(error.reason))) from None
         return cls(tuple(rules))
 
     def names(self) -> tuple[str, ...]:

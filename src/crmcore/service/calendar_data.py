@@ -33,6 +33,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from crmcore.errors import ConfigError, ValidationError
+from crmcore.i18n import tr
 from crmcore.service.calendar import BusinessCalendar, ExtraWorkingDay
 
 _KEYS = ("name", "time_zone", "week", "holidays", "extra_working_days")
@@ -45,14 +46,15 @@ def calendar_from_toml(text: str) -> BusinessCalendar:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        raise ConfigError(f"calendar document is not valid TOML: {error}") from None
+        raise ConfigError(tr("calendar document is not valid TOML: {error}").format(
+            error=error)) from None
     return calendar_from_mapping(data)
 
 
 def calendar_from_mapping(data: Mapping[str, Any]) -> BusinessCalendar:
     """Build a calendar from a mapping shaped like the TOML document."""
     if not isinstance(data, Mapping):
-        raise ConfigError(f"calendar document: {data!r} is not a table")
+        raise ConfigError(tr("calendar document: {value!r} is not a table").format(value=data))
     _check_keys(data, _KEYS, _REQUIRED, "")
     try:
         return BusinessCalendar(
@@ -71,10 +73,11 @@ def _check_keys(
 ) -> None:
     for key in table:
         if key not in known:
-            raise ConfigError(f"{path}{key}: is not a known key (known: {', '.join(known)})")
+            raise ConfigError(tr("{key}: is not a known key (known: {known})").format(
+                key=f"{path}{key}", known=", ".join(known)))
     for key in required:
         if key not in table:
-            raise ConfigError(f"{path}{key}: is required")
+            raise ConfigError(tr("{key}: is required").format(key=f"{path}{key}"))
 
 
 def _extra_days(items: object) -> list[ExtraWorkingDay]:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from crmcore.errors import ConfigError, ValidationError
+from crmcore.i18n import N_, tr
 
 if TYPE_CHECKING:
     from crmcore.transitions.definition import FlowDefinition, TransitionDefinition
@@ -107,37 +108,40 @@ class CheckRegistry:
 
     def add_guard(self, name: str, check: GuardFunction) -> None:
         """Register ``check`` as guard ``name``; a name can be taken only once."""
-        self._take(name, self._guards, "guard")
+        self._take(name, self._guards, N_("guard"))
         self._guards[name] = Guard(name, check)
 
     def add_validator(self, name: str, check: ValidatorFunction) -> None:
         """Register ``check`` as validator ``name``; a name can be taken only once."""
-        self._take(name, self._validators, "validator")
+        self._take(name, self._validators, N_("validator"))
         self._validators[name] = Validator(name, check)
 
     @staticmethod
     def _take(name: str, table: Mapping[str, object], label: str) -> None:
         if not isinstance(name, str) or not name.strip():
-            raise ConfigError(f"a {label} needs a name, not {name!r}")
+            raise ConfigError(tr("a {category} needs a name, not {name!r}").format(
+                category=tr(label), name=name))
         if name in table:
-            raise ConfigError(f"{label} {name!r} is already registered")
+            raise ConfigError(tr("{category} {name!r} is already registered").format(
+                category=tr(label), name=name))
 
     def guard(self, name: str, *, key: str = "guards") -> Guard:
         """The guard ``name``; :class:`ConfigError` naming ``key`` if unknown."""
-        found: Guard = self._find(name, self._guards, "guard", key)
+        found: Guard = self._find(name, self._guards, N_("guard"), key)
         return found
 
     def validator(self, name: str, *, key: str = "validators") -> Validator:
         """The validator ``name``; :class:`ConfigError` naming ``key`` if unknown."""
-        found: Validator = self._find(name, self._validators, "validator", key)
+        found: Validator = self._find(name, self._validators, N_("validator"), key)
         return found
 
     @staticmethod
     def _find(name: str, table: Mapping[str, Any], label: str, key: str) -> Any:
         if isinstance(name, str) and name in table:
             return table[name]
-        known = ", ".join(sorted(table)) or "none"
-        raise ConfigError(f"{key}: {name!r} is not a registered {label} (known: {known})")
+        known = ", ".join(sorted(table)) or tr("none")
+        raise ConfigError(tr("{key}: {name!r} is not a registered {category} (known: {known})"
+                             ).format(key=key, name=name, category=tr(label), known=known))
 
     def guard_names(self) -> list[str]:
         """The registered guard names, sorted."""

@@ -21,6 +21,7 @@ from typing import Any
 import attrs
 
 from crmcore.errors import ConfigError
+from crmcore.i18n import tr
 from crmcore.transitions.checks import Guard, Validator
 from crmcore.validation import as_tuple
 
@@ -32,7 +33,8 @@ class FlowDefinitionError(ConfigError):
         self.flow = flow
         self.problems = tuple(problems)
         listed = "\n".join(f"  - {problem}" for problem in problems)
-        super().__init__(f"flow {flow!r} is not valid:\n{listed}")
+        super().__init__(tr("flow {flow!r} is not valid:\n{problems}").format(
+            flow=flow, problems=listed))
 
 
 def _is_name(value: Any) -> bool:
@@ -169,13 +171,16 @@ class FlowDefinition:
 
 def _problems(flow: FlowDefinition) -> Iterator[str]:
     if not _is_name(flow.name):
-        yield f"name: {flow.name!r} is not a flow name (non-empty, no ':')"
+        yield tr("name: {value!r} is not a flow name (non-empty, no ':')").format(
+            value=flow.name)
     if isinstance(flow.version, bool) or not isinstance(flow.version, int) or flow.version < 1:
-        yield f"version: {flow.version!r} must be a whole number of at least 1"
+        yield tr("version: {value!r} must be a whole number of at least 1").format(
+            value=flow.version)
     yield from _state_problems(flow)
     names = {state.name for state in flow.states}
     if flow.initial not in names:
-        yield f"initial: {flow.initial!r} is not a state (known: {_known(flow)})"
+        yield tr("initial: {value!r} is not a state (known: {known})").format(
+            value=flow.initial, known=_known(flow))
     transition_problems = list(_transition_problems(flow, names))
     yield from transition_problems
     if flow.initial in names and not transition_problems:
@@ -183,27 +188,31 @@ def _problems(flow: FlowDefinition) -> Iterator[str]:
 
 
 def _known(flow: FlowDefinition) -> str:
-    return ", ".join(state.name for state in flow.states) or "none"
+    return ", ".join(state.name for state in flow.states) or tr("none")
 
 
 def _state_problems(flow: FlowDefinition) -> Iterator[str]:
     if not flow.states:
-        yield "states: a flow needs at least one state"
+        yield tr("states: a flow needs at least one state")
     if len(set(flow.phases)) != len(flow.phases):
-        yield f"phases: {list(flow.phases)!r} lists a phase twice"
+        yield tr("phases: {value!r} lists a phase twice").format(value=list(flow.phases))
     seen: set[str] = set()
     for index, state in enumerate(flow.states):
         where = f"states[{index}]"
         if not _is_name(state.name):
-            yield f"{where}.name: {state.name!r} is not a state name (non-empty, no ':')"
+            yield tr("{key}: {value!r} is not a state name (non-empty, no ':')").format(
+                key=f"{where}.name", value=state.name)
         elif state.name in seen:
-            yield f"{where}.name: {state.name!r} is declared twice"
+            yield tr("{key}: {value!r} is declared twice").format(key=f"{where}.name",
+                                                                  value=state.name)
         seen.add(state.name)
         if not isinstance(state.phase, str) or not state.phase.strip():
-            yield f"{where}.phase: {state.phase!r} must be a non-empty text"
+            yield tr("{key}: {value!r} must be a non-empty text").format(
+                key=f"{where}.phase", value=state.phase)
         elif flow.phases and state.phase not in flow.phases:
-            yield (f"{where}.phase: {state.phase!r} of state {state.name!r} is not one of the "
-                   f"phases ({', '.join(flow.phases)})")
+            yield tr("{key}: {value!r} of state {state!r} is not one of the phases "
+                     "({phases})").format(key=f"{where}.phase", value=state.phase,
+                                          state=state.name, phases=", ".join(flow.phases))
 
 
 def _transition_problems(flow: FlowDefinition, names: set[str]) -> Iterator[str]:
@@ -211,24 +220,27 @@ def _transition_problems(flow: FlowDefinition, names: set[str]) -> Iterator[str]
     for index, transition in enumerate(flow.transitions):
         where = f"transitions[{index}] ({transition.event!r})"
         if not _is_name(transition.event):
-            yield f"transitions[{index}].event: {transition.event!r} is not an event name"
+            yield tr("{key}: {value!r} is not an event name").format(
+                key=f"transitions[{index}].event", value=transition.event)
         if not transition.sources:
-            yield f"{where}: needs at least one source state"
+            yield tr("{key}: needs at least one source state").format(key=where)
         for source in transition.sources:
             if source not in names:
-                yield f"{where}: source {source!r} is not a state (known: {_known(flow)})"
+                yield tr("{key}: source {source!r} is not a state (known: {known})").format(
+                    key=where, source=source, known=_known(flow))
             elif (transition.event, source) in taken:
-                yield (f"{where}: event {transition.event!r} from {source!r} is already "
-                       f"declared by transitions[{taken[transition.event, source]}]")
+                yield tr("{key}: event {event!r} from {source!r} is already declared by "
+                         "{other}").format(key=where, event=transition.event, source=source,
+                                           other=f"transitions[{taken[transition.event, source]}]")
             else:
                 taken[transition.event, source] = index
         if transition.target is not None and transition.target not in names:
-            yield (f"{where}: target {transition.target!r} is not a state "
-                   f"(known: {_known(flow)})")
+            yield tr("{key}: target {target!r} is not a state (known: {known})").format(
+                key=where, target=transition.target, known=_known(flow))
         if len(set(transition.required_fields)) != len(transition.required_fields) or not all(
                 _is_name(field) for field in transition.required_fields):
-            yield (f"{where}: required_fields {list(transition.required_fields)!r} must be "
-                   f"distinct field names")
+            yield tr("{key}: required_fields {value!r} must be distinct field names").format(
+                key=where, value=list(transition.required_fields))
 
 
 def _shape_problems(flow: FlowDefinition) -> Iterator[str]:
@@ -237,10 +249,11 @@ def _shape_problems(flow: FlowDefinition) -> Iterator[str]:
         exits = {t.target_from(state.name) for t in flow.transitions_from(state.name)}
         exits.discard(state.name)
         if state.name not in reachable:
-            yield f"state {state.name!r} cannot be reached from the initial state {flow.initial!r}"
+            yield tr("state {state!r} cannot be reached from the initial state {initial!r}"
+                     ).format(state=state.name, initial=flow.initial)
         if state.final and exits:
-            yield (f"state {state.name!r} is final but has transitions out of it "
-                   f"(to {', '.join(sorted(exits))})")
+            yield tr("state {state!r} is final but has transitions out of it (to {targets})"
+                     ).format(state=state.name, targets=", ".join(sorted(exits)))
         if not state.final and not exits:
-            yield (f"state {state.name!r} has no way out: add a transition from it "
-                   f"or declare it final")
+            yield tr("state {state!r} has no way out: add a transition from it or declare it "
+                     "final").format(state=state.name)

@@ -16,6 +16,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 import attrs
 
+from crmcore.i18n import tr
 from crmcore.transitions.definition import FlowDefinition
 
 PHASE_COLOURS: tuple[tuple[str, str], ...] = (
@@ -216,7 +217,8 @@ def to_svg(flow: FlowDefinition, *, title: str | None = None) -> str:
     margin = max(-low, high - span) + 30
     width = span + 2 * margin
     height = max(b.y for b in boxes.values()) + _NODE_H + 24
-    label = title or f"{flow.name} (version {flow.version})"
+    label = title or tr("{name} (version {version})").format(name=flow.name,
+                                                             version=flow.version)
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="{-margin:.0f} 0 {width:.0f} '
            f'{height:.0f}" width="{width:.0f}" height="{height:.0f}" role="img" '
            f'aria-label={quoteattr(label)} font-family="Helvetica, Arial, sans-serif" '

@@ -22,6 +22,7 @@ import attrs
 
 from crmcore.errors import CrmError, TransitionError, ValidationError
 from crmcore.events import DomainEvent
+from crmcore.i18n import tr
 from crmcore.transitions.checks import TransitionContext
 from crmcore.transitions.definition import FlowDefinition, TransitionDefinition
 from crmcore.transitions.records import (
@@ -57,9 +58,11 @@ class RefusedTransitionError(TransitionError):
         self.state = state
         self.event = event
         self.reason = reason
-        where = "before the start" if state is None else f"in state {state!r}"
-        super().__init__(f"flow {flow!r}: {subject_id} {where}: event {event!r} refused: "
-                         f"{reason}")
+        where = (tr("before the start") if state is None
+                 else tr("in state {state!r}").format(state=state))
+        super().__init__(tr("flow {flow!r}: {subject} {where}: event {event!r} refused: {reason}"
+                            ).format(flow=flow, subject=subject_id, where=where, event=event,
+                                     reason=reason))
 
 
 _Refuse = Callable[[str], RefusedTransitionError]
@@ -165,17 +168,19 @@ def apply_transition(
     target = transition.target_from(record.state)
     _check_inputs(at, actor, given, refuse)
     if at < record.entered_at:
-        raise refuse(f"at {at.isoformat()} is before the state was entered "
-                     f"({record.entered_at.isoformat()})")
+        raise refuse(tr("at {at} is before the state was entered ({entered})").format(
+            at=at.isoformat(), entered=record.entered_at.isoformat()))
     backward = flow.forward_only and flow.is_backward(transition, record.state)
     if backward and not override:
-        raise refuse(f"{record.state!r} -> {target!r} goes backward in forward-only flow "
-                     f"{flow.name!r}; pass override=True with a reason to allow it")
+        raise refuse(tr("{state!r} -> {target!r} goes backward in forward-only flow {flow!r}; "
+                        "pass override=True with a reason to allow it").format(
+            state=record.state, target=target, flow=flow.name))
     if backward and not reason.strip():
-        raise refuse("an override needs a reason")
+        raise refuse(tr("an override needs a reason"))
     missing = [name for name in transition.required_fields if _blank(given.get(name))]
     if missing:
-        raise refuse(f"{', '.join(missing)} required on entry to {target!r}")
+        raise refuse(tr("{fields} required on entry to {target!r}").format(
+            fields=", ".join(missing), target=target))
     if transition.guards or transition.validators:
         context = TransitionContext(flow=flow, transition=transition, state=record,
                                     target=target, at=at, actor=actor, reason=reason,
@@ -205,38 +210,43 @@ def apply_transition(
 def _declared(flow: FlowDefinition, record: FlowState, event: str,
               refuse: _Refuse) -> TransitionDefinition:
     if record.flow != flow.name:
-        raise refuse(f"the record belongs to flow {record.flow!r}")
+        raise refuse(tr("the record belongs to flow {flow!r}").format(flow=record.flow))
     if not flow.has_state(record.state):
-        raise refuse(f"state {record.state!r} is not in version {flow.version} of the flow")
+        raise refuse(tr("state {state!r} is not in version {version} of the flow").format(
+            state=record.state, version=flow.version))
     transition = flow.transition(event, record.state)
     if transition is None:
-        allowed = ", ".join(t.event for t in flow.transitions_from(record.state)) or "none"
-        raise refuse(f"not allowed in this state (allowed here: {allowed})")
+        allowed = ", ".join(t.event for t in flow.transitions_from(record.state)) or tr("none")
+        raise refuse(tr("not allowed in this state (allowed here: {allowed})").format(
+            allowed=allowed))
     return transition
 
 
 def _check_inputs(at: datetime, actor: str, fields: Mapping[str, Any], refuse: _Refuse
                   ) -> None:
     if not isinstance(at, datetime) or at.utcoffset() is None:
-        raise refuse(f"at {at!r} must be a timezone-aware datetime")
+        raise refuse(tr("at {at!r} must be a timezone-aware datetime").format(at=at))
     if not isinstance(actor, str) or not actor.strip():
-        raise refuse("an actor (who) must be named")
+        raise refuse(tr("an actor (who) must be named"))
     for name, value in fields.items():
         if not isinstance(name, str) or not _is_json(value):
-            raise refuse(f"field {name!r}: {value!r} is not a JSON value")
+            raise refuse(tr("field {name!r}: {value!r} is not a JSON value").format(
+                name=name, value=value))
 
 
 def _run_checks(transition: TransitionDefinition, context: TransitionContext,
                 refuse: _Refuse) -> None:
     for guard in transition.guards:
         if not guard.check(context):
-            why = f": {guard.description}" if guard.description else ""
-            raise refuse(f"guard {guard.name!r} said no{why}")
+            raise refuse((tr("guard {name!r} said no: {description}") if guard.description
+                          else tr("guard {name!r} said no")).format(
+                name=guard.name, description=guard.description))
     for validator in transition.validators:
         try:
             validator.check(context)
         except (CrmError, ValueError) as error:
-            raise refuse(f"validator {validator.name!r}: {error}") from None
+            raise refuse(tr("validator {name!r}: {error}").format(
+                name=validator.name, error=error)) from None
 
 
 def _entry(state: FlowState, event: str, previous: str | None, *, at: datetime, actor: str,

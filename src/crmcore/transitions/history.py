@@ -13,6 +13,7 @@ from statistics import mean, median
 import attrs
 
 from crmcore.errors import TransitionError
+from crmcore.i18n import tr
 from crmcore.transitions.definition import FlowDefinition
 from crmcore.transitions.records import FlowState, HistoryEntry, state_id
 
@@ -35,28 +36,32 @@ def replay(flow: FlowDefinition, entries: Iterable[HistoryEntry]) -> FlowState |
 
 def _step(flow: FlowDefinition, state: FlowState | None, entry: HistoryEntry) -> FlowState:
     def fail(why: str) -> HistoryError:
-        return HistoryError(f"history of {entry.subject_id} in flow {flow.name!r}, entry "
-                            f"{entry.sequence} ({entry.event}): {why}")
+        return HistoryError(tr("history of {subject} in flow {flow!r}, entry {sequence} "
+                               "({event}): {reason}").format(
+            subject=entry.subject_id, flow=flow.name, sequence=entry.sequence,
+            event=entry.event, reason=why))
 
     if entry.flow != flow.name:
-        raise fail(f"belongs to flow {entry.flow!r}")
+        raise fail(tr("belongs to flow {flow!r}").format(flow=entry.flow))
     if state is None:
         if entry.sequence != 1 or entry.from_state is not None or entry.to_state != flow.initial:
-            raise fail(f"a history must start with entry 1 into {flow.initial!r}")
+            raise fail(tr("a history must start with entry 1 into {initial!r}").format(
+                initial=flow.initial))
         return FlowState(id=state_id(flow.name, entry.subject_id), flow=flow.name,
                          flow_version=entry.flow_version, subject_id=entry.subject_id,
                          customer_id=entry.customer_id, state=entry.to_state,
                          entered_at=entry.at, sequence=1, fields=entry.fields)
     if entry.sequence != state.sequence + 1:
-        raise fail(f"expected entry {state.sequence + 1}")
+        raise fail(tr("expected entry {sequence}").format(sequence=state.sequence + 1))
     if entry.from_state != state.state:
-        raise fail(f"starts from {entry.from_state!r} but the subject is in {state.state!r}")
+        raise fail(tr("starts from {source!r} but the subject is in {state!r}").format(
+            source=entry.from_state, state=state.state))
     transition = flow.transition(entry.event, state.state)
     if transition is None or transition.target_from(state.state) != entry.to_state:
-        raise fail(f"{entry.from_state!r} -> {entry.to_state!r} on {entry.event!r} is not a "
-                   f"transition of the flow")
+        raise fail(tr("{source!r} -> {target!r} on {event!r} is not a transition of the flow"
+                      ).format(source=entry.from_state, target=entry.to_state, event=entry.event))
     if entry.at < state.entered_at:
-        raise fail("is earlier than the entry before it")
+        raise fail(tr("is earlier than the entry before it"))
     internal = transition.target is None
     return attrs.evolve(state, state=entry.to_state, sequence=entry.sequence,
                         flow_version=entry.flow_version,

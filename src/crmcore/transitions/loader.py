@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from crmcore.errors import ConfigError
+from crmcore.i18n import N_, file_problem, tr
 from crmcore.transitions.checks import CheckRegistry
 from crmcore.transitions.definition import (
     FlowDefinition,
@@ -59,33 +60,33 @@ class _Table:
 
     def __init__(self, data: Any, path: str, source: str, known: Sequence[str]) -> None:
         if not isinstance(data, Mapping):
-            raise self._error(source, path, f"{data!r} is not a table")
+            raise ConfigError(tr("{key}: {value!r} is not a table").format(
+                key=_where(source, path), value=data))
         self.data = data
         self.path = path
         self.source = source
         unknown = sorted(set(data) - set(known))
         if unknown:
-            raise self._error(source, self.key(unknown[0]),
-                              f"is not a known key (known: {', '.join(known)})")
-
-    @staticmethod
-    def _error(source: str, path: str, message: str) -> ConfigError:
-        return ConfigError(f"{source}: {path}: {message}" if path else f"{source}: {message}")
+            raise ConfigError(tr("{key}: is not a known key (known: {known})").format(
+                key=self.where(unknown[0]), known=", ".join(known)))
 
     def key(self, name: str) -> str:
         return f"{self.path}.{name}" if self.path else name
 
-    def fail(self, name: str, message: str) -> ConfigError:
-        return self._error(self.source, self.key(name), message)
+    def where(self, name: str) -> str:
+        """The document and key path of ``name``, as a refusal names them."""
+        return _where(self.source, self.key(name))
 
     def get(self, name: str, kind: type[Any], label: str, default: Any = ...) -> Any:
         if name not in self.data:
             if default is ...:
-                raise self.fail(name, f"is required ({label})")
+                raise ConfigError(tr("{key}: is required ({label})").format(
+                    key=self.where(name), label=tr(label)))
             return default
         value = self.data[name]
         if isinstance(value, bool) is not (kind is bool) or not isinstance(value, kind):
-            raise self.fail(name, f"{value!r} is not {label}")
+            raise ConfigError(tr("{key}: {value!r} is not {label}").format(
+                key=self.where(name), value=value, label=tr(label)))
         return value
 
     def names(self, name: str, *, single: bool = False) -> tuple[str, ...]:
@@ -93,23 +94,32 @@ class _Table:
         if single and isinstance(value, str):
             value = [value]
         if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-            raise self.fail(name, f"{value!r} is not a list of names")
+            raise ConfigError(tr("{key}: {value!r} is not a list of names").format(
+                key=self.where(name), value=value))
         return tuple(value)
 
     def tables(self, name: str) -> list[Any]:
         value = self.data.get(name, [])
         if not isinstance(value, list):
-            raise self.fail(name, f"{value!r} is not an array of tables ([[{name}]])")
+            raise ConfigError(tr("{key}: {value!r} is not an array of tables ([[{name}]])"
+                                 ).format(key=self.where(name), value=value, name=name))
         return value
 
 
+def _where(source: str, path: str) -> str:
+    """``source: path``, or ``source`` alone for the document itself."""
+    return f"{source}: {path}" if path else source
+
+
 def flow_from_mapping(data: Mapping[str, Any], checks: CheckRegistry | None = None, *,
-                      source: str = "flow definition") -> FlowDefinition:
+                      source: str | None = None) -> FlowDefinition:
     """Build and check a :class:`FlowDefinition` from a parsed document.
 
     ``checks`` resolves guard and validator names (default: the generic
-    registry). ``source`` names the document in error messages.
+    registry). ``source`` names the document in error messages (default: "flow
+    definition", in the current language).
     """
+    source = tr("flow definition") if source is None else source
     registry = checks or CheckRegistry()
     top = _Table(data, "", source, _FLOW_KEYS)
     states = [_state(_Table(item, f"states[{index}]", source, _STATE_KEYS))
@@ -119,15 +129,15 @@ def flow_from_mapping(data: Mapping[str, Any], checks: CheckRegistry | None = No
                    for index, item in enumerate(top.tables("transitions"))]
     try:
         return FlowDefinition(
-            name=top.get("name", str, "a text"),
-            version=top.get("version", int, "a whole number"),
-            initial=top.get("initial", str, "a state name"),
+            name=top.get("name", str, N_("a text")),
+            version=top.get("version", int, N_("a whole number")),
+            initial=top.get("initial", str, N_("a state name")),
             states=states,
             transitions=transitions,
-            forward_only=top.get("forward_only", bool, "true or false", False),
-            subject=top.get("subject", str, "a text", "subject"),
+            forward_only=top.get("forward_only", bool, N_("true or false"), False),
+            subject=top.get("subject", str, N_("a text"), "subject"),
             phases=top.names("phases"),
-            description=top.get("description", str, "a text", ""),
+            description=top.get("description", str, N_("a text"), ""),
         )
     except FlowDefinitionError as error:
         raise FlowDefinitionError(f"{error.flow} ({source})", list(error.problems)) from None
@@ -135,23 +145,25 @@ def flow_from_mapping(data: Mapping[str, Any], checks: CheckRegistry | None = No
 
 def _state(table: _Table) -> StateDefinition:
     return StateDefinition(
-        name=table.get("name", str, "a state name"),
-        phase=table.get("phase", str, "a phase name"),
-        final=table.get("final", bool, "true or false", False),
-        description=table.get("description", str, "a text", ""),
+        name=table.get("name", str, N_("a state name")),
+        phase=table.get("phase", str, N_("a phase name")),
+        final=table.get("final", bool, N_("true or false"), False),
+        description=table.get("description", str, N_("a text"), ""),
     )
 
 
 def _transition(table: _Table, checks: CheckRegistry) -> TransitionDefinition:
     if "from" not in table.data:
-        raise table.fail("from", "is required (a state name or a list of them)")
-    target = table.get("to", str, "a state name", None)
-    updates_fields = table.get("updates_fields", bool, "true or false", False)
+        raise ConfigError(tr("{key}: is required ({label})").format(
+            key=table.where("from"), label=tr("a state name or a list of them")))
+    target = table.get("to", str, N_("a state name"), None)
+    updates_fields = table.get("updates_fields", bool, N_("true or false"), False)
     if updates_fields and target is not None:
-        raise table.fail("updates_fields", "is for internal transitions only (omit 'to'): a "
-                                           "move into a state always sets its fields")
+        raise ConfigError(tr("{key}: is for internal transitions only (omit 'to'): a move into "
+                             "a state always sets its fields").format(
+            key=table.where("updates_fields")))
     return TransitionDefinition(
-        event=table.get("event", str, "an event name"),
+        event=table.get("event", str, N_("an event name")),
         sources=table.names("from", single=True),
         target=target,
         guards=tuple(checks.guard(name, key=f"{table.source}: {table.key('guards')}[{i}]")
@@ -161,17 +173,19 @@ def _transition(table: _Table, checks: CheckRegistry) -> TransitionDefinition:
             for i, name in enumerate(table.names("validators"))),
         required_fields=table.names("required_fields"),
         updates_fields=updates_fields,
-        description=table.get("description", str, "a text", ""),
+        description=table.get("description", str, N_("a text"), ""),
     )
 
 
 def flow_from_toml(text: str, checks: CheckRegistry | None = None, *,
-                   source: str = "flow definition") -> FlowDefinition:
+                   source: str | None = None) -> FlowDefinition:
     """Parse TOML ``text`` and build the flow (see :func:`flow_from_mapping`)."""
+    source = tr("flow definition") if source is None else source
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        raise ConfigError(f"{source}: is not valid TOML: {error}") from None
+        raise ConfigError(tr("{source}: is not valid TOML: {error}").format(
+            source=source, error=error)) from None
     return flow_from_mapping(data, checks, source=source)
 
 
@@ -180,8 +194,8 @@ def load_flow(path: str | Path, checks: CheckRegistry | None = None) -> FlowDefi
     try:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as error:
-        raise ConfigError(f"{path}: cannot read the flow definition: {error.strerror}"
-                          ) from None
+        raise ConfigError(tr("{path}: cannot read the flow definition: {error}").format(
+            path=path, error=file_problem(error))) from None
     return flow_from_toml(text, checks, source=str(path))
 
 
@@ -191,11 +205,12 @@ def load_packaged_flow(
     """Load the definition ``name`` shipped as ``flows/<file>`` inside ``package``.
 
     ``files`` maps the shipped names to their file names; an unknown name is a
-    :class:`~crmcore.errors.ConfigError` under ``label`` listing the known ones.
+    :class:`~crmcore.errors.ConfigError` under ``label`` listing the known ones (``label``
+    is also a word of the catalogue: ``flow``, ``loop``).
     """
     if name not in files:
-        raise ConfigError(f"{label}: {name!r} is not a shipped {label} (known: "
-                          f"{', '.join(files)})")
+        raise ConfigError(tr("{key}: {name!r} is not a shipped {label} (known: {known})").format(
+            key=label, name=name, label=tr(label), known=", ".join(files)))
     text = resources.files(package).joinpath("flows", files[name]).read_text(encoding="utf-8")
     source = f"{package.replace('.', '/')}/flows/{files[name]}"
     return flow_from_toml(text, checks, source=source)

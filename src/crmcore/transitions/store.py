@@ -14,6 +14,7 @@ from typing import Any
 
 from crmcore.app import CRM
 from crmcore.errors import ConflictError
+from crmcore.i18n import tr
 from crmcore.transitions.definition import FlowDefinition
 from crmcore.transitions.door import (
     START_EVENT,
@@ -41,7 +42,7 @@ def start_in(work: UnitOfWork, flow: FlowDefinition, subject_id: str, *, custome
     current, _ = load_state(work, flow, subject_id)
     if current is not None:
         raise RefusedTransitionError(flow.name, subject_id, current.state, START_EVENT,
-                                "the subject is already in the flow")
+                                tr("the subject is already in the flow"))
     made = start_flow(flow, subject_id, customer_id=customer_id, at=at, actor=actor,
                       reason=reason)
     work.repository(FlowState).add(made.state)
@@ -72,7 +73,7 @@ def transition_in(
     current, version = load_state(work, flow, subject_id)
     if current is None or version is None:
         raise RefusedTransitionError(flow.name, subject_id, None, event,
-                                "the subject has not started the flow")
+                                tr("the subject has not started the flow"))
     if expected_version is not None and expected_version != version:
         raise ConflictError("flow_state", current.id, expected_version, version)
     made = apply_transition(flow, current, event, at=at, actor=actor, reason=reason,

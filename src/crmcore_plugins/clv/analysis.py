@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from crmcore.i18n import N_, tr
 from crmcore_plugins.clv.bgnbd import BgNbdFit, distinct_rows, fit_bgnbd
 from crmcore_plugins.clv.gamma_gamma import (
     GammaGammaFit,
@@ -99,7 +100,8 @@ def analyse_summary(
         expected = counts.expected_purchases(horizon_days / unit_days, *rows)[inverse]
     except ArithmeticError as error:
         expected = np.full(len(summary), math.nan)
-        notes.append(f"expected purchases could not be computed: {error}")
+        notes.append(tr("expected purchases could not be computed: {error}").format(
+            error=error))
     spend: GammaGammaFit | None = None
     clv: FloatArray | None = None
     unavailable: str | None = None
@@ -115,25 +117,28 @@ def analyse_summary(
     except ClvInputError as error:
         unavailable = str(error)
     except ArithmeticError as error:
-        unavailable = f"the CLV sum could not be evaluated: {error}"
+        unavailable = tr("the CLV sum could not be evaluated: {error}").format(error=error)
     for name, values in (("probability_alive", alive), ("expected_purchases", expected),
                          ("clv", clv)):
         bad = 0 if values is None else int(np.count_nonzero(~np.isfinite(values)))
         if bad:
-            notes.append(f"{name}: {bad} of {len(summary)} customers not computable (nan)")
+            notes.append(tr("{name}: {bad} of {count} customers not computable (nan)").format(
+                name=name, bad=bad, count=len(summary)))
     return ClvAnalysis(summary, counts, spend, horizon_days, alive, expected, clv, unavailable,
                        tuple(notes))
 
 
 def _check_horizon(horizon_days: float) -> None:
     if not (math.isfinite(horizon_days) and horizon_days > 0):
-        raise ClvInputError("horizon_days", horizon_days, "is not a number of days > 0")
+        raise ClvInputError("horizon_days", horizon_days, N_("is not a number of days > 0"))
 
 
 def _fit_notes(model: str, converged: bool, at_bound: tuple[str, ...]) -> list[str]:
     """Plain-language notes on a fit that did not converge or ended on a bound."""
-    notes = [] if converged else [f"{model}: the optimiser did not converge"]
+    notes = [] if converged else [
+        tr("{model}: the optimiser did not converge").format(model=model)]
     if at_bound:
-        notes.append(f"{model}: {', '.join(at_bound)} at the bound of the search box "
-                     "(the data show no heterogeneity there; the limiting model is used)")
+        notes.append(tr("{model}: {parameters} at the bound of the search box (the data show "
+                        "no heterogeneity there; the limiting model is used)").format(
+            model=model, parameters=", ".join(at_bound)))
     return notes

@@ -74,6 +74,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy import linalg, optimize, special  # type: ignore[import-untyped, unused-ignore]
 
+from crmcore.i18n import N_, tr
 from crmcore_plugins.clv.summary import (
     ClvInputError,
     check_positive,
@@ -363,9 +364,9 @@ def _fit_data(
     """Validate fit input: non-empty, one customer per element, some repeat buying."""
     x, t_x, t_cal = (a.ravel() for a in rfm_arrays(frequency, recency, T))
     if x.size == 0:
-        raise ClvInputError("frequency", [], "is empty")
+        raise ClvInputError("frequency", [], N_("is empty"))
     if not np.any(x > 0):
-        raise ClvInputError("frequency", "all 0", "has no repeat purchase to fit the model to")
+        raise ClvInputError("frequency", "all 0", N_("has no repeat purchase to fit the model to"))
     return x, t_x, t_cal
 
 
@@ -580,10 +581,9 @@ def _hyp2f1_series(
             return total
         if not np.all(np.isfinite(total)):
             break
-    raise FloatingPointError(
-        f"2F1({a}, {b}; c; z) did not converge for c in {np.unique(c)[:5]} "
-        f"and z up to {float(np.max(z))}: horizon too long for these parameters"
-    )
+    raise FloatingPointError(tr(
+        "2F1({a}, {b}; c; z) did not converge for c in {c} and z up to {z}: horizon too long "
+        "for these parameters").format(a=a, b=b, c=np.unique(c)[:5], z=float(np.max(z))))
 
 
 def _expectation_formula(

@@ -18,6 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from crmcore.errors import ImportRowError
+from crmcore.i18n import N_, tr
 from crmcore_plugins.clv.summary import RfmSummary, summarize_purchases
 
 __all__ = [
@@ -75,7 +76,7 @@ def parse_cdnow(lines: Iterable[str]) -> CdnowPurchases:
     """
     rows = [_parse_line(n, line) for n, line in enumerate(lines, start=1) if line.strip()]
     if not rows:
-        raise ImportRowError(1, _COLUMNS[0], "", "no purchases in the file")
+        raise ImportRowError(1, _COLUMNS[0], "", N_("no purchases in the file"))
     original, customer, day, quantity, amount = zip(*rows, strict=True)
     return CdnowPurchases(
         original_ids=np.array(original, dtype=np.int64),
@@ -90,7 +91,9 @@ def _parse_line(number: int, line: str) -> tuple[int, int, dt.date, int, float]:
     """Parse one line into its five typed fields."""
     fields = line.split()
     if len(fields) != len(_COLUMNS):
-        raise ImportRowError(number, "*", line.strip(), f"has {len(fields)} columns, expected 5")
+        raise ImportRowError(number, "*", line.strip(), tr(
+            "has {count} columns, expected {expected}").format(count=len(fields),
+                                                               expected=len(_COLUMNS)))
     return (
         _parse(number, 0, fields[0], int),
         _parse(number, 1, fields[1], int),
@@ -105,7 +108,8 @@ def _parse(number: int, column: int, text: str, convert: Callable[[str], _T]) ->
     try:
         return convert(text)
     except ValueError as error:
-        raise ImportRowError(number, _COLUMNS[column], text, f"is invalid ({error})") from None
+        raise ImportRowError(number, _COLUMNS[column], text, tr("is invalid ({error})").format(
+            error=error)) from None
 
 
 def _parse_date(text: str) -> dt.date:
@@ -117,5 +121,5 @@ def _parse_amount(text: str) -> float:
     """Parse a finite, non-negative dollar value."""
     value = float(text)
     if not (np.isfinite(value) and value >= 0):
-        raise ValueError("not a finite non-negative number")
+        raise ValueError(tr("not a finite non-negative number"))
     return value

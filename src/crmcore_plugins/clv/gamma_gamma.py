@@ -25,6 +25,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy import special  # type: ignore[import-untyped, unused-ignore]
 
+from crmcore.i18n import N_
 from crmcore_plugins.clv.bgnbd import (
     BgNbdFit,
     aggregate_rows,
@@ -90,7 +91,7 @@ class GammaGammaFit:
         """
         if self.q <= 1.0:
             raise ClvInputError(
-                "q", self.q, "is <= 1: the fitted spend distribution has no finite mean"
+                "q", self.q, N_("is <= 1: the fitted spend distribution has no finite mean")
             )
         x, m = _spend_arrays(frequency, monetary_value)
         return np.asarray(
@@ -191,12 +192,12 @@ def customer_lifetime_value(
     :raises ClvInputError: for bad arguments or a Gamma-Gamma ``q <= 1``.
     """
     if isinstance(horizon, bool) or not isinstance(horizon, int) or horizon < 1:
-        raise ClvInputError("horizon", horizon, "is not a whole number of periods >= 1")
+        raise ClvInputError("horizon", horizon, N_("is not a whole number of periods >= 1"))
     check_positive("unit_days", unit_days)
     check_positive("period_days", period_days)
     if not (math.isfinite(discount_rate_per_period) and discount_rate_per_period >= 0):
         raise ClvInputError(
-            "discount_rate_per_period", discount_rate_per_period, "is not a finite number >= 0"
+            "discount_rate_per_period", discount_rate_per_period, N_("is not a finite number >= 0")
         )
     profit = gg_fit.conditional_expected_average_profit(frequency, monetary_value)
     purchases = bgnbd_fit.discounted_expected_purchases(
@@ -215,7 +216,7 @@ def _spend_arrays(
         x, m = np.broadcast_arrays(x, m)
     except ValueError:
         raise ClvInputError(
-            "frequency, monetary_value", (x.shape, m.shape), "do not broadcast"
+            "frequency, monetary_value", (x.shape, m.shape), N_("do not broadcast")
         ) from None
     return x, m
 
@@ -229,7 +230,7 @@ def _usable_rows(
     usable = repeat & (m > 0)
     if not np.any(usable):
         raise ClvInputError(
-            "frequency, monetary_value", "no row", "has frequency > 0 and monetary_value > 0"
+            "frequency, monetary_value", "no row", N_("has frequency > 0 and monetary_value > 0")
         )
     return x, m, repeat, usable
 

@@ -33,6 +33,7 @@ import numpy as np
 import numpy.typing as npt
 
 from crmcore.errors import ValidationError
+from crmcore.i18n import N_, tr
 
 __all__ = [
     "ClvInputError",
@@ -131,7 +132,7 @@ def summarize_codes(
     customer_ids = np.asarray(ids, dtype=object if isinstance(ids, Sequence) else None)
     code = _integer_column("codes", codes)
     _first_bad("codes", code, (code < 0) | (code >= customer_ids.size),
-               f"is not a position in ids (0 to {customer_ids.size - 1})")
+               tr("is not a position in ids (0 to {last})").format(last=customer_ids.size - 1))
     day = _integer_column("days", days)
     values = _as_amounts(amounts)
     _check_lengths(code, day, values)
@@ -146,7 +147,7 @@ def _summarize(ids: npt.NDArray[Any], codes: npt.NDArray[np.integer[Any]],
     end_day = _day_number(end)
     keep = days <= end_day
     if not np.any(keep):
-        raise ClvInputError("calibration_end", calibration_end, "is before every purchase")
+        raise ClvInputError("calibration_end", calibration_end, N_("is before every purchase"))
     if not np.all(keep):
         codes, days, values = codes[keep], days[keep], values[keep]
     del keep
@@ -177,12 +178,12 @@ def rfm_arrays(
     x = finite_array("frequency", frequency)
     t_x = finite_array("recency", recency)
     t_cal = finite_array("T", T)
-    _first_bad("frequency", x, x != np.floor(x), "is not a whole number")
+    _first_bad("frequency", x, x != np.floor(x), N_("is not a whole number"))
     try:
         x, t_x, t_cal = np.broadcast_arrays(x, t_x, t_cal)
     except ValueError:
         raise ClvInputError(
-            "frequency, recency, T", (x.shape, t_x.shape, t_cal.shape), "do not broadcast"
+            "frequency, recency, T", (x.shape, t_x.shape, t_cal.shape), N_("do not broadcast")
         ) from None
     _check_recency(x, t_x, t_cal)
     return x, t_x, t_cal
@@ -193,16 +194,16 @@ def finite_array(name: str, values: npt.ArrayLike) -> FloatArray:
     try:
         array = np.asarray(values, dtype=np.float64)
     except (TypeError, ValueError):
-        raise ClvInputError(name, values, "is not numeric") from None
-    _first_bad(name, array, ~np.isfinite(array), "is not a finite number")
-    _first_bad(name, array, array < 0, "is negative")
+        raise ClvInputError(name, values, N_("is not numeric")) from None
+    _first_bad(name, array, ~np.isfinite(array), N_("is not a finite number"))
+    _first_bad(name, array, array < 0, N_("is negative"))
     return array
 
 
 def check_positive(name: str, value: float) -> None:
     """Raise :class:`ClvInputError` unless ``value`` is a finite number > 0."""
     if not (isinstance(value, (int, float)) and np.isfinite(value) and value > 0):
-        raise ClvInputError(name, value, "is not a finite number > 0")
+        raise ClvInputError(name, value, N_("is not a finite number > 0"))
 
 
 def _first_bad(
@@ -222,11 +223,12 @@ def _check_recency(x: FloatArray, t_x: FloatArray, t_cal: FloatArray) -> None:
         index = tuple(int(i) for i in np.argwhere(above)[0])
         where = "".join(f"[{i}]" for i in index)
         raise ClvInputError(
-            f"recency{where}", float(t_x[index]), f"is greater than T{where} = {t_cal[index]}"
+            f"recency{where}", float(t_x[index]),
+            tr("is greater than {name} = {value}").format(name=f"T{where}", value=t_cal[index])
         )
     _first_bad(
         "recency", t_x, (x == 0) & (t_x > 0),
-        "is positive although frequency is 0 (recency is first-to-last purchase time)",
+        N_("is positive although frequency is 0 (recency is first-to-last purchase time)"),
     )
 
 
@@ -235,9 +237,9 @@ def _as_1d(name: str, values: Iterable[Any] | npt.ArrayLike) -> npt.NDArray[Any]
     if not isinstance(values, np.ndarray):
         values = np.asarray(values if hasattr(values, "__len__") else list(values))  # type: ignore[arg-type]
     if values.ndim != 1:
-        raise ClvInputError(name, values.shape, "is not one-dimensional")
+        raise ClvInputError(name, values.shape, N_("is not one-dimensional"))
     if values.size == 0:
-        raise ClvInputError(name, [], "is empty")
+        raise ClvInputError(name, [], N_("is empty"))
     return values
 
 
@@ -245,7 +247,7 @@ def _as_amounts(amounts: npt.ArrayLike) -> FloatArray:
     """Validate purchase amounts."""
     values = finite_array("amounts", amounts)
     if values.ndim != 1:
-        raise ClvInputError("amounts", values.shape, "is not one-dimensional")
+        raise ClvInputError("amounts", values.shape, N_("is not one-dimensional"))
     return values
 
 
@@ -253,7 +255,8 @@ def _integer_column(name: str, values: npt.ArrayLike) -> npt.NDArray[np.int64]:
     """A non-empty 1-d array of whole numbers (integer dtype; no copy when int64)."""
     array = _as_1d(name, values)
     if not np.issubdtype(array.dtype, np.integer):
-        raise ClvInputError(name, array[:3].tolist(), f"are not integers ({array.dtype})")
+        raise ClvInputError(name, array[:3].tolist(), tr("are not integers ({type})").format(
+            type=array.dtype))
     return array.astype(np.int64, copy=False)
 
 
@@ -261,7 +264,7 @@ def _as_days(dates: Iterable[dt.date] | npt.ArrayLike) -> npt.NDArray[np.int64]:
     """Return day numbers (days since 1970-01-01) of dates, datetimes or datetime64."""
     array = _as_1d("dates", dates)
     if np.issubdtype(array.dtype, np.datetime64):
-        _first_bad("dates", array, np.isnat(array), "is a missing date (NaT)")
+        _first_bad("dates", array, np.isnat(array), N_("is a missing date (NaT)"))
         return array.astype("datetime64[D]", copy=False).view(np.int64)
     return np.array(
         [_day_number(_as_date(f"dates[{i}]", d)) for i, d in enumerate(array)], dtype=np.int64
@@ -274,7 +277,7 @@ def _as_date(name: str, value: object) -> dt.date:
         return value.date()
     if isinstance(value, dt.date):
         return value
-    raise ClvInputError(name, value, "is not a date or datetime")
+    raise ClvInputError(name, value, N_("is not a date or datetime"))
 
 
 _EPOCH = dt.date(1970, 1, 1)
@@ -289,7 +292,7 @@ def _check_lengths(*arrays: npt.NDArray[Any]) -> None:
     """Require customer_ids, dates and amounts of one length."""
     lengths = tuple(len(a) for a in arrays)
     if len(set(lengths)) != 1:
-        raise ClvInputError("customer_ids, dates, amounts", lengths, "differ in length")
+        raise ClvInputError("customer_ids, dates, amounts", lengths, N_("differ in length"))
 
 
 def _encode_ids(ids: npt.NDArray[Any]) -> tuple[npt.NDArray[Any], npt.NDArray[np.intp]]:
@@ -297,7 +300,8 @@ def _encode_ids(ids: npt.NDArray[Any]) -> tuple[npt.NDArray[Any], npt.NDArray[np
     try:
         unique, codes = np.unique(ids, return_inverse=True)
     except TypeError:
-        raise ClvInputError("customer_ids", ids[:3].tolist(), "are not mutually sortable") from None
+        raise ClvInputError("customer_ids", ids[:3].tolist(),
+                            N_("are not mutually sortable")) from None
     return unique, codes.reshape(-1)
 
 
@@ -313,7 +317,7 @@ def _merge_customer_days(
     first_day = int(days.min())
     span = end_day - first_day + 1
     if (int(codes.max()) + 1) * span >= 2**63:
-        raise ClvInputError("dates", f"{first_day} to {end_day}", "span too many days to sort")
+        raise ClvInputError("dates", f"{first_day} to {end_day}", N_("span too many days to sort"))
     key = codes.astype(np.int64)
     key *= span
     key += days
