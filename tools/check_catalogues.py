@@ -60,36 +60,14 @@ REASON_ARGUMENTS = {"ValidationError": 2, "NoTerritoryError": 2, "UnauthorisedOw
                     "ImportRowError": 3}
 """Errors whose positional argument (by index) or ``reason=`` is a reason they translate."""
 MESSAGE_ERRORS = ("CommandError", "ConfigError", "ArgumentTypeError", "CrmError", "StorageError",
-                  "PluginError", "__init__")
+                  "PluginError", "DeliveryError", "SignatureError", "__init__")
 """Errors whose message is printed as it is given (and ``super().__init__(message)`` of an
 error class words its own): in :data:`MESSAGE_SOURCES` it must be a catalogue template
 (``tr("... {name} ...").format(name=...)``, or ``translate_help(help_text(...))`` while
 arguments are parsed), never an f-string or a bare literal, which would stay English."""
-MESSAGE_SOURCES = ("src/crmcore/cli", "src/crmcore/config.py", "src/crmcore/options.py",
-                   "src/crmcore/policies/configuration.py", "src/crmcore/grading",
-                   "src/crmcore/calendars.py", "src/crmcore/policies/sla.py",
-                   "src/crmcore/encodings.py", "src/crmcore/service",
-                   "src/crmcore/plugins.py", "src/crmcore/lifecycle", "src/crmcore/transitions",
-                   "src/crmcore/sales/territories.py", "src/crmcore/sales/opportunities.py",
-                   "src/crmcore/sales/differentiation.py", "src/crmcore/model/registry.py",
-                   "src/crmcore/ports.py", "src/crmcore/xlsx.py", "src/crmcore_plugins/clv",
-                   "src/crmcore_plugins/notify_log.py", "src/crmcore_plugins/scoring_rfm.py",
-                   "src/crmcore_plugins/sqlite_layout.py", "src/crmcore_plugins/__init__.py",
-                   "src/crmcore_plugins/erp", "src/crmcore_plugins/notify_smtp.py",
-                   "src/crmcore_plugins/notify_apprise.py", "src/crmcore_plugins/notify_webhook.py",
-                   "src/crmcore_plugins/pushdown", "src/crmcore_plugins/storage_memory.py",
-                   "src/crmcore_plugins/calendar_toml.py",
-                   "src/crmcore_plugins/calendar_holidays.py",
-                   "src/crmcore_plugins/scoring_clv.py", "src/crmcore_plugins/storage_sqlite.py",
-                   "src/crmcore_plugins/storage_sql.py",
-                   "src/crmcore/improvement/early_warning.py",
-                   "src/crmcore/improvement/definitions.py", "src/crmcore/policies/scheme.py",
-                   "src/crmcore/policies/service.py", "src/crmcore/policies/sla_batch.py",
-                   "src/crmcore/daily/run.py", "src/crmcore/frames.py", "src/crmcore/app.py",
-                   "src/crmcore/profiles.py", "src/crmcore/sources.py",
-                   "src/crmcore/csv_import.py", "src/crmcore/amounts.py")
-"""The command line, the configuration reader and the modules it reads options with, whose
-errors :func:`written_in_messages` checks (each added once its messages are templates)."""
+MESSAGE_SOURCES = ("src/crmcore", "src/crmcore_plugins")
+"""Every module of crmcore and its plugins: :func:`written_in_messages` checks their errors
+(issue 13: every user-facing text translatable)."""
 TEMPLATE_CALLS = ("tr", "ntr", "N_", "help_text")
 """The calls whose first argument is a catalogue template."""
 

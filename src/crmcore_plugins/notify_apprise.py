@@ -105,9 +105,11 @@ class AppriseNotifier:
                                                                                   event))
         if not result:
             status = getattr(result, "status", None)
-            detail = f" (status {getattr(status, 'name', status)})" if status is not None else ""
-            raise DeliveryError(f"apprise: event {event.id}: not accepted by every one of "
-                                f"{len(self.client)} URL(s){detail}; see apprise's log")
+            detail = tr(" (status {status})").format(status=getattr(status, "name", status)) \
+                if status is not None else ""
+            raise DeliveryError(tr("apprise: event {event}: not accepted by every one of {count} "
+                                   "URL(s){detail}; see apprise's log").format(
+                                       event=event.id, count=len(self.client), detail=detail))
 
 
 def open_apprise_notifier(options: Options) -> AppriseNotifier:

@@ -274,9 +274,11 @@ class SmtpNotifier:
                 refused = client.send_message(message)
         except (smtplib.SMTPException, OSError) as error:
             text, permanent = _describe(error)
-            raise DeliveryError(f"{where}: {text}", permanent=permanent) from error
+            raise DeliveryError(tr("{where}: {problem}").format(where=where, problem=text),
+                                permanent=permanent) from error
         if any(code < 500 for code, _text in refused.values()):
-            raise DeliveryError(f"{where}: recipients refused for now: {_refusals(refused)}")
+            raise DeliveryError(tr("{where}: recipients refused for now: {refusals}").format(
+                where=where, refusals=_refusals(refused)))
         if refused:
             _log.warning("%s: recipients refused: %s", where, _refusals(refused))
 
