@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -12,16 +12,21 @@ from hypothesis import strategies as st
 
 from crmcore import CRM
 from crmcore.errors import ConflictError, TransitionError
+from crmcore.events import DomainEvent, event_json
 from crmcore.lifecycle import customer_flow
 from crmcore.ports import StoredRecord
+from crmcore.testing.strategies import json_values
 from crmcore.transitions import FlowState, HistoryEntry, apply_transition, start_flow, states_of
 from crmcore.transitions.batch import (
     FlowRun,
     SubjectRun,
+    _event_data,
+    _event_encoder,
     store_flow_runs,
     store_runs,
 )
 from crmcore.transitions.door import BatchDoor, Made, Step, Transition
+from crmcore.transitions.records import assemble
 from crmcore.unit_of_work import to_record
 
 T0 = datetime(2024, 3, 1, 9, tzinfo=UTC)
@@ -190,3 +195,25 @@ def test_a_stale_version_fails_the_whole_batch_and_stores_nothing(crm: CRM) -> N
     assert crm.count(HistoryEntry) == 1
     assert len(crm.events()) == 1
     assert to_record(states_of(crm, FLOW)[0]).version == 1
+
+
+_texts = st.text(max_size=6)  # quotes, backslashes, control and non-ASCII characters too
+
+
+@given(made=st.builds(
+    Made, st.integers(1, 10**6), _texts, st.none() | _texts, _texts,
+    st.datetimes(timezones=st.sampled_from([UTC, timezone(timedelta(hours=8))])), _texts,
+    st.floats(allow_nan=False, allow_infinity=False) | st.sampled_from([0.0, -0.0, 1e300]),
+    st.dictionaries(_texts, json_values(), max_size=3), st.booleans()),
+    customer=_texts, actor=_texts)
+@settings(max_examples=300, deadline=None)
+def test_event_encoder_writes_the_text_event_json_writes(made: Made, customer: str,
+                                                         actor: str) -> None:
+    """The outbox body built from pieces is event_json's text of the door's event."""
+    encoded = _event_encoder(FLOW, actor)(customer, "customer:C1", made, made.at.isoformat())
+    event = assemble(DomainEvent, type=encoded.type, occurred_at=made.at,  # any text, unchecked
+                     subject="customer:C1", customer_id=customer,
+                     data=_event_data(FLOW, actor, made), id=encoded.id)
+    assert encoded.body == event_json(event)
+    assert (encoded.type == "flow.started") == (made.from_state is None)
+    assert encoded.occurred_at == made.at
