@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from crmcore.batch_import import ImportReport, RecordBatch
     from crmcore.config import ComponentConfig, CRMConfig
     from crmcore.delivery_worker import DeliveryWorker
-    from crmcore.events import DomainEvent
+    from crmcore.events import DomainEvent, EncodedEvent
     from crmcore.outbox import DeliveryReport, RetryPolicy
     from crmcore.plugins import PluginHost
     from crmcore.ports import Notifier, OutboxEntry, StorageBackend, StoredRecord
@@ -220,7 +220,7 @@ class CRM:
         self.plugins.load()
         with unit_of_work(self.storage) as work:
             yield work
-        self._after_commit(work.events)
+        self._after_commit(work.committed())
 
     def record(self, entity: Any) -> bool:
         """Store a new entity; return False when an identical one was already stored.
@@ -329,7 +329,7 @@ class CRM:
             work.emit(entity_event(ENTITY_UPDATED, entity, at=self.clock(), version=version))
         return version
 
-    def _after_commit(self, events: Sequence[DomainEvent]) -> None:
+    def _after_commit(self, events: Sequence[DomainEvent | EncodedEvent]) -> None:
         for event in events:
             self.plugins.event_committed(event)
         if not (events and self.notifiers):

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from pluggy import HookImpl
 
     from crmcore import hookspecs
-    from crmcore.events import DomainEvent
+    from crmcore.events import DomainEvent, EncodedEvent
     from crmcore.ports import CalendarFactory, NotifierFactory, ScoringFactory, StorageFactory
 
 ENTRY_POINT_GROUP = "crmcore"
@@ -274,9 +274,21 @@ class PluginHost:
             "commands": self.commands(),
         }
 
-    def event_committed(self, event: DomainEvent) -> None:
-        """Tell every observer about ``event``; an observer's error is logged only."""
-        for implementation in self.manager.hook.crmcore_event_committed.get_hookimpls():
+    def event_committed(self, event: DomainEvent | EncodedEvent) -> None:
+        """Tell every observer about ``event``; an observer's error is logged only.
+
+        An encoded event (:class:`~crmcore.events.EncodedEvent`) is decoded only
+        when some plugin observes.
+        """
+        implementations = self.manager.hook.crmcore_event_committed.get_hookimpls()
+        if not implementations:
+            return
+        from crmcore.events import EncodedEvent  # imported when used: the CLI starts faster
+        from crmcore.ports import decoded_event
+
+        if isinstance(event, EncodedEvent):
+            event = decoded_event(event)
+        for implementation in implementations:
             _call_observer(implementation, event)
 
     def describe(self) -> list[PluginInfo]:

@@ -15,7 +15,7 @@ from typing import Any, Literal, Protocol, runtime_checkable
 
 import attrs
 
-from crmcore.events import DomainEvent
+from crmcore.events import DomainEvent, EncodedEvent
 from crmcore.model.activity import Transaction
 from crmcore.options import Options
 from crmcore.service.calendar import BusinessCalendar
@@ -50,6 +50,39 @@ def outbox_entry(seq: int, body: Any) -> OutboxEntry:
     from crmcore.serialization import structure
 
     return OutboxEntry(int(seq), structure(body, DomainEvent))
+
+
+def decoded_event(encoded: EncodedEvent) -> DomainEvent:
+    """The :class:`~crmcore.events.DomainEvent` an :class:`EncodedEvent` holds."""
+    import json
+
+    from crmcore.serialization import structure
+
+    return structure(json.loads(encoded.body), DomainEvent)
+
+
+RECORD_ROW_HEAD = ("id", "version", "customer_id", "at")
+"""What the first four values of a row given to :meth:`StorageSession.insert_rows` are."""
+
+
+def rows_as_records(kind: str, fields: Sequence[str], rows: Iterable[Sequence[Any]]
+                    ) -> list[StoredRecord]:
+    """The :class:`StoredRecord` of each row given to :meth:`StorageSession.insert_rows`.
+
+    A row is ``(id, version, customer_id, at, *values)``; its body is
+    ``dict(zip(fields, values))``. Raises ValueError naming the row whose length
+    does not fit ``fields``.
+    """
+    width = len(RECORD_ROW_HEAD) + len(fields)
+    records = []
+    for number, row in enumerate(rows):
+        if len(row) != width:
+            raise ValueError(f"insert_rows: row {number} of {kind!r} has {len(row)} values, "
+                             f"not {width} (id, version, customer_id, at and {len(fields)} "
+                             f"fields)")
+        records.append(StoredRecord(kind, row[0], row[1], row[2], row[3],
+                                    dict(zip(fields, row[4:], strict=True))))
+    return records
 
 
 @attrs.frozen
@@ -169,8 +202,25 @@ class StorageSession(Protocol):
         quote the data). Returns how many stored events were rewritten.
         """
 
+    def insert_rows(self, kind: str, fields: Sequence[str],
+                    rows: Sequence[Sequence[Any]]) -> None:
+        """Store new records of ``kind`` given as rows rather than :class:`StoredRecord` objects.
+
+        Each row is ``(id, version, customer_id, at, *values)``, its body
+        ``dict(zip(fields, values))`` (see :func:`rows_as_records`). The same
+        as :meth:`insert_many` of those records, duplicates and all; a backend
+        may encode the rows without building a record or a body dict each.
+        """
+
     def append_events(self, events: Sequence[DomainEvent]) -> None:
         """Add events to the outbox, in order, in this transaction."""
+
+    def append_encoded_events(self, events: Sequence[EncodedEvent]) -> None:
+        """Add already encoded events to the outbox, in order, as :meth:`append_events` does.
+
+        What is stored is what :meth:`append_events` stores for the events the
+        bodies hold; a backend may store each body text as it is.
+        """
 
     def events(self, *, after_seq: int = 0, limit: int | None = None) -> list[OutboxEntry]:
         """Stored events with ``seq > after_seq``, oldest first."""
@@ -246,6 +296,18 @@ class BatchFallbacks:
         """Each record replaced with :meth:`update`."""
         for record, expected_version in changes:
             self.update(record, expected_version)
+
+    def insert_rows(self, kind: str, fields: Sequence[str],
+                    rows: Sequence[Sequence[Any]]) -> None:
+        """The rows' records (:func:`rows_as_records`) stored with :meth:`insert_many`."""
+        self.insert_many(rows_as_records(kind, fields, rows))
+
+    def append_events(self, events: Sequence[DomainEvent]) -> None:  # pragma: no cover
+        raise NotImplementedError
+
+    def append_encoded_events(self, events: Sequence[EncodedEvent]) -> None:
+        """The events decoded (:func:`decoded_event`) and stored with :meth:`append_events`."""
+        self.append_events([decoded_event(event) for event in events])
 
     def delete_many(self, kind: str, ids: Sequence[str]) -> int:
         """Refused: a 0.1 backend has no way to remove records."""

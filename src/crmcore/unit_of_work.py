@@ -8,13 +8,13 @@ at all.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
 from crmcore.errors import DuplicateError, NotFoundError
-from crmcore.events import DomainEvent
+from crmcore.events import DomainEvent, EncodedEvent
 from crmcore.model.registry import EntityType, entity_type, entity_type_of
 from crmcore.ports import StorageBackend, StorageSession, StoredRecord
 from crmcore.serialization import structure, unstructure
@@ -124,6 +124,8 @@ class UnitOfWork:
     def __init__(self, session: StorageSession) -> None:
         self.session = session
         self.events: list[DomainEvent] = []
+        self.stored_events: list[DomainEvent | EncodedEvent] = []
+        """Events already in the outbox of this transaction, in order (see :meth:`committed`)."""
         self._repositories: dict[type[Any], Repository[Any]] = {}
 
     def repository(self, cls: type[E]) -> Repository[E]:
@@ -136,6 +138,27 @@ class UnitOfWork:
         """Queue ``event`` to be stored with this transaction."""
         self.events.append(event)
 
+    def emit_encoded(self, events: Sequence[EncodedEvent]) -> None:
+        """Store already encoded events in the outbox now, after every event emitted so far
+        (:meth:`~crmcore.ports.StorageSession.append_encoded_events`): a writer of many
+        events builds no :class:`~crmcore.events.DomainEvent` each."""
+        self.store_events()
+        if events:
+            self.session.append_encoded_events(events)
+            self.stored_events.extend(events)
+
+    def store_events(self) -> None:
+        """Append the events emitted and not yet stored to the outbox, in order."""
+        if self.events:
+            self.session.append_events(self.events)
+            self.stored_events.extend(self.events)
+            self.events = []
+
+    def committed(self) -> list[DomainEvent | EncodedEvent]:
+        """Every event of this transaction, in outbox order (what observers are told of once
+        it commits; an encoded one is decoded only for an observer)."""
+        return [*self.stored_events, *self.events]
+
 
 @contextmanager
 def unit_of_work(storage: StorageBackend) -> Iterator[UnitOfWork]:
@@ -143,5 +166,4 @@ def unit_of_work(storage: StorageBackend) -> Iterator[UnitOfWork]:
     with storage.transaction() as session:
         work = UnitOfWork(session)
         yield work
-        if work.events:
-            session.append_events(work.events)
+        work.store_events()

@@ -177,6 +177,10 @@ class KindLayout(Protocol):
     def record(self, row: Sequence[Any]) -> StoredRecord:
         """The record of a row read with :attr:`selected`."""
 
+    def row_encoder(self, fields: tuple[str, ...]) -> Callable[[Sequence[Any]], tuple[Any, ...]]:
+        """A function giving :meth:`row` of a row of ``StorageSession.insert_rows`` with
+        these body ``fields`` (``(id, version, customer_id, at, *values)``)."""
+
     def column_sql(self, name: str, column_type: ColumnType, parameters: list[Any]) -> str:
         """The expression reading column ``name`` as ``column_type`` (parameters appended)."""
 
@@ -216,6 +220,12 @@ class SharedLayout:
         return StoredRecord(self.kind, row[0], row[1], row[2], parse_utc(row[3]),
                             json.loads(row[4]))
 
+    def row_encoder(self, fields: tuple[str, ...]) -> Callable[[Sequence[Any]], tuple[Any, ...]]:
+        def encode(values: Sequence[Any]) -> tuple[Any, ...]:
+            return (values[1], values[2], utc_text(values[3]),
+                    dump_json(dict(zip(fields, values[4:], strict=True))), self.kind, values[0])
+        return encode
+
     def column_sql(self, name: str, column_type: ColumnType,
                    parameters: list[Any]) -> str:
         if name in INDEX_COLUMNS:
@@ -237,6 +247,8 @@ class DedicatedLayout:
     _encode: Callable[[StoredRecord], tuple[Any, ...]] = attrs.field(
         init=False, repr=False, eq=False,
         default=attrs.Factory(lambda self: _row_encoder(self), takes_self=True))
+    _values_encoders: dict[tuple[str, ...], Callable[[Sequence[Any]], tuple[Any, ...]]] = \
+        attrs.field(init=False, repr=False, eq=False, factory=dict)
 
     @classmethod
     def for_kind(cls, kind: str, hot: Sequence[str]) -> DedicatedLayout:
@@ -286,6 +298,12 @@ class DedicatedLayout:
 
     def row(self, record: StoredRecord) -> tuple[Any, ...]:
         return self._encode(record)
+
+    def row_encoder(self, fields: tuple[str, ...]) -> Callable[[Sequence[Any]], tuple[Any, ...]]:
+        encoder = self._values_encoders.get(fields)
+        if encoder is None:
+            encoder = self._values_encoders[fields] = _values_encoder(self, fields)
+        return encoder
 
     def row_reference(self, record: StoredRecord) -> tuple[Any, ...]:
         """:meth:`row` the plain way, a loop over the hot fields (the generated encoder
@@ -398,6 +416,51 @@ def _row_encoder(layout: DedicatedLayout) -> Callable[[StoredRecord], tuple[Any,
 
 
 _ABSENT = object()
+
+
+def _values_encoder(layout: DedicatedLayout, fields: tuple[str, ...]
+                    ) -> Callable[[Sequence[Any]], tuple[Any, ...]]:
+    """:meth:`DedicatedLayout.row` of a row ``(id, version, customer_id, at, *values)`` whose
+    body is ``dict(zip(fields, values))``, generated for these ``fields``: each value goes
+    straight to its hot column or to ``rest``, with no record or body dict built first.
+    Field names are passed as constants, never spliced into the code."""
+    if len(set(fields)) != len(fields):
+        raise ValueError(f"insert_rows: the fields {list(fields)!r} name a field twice")
+    namespace: dict[str, Any] = {"utc_text": utc_text, "rest_text": layout._rest_text,
+                                 "LOW": _INT64[0], "HIGH": _INT64[1]}
+    head = len(("id", "version", "customer_id", "at"))
+    position = {name: head + index for index, name in enumerate(fields)}
+    lines = ["def row(r):", "    rest = {}", "    mirrors = 0"]
+    hot_values = []
+    for index, name in enumerate(layout.hot):
+        namespace[f"hot_{index}"] = name
+        if name not in position:
+            hot_values.append("None")
+            continue
+        value = f"v{index}"
+        lines += [f"    {value} = r[{position[name]}]",
+                  f"    if {value}.__class__ is not str and ({value}.__class__ is not int"
+                  f" or not LOW <= {value} <= HIGH):",
+                  f"        rest[hot_{index}] = {value}",
+                  f"        {value} = None"]
+        hot_values.append(value)
+    for index, name in enumerate(fields):
+        if name in layout.hot:
+            continue
+        namespace[f"name_{index}"] = name
+        value = f"r[{position[name]}]"
+        mirror = {"id": ("r[0]", _MIRROR_ID), "customer_id": ("r[2]", _MIRROR_CUSTOMER)}.get(name)
+        if mirror is None:
+            lines.append(f"    rest[name_{index}] = {value}")
+        else:
+            lines += [f"    if {value} == {mirror[0]}:",
+                      f"        mirrors |= {mirror[1]}",
+                      "    else:",
+                      f"        rest[name_{index}] = {value}"]
+    values = "".join(f"{value}, " for value in hot_values)
+    lines.append(f"    return (r[1], r[2], utc_text(r[3]), mirrors, {values}rest_text(rest), r[0])")
+    exec("\n".join(lines), namespace)  # names are bound as constants, not spliced in
+    return namespace["row"]  # type: ignore[no-any-return]
 
 
 ALL_RECORDS_VIEW = "all_records"

@@ -62,7 +62,7 @@ from crmcore.errors import (
     PluginError,
     StorageError,
 )
-from crmcore.events import DomainEvent
+from crmcore.events import DomainEvent, EncodedEvent
 from crmcore.hookspecs import hookimpl
 from crmcore.i18n import tr
 from crmcore.options import Options
@@ -77,8 +77,10 @@ from crmcore.ports import (
     StorageFactory,
     StoredRecord,
     check_versions,
+    decoded_event,
     ids_by_kind,
     outbox_entry,
+    rows_as_records,
 )
 from crmcore.serialization import dump_json, unstructure
 
@@ -807,6 +809,15 @@ class SqlSession:
             name = f"{preparer.quote_schema(self._t.outbox.schema)}.{name}"
         self._db.exec_driver_sql(f"LOCK TABLE {name} IN SHARE ROW EXCLUSIVE MODE")
         self._outbox_locked = True
+
+    def insert_rows(self, kind: str, fields: Sequence[str],
+                    rows: Sequence[Sequence[Any]]) -> None:
+        """:meth:`insert_many` of the rows' records (:func:`~crmcore.ports.rows_as_records`)."""
+        self.insert_many(rows_as_records(kind, fields, rows))
+
+    def append_encoded_events(self, events: Sequence[EncodedEvent]) -> None:
+        """:meth:`append_events` of the events decoded (:func:`~crmcore.ports.decoded_event`)."""
+        self.append_events([decoded_event(event) for event in events])
 
     def append_events(self, events: Sequence[DomainEvent]) -> None:
         """Add events to the outbox, in order, in this transaction.

@@ -32,13 +32,14 @@ import attrs
 
 from crmcore.columns import check_columns, check_scan, rows_as_columns
 from crmcore.errors import ConflictError, DuplicateError, NotFoundError, StorageError
-from crmcore.events import DomainEvent, event_json
+from crmcore.events import DomainEvent, EncodedEvent, event_json
 from crmcore.hookspecs import hookimpl
 from crmcore.i18n import tr
 from crmcore.options import Options
 from crmcore.ports import (
     DEFAULT_SCAN_BATCH,
     INDEX_COLUMNS,
+    RECORD_ROW_HEAD,
     REDACTED_ERROR,
     Columns,
     ColumnType,
@@ -49,6 +50,7 @@ from crmcore.ports import (
     check_versions,
     ids_by_kind,
     outbox_entry,
+    rows_as_records,
 )
 from crmcore.serialization import dump_json
 from crmcore_plugins.sqlite_layout import (
@@ -281,6 +283,24 @@ class _SqliteSession:
         finally:
             self._db.execute("RELEASE insert_many")
 
+    def insert_rows(self, kind: str, fields: Sequence[str],
+                    rows: Sequence[Sequence[Any]]) -> None:
+        """:meth:`insert_many` of the rows' records, each row encoded straight to its
+        table's parameters (one ``executemany``; no record or body dict per row)."""
+        layout = self._layout(kind)
+        width = len(RECORD_ROW_HEAD) + len(fields)
+        if any(len(row) != width for row in rows):
+            rows_as_records(kind, fields, rows)  # raises, naming the row
+        encode = layout.row_encoder(tuple(fields))
+        self._db.execute("SAVEPOINT insert_rows")
+        try:
+            self._db.executemany(layout.insert_sql, map(encode, rows))
+        except sqlite3.IntegrityError:
+            self._db.execute("ROLLBACK TO insert_rows")
+            raise self._first_duplicate(rows_as_records(kind, fields, rows)) from None
+        finally:
+            self._db.execute("RELEASE insert_rows")
+
     def _first_duplicate(self, records: Sequence[StoredRecord]) -> DuplicateError:
         seen: set[tuple[str, str]] = set()
         for record in records:
@@ -309,14 +329,21 @@ class _SqliteSession:
         ).rowcount)
 
     def append_events(self, events: Sequence[DomainEvent]) -> None:
+        self._append_outbox([(e.id, e.type, _utc_text(e.occurred_at), event_json(e))
+                             for e in events])
+
+    def append_encoded_events(self, events: Sequence[EncodedEvent]) -> None:
+        self._append_outbox([(e.id, e.type, _utc_text(e.occurred_at), e.body) for e in events])
+
+    def _append_outbox(self, rows: Sequence[tuple[str, str, str | None, str]]) -> None:
+        """Insert outbox rows ``(event_id, type, occurred_at, body)``; a repeated or already
+        stored id raises :class:`~crmcore.errors.DuplicateError` naming it."""
         try:
             self._db.executemany(
                 "INSERT INTO outbox (event_id, type, occurred_at, body) VALUES (?, ?, ?, ?)",
-                [(e.id, e.type, _utc_text(e.occurred_at), event_json(e))
-                 for e in events],
-            )
+                rows)
         except sqlite3.IntegrityError:
-            ids = [e.id for e in events]
+            ids = [row[0] for row in rows]
             duplicate = next((i for i in ids if ids.count(i) > 1 or self._has_event(i)), "?")
             raise DuplicateError("event", duplicate) from None
 

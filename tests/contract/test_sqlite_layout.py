@@ -103,6 +103,26 @@ def test_generated_row_encoder_equals_the_reference_loop(body: dict[str, Any],
     assert record.body == body  # the caller's body is not changed
 
 
+@given(body=st.dictionaries(st.sampled_from(["a", "b", "c", "id", "customer_id"]),
+                            _HOT_VALUES, max_size=5),
+       customer_id=st.sampled_from(["C1", "C2"]))
+def test_rows_encoder_equals_the_record_encoder(body: dict[str, Any], customer_id: str) -> None:
+    """``insert_rows`` encodes ``(id, version, customer_id, at, *values)`` with an encoder
+    generated per field list: the same parameters as :meth:`DedicatedLayout.row` of the
+    record, whichever fields the body has, for every hot-field type and mirror case."""
+    layout = DedicatedLayout.for_kind("hot", HOT)
+    record = StoredRecord("hot", "R", 3, customer_id, AT, body)
+    fields = tuple(body)
+    fast = layout.row_encoder(fields)(("R", 3, customer_id, AT, *body.values()))
+    assert [(type(value), value) for value in fast] == \
+        [(type(value), value) for value in layout.row(record)]
+
+
+def test_rows_encoder_refuses_a_field_named_twice() -> None:
+    with pytest.raises(ValueError, match=r"name a field twice"):
+        DedicatedLayout.for_kind("hot", HOT).row_encoder(("a", "a"))
+
+
 def _viewed(storage: SqliteStorage, entity_id: str) -> tuple[Any, ...]:
     """A record as the ``all_records`` view shows it to someone reading the file with SQL."""
     reader = sqlite3.connect(storage.path)

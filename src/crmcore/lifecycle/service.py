@@ -4,9 +4,11 @@
 the pure evidence rules (:mod:`crmcore.lifecycle.evidence`) what should
 move, and applies every move through the transition door. The evidence is
 read as columns for the whole book at once (:mod:`crmcore.lifecycle.reading`);
-the moves are stored in batches of customers, one transaction per batch
-(:mod:`crmcore.transitions.batch`). A customer enters the lifecycle
-(``identified``) at its acquisition date, or its first purchase if earlier.
+the moves of a batch of customers go through the door together
+(:class:`~crmcore.transitions.door.BatchDoor`) and are stored set-wise, one
+transaction per batch (:func:`~crmcore.transitions.batch.store_flow_runs`). A
+customer enters the lifecycle (``identified``) at its acquisition date, or its
+first purchase if earlier.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from typing import Any
 import attrs
 
 from crmcore.app import CRM
-from crmcore.errors import ConfigError, TransitionError
+from crmcore.errors import ConfigError
 from crmcore.i18n import tr
 from crmcore.lifecycle.definitions import customer_flow
 from crmcore.lifecycle.evidence import Move, Thresholds, plan_moves
@@ -42,14 +44,13 @@ from crmcore.transitions import (
     FlowState,
     HistoryEntry,
     Transition,
-    apply_transition,
     current_state,
     history_of,
-    start_flow,
     states_of,
     transition,
 )
-from crmcore.transitions.batch import SubjectRun, collection_paused, load_states, store_runs
+from crmcore.transitions.batch import FlowRun, collection_paused, load_states, store_flow_runs
+from crmcore.transitions.door import BatchDoor, Made, Step
 from crmcore.vocabulary import lifecycle_fields
 
 _log = logging.getLogger(__name__)
@@ -163,16 +164,19 @@ class LifecycleService:
             book = self.evidence(session, until, customer_ids=customer_ids)
             p_alive, source = self._probability_alive(session, until, moment)
         book = attrs.evolve(book, response_due=self._response_due(book, moment))
+        door = BatchDoor(self.flow, self.actor)
+        entered = tr("entered the customer lifecycle")
         total = _Outcome()
         moved = 0
         for chunk in in_batches(book.ids, batch_size):
             outcome = _Outcome()
             with self.crm.transaction() as work:
                 stored = load_states(work, self.flow.name, chunk)
-                runs = [self._advance_one(book, customer_id, stored.get(customer_id),
-                                          p_alive.get(customer_id), source, moment, outcome)
+                runs = [self._advance_one(door, book, customer_id, stored.get(customer_id),
+                                          p_alive.get(customer_id), source, moment, entered,
+                                          outcome)
                         for customer_id in chunk]
-                store_runs(work, [run for run in runs if run is not None])
+                store_flow_runs(work, door, [run for run in runs if run is not None])
             moved += len(outcome.moves)
             total.started.extend(outcome.started)
             total.refused.extend(outcome.refused)
@@ -183,35 +187,32 @@ class LifecycleService:
         return AdvanceReport(moment, tuple(total.moves), tuple(total.started), (source,),
                              tuple(total.refused), moved)
 
-    def _advance_one(self, book: EvidenceBook, customer_id: str,
+    def _advance_one(self, door: BatchDoor, book: EvidenceBook, customer_id: str,
                      stored: tuple[FlowState, int] | None, p_alive: float | None, source: str,
-                     as_of: datetime, outcome: _Outcome) -> SubjectRun | None:
+                     as_of: datetime, entered: str, outcome: _Outcome) -> FlowRun | None:
+        """One customer's moves through the door (its start first when it is new)."""
         facts = book.facts(customer_id, p_alive=p_alive, p_alive_source=source)
-        made: list[Transition] = []
+        made: list[Made] = []
         if stored is None:
             begin = min([m for m in (facts.acquired_at, *facts.purchases[:1]) if m],
                         default=as_of)
             if begin > as_of:
                 return None
-            made.append(start_flow(self.flow, customer_id, customer_id=customer_id, at=begin,
-                                   actor=self.actor,
-                                   reason=tr("entered the customer lifecycle")))
+            state, start = door.start(customer_id, customer_id=customer_id, at=begin,
+                                      reason=entered)
+            made.append(start)
             outcome.started.append(customer_id)
-            state, version = made[0].state, None
+            version = None
         else:
             state, version = stored
-        for move in plan_moves(state.state, state.entered_at, facts, as_of, self.thresholds):
-            try:
-                step = apply_transition(self.flow, state, move.event, at=move.at,
-                                        actor=self.actor, reason=f"{move.rule}: {move.reason}",
-                                        fields=move.fields, facts=move.facts)
-            except TransitionError as error:
-                outcome.refused.append((customer_id, str(error)))
-                break
-            made.append(step)
-            state = step.state
-            outcome.moves.append(move)
-        return SubjectRun(version, tuple(made)) if made else None
+        moves = plan_moves(state.state, state.entered_at, facts, as_of, self.thresholds)
+        applied = door.apply(state, [Step(move.event, move.at, f"{move.rule}: {move.reason}",
+                                          move.fields, move.facts) for move in moves])
+        made.extend(applied.made)
+        outcome.moves.extend(moves[:len(applied.made)])
+        if applied.refused is not None:
+            outcome.refused.append((customer_id, str(applied.refused)))
+        return FlowRun(version, applied.state, made) if made else None
 
     def _response_due(self, book: EvidenceBook, as_of: datetime
                       ) -> Mapping[str, datetime | None]:

@@ -37,7 +37,7 @@ from hypothesis import strategies as st
 
 from crmcore.columns import records_as_columns
 from crmcore.errors import ConflictError, DuplicateError, NotFoundError, StorageError
-from crmcore.events import DomainEvent
+from crmcore.events import DomainEvent, encode_event
 from crmcore.ports import (
     INDEX_COLUMNS,
     Columns,
@@ -47,6 +47,7 @@ from crmcore.ports import (
     StorageBackend,
     StorageSession,
     StoredRecord,
+    rows_as_records,
 )
 from crmcore.serialization import dump_json, structure
 from crmcore.testing.pytest_plugin import CONTRACT_MARKER
@@ -68,6 +69,10 @@ _MODEL_SETTINGS = settings(
     suppress_health_check=[HealthCheck.function_scoped_fixture,
                            HealthCheck.differing_executors],
 )
+
+
+_ROW_FIELDS = ("id", "customer_id", "name", "n", "x", "flag")
+"""Body fields of the rows the ``insert_rows`` tests store (some hot in SQLite's tests)."""
 
 
 class _RollbackError(Exception):
@@ -595,6 +600,65 @@ class StorageContract:
                 [_record("R1"), _record("R2"), _record("R1", body={"other": 1})]))
         assert (raised.value.kind, raised.value.entity_id) == ("thing", "R1")
         assert _within(storage, lambda s: s.count("thing")) == 0
+
+    @given(bodies=st.lists(st.dictionaries(st.sampled_from(_ROW_FIELDS), json_values(),
+                                           min_size=len(_ROW_FIELDS)), min_size=1, max_size=4),
+           customer=st.sampled_from(["C1", "C2"]))
+    @_MODEL_SETTINGS
+    def test_insert_rows_stores_what_insert_many_stores(
+        self, storage: StorageBackend, bodies: list[dict[str, Any]], customer: str
+    ) -> None:
+        """Rows given to ``insert_rows`` read back as the records ``insert_many`` stores:
+        bodies exact (a body id or customer equal to the record's or not, any JSON value)."""
+        kind = f"{uuid.uuid4().hex}.rows"
+        fields = tuple(bodies[0])
+        rows = [(f"R{n}", 1, customer, T0 + timedelta(minutes=n),
+                 *[f"R{n}" if name == "id" and n % 2 else body.get(name) for name in fields])
+                for n, body in enumerate(bodies)]
+        for sink in ("thing", "other"):  # kinds some backends keep in tables of their own
+            _within(storage, lambda s, sink=sink: s.insert_rows(  # type: ignore[misc]
+                sink, fields, [(f"{kind}{row[0]}", *row[1:]) for row in rows]))
+        _within(storage, lambda s: s.insert_rows(kind, fields, rows))
+        expected = rows_as_records(kind, fields, rows)
+        assert _query(storage, kind) == expected
+        for sink in ("thing", "other"):
+            stored = _within(storage, lambda s, sink=sink: s.get_many(  # type: ignore[misc]
+                sink, [f"{kind}{row[0]}" for row in rows]))
+            assert [stored[f"{kind}{r.id}"].body for r in expected] == [r.body for r in expected]
+
+    def test_insert_rows_refuses_a_stored_id_and_a_short_row(
+        self, storage: StorageBackend
+    ) -> None:
+        """A stored id raises DuplicateError naming it; a row not fitting the fields raises
+        ValueError naming the row; either way nothing of the call is stored."""
+        original = _record("R2", body={"original": True})
+        _insert(storage, original)
+        fields = ("id", "n")
+        with pytest.raises(DuplicateError) as raised:
+            _within(storage, lambda s: s.insert_rows(
+                "thing", fields, [("R1", 1, "C1", T0, "R1", 1), ("R2", 1, "C1", T0, "R2", 2)]))
+        assert (raised.value.kind, raised.value.entity_id) == ("thing", "R2")
+        with pytest.raises(ValueError, match=r"row 1 of 'thing' has 5 values, not 6"):
+            _within(storage, lambda s: s.insert_rows(
+                "thing", fields, [("R3", 1, "C1", T0, "R3", 3), ("R4", 1, "C1", T0, "R4")]))
+        assert _query(storage, "thing") == [original]
+
+    def test_encoded_events_are_stored_as_events_are(self, storage: StorageBackend) -> None:
+        """``append_encoded_events`` stores what ``append_events`` stores, in order, after
+        events appended before it; a stored event id raises DuplicateError and adds nothing."""
+        events = [_event(number) for number in range(4)]
+        _append(storage, events[0])
+        encoded = [encode_event(e.type, e.occurred_at, e.subject, e.customer_id, e.data, e.id)
+                   for e in events[1:]]
+        _within(storage, lambda s: s.append_encoded_events(encoded))
+        _within(storage, lambda s: s.append_encoded_events([]))
+        assert [entry.event for entry in _within(storage, lambda s: s.events())] == events
+        fresh = _event(9)
+        fresh_encoded = encode_event(fresh.type, fresh.occurred_at, fresh.subject,
+                                     fresh.customer_id, fresh.data, fresh.id)
+        with pytest.raises(DuplicateError):
+            _within(storage, lambda s: s.append_encoded_events([fresh_encoded, encoded[1]]))
+        assert len(_within(storage, lambda s: s.events())) == len(events)
 
     def test_update_many_replaces_records(self, storage: StorageBackend) -> None:
         """Body, indexes and version change; a record may change twice in one call."""

@@ -4,9 +4,10 @@ A :class:`FlowDefinition` is data (usually loaded from TOML with
 :func:`flow_from_toml`); :func:`apply_transition` is the only function that
 changes a subject's state, returning the new :class:`FlowState`, a
 :class:`HistoryEntry` and a domain event; :func:`transition` stores the three
-atomically through :class:`crmcore.CRM`. :func:`replay` rebuilds the state
-from the history; :func:`to_svg`, :func:`to_mermaid` and :func:`to_dot` draw
-a definition.
+atomically through :class:`crmcore.CRM`. :class:`BatchDoor` is the same door for
+many moves at once (a lifecycle advance), checking what moves share once.
+:func:`replay` rebuilds the state from the history; :func:`to_svg`,
+:func:`to_mermaid` and :func:`to_dot` draw a definition.
 """
 
 from crmcore.transitions.checks import (
@@ -28,7 +29,11 @@ from crmcore.transitions.door import (
     FLOW_STARTED,
     FLOW_TRANSITIONED,
     START_EVENT,
+    Applied,
+    BatchDoor,
+    Made,
     RefusedTransitionError,
+    Step,
     Transition,
     apply_transition,
     start_flow,
@@ -57,6 +62,8 @@ __all__ = [
     "FLOW_STARTED",
     "FLOW_TRANSITIONED",
     "START_EVENT",
+    "Applied",
+    "BatchDoor",
     "CheckRegistry",
     "FlowDefinition",
     "FlowDefinitionError",
@@ -65,9 +72,11 @@ __all__ = [
     "GuardFunction",
     "HistoryEntry",
     "HistoryError",
+    "Made",
     "RefusedTransitionError",
     "StateDefinition",
     "StayStatistics",
+    "Step",
     "Transition",
     "TransitionContext",
     "TransitionDefinition",

@@ -14,7 +14,7 @@ Storing the three together is :mod:`crmcore.transitions.store`'s job.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -122,22 +122,26 @@ def start_flow(flow: FlowDefinition, subject_id: str, *, customer_id: str, at: d
                actor: str, reason: str = "", fields: Mapping[str, Any] | None = None
                ) -> Transition:
     """Put ``subject_id`` in the initial state of ``flow`` (history entry 1)."""
-    given = dict(fields or {})
+    state = _started(flow, subject_id, customer_id, at, actor, dict(fields or {}))
+    entry = _entry(state, START_EVENT, None, at=at, actor=actor, reason=reason, seconds=0.0,
+                   override=False)
+    return Transition(state, entry, _event(flow, FLOW_STARTED, entry))
 
+
+def _started(flow: FlowDefinition, subject_id: str, customer_id: str, at: datetime,
+             actor: str, given: dict[str, Any]) -> FlowState:
+    """The checked initial state of ``subject_id`` (what :func:`start_flow` starts from)."""
     def refuse(why: str) -> RefusedTransitionError:
         return RefusedTransitionError(flow.name, subject_id, None, START_EVENT, why)
 
     _check_inputs(at, actor, given, refuse)
     try:
-        state = FlowState(id=state_id(flow.name, subject_id), flow=flow.name,
-                          flow_version=flow.version, subject_id=subject_id,
-                          customer_id=customer_id, state=flow.initial, entered_at=at,
-                          sequence=1, fields=_jsonable(given))
+        return FlowState(id=state_id(flow.name, subject_id), flow=flow.name,
+                         flow_version=flow.version, subject_id=subject_id,
+                         customer_id=customer_id, state=flow.initial, entered_at=at,
+                         sequence=1, fields=_jsonable(given))
     except ValidationError as error:
         raise refuse(str(error)) from None
-    entry = _entry(state, START_EVENT, None, at=at, actor=actor, reason=reason, seconds=0.0,
-                   override=False)
-    return Transition(state, entry, _event(flow, FLOW_STARTED, entry))
 
 
 def apply_transition(
@@ -164,13 +168,43 @@ def apply_transition(
     def refuse(why: str) -> RefusedTransitionError:
         return RefusedTransitionError(flow.name, record.subject_id, record.state, event, why)
 
+    resolved = _resolve(flow, record, event, refuse)
+    state, recorded = _checked_move(flow, resolved, record, event, at, actor, reason, given,
+                                    facts, override, refuse)
+    entry = _entry(state, event, record.state, at=at, actor=actor, reason=reason,
+                   seconds=(at - record.entered_at).total_seconds(), override=resolved.backward,
+                   fields=recorded)
+    return Transition(state, entry, _event(flow, FLOW_TRANSITIONED, entry))
+
+
+class _Resolved(NamedTuple):
+    """What the definition says of one event in one state: the same for every move."""
+
+    transition: TransitionDefinition
+    target: str
+    backward: bool
+
+
+def _resolve(flow: FlowDefinition, record: FlowState, event: str, refuse: _Refuse
+             ) -> _Resolved:
     transition = _declared(flow, record, event, refuse)
-    target = transition.target_from(record.state)
+    return _Resolved(transition, transition.target_from(record.state),
+                     flow.forward_only and flow.is_backward(transition, record.state))
+
+
+def _checked_move(flow: FlowDefinition, resolved: _Resolved, record: FlowState, event: str,
+                  at: datetime, actor: str, reason: str, given: dict[str, Any],
+                  facts: Mapping[str, Any] | None, override: bool, refuse: _Refuse
+                  ) -> tuple[FlowState, dict[str, Any]]:
+    """The part of a move that depends on the move: its inputs, time, fields and checks.
+
+    Returns the new state and the fields recorded with the move.
+    """
+    transition, target, backward = resolved
     _check_inputs(at, actor, given, refuse)
     if at < record.entered_at:
         raise refuse(tr("at {at} is before the state was entered ({entered})").format(
             at=at.isoformat(), entered=record.entered_at.isoformat()))
-    backward = flow.forward_only and flow.is_backward(transition, record.state)
     if backward and not override:
         raise refuse(tr("{state!r} -> {target!r} goes backward in forward-only flow {flow!r}; "
                         "pass override=True with a reason to allow it").format(
@@ -201,10 +235,92 @@ def apply_transition(
                      subject_id=record.subject_id, customer_id=record.customer_id,
                      state=target, entered_at=entered, sequence=record.sequence + 1,
                      fields=new_fields)
-    entry = _entry(state, event, record.state, at=at, actor=actor, reason=reason,
-                   seconds=(at - record.entered_at).total_seconds(), override=backward,
-                   fields=recorded)
-    return Transition(state, entry, _event(flow, FLOW_TRANSITIONED, entry))
+    return state, recorded
+
+
+class Step(NamedTuple):
+    """One move asked of :meth:`BatchDoor.apply`: the arguments of :func:`apply_transition`
+    that differ from move to move."""
+
+    event: str
+    at: datetime
+    reason: str = ""
+    fields: Mapping[str, Any] | None = None
+    facts: Mapping[str, Any] | None = None
+
+
+class Made(NamedTuple):
+    """One change :class:`BatchDoor` made, flat: what its history entry and event hold
+    besides the flow, the subject and the actor (``from_state`` None: the start)."""
+
+    sequence: int
+    event: str
+    from_state: str | None
+    to_state: str
+    at: datetime
+    reason: str
+    seconds_in_previous: float
+    fields: dict[str, Any]
+    override: bool
+
+
+class Applied(NamedTuple):
+    """What :meth:`BatchDoor.apply` did: the last state, the changes made in order, and the
+    refusal that stopped it (None: every step was applied)."""
+
+    state: FlowState
+    made: list[Made]
+    refused: TransitionError | None
+
+
+class BatchDoor:
+    """The door for many moves of one flow by one actor, checked as :func:`apply_transition`
+    checks each, returning flat :class:`Made` values instead of records and events.
+
+    What depends only on the transition (flow, state, event: declared? target?
+    backward?) is worked out once per distinct combination; the rest (time,
+    fields, guards and validators) per move. The checks, their order and the
+    refusals are :func:`apply_transition`'s; :mod:`crmcore.transitions.batch`
+    stores the changes.
+    """
+
+    def __init__(self, flow: FlowDefinition, actor: str) -> None:
+        self.flow = flow
+        self.actor = actor
+        self._resolved: dict[tuple[str, str, str], _Resolved] = {}
+
+    def start(self, subject_id: str, *, customer_id: str, at: datetime, reason: str = ""
+              ) -> tuple[FlowState, Made]:
+        """:func:`start_flow` of ``subject_id``: its first state and the start."""
+        state = _started(self.flow, subject_id, customer_id, at, self.actor, {})
+        return state, Made(1, START_EVENT, None, state.state, at, reason, 0.0,
+                           dict(state.fields), False)
+
+    def apply(self, record: FlowState, steps: Iterable[Step]) -> Applied:
+        """Apply ``steps`` in order from ``record``, each from the state the one before left;
+        the first refused step (:class:`RefusedTransitionError`) stops them."""
+        flow, actor, cache = self.flow, self.actor, self._resolved
+        subject = record.subject_id
+        made: list[Made] = []
+        for event, at, reason, fields, facts in steps:
+            def refuse(why: str, state: str = record.state, event: str = event
+                       ) -> RefusedTransitionError:
+                return RefusedTransitionError(flow.name, subject, state, event, why)
+
+            try:
+                key = (record.flow, record.state, event)
+                resolved = cache.get(key)
+                if resolved is None:
+                    resolved = cache[key] = _resolve(flow, record, event, refuse)
+                state, recorded = _checked_move(flow, resolved, record, event, at, actor,
+                                                reason, dict(fields or {}), facts, False, refuse)
+            except TransitionError as error:
+                return Applied(record, made, error)
+            made.append(Made(state.sequence, event, record.state, state.state, at, reason,
+                             (at - record.entered_at).total_seconds(), recorded,
+                             resolved.backward))
+            record = state
+        return Applied(record, made, None)
 
 
 def _declared(flow: FlowDefinition, record: FlowState, event: str,
