@@ -4,17 +4,18 @@ Rows of a CSV export without an id get an id from their content plus their
 occurrence number (two identical purchases in one file stay two). Counting
 needs to remember every key of the file; :class:`OccurrenceCounter` keeps
 64-bit digests of them (signed integers, e.g. the first 64 bits of a SHA-256
-the caller computes anyway) in a set (about 64 bytes a key) up to
-``memory_keys`` keys. Then, with numpy (the extra ``fast``), it moves the keys
-seen once into a sorted array (8 bytes a key) that each batch searches at once,
-up to ``frozen_keys`` keys; beyond that, or without numpy, every key moves to a
-temporary SQLite file and only the newest stay in memory, so memory stays
-bounded whatever the file size.
+the caller computes anyway) in a set (about 64 bytes a key). With numpy (the
+extra ``fast``), beyond :data:`FREEZE_KEYS` keys it moves the keys seen once
+into a sorted array (8 bytes a key) that each batch searches at once, up to
+``frozen_keys`` keys; beyond that, or without numpy, every key moves to a
+temporary SQLite file (without numpy: beyond ``memory_keys`` keys) and only the
+newest stay in memory, so memory stays bounded whatever the file size.
 """
 
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import os
 import sqlite3
 import tempfile
@@ -39,17 +40,20 @@ later batch up in it took 2.0 of 2.3 CPU seconds of counting; the array, 0.3 s.
 _SQL_VARIABLES = 900
 
 
-def _numpy(fast: bool | None) -> Any:
-    """numpy when ``fast`` allows it and it is installed (imported at the first freeze,
-    so a small file never pays for it), else None."""
+FREEZE_KEYS = 1 << 17
+"""With numpy: keys held in the set before they move into the sorted array (a set of
+2**19 keys is 32 MiB; at 1M purchases the import peaked 26 MiB lower with this)."""
+
+
+def _can_freeze(fast: bool | None) -> bool:
+    """Whether the sorted array may be used: ``fast`` allows it and numpy is installed
+    (imported only at the first freeze, so a small file never pays for it)."""
     if fast is False:
-        return None
-    try:
-        return importlib.import_module("numpy")
-    except ImportError:
-        if fast:
-            raise
-        return None
+        return False
+    found = importlib.util.find_spec("numpy") is not None
+    if fast and not found:
+        raise ImportError("fast: numpy is not installed (pip install 'crmcore[fast]')")
+    return found
 
 
 class OccurrenceCounter:
@@ -69,12 +73,13 @@ class OccurrenceCounter:
             raise ValueError(f"frozen_keys: {frozen_keys!r} must be at least 0")
         self.memory_keys = memory_keys
         self.frozen_keys = frozen_keys
-        self.fast = fast
         self._once: set[int] = set()
         self._more: dict[int, int] = {}
         self._frozen: Any = None
         """Sorted numpy int64 array of keys seen (once or more) moved out of ``_once``."""
-        self._np: Any = None
+        self._freezes = _can_freeze(fast)
+        self._room = min(memory_keys, FREEZE_KEYS) if self._freezes else memory_keys
+        """Keys in ``_once`` and ``_more`` before some move out."""
         self._spilled: sqlite3.Connection | None = None
         self._path: str | None = None
 
@@ -91,14 +96,14 @@ class OccurrenceCounter:
             numbers = [1] * len(keys)
         else:
             numbers = self._counted(keys, earlier)
-        if len(once) + len(more) > self.memory_keys:
+        if len(once) + len(more) > self._room:
             self._make_room()
         return numbers
 
     def _frozen_seen(self, keys: Sequence[int]) -> dict[int, int]:
         """``{key: 1}`` for the keys of the frozen array not counted in ``_more`` (a key
         in ``_more`` has its count there)."""
-        np, frozen = self._np, self._frozen
+        np, frozen = importlib.import_module("numpy"), self._frozen
         if not len(frozen):
             return {}
         wanted = np.asarray(keys, dtype=np.int64)
@@ -110,14 +115,14 @@ class OccurrenceCounter:
 
     def _make_room(self) -> None:
         """Freeze the keys seen once into the sorted array while it has room, else spill."""
-        if self._np is None and self._spilled is None:
-            self._np = _numpy(self.fast)
         frozen = 0 if self._frozen is None else len(self._frozen)
-        if self._np is None or self._spilled is not None or \
+        if not self._freezes or self._spilled is not None or \
                 frozen + len(self._once) > self.frozen_keys or len(self._more) > self.memory_keys:
             self._spill()
             return
-        np = self._np
+        if not self._once:
+            return  # the repeats in _more have room until memory_keys
+        np = importlib.import_module("numpy")
         new = np.fromiter(self._once, dtype=np.int64, count=len(self._once))
         new.sort()
         self._frozen = new if self._frozen is None else \
