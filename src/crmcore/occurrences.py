@@ -106,7 +106,7 @@ class OccurrenceCounter:
         np, frozen = importlib.import_module("numpy"), self._frozen
         if not len(frozen):
             return {}
-        wanted = np.asarray(keys, dtype=np.int64)
+        wanted = np.sort(np.asarray(keys, dtype=np.int64))  # in order: a third of the time
         at = np.searchsorted(frozen, wanted)
         at[at == len(frozen)] = 0
         hits = wanted[frozen[at] == wanted].tolist()
