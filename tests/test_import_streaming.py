@@ -306,11 +306,19 @@ def test_a_declared_column_the_file_lacks_is_refused() -> None:
 # -- occurrence numbers with bounded memory ------------------------------------------------------
 
 
-@given(st.lists(st.lists(st.integers(-3, 3), max_size=12), max_size=8), st.integers(1, 5))
+_KEYS = st.one_of(st.integers(-3, 3), st.integers(-(2**63), 2**63 - 1))
+
+
+@pytest.mark.parametrize("fast", [False, None])
+@given(st.lists(st.lists(_KEYS, max_size=12), max_size=8), st.integers(1, 5),
+       st.integers(0, 12))
 def test_occurrence_numbers_equal_a_plain_count_whatever_spills(
-        batches: list[list[int]], memory_keys: int) -> None:
+        fast: bool | None, batches: list[list[int]], memory_keys: int,
+        frozen_keys: int) -> None:
+    """The reference (set, then file) and the sorted array (then file) count alike."""
     seen: Counter[int] = Counter()
-    with OccurrenceCounter(memory_keys=memory_keys) as counter:
+    with OccurrenceCounter(memory_keys=memory_keys, frozen_keys=frozen_keys,
+                           fast=fast) as counter:
         for batch in batches:
             expected = []
             for key in batch:
@@ -319,8 +327,19 @@ def test_occurrence_numbers_equal_a_plain_count_whatever_spills(
             assert counter.number(batch) == expected
 
 
+def test_keys_beyond_memory_go_to_the_sorted_array_not_a_file() -> None:
+    pytest.importorskip("numpy")
+    with OccurrenceCounter(memory_keys=2) as counter:
+        assert counter.number([5, 6, 7]) == [1, 1, 1]
+        assert counter.number([8, 6, 6, 9]) == [1, 2, 3, 1]
+        assert counter._path is None
+        assert counter._frozen is not None
+        assert counter._frozen.tolist() == [5, 6, 7, 8, 9]
+        assert counter.number([9, 5, 10]) == [2, 2, 1]
+
+
 def test_the_spill_file_is_removed_on_close() -> None:
-    counter = OccurrenceCounter(memory_keys=2)
+    counter = OccurrenceCounter(memory_keys=2, fast=False)
     counter.number([1, 2, 3, 4])
     path = counter._path
     assert path is not None

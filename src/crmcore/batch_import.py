@@ -3,8 +3,9 @@
 :class:`BatchWriter` stores batches of :class:`~crmcore.ports.StoredRecord`
 inside one storage session (the caller's transaction, so a whole import is
 still all or nothing). Per batch it asks the storage once which ids exist
-(:meth:`~crmcore.ports.StorageSession.get_many`) and once which of the
-rows' customers exist, then inserts the new rows with one
+(:meth:`~crmcore.ports.StorageSession.stored_ids`; the records of those that
+do are then read to compare) and once which of the rows' customers exist,
+then inserts the new rows with one
 :meth:`~crmcore.ports.StorageSession.insert_many`. It remembers only the
 customer ids it has seen, so memory is bounded by customers, not rows.
 
@@ -163,11 +164,11 @@ class BatchWriter:
         ids: dict[str, list[str]] = {}
         for kind, kinds_records in _by_kind(records).items():
             ids[kind] = [record.id for record in kinds_records]
-        stored = {kind: self.session.get_many(kind, kinds_ids) for kind, kinds_ids in ids.items()}
+        stored = {kind: self._stored(kind, kinds_ids) for kind, kinds_ids in ids.items()}
         self._known.update(stored.get(CUSTOMER_KIND, ()))
         wanted = {r.customer_id for r in records if r.kind != CUSTOMER_KIND} - self._known
         if wanted:
-            self._known.update(self.session.get_many(CUSTOMER_KIND, sorted(wanted)))
+            self._known.update(self.session.stored_ids(CUSTOMER_KIND, list(wanted)))
         if CUSTOMER_KIND in ids or wanted - self._known or any(stored.values()) or \
                 any(len(set(kinds_ids)) != len(kinds_ids) for kinds_ids in ids.values()):
             inserts, positions = self._sorted_out(batch, stored)
@@ -178,6 +179,12 @@ class BatchWriter:
             self.report.rows[kind] += len(kinds_ids)
         self.report.new.update(map(_kind, inserts))
         return positions
+
+    def _stored(self, kind: str, ids: Sequence[str]) -> dict[str, StoredRecord]:
+        """The stored records among ``ids``: one look-up of ids (none, the common case,
+        reads no body), then the records of those found, to compare contents."""
+        found = self.session.stored_ids(kind, ids)
+        return self.session.get_many(kind, list(found)) if found else {}
 
     def _sorted_out(self, batch: RecordBatch, stored: dict[str, dict[str, StoredRecord]]
                     ) -> tuple[list[StoredRecord], list[int]]:

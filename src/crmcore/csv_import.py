@@ -487,19 +487,26 @@ def _number(rows: _Rows, occurrences: OccurrenceCounter) -> list[str]:
     up) needs a second digest.
     """
     ids, identities = rows.ids, rows.identities
-    missing = [index for index, identity in enumerate(identities) if identity]
-    if not missing:
-        return ids
-    if len(missing) < len(ids):
+    missing = None
+    if "" in identities:  # some rows have their own id
+        missing = [index for index, identity in enumerate(identities) if identity]
+        if not missing:
+            return ids
         identities = [identities[index] for index in missing]
-    digests = [_digest(identity + "\x1f1") for identity in identities]
+    sha256 = hashlib.sha256
+    digests = [sha256((identity + "\x1f1").encode()).digest() for identity in identities]
     from_bytes = int.from_bytes
     numbers = occurrences.number([from_bytes(digest[:8], "big", signed=True) >> 4
                                   for digest in digests])  # 60 bits: a 32-byte int, not 48
-    for index, identity, digest, number in zip(missing, identities, digests, numbers,
-                                               strict=True):
-        ids[index] = "t-" + digest[:_ID_BYTES].hex() if number == 1 else \
-            content_id("t-", identity, str(number))
+    made = ["t-" + digest[:_ID_BYTES].hex() for digest in digests]
+    if numbers.count(1) != len(numbers):  # repeats: their own digest
+        made = [made_id if number == 1 else content_id("t-", identity, str(number))
+                for made_id, identity, number in zip(made, identities, numbers, strict=True)]
+    if missing is None:
+        ids[:] = made
+    else:
+        for index, made_id in zip(missing, made, strict=True):
+            ids[index] = made_id
     return ids
 
 

@@ -178,6 +178,9 @@ class StorageSession(Protocol):
     def get_many(self, kind: str, ids: Sequence[str]) -> dict[str, StoredRecord]:
         """The stored records of ``kind`` among ``ids``, by id (one set-based look-up)."""
 
+    def stored_ids(self, kind: str, ids: Sequence[str]) -> set[str]:
+        """The ids among ``ids`` stored as ``kind`` (one set-based look-up; no body is read)."""
+
     def insert_many(self, records: Sequence[StoredRecord]) -> None:
         """Store new records in one statement per batch.
 
@@ -286,6 +289,10 @@ class BatchFallbacks:
             if record is not None:
                 found[entity_id] = record
         return found
+
+    def stored_ids(self, kind: str, ids: Sequence[str]) -> set[str]:
+        """The ids :meth:`get_many` finds."""
+        return set(self.get_many(kind, ids))
 
     def insert_many(self, records: Sequence[StoredRecord]) -> None:
         """Each record stored with :meth:`insert`."""

@@ -328,15 +328,23 @@ class DedicatedLayout:
                 self._rest_text(rest), record.id)
 
     def _rest_text(self, rest: dict[str, Any]) -> str:
-        """``rest`` as JSON; remembered when it holds only texts and nulls (no 1 == True)."""
+        """``rest`` as JSON; remembered when it holds only texts and nulls (no 1 == True).
+
+        Looked up before the values are checked: a remembered key holds only texts
+        and nulls, and only a text equals a text, only None equals None.
+        """
+        key = tuple(rest.items())
+        try:
+            text = self._rest_texts.get(key)
+        except TypeError:  # a list or object inside: not remembered
+            return dump_json(rest)
+        if text is not None:
+            return text
         if not all(value is None or type(value) is str for value in rest.values()):
             return dump_json(rest)
-        key = tuple(rest.items())
-        text = self._rest_texts.get(key)
-        if text is None:
-            if len(self._rest_texts) >= _REST_CACHE_SIZE:
-                self._rest_texts.clear()
-            text = self._rest_texts[key] = dump_json(rest)
+        if len(self._rest_texts) >= _REST_CACHE_SIZE:
+            self._rest_texts.clear()
+        text = self._rest_texts[key] = dump_json(rest)
         return text
 
     def record(self, row: Sequence[Any]) -> StoredRecord:

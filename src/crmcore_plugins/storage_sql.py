@@ -754,6 +754,10 @@ class SqlSession:
         """The stored records of ``kind`` among ``ids``, by id (one statement per batch)."""
         return {row.id: _record(row) for row in self._rows_with_ids(kind, ids)}
 
+    def stored_ids(self, kind: str, ids: Sequence[str]) -> set[str]:
+        """The ids among ``ids`` stored as ``kind`` (one statement per batch; no body read)."""
+        return {entity_id for entity_id, in self._rows_with_ids(kind, ids, "id")}
+
     def update_many(self, changes: Sequence[tuple[StoredRecord, int]]) -> None:
         """Replace records, each paired with its expected stored version, all or none.
 

@@ -260,14 +260,18 @@ class _SqliteSession:
 
     def _rows_with_ids(self, layout: KindLayout, ids: Sequence[str],
                        selected: str | None = None) -> Iterator[Sequence[Any]]:
-        """``SELECT selected`` of the records of ``layout`` among ``ids``, in batches."""
-        for chunk in _chunks(list(dict.fromkeys(ids))):
-            marks = ", ".join("?" * len(chunk))
-            yield from self._select(layout, f"AND id IN ({marks})", chunk, selected)
+        """``SELECT selected`` of the records of ``layout`` among ``ids``: one statement
+        whatever their number, the ids bound as one JSON array (SQLite looks them up in
+        order, one index probe each; a list of 900 ``?`` per statement cost a third more)."""
+        return self._select(layout, "AND id IN (SELECT value FROM json_each(?))",
+                            (json.dumps(list(ids)),), selected)
 
     def get_many(self, kind: str, ids: Sequence[str]) -> dict[str, StoredRecord]:
         layout = self._layout(kind)
         return {row[0]: layout.record(row) for row in self._rows_with_ids(layout, ids)}
+
+    def stored_ids(self, kind: str, ids: Sequence[str]) -> set[str]:
+        return {row[0] for row in self._rows_with_ids(self._layout(kind), ids, "id")}
 
     def insert_many(self, records: Sequence[StoredRecord]) -> None:
         # A savepoint undoes the rows written before a clash, so that the search

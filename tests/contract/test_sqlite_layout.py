@@ -171,6 +171,21 @@ def test_remembered_rest_texts_keep_true_apart_from_one(storage: SqliteStorage) 
             map(_exact, records))
 
 
+_REST_VALUES = st.one_of(st.none(), st.sampled_from(["1", "", "x"]), st.sampled_from(
+    [1, 0, True, False, 1.0, 0.0, -0.0]), st.lists(st.none(), max_size=1),
+                         st.dictionaries(st.just("k"), st.none(), max_size=1))
+
+
+@given(rests=st.lists(st.dictionaries(st.sampled_from(["a", "b"]), _REST_VALUES), max_size=12))
+@settings(max_examples=200, deadline=None)
+def test_remembered_rest_texts_equal_the_json_of_each_rest(rests: list[dict[str, Any]]) -> None:
+    """Whatever was remembered before (``1``, ``True``, ``"1"``, ``[None]``...), the text of
+    ``rest`` is its own JSON."""
+    layout = DedicatedLayout.for_kind("hot", ("a",))
+    for rest in rests:
+        assert layout._rest_text(dict(rest)) == dump_json(rest)
+
+
 def test_reads_return_bodies_the_caller_may_change(storage: SqliteStorage) -> None:
     """Two reads of one remembered ``rest`` are two dicts: changing one leaves the other."""
     record = StoredRecord("hot", "R1", 1, "C1", AT, {"c": "x"})

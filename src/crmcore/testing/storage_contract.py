@@ -568,6 +568,20 @@ class StorageContract:
         assert _within(storage, lambda s: s.get_many("thing", [])) == {}
         assert _within(storage, lambda s: s.get_many("nothing", ["R0000"])) == {}
 
+    def test_stored_ids_are_the_ids_get_many_finds(self, storage: StorageBackend) -> None:
+        """Only stored ids of the kind, each once; more than 1000 ids work; odd ids too."""
+        odd = ["a'b", 'quote"d', "客户-1", "x\\y", "[1]"]
+        stored = [_record(f"R{n:04}", at=T0) for n in range(1500)] + [_record(i) for i in odd]
+        _within(storage, lambda s: s.insert_many(stored))
+        _insert(storage, _record("S0001", kind="other"))
+        asked = [f"R{n:04}" for n in range(0, 3000, 2)] + ["R0002", "R0002", "nope", "S0001",
+                                                           *odd]
+        found = _within(storage, lambda s: s.stored_ids("thing", asked))
+        assert found == {f"R{n:04}" for n in range(0, 1500, 2)} | set(odd)
+        assert found == set(_within(storage, lambda s: s.get_many("thing", asked)))
+        assert _within(storage, lambda s: s.stored_ids("thing", [])) == set()
+        assert _within(storage, lambda s: s.stored_ids("other", ["S0001", "R0000"])) == {"S0001"}
+
     def test_insert_many_stores_every_record(self, storage: StorageBackend) -> None:
         """Inserted records read back equal, indexes included; an empty list does nothing."""
         records = [_record(f"R{n}", customer_id=f"C{n % 2}", at=T0 + timedelta(minutes=n),
