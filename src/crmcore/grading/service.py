@@ -90,7 +90,7 @@ class GradingRun:
     stored: int = 0
     repeated: bool = False
     run_id: str | None = None
-    in_force: Mapping[str, str] | None = None
+    in_force: Mapping[str, str] | None = attrs.field(default=None, repr=False)
     """Customer id -> the stored grade in force after this run: what
     :func:`~crmcore.grading.latest_grades` reads as of :attr:`as_of` (set by
     :func:`record_grades`, so the daily run's policies need not read it back)."""
