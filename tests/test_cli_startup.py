@@ -162,13 +162,15 @@ def test_reading_the_stored_agenda_imports_no_policy_and_no_numpy(
         stored_agenda_book: Path) -> None:
     """An owner's materialised agenda is a read (target <= 100 ms): neither the policies
     that made it, nor numpy (imported by the grading columns when first used), nor the
-    plugin manager, the other adapters, the configuration code or cattrs are loaded;
-    only the SQLite backend."""
+    plugin manager, the other adapters, the configuration code or cattrs are loaded, nor
+    the domain model, the business calendar or zoneinfo; only the SQLite backend."""
     loaded = run_cli("agenda", "--db", str(stored_agenda_book), "--owner", "li",
                      "--format", "json")
     assert "crmcore.cli.agenda" in loaded
-    assert "crmcore.daily.agenda_store" in loaded
-    assert not loaded & {"numpy", "crmcore.daily.run", "crmcore.policies",
+    assert "crmcore.daily.agenda_read" in loaded
+    assert not loaded & {"numpy", "crmcore.daily.run", "crmcore.daily.agenda_store",
+                         "crmcore.daily.records", "crmcore.model", "crmcore.service.calendar",
+                         "zoneinfo", "crmcore.policies",
                          "crmcore.policies.service", "crmcore.lifecycle", "crmcore.grading",
                          "crmcore.event_catalogue", "crmcore.config", "crmcore.outbox",
                          "cattrs", *PLUGIN_LOADING}

@@ -11,14 +11,16 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
-from typing import Any, Literal, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
 import attrs
 
 from crmcore.events import DomainEvent, EncodedEvent
-from crmcore.model.activity import Transaction
 from crmcore.options import Options
-from crmcore.service.calendar import BusinessCalendar
+
+if TYPE_CHECKING:  # annotations only: opening a store imports neither model nor calendar
+    from crmcore.model.activity import Transaction
+    from crmcore.service.calendar import BusinessCalendar
 
 
 @attrs.frozen
@@ -412,5 +414,5 @@ NotifierFactory = Callable[[Options], Notifier]
 ScoringFactory = Callable[[Options], ScoringStrategy]
 """Builds a scoring strategy from its configured options."""
 
-CalendarFactory = Callable[[Options], BusinessCalendar]
+CalendarFactory = Callable[[Options], "BusinessCalendar"]
 """Builds a business calendar from its configured options."""

@@ -12,7 +12,6 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import attrs
 
@@ -146,6 +145,8 @@ def is_time_zone(name: str) -> bool:
     """Whether ``name`` is an IANA time zone known to this machine."""
     if not name or name.startswith(("/", ".")) or ".." in name:
         return False
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError  # read a stored agenda without it
+
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, OSError):

@@ -27,6 +27,7 @@ from crmcore.serialization import dump_json
 from crmcore.testing.strategies import json_values
 from crmcore.unit_of_work import to_record
 from crmcore_plugins.sqlite_layout import (
+    _AT_MICROS,
     ALL_RECORDS_VIEW,
     DEDICATED_KINDS,
     SHARED_TABLE,
@@ -230,3 +231,25 @@ def test_a_version_2_database_moves_high_volume_kinds_to_their_tables(tmp_path: 
             0] == 5
     finally:
         check.close()
+
+
+_STRFTIME_MICROS = ("(CAST(strftime('%s', substr(?1, 1, 19)) AS INTEGER) * 1000000"
+                    " + CAST(substr(?1, 21, 6) AS INTEGER))")
+"""The ``at`` expression of ADR 0009 before issue 10 (``strftime``): the reference."""
+
+
+@given(st.one_of(
+    st.datetimes(min_value=datetime(1, 1, 1), max_value=datetime(9999, 12, 31, 23, 59, 59),
+                 timezones=st.just(UTC)).map(lambda moment: moment.isoformat(
+                     timespec="microseconds")),
+    st.datetimes(timezones=st.just(UTC)).map(lambda moment: moment.isoformat(
+        sep=" ", timespec="microseconds")),
+    st.none(), st.text(max_size=32)))
+def test_the_at_index_reads_as_the_strftime_expression_did(at: str | None) -> None:
+    """Issue 10: ``unixepoch`` reads the ``at`` index's whole seconds (years 1-9999, the
+    space SQLAlchemy writes, no time, text that is no time) as ``strftime('%s')`` did."""
+    connection = sqlite3.connect(":memory:")
+    ours = _AT_MICROS.replace("substr(at,", "substr(?1,")
+    found = connection.execute(f"SELECT {ours}, {_STRFTIME_MICROS}", (at,)).fetchone()
+    connection.close()
+    assert found[0] == found[1]

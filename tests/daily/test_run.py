@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import io
 import json
 import os
 import shutil
@@ -22,10 +23,12 @@ from tests.conftest import RecordingNotifier, RecordingPlugin
 
 from crmcore import CRM, FixedClock
 from crmcore.cli import main
+from crmcore.cli.common import print_table
 from crmcore.daily import STEP_NAMES, RunSettings, run_daily, stored_agenda
 from crmcore.daily.run import STEPS, RunContext, StepRunner
 from crmcore.demo.generator import generate_book
 from crmcore.errors import ConfigError
+from crmcore.i18n_terms import term
 from crmcore.plugins import PluginHost, make_plugin_manager
 from crmcore.policies import PolicyService, PolicySet
 
@@ -164,7 +167,16 @@ def test_agenda_command_reads_the_stored_agenda_of_one_owner(
     assert main(["agenda", "--db", str(path), "--owner", owner, "--format", "json"]) == 0
     assert json.loads(capsys.readouterr().out) == expected[1]
     assert main(["agenda", "--db", str(path), "--owner", owner]) == 0
-    assert "stored by the daily run of 2026-06-30" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "stored by the daily run of 2026-06-30" in printed
+    table = io.StringIO()  # each row's words and due time as the items say (not cached away)
+    print_table([(row["owner"], term(row["kind"]), term(row["grade"] or "-"),
+                  row["customer_id"], row["subject"],
+                  datetime.fromisoformat(row["due_at"]).astimezone(UTC).strftime("%Y-%m-%d %H:%M"),
+                  row["why"] if len(row["why"]) <= 110 else row["why"][:107] + "...")
+                 for row in expected[1]],
+                ("owner", "action", "grade", "customer", "subject", "due (UTC)", "why"), table)
+    assert printed.splitlines()[1:] == table.getvalue().splitlines()
 
 
 def test_run_json_summary_says_what_each_step_did(

@@ -3,10 +3,12 @@ retention, idempotent re-runs, the grades in force, and databases written by crm
 
 from __future__ import annotations
 
+import tempfile
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from tests.conftest import RecordingNotifier
 
@@ -194,3 +196,30 @@ def test_value_matrix_with_a_columnar_strategy_grades_the_book_as_objects_would(
     assert dict(zip(stored.ids, stored.grade_list, strict=True)) == dict(
         zip(by_objects.ids, by_objects.grade_list, strict=True))
     assert len(set(stored.grade_list)) > 1
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.lists(st.dictionaries(st.sampled_from([f"C{i:02d}" for i in range(8)]),
+                                st.sampled_from(["0.00", "10.00", "90.00", "700.00"]),
+                                max_size=8), min_size=1, max_size=4),
+       st.integers(1, 3))
+def test_a_runs_grades_in_force_are_what_storage_reads_back(
+        days: list[dict[str, str]], downgrade_runs: int) -> None:
+    """G1: :attr:`GradingRun.in_force` (what the daily run's policies follow) equals
+    :func:`latest_grades` read back from a real SQLite file after every run, held
+    downgrades, a repeated as-of and a graded customer no longer in the book included."""
+    with tempfile.TemporaryDirectory() as folder, \
+            CRM.open("sqlite", path=str(Path(folder) / "crm.db")) as crm:
+        with crm.storage.transaction() as session:
+            session.insert_many([StoredRecord(GRADE_RESULT.kind, "gone", 1, "GONE", AS_OF, {
+                "id": "gone", "customer_id": "GONE", "scheme": "pareto-abc", "version": 1,
+                "as_of": AS_OF.isoformat(), "grade": "B", "previous": None})])
+        hysteresis = Hysteresis(downgrade_runs=downgrade_runs)
+        for day, amounts in enumerate(days, start=1):
+            if amounts:
+                seed(crm, amounts, days_ago=1 - day, number=day)
+            as_of = AS_OF + timedelta(days=day)
+            for _ in range(2):  # the second run of an as-of is a repeat
+                run = run_grading(crm, PARETO, as_of=as_of, hysteresis=hysteresis)
+                assert run.in_force == latest_grades(crm, "pareto-abc", as_of=as_of)
+                assert run.in_force["GONE"] == "B"

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
 import attrs
@@ -144,9 +145,9 @@ def run_agenda(arguments: argparse.Namespace) -> int:
     print(tr("agenda as of {as_of}: {count} due action(s){source}").format(
         as_of=as_of.isoformat(), count=len(rows), source=source))
     if rows:
-        print_table([(row["owner"], term(row["kind"]), term(row["grade"] or "-"),
-                      row["customer_id"], row["subject"],
-                      _utc(datetime.fromisoformat(row["due_at"])), _cut(row["why"]))
+        word, due = cache(term), cache(_utc_text)  # few kinds, grades and due times repeat
+        print_table([(row["owner"], word(row["kind"]), word(row["grade"] or "-"),
+                      row["customer_id"], row["subject"], due(row["due_at"]), _cut(row["why"]))
                      for row in rows],
                     (tr("owner"), tr("action"), tr("grade"), tr("customer"), tr("subject"),
                      tr("due (UTC)"), tr("why")))
@@ -215,6 +216,11 @@ def run_problems(arguments: argparse.Namespace) -> int:
 
 def _utc(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M")
+
+
+def _utc_text(moment: str) -> str:
+    """:func:`_utc` of an ISO date-time text (a stored item's ``due_at``)."""
+    return _utc(datetime.fromisoformat(moment))
 
 
 def _cut(text: str) -> str:

@@ -11,12 +11,14 @@ from typing import TYPE_CHECKING
 from crmcore._lazy import lazy_exports
 
 if TYPE_CHECKING:
-    from crmcore.daily.agenda_store import store_agendas, stored_agenda
+    from crmcore.daily.agenda_read import stored_agenda
+    from crmcore.daily.agenda_store import store_agendas
     from crmcore.daily.records import AgendaSnapshot, DailyRunRecord, StepOutcome
     from crmcore.daily.run import STEP_NAMES, DailyRunReport, RunSettings, run_daily
 
 _EXPORTS: dict[str, tuple[str, ...]] = {
-    "crmcore.daily.agenda_store": ("store_agendas", "stored_agenda"),
+    "crmcore.daily.agenda_read": ("stored_agenda",),
+    "crmcore.daily.agenda_store": ("store_agendas",),
     "crmcore.daily.records": ("AgendaSnapshot", "DailyRunRecord", "StepOutcome"),
     "crmcore.daily.run": ("STEP_NAMES", "DailyRunReport", "RunSettings", "run_daily"),
 }

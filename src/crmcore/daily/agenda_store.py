@@ -1,4 +1,5 @@
-"""Each owner's agenda, materialised by the daily run and read back in one look-up."""
+"""Each owner's agenda, materialised by the daily run (read back by
+:func:`~crmcore.daily.agenda_read.stored_agenda`, re-exported here)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,12 @@ from typing import Any
 import attrs
 
 from crmcore.app import CRM
+from crmcore.daily.agenda_read import stored_agenda
 from crmcore.daily.records import AGENDA_SNAPSHOT, AgendaSnapshot
 from crmcore.ports import StoredRecord
 from crmcore.unit_of_work import to_record
+
+__all__ = ["SNAPSHOTS_PER_BATCH", "store_agendas", "stored_agenda"]
 
 SNAPSHOTS_PER_BATCH = 500
 """Owners' snapshots written per ``insert_many`` (one transaction for all batches)."""
@@ -46,16 +50,3 @@ def _snapshot_record(owner: str, rows: list[dict[str, Any]], as_of: datetime) ->
     record (the converter writes the fields) holding ``rows`` as its items."""
     record = to_record(AgendaSnapshot(owner, owner, as_of))
     return attrs.evolve(record, body={**record.body, "items": rows})
-
-
-def stored_agenda(crm: CRM, owner: str) -> tuple[datetime, list[dict[str, Any]]] | None:
-    """The agenda the last daily run stored for ``owner``: its ``as_of`` and items.
-
-    None when no run stored one (the owner had nothing due, or no run yet).
-    Reads the stored JSON as it is: one indexed look-up, no per-item decoding.
-    """
-    with crm.storage.transaction() as session:
-        record = session.get(AGENDA_SNAPSHOT.kind, owner)
-    if record is None:
-        return None
-    return datetime.fromisoformat(record.body["as_of"]), list(record.body["items"])

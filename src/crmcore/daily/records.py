@@ -8,6 +8,7 @@ from typing import Any
 
 import attrs
 
+from crmcore.daily.agenda_read import AGENDA_SNAPSHOT_KIND
 from crmcore.model.registry import EntityType, register_entity_type
 from crmcore.validation import aware_datetime
 
@@ -62,4 +63,4 @@ class AgendaSnapshot:
 
 DAILY_RUN = register_entity_type(EntityType("daily_run", DailyRunRecord, "filed_under", "as_of"))
 AGENDA_SNAPSHOT = register_entity_type(
-    EntityType("agenda_snapshot", AgendaSnapshot, "filed_under", "as_of"))
+    EntityType(AGENDA_SNAPSHOT_KIND, AgendaSnapshot, "filed_under", "as_of"))

@@ -66,7 +66,8 @@ class RunContext:
     as_of: datetime
     settings: RunSettings
     shared: dict[str, Any] = attrs.field(factory=dict)
-    """Services the steps of this call share (``policies``: the one PolicyService)."""
+    """What the steps of this call share (``policies``: the one PolicyService; ``grades``:
+    the grades in force the grade step stored)."""
 
 
 @attrs.frozen
@@ -105,6 +106,7 @@ def _grade(context: RunContext) -> Mapping[str, Any]:
     else:
         run = run_grading(context.crm, scheme, as_of=context.as_of,
                           window_months=context.settings.window_months)
+    context.shared["grades"] = run.in_force  # the policies' grades: not read back
     return {"scheme": run.scheme.name, "customers": len(run.results),
             "changed": len(run.changed)}
 
@@ -133,13 +135,15 @@ def _source(crm: CRM) -> Any:
 
 def _policies(context: RunContext) -> Any:
     """The run's one PolicyService: escalate, problems and agenda share its reads of the
-    book (it reads the tasks again after storing escalations or problems)."""
+    book (it reads the tasks again after storing escalations or problems) and the grades
+    in force the grade step of this call stored (read from storage when it ran earlier)."""
     from crmcore.policies import PolicyService, PolicySet
 
     if "policies" not in context.shared:
         context.shared["policies"] = PolicyService(
             context.crm, PolicySet.from_config(context.crm.config),
-            scheme=context.settings.scheme, share_reads=True)
+            scheme=context.settings.scheme, grades=context.shared.get("grades"),
+            share_reads=True)
     return context.shared["policies"]
 
 

@@ -91,6 +91,10 @@ class GradingRun:
     stored: int = 0
     repeated: bool = False
     run_id: str | None = None
+    in_force: Mapping[str, str] | None = attrs.field(default=None, repr=False)
+    """Customer id -> the stored grade in force after this run: what
+    :func:`~crmcore.grading.latest_grades` reads as of :attr:`as_of` (set by
+    :func:`record_grades`, so the daily run's policies need not read it back)."""
 
     @property
     def results(self) -> GradeResults:
@@ -235,9 +239,22 @@ def record_grades(crm: CRM, table: GradeTable, *,
                                      as_of=table.as_of.isoformat(), name=scheme.name))
         if any(found == this_run for _, found in runs) or any(
                 stored.at_us == as_of_us for stored in before.values()):
-            return _repeated(table, before, as_of_us)
+            return attrs.evolve(_repeated(table, before, as_of_us),
+                                in_force=_in_force(before))
         run = _settle_all(session, table, hysteresis, before, this_run)
-        return _store(crm, work, run, runs, keep_runs)
+        return attrs.evolve(_store(crm, work, run, runs, keep_runs),
+                            in_force=_in_force(before, run))
+
+
+def _in_force(before: Mapping[str, StoredGrade], stored: GradingRun | None = None
+              ) -> dict[str, str]:
+    """The grades in force: those ``before``, then each customer's grade after the
+    ``stored`` run (whose every grade is stored, as a change or a first grade, or already
+    was)."""
+    grades = {customer_id: known.grade for customer_id, known in before.items()}
+    if stored is not None:
+        grades.update(zip(stored.table.ids, stored.grades, strict=True))
+    return grades
 
 
 def _settle_all(session: StorageSession, table: GradeTable, hysteresis: Hysteresis,
