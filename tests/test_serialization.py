@@ -147,8 +147,9 @@ def test_dump_json_writes_what_json_dumps_writes(value: Any) -> None:
         json.dumps(unstructure(value), **options)
 
 
-@given(st.text(min_size=1, max_size=8), st.datetimes(timezones=st.sampled_from(
-    [UTC, timezone(timedelta(hours=8))])), st.text(min_size=1, max_size=8),
+@given(st.text(min_size=1, max_size=8).filter(str.strip), st.datetimes(
+    timezones=st.sampled_from([UTC, timezone(timedelta(hours=8))])),
+    st.text(min_size=1, max_size=8).filter(str.strip),
     st.none() | st.sampled_from(["C1", "0-0001"]),
     st.dictionaries(st.text(max_size=4), _VALUES, max_size=4))
 def test_event_json_is_the_text_of_the_unstructured_event(

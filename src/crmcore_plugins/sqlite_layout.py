@@ -98,9 +98,21 @@ _AT_MICROS = "(unixepoch(substr(at, 1, 19)) * 1000000 + CAST(substr(at, 21, 6) A
 _INDEX_EXPRESSIONS: dict[str, str] = {
     "id": "id", "customer_id": "customer_id", "version": "version", "at": _AT_MICROS}
 
+JSON_TEXT_FUNCTION = "crm_json_text"
+"""The SQL function (:func:`register_functions`) that decodes a JSON string holding a NUL:
+SQLite's ``->>`` ends such a string at the NUL (``'a\\u0000b'`` reads as ``'a'``), so the
+text expression sends the few strings that hold one through Python's JSON decoder."""
+
+
+def register_functions(connection: sqlite3.Connection) -> None:
+    """Give ``connection`` the SQL functions the column expressions of this module call."""
+    connection.create_function(JSON_TEXT_FUNCTION, 1, json.loads, deterministic=True)
+
+
 _DOCUMENT_EXPRESSIONS: dict[ColumnType, str] = {
-    "text": "CASE json_type({d}, {p}) WHEN 'text' THEN {d} ->> {p} WHEN 'null' THEN NULL"
-            " ELSE {d} -> {p} END",
+    "text": "CASE json_type({d}, {p}) WHEN 'text' THEN CASE WHEN instr({d} -> {p}, '\\u0000')"
+            f" THEN {JSON_TEXT_FUNCTION}({{d}} -> {{p}}) ELSE {{d}} ->> {{p}} END"
+            " WHEN 'null' THEN NULL ELSE {d} -> {p} END",
     "integer": "CAST({d} ->> {p} AS INTEGER)",
     "real": "CAST({d} ->> {p} AS REAL)",
     "decimal": "{d} -> {p}",

@@ -60,6 +60,7 @@ from crmcore_plugins.sqlite_layout import (
     KindLayout,
     SharedLayout,
     create_dedicated,
+    register_functions,
     stored_layouts,
     utc_text,
 )
@@ -476,6 +477,7 @@ class SqliteStorage:
 
     def _set_up(self) -> None:
         self._db.row_factory = sqlite3.Row
+        register_functions(self._db)
         self._closed = False  # before _migrate, which reads the schema version
         if str(self.path) != ":memory:" and not self.read_only:
             self._db.execute("PRAGMA journal_mode = WAL")

@@ -253,3 +253,17 @@ def test_the_at_index_reads_as_the_strftime_expression_did(at: str | None) -> No
     found = connection.execute(f"SELECT {ours}, {_STRFTIME_MICROS}", (at,)).fetchone()
     connection.close()
     assert found[0] == found[1]
+
+
+@pytest.mark.parametrize("kind", ["hot", "shared"])
+def test_a_text_holding_nul_scans_whole(storage: SqliteStorage, kind: str) -> None:
+    """SQLite's ``->>`` ends a JSON string at a NUL; the scan must give the whole text, as
+    :meth:`get` does, and leave a text that merely spells ``\\u0000`` alone."""
+    bodies = [{"c": "a\x00b", "a": "\x00"}, {"c": "a\\u0000b"}, {"c": "plain"}]
+    with storage.transaction() as session:
+        session.insert_many([StoredRecord(kind, f"R{n}", 1, "C1", AT, body)
+                             for n, body in enumerate(bodies)])
+    columns: dict[str, ColumnType] = {"id": "text", "a": "text", "c": "text"}
+    with storage.transaction() as session:
+        assert _rows(session.scan(kind, columns)) == [
+            ("R0", "\x00", "a\x00b"), ("R1", None, "a\\u0000b"), ("R2", None, "plain")]
