@@ -705,6 +705,7 @@ class SqlSession:
         """
         check_scan(columns, batch_size)
         if self._dialect == "sqlite":
+            from crmcore_plugins.sqlite_layout import register_functions
             from crmcore_plugins.storage_sqlite import column_read
 
             bind_time = self._time_binder()
@@ -712,6 +713,7 @@ class SqlSession:
                 ("customer_id = ?", customer_id), ("at >= ?", bind_time(since)),
                 ("at < ?", bind_time(until))))
             driver_connection: Any = self._db.connection.driver_connection
+            register_functions(driver_connection)  # the engine may be the host's own
             return read.chunks(driver_connection, batch_size)
         if self._dialect == "postgresql":
             return self._postgres_scan(kind, columns, customer_id, since, until, batch_size)

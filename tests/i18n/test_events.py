@@ -34,8 +34,11 @@ def test_every_summary_has_a_chinese_text_and_an_english_one() -> None:
 def test_every_entity_kind_crmcore_registers_has_a_chinese_word() -> None:
     """Every kind a module of crmcore registers (read from the sources: importing them
     all needs every extra), whether or not a test imported its module yet."""
-    kinds = {kind for path in SOURCES.rglob("*.py")
-             for kind in re.findall(r'EntityType\(\s*"([a-z_]+)"', path.read_text("utf-8"))}
+    texts = [path.read_text("utf-8") for path in SOURCES.rglob("*.py")]
+    constants = dict(match for text in texts
+                     for match in re.findall(r'^([A-Z_]+) = "([a-z_]+)"$', text, re.MULTILINE))
+    kinds = {constants.get(kind, kind) for text in texts
+             for kind in re.findall(r'EntityType\(\s*"?([A-Za-z_]+)"?,', text)}
     assert {entry.kind for entry in catalogue()} - {None} <= kinds
     with language("zh_CN"):
         assert [kind for kind in sorted(kinds) if term(kind) == kind] == []
