@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import os
 import re
+import time
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -13,6 +14,7 @@ from hypothesis import strategies as st
 
 from crmcore import CRM
 from crmcore.errors import ConflictError
+from crmcore.events import new_event_id
 from crmcore.lifecycle import customer_flow
 from crmcore.transitions import (
     FlowState,
@@ -32,7 +34,6 @@ from crmcore.transitions.batch import (
     state_from_body,
     store_runs,
 )
-from crmcore.transitions.door import _new_event_id
 from crmcore.unit_of_work import to_record
 
 T0 = datetime(2024, 3, 1, 9, tzinfo=UTC)
@@ -112,18 +113,27 @@ def test_collection_paused_restores_the_collector_even_when_the_batch_fails() ->
         gc.enable()
 
 
-def test_event_ids_drawn_in_bulk_are_random_hex_and_new_after_a_fork() -> None:
-    ids = [_new_event_id() for _ in range(1500)]  # three draws of the pool
+def test_event_ids_drawn_in_bulk_are_time_ordered_random_hex_and_new_after_a_fork() -> None:
+    before = time.time_ns() // 1_000_000
+    ids = [new_event_id() for _ in range(1500)]  # three draws of the pool
+    after = time.time_ns() // 1_000_000
     assert len(set(ids)) == 1500
     assert all(re.fullmatch(r"[0-9a-f]{32}", value) for value in ids)
+    stamps = [int(value[:12], 16) for value in ids]
+    assert stamps == sorted(stamps)
+    assert before <= stamps[0]
+    assert stamps[-1] <= after
+    assert len({value[12:] for value in ids}) == 1500  # the random part alone is unique
+    time.sleep(0.002)
+    assert new_event_id() > max(ids)  # a later millisecond sorts after
     reader, writer = os.pipe()
     child = os.fork()
     if child == 0:  # pragma: no cover - runs in the child
-        os.write(writer, _new_event_id().encode())
+        os.write(writer, new_event_id().encode())
         os._exit(0)
     os.close(writer)
     os.waitpid(child, 0)
     from_child = os.read(reader, 64).decode()
     os.close(reader)
     assert re.fullmatch(r"[0-9a-f]{32}", from_child)
-    assert from_child != _new_event_id()
+    assert from_child[12:] != new_event_id()[12:]

@@ -16,7 +16,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from crmcore.errors import ValidationError
-from crmcore.lifecycle.taxonomy import ChurnTaxonomy, loyalty_type
+from crmcore.lifecycle.taxonomy import ChurnTaxonomy, loyalty_type, remembered_details
 from crmcore.transitions import CheckRegistry, FlowDefinition, TransitionContext
 from crmcore.transitions.loader import load_packaged_flow
 
@@ -50,16 +50,17 @@ def purchase_since_entry(context: TransitionContext) -> bool:
 
 
 def lifecycle_checks(taxonomy: ChurnTaxonomy | None = None) -> CheckRegistry:
-    """Guards and validators of the shipped flows; churn reasons from ``taxonomy``."""
-    catalogue = taxonomy or ChurnTaxonomy()
+    """Guards and validators of the shipped flows; churn reasons from ``taxonomy``
+    (each distinct set of churn fields is checked once: :func:`remembered_details`)."""
+    details = remembered_details(taxonomy or ChurnTaxonomy())
 
     def churn_details(context: TransitionContext) -> None:
         """Churn type, cause and catalogue reasons are valid; 'other' has a note (L3)."""
-        catalogue.details(context.fields)
+        details(context.fields)
 
     def churn_explained(context: TransitionContext) -> None:
         """The answer names a known type, cause and reasons (not ``unknown``) (L3)."""
-        if not catalogue.details(context.fields).explained:
+        if not details(context.fields).explained:
             raise ValidationError("churn_reasons", context.fields.get("churn_reasons"),
                                   "must say why: the answer completes a churn record, so "
                                   "type, cause and reasons cannot be 'unknown'")

@@ -8,7 +8,7 @@ and needs a note.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from enum import StrEnum
 from typing import Any
 
@@ -179,6 +179,46 @@ class ChurnTaxonomy:
             raise ValidationError("churn_reasons", list(reasons), tr(
                 "lists {code!r} beside known reasons").format(code=UNKNOWN_REASON))
         return ChurnDetails(churn_type, cause, tuple(reasons), note.strip())
+
+
+def remembered_details(taxonomy: ChurnTaxonomy, size: int = 4096
+                       ) -> Callable[[Mapping[str, Any]], ChurnDetails]:
+    """``taxonomy.details``, remembering the answer for up to ``size`` distinct field values.
+
+    An advance churns many customers with the same type, cause, reasons and
+    often the same note: each distinct combination is checked once. Only
+    answers are remembered (a refusal is raised again by ``details`` itself, so
+    it reads the same), and only for texts and lists of texts; anything else
+    is checked every time. The memory is emptied when full.
+    """
+    memo: dict[tuple[Any, ...], ChurnDetails] = {}
+
+    def details(fields: Mapping[str, Any]) -> ChurnDetails:
+        key = _details_key(fields)
+        if key is None:
+            return taxonomy.details(fields)
+        found = memo.get(key)
+        if found is None:
+            found = taxonomy.details(fields)
+            if len(memo) >= size:
+                memo.clear()
+            memo[key] = found
+        return found
+
+    return details
+
+
+def _details_key(fields: Mapping[str, Any]) -> tuple[Any, ...] | None:
+    """What :meth:`ChurnTaxonomy.details` reads of ``fields``, when all of it is text (or an
+    absent type or cause); None otherwise."""
+    churn_type, cause = fields.get("churn_type"), fields.get("churn_cause")
+    reasons, note = fields.get("churn_reasons"), fields.get("churn_note", "")
+    if (type(reasons) not in (list, tuple) or not reasons or type(note) is not str
+            or any(type(code) is not str for code in reasons)
+            or any(value is not None and type(value) is not str
+                   for value in (churn_type, cause))):
+        return None
+    return churn_type, cause, tuple(reasons), note
 
 
 def _member(enum: type[StrEnum], value: Any, field: str) -> Any:

@@ -31,7 +31,7 @@ from typing import Any, NamedTuple
 
 import attrs
 
-from crmcore.events import EncodedEvent, encode_event
+from crmcore.events import EncodedEvent, encode_event, new_event_id
 from crmcore.ports import StoredRecord
 from crmcore.serialization import dump_json, unstructure
 from crmcore.transitions.definition import FlowDefinition
@@ -41,7 +41,6 @@ from crmcore.transitions.door import (
     BatchDoor,
     Made,
     Transition,
-    _new_event_id,
 )
 from crmcore.transitions.records import (
     FLOW_HISTORY,
@@ -255,7 +254,7 @@ def _event_encoder(flow: FlowDefinition, actor: str
 
     def encode(customer: str, subject: str, made: Made, occurred: str) -> EncodedEvent:
         kind = FLOW_TRANSITIONED if made.from_state is not None else FLOW_STARTED
-        event_id = _new_event_id()
+        event_id = new_event_id()
         seconds, sequence = made.seconds_in_previous, made.sequence
         if (type(seconds) is not float or not math.isfinite(seconds)
                 or type(sequence) is not int or type(made.override) is not bool

@@ -13,7 +13,6 @@ Storing the three together is :mod:`crmcore.transitions.store`'s job.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -21,7 +20,7 @@ from typing import Any, NamedTuple
 import attrs
 
 from crmcore.errors import CrmError, TransitionError, ValidationError
-from crmcore.events import DomainEvent
+from crmcore.events import DomainEvent, new_event_id
 from crmcore.i18n import tr
 from crmcore.transitions.checks import TransitionContext
 from crmcore.transitions.definition import FlowDefinition, TransitionDefinition
@@ -69,22 +68,6 @@ _Refuse = Callable[[str], RefusedTransitionError]
 
 _ENTERED_AT = attrs.fields(FlowState).entered_at
 _AT = attrs.fields(HistoryEntry).at
-_ID_POOL: list[str] = []
-_IDS_PER_DRAW = 512
-
-
-def _new_event_id() -> str:
-    """A new event id as :class:`~crmcore.events.DomainEvent` makes one (16 random bytes in
-    hex), taken from a pool filled by one ``os.urandom`` call per 512 ids; a forked child
-    starts with an empty pool, so it never repeats its parent's ids."""
-    if not _ID_POOL:
-        drawn = os.urandom(16 * _IDS_PER_DRAW).hex()
-        _ID_POOL.extend(drawn[i:i + 32] for i in range(0, len(drawn), 32))
-    return _ID_POOL.pop()
-
-
-os.register_at_fork(after_in_child=_ID_POOL.clear)
-
 
 class Transition(NamedTuple):
     """What the door returns: the new state record, its history entry and the event."""
@@ -390,5 +373,5 @@ def _event(flow: FlowDefinition, kind: str, entry: HistoryEntry) -> DomainEvent:
               "from": entry.from_state, "to": entry.to_state, "actor": entry.actor,
               "reason": entry.reason, "seconds_in_previous": entry.seconds_in_previous,
               "fields": entry.fields, "override": entry.override, "sequence": entry.sequence},
-        id=_new_event_id(),
+        id=new_event_id(),
     )
