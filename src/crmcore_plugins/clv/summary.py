@@ -18,6 +18,8 @@ which is the convention of the published CDNOW summary.
 (customer codes into an id list, day numbers, amounts), as the stored book is
 read: no per-purchase Python object is built, and the work needs a few int64
 arrays of the purchases' length on top of the input.
+:func:`summarize_day_statistics` builds it from per-customer figures a
+database computed (first and last purchase day, purchase days, repeat value).
 
 This module also holds the input validation shared by the models.
 """
@@ -40,6 +42,7 @@ __all__ = [
     "check_positive",
     "rfm_arrays",
     "summarize_codes",
+    "summarize_day_statistics",
     "summarize_purchases",
 ]
 
