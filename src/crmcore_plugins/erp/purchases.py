@@ -199,13 +199,13 @@ def _document_rows(backend: Any, document: DocumentMapping, mapping: PurchasesMa
                   else ibis.null("string")),
         _against=(table[document.against].cast("string").nullif("") if document.against
                   else ibis.null("string")))
-    if mapping.root_company is not None and document.company is not None:
+    converts = document.rate is None and document.currency is not None
+    if converts and mapping.root_company is not None and document.company is not None:
         base = _at_root_company(backend, base, mapping.root_company, schema)
     joined = base
     if mapping.roll_up is not None:
         owners = _lookup_table(backend, mapping.roll_up, schema, "_owner_key", "_owner")
         joined = joined.left_join(owners, base["_customer"] == owners["_owner_key"])
-    converts = document.rate is None and document.currency is not None
     company = mapping.company_currency
     companies: Any = None
     if converts and isinstance(company, Lookup):
