@@ -6,8 +6,10 @@ customers, over two years), the purchases are generated inside Spark
 then every customer's grading metrics are computed by crmcore's Ibis
 expression in Spark and fetched as one row per customer
 (:func:`~crmcore_plugins.pushdown.grading.pushdown_metrics`). Printed per
-size: the time, purchases per second, and the scaling against the first
-size (1.0 would be linear). A first query on 1,000 purchases warms the
+size: the time, purchases per second, the CPU seconds of the query (Spark's
+JVM and this Python process, read from ``/proc``: on a loaded machine the
+wall time stretches, the CPU time much less) and the scaling of both against
+the first size (1.0 would be linear). A first query on 1,000 purchases warms the
 session up (Spark's and Ibis's one-time costs) and is shown apart.
 Revenue and transaction totals are checked against Spark's own sums; at
 ``--smoke`` size every metric of every customer is also checked against
@@ -22,6 +24,7 @@ from __future__ import annotations
 import argparse
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -61,6 +64,15 @@ def embedded(frame: Any) -> MetricTable:
     return compute_metrics(columns, AS_OF)
 
 
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU seconds so far of process ``pid`` and of this process."""
+    import os
+
+    fields = Path(f"/proc/{pid}/stat").read_text(encoding="ascii").rsplit(")", 1)[1].split()
+    ticks = os.sysconf("SC_CLK_TCK")
+    return (int(fields[11]) + int(fields[12])) / ticks + time.process_time()
+
+
 def check(pushed: MetricTable, frame: Any, smoke: bool) -> None:
     """Totals agree with Spark's own sums; at smoke size, every metric with the embedded path."""
     from pyspark.sql import functions as f
@@ -91,6 +103,7 @@ def main() -> None:
 
     with spark_session(arguments.cores, app_name="crmcore-bench") as spark:
         backend = ibis.pyspark.connect(spark)
+        jvm = int(spark.sparkContext._jvm.java.lang.ProcessHandle.current().pid())
         print(f"Spark {spark.version} local[{arguments.cores}], as of {AS_OF:%Y-%m-%d}")
         warm_up = purchases(spark, 1_000, 100)
         warm_up.createOrReplaceTempView("warm_up")
@@ -98,21 +111,23 @@ def main() -> None:
         pushdown_metrics(backend.table("warm_up"), as_of=AS_OF)
         print(f"warm-up (first query of the session, not counted): "
               f"{time.perf_counter() - started:.2f} s")
-        first: float | None = None
+        first: tuple[float, float] | None = None
         for rows in sizes:
             frame = purchases(spark, rows, max(rows // 10, 1))
             name = f"purchases_{rows}"
             frame.createOrReplaceTempView(name)
             table = backend.table(name)
-            started = time.perf_counter()
+            started, used = time.perf_counter(), cpu_seconds(jvm)
             pushed = pushdown_metrics(table, as_of=AS_OF)
-            seconds = time.perf_counter() - started
+            seconds, cpu = time.perf_counter() - started, cpu_seconds(jvm) - used
             check(pushed, frame, arguments.smoke)
-            scaling = "" if first is None else \
-                f"  scaling {seconds / first / (rows / sizes[0]):.2f} (1.00 = linear)"
-            first = seconds if first is None else first
+            scaling = "" if first is None else (
+                f"  scaling {seconds / first[0] / (rows / sizes[0]):.2f} wall, "
+                f"{cpu / first[1] / (rows / sizes[0]):.2f} CPU (1.00 = linear)")
+            first = (seconds, cpu) if first is None else first
             print(f"{rows:>12,} purchases  {len(pushed.ids):>10,} customers  "
-                  f"{seconds:8.2f} s  {rows / seconds:>12,.0f} purchases/s{scaling}")
+                  f"{seconds:8.2f} s  CPU {cpu:8.2f} s  {rows / seconds:>12,.0f} purchases/s"
+                  f"{scaling}", flush=True)
             frame.unpersist()
             spark.catalog.dropTempView(name)
 

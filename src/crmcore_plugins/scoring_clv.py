@@ -29,7 +29,7 @@ from crmcore.ports import ScoringFactory
 
 if TYPE_CHECKING:  # imported where used: this module loads with every plugin host
     import crmcore.grading.columns
-    from crmcore_plugins.clv import ClvAnalysis
+    from crmcore_plugins.clv import ClvAnalysis, RfmSummary
 
 MEASURES = ("clv", "probability_alive", "expected_purchases")
 """What the strategy can score."""
@@ -62,8 +62,20 @@ class ClvScoring:
                       as_of: datetime) -> Mapping[str, float]:
         """:meth:`score` of purchases given as columns (lists or numpy arrays)."""
         analysis = self.analyse_columns(columns, as_of=as_of)
-        if analysis is None:
-            return {}
+        return {} if analysis is None else self._measured(analysis)
+
+    def score_summary(self, summary: RfmSummary) -> Mapping[str, float]:
+        """:meth:`score` of customers already summarised (frequency, recency, T and
+        monetary value in this strategy's ``unit_days``, e.g. computed inside a
+        database by :func:`crmcore_plugins.pushdown.clv.source_scores`)."""
+        from crmcore_plugins.clv import analyse_summary
+
+        return self._measured(analyse_summary(
+            summary, horizon_days=self.horizon_days, period_days=self.period_days,
+            discount_rate_per_period=self.discount_rate_per_period))
+
+    def _measured(self, analysis: ClvAnalysis) -> dict[str, float]:
+        """The chosen measure of every customer of ``analysis``."""
         values = {"probability_alive": analysis.probability_alive,
                   "expected_purchases": analysis.expected_purchases,
                   "clv": analysis.clv}[self.measure]

@@ -91,3 +91,37 @@ def test_bad_input_names_the_argument(
         summarize_purchases(ids, dates, amounts, calibration_end=END, unit_days=unit)  # type: ignore[arg-type]
     assert info.value.field == field
     assert isinstance(info.value, ValueError)
+
+
+def test_day_statistics_give_the_summary_of_the_purchases() -> None:
+    """What a database computes per customer (first and last day, purchase days, the value
+    of the days after the first) summarises as the purchases themselves do."""
+    from crmcore_plugins.clv.summary import summarize_codes, summarize_day_statistics
+
+    rng = np.random.default_rng(5)
+    codes = rng.integers(0, 40, 500)
+    days = rng.integers(9000, 9400, 500)
+    cents = rng.integers(1, 50_000, 500)
+    end = dt.date(1970, 1, 1) + dt.timedelta(days=9400)
+    expected = summarize_codes([f"c{i}" for i in range(40)], codes, days, cents / 100.0,
+                               calibration_end=end, unit_days=7.0)
+    present = sorted(set(codes.tolist()))
+    per_day: dict[tuple[int, int], int] = {}
+    for code, day, value in zip(codes.tolist(), days.tolist(), cents.tolist(), strict=True):
+        per_day[code, day] = per_day.get((code, day), 0) + value
+    first = [min(d for c, d in per_day if c == code) for code in present]
+    last = [max(d for c, d in per_day if c == code) for code in present]
+    count = [sum(1 for c, _ in per_day if c == code) for code in present]
+    repeat = [sum(v for (c, d), v in per_day.items() if c == code and d != f)
+              for code, f in zip(present, first, strict=True)]
+    found = summarize_day_statistics([f"c{i}" for i in present], first, last, count,
+                                     np.asarray(repeat) / 100.0, calibration_end=end,
+                                     unit_days=7.0)
+    assert found.customer_ids.tolist() == expected.customer_ids.tolist()
+    assert found.frequency.tolist() == expected.frequency.tolist()
+    assert found.recency.tolist() == expected.recency.tolist()
+    assert found.T.tolist() == expected.T.tolist()
+    assert found.monetary_value == pytest.approx(expected.monetary_value, rel=1e-12)
+    with pytest.raises(ClvInputError, match="last_day"):
+        summarize_day_statistics(["a"], [9000], [9500], [2], [1.0], calibration_end=end,
+                                 unit_days=7.0)

@@ -7,6 +7,7 @@ beside the repository, not in it: tests that need it skip when it is absent.
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -24,7 +25,10 @@ except ModuleNotFoundError:  # without the pushdown extra there is nothing here 
 from tests.pushdown.erp_book_engines import books, mariadb  # noqa: F401 - fixtures
 from tests.sql.conftest import postgres_url  # noqa: F401 - a fixture, reused
 
-DATA = Path(__file__).parents[2].parent / "shared" / "data"
+DATA = Path(os.environ.get("CRMCORE_SHARED_DATA")
+            or Path(__file__).parents[2].parent / "shared" / "data")
+"""Where the CDNOW log is: ``../shared/data``, or ``$CRMCORE_SHARED_DATA`` (a worktree
+elsewhere)."""
 
 
 @attrs.frozen

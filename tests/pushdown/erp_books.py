@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 EUR, USD, GBP = 1, 2, 3
 
-ODOO_COMPANIES = [(1, "YourCompany", EUR)]  # id, name, currency_id
+ODOO_COMPANIES = [(1, "YourCompany", EUR, None, "1/")]  # id, name, currency, parent, path
 ODOO_RATES = [  # id, name (date), rate (units per EUR), currency_id, company_id
     (1, date(2023, 1, 1), "1.000000", EUR, 1),
     (2, date(2024, 1, 1), "1.100000", USD, 1),
@@ -108,7 +108,8 @@ def odoo_tables(metadata: sa.MetaData) -> dict[str, sa.Table]:
     return {
         "res_company": sa.Table(
             "res_company", metadata, sa.Column("id", sa.Integer, primary_key=True),
-            sa.Column("name", sa.String(64)), sa.Column("currency_id", sa.Integer)),
+            sa.Column("name", sa.String(64)), sa.Column("currency_id", sa.Integer),
+            sa.Column("parent_id", sa.Integer), sa.Column("parent_path", sa.String(64))),
         "res_currency_rate": sa.Table(
             "res_currency_rate", metadata, sa.Column("id", sa.Integer, primary_key=True),
             sa.Column("name", sa.Date, nullable=False),

@@ -106,14 +106,15 @@ CREATE TABLE sale_order (
     id integer PRIMARY KEY, name text, partner_id integer REFERENCES res_partner (id),
     date_order timestamp NOT NULL, amount_total numeric(12, 2), state text,
     currency_id integer, company_id integer);
-CREATE TABLE res_company (id integer PRIMARY KEY, name text, currency_id integer);
+CREATE TABLE res_company (
+    id integer PRIMARY KEY, name text, currency_id integer, parent_path text);
 CREATE TABLE res_currency_rate (
     id integer PRIMARY KEY, name date NOT NULL, rate numeric, currency_id integer,
     company_id integer);
 CREATE TABLE account_move (
     id integer PRIMARY KEY, name text, move_type text, state text, partner_id integer,
     invoice_date date, amount_total numeric(12, 2), currency_id integer, company_id integer);
-INSERT INTO res_company VALUES (1, 'CDNOW', 1);
+INSERT INTO res_company VALUES (1, 'CDNOW', 1, '1/');
 INSERT INTO account_move VALUES (1, 'RINV/1', 'out_refund', 'draft', 1, '1998-01-01', 10, 1, 1);
 """
 

@@ -6,8 +6,10 @@ to a real SQLite file; the purchases the pushdown computes and those the row
 path (``ErpSource``) streams must both equal :func:`reference`, a direct
 transcription of the rules: confirmed orders of the commercial partner,
 converted at the document's company's latest rate on or before its day (else a
-shared one), posted credit notes netted out of the customer's latest order on or
-before them, an order refunded in full dropped.
+shared one) times the company currency's own rate (Odoo's ``_get_conversion_rate``;
+its earliest later one when none by then, else 1), a branch company (4, of root
+1) converting as its root company, posted credit notes netted out of the customer's
+latest order on or before them, an order refunded in full dropped.
 """
 
 from __future__ import annotations
@@ -29,18 +31,20 @@ from .erp_books import EUR, GBP, USD, odoo_tables
 Purchase = tuple[str, datetime, int]
 START = datetime(2024, 1, 1)
 PARTNERS = [(1, None), (2, 1), (3, None), (4, 3), (5, None)]  # id, commercial partner
-COMPANY_CURRENCY = {1: EUR, 2: EUR, 3: USD}
+COMPANY_CURRENCY = {1: EUR, 2: EUR, 3: USD, 4: EUR}
+ROOT = {1: 1, 2: 2, 3: 3, 4: 1}  # company 4 is a branch of company 1 (Odoo 17)
+PATHS = {1: "1/", 2: "2/", 3: "3/", 4: "1/4/"}
 
 day = st.integers(0, 60)
 money = st.sampled_from(["10.00", "20.29", "99.99", "125.00", "0.50", "333.33"])
 rate_value = st.sampled_from(["0.800000", "1.100000", "1.250000", "1.600000", "2.000000"])
 orders = st.lists(st.tuples(st.sampled_from([p for p, _ in PARTNERS]), day,
                             st.integers(0, 23), money, st.sampled_from([EUR, USD, GBP]),
-                            st.sampled_from([1, 2, 3]),
+                            st.sampled_from([1, 2, 3, 4]),
                             st.sampled_from(["sale", "done", "draft", "cancel", "sent"])),
                   min_size=1, max_size=12)
 notes = st.lists(st.tuples(st.sampled_from([p for p, _ in PARTNERS]), day, money,
-                           st.sampled_from([EUR, USD, GBP]), st.sampled_from([1, 2, 3]),
+                           st.sampled_from([EUR, USD, GBP]), st.sampled_from([1, 2, 3, 4]),
                            st.sampled_from(["posted", "posted", "draft"])), max_size=6)
 rates = st.lists(st.tuples(day, rate_value, st.sampled_from([USD, GBP, EUR]),
                            st.sampled_from([1, 2, None])), max_size=8)
@@ -50,15 +54,27 @@ def _cents(value: float) -> int:
     return int(value + 0.5)  # amounts are positive: half away from zero
 
 
+def _rate(currency: int, company: int, when: date,
+          rate_rows: list[tuple[date, str, int, int | None]], *, later: bool) -> float | None:
+    """Odoo's pick: the company's own rate first, then the latest on or before ``when``;
+    with ``later`` and none by then, the earliest later one."""
+    mine = [(own is None, at, float(rate)) for at, rate, cur, own in rate_rows
+            if cur == currency and own in (None, company)]
+    before = [(shared, -at.toordinal(), rate) for shared, at, rate in mine if at <= when]
+    after = [(shared, at.toordinal(), rate) for shared, at, rate in mine if at > when]
+    found = min(before) if before else min(after) if after and later else None
+    return None if found is None else found[2]
+
+
 def _convert(amount: str, currency: int, company: int, when: date,
              rate_rows: list[tuple[date, str, int, int | None]]) -> int:
-    if currency == COMPANY_CURRENCY[company]:
+    root = ROOT[company]
+    if currency == COMPANY_CURRENCY[root]:
         return _cents(float(amount) * 100)
-    usable = [(own is None, -(at.toordinal()), float(rate))
-              for at, rate, cur, own in rate_rows
-              if cur == currency and at <= when and own in (None, company)]
-    _shared, _newest, rate = min(usable)  # the company's own first, then the latest
-    return _cents(float(amount) * (1.0 / rate) * 100)
+    rate = _rate(currency, root, when, rate_rows, later=False)
+    assert rate is not None
+    own = _rate(COMPANY_CURRENCY[root], root, when, rate_rows, later=True) or 1.0
+    return _cents(float(amount) * (own / rate) * 100)
 
 
 def reference(order_rows: list[tuple[int, int, datetime, str, int, int, str]],
@@ -85,7 +101,8 @@ def _write(path: Path, order_rows: list[tuple[object, ...]], note_rows: list[tup
     engine = sa.create_engine(f"sqlite:///{path}")
     tables = odoo_tables(sa.MetaData())
     data = {
-        "res_company": [(c, f"company {c}", cur) for c, cur in COMPANY_CURRENCY.items()],
+        "res_company": [(c, f"company {c}", cur, None if ROOT[c] == c else ROOT[c], PATHS[c])
+                        for c, cur in COMPANY_CURRENCY.items()],
         "res_currency_rate": [(n, *row) for n, row in enumerate(rate_rows, start=1)],
         "res_partner": [(p, f"partner {p}", c, c if c is not None else p, c is None, None, 1,
                          True) for p, c in PARTNERS],

@@ -141,7 +141,7 @@ def run_advance(arguments: argparse.Namespace) -> int:
 
         source = configured_source(crm)  # [source]: the ERP's customers and purchases
         service = (LifecycleService(crm) if source is None else LifecycleService(
-            crm, evidence=source_evidence(source), scoring=None))
+            crm, evidence=source_evidence(source)))
         report = service.advance(_moment(arguments, crm.now()), batch_size=arguments.batch_size,
                                  on_moves=printer.print)
     printer.close()

@@ -120,7 +120,7 @@ def _advance(context: RunContext) -> Mapping[str, Any]:
     else:
         from crmcore_plugins.pushdown.service import source_evidence
 
-        service = LifecycleService(context.crm, evidence=source_evidence(source), scoring=None)
+        service = LifecycleService(context.crm, evidence=source_evidence(source))
     report = service.advance(context.as_of)
     return {"moves": len(report.moves), "started": len(report.started),
             "refused": len(report.refused)}

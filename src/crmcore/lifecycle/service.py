@@ -232,7 +232,8 @@ class LifecycleService:
 
         A strategy with ``score_columns`` (the ``clv`` one) reads the purchases
         as columns; any other takes :class:`~crmcore.model.Transaction`
-        objects, built (one per purchase) only then.
+        objects, built (one per purchase) only then. An evidence reader with a
+        ``scores`` method (a ``[source]``'s) scores the purchases where they live.
         """
         name = self.scoring
         if name is None:
@@ -249,7 +250,8 @@ class LifecycleService:
             return {}, tr("probability alive: skipped ({name!r} not available: {error})")\
                 .format(name=name, error=error)
         try:
-            scores = _scores(strategy, session, until, as_of)
+            scorer = getattr(self.evidence, "scores", None) or _scores
+            scores = scorer(strategy, session, until, as_of)
         except Exception as error:  # a plugin's failure must not stop the lifecycle
             _log.warning("scoring strategy %r failed (%s); lifecycle continues without it",
                          name, error)

@@ -33,6 +33,7 @@ from crmcore_plugins.clv.summary import (
     ClvInputError,
     RfmSummary,
     summarize_codes,
+    summarize_day_statistics,
     summarize_purchases,
 )
 
@@ -54,5 +55,6 @@ __all__ = [
     "parse_cdnow",
     "read_cdnow",
     "summarize_codes",
+    "summarize_day_statistics",
     "summarize_purchases",
 ]

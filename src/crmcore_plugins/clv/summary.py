@@ -18,6 +18,8 @@ which is the convention of the published CDNOW summary.
 (customer codes into an id list, day numbers, amounts), as the stored book is
 read: no per-purchase Python object is built, and the work needs a few int64
 arrays of the purchases' length on top of the input.
+:func:`summarize_day_statistics` builds it from per-customer figures a
+database computed (first and last purchase day, purchase days, repeat value).
 
 This module also holds the input validation shared by the models.
 """
@@ -41,6 +43,7 @@ __all__ = [
     "check_positive",
     "rfm_arrays",
     "summarize_codes",
+    "summarize_day_statistics",
     "summarize_purchases",
 ]
 
@@ -353,10 +356,67 @@ def _per_customer(
     last = np.r_[first[1:], customer.size] - 1
     repeats = (last - first).astype(np.float64)
     repeat_total = np.add.reduceat(value, first) - value[first]
+    return customer[first], _statistics(repeats, repeat_total, day[first], day[last], end_day,
+                                        unit_days)
+
+
+def _statistics(repeats: FloatArray, repeat_total: FloatArray, first_day: npt.ArrayLike,
+                last_day: npt.ArrayLike, end_day: int, unit_days: float
+                ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+    """Frequency, recency, age (T) and mean repeat value from per-customer day figures."""
     monetary = np.divide(repeat_total, repeats, out=np.zeros_like(repeats), where=repeats > 0)
-    recency = (day[last] - day[first]) / unit_days
-    age = (end_day - day[first]) / unit_days
-    return customer[first], (repeats, recency, age, monetary)
+    first = np.asarray(first_day, dtype=np.int64)
+    recency = (np.asarray(last_day, dtype=np.int64) - first) / unit_days
+    age = (end_day - first) / unit_days
+    return repeats, recency, age, monetary
+
+
+def summarize_day_statistics(
+    ids: Sequence[Any] | npt.ArrayLike,
+    first_day: npt.ArrayLike,
+    last_day: npt.ArrayLike,
+    purchase_days: npt.ArrayLike,
+    repeat_total: npt.ArrayLike,
+    *,
+    calibration_end: dt.date,
+    unit_days: float,
+) -> RfmSummary:
+    """The :class:`RfmSummary` of customers given by their purchase-day figures.
+
+    Per customer ``ids[i]``: the first and last purchase day (days since
+    1970-01-01, on or before ``calibration_end``), the number of distinct
+    purchase days and the total value of the days after the first: what a
+    database computes in one grouping (see
+    :func:`crmcore_plugins.pushdown.clv.clv_day_statistics`). Equal to
+    :func:`summarize_codes` of the purchases they come from, customers in
+    the given order.
+
+    :raises ClvInputError: on mismatched lengths, a day after ``calibration_end``
+        or a customer without a purchase day.
+    """
+    check_positive("unit_days", unit_days)
+    end_day = _day_number(_as_date("calibration_end", calibration_end))
+    first = _integer_column("first_day", first_day)
+    last = _integer_column("last_day", last_day)
+    days = _integer_column("purchase_days", purchase_days)
+    total = _as_amounts(repeat_total)
+    customer_ids = np.asarray(ids, dtype=object)
+    lengths = {len(a) for a in (customer_ids, first, last, days, total)}
+    if len(lengths) != 1:
+        raise ClvInputError("ids, first_day, last_day, purchase_days, repeat_total",
+                            sorted(lengths), "differ in length")
+    _first_bad("last_day", last, last > end_day, "is after calibration_end")
+    _first_bad("purchase_days", days, days < 1, "is not a positive count")
+    stats = _statistics((days - 1).astype(np.float64), total, first, last, end_day, unit_days)
+    return RfmSummary(
+        customer_ids=_readonly(customer_ids),
+        frequency=_readonly(stats[0].astype(np.int64)),
+        recency=_readonly(stats[1]),
+        T=_readonly(stats[2]),
+        monetary_value=_readonly(stats[3]),
+        calibration_end=_as_date("calibration_end", calibration_end),
+        unit_days=float(unit_days),
+    )
 
 
 def _readonly(array: npt.NDArray[Any]) -> npt.NDArray[Any]:

@@ -9,7 +9,10 @@ hundredths of the company currency, never negative). Inside the engine:
 - each document's customer is rolled up (Odoo: a child contact's order counts
   for its commercial partner);
 - amounts convert to the company currency: through the document's own rate,
-  or the rate table's latest rate on or before the document's date (a
+  or the rate table's latest rate on or before the document's date, times the
+  company currency's own rate on that date when it has one (Odoo's
+  ``_get_conversion_rate``: amount × rate(company) / rate(document)); a branch
+  company converts with its root company's rates and currency (Odoo 17; a
   document in the company's currency needs none, and its cents are exact
   for decimal columns; amounts are rounded to the cent half away from zero,
   which equals crmcore's half-even rounding for ERP totals, since they
@@ -34,13 +37,15 @@ from typing import Any
 
 from crmcore.errors import ConfigError, ValidationError
 from crmcore.i18n import tr
-from crmcore_plugins.erp.conditions import Condition
+from crmcore_plugins.erp.company_rates import root_companies, valid_rates
+from crmcore_plugins.erp.conditions import Condition, Scalar
 from crmcore_plugins.erp.mapping import ErpMapping
 from crmcore_plugins.erp.purchases_mapping import (
     DocumentMapping,
     Lookup,
     PurchasesMapping,
     RateTable,
+    RootCompany,
 )
 
 PURCHASE_COLUMNS = ("customer_id", "at", "amount_cents")
@@ -131,12 +136,14 @@ def utc_timestamp(column: Any, key: str, zone: str = "UTC") -> Any:
 
 
 def _lookup_table(backend: Any, lookup: Lookup, schema: str | None, key_name: str,
-                  value_name: str) -> Any:
-    """``lookup``'s table as two columns: its key and the looked-up value (as text)."""
+                  value_name: str, *, text_key: bool = False) -> Any:
+    """``lookup``'s table as two columns: its key (as text with ``text_key``) and the
+    looked-up value (as text)."""
     table = mapped_table(backend, lookup.table, [(f"{lookup.key}.key", lookup.key_column),
                                                  (f"{lookup.key}.column", lookup.column)],
                          lookup.key, schema)
-    return table.select(**{key_name: table[lookup.key_column],
+    key: Any = table[lookup.key_column]
+    return table.select(**{key_name: key.cast("string") if text_key else key,
                            value_name: table[lookup.column].cast("string")})
 
 
@@ -167,28 +174,6 @@ def _rate_table(backend: Any, rates: RateTable | None, given: Any, schema: str |
                                        else company.cast("string")))
 
 
-def _valid_rates(documents: Any, rates: Any) -> Any:
-    """Per document id, the rate of its currency valid on its day, as Odoo picks it: among
-    the rates on or before that day of the document's company or of no company, the
-    company's own first, then the latest."""
-    import ibis
-
-    candidates = documents.select(_rated_id=documents["_id"], _day=documents["_day"],
-                                  _rated_currency=documents["_currency"],
-                                  _rated_company=documents["_company"].cast("string"))
-    company: Any = rates["_rate_company"]
-    matched = candidates.join(rates, (candidates["_rated_currency"] == rates["_rate_currency"])
-                              & (rates["_rate_date"] <= candidates["_day"])
-                              & (company.isnull()
-                                 | (company == candidates["_rated_company"])))
-    matched = matched.mutate(_shared=ibis.cases((matched["_rate_company"].isnull(), 1),
-                                                else_=0))
-    latest = ibis.window(group_by="_rated_id",
-                         order_by=[matched["_shared"], ibis.desc(matched["_rate_date"])])
-    matched = matched.mutate(_pick=ibis.row_number().over(latest))
-    return matched.filter(matched["_pick"] == 0).select("_rated_id", "_rate")
-
-
 def _document_rows(backend: Any, document: DocumentMapping, mapping: PurchasesMapping,
                    rates: Any, schema: str | None, prefix: str, zone: str, *,
                    credit_note: bool) -> Any:
@@ -210,25 +195,32 @@ def _document_rows(backend: Any, document: DocumentMapping, mapping: PurchasesMa
                    else ibis.null("string")),
         _rate_given=(table[document.rate].cast("float64") if document.rate
                      else ibis.null("float64")),
-        _company=table[document.company] if document.company else ibis.null("int64"),
+        _company=(table[document.company].cast("string") if document.company
+                  else ibis.null("string")),
         _against=(table[document.against].cast("string").nullif("") if document.against
                   else ibis.null("string")))
+    converts = document.rate is None and document.currency is not None
+    if converts and mapping.root_company is not None and document.company is not None:
+        base = _at_root_company(backend, base, mapping.root_company, schema)
     joined = base
     if mapping.roll_up is not None:
         owners = _lookup_table(backend, mapping.roll_up, schema, "_owner_key", "_owner")
         joined = joined.left_join(owners, base["_customer"] == owners["_owner_key"])
-    converts = document.rate is None and document.currency is not None
     company = mapping.company_currency
+    companies: Any = None
     if converts and isinstance(company, Lookup):
-        companies = _lookup_table(backend, company, schema, "_company_key", "_company_currency")
+        companies = _lookup_table(backend, company, schema, "_company_key", "_company_currency",
+                                  text_key=True)
         joined = joined.left_join(companies, base["_company"] == companies["_company_key"])
     if converts:
         if rates is None:
             raise ConfigError(tr("{key}: converting needs purchases.rates (the ERP's rate table) "
                                  "or a rate table given in Python").format(
                                      key=f"{document.key}.currency"))
-        valid = _valid_rates(base, rates)
+        valid = valid_rates(base, rates)
         joined = joined.left_join(valid, base["_id"] == valid["_rated_id"])
+        own_rates = _own_currency_rates(base, companies, company, rates)
+        joined = joined.left_join(own_rates, base["_id"] == own_rates["_own_id"])
     customer: Any = base["_customer"].cast("string")
     if mapping.roll_up is not None:
         customer = joined["_owner"].fill_null(customer)
@@ -242,12 +234,11 @@ def _document_rows(backend: Any, document: DocumentMapping, mapping: PurchasesMa
         company_cents = _rounded_cents(amount)
     else:
         rate: Any = joined["_rate"]
-        own: Any = (joined["_company_currency"] if isinstance(company, Lookup)
-                    else ibis.literal(company).cast("string"))
+        own_rate: Any = joined["_own_rate"].fill_null(1.0)  # Odoo's rate when it has none
         per_company = mapping.rates is None or mapping.rates.meaning == "per_company_unit"
-        same = joined["_currency"] == own
+        same = joined["_currency"] == _own_currency(joined, company)
         factor = ibis.cases((same, ibis.literal(1.0)),
-                            else_=(1.0 / rate) if per_company else rate)
+                            else_=(own_rate / rate) if per_company else (rate / own_rate))
         company_cents = ibis.cases((same, _rounded_cents(amount)),
                                    else_=_rounded_cents(amount, factor))
     return _named(joined.select(
@@ -256,6 +247,41 @@ def _document_rows(backend: Any, document: DocumentMapping, mapping: PurchasesMa
         _currency=joined["_currency"], customer_id=customer, at=joined["at"],
         _cents=company_cents.abs() if credit_note else company_cents, _factor=factor,
         _against=joined["_against"]), "documents")
+
+
+def _own_currency(table: Any, company: Scalar | Lookup | None) -> Any:
+    """The company currency of each row of ``table`` (looked up, or the fixed value)."""
+    import ibis
+
+    return (table["_company_currency"] if isinstance(company, Lookup)
+            else ibis.literal(company).cast("string"))
+
+
+def _at_root_company(backend: Any, base: Any, root: RootCompany, schema: str | None) -> Any:
+    """``base`` with each ``_company`` replaced by its root company (itself when the
+    company has no row or no path)."""
+    companies = mapped_table(backend, root.table, root.every_column(), root.key, schema)
+    roots = root_companies(companies, root)
+    joined = base.left_join(roots, base["_company"] == roots["_root_key"])
+    return _named(joined.select(*[name for name in base.columns if name != "_company"],
+                                _company=joined["_root"].fill_null(joined["_company"])),
+                  "rooted")
+
+
+def _own_currency_rates(base: Any, companies: Any, company: Scalar | Lookup | None,
+                        rates: Any) -> Any:
+    """``_own_id`` and ``_own_rate``: the rate of each foreign-currency document's company
+    currency on its day, as Odoo picks it (the earliest later rate when there is none by
+    then); no row when the company currency has no rate at all (Odoo then takes 1).
+    ``companies`` is the company-currency look-up (None: a fixed ``company``)."""
+    owned = base if companies is None else base.left_join(
+        companies, base["_company"] == companies["_company_key"])
+    own = _own_currency(owned, company)
+    foreign = owned.filter(owned["_currency"] != own).select(
+        "_id", "_day", "_company", _own_currency=own)
+    picked = valid_rates(foreign, rates, currency="_own_currency", name="_own_rate",
+                         later=True)
+    return picked.select(_own_id=picked["_rated_id"], _own_rate=picked["_own_rate"])
 
 
 def _named(table: Any, name: str) -> Any:

@@ -6,6 +6,7 @@ It describes what the pushdown computes inside the ERP's database (see
     [purchases]
     roll_up = { table = "res_partner", key = "id", column = "commercial_partner_id" }
     company_currency = { table = "res_company", key = "id", column = "currency_id" }
+    root_company = { table = "res_company", key = "id", parent_path = "parent_path" }
 
     [[purchases.orders]]          # documents that are purchases (several tables allowed)
     table = "sale_order"
@@ -29,6 +30,9 @@ It describes what the pushdown computes inside the ERP's database (see
     meaning = "per_company_unit"  # company amount = amount / rate (Odoo); or "company_per_unit"
     company = "company_id"        # optional: rates per company (NULL: any company's)
 
+``root_company`` (Odoo 17 branches) makes a document of a branch company convert
+with the rates and the currency of its root company: the first id of the
+company's ``parent_path`` (``"1/5/"``: company 5 is a branch of root 1).
 A document may instead carry its own rate (``rate = "conversion_rate"``:
 company amount = amount × rate, as ERPNext stores it). Reading checks the shape
 and names the key of every error; whether tables and columns exist is checked
@@ -124,6 +128,25 @@ class RateTable:
 
 
 @attrs.frozen
+class RootCompany:
+    """Where a company's root is: the first id of its materialised path (Odoo's
+    ``res_company.parent_path``, ``"1/5/"`` for branch 5 of root company 1).
+
+    A company with no row or an empty path is its own root. ``key`` in messages
+    is where it was configured.
+    """
+
+    table: str
+    key_column: str
+    path: str
+    key: str = "purchases.root_company"
+
+    def every_column(self) -> list[tuple[str, str]]:
+        """``(config key, column)`` of every column the root company look-up names."""
+        return [(f"{self.key}.key", self.key_column), (f"{self.key}.parent_path", self.path)]
+
+
+@attrs.frozen
 class PurchasesMapping:
     """Purchase documents, the credit notes that net out of them, and how money converts.
 
@@ -132,6 +155,8 @@ class PurchasesMapping:
     ``rates`` and without a document ``rate`` column, amounts are taken as
     they are. ``roll_up`` replaces a document's customer by the customer it
     belongs to (Odoo: the commercial partner), kept as it is when empty.
+    ``root_company`` replaces each document's company by its root company for
+    the rates and the company currency (Odoo 17 branches).
     """
 
     orders: tuple[DocumentMapping, ...]
@@ -139,6 +164,7 @@ class PurchasesMapping:
     roll_up: Lookup | None = None
     company_currency: Scalar | Lookup | None = None
     rates: RateTable | None = None
+    root_company: RootCompany | None = None
 
 
 _DOCUMENT_KEYS = ("table", "id", "customer", "at", "amount", "currency", "rate", "company",
@@ -172,6 +198,23 @@ def _document(options: Options, *, credit_note: bool) -> DocumentMapping:
                            optional["company"], against)
 
 
+def _root_company(options: Options, documents: tuple[DocumentMapping, ...]
+                  ) -> RootCompany | None:
+    raw = options.table("root_company", None)
+    if raw is None:
+        return None
+    inner = Options(raw, options.key("root_company"))
+    root = RootCompany(inner.text("table"), inner.text("key"), inner.text("parent_path"),
+                       options.key("root_company"))
+    inner.check_all_used()
+    for document in documents:
+        if document.currency is not None and document.company is None:
+            raise ConfigError(tr("{key}: is required (the root company is found through "
+                                 "each document's company: {root})").format(
+                                     key=f"{document.key}.company", root=root.key))
+    return root
+
+
 def _documents(options: Options, name: str, *, credit_note: bool) -> tuple[DocumentMapping, ...]:
     sections = options.sections(name)
     if sections is None:
@@ -182,7 +225,8 @@ def _documents(options: Options, name: str, *, credit_note: bool) -> tuple[Docum
 def purchases_from_dict(raw: Mapping[str, Any], key: str = "purchases") -> PurchasesMapping:
     """Read the ``[purchases]`` table of a mapping; every error names its key."""
     options = Options(raw, key)
-    options.refuse_unknown(("orders", "credit_notes", "roll_up", "company_currency", "rates"))
+    options.refuse_unknown(("orders", "credit_notes", "roll_up", "company_currency", "rates",
+                            "root_company"))
     orders = _documents(options, "orders", credit_note=False)
     if not orders:
         raise ConfigError(tr("{key}.orders: is required (at least one [[{key}.orders]] "
@@ -226,5 +270,6 @@ def purchases_from_dict(raw: Mapping[str, Any], key: str = "purchases") -> Purch
             raise ConfigError(tr("{key}: is required when documents name a currency "
                                  "({currency})").format(key=f"{key}.company_currency",
                                                         currency=f"{document.key}.currency"))
+    root = _root_company(options, (*orders, *credit_notes))
     options.check_all_used()
-    return PurchasesMapping(orders, credit_notes, roll_up, company, rates)
+    return PurchasesMapping(orders, credit_notes, roll_up, company, rates, root)

@@ -10,8 +10,8 @@ The ``[source]`` table names an ERP mapping and where its tables are::
 grades the one row per customer that comes back;
 :func:`run_source_grading` stores the result in crmcore's own storage;
 :func:`source_evidence` hands the lifecycle the source's customers and purchase
-times. Nothing is ever written to the source. Importing this module does not
-import Ibis; using a source does.
+times, and the probability alive of its purchases. Nothing is ever written to
+the source. Importing this module does not import Ibis; using a source does.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from crmcore.errors import ConfigError
 from crmcore.grading import GradeScheme, GradeTable, GradingRun, configured_keep_runs, record_grades
 from crmcore.i18n import tr
-from crmcore.lifecycle.reading import EvidenceBook, EvidenceReader, read_evidence
+from crmcore.lifecycle.reading import EvidenceBook, read_evidence
 from crmcore.ports import StorageSession
 from crmcore_plugins.pushdown.sources import MappedSource, SourceSpec, source_from_options
 
@@ -73,21 +73,50 @@ def _utc(moment: Any) -> datetime | None:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
 
 
-def source_evidence(source: SourceSpec | MappedSource) -> EvidenceReader:
-    """An evidence reader for :class:`~crmcore.lifecycle.service.LifecycleService`.
+def source_evidence(source: SourceSpec | MappedSource) -> SourceEvidence:
+    """An evidence reader for :class:`~crmcore.lifecycle.service.LifecycleService`
+    (see :class:`SourceEvidence`)."""
+    return SourceEvidence(source)
 
-    Customers, acquisition times and purchase times come from ``source`` (the
-    engine filters them by date and drops repeated moments; the rules walk
-    each customer's history, so these times are read, not one row per
-    customer); satisfaction answers and complaint tickets come from crmcore's
-    own storage.
+
+class SourceEvidence:
+    """The lifecycle's evidence and probability alive, read from a source.
+
+    Called, it reads customers, acquisition times and purchase times from
+    the source (the engine filters them by date and drops repeated moments;
+    the rules walk each customer's history, so these times are read, not
+    one row per customer); satisfaction answers and complaint tickets come
+    from crmcore's own storage. :meth:`scores` scores the source's
+    purchases with the lifecycle's scoring strategy (the ``clv`` model's
+    purchase-day figures computed in the engine,
+    :func:`crmcore_plugins.pushdown.clv.source_scores`).
     """
 
-    def read(session: StorageSession, until: datetime, *,
-             customer_ids: Collection[str] | None = None) -> EvidenceBook:
+    def __init__(self, source: SourceSpec | MappedSource) -> None:
+        self.source = source
+        self._opened: MappedSource | None = None
+
+    def opened(self) -> MappedSource:
+        """The source, opened once (a connection) and reused."""
+        if self._opened is None:
+            self._opened = (self.source.open() if isinstance(self.source, SourceSpec)
+                            else self.source)
+        return self._opened
+
+    def scores(self, strategy: Any, _session: StorageSession, until: datetime,
+               as_of: datetime) -> dict[str, float]:
+        """``strategy``'s scores of the source's purchases before ``until`` as of ``as_of``
+        (the signature of the storage path's scoring, whose session is not needed)."""
+        from crmcore_plugins.pushdown.clv import source_scores
+
+        return source_scores(self.opened().purchases(), strategy, until=until, as_of=as_of)
+
+    def __call__(self, session: StorageSession, until: datetime, *,
+                 customer_ids: Collection[str] | None = None) -> EvidenceBook:
+        """The evidence of the source's customers (or ``customer_ids``) before ``until``."""
         from crmcore_plugins.pushdown.metrics import moment
 
-        opened = source.open() if isinstance(source, SourceSpec) else source
+        opened = self.opened()
         stored = read_evidence(session, until, customer_ids=customer_ids)
         wanted = None if customer_ids is None else set(customer_ids)
         acquired: dict[str, datetime | None] = {}
@@ -108,5 +137,3 @@ def source_evidence(source: SourceSpec | MappedSource) -> EvidenceReader:
                 acquired.setdefault(customer_id, None)
         return EvidenceBook(tuple(sorted(acquired)), acquired, attributes, bought,
                             stored.satisfaction, stored.complaints)
-
-    return read
