@@ -16,6 +16,8 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, TextIO
 
+from crmcore.csv_columns import CHUNK_ROWS, render_column, render_rows
+
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 """The first characters that make a spreadsheet read a cell as a formula."""
 
@@ -39,6 +41,23 @@ def escape_column(values: Iterable[Any]) -> list[Any]:
             for value in values]
 
 
+_LINE_STARTS = tuple("\n" + first for first in FORMULA_STARTS)
+
+
+def escaped_text(values: Sequence[Any]) -> list[str] | None:
+    """:func:`~crmcore.csv_columns.render_column` of the cells through :func:`escape_cell`.
+
+    The rendered text is searched for a cell starting like a formula first;
+    only then is the column escaped cell by cell (negative numbers and
+    line breaks inside cells can send a column there needlessly, never
+    the other way).
+    """
+    cells = render_column(values)
+    if cells is not None and any(start in "\n" + "\n".join(cells) for start in _LINE_STARTS):
+        cells = render_column(escape_column(values))
+    return cells
+
+
 def escape_row(row: Iterable[Any]) -> list[Any]:
     """Every cell of ``row`` through :func:`escape_cell`."""
     return [escape_cell(cell) for cell in row]
@@ -49,6 +68,8 @@ class SafeWriter:
 
     def __init__(self, out: TextIO, **options: Any) -> None:
         self._writer = csv.writer(out, **{"lineterminator": "\n", **options})
+        self._out = out
+        self._rendered = not options  # the default dialect: columns rendered in bulk
 
     def writerow(self, row: Iterable[Any]) -> None:
         """Write one row."""
@@ -59,8 +80,24 @@ class SafeWriter:
         self._writer.writerows(escape_row(row) for row in rows)
 
     def writecolumns(self, columns: Sequence[Iterable[Any]]) -> None:
-        """Write the rows of equally long ``columns``, escaped a column at a time."""
-        self._writer.writerows(zip(*map(escape_column, columns), strict=True))
+        """Write the rows of equally long ``columns``, escaped a column at a time.
+
+        With the default dialect, chunks of rows are rendered to text in bulk
+        (:mod:`crmcore.csv_columns`, the same bytes); otherwise, or for cells
+        of other types, the :mod:`csv` module writes them.
+        """
+        lists = [column if isinstance(column, Sequence) else list(column)
+                 for column in columns]
+        if len({len(column) for column in lists}) > 1:
+            raise ValueError("CSV columns of different lengths")
+        count = len(lists[0]) if lists else 0
+        for start in range(0, count, CHUNK_ROWS):
+            chunk = [column[start:start + CHUNK_ROWS] for column in lists]
+            text = render_rows(chunk, escaped_text) if self._rendered else None
+            if text is None:
+                self._writer.writerows(zip(*map(escape_column, chunk), strict=True))
+            else:
+                self._out.write(text)
 
 
 class SafeDictWriter:
