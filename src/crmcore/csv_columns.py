@@ -47,12 +47,15 @@ def render_cell(value: Any) -> str:
 
 
 def render_column(values: Sequence[Any]) -> list[str] | None:
-    """The text of each cell, before quoting; None if a cell's type is not rendered here."""
+    """The text of each cell, before quoting; None if a cell's type is not rendered here.
+
+    A list of text only is returned itself, not copied.
+    """
     kinds = set(map(type, values))
     if not kinds <= RENDERED_TYPES:
         return None
     if kinds <= {str}:
-        return list(values)
+        return values if isinstance(values, list) else list(values)
     if kinds == {float}:
         return list(map(float.__repr__, values))
     if kinds <= {int}:
@@ -60,20 +63,15 @@ def render_column(values: Sequence[Any]) -> list[str] | None:
     return list(map(render_cell, values))
 
 
-def _searcher(chars: str) -> Callable[[str], object]:
-    if len(chars) == 1:
-        return lambda text: chars in text
-    return re.compile("[" + re.escape(chars) + "]").search
-
-
 def quote_cells(cells: list[str]) -> list[str]:
     """``cells`` quoted where the :mod:`csv` module quotes them (inner quotes doubled)."""
-    present = "".join(char for char in QUOTED_CHARS if char in "".join(cells))
+    text = "".join(cells)
+    present = "".join(char for char in QUOTED_CHARS if char in text)
     if not present:
         return cells
-    needs = _searcher(present)
-    if '"' not in present:
-        return [f'"{cell}"' if needs(cell) else cell for cell in cells]
+    if len(present) == 1 and present != '"':
+        return [f'"{cell}"' if present in cell else cell for cell in cells]
+    needs = re.compile("[" + re.escape(present) + "]").search
     return [f'"{cell.replace(chr(34), chr(34) * 2)}"' if needs(cell) else cell
             for cell in cells]
 
@@ -87,10 +85,11 @@ def render_rows(columns: Sequence[Sequence[Any]], render: Renderer = render_colu
     """The CSV lines of equally long ``columns``; None if a cell's type is not rendered here."""
     rendered = []
     for values in columns:
-        cells = render(values)
+        constant = values and type(values[0]) is str and values.count(values[0]) == len(values)
+        cells = render(values[:1] if constant else values)
         if cells is None:
             return None
-        rendered.append(quote_cells(cells))
+        rendered.append(quote_cells(cells) * (len(values) if constant else 1))
     if not rendered or not rendered[0]:
         return ""
     if len(rendered) == 1:  # the csv module writes a row of one empty cell as ""

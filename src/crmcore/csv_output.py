@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from itertools import repeat
 from typing import Any, TextIO
 
 from crmcore.csv_columns import CHUNK_ROWS, render_column, render_rows
@@ -41,20 +42,19 @@ def escape_column(values: Iterable[Any]) -> list[Any]:
             for value in values]
 
 
-_LINE_STARTS = tuple("\n" + first for first in FORMULA_STARTS)
-
-
 def escaped_text(values: Sequence[Any]) -> list[str] | None:
     """:func:`~crmcore.csv_columns.render_column` of the cells through :func:`escape_cell`.
 
-    The rendered text is searched for a cell starting like a formula first;
-    only then is the column escaped cell by cell (negative numbers and
-    line breaks inside cells can send a column there needlessly, never
-    the other way).
+    The rendered cells of a column holding text are searched for one
+    starting like a formula first; only then is the column escaped cell by
+    cell (a negative number can send a column there needlessly, never the
+    other way).
     """
     cells = render_column(values)
-    if cells is not None and any(start in "\n" + "\n".join(cells) for start in _LINE_STARTS):
-        cells = render_column(escape_column(values))
+    if cells is None or not (cells is values or str in set(map(type, values))):
+        return cells
+    if any(map(str.startswith, cells, repeat(FORMULA_STARTS))):
+        return render_column(escape_column(values))
     return cells
 
 
