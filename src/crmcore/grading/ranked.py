@@ -27,6 +27,7 @@ from crmcore.grading._backend import np, to_list, use_numpy
 from crmcore.grading._document import Table
 from crmcore.grading.conditions import float_text, format_value
 from crmcore.grading.explain import RANK_HEAD, rank_middle, rank_tail
+from crmcore.grading.number_texts import float_texts
 from crmcore.grading.rank import Basis, RankCut, RankOutcome, rank_cut
 from crmcore.grading.results import (
     Explainer,
@@ -189,7 +190,43 @@ class RankExplainer(Explainer):
         )
 
     def texts(self, positions: Iterable[int]) -> Iterator[str]:
-        """The sentences in bulk: the cut's words are made once per grade, not per customer."""
+        """The sentences in bulk: the cut's words are made once per grade, not per customer.
+
+        With numpy and a count cut, whole columns are rendered at once
+        (:meth:`_column_texts`); :meth:`_texts_one_by_one` is the reference.
+        """
+        chosen = list(positions)
+        if (self.outcome.shares_ahead is None and use_numpy(None)
+                and not isinstance(self.outcome.ranks, list)):
+            return iter(self._column_texts(chosen))
+        return self._texts_one_by_one(chosen)
+
+    def _column_texts(self, chosen: list[int]) -> list[str]:
+        """:meth:`_texts_one_by_one` by numpy columns: one tail per grade and value status."""
+        outcome = self.outcome
+        at = np.asarray(chosen, dtype=np.int64)
+        values = np.asarray(self.values, dtype=np.float64)[at]
+        missing = np.isnan(values)
+        status = np.where(missing, 0, np.where(np.asarray(outcome.eligible)[at], 2, 1))
+        keys = (np.asarray(outcome.codes, dtype=np.int64)[at] * 3 + status).tolist()
+        tails = {}
+        for key, index in dict(zip(keys, range(len(chosen)), strict=True)).items():
+            reason, params = self._code(chosen[index], key // 3, float(values[index]))
+            tails[key] = rank_tail(reason, {"population": outcome.population, **params})
+        shown = float_texts(values, " = ")
+        for index in np.flatnonzero(missing).tolist():
+            shown[index] = ""
+        ranks = np.asarray(outcome.ranks)[at].tolist()
+        middle = rank_middle(outcome.population, self.by)
+        head = tr(RANK_HEAD)
+        if head is RANK_HEAD:  # English keeps the f-string, the fast path
+            return [f"rank {rank:,}{middle}{value}{tail}" for rank, value, tail in zip(
+                ranks, shown, map(tails.__getitem__, keys), strict=True)]
+        return [head.format(rank=rank, middle=middle, value=value) + tails[key]
+                for rank, value, key in zip(ranks, shown, keys, strict=True)]
+
+    def _texts_one_by_one(self, positions: Iterable[int]) -> Iterator[str]:
+        """The reference of :meth:`texts`: a loop over customers, one tail per grade."""
         outcome, population = self.outcome, self.outcome.population
         codes, ranks = to_list(outcome.codes), to_list(outcome.ranks)
         values, eligible = to_list(self.values), to_list(outcome.eligible)
