@@ -85,7 +85,9 @@ def render_rows(columns: Sequence[Sequence[Any]], render: Renderer = render_colu
     """The CSV lines of equally long ``columns``; None if a cell's type is not rendered here."""
     rendered = []
     for values in columns:
-        constant = values and type(values[0]) is str and values.count(values[0]) == len(values)
+        constant = (values and (values[0] is None or type(values[0]) is str)
+                    and values.count(values[0]) == len(values)
+                    and len(set(map(type, values))) == 1)  # no look-alike of another type
         cells = render(values[:1] if constant else values)
         if cells is None:
             return None
