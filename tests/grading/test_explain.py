@@ -4,13 +4,14 @@ stored explanation (code and parameters) reads back to the same words."""
 from __future__ import annotations
 
 import math
+from unittest import mock
 
 import attrs
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from crmcore.grading import Explanation, grade_metrics, load_scheme
+from crmcore.grading import Explanation, grade_metrics, load_scheme, ranked
 from crmcore.grading.conditions import float_text
 from crmcore.grading.number_texts import float_texts
 from crmcore.grading.ranked import RankExplainer
@@ -89,9 +90,9 @@ def test_float_texts_equal_float_text_one_by_one(values: list[float], prefix: st
 def test_column_texts_equal_the_reference_loop(
         lang: str, chosen: tuple[list[float], list[int]], name: str) -> None:
     """numpy's column rendering of rank sentences equals the loop over customers (English
-    f-string and translated template)."""
+    f-string and translated template), in chunks of 3 customers."""
     values, positions = chosen
     explainer = grade_metrics(load_scheme(name), table(values), fast=True).explainer
     assert isinstance(explainer, RankExplainer)
-    with language(lang):
+    with language(lang), mock.patch.object(ranked, "TEXT_CHUNK", 3):
         assert list(explainer.texts(positions)) == list(explainer._texts_one_by_one(positions))

@@ -138,6 +138,10 @@ def grade_ranked(scheme: GradeScheme, metrics: MetricTable, *, fast: bool | None
                       values=values, cutoffs=outcome.cutoffs, metrics=metrics)
 
 
+TEXT_CHUNK = 65_536
+"""Customers whose rank sentences :class:`RankExplainer` words at a time (bounds the parts)."""
+
+
 class RankExplainer(Explainer):
     """Explains rank-based grades from the rank outcome: data per customer, words per grade."""
 
@@ -198,32 +202,40 @@ class RankExplainer(Explainer):
         chosen = list(positions)
         if (self.outcome.shares_ahead is None and use_numpy(None)
                 and not isinstance(self.outcome.ranks, list)):
-            return iter(self._column_texts(chosen))
+            return self._column_texts(chosen)
         return self._texts_one_by_one(chosen)
 
-    def _column_texts(self, chosen: list[int]) -> list[str]:
-        """:meth:`_texts_one_by_one` by numpy columns: one tail per grade and value status."""
+    def _column_texts(self, chosen: list[int]) -> Iterator[str]:
+        """:meth:`_texts_one_by_one` by numpy columns: one tail per grade and value status.
+
+        The words are made :data:`TEXT_CHUNK` customers at a time, so only
+        the sentences themselves are held for all.
+        """
         outcome = self.outcome
         at = np.asarray(chosen, dtype=np.int64)
         values = np.asarray(self.values, dtype=np.float64)[at]
         missing = np.isnan(values)
         status = np.where(missing, 0, np.where(np.asarray(outcome.eligible)[at], 2, 1))
-        keys = (np.asarray(outcome.codes, dtype=np.int64)[at] * 3 + status).tolist()
+        keys = np.asarray(outcome.codes, dtype=np.int64)[at] * 3 + status
         tails = {}
-        for key, index in dict(zip(keys, range(len(chosen)), strict=True)).items():
+        for key, index in dict(zip(keys.tolist(), range(len(chosen)), strict=True)).items():
             reason, params = self._code(chosen[index], key // 3, float(values[index]))
             tails[key] = rank_tail(reason, {"population": outcome.population, **params})
-        shown = float_texts(values, " = ")
-        for index in np.flatnonzero(missing).tolist():
-            shown[index] = ""
-        ranks = np.asarray(outcome.ranks)[at].tolist()
+        ranks = np.asarray(outcome.ranks)[at]
         middle = rank_middle(outcome.population, self.by)
         head = tr(RANK_HEAD)
-        if head is RANK_HEAD:  # English keeps the f-string, the fast path
-            return [f"rank {rank:,}{middle}{value}{tail}" for rank, value, tail in zip(
-                ranks, shown, map(tails.__getitem__, keys), strict=True)]
-        return [head.format(rank=rank, middle=middle, value=value) + tails[key]
-                for rank, value, key in zip(ranks, shown, keys, strict=True)]
+        for start in range(0, len(chosen), TEXT_CHUNK):
+            part = slice(start, start + TEXT_CHUNK)
+            shown = float_texts(values[part], " = ")
+            for index in np.flatnonzero(missing[part]).tolist():
+                shown[index] = ""
+            zipped = zip(ranks[part].tolist(), shown, map(tails.__getitem__, keys[part].tolist()),
+                         strict=True)
+            if head is RANK_HEAD:  # English keeps the f-string, the fast path
+                yield from [f"rank {rank:,}{middle}{value}{tail}" for rank, value, tail in zipped]
+            else:
+                yield from [head.format(rank=rank, middle=middle, value=value) + tail
+                            for rank, value, tail in zipped]
 
     def _texts_one_by_one(self, positions: Iterable[int]) -> Iterator[str]:
         """The reference of :meth:`texts`: a loop over customers, one tail per grade."""
