@@ -14,7 +14,10 @@ from __future__ import annotations
 import csv
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from itertools import repeat
 from typing import Any, TextIO
+
+from crmcore.csv_columns import CHUNK_ROWS, render_column, render_rows
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 """The first characters that make a spreadsheet read a cell as a formula."""
@@ -39,6 +42,22 @@ def escape_column(values: Iterable[Any]) -> list[Any]:
             for value in values]
 
 
+def escaped_text(values: Sequence[Any]) -> list[str] | None:
+    """:func:`~crmcore.csv_columns.render_column` of the cells through :func:`escape_cell`.
+
+    The rendered cells of a column holding text are searched for one
+    starting like a formula first; only then is the column escaped cell by
+    cell (a negative number can send a column there needlessly, never the
+    other way).
+    """
+    cells = render_column(values)
+    if cells is None or not (cells is values or str in set(map(type, values))):
+        return cells
+    if any(map(str.startswith, cells, repeat(FORMULA_STARTS))):
+        return render_column(escape_column(values))
+    return cells
+
+
 def escape_row(row: Iterable[Any]) -> list[Any]:
     """Every cell of ``row`` through :func:`escape_cell`."""
     return [escape_cell(cell) for cell in row]
@@ -49,6 +68,8 @@ class SafeWriter:
 
     def __init__(self, out: TextIO, **options: Any) -> None:
         self._writer = csv.writer(out, **{"lineterminator": "\n", **options})
+        self._out = out
+        self._rendered = not options  # the default dialect: columns rendered in bulk
 
     def writerow(self, row: Iterable[Any]) -> None:
         """Write one row."""
@@ -59,8 +80,24 @@ class SafeWriter:
         self._writer.writerows(escape_row(row) for row in rows)
 
     def writecolumns(self, columns: Sequence[Iterable[Any]]) -> None:
-        """Write the rows of equally long ``columns``, escaped a column at a time."""
-        self._writer.writerows(zip(*map(escape_column, columns), strict=True))
+        """Write the rows of equally long ``columns``, escaped a column at a time.
+
+        With the default dialect, chunks of rows are rendered to text in bulk
+        (:mod:`crmcore.csv_columns`, the same bytes); otherwise, or for cells
+        of other types, the :mod:`csv` module writes them.
+        """
+        lists = [column if isinstance(column, Sequence) else list(column)
+                 for column in columns]
+        if len({len(column) for column in lists}) > 1:
+            raise ValueError("CSV columns of different lengths")
+        count = len(lists[0]) if lists else 0
+        for start in range(0, count, CHUNK_ROWS):
+            chunk = [column[start:start + CHUNK_ROWS] for column in lists]
+            text = render_rows(chunk, escaped_text) if self._rendered else None
+            if text is None:
+                self._writer.writerows(zip(*map(escape_column, chunk), strict=True))
+            else:
+                self._out.write(text)
 
 
 class SafeDictWriter:

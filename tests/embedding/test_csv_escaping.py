@@ -45,7 +45,8 @@ def test_formula_cells_get_an_apostrophe(value: str) -> None:
 def test_every_csv_writer_in_crmcore_goes_through_csv_output() -> None:
     offenders = [
         str(path.relative_to(SRC)) for path in SRC.rglob("*.py")
-        if path.name not in ("csv_output.py", "xlsx.py")  # xlsx.py feeds the CSV *reader*
+        # xlsx.py feeds the CSV *reader*; csv_columns.py asks a writer what it quotes
+        if path.name not in ("csv_output.py", "csv_columns.py", "xlsx.py")
         and re.search(r"csv\.(writer|DictWriter)\(", path.read_text(encoding="utf-8"))
     ]
     assert offenders == []

@@ -4,13 +4,19 @@ stored explanation (code and parameters) reads back to the same words."""
 from __future__ import annotations
 
 import math
+from unittest import mock
 
 import attrs
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from crmcore.grading import Explanation, grade_metrics, load_scheme
+from crmcore.grading import Explanation, grade_metrics, load_scheme, ranked
+from crmcore.grading.conditions import float_text
+from crmcore.grading.number_texts import float_texts
+from crmcore.grading.ranked import RankExplainer
 from crmcore.grading.results import SummaryColumns, explanation_data
+from crmcore.i18n import language
 from crmcore.serialization import dump_json, structure, unstructure
 
 from .helpers import table
@@ -66,3 +72,27 @@ def test_explanation_data_is_the_stored_shape(values: list[float], name: str) ->
     for position in range(len(values)):
         explanation = explainer.explain(position)
         assert dump_json(explanation_data(explanation)) == dump_json(attrs.asdict(explanation))
+
+
+@given(st.lists(st.one_of(st.floats(), st.sampled_from(
+    [0.0, -0.0, 0.5, -0.99, 1.0, 999.999, -1234.5, 1e15, -1e15, 1e15 - 0.5, 2.0**53, 1e300])),
+    max_size=30), st.sampled_from(["", " = ", "{x} "]))
+def test_float_texts_equal_float_text_one_by_one(values: list[float], prefix: str) -> None:
+    np = pytest.importorskip("numpy")
+    assert float_texts(np.asarray(values, dtype=np.float64), prefix) == [
+        prefix + float_text(v) for v in values]
+
+
+@pytest.mark.parametrize("lang", ["en", "zh_CN"])
+@given(VALUES.flatmap(lambda values: st.tuples(st.just(values), st.lists(
+    st.integers(0, len(values) - 1), max_size=len(values) + 3))),
+       st.sampled_from(["pareto-abc", "pyramid"]))
+def test_column_texts_equal_the_reference_loop(
+        lang: str, chosen: tuple[list[float], list[int]], name: str) -> None:
+    """numpy's column rendering of rank sentences equals the loop over customers (English
+    f-string and translated template), in chunks of 3 customers."""
+    values, positions = chosen
+    explainer = grade_metrics(load_scheme(name), table(values), fast=True).explainer
+    assert isinstance(explainer, RankExplainer)
+    with language(lang), mock.patch.object(ranked, "TEXT_CHUNK", 3):
+        assert list(explainer.texts(positions)) == list(explainer._texts_one_by_one(positions))

@@ -310,20 +310,14 @@ def _print_csv(run: GradingRun, positions: list[int]) -> None:
     writer = SafeWriter(sys.stdout)
     writer.writerow(["customer_id", "grade", "previous", "scheme", "version", "as_of",
                      "rank", "population", "cutoff", *summary.metrics, "decided_by"])
-    writer.writecolumns([
-        [ids[p] for p in positions], [grades[p] for p in positions],
-        [previous[p] or "" for p in positions], [run.scheme.name] * count,
+    writer.writecolumns([  # None is written as an empty cell
+        list(map(ids.__getitem__, positions)), list(map(grades.__getitem__, positions)),
+        list(map(previous.__getitem__, positions)), [run.scheme.name] * count,
         [run.scheme.version] * count, [run.as_of.isoformat()] * count,
-        *(list(map(_blank, column)) for column in (
-            summary.rank, summary.population, summary.cutoff, *summary.metrics.values())),
-        texts])
+        summary.rank, summary.population, summary.cutoff, *summary.metrics.values(), texts])
 
 
 def _with_note(run: GradingRun, position: int, text: str) -> str:
     """The explanation's text with the hysteresis note, as :meth:`Explanation.text` has it."""
     note = run.held.get(position)
     return text if note is None else f"{text}; {note}"
-
-
-def _blank(value: object) -> object:
-    return "" if value is None else value

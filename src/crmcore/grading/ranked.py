@@ -27,6 +27,7 @@ from crmcore.grading._backend import np, to_list, use_numpy
 from crmcore.grading._document import Table
 from crmcore.grading.conditions import float_text, format_value
 from crmcore.grading.explain import RANK_HEAD, rank_middle, rank_tail
+from crmcore.grading.number_texts import float_texts
 from crmcore.grading.rank import Basis, RankCut, RankOutcome, rank_cut
 from crmcore.grading.results import (
     Explainer,
@@ -137,6 +138,10 @@ def grade_ranked(scheme: GradeScheme, metrics: MetricTable, *, fast: bool | None
                       values=values, cutoffs=outcome.cutoffs, metrics=metrics)
 
 
+TEXT_CHUNK = 65_536
+"""Customers whose rank sentences :class:`RankExplainer` words at a time (bounds the parts)."""
+
+
 class RankExplainer(Explainer):
     """Explains rank-based grades from the rank outcome: data per customer, words per grade."""
 
@@ -189,7 +194,51 @@ class RankExplainer(Explainer):
         )
 
     def texts(self, positions: Iterable[int]) -> Iterator[str]:
-        """The sentences in bulk: the cut's words are made once per grade, not per customer."""
+        """The sentences in bulk: the cut's words are made once per grade, not per customer.
+
+        With numpy and a count cut, whole columns are rendered at once
+        (:meth:`_column_texts`); :meth:`_texts_one_by_one` is the reference.
+        """
+        chosen = list(positions)
+        if (self.outcome.shares_ahead is None and use_numpy(None)
+                and not isinstance(self.outcome.ranks, list)):
+            return self._column_texts(chosen)
+        return self._texts_one_by_one(chosen)
+
+    def _column_texts(self, chosen: list[int]) -> Iterator[str]:
+        """:meth:`_texts_one_by_one` by numpy columns: one tail per grade and value status.
+
+        The words are made :data:`TEXT_CHUNK` customers at a time, so only
+        the sentences themselves are held for all.
+        """
+        outcome = self.outcome
+        at = np.asarray(chosen, dtype=np.int64)
+        values = np.asarray(self.values, dtype=np.float64)[at]
+        missing = np.isnan(values)
+        status = np.where(missing, 0, np.where(np.asarray(outcome.eligible)[at], 2, 1))
+        keys = np.asarray(outcome.codes, dtype=np.int64)[at] * 3 + status
+        tails = {}
+        for key, index in dict(zip(keys.tolist(), range(len(chosen)), strict=True)).items():
+            reason, params = self._code(chosen[index], key // 3, float(values[index]))
+            tails[key] = rank_tail(reason, {"population": outcome.population, **params})
+        ranks = np.asarray(outcome.ranks)[at]
+        middle = rank_middle(outcome.population, self.by)
+        head = tr(RANK_HEAD)
+        for start in range(0, len(chosen), TEXT_CHUNK):
+            part = slice(start, start + TEXT_CHUNK)
+            shown = float_texts(values[part], " = ")
+            for index in np.flatnonzero(missing[part]).tolist():
+                shown[index] = ""
+            zipped = zip(ranks[part].tolist(), shown, map(tails.__getitem__, keys[part].tolist()),
+                         strict=True)
+            if head is RANK_HEAD:  # English keeps the f-string, the fast path
+                yield from [f"rank {rank:,}{middle}{value}{tail}" for rank, value, tail in zipped]
+            else:
+                yield from [head.format(rank=rank, middle=middle, value=value) + tail
+                            for rank, value, tail in zipped]
+
+    def _texts_one_by_one(self, positions: Iterable[int]) -> Iterator[str]:
+        """The reference of :meth:`texts`: a loop over customers, one tail per grade."""
         outcome, population = self.outcome, self.outcome.population
         codes, ranks = to_list(outcome.codes), to_list(outcome.ranks)
         values, eligible = to_list(self.values), to_list(outcome.eligible)
