@@ -13,7 +13,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime
+from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
 EUR, USD, GBP = 1, 2, 3
@@ -186,3 +188,26 @@ def write_books(engine: sa.Engine, schema: str | None = None) -> None:
         metadata.create_all(connection)
         for name, table in {**odoo, **erpnext}.items():
             connection.execute(sa.insert(table), _rows(table, data[name]))
+
+
+def odoo_book_with(url: str, extra: Sequence[tuple[str, Sequence[tuple[object, ...]]]]) -> None:
+    """Write the Odoo book at ``url`` and then ``extra``: (table name, rows) added to it."""
+    engine = sa.create_engine(url)
+    write_books(engine)
+    tables = odoo_tables(sa.MetaData())
+    with engine.begin() as connection:
+        for name, rows in extra:
+            table = tables[name]
+            connection.execute(sa.insert(table),
+                               [dict(zip(table.c.keys(), row, strict=False)) for row in rows])
+    engine.dispose()
+
+
+def engine_book_url(request: pytest.FixtureRequest, tmp_path: Path,
+                    extra: Sequence[tuple[str, Sequence[tuple[object, ...]]]]) -> str:
+    """A fresh database of the engine ``request.param`` names (``sqlite`` or
+    ``postgresql``) holding the Odoo book and ``extra``; its URL."""
+    url = (f"sqlite:///{tmp_path / 'odoo.db'}" if request.param == "sqlite"
+           else request.getfixturevalue("pg_database"))
+    odoo_book_with(url, extra)
+    return url

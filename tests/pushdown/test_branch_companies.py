@@ -20,13 +20,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
 
 from crmcore import ConfigError
 from crmcore_plugins.erp import ErpSource, erp_purchases, load_mapping, parse_mapping
 from crmcore_plugins.pushdown.sources import connect
 
-from .erp_books import EUR, GBP, ODOO_EXPECTED, USD, odoo_tables, write_books
+from .erp_books import EUR, GBP, ODOO_EXPECTED, USD, engine_book_url
 
 COMPANIES = [  # id, name, currency_id, parent_id, parent_path
     (7, "Branch Brussels", EUR, 1, "1/7/"),
@@ -58,26 +57,11 @@ EXPECTED = sorted([
 ])
 
 
-def _write(url: str) -> None:
-    engine = sa.create_engine(url)
-    write_books(engine)
-    tables = odoo_tables(sa.MetaData())
-    with engine.begin() as connection:
-        for name, rows in (("res_company", COMPANIES), ("res_currency_rate", RATES),
-                           ("sale_order", ORDERS)):
-            table = tables[name]
-            connection.execute(sa.insert(table),
-                               [dict(zip(table.c.keys(), row, strict=False)) for row in rows])
-    engine.dispose()
-
-
 @pytest.fixture(params=["postgresql", "sqlite"])
 def book_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """The Odoo book with branches and company rates, in a fresh database of each engine."""
-    url = (f"sqlite:///{tmp_path / 'odoo.db'}" if request.param == "sqlite"
-           else request.getfixturevalue("pg_database"))
-    _write(url)
-    return url
+    return engine_book_url(request, tmp_path, (
+        ("res_company", COMPANIES), ("res_currency_rate", RATES), ("sale_order", ORDERS)))
 
 
 def _pushed(url: str, text: str | None = None) -> list[tuple[str, datetime, int]]:

@@ -23,7 +23,7 @@ from crmcore import ConfigError, ValidationError
 from crmcore_plugins.erp import ErpSource, erp_purchases, load_mapping, parse_mapping
 from crmcore_plugins.pushdown.sources import connect
 
-from .erp_books import EUR, ODOO_EXPECTED, USD, odoo_tables, write_books
+from .erp_books import EUR, ODOO_EXPECTED, USD, engine_book_url, odoo_tables
 
 MORE_COMPANIES = [(2, "Second Co", EUR), (3, "Third Co", EUR)]
 MORE_RATES = [  # id, name, rate, currency_id, company_id
@@ -41,26 +41,12 @@ EXPECTED = sorted([
 ])
 
 
-def _write(url: str) -> None:
-    engine = sa.create_engine(url)
-    write_books(engine)
-    tables = odoo_tables(sa.MetaData())
-    with engine.begin() as connection:
-        for name, rows in (("res_company", MORE_COMPANIES), ("res_currency_rate", MORE_RATES),
-                           ("sale_order", MORE_ORDERS)):
-            table = tables[name]
-            connection.execute(sa.insert(table),
-                               [dict(zip(table.c.keys(), row, strict=False)) for row in rows])
-    engine.dispose()
-
-
 @pytest.fixture(params=["sqlite", "postgresql"])
 def book_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """The Odoo book with per-company rates, in a fresh database of each engine."""
-    url = (f"sqlite:///{tmp_path / 'odoo.db'}" if request.param == "sqlite"
-           else request.getfixturevalue("pg_database"))
-    _write(url)
-    return url
+    return engine_book_url(request, tmp_path, (
+        ("res_company", MORE_COMPANIES), ("res_currency_rate", MORE_RATES),
+        ("sale_order", MORE_ORDERS)))
 
 
 def _pushed(backend: Any, text: str | None = None) -> list[tuple[str, datetime, int]]:

@@ -23,29 +23,13 @@ from crmcore import CRM, Customer, Transaction
 from crmcore.book import read_purchases
 from crmcore.lifecycle.evidence import Thresholds
 from crmcore.lifecycle.service import LifecycleService
-from crmcore_plugins.erp import parse_mapping
 from crmcore_plugins.pushdown.service import source_evidence
 from crmcore_plugins.pushdown.sources import MappedSource, connect
 from crmcore_plugins.scoring_clv import ClvScoring
 
 from .conftest import Purchases
+from .test_source_lifecycle import MAPPING
 
-MAPPING = parse_mapping("""
-name = "shop"
-[customers]
-table = "customers"
-[customers.columns]
-id = "id"
-name = "name"
-[transactions]
-table = "orders"
-where = [{ column = "state", op = "=", value = "done" }]
-[transactions.columns]
-id = "id"
-customer_id = "customer_id"
-occurred_at = "at"
-amount = "amount"
-""")
 AS_OF = [datetime(1997, 9, 30, 12, tzinfo=UTC), datetime(1998, 7, 1, tzinfo=UTC)]
 
 
