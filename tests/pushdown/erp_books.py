@@ -211,3 +211,21 @@ def engine_book_url(request: pytest.FixtureRequest, tmp_path: Path,
            else request.getfixturevalue("pg_database"))
     odoo_book_with(url, extra)
     return url
+
+
+def shipped_mapping_text(name: str) -> str:
+    """A shipped mapping's TOML text (``odoo``, ``erpnext``), to edit in a test."""
+    from importlib import resources
+
+    return resources.files("crmcore_plugins.erp").joinpath("mappings", f"{name}.toml") \
+        .read_text(encoding="utf-8")
+
+
+def odoo_source_rows(url: str) -> list[tuple[str, datetime, int]]:
+    """The purchases ``ErpSource`` reads row by row through the shipped Odoo mapping:
+    (customer, naive time, cents), sorted."""
+    from crmcore_plugins.erp import ErpSource
+
+    with ErpSource.from_toml("odoo", url) as source:
+        return sorted((t.customer_id, t.occurred_at.replace(tzinfo=None), int(t.amount * 100))
+                      for t in source.transactions())

@@ -22,10 +22,18 @@ from typing import Any
 import pytest
 
 from crmcore import ConfigError
-from crmcore_plugins.erp import ErpSource, erp_purchases, load_mapping, parse_mapping
+from crmcore_plugins.erp import erp_purchases, load_mapping, parse_mapping
 from crmcore_plugins.pushdown.sources import connect
 
-from .erp_books import EUR, GBP, ODOO_EXPECTED, USD, engine_book_url
+from .erp_books import (
+    EUR,
+    GBP,
+    ODOO_EXPECTED,
+    USD,
+    engine_book_url,
+    odoo_source_rows,
+    shipped_mapping_text,
+)
 
 COMPANIES = [  # id, name, currency_id, parent_id, parent_path
     (7, "Branch Brussels", EUR, 1, "1/7/"),
@@ -56,6 +64,9 @@ EXPECTED = sorted([
     ("6", datetime(2024, 2, 15, 12, 0), 5000),   # 100 × 0.5 (its earliest later) / 1.0
 ])
 
+ODOO = shipped_mapping_text("odoo")
+"""The shipped Odoo mapping's text, to edit per test."""
+
 
 @pytest.fixture(params=["postgresql", "sqlite"])
 def book_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
@@ -77,37 +88,27 @@ def _pushed(url: str, text: str | None = None) -> list[tuple[str, datetime, int]
 
 def test_branches_convert_as_their_root_and_the_company_rate_counts(book_url: str) -> None:
     assert _pushed(book_url) == EXPECTED
-    with ErpSource.from_toml("odoo", book_url) as source:
-        rows = sorted((t.customer_id, t.occurred_at.replace(tzinfo=None), int(t.amount * 100))
-                      for t in source.transactions())
-    assert rows == EXPECTED
-
-
-def _odoo_text() -> str:
-    from importlib import resources
-
-    return resources.files("crmcore_plugins.erp").joinpath("mappings", "odoo.toml") \
-        .read_text(encoding="utf-8")
+    assert odoo_source_rows(book_url) == EXPECTED
 
 
 def test_without_root_company_a_branch_is_a_company_of_its_own(book_url: str) -> None:
     """Odoo 16 and earlier had no branches: without the key, branch 7 takes the rates of
     company 7 (none of its own: the shared 1.6)."""
-    text = _odoo_text().replace('root_company = { table = "res_company", key = "id", '
+    text = ODOO.replace('root_company = { table = "res_company", key = "id", '
                                 'parent_path = "parent_path" }', "")
     found = {(c, at): cents for c, at, cents in _pushed(book_url, text)}
     assert found["5", datetime(2024, 2, 15, 10, 0)] == 6250  # 100 / 1.6
 
 
 def test_a_missing_parent_path_column_names_the_key(book_url: str) -> None:
-    text = _odoo_text().replace('parent_path = "parent_path"', 'parent_path = "parent_pth"')
+    text = ODOO.replace('parent_path = "parent_path"', 'parent_path = "parent_pth"')
     with pytest.raises(ConfigError, match=r"purchases\.root_company\.parent_path: column "
                                           r"'parent_pth' is not in table 'res_company'"):
         _pushed(book_url, text)
 
 
 def test_root_company_needs_each_converting_document_to_name_its_company() -> None:
-    text = _odoo_text().replace(
+    text = ODOO.replace(
         'company_currency = { table = "res_company", key = "id", column = "currency_id" }',
         "company_currency = 1").replace('company = "company_id"         # a company', "# a")
     assert parse_mapping(text).purchases is not None

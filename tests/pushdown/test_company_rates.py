@@ -20,10 +20,18 @@ import pytest
 import sqlalchemy as sa
 
 from crmcore import ConfigError, ValidationError
-from crmcore_plugins.erp import ErpSource, erp_purchases, load_mapping, parse_mapping
+from crmcore_plugins.erp import erp_purchases, load_mapping, parse_mapping
 from crmcore_plugins.pushdown.sources import connect
 
-from .erp_books import EUR, ODOO_EXPECTED, USD, engine_book_url, odoo_tables
+from .erp_books import (
+    EUR,
+    ODOO_EXPECTED,
+    USD,
+    engine_book_url,
+    odoo_source_rows,
+    odoo_tables,
+    shipped_mapping_text,
+)
 
 MORE_COMPANIES = [(2, "Second Co", EUR), (3, "Third Co", EUR)]
 MORE_RATES = [  # id, name, rate, currency_id, company_id
@@ -39,6 +47,9 @@ EXPECTED = sorted([
     ("5", datetime(2024, 2, 15, 10, 0), 5000),   # company 2: its own 2.0, not the newer 1.6
     ("6", datetime(2024, 2, 15, 11, 0), 6250),   # company 3 has none: the shared 1.6
 ])
+
+ODOO = shipped_mapping_text("odoo")
+"""The shipped Odoo mapping's text, to edit per test."""
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -62,23 +73,13 @@ def test_each_document_converts_at_its_companys_rate(book_url: str) -> None:
         assert _pushed(backend) == EXPECTED
     finally:
         backend.disconnect()
-    with ErpSource.from_toml("odoo", book_url) as source:
-        rows = sorted((t.customer_id, t.occurred_at.replace(tzinfo=None), int(t.amount * 100))
-                      for t in source.transactions())
-    assert rows == EXPECTED
-
-
-def _odoo_text() -> str:
-    from importlib import resources
-
-    return resources.files("crmcore_plugins.erp").joinpath("mappings", "odoo.toml") \
-        .read_text(encoding="utf-8")
+    assert odoo_source_rows(book_url) == EXPECTED
 
 
 def test_without_the_company_column_every_rate_is_shared(book_url: str) -> None:
     """The mapping without ``company``: the latest USD rate of any company converts all
     (what the mapping did before; Odoo would not)."""
-    text = _odoo_text().replace('company = "company_id"         # a company', '# a company')
+    text = ODOO.replace('company = "company_id"         # a company', '# a company')
     backend = connect(book_url)
     try:
         found = {(c, at): cents for c, at, cents in _pushed(backend, text)}
@@ -107,7 +108,7 @@ def test_a_company_without_a_rate_yet_names_the_document(book_url: str) -> None:
 
 def test_per_company_rates_need_each_converting_document_to_name_its_company() -> None:
     """With a fixed company currency, only per-company rates need the documents' company."""
-    text = _odoo_text().replace(
+    text = ODOO.replace(
         'company_currency = { table = "res_company", key = "id", column = "currency_id" }',
         "company_currency = 1")
     head, _, tail = text.partition("[[purchases.credit_notes]]")

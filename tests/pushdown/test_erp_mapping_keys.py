@@ -7,9 +7,9 @@ import pytest
 from crmcore import ConfigError
 from crmcore_plugins.erp import load_mapping, parse_mapping
 
-from .test_erp_rules import load_mapping_text
+from .erp_books import shipped_mapping_text
 
-ODOO = load_mapping_text("odoo")
+ODOO = shipped_mapping_text("odoo")
 
 
 def _edited(old: str, new: str) -> str:

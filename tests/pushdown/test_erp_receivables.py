@@ -29,6 +29,8 @@ from crmcore_plugins.erp.receivables import erp_receivables
 from crmcore_plugins.erp.receivables_store import import_erp_receivables
 from crmcore_plugins.pushdown.sources import connect
 
+from .erp_books import shipped_mapping_text
+
 sa = pytest.importorskip("sqlalchemy")
 
 AS_OF = date(2024, 3, 1)
@@ -200,7 +202,7 @@ def test_m4_a_mapping_naming_a_missing_column_names_the_key(
         tmp_path: Path, old: str, new: str, message: str) -> None:
     url = f"sqlite:///{tmp_path / 'erp.db'}"
     write_books(url)
-    text = _odoo_text()
+    text = shipped_mapping_text("odoo")
     assert old in text
     with pytest.raises(ConfigError, match=message.replace("(", r"\(")):
         _read(url, parse_mapping(text.replace(old, new, 1)))
@@ -217,7 +219,7 @@ def test_m4_a_mapping_naming_a_missing_column_names_the_key(
 ])
 def test_m4_the_receivables_section_is_checked_when_loaded(old: str, new: str,
                                                            message: str) -> None:
-    text = _odoo_text()
+    text = shipped_mapping_text("odoo")
     assert old in text
     with pytest.raises(ConfigError, match=message):
         parse_mapping(text.replace(old, new, 1))
@@ -313,10 +315,3 @@ def test_m4_reading_the_erp_again_updates_what_was_paid_since(tmp_path: Path) ->
         assert (part.paid_amount, part.paid_on) == (Decimal("50.00"), date(2024, 3, 10))
         assert crm.require(Receivable, "5").paid_on == AS_OF   # unchanged: first date kept
         assert "1" not in open_balances(crm.find(Receivable), date(2024, 3, 10))
-
-
-def _odoo_text() -> str:
-    from importlib import resources
-
-    return resources.files("crmcore_plugins.erp").joinpath("mappings", "odoo.toml") \
-        .read_text(encoding="utf-8")

@@ -30,6 +30,7 @@ from .erp_books import (
     ODOO_EXPECTED,
     ODOO_PARTNERS,
     USD,
+    shipped_mapping_text,
 )
 
 
@@ -64,7 +65,7 @@ def test_erpnext_invoices_follow_erpnext_rules(books: Books) -> None:
 
 def test_erpnext_document_rate_converts_like_base_grand_total(books: Books) -> None:
     """A mapping may convert with the document's own rate: grand_total x conversion_rate."""
-    text = load_mapping_text("erpnext").replace(
+    text = shipped_mapping_text("erpnext").replace(
         'amount = "base_grand_total"', 'amount = "grand_total"\nrate = "conversion_rate"')
     purchases = erp_purchases(books.backend, parse_mapping(text), schema=books.schema)
     assert _rows(purchases) == ERPNEXT_EXPECTED
@@ -113,20 +114,12 @@ def test_a_given_rate_table_converts(books: Books) -> None:
 def test_a_mapping_naming_a_missing_table_or_column_names_the_key(
     books: Books, old: str, new: str, message: str
 ) -> None:
-    rows, _, purchases = load_mapping_text("odoo").partition("[purchases]")
+    rows, _, purchases = shipped_mapping_text("odoo").partition("[purchases]")
     assert old in purchases
     text = rows + "[purchases]" + purchases.replace(old, new, 1)
     with pytest.raises(ConfigError) as raised:
         erp_purchases(books.backend, parse_mapping(text), schema=books.schema)
     assert message in str(raised.value)
-
-
-def load_mapping_text(name: str) -> str:
-    """A shipped mapping's TOML text."""
-    from importlib import resources
-
-    return resources.files("crmcore_plugins.erp").joinpath("mappings", f"{name}.toml") \
-        .read_text(encoding="utf-8")
 
 
 REGIONS = """

@@ -22,7 +22,7 @@ from crmcore_plugins.pushdown.grading import grade_pushdown
 from crmcore_plugins.pushdown.sources import MappedSource
 
 from .erp_book_engines import Books
-from .erp_books import ERPNEXT_EXPECTED, ODOO_EXPECTED
+from .erp_books import ERPNEXT_EXPECTED, ODOO_EXPECTED, shipped_mapping_text
 
 EXPECTED = {"odoo": ODOO_EXPECTED, "erpnext": ERPNEXT_EXPECTED}
 DOCUMENTS = {"odoo": ["1", "2", "5", "6", "9"],
@@ -81,11 +81,8 @@ def test_both_paths_grade_alike(books: Books, scheme: str) -> None:
 
 def test_a_rule_naming_a_missing_table_names_the_key_on_the_row_path(books: Books) -> None:
     """The row path reports a broken [purchases] section as the pushdown does."""
-    from importlib import resources
-
-    text = resources.files("crmcore_plugins.erp").joinpath("mappings", "odoo.toml") \
-        .read_text(encoding="utf-8")
-    broken = text.replace('table = "res_currency_rate"', 'table = "res_currency_rates"')
+    broken = shipped_mapping_text("odoo").replace('table = "res_currency_rate"',
+                                                  'table = "res_currency_rates"')
     with ErpSource(parse_mapping(broken), books.url, schema=books.schema) as source, \
             pytest.raises(ConfigError, match=r"purchases\.rates\.table: table "
                                              r"'res_currency_rates' does not exist"):
